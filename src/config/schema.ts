@@ -1,0 +1,175 @@
+// The config contract of DESIGN.md as a zod schema. zod because it gives, for every problem, the
+// exact path of the field ("components[1].path") and rejects unknown keys with .strict(): the two
+// things an admin needs to fix a config without guessing. Hand-written checks would drift.
+import { isAbsolute } from 'node:path';
+import { z } from 'zod';
+import { cronProblem } from './cron';
+
+/** Names become file names inside the backup (<name>.pgdump, <name>/): keep them boring. */
+const componentName = z
+  .string({ required_error: 'required' })
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, { message: 'name' });
+
+const absolutePath = z
+  .string({ required_error: 'required' })
+  .min(1, { message: 'required' })
+  .refine((p) => isAbsolute(p), { message: 'absolute' })
+  .refine((p) => !p.split('/').includes('..'), { message: 'dotdot' });
+
+const port = z.number({ required_error: 'required' }).int().min(1).max(65535);
+const host = z.string().min(1).max(255);
+const dbName = z.string({ required_error: 'required' }).min(1).max(64);
+
+const postgres = z
+  .object({
+    name: componentName,
+    type: z.literal('postgres'),
+    database: dbName,
+    host: host.default('localhost'),
+    port: port.default(5432),
+    user: z.string().min(1).default('postgres'),
+  })
+  .strict();
+
+const mariadb = z
+  .object({
+    name: componentName,
+    type: z.enum(['mariadb', 'mysql']),
+    database: dbName,
+    host: host.default('127.0.0.1'),
+    port: port.default(3306),
+    user: z.string().min(1).default('root'),
+  })
+  .strict();
+
+const folder = z
+  .object({
+    name: componentName,
+    type: z.literal('folder'),
+    path: absolutePath,
+    exclude: z.array(z.string().min(1)).optional(),
+  })
+  .strict();
+
+const component = z.discriminatedUnion('type', [postgres, mariadb, folder], {
+  errorMap: (issue, ctx) =>
+    issue.code === 'invalid_union_discriminator' ? { message: 'componentType' } : { message: ctx.defaultError },
+});
+
+const volumeRef = z.union([
+  z.object({ label: z.string().min(1) }).strict(),
+  z.object({ uuid: z.string().min(1) }).strict(),
+]);
+
+const mirrorMode = z.enum(['all', 'latest']).default('all');
+
+const mirror = z.discriminatedUnion(
+  'type',
+  [
+    z
+      .object({
+        name: componentName,
+        type: z.literal('volume'),
+        volume: volumeRef,
+        mode: mirrorMode,
+        eject: z.boolean().default(false),
+        optional: z.boolean().default(false),
+      })
+      .strict(),
+    z
+      .object({
+        name: componentName,
+        type: z.literal('smb'),
+        url: z.string().regex(/^smb:\/\/[^/\s]+\/[^\s]+$/, { message: 'smbUrl' }),
+        user: z.string().min(1),
+        mode: mirrorMode,
+        optional: z.boolean().default(false),
+      })
+      .strict(),
+    z
+      .object({
+        name: componentName,
+        type: z.literal('path'),
+        path: absolutePath,
+        mode: mirrorMode,
+        optional: z.boolean().default(false),
+      })
+      .strict(),
+  ],
+  {
+    errorMap: (issue, ctx) =>
+      issue.code === 'invalid_union_discriminator' ? { message: 'mirrorType' } : { message: ctx.defaultError },
+  },
+);
+
+const hook = z
+  .object({
+    /** argv, no shell: ["/usr/local/bin/tomedo-pause"]. A string is run by /bin/sh -c. */
+    command: z.union([z.array(z.string().min(1)).min(1), z.string().min(1)]),
+    timeoutSeconds: z.number().int().min(1).max(86400).default(300),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    backupDir: absolutePath,
+    components: z.array(component).min(1, { message: 'noComponents' }),
+    retention: z
+      .object({ keep: z.number({ required_error: 'required' }).int().min(1).max(1000) })
+      .strict()
+      .default({ keep: 10 }),
+    mirrors: z.array(mirror).max(2, { message: 'tooManyMirrors' }).default([]),
+    schedule: z
+      .object({
+        cron: z.string().superRefine((expr, ctx) => {
+          const p = cronProblem(expr);
+          if (p) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'cron', params: p });
+        }),
+      })
+      .strict()
+      .optional(),
+    hooks: z.object({ beforeBackup: hook.optional(), afterBackup: hook.optional() }).strict().optional(),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const seen = new Map<string, number>();
+    cfg.components.forEach((c, i) => {
+      const before = seen.get(c.name.toLowerCase());
+      if (before !== undefined) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ['components', i, 'name'],
+          message: 'duplicate',
+          params: { value: c.name, first: `components[${before}]` },
+        });
+      } else seen.set(c.name.toLowerCase(), i);
+    });
+    const mirrorNames = new Set<string>();
+    cfg.mirrors.forEach((m, i) => {
+      if (mirrorNames.has(m.name)) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['mirrors', i, 'name'], message: 'duplicate', params: { value: m.name } });
+      }
+      mirrorNames.add(m.name);
+    });
+    cfg.components.forEach((c, i) => {
+      if (c.type === 'folder' && isInside(c.path, cfg.backupDir)) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['components', i, 'path'], message: 'overlapsBackupDir' });
+      }
+      if (c.type === 'folder' && isInside(cfg.backupDir, c.path)) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['backupDir'], message: 'insideComponent', params: { value: c.name } });
+      }
+    });
+  });
+
+function isInside(child: string, parent: string): boolean {
+  const c = child.replace(/\/+$/, '') + '/';
+  const p = parent.replace(/\/+$/, '') + '/';
+  return c.startsWith(p);
+}
+
+export type Config = z.infer<typeof configSchema>;
+export type Component = Config['components'][number];
+export type PostgresComponent = Extract<Component, { type: 'postgres' }>;
+export type MariadbComponent = Extract<Component, { type: 'mariadb' | 'mysql' }>;
+export type FolderComponent = Extract<Component, { type: 'folder' }>;
+export type Mirror = Config['mirrors'][number];

@@ -1,0 +1,218 @@
+// The one process seam: every child process of Praxis-Backup (rsync, pg_dump, mariadb-dump, du,
+// diskutil, launchctl, mount, …) is started here and nowhere else.
+//
+// Why one place: exit codes, secret redaction, line streaming and cancellation are easy to get
+// subtly wrong in each caller. Callers describe a call as a CommandPlan (built first, so tests can
+// assert the exact argv without spawning), then hand it to run().
+import { execa, type ResultPromise } from 'execa';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+
+export interface CommandPlan {
+  /** What the user would call this step, used in errors and logs ("pg_dump of tomedo"). */
+  label: string;
+  /** Absolute path of the program (resolved by the tool locator), or a bare name found in PATH. */
+  file: string;
+  args: string[];
+  /** Extra environment for the child only, e.g. PGPASSWORD. Never logged. */
+  env?: Record<string, string>;
+  cwd?: string;
+  /** Exit codes that mean success. Default [0]. */
+  okExitCodes?: number[];
+  /** Exit codes that mean "done, but tell the admin" (rsync 24: files vanished). */
+  warnExitCodes?: number[];
+  /** Strings that must never leave this module: replaced by *** in lines, errors and logs. */
+  secrets?: string[];
+  /** Text written to the child's stdin (e.g. a passphrase); stdin is closed otherwise. */
+  input?: string;
+  /** Kill the child (its whole process group) after this long. */
+  timeoutMs?: number;
+}
+
+export interface RunOptions {
+  /** Each stdout line (split on \n and \r, so rsync's progress lines arrive as they are drawn). */
+  onStdoutLine?: (line: string) => void;
+  onStderrLine?: (line: string) => void;
+  /**
+   * Take over stdout as a byte stream instead of lines (a dump streamed to a file). The promise
+   * must settle when the consumer is done; if it rejects (e.g. disk full) the child is killed.
+   */
+  consumeStdout?: (stdout: Readable) => Promise<void>;
+  /** Aborting kills the child's process group: SIGTERM, then SIGKILL after graceMs. */
+  signal?: AbortSignal;
+  graceMs?: number;
+}
+
+export interface RunResult {
+  exitCode: number;
+  /** True when the exit code is one of plan.warnExitCodes. */
+  warning: boolean;
+  stdoutTail: string[];
+  stderrTail: string[];
+  durationMs: number;
+}
+
+const TAIL_LINES = 60;
+
+export class CommandError extends Error {
+  constructor(
+    readonly label: string,
+    readonly argv: string[],
+    readonly exitCode: number | undefined,
+    readonly signal: string | undefined,
+    readonly stderrTail: string[],
+    readonly stdoutTail: string[],
+    readonly reason: 'exit' | 'spawn' | 'timeout' | 'cancelled' | 'stdout-consumer',
+    override readonly cause?: unknown,
+  ) {
+    super(
+      `${label} failed (${reason === 'exit' ? `exit ${exitCode}` : signal ? `${reason}, ${signal}` : reason}): ` +
+        (stderrTail.slice(-5).join(' | ') || argv.join(' ')),
+    );
+    this.name = 'CommandError';
+  }
+}
+
+export function redact(text: string, secrets: readonly string[] | undefined): string {
+  if (!secrets) return text;
+  let out = text;
+  for (const s of secrets) {
+    if (s && s.length > 0) out = out.split(s).join('***');
+  }
+  return out;
+}
+
+/** The argv as it may be shown in logs: secrets replaced. */
+export function displayArgv(plan: CommandPlan): string[] {
+  return [plan.file, ...plan.args].map((a) => redact(a, plan.secrets));
+}
+
+function pushTail(tail: string[], line: string): void {
+  tail.push(line);
+  if (tail.length > TAIL_LINES) tail.shift();
+}
+
+function streamLines(stream: Readable, each: (line: string) => void): Promise<void> {
+  // Split on \r as well: rsync redraws its progress line with \r. readline alone would buffer
+  // a whole run's progress into one giant "line".
+  return new Promise((resolve) => {
+    let pending = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      pending += chunk;
+      const parts = pending.split(/\r\n|\r|\n/);
+      pending = parts.pop() ?? '';
+      for (const p of parts) if (p.length) each(p);
+    });
+    stream.on('end', () => {
+      if (pending.length) each(pending);
+      resolve();
+    });
+    stream.on('error', () => resolve());
+  });
+}
+
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (!pid) return;
+  try {
+    process.kill(-pid, signal); // the child leads its own process group (detached: true)
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+export async function run(plan: CommandPlan, opts: RunOptions = {}): Promise<RunResult> {
+  const ok = plan.okExitCodes ?? [0];
+  const warn = plan.warnExitCodes ?? [];
+  const secrets = plan.secrets;
+  const stdoutTail: string[] = [];
+  const stderrTail: string[] = [];
+  const started = Date.now();
+  const graceMs = opts.graceMs ?? 5000;
+
+  let child: ResultPromise;
+  try {
+    child = execa(plan.file, plan.args, {
+      env: plan.env,
+      extendEnv: true,
+      cwd: plan.cwd,
+      input: plan.input,
+      stdin: plan.input === undefined ? 'ignore' : undefined,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      buffer: false, // never hold rsync's or pg_dump's output in memory
+      reject: false,
+      detached: true, // own process group, so cancel reaches rsync's helper processes too
+      cleanup: true,
+      windowsHide: true,
+    });
+  } catch (e) {
+    throw new CommandError(plan.label, displayArgv(plan), undefined, undefined, [], [], 'spawn', e);
+  }
+
+  let reason: CommandError['reason'] | undefined;
+  let consumerError: unknown;
+  let killTimer: NodeJS.Timeout | undefined;
+  const terminate = (why: CommandError['reason']) => {
+    if (reason) return;
+    reason = why;
+    killGroup(child.pid, 'SIGTERM');
+    killTimer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), graceMs);
+    killTimer.unref();
+  };
+  const onAbort = () => terminate('cancelled');
+  if (opts.signal) {
+    if (opts.signal.aborted) onAbort();
+    else opts.signal.addEventListener('abort', onAbort, { once: true });
+  }
+  const timeout = plan.timeoutMs ? setTimeout(() => terminate('timeout'), plan.timeoutMs) : undefined;
+
+  const readers: Promise<void>[] = [];
+  if (opts.consumeStdout) {
+    readers.push(
+      opts.consumeStdout(child.stdout!).catch((e) => {
+        consumerError = e;
+        terminate('stdout-consumer');
+      }),
+    );
+  } else {
+    readers.push(
+      streamLines(child.stdout!, (raw) => {
+        const line = redact(raw, secrets);
+        pushTail(stdoutTail, line);
+        opts.onStdoutLine?.(line);
+      }),
+    );
+  }
+  readers.push(
+    streamLines(child.stderr!, (raw) => {
+      const line = redact(raw, secrets);
+      pushTail(stderrTail, line);
+      opts.onStderrLine?.(line);
+    }),
+  );
+
+  const result = await child;
+  await Promise.all(readers);
+  if (timeout) clearTimeout(timeout);
+  if (killTimer) clearTimeout(killTimer);
+  opts.signal?.removeEventListener('abort', onAbort);
+
+  const argv = displayArgv(plan);
+  if (result.failed && result.exitCode === undefined && !result.signal && !reason) {
+    // execa could not start the program at all (ENOENT, EACCES).
+    throw new CommandError(plan.label, argv, undefined, undefined, stderrTail, stdoutTail, 'spawn', result.cause);
+  }
+  if (reason) {
+    throw new CommandError(plan.label, argv, result.exitCode, result.signal, stderrTail, stdoutTail, reason, consumerError);
+  }
+  const exitCode = result.exitCode ?? -1;
+  if (result.signal || (!ok.includes(exitCode) && !warn.includes(exitCode))) {
+    throw new CommandError(plan.label, argv, result.exitCode, result.signal, stderrTail, stdoutTail, 'exit');
+  }
+  return { exitCode, warning: warn.includes(exitCode), stdoutTail, stderrTail, durationMs: Date.now() - started };
+}

@@ -1,0 +1,64 @@
+// Passwords for databases and shares. The SecretStore port is implemented over the Keychain /
+// Secret Service by the credentials issue; until a store is configured, a password can reach a
+// scheduled or scripted run through the environment (never through the config file).
+import type { Component } from '../config/schema';
+
+export interface SecretStore {
+  /** The secret for a credential id, or null if none is stored. */
+  get(id: string): Promise<string | null>;
+  /** Where secrets come from, for messages ("Keychain", "Secret Service", "environment"). */
+  readonly description: string;
+}
+
+/** Credential id of a database component, e.g. postgres://postgres@localhost:5432/tomedo. */
+export function credentialId(c: Component): string | null {
+  if (c.type === 'folder') return null;
+  const scheme = c.type === 'postgres' ? 'postgres' : 'mariadb';
+  return `${scheme}://${c.user}@${c.host}:${c.port}/${c.database}`;
+}
+
+/** PRAXIS_BACKUP_PASSWORD_<NAME>: component name upper-cased, anything but A–Z/0–9 as "_". */
+export function passwordEnvVar(componentName: string): string {
+  return `PRAXIS_BACKUP_PASSWORD_${componentName.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
+
+export class EnvSecretStore implements SecretStore {
+  readonly description = 'environment';
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly byId: Map<string, string>,
+  ) {}
+  static forComponents(env: NodeJS.ProcessEnv, components: Component[]): EnvSecretStore {
+    const byId = new Map<string, string>();
+    for (const c of components) {
+      const id = credentialId(c);
+      if (id) byId.set(id, passwordEnvVar(c.name));
+    }
+    return new EnvSecretStore(env, byId);
+  }
+  async get(id: string): Promise<string | null> {
+    const v = this.byId.get(id);
+    return v && this.env[v] ? this.env[v]! : null;
+  }
+}
+
+/** Asks each store in turn; the first that has the secret wins. */
+export class ChainSecretStore implements SecretStore {
+  constructor(private readonly stores: SecretStore[]) {}
+  get description(): string {
+    return this.stores.map((s) => s.description).join(', ');
+  }
+  async get(id: string): Promise<string | null> {
+    for (const s of this.stores) {
+      const v = await s.get(id);
+      if (v !== null) return v;
+    }
+    return null;
+  }
+}
+
+/** The stored password of a database component, or null (then the tool's own means apply: ~/.pgpass, peer auth). */
+export async function databasePassword(secrets: SecretStore, c: Component): Promise<string | null> {
+  const id = credentialId(c);
+  return id ? secrets.get(id) : null;
+}

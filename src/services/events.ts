@@ -1,0 +1,89 @@
+// What a run reports while it works. The same events go to the JSON-lines log file, to stderr as
+// readable text, to stdout with --json (the tray reads those), and into the status file.
+import { render, type Lang, type Message, type MessageKey, type Params } from '../i18n';
+
+export type Level = 'info' | 'warn' | 'error';
+
+export type RunEvent =
+  | { type: 'started'; id: string; backupDir: string; components: string[]; pid: number }
+  | { type: 'log'; level: Level; message: Message }
+  | { type: 'component-started'; name: string; componentType: string }
+  | { type: 'component-finished'; name: string; bytes: number; files?: number; sha256?: string }
+  | { type: 'progress'; name: string; percent: number; phase: string }
+  | { type: 'warning'; message: Message }
+  | { type: 'finished'; summary: RunSummary };
+
+export interface RunSummary {
+  result: 'success' | 'warning' | 'failed';
+  exitCode: number;
+  backupId?: string;
+  path?: string;
+  bytes?: number;
+  durationMs: number;
+  warnings: Message[];
+  error?: Message;
+  /** Extra lines for the admin (e.g. the server's own message), already redacted. */
+  details?: string[];
+}
+
+export type StampedEvent = RunEvent & { ts: string };
+export type EventSink = (e: StampedEvent) => void;
+
+export class Reporter {
+  readonly warnings: Message[] = [];
+  private lastProgress = new Map<string, number>();
+
+  constructor(private readonly sinks: EventSink[]) {}
+
+  emit(e: RunEvent): void {
+    const stamped = { ...e, ts: new Date().toISOString() } as StampedEvent;
+    for (const s of this.sinks) {
+      try {
+        s(stamped);
+      } catch {
+        /* a broken sink (closed stdout) must not stop a backup */
+      }
+    }
+  }
+
+  info(key: MessageKey, params?: Params): void {
+    this.emit({ type: 'log', level: 'info', message: { key, params } });
+  }
+
+  error(key: MessageKey, params?: Params): void {
+    this.emit({ type: 'log', level: 'error', message: { key, params } });
+  }
+
+  warn(key: MessageKey, params?: Params): void {
+    const message = { key, params };
+    this.warnings.push(message);
+    this.emit({ type: 'warning', message });
+  }
+
+  /** At most one progress event per second and component: rsync can draw 50 lines a second. */
+  progress(name: string, percent: number, phase: string): void {
+    const now = Date.now();
+    const last = this.lastProgress.get(name) ?? 0;
+    if (now - last < 1000 && percent < 100) return;
+    this.lastProgress.set(name, now);
+    this.emit({ type: 'progress', name, percent, phase });
+  }
+}
+
+/** Readable text for one event, or null for events that are not worth a line on a terminal. */
+export function eventText(lang: Lang, e: RunEvent): string | null {
+  switch (e.type) {
+    case 'log':
+      return (e.level === 'error' ? '✗ ' : '') + render(lang, e.message);
+    case 'warning':
+      return `⚠ ${render(lang, e.message)}`;
+    case 'started':
+      return render(lang, { key: 'run.started', params: { id: e.id, components: e.components.length, dir: e.backupDir } });
+    case 'component-started':
+      return render(lang, { key: 'run.component.started', params: { name: e.name, type: e.componentType } });
+    case 'progress':
+      return null;
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,164 @@
+// A folder component: `rsync -a` into <backup>/<name>/, with files unchanged since the previous
+// complete backup hard-linked into it (--link-dest), so every backup is a full, browsable tree
+// that costs only the changed bytes.
+import { lstat, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FolderComponent } from '../config/schema';
+import type { MessageKey } from '../i18n';
+import { run, CommandError, type CommandPlan } from '../process/runner';
+import { ExitCode, PraxisError } from './errors';
+import type { ManifestComponent } from './manifest';
+import type { StepContext } from './step-context';
+import type { ToolInfo } from './tool-locator';
+
+export interface RsyncStats {
+  files: number;
+  bytes: number;
+  bytesCopied: number;
+}
+
+export function rsyncMeaningKey(code: number): MessageKey {
+  const known = [0, 1, 2, 3, 4, 5, 6, 10, 11, 12, 13, 14, 20, 21, 22, 23, 24, 25, 30, 35];
+  return (known.includes(code) ? `rsync.exit.${code}` : 'rsync.exit.unknown') as MessageKey;
+}
+
+/** rsync 3.1+ can report overall progress; Apple's openrsync and 2.6.9 reject --info. */
+export function supportsProgress2(rsync: ToolInfo): boolean {
+  return rsync.major > 3 || (rsync.major === 3 && rsync.minor >= 1);
+}
+
+export function planRsync(
+  rsync: ToolInfo,
+  c: FolderComponent,
+  dest: string,
+  linkDest: string | null,
+): CommandPlan {
+  const args = ['-a', '--stats'];
+  if (supportsProgress2(rsync)) args.push('--info=progress2');
+  if (linkDest) args.push(`--link-dest=${linkDest}`);
+  for (const ex of c.exclude ?? []) args.push(`--exclude=${ex}`);
+  // Trailing slashes: copy the folder's content into <name>/, not a nested folder.
+  args.push(`${c.path.replace(/\/+$/, '')}/`, `${dest.replace(/\/+$/, '')}/`);
+  return { label: `rsync (${c.name})`, file: rsync.path, args, okExitCodes: [0], warnExitCodes: [24] };
+}
+
+const num = (s: string | undefined) => Number((s ?? '').replace(/[,.']/g, '')) || 0;
+
+/** Reads the `--stats` block of rsync 3.x. Returns null if it is not there (openrsync, older rsync). */
+export function parseRsyncStats(lines: string[]): RsyncStats | null {
+  const text = lines.join('\n');
+  const files = /Number of files: [\d,.']+ \(reg: ([\d,.']+)/.exec(text);
+  const total = /Total file size: ([\d,.']+) bytes/.exec(text);
+  const copied = /Total transferred file size: ([\d,.']+) bytes/.exec(text);
+  if (!total || !copied) return null;
+  return { files: files ? num(files[1]) : 0, bytes: num(total[1]), bytesCopied: num(copied[1]) };
+}
+
+/** "   1,234,567  45%  12.34MB/s  0:00:12 (xfr#…)" → 45 */
+export function parseProgress2(line: string): number | null {
+  const m = /^\s*[\d,.']+\s+(\d{1,3})%/.exec(line);
+  return m ? Number(m[1]) : null;
+}
+
+/** Counts files and bytes of a tree ourselves when rsync's stats are not available. */
+async function walk(dir: string): Promise<{ files: number; bytes: number }> {
+  let files = 0;
+  let bytes = 0;
+  const stack = [dir];
+  while (stack.length) {
+    const d = stack.pop()!;
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) stack.push(p);
+      else if (e.isFile()) {
+        files++;
+        bytes += (await lstat(p)).size;
+      }
+    }
+  }
+  return { files, bytes };
+}
+
+const VANISHED = /file has vanished: "?(.+?)"?$/;
+const DENIED = /(Permission denied|Operation not permitted)/;
+
+export async function copyFolder(
+  ctx: StepContext,
+  c: FolderComponent,
+  backupPath: string,
+  previousBackupPath: string | null,
+): Promise<ManifestComponent> {
+  const st = await stat(c.path).catch(() => null);
+  if (!st?.isDirectory()) throw new PraxisError('error.sourceMissing', { name: c.name, path: c.path });
+
+  const rsync = await ctx.tools.find('rsync');
+  const dest = join(backupPath, c.name);
+  let linkDest: string | null = null;
+  if (previousBackupPath) {
+    const prev = join(previousBackupPath, c.name);
+    if ((await stat(prev).catch(() => null))?.isDirectory()) linkDest = prev;
+  }
+  const plan = planRsync(rsync, c, dest, linkDest);
+  const vanished: string[] = [];
+  const denied: string[] = [];
+  let vanishedCount = 0;
+  let noSpace = false;
+  let result;
+  try {
+    result = await run(plan, {
+      signal: ctx.signal,
+      onStdoutLine: (line) => {
+        const p = parseProgress2(line);
+        if (p !== null) ctx.reporter.progress(c.name, p, 'copy');
+      },
+      onStderrLine: (line) => {
+        const v = VANISHED.exec(line);
+        if (v) {
+          vanishedCount++;
+          if (vanished.length < 5) vanished.push(v[1]!);
+        } else if (DENIED.test(line) && denied.length < 10) denied.push(line.replace(/^rsync: /, ''));
+        if (/No space left on device/.test(line)) noSpace = true;
+      },
+    });
+  } catch (e) {
+    if (!(e instanceof CommandError) || e.reason !== 'exit') throw e;
+    if (noSpace) throw Object.assign(new Error('rsync: No space left on device'), { code: 'ENOSPC' });
+    const code = e.exitCode ?? -1;
+    // openrsync has no exit code 24: vanished files come back as 23. Only when every error was
+    // a vanished file is that a warning and not a failure.
+    if (code === 23 && vanishedCount > 0 && denied.length === 0 && e.stderrTail.every((l) => VANISHED.test(l) || !/error|failed/i.test(l))) {
+      result = { exitCode: 24, warning: true, stdoutTail: e.stdoutTail, stderrTail: e.stderrTail, durationMs: 0 };
+    } else {
+      const permission = code === 23 && denied.length > 0;
+      throw new PraxisError(
+        'error.rsync',
+        {
+          name: c.name,
+          code,
+          meaning: { key: rsyncMeaningKey(code) },
+          details: permission ? { key: 'error.rsync.permission', params: { files: denied.join('; ') } } : '',
+          // macOS: TCC refuses reads to processes without Full Disk Access (FACTS.md §5).
+          hint: permission && ctx.platform === 'darwin' ? { key: 'error.rsync.fda' } : '',
+        },
+        ExitCode.failed,
+        e.stderrTail.slice(-10),
+      );
+    }
+  }
+  const warnings: string[] = [];
+  if (result.warning) {
+    ctx.reporter.warn('warn.vanished', { name: c.name, count: vanishedCount || '?', files: vanished.join(', ') });
+    warnings.push(`vanished: ${vanishedCount} file(s): ${vanished.join(', ')}`);
+  }
+  const stats = parseRsyncStats(result.stdoutTail) ?? { ...(await walk(dest)), bytesCopied: NaN };
+  return {
+    name: c.name,
+    type: 'folder',
+    path: c.name,
+    source: c.path,
+    bytes: stats.bytes,
+    files: stats.files,
+    ...(Number.isNaN(stats.bytesCopied) ? {} : { bytesCopied: stats.bytesCopied }),
+    warnings,
+  };
+}

@@ -1,0 +1,102 @@
+// One run at a time per backup directory. The lock is a file created with O_EXCL holding PID,
+// host and start time, so a second run can say who holds it and since when, and a lock left by
+// a dead process (kill -9, power cut) can be recognised and taken over.
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { link, open, readFile, rename, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { ExitCode, PraxisError } from './errors';
+
+export const LOCK_FILE = '.praxis-backup.lock';
+
+export interface LockInfo {
+  pid: number;
+  host: string;
+  startedAt: string;
+}
+
+export interface HeldLock {
+  info: LockInfo;
+  /** The stale lock this run took over, if any (the caller logs it). */
+  tookOver?: LockInfo;
+  release(): Promise<void>;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function readLock(path: string): Promise<LockInfo | null> {
+  try {
+    const info = JSON.parse(await readFile(path, 'utf8')) as LockInfo;
+    return typeof info.pid === 'number' ? info : null;
+  } catch {
+    return null; // vanished meanwhile, or half-written by a run killed in the first millisecond
+  }
+}
+
+async function create(path: string, info: LockInfo): Promise<boolean> {
+  let fh;
+  try {
+    fh = await open(path, 'wx', 0o644);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
+  try {
+    await fh.writeFile(JSON.stringify(info));
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  return true;
+}
+
+export async function acquireLock(dir: string, now: Date = new Date()): Promise<HeldLock> {
+  const path = join(dir, LOCK_FILE);
+  const me: LockInfo = { pid: process.pid, host: hostname(), startedAt: now.toISOString() };
+  let tookOver: LockInfo | undefined;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    if (await create(path, me)) {
+      return {
+        info: me,
+        tookOver,
+        release: async () => {
+          const cur = await readLock(path);
+          if (cur && cur.pid === me.pid && cur.startedAt === me.startedAt) await unlink(path).catch(() => {});
+        },
+      };
+    }
+    const held = await readLock(path);
+    if (held && held.host !== me.host) {
+      // Another computer (backup dir on a shared disk): we cannot see its processes.
+      throw new PraxisError('error.lockHeldOtherHost', { host: held.host, since: held.startedAt, file: path }, ExitCode.locked);
+    }
+    if (held && isAlive(held.pid)) {
+      throw new PraxisError('error.lockHeld', { since: held.startedAt, pid: held.pid, host: held.host }, ExitCode.locked);
+    }
+    // Stale (or unreadable because its writer died mid-write). Move it aside atomically; only
+    // one of two racing runs can move a given file. If what we moved is not what we judged
+    // stale, a live run created it meanwhile: put it back and give way.
+    const aside = `${path}.stale-${randomBytes(4).toString('hex')}`;
+    try {
+      await rename(path, aside);
+    } catch {
+      continue; // someone else moved it first
+    }
+    const moved = await readLock(aside);
+    if (held && moved && (moved.pid !== held.pid || moved.startedAt !== held.startedAt) && isAlive(moved.pid)) {
+      await link(aside, path).catch(() => {});
+      await unlink(aside).catch(() => {});
+      throw new PraxisError('error.lockHeld', { since: moved.startedAt, pid: moved.pid, host: moved.host }, ExitCode.locked);
+    }
+    await unlink(aside).catch(() => {});
+    tookOver = held ?? { pid: 0, host: me.host, startedAt: '?' };
+  }
+  throw new PraxisError('error.lockHeld', { since: '?', pid: '?', host: me.host }, ExitCode.locked);
+}

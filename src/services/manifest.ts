@@ -1,0 +1,75 @@
+// manifest.json: written last and fsync'd; "status": "complete" is what makes a folder a backup.
+// Everything a restore (by us or by hand) needs to know about the backup is in here, and no
+// secret ever is.
+import { open, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+export const MANIFEST_FILE = 'manifest.json';
+export const MANIFEST_FORMAT = 1;
+
+const componentEntry = z.object({
+  name: z.string(),
+  type: z.enum(['postgres', 'mariadb', 'mysql', 'folder']),
+  /** Relative to the backup folder. */
+  path: z.string(),
+  bytes: z.number(),
+  files: z.number().optional(),
+  sha256: z.string().optional(),
+  database: z.string().optional(),
+  serverVersion: z.string().optional(),
+  dumpTool: z.object({ path: z.string(), version: z.string() }).optional(),
+  /** Folder components: bytes actually written (not hard-linked) in this backup. */
+  bytesCopied: z.number().optional(),
+  source: z.string().optional(),
+  warnings: z.array(z.string()).default([]),
+});
+
+export const manifestSchema = z.object({
+  format: z.literal(MANIFEST_FORMAT),
+  id: z.string(),
+  status: z.literal('complete'),
+  tool: z.object({ name: z.literal('praxis-backup'), version: z.string() }),
+  host: z.string(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  components: z.array(componentEntry),
+  warnings: z.array(z.string()).default([]),
+});
+
+export type Manifest = z.infer<typeof manifestSchema>;
+export type ManifestComponent = z.infer<typeof componentEntry>;
+
+/** Write atomically and durably: temp file, fsync, rename, fsync the folder. */
+export async function writeManifest(dir: string, manifest: Manifest): Promise<void> {
+  const tmp = join(dir, `.${MANIFEST_FILE}.tmp`);
+  const fh = await open(tmp, 'w', 0o600);
+  try {
+    await fh.writeFile(JSON.stringify(manifest, null, 2) + '\n');
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, join(dir, MANIFEST_FILE));
+  await fsyncDir(dir);
+}
+
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } catch {
+    /* some file systems (SMB) refuse fsync on directories; the rename is still ordered */
+  } finally {
+    await fh.close();
+  }
+}
+
+export function parseManifest(text: string): Manifest | null {
+  try {
+    const r = manifestSchema.safeParse(JSON.parse(text));
+    return r.success ? r.data : null;
+  } catch {
+    return null;
+  }
+}
