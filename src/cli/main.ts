@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+// praxis-backup command line. Thin: picks the command, hands it the composed app, maps errors to
+// the documented exit codes.
+import { compose } from '../app/compose';
+import { detectLang, t } from '../i18n';
+import { ExitCode } from '../services/errors';
+import { listCommand } from './commands/list';
+import { runCommand } from './commands/run';
+import { statusCommand } from './commands/status';
+import { makeOut, reportError, type Out } from './output';
+
+type Command = (app: ReturnType<typeof compose>, argv: string[], out: Out) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = { run: runCommand, list: listCommand, status: statusCommand };
+/** In DESIGN.md's contract, built by later issues. */
+const LATER = ['mirror', 'verify', 'restore', 'volumes', 'credentials', 'schedule'];
+
+export async function main(argv: string[]): Promise<number> {
+  const lang = detectLang();
+  const out = makeOut(lang, argv.includes('--json'));
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    out.print(t(lang, 'cli.usage'));
+    return command ? ExitCode.ok : ExitCode.invalidInput;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    out.print(t(lang, 'cli.usage'));
+    return ExitCode.ok;
+  }
+  const fn = COMMANDS[command];
+  if (!fn) {
+    out.text(
+      LATER.includes(command)
+        ? t(lang, 'cli.notYet', { command })
+        : t(lang, 'cli.unknownCommand', { command, known: Object.keys(COMMANDS).join(', ') }),
+    );
+    return ExitCode.invalidInput;
+  }
+  try {
+    return await fn(compose(), rest, out);
+  } catch (e) {
+    return reportError(out, e);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.stderr.write(String((e as Error)?.stack ?? e) + '\n');
+    process.exitCode = ExitCode.failed;
+  },
+);

@@ -1,0 +1,290 @@
+// One backup run: lock, check, dump, copy, manifest, rename, retention, status. The order is the
+// safety argument: nothing is a backup until its manifest is fsync'd and its folder renamed from
+// .partial, and nothing old is removed until a new backup is complete.
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { Config, FolderComponent, MariadbComponent, PostgresComponent } from '../config/schema';
+import { formatBytes, formatDuration, render, type Message } from '../i18n';
+import type { Platform } from '../platform/paths';
+import { CommandError } from '../process/runner';
+import { backupId, readCatalog, PARTIAL_SUFFIX, type BackupEntry } from './backup-catalog';
+import { databasePassword, type SecretStore } from './credentials';
+import { ExitCode, PraxisError } from './errors';
+import type { Reporter, RunSummary } from './events';
+import { copyFolder } from './folder-copy';
+import { hookText, runHook } from './hooks';
+import { acquireLock, type HeldLock } from './lock';
+import { fsyncDir, writeManifest, MANIFEST_FORMAT, type ManifestComponent } from './manifest';
+import { dumpMariadb, probeMariadb, type MariaServerInfo } from './mariadb-dump';
+import { dumpPostgres, probePostgres, type PgServerInfo } from './postgres-dump';
+import { backupsToRemove, removeBackup } from './retention';
+import { checkSpace, diskSpace, treeSize } from './space-check';
+import type { StatusStore } from './status-store';
+import type { StepContext } from './step-context';
+import type { ToolLocator } from './tool-locator';
+
+export interface BackupDeps {
+  platform: Platform;
+  tools: ToolLocator;
+  secrets: SecretStore;
+  status: StatusStore;
+  toolVersion: string;
+  now?: () => Date;
+}
+
+type Prepared =
+  | { kind: 'postgres'; c: PostgresComponent; password: string | null; server: PgServerInfo }
+  | { kind: 'mariadb'; c: MariadbComponent; password: string | null; server: MariaServerInfo }
+  | { kind: 'folder'; c: FolderComponent };
+
+async function freeId(dir: string, start: Date): Promise<string> {
+  const names = new Set(await readdir(dir));
+  const d = new Date(start);
+  for (;;) {
+    const id = backupId(d);
+    if (!names.has(id) && !names.has(id + PARTIAL_SUFFIX)) return id;
+    d.setSeconds(d.getSeconds() + 1);
+  }
+}
+
+function isNoSpace(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+/** The folder estimate: bytes last written for it (only changes are copied), else its whole size. */
+async function folderEstimate(tools: ToolLocator, c: FolderComponent, previous: BackupEntry | undefined, signal: AbortSignal): Promise<number> {
+  const before = previous?.manifest.components.find((m) => m.name === c.name && m.type === 'folder');
+  if (before?.bytesCopied !== undefined) return before.bytesCopied;
+  return treeSize(tools, c.path, signal);
+}
+
+export async function runBackup(config: Config, deps: BackupDeps, reporter: Reporter, signal: AbortSignal): Promise<RunSummary> {
+  const now = deps.now ?? (() => new Date());
+  const started = now();
+  const dir = config.backupDir;
+  const ctx: StepContext = { platform: deps.platform, tools: deps.tools, secrets: deps.secrets, reporter, signal };
+
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    return failEarly(reporter, started, now, new PraxisError('error.backupDirMissing', { dir, reason: (e as Error).message }));
+  }
+
+  let lock: HeldLock;
+  try {
+    lock = await acquireLock(dir, started);
+  } catch (e) {
+    // Another run owns the directory and the status file: report, touch nothing.
+    return failEarly(reporter, started, now, e);
+  }
+  if (lock.tookOver) reporter.info('run.lock.stale', { pid: lock.tookOver.pid, since: lock.tookOver.startedAt });
+
+  let id = '';
+  let partial = '';
+  let summary: RunSummary;
+  try {
+    id = await freeId(dir, started);
+    partial = join(dir, id + PARTIAL_SUFFIX);
+    await deps.status.update((s) => {
+      s.running = { pid: process.pid, startedAt: started.toISOString(), backupId: id, backupDir: dir, phase: 'prepare' };
+    });
+    reporter.emit({ type: 'started', id, backupDir: dir, components: config.components.map((c) => c.name), pid: process.pid });
+
+    const catalog = await readCatalog(dir);
+    for (const name of catalog.partial) {
+      // We hold the lock, so no live run is writing these: remains of a killed run.
+      await rm(join(dir, name), { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+      reporter.info('run.partial.removed', { name });
+    }
+    for (const name of catalog.invalid) reporter.info('run.unknownDirs', { name });
+    const previous = catalog.complete[0];
+
+    if (config.hooks?.beforeBackup) {
+      const hook = config.hooks.beforeBackup;
+      reporter.info('run.hook.started', { hook: hookText(hook) });
+      try {
+        await runHook('beforeBackup', hook, { PRAXIS_BACKUP_ID: id }, (line) => reporter.info('run.output', { source: 'beforeBackup', line }), signal);
+      } catch (e) {
+        const reason = e instanceof CommandError ? [e.message, ...e.stderrTail.slice(-5)].join(' | ') : (e as Error).message;
+        throw new PraxisError('error.hookBefore', { reason });
+      }
+    }
+
+    // Connect to every database before writing anything: a wrong password fails in a second,
+    // not after an hour of copying attachments.
+    const prepared: Prepared[] = [];
+    let estimate = 0;
+    for (const c of config.components) {
+      if (c.type === 'postgres') {
+        const password = await databasePassword(deps.secrets, c);
+        if (password === null) reporter.info('warn.noPassword', { name: c.name });
+        const server = await probePostgres(ctx, c, password);
+        estimate += server.databaseBytes;
+        prepared.push({ kind: 'postgres', c, password, server });
+      } else if (c.type === 'folder') {
+        estimate += await folderEstimate(deps.tools, c, previous, signal);
+        prepared.push({ kind: 'folder', c });
+      } else {
+        const password = await databasePassword(deps.secrets, c);
+        if (password === null) reporter.info('warn.noPassword', { name: c.name });
+        const server = await probeMariadb(ctx, c, password);
+        estimate += server.databaseBytes;
+        prepared.push({ kind: 'mariadb', c, password, server });
+      }
+    }
+    const space = await diskSpace(dir);
+    reporter.info('run.estimate', { size: formatBytes(estimate) });
+    checkSpace(dir, estimate, space);
+    reporter.info('run.space.ok', { free: formatBytes(space.free), needed: formatBytes(estimate) });
+
+    await mkdir(partial, { mode: 0o700 });
+    const entries: ManifestComponent[] = [];
+    for (const [i, p] of prepared.entries()) {
+      signal.throwIfAborted();
+      reporter.emit({ type: 'component-started', name: p.c.name, componentType: p.c.type });
+      reporter.progress('total', Math.floor((i / prepared.length) * 100), p.c.name);
+      await deps.status.update((s) => {
+        if (s.running) Object.assign(s.running, { phase: 'backup', component: p.c.name, percent: Math.floor((i / prepared.length) * 100) });
+      });
+      let entry: ManifestComponent;
+      if (p.kind === 'postgres') entry = await dumpPostgres(ctx, p.c, p.server, p.password, partial);
+      else if (p.kind === 'mariadb') entry = await dumpMariadb(ctx, p.c, p.server, p.password, partial);
+      else entry = await copyFolder(ctx, p.c, partial, previous?.path ?? null);
+      entries.push(entry);
+      reporter.emit({ type: 'component-finished', name: entry.name, bytes: entry.bytes, files: entry.files, sha256: entry.sha256 });
+      reporter.info('run.component.finished', {
+        name: entry.name,
+        size: formatBytes(entry.bytes),
+        files: entry.files !== undefined ? { key: 'run.component.files', params: { count: entry.files } } : '',
+      });
+    }
+
+    signal.throwIfAborted();
+    const finished = now();
+    await writeManifest(partial, {
+      format: MANIFEST_FORMAT,
+      id,
+      status: 'complete',
+      tool: { name: 'praxis-backup', version: deps.toolVersion },
+      host: hostname(),
+      startedAt: started.toISOString(),
+      finishedAt: finished.toISOString(),
+      components: entries,
+      warnings: reporter.warnings.map((w) => render('en', w)),
+    });
+    const finalPath = join(dir, id);
+    await rename(partial, finalPath);
+    await fsyncDir(dir);
+    partial = '';
+
+    // Retention only now, after the new backup is complete.
+    const after = await readCatalog(dir);
+    for (const old of backupsToRemove(after.complete, config.retention.keep, id)) {
+      await removeBackup(old);
+      reporter.info('run.retention.removed', { id: old.id, keep: config.retention.keep });
+    }
+
+    const bytes = entries.reduce((s, e) => s + e.bytes, 0);
+    const durationMs = finished.getTime() - started.getTime();
+    const warned = reporter.warnings.length > 0;
+    summary = {
+      result: warned ? 'warning' : 'success',
+      exitCode: warned ? ExitCode.warnings : ExitCode.ok,
+      backupId: id,
+      path: finalPath,
+      bytes,
+      durationMs,
+      warnings: [...reporter.warnings],
+    };
+    reporter.info(warned ? 'run.finished.warning' : 'run.finished.ok', {
+      id,
+      size: formatBytes(bytes),
+      duration: formatDuration(durationMs),
+      count: reporter.warnings.length,
+    });
+  } catch (e) {
+    let error = toMessage(e);
+    if (isNoSpace(e)) {
+      const space = await diskSpace(dir).catch(() => ({ free: 0, total: 0 }));
+      error = { key: 'error.diskFull', params: { dir, free: formatBytes(space.free), total: formatBytes(space.total) } };
+    }
+    if (partial) await rm(partial, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }).catch(() => {});
+    const details = e instanceof PraxisError ? e.details : e instanceof CommandError ? e.stderrTail.slice(-10) : [];
+    reporter.error('run.finished.failed', { reason: error });
+    summary = {
+      result: 'failed',
+      exitCode: e instanceof PraxisError ? e.exitCode : ExitCode.failed,
+      backupId: id || undefined,
+      durationMs: now().getTime() - started.getTime(),
+      warnings: [...reporter.warnings],
+      error,
+      details,
+    };
+  }
+
+  if (config.hooks?.afterBackup) await runAfterHook(config, reporter, id, summary);
+
+  await recordStatus(deps.status, summary, started, now()).catch(() => {});
+  await lock.release();
+  reporter.emit({ type: 'finished', summary });
+  return summary;
+}
+
+async function runAfterHook(config: Config, reporter: Reporter, id: string, summary: RunSummary): Promise<void> {
+  const hook = config.hooks!.afterBackup!;
+  reporter.info('run.hook.started', { hook: hookText(hook) });
+  try {
+    // Runs after a failure too, so that whatever the before-hook paused is resumed.
+    await runHook('afterBackup', hook, { PRAXIS_BACKUP_ID: id, PRAXIS_BACKUP_RESULT: summary.result }, (line) =>
+      reporter.info('run.output', { source: 'afterBackup', line }),
+    );
+  } catch (e) {
+    reporter.warn('run.hook.failedAfter', { reason: (e as Error).message });
+    summary.warnings = [...reporter.warnings];
+    if (summary.result === 'success') {
+      summary.result = 'warning';
+      summary.exitCode = ExitCode.warnings;
+    }
+  }
+}
+
+function toMessage(e: unknown): Message {
+  if (e instanceof PraxisError) return e.message_;
+  if (e instanceof CommandError && e.reason === 'cancelled') return { key: 'error.cancelled' };
+  if ((e as Error)?.name === 'AbortError') return { key: 'error.cancelled' };
+  return { key: 'error.unexpected', params: { message: (e as Error)?.message ?? String(e) } };
+}
+
+function failEarly(reporter: Reporter, started: Date, now: () => Date, e: unknown): RunSummary {
+  const error = toMessage(e);
+  reporter.error('run.finished.failed', { reason: error });
+  const summary: RunSummary = {
+    result: 'failed',
+    exitCode: e instanceof PraxisError ? e.exitCode : ExitCode.failed,
+    durationMs: now().getTime() - started.getTime(),
+    warnings: [],
+    error,
+  };
+  reporter.emit({ type: 'finished', summary });
+  return summary;
+}
+
+async function recordStatus(status: StatusStore, summary: RunSummary, started: Date, finished: Date): Promise<void> {
+  await status.update((s) => {
+    s.running = null;
+    s.lastRun = {
+      backupId: summary.backupId,
+      startedAt: started.toISOString(),
+      finishedAt: finished.toISOString(),
+      result: summary.result,
+      exitCode: summary.exitCode,
+      message: summary.error,
+      warnings: summary.warnings,
+    };
+    const local = (s.destinations.local ??= {});
+    if (summary.result === 'failed') local.lastFailure = { at: finished.toISOString(), message: summary.error! };
+    else local.lastSuccess = { at: finished.toISOString(), backupId: summary.backupId! };
+  });
+}

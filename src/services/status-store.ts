@@ -1,0 +1,72 @@
+// status.json in the platform's state directory: what the tray and `status` show. Written
+// atomically (temp file + rename) so a reader never sees half a file.
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Message } from '../i18n';
+import { isAlive } from './lock';
+
+export interface DestinationStatus {
+  lastSuccess?: { at: string; backupId: string };
+  lastFailure?: { at: string; message: Message };
+}
+
+export interface Status {
+  version: 1;
+  running: null | {
+    pid: number;
+    startedAt: string;
+    backupId: string;
+    backupDir: string;
+    phase: string;
+    component?: string;
+    percent?: number;
+  };
+  lastRun?: {
+    backupId?: string;
+    startedAt: string;
+    finishedAt: string;
+    result: 'success' | 'warning' | 'failed';
+    exitCode: number;
+    message?: Message;
+    warnings: Message[];
+  };
+  /** "local" for the backup directory; mirrors by their name. */
+  destinations: Record<string, DestinationStatus>;
+}
+
+export const STATUS_FILE = 'status.json';
+
+export class StatusStore {
+  constructor(private readonly dir: string) {}
+
+  get path(): string {
+    return join(this.dir, STATUS_FILE);
+  }
+
+  async read(): Promise<Status> {
+    try {
+      const s = JSON.parse(await readFile(this.path, 'utf8')) as Status;
+      if (s && s.version === 1) return s;
+    } catch {
+      /* missing or unreadable: start fresh */
+    }
+    return { version: 1, running: null, destinations: {} };
+  }
+
+  /** The status as a reader should see it: a "running" entry of a dead process is not running. */
+  async current(): Promise<Status & { interrupted?: boolean }> {
+    const s = await this.read();
+    if (s.running && !isAlive(s.running.pid)) return { ...s, running: null, interrupted: true };
+    return s;
+  }
+
+  async update(fn: (s: Status) => void): Promise<Status> {
+    const s = await this.read();
+    fn(s);
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const tmp = `${this.path}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify(s, null, 2) + '\n', { mode: 0o600 });
+    await rename(tmp, this.path);
+    return s;
+  }
+}
