@@ -62,7 +62,7 @@ export function planMariaDump(dumper: string, optFile: string, c: MariadbCompone
     args: [
       `--defaults-extra-file=${optFile}`,
       '--single-transaction', '--routines', '--triggers', '--events',
-      '--hex-blob', '--default-character-set=utf8mb4', '--connect-timeout=15',
+      '--hex-blob', '--default-character-set=utf8mb4',
       // --databases writes CREATE DATABASE/USE, so `gunzip -c x.sql.gz | mariadb` restores as is.
       '--databases', c.database,
     ],
