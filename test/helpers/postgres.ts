@@ -12,6 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import {
   freePort, killAndWaitSync, makeTempDir, pidAlive, registerCleanup, waitForExit, waitUntil,
 } from './temp';
+import { isMounted, mountTmpfsAt, unmountPath, unmountPathSync } from './tmpfs';
 
 export interface PgServer {
   host: string;
@@ -24,8 +25,10 @@ export interface PgServer {
   version: string;
   /** SHOW server_version verbatim. */
   versionFull: string;
-  /** Base directory: data/, run/ (socket + server log). */
+  /** Base directory: data/ (a tmpfs mount point when `ramdisk`), run/ (socket + server log). */
   dir: string;
+  /** Whether data/ is on its own tmpfs. */
+  ramdisk: boolean;
   socketDir: string;
   logFile: string;
   /** Postmaster pid (from postmaster.pid). */
@@ -48,8 +51,13 @@ export interface StartPostgresOptions {
   keepDir?: boolean;
   /** PostgreSQL bin directory (default: $PRAXIS_PG_BINDIR, newest /usr/lib/postgresql/N/bin, or pg_config --bindir). */
   binDir?: string;
+  /** Use exactly this TCP port (default: a free one, re-picked if another process grabs it first). */
+  port?: number;
   /** Extra postgresql.conf settings. */
   settings?: Record<string, string | number>;
+  /** Data directory on its own tmpfs (default: yes when root on Linux — no disk I/O, much faster;
+   * memory is only used as filled). Set false for data larger than RAM. */
+  ramdisk?: boolean;
 }
 
 const SERVICE_USER = 'postgres';
@@ -120,34 +128,57 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Pg
     uid = Number(stdout);
     gid = Number((await execa('id', ['-g', SERVICE_USER])).stdout);
   }
-  for (const [d, mode] of [[dataDir, 0o700], [socketDir, 0o755]] as const) {
-    await mkdir(d, { recursive: true });
-    await chmod(d, mode);
-    if (uid >= 0) await chown(d, uid, gid);
-  }
-  if (uid >= 0) {
-    // Every parent must be traversable by the service user, or initdb fails with a vague message.
-    const probe = await execa('runuser', ['-u', SERVICE_USER, '--', 'test', '-w', dataDir], { reject: false });
-    if (probe.exitCode !== 0) {
-      throw new Error(`startPostgres: the '${SERVICE_USER}' user cannot write ${dataDir}; some parent directory is not traversable (chmod o+x it, or use a temp dir)`);
-    }
-  }
+  const ramdisk = opts.ramdisk ?? (isRoot() && process.platform === 'linux');
 
-  // Password file: 0600, owned by the service user, removed right after initdb.
-  const pwfile = join(socketDir, 'initdb.pw');
-  await writeFile(pwfile, `${password}\n`, { mode: 0o600 });
-  if (uid >= 0) await chown(pwfile, uid, gid);
+  // Undo whatever was set up so far: unmount the data tmpfs, remove the dir (when it is ours).
+  const release = async () => {
+    if (isMounted(dataDir)) await unmountPath(dataDir);
+    if (removeDir && !isMounted(dataDir)) await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+  };
+  const releaseSync = () => {
+    unmountPathSync(dataDir);
+    if (removeDir && !isMounted(dataDir)) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  };
+  // Until the server object exists, a crash still unmounts and removes (stop() replaces this).
+  const unregisterSetup = registerCleanup(release, { sync: releaseSync, label: `remove ${dir}` });
+
   try {
-    const [cmd, args] = asServiceUser(join(binDir, 'initdb'), [
-      '-D', dataDir, '--username', user, `--pwfile=${pwfile}`,
-      '--auth-host=scram-sha-256', '--auth-local=peer',
-      '--encoding=UTF8', '--locale=C', '--no-sync', '--no-instructions',
-    ]);
-    await execa(cmd, args, { cwd: dir, env: { LC_ALL: 'C' } }).catch((err) => {
-      throw new Error(`initdb failed: ${err.stderr || err.message}`);
-    });
-  } finally {
-    await rm(pwfile, { force: true });
+    for (const [d, mode] of [[dataDir, 0o700], [socketDir, 0o755]] as const) {
+      await mkdir(d, { recursive: true });
+      await chmod(d, mode);
+      if (uid >= 0) await chown(d, uid, gid);
+    }
+    if (uid >= 0) {
+      // Every parent must be traversable by the service user, or initdb fails with a vague message.
+      const probe = await execa('runuser', ['-u', SERVICE_USER, '--', 'test', '-w', dataDir], { reject: false });
+      if (probe.exitCode !== 0) {
+        throw new Error(`startPostgres: the '${SERVICE_USER}' user cannot write ${dataDir}; some parent directory is not traversable (chmod o+x it, or use a temp dir)`);
+      }
+    }
+    if (ramdisk) {
+      await mountTmpfsAt(dataDir, { mode: 0o700, ...(uid >= 0 ? { uid, gid } : {}) });
+    }
+
+    // Password file: 0600, owned by the service user, removed right after initdb.
+    const pwfile = join(socketDir, 'initdb.pw');
+    await writeFile(pwfile, `${password}\n`, { mode: 0o600 });
+    if (uid >= 0) await chown(pwfile, uid, gid);
+    try {
+      const [cmd, args] = asServiceUser(join(binDir, 'initdb'), [
+        '-D', dataDir, '--username', user, `--pwfile=${pwfile}`,
+        '--auth-host=scram-sha-256', '--auth-local=peer',
+        '--encoding=UTF8', '--locale=C', '--no-sync', '--no-instructions',
+      ]);
+      await execa(cmd, args, { cwd: dir, env: { LC_ALL: 'C' } }).catch((err) => {
+        throw new Error(`initdb failed: ${err.stderr || err.message}`);
+      });
+    } finally {
+      await rm(pwfile, { force: true });
+    }
+  } catch (err) {
+    unregisterSetup();
+    await release();
+    throw err;
   }
 
   const settings: Record<string, string | number> = {
@@ -169,8 +200,9 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Pg
   let port = 0;
   let started = false;
   let lastError = '';
-  for (let attempt = 0; attempt < 4 && !started; attempt++) {
-    port = await freePort();
+  const attempts = opts.port ? 1 : 4;
+  for (let attempt = 0; attempt < attempts && !started; attempt++) {
+    port = opts.port ?? (await freePort());
     const conf = Object.entries({ ...settings, port })
       .map(([k, v]) => `${k} = ${confValue(v)}`).join('\n');
     await appendFile(join(dataDir, 'postgresql.conf'), `\n# praxis-backup test helper (attempt ${attempt + 1})\n${conf}\n`);
@@ -184,9 +216,11 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Pg
     }
   }
   if (!started) {
-    if (removeDir) await rm(dir, { recursive: true, force: true });
+    unregisterSetup();
+    await release();
     throw new Error(`PostgreSQL did not start: ${lastError}`);
   }
+  unregisterSetup();
 
   const pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
   let stopped = false;
@@ -195,7 +229,7 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Pg
     if (stopped) return;
     stopped = true;
     killAndWaitSync(pid, 'SIGINT'); // SIGINT = fast shutdown
-    if (removeDir) rmSync(dir, { recursive: true, force: true });
+    releaseSync();
   };
   const unregister = registerCleanup(() => server.stop(), { sync: stopSync, label: `stop PostgreSQL on port ${port}` });
 
@@ -205,7 +239,7 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Pg
   });
 
   const server: PgServer = {
-    host, port, user, password, binDir, dataDir, dir, socketDir, logFile, pid,
+    host, port, user, password, binDir, dataDir, dir, socketDir, logFile, pid, ramdisk,
     version: '', versionFull: '',
     env,
     async psql(sql: string, db = 'postgres'): Promise<string> {
@@ -233,7 +267,7 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Pg
           await waitForExit(pid, 5_000);
         }
       }
-      if (removeDir) await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+      await release();
     },
   };
 

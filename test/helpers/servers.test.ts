@@ -67,6 +67,8 @@ PG('starts as the postgres user on 127.0.0.1 with a free port', async () => {
   assert.is(await pg.psql('SHOW listen_addresses'), '127.0.0.1');
   assert.is(await pg.psql('SHOW port'), String(pg.port));
   assert.is(procUid(pg.pid), await uidOf('postgres'), 'postmaster runs as postgres, not root');
+  assert.ok(pg.ramdisk, 'root on Linux: data dir on tmpfs by default');
+  assert.ok(isMounted(pg.dataDir), 'data dir is a tmpfs mount');
   const st = statSync(pg.dataDir);
   assert.is(st.mode & 0o777, 0o700);
   assert.is(st.uid, await uidOf('postgres'));
@@ -124,6 +126,7 @@ PG('stop() ends the server, frees the port, removes the dir; twice is fine', asy
   const { pid, dir, port, binDir } = pg;
   await timed('PostgreSQL stop', () => pg.stop());
   assert.not.ok(pidAlive(pid), 'postmaster gone');
+  assert.not.ok(isMounted(pg.dataDir), 'data tmpfs unmounted');
   assert.not.ok(existsSync(dir), 'temp dir removed');
   const ready = await execa(join(binDir, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-t', '1'], { reject: false });
   assert.is.not(ready.exitCode, 0);
@@ -146,6 +149,7 @@ MA('starts as the mysql user on 127.0.0.1, without /etc/mysql settings', async (
   assert.is(await ma.sql('SELECT @@datadir'), `${ma.dataDir}/`);
   assert.is(await ma.sql('SELECT @@log_bin'), '0');
   assert.is(procUid(ma.pid), await uidOf('mysql'), 'mariadbd runs as mysql, not root');
+  assert.ok(ma.ramdisk && isMounted(ma.dataDir), 'data dir is a tmpfs mount');
   assert.is(await ma.sql('SELECT CURRENT_USER()'), 'root@127.0.0.1');
 });
 
@@ -196,6 +200,7 @@ MA('stop() ends the server and removes the dir; twice is fine', async () => {
   const { pid, dir } = ma;
   await timed('MariaDB stop', () => ma.stop());
   assert.not.ok(pidAlive(pid), 'mariadbd gone');
+  assert.not.ok(isMounted(ma.dataDir), 'data tmpfs unmounted');
   assert.not.ok(existsSync(dir), 'temp dir removed');
   const r = await execa('mariadb', [...ma.clientArgs(), '--connect-timeout=2', '-e', 'SELECT 1'], { env: { MYSQL_PWD: ma.password }, reject: false });
   assert.match(r.stderr, /Can't connect/);
@@ -254,45 +259,65 @@ FILES('attachments tree: counts, folders, fixed mtimes, deterministic (rsync see
 // ---------------------------------------------------------------- cleanup guarantees
 const CLEAN = suite('cleanup');
 
-// A child process starts both servers and a tmpfs, then ends badly in one of three ways.
-const childScript = (mode: string) => `
+// A child process starts both servers and a tmpfs, then ends without stopping them:
+//   forgot-stop: the event loop runs dry ('beforeExit', async cleanups) — servers on disk (ramdisk: false),
+//   throw:       an uncaught exception ('exit', synchronous fallbacks — the same path as process.exit()),
+//   sigterm:     killed by a signal (async cleanups, exit 143).
+// The three children run at the same time (each takes a few seconds); each test checks one of them.
+type Mode = 'forgot-stop' | 'throw' | 'sigterm';
+interface ChildInfo { pids: number[]; dirs: string[]; mounts: string[] }
+
+const childScript = (mode: Mode) => `
 import { startPostgres } from ${JSON.stringify(join(here, 'postgres.ts'))};
 import { startMariadb } from ${JSON.stringify(join(here, 'mariadb.ts'))};
 import { mountTmpfs } from ${JSON.stringify(join(here, 'tmpfs.ts'))};
-const [pg, ma, fs] = await Promise.all([startPostgres(), startMariadb(), mountTmpfs(1)]);
-console.log(JSON.stringify({ pids: [pg.pid, ma.pid], dirs: [pg.dir, ma.dir, fs.path], mount: fs.path }));
+const ramdisk = ${mode !== 'forgot-stop'};
+const [pg, ma, fs] = await Promise.all([startPostgres({ ramdisk }), startMariadb({ ramdisk }), mountTmpfs(1)]);
+if (pg.ramdisk !== ramdisk || ma.ramdisk !== ramdisk) throw new Error('ramdisk option ignored');
+console.log(JSON.stringify({ pids: [pg.pid, ma.pid], dirs: [pg.dir, ma.dir, fs.path], mounts: [fs.path, ...(ramdisk ? [pg.dataDir, ma.dataDir] : [])] }));
 ${mode === 'throw' ? "setTimeout(() => { throw new Error('test crashed'); }, 10);" : ''}
-${mode === 'exit' ? 'setTimeout(() => process.exit(1), 10);' : ''}
 ${mode === 'sigterm' ? 'setInterval(() => {}, 1000);' : ''}
 `;
 
-for (const mode of ['forgot-stop', 'throw', 'exit', 'sigterm'] as const) {
-  CLEAN(`nothing survives a test file that ends by: ${mode}`, async () => {
-    const dir = await makeTempDir('praxis-child');
-    const script = join(dir, 'child.mts');
-    await writeFile(script, childScript(mode));
-    const child = execa(process.execPath, ['--import', 'tsx', script], { cwd: join(here, '..', '..'), reject: false, forceKillAfterDelay: false });
-    let info: { pids: number[]; dirs: string[]; mount: string } | undefined;
-    child.stdout!.on('data', (d: Buffer) => {
-      const line = d.toString().split('\n').find((l) => l.startsWith('{'));
-      if (line && !info) {
-        info = JSON.parse(line);
-        // Safety net for this test itself: if the child leaves anything behind, the assertions fail,
-        // but this process still cleans up.
-        registerCleanup(async () => {
-          for (const pid of info!.pids) if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
-          if (isMounted(info!.mount)) await execa('umount', ['-l', info!.mount], { reject: false });
-        });
-        if (mode === 'sigterm') setTimeout(() => child.kill('SIGTERM'), 50);
-      }
+async function runChild(mode: Mode): Promise<{ info?: ChildInfo; exitCode?: number; stderr: string }> {
+  const dir = await makeTempDir('praxis-child');
+  const script = join(dir, 'child.mts');
+  await writeFile(script, childScript(mode));
+  const child = execa(process.execPath, ['--import', 'tsx', script], { cwd: join(here, '..', '..'), reject: false, forceKillAfterDelay: false });
+  let info: ChildInfo | undefined;
+  child.stdout!.on('data', (d: Buffer) => {
+    const line = d.toString().split('\n').find((l) => l.startsWith('{'));
+    if (!line || info) return;
+    const got: ChildInfo = JSON.parse(line);
+    info = got;
+    // Safety net for this test process: if the child leaves anything behind, the assertions
+    // below fail, and this still kills / unmounts it.
+    registerCleanup(async () => {
+      for (const pid of got.pids) if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
+      for (const m of got.mounts) if (isMounted(m)) await execa('umount', ['-l', m], { reject: false });
     });
-    const r = await child;
-    assert.ok(info, `child printed its servers: ${r.stderr}`);
-    if (mode === 'forgot-stop') assert.is(r.exitCode, 0, r.stderr);
-    else if (mode === 'sigterm') assert.is(r.exitCode, 143, r.stderr);
-    else assert.is(r.exitCode, 1);
+    if (mode === 'sigterm') setTimeout(() => child.kill('SIGTERM'), 50);
+  });
+  const r = await child;
+  return { info, exitCode: r.exitCode, stderr: r.stderr };
+}
+
+const children = new Map<Mode, ReturnType<typeof runChild>>();
+CLEAN.before(() => {
+  for (const mode of ['forgot-stop', 'throw', 'sigterm'] as const) {
+    const p = runChild(mode);
+    p.catch(() => {}); // awaited (and reported) by its test
+    children.set(mode, p);
+  }
+});
+
+for (const [mode, expectedExit] of [['forgot-stop', 0], ['throw', 1], ['sigterm', 143]] as const) {
+  CLEAN(`nothing survives a test file that ends by: ${mode}`, async () => {
+    const { info, exitCode, stderr } = await children.get(mode)!;
+    assert.ok(info, `child printed its servers: ${stderr}`);
+    assert.is(exitCode, expectedExit, stderr);
     for (const pid of info!.pids) assert.not.ok(pidAlive(pid), `pid ${pid} still alive after ${mode}`);
-    assert.not.ok(isMounted(info!.mount), `tmpfs still mounted after ${mode}`);
+    for (const m of info!.mounts) assert.not.ok(isMounted(m), `${m} still mounted after ${mode}`);
     for (const d of info!.dirs) assert.not.ok(existsSync(d), `${d} left behind after ${mode}`);
   });
 }

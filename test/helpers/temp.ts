@@ -87,7 +87,7 @@ function installHooks(): void {
   });
   process.on('exit', runCleanupsSync);
   const onSignal = (signal: NodeJS.Signals, code: number) => {
-    process.stderr.write(`\n[test cleanup] ${signal}: stopping servers, removing temp dirs …\n`);
+    process.stderr.write(`\n[cleanup] ${signal}: stopping servers, removing temp dirs …\n`);
     // A second signal while cleaning up: do the quick synchronous part and go.
     process.once(signal, () => process.exit(code));
     runCleanups().finally(() => process.exit(code));

@@ -15,26 +15,67 @@ export interface TmpfsMount {
 export function isMounted(path: string): boolean {
   // /proc/self/mounts escapes space, tab, newline and backslash as octal.
   const esc = path.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
-  return readFileSync('/proc/self/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === esc);
+  let mounts: string;
+  try {
+    mounts = readFileSync('/proc/self/mounts', 'utf8');
+  } catch {
+    return false; // no /proc (macOS): nothing here mounts there
+  }
+  return mounts.split('\n').some((l) => l.split(' ')[1] === esc);
 }
 
+export interface TmpfsOptions {
+  /** Size limit in MiB (default: the kernel's default, half the RAM — memory is used only as filled). */
+  sizeMiB?: number;
+  /** Mode of the root directory (default 0755). */
+  mode?: number;
+  uid?: number;
+  gid?: number;
+}
+
+/** Mount a tmpfs on an existing directory. Low level: the caller unmounts (unmountPath / unmountPathSync). */
+export async function mountTmpfsAt(path: string, opts: TmpfsOptions = {}): Promise<void> {
+  const o = [`mode=${(opts.mode ?? 0o755).toString(8)}`];
+  if (opts.sizeMiB !== undefined) o.push(`size=${Math.round(opts.sizeMiB * 1024)}k`);
+  if (opts.uid !== undefined) o.push(`uid=${opts.uid}`);
+  if (opts.gid !== undefined) o.push(`gid=${opts.gid}`);
+  const r = await execa('mount', ['-t', 'tmpfs', '-o', o.join(','), 'praxis-test', path], { reject: false });
+  if (r.exitCode !== 0) throw new Error(`mount -t tmpfs on ${path} failed (needs root): ${r.stderr || r.message}`);
+}
+
+/** Unmount; a process may still hold a file open (EBUSY): retry briefly, then detach lazily. */
+export async function unmountPath(path: string): Promise<void> {
+  for (let i = 0; i < 10 && isMounted(path); i++) {
+    const u = await execa('umount', [path], { reject: false });
+    if (u.exitCode === 0) break;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  if (isMounted(path)) await execa('umount', ['-l', path], { reject: false });
+}
+
+export function unmountPathSync(path: string): void {
+  if (!isMounted(path)) return;
+  try { execFileSync('umount', [path], { stdio: 'ignore' }); } catch {
+    try { execFileSync('umount', ['-l', path], { stdio: 'ignore' }); } catch { /* not mounted */ }
+  }
+}
+
+/** A size-limited tmpfs on a fresh temp dir; unmounted and removed by unmount() or the cleanups. */
 export async function mountTmpfs(sizeMiB: number, opts: { mode?: number } = {}): Promise<TmpfsMount> {
   if (!(sizeMiB > 0)) throw new Error(`mountTmpfs: size must be positive, got ${sizeMiB}`);
   const path = await makeTempDir('praxis-tmpfs');
-  const mode = (opts.mode ?? 0o755).toString(8);
-  const r = await execa('mount', ['-t', 'tmpfs', '-o', `size=${Math.round(sizeMiB * 1024)}k,mode=${mode}`, 'praxis-test', path], { reject: false });
-  if (r.exitCode !== 0) {
+  try {
+    await mountTmpfsAt(path, { sizeMiB, mode: opts.mode });
+  } catch (err) {
     await rm(path, { recursive: true, force: true });
-    throw new Error(`mount -t tmpfs failed (needs root): ${r.stderr || r.message}`);
+    throw err;
   }
 
   let done = false;
   const unmountSync = () => {
     if (done) return;
     done = true;
-    try { execFileSync('umount', [path], { stdio: 'ignore' }); } catch {
-      try { execFileSync('umount', ['-l', path], { stdio: 'ignore' }); } catch { /* not mounted */ }
-    }
+    unmountPathSync(path);
     if (!isMounted(path)) rmSync(path, { recursive: true, force: true });
   };
   const unregister = registerCleanup(() => mount.unmount(), { sync: unmountSync, label: `umount ${path}` });
@@ -45,13 +86,7 @@ export async function mountTmpfs(sizeMiB: number, opts: { mode?: number } = {}):
       if (done) return;
       done = true;
       unregister();
-      // A process may still hold a file open (EBUSY): retry briefly, then detach lazily.
-      for (let i = 0; i < 10 && isMounted(path); i++) {
-        const u = await execa('umount', [path], { reject: false });
-        if (u.exitCode === 0) break;
-        await new Promise((res) => setTimeout(res, 100));
-      }
-      if (isMounted(path)) await execa('umount', ['-l', path], { reject: false });
+      await unmountPath(path);
       // Never rm -r a directory that is still a mount point (it would empty the mounted fs, not the dir).
       if (!isMounted(path)) await rm(path, { recursive: true, force: true });
     },
