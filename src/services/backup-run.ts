@@ -90,6 +90,14 @@ export async function runBackup(config: Config, deps: BackupDeps, reporter: Repo
     await deps.status.update((s) => {
       s.running = { pid: process.pid, startedAt: started.toISOString(), backupId: id, backupDir: dir, phase: 'prepare' };
     });
+    // Live progress for the tray and `status`, also for runs started by launchd.
+    reporter.addSink((e) => {
+      if (e.type === 'progress' && e.name !== 'total') {
+        void deps.status.update((st) => {
+          if (st.running) Object.assign(st.running, { component: e.name, componentPercent: e.percent });
+        });
+      }
+    });
     reporter.emit({ type: 'started', id, backupDir: dir, components: config.components.map((c) => c.name), pid: process.pid });
 
     const catalog = await readCatalog(dir);

@@ -35,6 +35,10 @@ export class Reporter {
 
   constructor(private readonly sinks: EventSink[]) {}
 
+  addSink(sink: EventSink): void {
+    this.sinks.push(sink);
+  }
+
   emit(e: RunEvent): void {
     const stamped = { ...e, ts: new Date().toISOString() } as StampedEvent;
     for (const s of this.sinks) {

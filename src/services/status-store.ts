@@ -19,7 +19,10 @@ export interface Status {
     backupDir: string;
     phase: string;
     component?: string;
+    /** Share of components done, 0–100. */
     percent?: number;
+    /** Progress within the current component where the tool reports it (rsync 3.1+). */
+    componentPercent?: number;
   };
   lastRun?: {
     backupId?: string;
@@ -37,6 +40,9 @@ export interface Status {
 export const STATUS_FILE = 'status.json';
 
 export class StatusStore {
+  /** Updates are queued: progress events can arrive while the previous write is still going. */
+  private queue: Promise<unknown> = Promise.resolve();
+
   constructor(private readonly dir: string) {}
 
   get path(): string {
@@ -60,7 +66,13 @@ export class StatusStore {
     return s;
   }
 
-  async update(fn: (s: Status) => void): Promise<Status> {
+  update(fn: (s: Status) => void): Promise<Status> {
+    const next = this.queue.then(() => this.write(fn));
+    this.queue = next.catch(() => {});
+    return next;
+  }
+
+  private async write(fn: (s: Status) => void): Promise<Status> {
     const s = await this.read();
     fn(s);
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
