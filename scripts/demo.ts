@@ -198,9 +198,7 @@ async function summary(pg: PgServer, backup: string): Promise<boolean> {
       pg_restore -h HOST -U USER -d postgres --clean --create ${rel(dump)}
     Ordner / folders (normale Kopie / a plain copy):
       cp -a ${rel(join(backup, 'files'))}/. /pfad/zu/tomedo/files/
-      cp -a ${rel(join(backup, 'client'))}/. /pfad/zum/client/
-    Oder mit Praxis-Backup / or with Praxis-Backup:
-      node dist/cli.js restore ${backup.split('/').pop()} --config ${rel(paths.config)}`);
+      cp -a ${rel(join(backup, 'client'))}/. /pfad/zum/client/`);
 
   if (!existsSync(dump)) {
     say(`Achtung: ${rel(dump)} fehlt in der Sicherung.`, `Warning: ${rel(dump)} is missing from the backup.`);
