@@ -15,6 +15,10 @@ const COMMANDS: Record<string, Command> = { run: runCommand, list: listCommand, 
 /** In DESIGN.md's contract, built by later issues. */
 const LATER = ['mirror', 'verify', 'restore', 'volumes', 'credentials', 'schedule'];
 
+// The tray reads our stdout; if it goes away mid-run, the backup must still finish.
+process.stdout.on('error', () => {});
+process.stderr.on('error', () => {});
+
 export async function main(argv: string[]): Promise<number> {
   const lang = detectLang();
   const out = makeOut(lang, argv.includes('--json'));

@@ -20,6 +20,7 @@ export const de = {
   'run.hook.failedAfter': 'Der Befehl nach dem Backup („afterBackup“) ist fehlgeschlagen: {reason}',
   'run.unknownDirs': 'Im Backup-Verzeichnis liegt „{name}“ ohne gültiges manifest.json. Es wird weder gezählt noch gelöscht.',
 
+  'error.dirMissing': 'Das Verzeichnis {dir} existiert nicht. Ist der Datenträger angeschlossen und der Pfad richtig?',
   'error.lockHeld': 'Es läuft bereits ein Backup (seit {since}, PID {pid} auf {host}). Bitte warten, bis es fertig ist.',
   'error.lockHeldOtherHost': 'Das Backup-Verzeichnis ist von Rechner {host} gesperrt (seit {since}). Läuft dort kein Backup mehr, die Datei {file} löschen.',
   'error.space': 'Zu wenig Speicherplatz auf {dir}: benötigt werden etwa {needed} plus 10 % des Datenträgers ({reserve}) als Reserve, frei sind nur {free}. Bitte Platz schaffen (ältere Backups auslagern, „retention.keep“ verkleinern) oder einen größeren Datenträger verwenden.',

@@ -20,6 +20,7 @@ export const en: Record<MessageKey, string> = {
   'run.hook.failedAfter': 'The command after the backup ("afterBackup") failed: {reason}',
   'run.unknownDirs': 'The backup directory holds "{name}" without a valid manifest.json. It is neither counted nor deleted.',
 
+  'error.dirMissing': 'The directory {dir} does not exist. Is the disk attached and the path right?',
   'error.lockHeld': 'A backup is already running (since {since}, PID {pid} on {host}). Please wait until it has finished.',
   'error.lockHeldOtherHost': 'The backup directory is locked by computer {host} (since {since}). If no backup runs there any more, delete the file {file}.',
   'error.space': 'Not enough space on {dir}: about {needed} is needed plus 10 % of the disk ({reserve}) as reserve, only {free} is free. Please free some space (move old backups away, lower "retention.keep") or use a larger disk.',

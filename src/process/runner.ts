@@ -54,6 +54,13 @@ export interface RunResult {
 
 const TAIL_LINES = 60;
 
+// Children run detached (own process group), so execa's own cleanup does not reach them when we
+// exit. Kill what is still running if this process ends unexpectedly (crash, process.exit).
+const liveGroups = new Set<number>();
+process.on('exit', () => {
+  for (const pid of liveGroups) killGroup(pid, 'SIGTERM');
+});
+
 export class CommandError extends Error {
   constructor(
     readonly label: string,
@@ -154,6 +161,7 @@ export async function run(plan: CommandPlan, opts: RunOptions = {}): Promise<Run
     throw new CommandError(plan.label, displayArgv(plan), undefined, undefined, [], [], 'spawn', e);
   }
 
+  if (child.pid) liveGroups.add(child.pid);
   let reason: CommandError['reason'] | undefined;
   let consumerError: unknown;
   let killTimer: NodeJS.Timeout | undefined;
@@ -198,6 +206,7 @@ export async function run(plan: CommandPlan, opts: RunOptions = {}): Promise<Run
 
   const result = await child;
   await Promise.all(readers);
+  if (child.pid) liveGroups.delete(child.pid);
   if (timeout) clearTimeout(timeout);
   if (killTimer) clearTimeout(killTimer);
   opts.signal?.removeEventListener('abort', onAbort);

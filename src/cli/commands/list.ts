@@ -1,10 +1,12 @@
 // `praxis-backup list [--dir DIR]`: complete backups, newest first. Works on any folder, e.g. a
 // USB disk from another practice computer, without a config.
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { App } from '../../app/compose';
 import { loadConfig } from '../../config/load';
 import { formatBytes, t } from '../../i18n';
 import { idToDate, readCatalog } from '../../services/backup-catalog';
+import { ExitCode, PraxisError } from '../../services/errors';
 import { parseCommand } from '../args';
 import type { Out } from '../output';
 
@@ -13,6 +15,7 @@ export async function listCommand(app: App, argv: string[], out: Out): Promise<n
   const dir = values.dir
     ? resolve(values.dir)
     : (await loadConfig(values.config ? resolve(values.config) : app.paths.configFile)).backupDir;
+  if (values.dir && !existsSync(dir)) throw new PraxisError('error.dirMissing', { dir }, ExitCode.invalidInput);
   const catalog = await readCatalog(dir);
   if (out.json) {
     out.data({
