@@ -78,10 +78,11 @@ print_macos_hint() {
   cat <<'EOF'
 [setup] macOS: this script installs nothing system-wide. If something is missing, run:
           brew install rsync postgresql@16 mariadb cmake ninja pkg-config
-        (Xcode command line tools for the compilers: xcode-select --install)
-        NodeGui runs under qode on macOS (its supported runtime): let @nodegui/qode's postinstall
-        download it once with `node node_modules/@nodegui/qode/install.js` (needs github.com);
-        qode then lives in node_modules/@nodegui/qode/binaries/ and `npx qode` runs the tray app.
+          xcode-select --install          (compilers, if not there yet)
+        NodeGui runs under qode on macOS (its supported runtime). build-native.sh lets
+        @nodegui/nodegui and @nodegui/qode install as they intend (Qt, prebuilt addon and qode are
+        downloaded; needs github.com and download.qt.io). qode then is
+        node_modules/@nodegui/qode/binaries/qode; start the tray app with it, not with node.
 EOF
 }
 
