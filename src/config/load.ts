@@ -58,10 +58,11 @@ export function toProblems(error: z.ZodError, input: unknown): ConfigProblem[] {
         else problems.push({ path, key: 'config.problem.tooBig', params: { max: Number(issue.maximum) } });
         break;
       case 'invalid_union_discriminator':
+        // zod's path already ends with the discriminator key ("components[0].type").
         problems.push({
-          path: formatPath([...issue.path, 'type']),
+          path,
           key: issue.message === 'mirrorType' ? 'config.problem.mirrorType' : 'config.problem.componentType',
-          params: { value: show(valueAt(input, [...issue.path, 'type'])) },
+          params: { value },
         });
         break;
       case 'invalid_union':
