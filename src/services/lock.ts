@@ -41,20 +41,27 @@ async function readLock(path: string): Promise<LockInfo | null> {
 }
 
 async function create(path: string, info: LockInfo): Promise<boolean> {
-  let fh;
-  try {
-    fh = await open(path, 'wx', 0o644);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw e;
-  }
+  // Write the whole lock under a private name first, then link it into place: link() fails with
+  // EEXIST atomically, like O_EXCL, but the lock file is never seen empty or half-written. (With
+  // open('wx') + write, a racing run could read the new, still empty file, judge it stale, move it
+  // aside and win too: two runs holding "the" lock.)
+  const tmp = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+  const fh = await open(tmp, 'wx', 0o644);
   try {
     await fh.writeFile(JSON.stringify(info));
     await fh.sync();
   } finally {
     await fh.close();
   }
-  return true;
+  try {
+    await link(tmp, path);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  } finally {
+    await unlink(tmp).catch(() => {});
+  }
 }
 
 export async function acquireLock(dir: string, now: Date = new Date()): Promise<HeldLock> {
@@ -80,9 +87,9 @@ export async function acquireLock(dir: string, now: Date = new Date()): Promise<
     if (held && isAlive(held.pid)) {
       throw new PraxisError('error.lockHeld', { since: held.startedAt, pid: held.pid, host: held.host }, ExitCode.locked);
     }
-    // Stale (or unreadable because its writer died mid-write). Move it aside atomically; only
-    // one of two racing runs can move a given file. If what we moved is not what we judged
-    // stale, a live run created it meanwhile: put it back and give way.
+    // Stale (or unreadable: damaged, since create() never shows a partial file). Move it aside
+    // atomically; only one of two racing runs can move a given file. If what we moved is not what
+    // we judged stale, a live run created it meanwhile: put it back and give way.
     const aside = `${path}.stale-${randomBytes(4).toString('hex')}`;
     try {
       await rename(path, aside);
@@ -90,7 +97,7 @@ export async function acquireLock(dir: string, now: Date = new Date()): Promise<
       continue; // someone else moved it first
     }
     const moved = await readLock(aside);
-    if (held && moved && (moved.pid !== held.pid || moved.startedAt !== held.startedAt) && isAlive(moved.pid)) {
+    if (moved && (!held || moved.pid !== held.pid || moved.startedAt !== held.startedAt) && isAlive(moved.pid)) {
       await link(aside, path).catch(() => {});
       await unlink(aside).catch(() => {});
       throw new PraxisError('error.lockHeld', { since: moved.startedAt, pid: moved.pid, host: moved.host }, ExitCode.locked);
