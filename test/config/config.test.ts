@@ -1,0 +1,370 @@
+// Malformed configs through the real CLI (dist/cli.js): every row must end with exit 2, a message
+// that names the field, and no trace on disk (no backup dir, no log, no status file). One valid
+// config proves the environment is set up so that a run *would* write there.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeTempDir, runCleanups } from '../helpers/temp';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const CLI = join(root, 'dist', 'cli.js');
+
+const test = suite('config: malformed configs through the CLI');
+test.after(runCleanups);
+
+/** Newest modification time of anything under dir (to know whether dist/cli.js is stale). */
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+test.before(() => {
+  // The test is about the shipped CLI: build it when it is missing or older than the sources.
+  if (!existsSync(CLI) || statSync(CLI).mtimeMs < newestMtime(join(root, 'src'))) {
+    const r = spawnSync('npx', ['webpack'], { cwd: root, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`webpack failed:\n${r.stdout}\n${r.stderr}`);
+  }
+});
+
+interface Sandbox {
+  dir: string;
+  home: string;
+  state: string;
+  configHome: string;
+  backupDir: string;
+  source: string;
+  configFile: string;
+}
+
+async function sandbox(): Promise<Sandbox> {
+  const dir = await makeTempDir('praxis-config');
+  const sb: Sandbox = {
+    dir,
+    home: join(dir, 'home'),
+    state: join(dir, 'state'),
+    configHome: join(dir, 'xdg-config'),
+    backupDir: join(dir, 'backup'),
+    source: join(dir, 'praxis-files'),
+    configFile: join(dir, 'config.json'),
+  };
+  for (const d of [sb.home, sb.state, sb.configHome, sb.source]) await mkdir(d);
+  await writeFile(join(sb.source, 'brief.txt'), 'Arztbrief\n');
+  return sb;
+}
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(sb: Sandbox, args: string[], lang?: string): Promise<CliResult> {
+  // A clean environment: no LANG/LC_* of the machine running the tests, no PRAXIS_BACKUP_* overrides.
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: sb.home,
+    XDG_STATE_HOME: sb.state,
+    XDG_CONFIG_HOME: sb.configHome,
+  };
+  if (lang) env.LANG = lang;
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { env, encoding: 'utf8', timeout: 30_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Every file (not directory) below dir, relative. */
+async function filesBelow(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!e.isDirectory()) out.push(join(e.parentPath ?? (e as unknown as { path: string }).path, e.name).slice(dir.length + 1));
+  }
+  return out.sort();
+}
+
+async function assertNothingWritten(sb: Sandbox, what: string): Promise<void> {
+  assert.not.ok(existsSync(sb.backupDir), `${what}: the backup directory was created`);
+  assert.equal(await filesBelow(sb.state), [], `${what}: files in XDG_STATE_HOME (status, logs)`);
+  assert.equal(await filesBelow(sb.home), [], `${what}: files in HOME`);
+  assert.equal(await filesBelow(sb.configHome), [], `${what}: files in XDG_CONFIG_HOME`);
+  // The sandbox itself holds only what the test put there.
+  assert.equal(await readdir(sb.dir).then((n) => n.sort()), ['config.json', 'home', 'praxis-files', 'state', 'xdg-config'], `${what}: sandbox`);
+}
+
+type Cfg = Record<string, unknown>;
+
+/** A valid base config; each row breaks exactly one thing. */
+function base(sb: Sandbox): Cfg {
+  return {
+    backupDir: sb.backupDir,
+    components: [
+      { name: 'datenbank', type: 'postgres', database: 'tomedo', host: 'localhost', port: 5432, user: 'postgres' },
+      { name: 'files', type: 'folder', path: sb.source },
+    ],
+    retention: { keep: 10 },
+    schedule: { cron: '15 3 * * 1-5' },
+  };
+}
+
+const comps = (c: Cfg) => c.components as Cfg[];
+
+interface Row {
+  name: string;
+  /** Returns the config text (raw JSON text for the bad-JSON row). */
+  make: (sb: Sandbox) => string;
+  /** Field paths of the problems, exactly (empty for bad JSON, which has no field). */
+  paths: string[];
+  /** Must appear in the German stderr. */
+  de: string[];
+}
+
+const edit = (fn: (c: Cfg, sb: Sandbox) => void) => (sb: Sandbox) => {
+  const c = base(sb);
+  fn(c, sb);
+  return JSON.stringify(c, null, 2);
+};
+
+const ROWS: Row[] = [
+  {
+    name: 'bad JSON',
+    make: (sb) => `{ "backupDir": "${sb.backupDir}", "components": [ { "name": "files", } ] `,
+    paths: [],
+    de: ['ist kein gültiges JSON', 'config.json'],
+  },
+  {
+    name: 'unknown top-level key',
+    make: edit((c) => (c.retension = { keep: 5 })),
+    paths: ['retension'],
+    de: ['retension: unbekannter Schlüssel „retension“'],
+  },
+  {
+    name: 'unknown key inside a component ("pasword")',
+    make: edit((c) => (comps(c)[0]!.pasword = 'geheim')),
+    paths: ['components[0].pasword'],
+    de: ['components[0].pasword: unbekannter Schlüssel „pasword“'],
+  },
+  {
+    name: 'relative backupDir',
+    make: edit((c) => (c.backupDir = 'Praxis-Backup')),
+    paths: ['backupDir'],
+    de: ['backupDir: muss ein absoluter Pfad sein', '„Praxis-Backup“'],
+  },
+  {
+    name: 'relative folder path',
+    make: edit((c) => (comps(c)[1]!.path = 'tomedo/files')),
+    paths: ['components[1].path'],
+    de: ['components[1].path: muss ein absoluter Pfad sein', '„tomedo/files“'],
+  },
+  {
+    name: 'duplicate component name (case-insensitive)',
+    make: edit((c) => (comps(c)[1]!.name = 'Datenbank')),
+    paths: ['components[1].name'],
+    de: ['components[1].name: der Name „Datenbank“ kommt doppelt vor'],
+  },
+  {
+    name: 'missing database of a postgres component',
+    make: edit((c) => delete comps(c)[0]!.database),
+    paths: ['components[0].database'],
+    de: ['components[0].database: fehlt'],
+  },
+  {
+    name: 'missing path of a folder component',
+    make: edit((c) => delete comps(c)[1]!.path),
+    paths: ['components[1].path'],
+    de: ['components[1].path: fehlt'],
+  },
+  {
+    name: 'bad component type',
+    make: edit((c) => (comps(c)[0]!.type = 'sqlite')),
+    paths: ['components[0].type'],
+    de: ['components[0].type: unbekannter Typ „sqlite“'],
+  },
+  {
+    name: 'port as a string',
+    make: edit((c) => (comps(c)[0]!.port = '5432')),
+    paths: ['components[0].port'],
+    de: ['components[0].port: erwartet number, gefunden string'],
+  },
+  {
+    name: 'port 70000',
+    make: edit((c) => (comps(c)[0]!.port = 70000)),
+    paths: ['components[0].port'],
+    de: ['components[0].port: darf höchstens 65535 sein'],
+  },
+  {
+    name: 'retention.keep 0',
+    make: edit((c) => (c.retention = { keep: 0 })),
+    paths: ['retention.keep'],
+    de: ['retention.keep: muss mindestens 1 sein'],
+  },
+  {
+    name: 'cron minute 61',
+    make: edit((c) => (c.schedule = { cron: '61 3 * * *' })),
+    paths: ['schedule.cron'],
+    de: ['schedule.cron: Feld Minute („61“) ist ungültig'],
+  },
+  {
+    name: 'cron with 6 fields',
+    make: edit((c) => (c.schedule = { cron: '0 15 3 * * 1-5' })),
+    paths: ['schedule.cron'],
+    de: ['schedule.cron: Feld Ausdruck („0 15 3 * * 1-5“) ist ungültig', 'got 6'],
+  },
+  {
+    name: 'cron with letters',
+    make: edit((c) => (c.schedule = { cron: '15 3 * * MON-FRI' })),
+    paths: ['schedule.cron'],
+    de: ['schedule.cron: Feld Wochentag („MON-FRI“) ist ungültig'],
+  },
+  {
+    name: 'three mirrors',
+    make: edit((c, sb) => {
+      c.mirrors = [
+        { name: 'usb', type: 'volume', volume: { label: 'PRAXIS-BACKUP' }, mode: 'all', eject: true },
+        { name: 'nas', type: 'smb', url: 'smb://nas.local/backup', user: 'praxis', mode: 'latest' },
+        { name: 'copy', type: 'path', path: join(sb.dir, 'other-disk'), mode: 'all' },
+      ];
+    }),
+    paths: ['mirrors'],
+    de: ['mirrors: höchstens zwei Datenträger'],
+  },
+  {
+    name: 'bad mirror type',
+    make: edit((c) => (c.mirrors = [{ name: 'nas', type: 'ftp', path: '/mnt/nas' }])),
+    paths: ['mirrors[0].type'],
+    de: ['mirrors[0].type: unbekannter Typ „ftp“; erlaubt sind volume, smb, path'],
+  },
+  {
+    name: 'folder component inside backupDir',
+    make: edit((c, sb) => (comps(c)[1]!.path = join(sb.backupDir, 'files'))),
+    paths: ['components[1].path'],
+    de: ['components[1].path: liegt im Backup-Verzeichnis'],
+  },
+  {
+    name: 'backupDir inside a folder component',
+    make: edit((c, sb) => (c.backupDir = join(sb.source, 'backup'))),
+    paths: ['backupDir'],
+    de: ['backupDir: liegt im Ordner der Komponente „files“'],
+  },
+  {
+    name: 'no components',
+    make: edit((c) => (c.components = [])),
+    paths: ['components'],
+    de: ['components: mindestens eine Komponente'],
+  },
+  {
+    name: 'component name that cannot be a file name',
+    make: edit((c) => (comps(c)[1]!.name = '../files')),
+    paths: ['components[1].name'],
+    de: ['components[1].name: „../files“ ist als Name nicht erlaubt'],
+  },
+];
+
+test('the base config of the table is valid: a run exits 0 and writes backup, status and log', async () => {
+  const sb = await sandbox();
+  // The table's base without the postgres component (no server here), so the run really runs.
+  const cfg = base(sb);
+  cfg.components = comps(cfg).filter((c) => c.type === 'folder');
+  await writeFile(sb.configFile, JSON.stringify(cfg));
+  const r = await cli(sb, ['run', '--config', sb.configFile]);
+  assert.is(r.code, 0, r.stderr);
+  const backups = (await readdir(sb.backupDir)).filter((n) => /^\d{8}_\d{6}$/.test(n));
+  assert.is(backups.length, 1);
+  assert.ok(existsSync(join(sb.backupDir, backups[0]!, 'files', 'brief.txt')));
+  // The places the table checks for "nothing written" are the places a run does write to.
+  const state = await filesBelow(sb.state);
+  assert.ok(state.includes('praxis-backup/status.json'), `status.json missing in ${state.join(', ')}`);
+  assert.ok(state.some((f) => /^praxis-backup\/logs\/run-.*\.jsonl$/.test(f)), `no log in ${state.join(', ')}`);
+});
+
+test(`the table has at least 12 rows, each with its own field (${ROWS.length} rows)`, () => {
+  assert.ok(ROWS.length >= 12);
+});
+
+for (const row of ROWS) {
+  test(`${row.name}: exit 2, names ${row.paths.join(', ') || 'the file'}, writes nothing`, async () => {
+    const sb = await sandbox();
+    await writeFile(sb.configFile, row.make(sb));
+
+    // Plain and --json at once (both must leave no trace).
+    const [plain, json] = await Promise.all([cli(sb, ['run', '--config', sb.configFile]), cli(sb, ['run', '--config', sb.configFile, '--json'])]);
+    assert.is(plain.code, 2, `exit code; stderr:\n${plain.stderr}`);
+    assert.is(plain.stdout, '', 'without --json nothing goes to stdout');
+    for (const snippet of row.de) assert.ok(plain.stderr.includes(snippet), `stderr lacks ${JSON.stringify(snippet)}:\n${plain.stderr}`);
+    for (const p of row.paths) assert.ok(plain.stderr.includes(`  - ${p}: `), `stderr does not name ${p}:\n${plain.stderr}`);
+
+    // With --json: exactly these problems, nothing else (the row fails for its own reason).
+    assert.is(json.code, 2);
+    const lines = json.stdout.trim().split('\n');
+    assert.is(lines.length, 1, `one JSON line expected:\n${json.stdout}`);
+    const out = JSON.parse(lines[0]!) as { type: string; summary: { exitCode: number; result: string; problems: { path: string }[] } };
+    assert.is(out.type, 'finished');
+    assert.is(out.summary.result, 'failed');
+    assert.is(out.summary.exitCode, 2);
+    assert.equal(out.summary.problems.map((p) => p.path).sort(), [...row.paths].sort());
+    await assertNothingWritten(sb, 'plain and --json');
+  });
+}
+
+test('German by default, English with LANG=en_US.UTF-8 (same problem, same field)', async () => {
+  const sb = await sandbox();
+  await writeFile(sb.configFile, edit((c) => (comps(c)[0]!.pasword = 'x'))(sb));
+  const [de, en] = await Promise.all([cli(sb, ['run', '--config', sb.configFile]), cli(sb, ['run', '--config', sb.configFile], 'en_US.UTF-8')]);
+  assert.is(de.code, 2);
+  assert.is(en.code, 2);
+  assert.ok(de.stderr.includes(`Die Konfiguration ${sb.configFile} ist ungültig:`), de.stderr);
+  assert.ok(de.stderr.includes('components[0].pasword: unbekannter Schlüssel „pasword“. Bitte entfernen oder die Schreibweise prüfen.'), de.stderr);
+  assert.ok(en.stderr.includes(`The configuration ${sb.configFile} is invalid:`), en.stderr);
+  assert.ok(en.stderr.includes('components[0].pasword: unknown key "pasword". Please remove it or check its spelling.'), en.stderr);
+  assert.not.ok(en.stderr.includes('unbekannt'), 'English output contains German');
+  assert.not.ok(de.stderr.includes('unknown key'), 'German output contains English');
+  await assertNothingWritten(sb, 'lang');
+});
+
+test('--json: one JSON line with problems[].path, key and rendered text (English with LANG=en)', async () => {
+  const sb = await sandbox();
+  await writeFile(
+    sb.configFile,
+    edit((c) => {
+      comps(c)[0]!.port = 70000;
+      c.retention = { keep: 0 };
+    })(sb),
+  );
+  const r = await cli(sb, ['run', '--config', sb.configFile, '--json'], 'en_US.UTF-8');
+  assert.is(r.code, 2);
+  const lines = r.stdout.trim().split('\n');
+  assert.is(lines.length, 1);
+  const out = JSON.parse(lines[0]!) as {
+    summary: { exitCode: number; error: { key: string }; problems: { path: string; key: string; text: string }[] };
+  };
+  assert.is(out.summary.exitCode, 2);
+  assert.is(out.summary.error.key, 'config.invalid');
+  const byPath = Object.fromEntries(out.summary.problems.map((p) => [p.path, p]));
+  assert.equal(Object.keys(byPath).sort(), ['components[0].port', 'retention.keep']);
+  assert.is(byPath['components[0].port']!.key, 'config.problem.tooBig');
+  assert.is(byPath['components[0].port']!.text, 'components[0].port: must be at most 65535.');
+  assert.is(byPath['retention.keep']!.key, 'config.problem.tooSmall');
+  assert.is(byPath['retention.keep']!.text, 'retention.keep: must be at least 1.');
+  await assertNothingWritten(sb, 'json');
+});
+
+test('a config file that does not exist: exit 2, names the file, writes nothing', async () => {
+  const sb = await sandbox();
+  await writeFile(sb.configFile, '{}'); // keeps assertNothingWritten's sandbox listing the same
+  const missing = join(sb.dir, 'nope.json');
+  const r = await cli(sb, ['run', '--config', missing]);
+  assert.is(r.code, 2);
+  assert.ok(r.stderr.includes(`Keine Konfiguration gefunden: ${missing}`), r.stderr);
+  await assertNothingWritten(sb, 'missing file');
+});
+
+test.run();

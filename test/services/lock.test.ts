@@ -1,0 +1,214 @@
+// The run lock (src/services/lock.ts) in real temp dirs, with real processes: a held lock, a lock
+// left by a dead PID, a lock from another computer, release, and two processes racing for it.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { PraxisError } from '../../src/services/errors';
+import { acquireLock, isAlive, LOCK_FILE, type LockInfo } from '../../src/services/lock';
+import { makeTempDir, registerCleanup, runCleanups } from '../helpers/temp';
+
+const test = suite('lock');
+test.after(runCleanups);
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const RACER = join(root, 'test', 'fixtures', 'lock-racer.ts');
+
+async function expectPraxisError(p: Promise<unknown>): Promise<PraxisError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.instance(e, PraxisError, `expected a PraxisError, got ${String(e)}`);
+    return e as PraxisError;
+  }
+  assert.unreachable('expected acquireLock to refuse');
+  throw new Error('unreachable');
+}
+
+const readInfo = async (dir: string) => JSON.parse(await readFile(join(dir, LOCK_FILE), 'utf8')) as LockInfo;
+
+/** The PID of a process that has really exited (and been reaped). */
+function deadPid(): number {
+  const r = spawnSync('/bin/sh', ['-c', 'exit 0']);
+  assert.ok(r.pid && r.pid > 0);
+  assert.not.ok(isAlive(r.pid), `pid ${r.pid} should be gone`);
+  return r.pid;
+}
+
+test('acquire writes pid, host and start time; a second acquire while held → exit 75 naming the pid', async () => {
+  const dir = await makeTempDir('praxis-lock');
+  const started = new Date('2026-11-24T02:15:00.000Z');
+  const held = await acquireLock(dir, started);
+  assert.equal(held.info, { pid: process.pid, host: hostname(), startedAt: started.toISOString() });
+  assert.equal(await readInfo(dir), held.info);
+  assert.is(held.tookOver, undefined);
+
+  const e = await expectPraxisError(acquireLock(dir));
+  assert.is(e.exitCode, 75);
+  assert.is(e.message_.key, 'error.lockHeld');
+  assert.is(e.message_.params?.pid, process.pid);
+  assert.is(e.message_.params?.since, started.toISOString());
+  // The refused attempt left the holder's lock alone.
+  assert.equal(await readInfo(dir), held.info);
+
+  await held.release();
+  assert.not.ok(existsSync(join(dir, LOCK_FILE)));
+  const again = await acquireLock(dir);
+  assert.is(again.tookOver, undefined);
+  await again.release();
+});
+
+test('a lock left by a dead pid is taken over, and tookOver says whose it was', async () => {
+  const dir = await makeTempDir('praxis-lock');
+  const stale: LockInfo = { pid: deadPid(), host: hostname(), startedAt: '2026-11-23T02:15:00.000Z' };
+  await writeFile(join(dir, LOCK_FILE), JSON.stringify(stale));
+  const held = await acquireLock(dir);
+  assert.equal(held.tookOver, stale);
+  assert.is((await readInfo(dir)).pid, process.pid);
+  // No leftovers of the move-aside.
+  assert.equal((await readdir(dir)).sort(), [LOCK_FILE]);
+  await held.release();
+  assert.not.ok(existsSync(join(dir, LOCK_FILE)));
+});
+
+test('a damaged (unreadable) lock file is taken over as stale', async () => {
+  const dir = await makeTempDir('praxis-lock');
+  await writeFile(join(dir, LOCK_FILE), '{"pid": 12');
+  const held = await acquireLock(dir);
+  assert.ok(held.tookOver, 'tookOver should report the damaged lock');
+  assert.is(held.tookOver!.pid, 0);
+  assert.is((await readInfo(dir)).pid, process.pid);
+  await held.release();
+});
+
+test('a lock of a live process on this host is not taken over (even one that is not us)', async () => {
+  const dir = await makeTempDir('praxis-lock');
+  const other: LockInfo = { pid: process.ppid, host: hostname(), startedAt: '2026-11-24T01:00:00.000Z' };
+  assert.ok(isAlive(other.pid));
+  await writeFile(join(dir, LOCK_FILE), JSON.stringify(other));
+  const e = await expectPraxisError(acquireLock(dir));
+  assert.is(e.exitCode, 75);
+  assert.is(e.message_.key, 'error.lockHeld');
+  assert.is(e.message_.params?.pid, other.pid);
+  assert.equal(await readInfo(dir), other);
+});
+
+test('a lock from another host → exit 75 naming that host, even if its pid means nothing here', async () => {
+  const dir = await makeTempDir('praxis-lock');
+  for (const pid of [deadPid(), process.pid]) {
+    const foreign: LockInfo = { pid, host: 'empfang-imac.local', startedAt: '2026-11-24T02:15:00.000Z' };
+    await writeFile(join(dir, LOCK_FILE), JSON.stringify(foreign));
+    const e = await expectPraxisError(acquireLock(dir));
+    assert.is(e.exitCode, 75);
+    assert.is(e.message_.key, 'error.lockHeldOtherHost');
+    assert.is(e.message_.params?.host, 'empfang-imac.local');
+    assert.is(e.message_.params?.since, foreign.startedAt);
+    assert.equal(await readInfo(dir), foreign, 'the other host’s lock must stay');
+  }
+});
+
+test('release removes only our own lock', async () => {
+  const dir = await makeTempDir('praxis-lock');
+  const held = await acquireLock(dir, new Date('2026-11-24T02:15:00.000Z'));
+  // Meanwhile another run (same pid, later start: e.g. after a restart; or another pid) owns the file.
+  for (const other of [
+    { pid: process.pid, host: hostname(), startedAt: '2026-11-24T03:00:00.000Z' },
+    { pid: process.ppid, host: hostname(), startedAt: '2026-11-24T02:15:00.000Z' },
+  ]) {
+    await writeFile(join(dir, LOCK_FILE), JSON.stringify(other));
+    await held.release();
+    assert.equal(await readInfo(dir), other, `release removed a lock that was not ours: ${JSON.stringify(other)}`);
+  }
+  // Our own is removed, and a second release (or one after the file is gone) is harmless.
+  await rm(join(dir, LOCK_FILE));
+  const mine = await acquireLock(dir);
+  await mine.release();
+  assert.not.ok(existsSync(join(dir, LOCK_FILE)));
+  await mine.release();
+});
+
+// ---- two processes racing --------------------------------------------------------------------
+
+interface Racer {
+  child: ChildProcessWithoutNullStreams;
+  next(): Promise<string>;
+  send(line: string): void;
+}
+
+function startRacer(): Racer {
+  const child = spawn(process.execPath, ['--import', 'tsx', RACER], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+  registerCleanup(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const queue: string[] = [];
+  const waiting: ((l: string) => void)[] = [];
+  createInterface({ input: child.stdout }).on('line', (l) => {
+    const w = waiting.shift();
+    if (w) w(l);
+    else queue.push(l);
+  });
+  child.on('exit', () => {
+    for (const w of waiting.splice(0)) w(`exited ${stderr}`);
+  });
+  return {
+    child,
+    send: (line) => child.stdin.write(line + '\n'),
+    next: () =>
+      new Promise<string>((resolve, reject) => {
+        const q = queue.shift();
+        if (q !== undefined) return resolve(q);
+        const t = setTimeout(() => reject(new Error(`racer ${child.pid} did not answer; stderr: ${stderr}`)), 10_000);
+        waiting.push((l) => {
+          clearTimeout(t);
+          resolve(l);
+        });
+      }),
+  };
+}
+
+test('two processes acquiring at the same moment: exactly one wins, every round (fresh and stale locks)', async () => {
+  const dir = await makeTempDir('praxis-lock-race');
+  const racers = [startRacer(), startRacer()];
+  for (const r of racers) assert.is(await r.next(), 'ready');
+  const ROUNDS = 200;
+  let tookOverStale = 0;
+  const wins = [0, 0];
+  for (let round = 0; round < ROUNDS; round++) {
+    // Every third round starts from a lock left by a dead process: both race to take it over.
+    const stale = round % 3 === 2 ? { pid: deadPid(), host: hostname(), startedAt: '2026-11-23T02:15:00.000Z' } : null;
+    if (stale) await writeFile(join(dir, LOCK_FILE), JSON.stringify(stale));
+    const at = Date.now() + 15;
+    for (const r of racers) r.send(`go ${dir} ${at}`);
+    const answers = await Promise.all(racers.map((r) => r.next()));
+    const winners = answers.map((a, i) => (a.startsWith('won') ? i : -1)).filter((i) => i >= 0);
+    assert.is(winners.length, 1, `round ${round}${stale ? ' (stale lock)' : ''}: answers ${JSON.stringify(answers)}`);
+    const w = winners[0]!;
+    const loser = answers[1 - w]!;
+    assert.is(loser, 'lost 75 error.lockHeld', `round ${round}: loser said ${loser}`);
+    // The file names the winner.
+    assert.is((await readInfo(dir)).pid, racers[w]!.child.pid);
+    if (stale) {
+      // Either the winner moved the stale lock aside itself (and reports it), or the loser did
+      // and then lost the create to the winner: both are fine, as long as only one holds it.
+      assert.ok([`won ${stale.pid}`, 'won -'].includes(answers[w]!), `round ${round}: winner said ${answers[w]}`);
+      if (answers[w] !== 'won -') tookOverStale++;
+    } else assert.is(answers[w], 'won -');
+    wins[w]!++;
+    racers[w]!.send('release');
+    assert.is(await racers[w]!.next(), 'released');
+    assert.not.ok(existsSync(join(dir, LOCK_FILE)), `round ${round}: release left the lock file`);
+  }
+  for (const r of racers) r.send('exit');
+  assert.ok(tookOverStale > 0, 'no round reported taking over the stale lock');
+  // Both processes did win sometimes: the start is really simultaneous, not always the same order.
+  assert.ok(wins[0]! > 0 && wins[1]! > 0, `wins per racer: ${wins.join(' / ')}`);
+});
+
+test.run();
