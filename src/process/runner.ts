@@ -53,6 +53,7 @@ export interface RunResult {
 }
 
 const TAIL_LINES = 60;
+const MAX_LINE = 64 * 1024;
 
 // Children run detached (own process group), so execa's own cleanup does not reach them when we
 // exit. Kill what is still running if this process ends unexpectedly (crash, process.exit).
@@ -110,6 +111,11 @@ function streamLines(stream: Readable, each: (line: string) => void): Promise<vo
       const parts = pending.split(/\r\n|\r|\n/);
       pending = parts.pop() ?? '';
       for (const p of parts) if (p.length) each(p);
+      // Output without line breaks (binary by mistake) must not grow without bound.
+      if (pending.length > MAX_LINE) {
+        each(pending.slice(0, MAX_LINE));
+        pending = '';
+      }
     });
     stream.on('end', () => {
       if (pending.length) each(pending);

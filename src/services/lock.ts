@@ -57,11 +57,32 @@ async function create(path: string, info: LockInfo): Promise<boolean> {
     await link(tmp, path);
     return true;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    // A file system without hard links (exFAT, some SMB shares): fall back to O_EXCL. The
+    // half-written window is back there, but a lock that works beats no backup at all.
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS') return createExclusive(path, info);
     throw e;
   } finally {
     await unlink(tmp).catch(() => {});
   }
+}
+
+async function createExclusive(path: string, info: LockInfo): Promise<boolean> {
+  let fh;
+  try {
+    fh = await open(path, 'wx', 0o644);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
+  try {
+    await fh.writeFile(JSON.stringify(info));
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  return true;
 }
 
 export async function acquireLock(dir: string, now: Date = new Date()): Promise<HeldLock> {
