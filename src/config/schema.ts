@@ -73,7 +73,7 @@ const mirror = z.discriminatedUnion(
         volume: volumeRef,
         mode: mirrorMode,
         eject: z.boolean().default(false),
-        optional: z.boolean().default(false),
+        required: z.boolean().default(false),
       })
       .strict(),
     z
@@ -83,7 +83,7 @@ const mirror = z.discriminatedUnion(
         url: z.string().regex(/^smb:\/\/[^/\s]+\/[^\s]+$/, { message: 'smbUrl' }),
         user: z.string().min(1),
         mode: mirrorMode,
-        optional: z.boolean().default(false),
+        required: z.boolean().default(false),
       })
       .strict(),
     z
@@ -92,7 +92,7 @@ const mirror = z.discriminatedUnion(
         type: z.literal('path'),
         path: absolutePath,
         mode: mirrorMode,
-        optional: z.boolean().default(false),
+        required: z.boolean().default(false),
       })
       .strict(),
   ],
