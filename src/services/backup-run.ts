@@ -23,6 +23,7 @@ import { checkSpace, diskSpace, treeSize } from './space-check';
 import type { StatusStore } from './status-store';
 import type { StepContext } from './step-context';
 import type { ToolLocator } from './tool-locator';
+import { mirrorsExitCode, runMirrors, type MirrorDeps } from './mirror-run';
 
 export interface BackupDeps {
   platform: Platform;
@@ -31,6 +32,8 @@ export interface BackupDeps {
   status: StatusStore;
   toolVersion: string;
   now?: () => Date;
+  /** Given when the config has mirrors: they are copied after the local backup, under the same lock. */
+  mirrors?: MirrorDeps;
 }
 
 type Prepared =
@@ -212,6 +215,20 @@ export async function runBackup(config: Config, deps: BackupDeps, reporter: Repo
       duration: formatDuration(durationMs),
       count: reporter.warnings.length,
     });
+
+    if (deps.mirrors && config.mirrors.length) {
+      const results = await runMirrors(config, deps.mirrors, reporter, signal);
+      summary.mirrors = results.map((r) => ({ name: r.name, result: r.result, copied: r.copied, bytesCopied: r.bytesCopied, ejected: r.ejected, message: r.message }));
+      summary.warnings = [...reporter.warnings];
+      const code = mirrorsExitCode(results);
+      if (code === ExitCode.failed) {
+        // The local backup is fine, but the practice is not safe until it left the server.
+        const first = results.find((r) => r.result === 'failed' || (r.result === 'absent' && r.required))!;
+        Object.assign(summary, { result: 'failed', exitCode: ExitCode.failed, error: { key: 'mirror.failed', params: { name: first.name, reason: first.message! } } });
+      } else if (code === ExitCode.warnings && summary.exitCode === ExitCode.ok) {
+        Object.assign(summary, { result: 'warning', exitCode: ExitCode.warnings });
+      }
+    }
   } catch (e) {
     let error = toMessage(e);
     if (isNoSpace(e)) {
@@ -292,7 +309,8 @@ async function recordStatus(status: StatusStore, summary: RunSummary, started: D
       warnings: summary.warnings,
     };
     const local = (s.destinations.local ??= {});
-    if (summary.result === 'failed') local.lastFailure = { at: finished.toISOString(), message: summary.error! };
-    else local.lastSuccess = { at: finished.toISOString(), backupId: summary.backupId! };
+    // The local backup succeeded when it has a final path, even if a mirror failed afterwards.
+    if (summary.path && summary.backupId) local.lastSuccess = { at: finished.toISOString(), backupId: summary.backupId, durationMs: summary.durationMs };
+    else local.lastFailure = { at: finished.toISOString(), message: summary.error! };
   });
 }

@@ -11,6 +11,9 @@ export type RunEvent =
   | { type: 'component-finished'; name: string; bytes: number; files?: number; sha256?: string }
   | { type: 'progress'; name: string; percent: number; phase: string }
   | { type: 'warning'; message: Message }
+  | { type: 'notification'; message: Message }
+  | { type: 'mirror-started'; name: string; mirrorType: string }
+  | { type: 'mirror-finished'; name: string; result: string; copied: string[]; bytesCopied: number; ejected?: boolean }
   | { type: 'finished'; summary: RunSummary };
 
 export interface RunSummary {
@@ -24,6 +27,8 @@ export interface RunSummary {
   error?: Message;
   /** Extra lines for the admin (e.g. the server's own message), already redacted. */
   details?: string[];
+  /** One entry per mirror that was attempted. */
+  mirrors?: { name: string; result: string; copied: string[]; bytesCopied: number; ejected?: boolean; message?: Message }[];
 }
 
 export type StampedEvent = RunEvent & { ts: string };
@@ -81,6 +86,8 @@ export function eventText(lang: Lang, e: RunEvent): string | null {
       return (e.level === 'error' ? '✗ ' : '') + render(lang, e.message);
     case 'warning':
       return `⚠ ${render(lang, e.message)}`;
+    case 'notification':
+      return `🔔 ${render(lang, e.message)}`;
     case 'started':
       return render(lang, { key: 'run.started', params: { id: e.id, components: e.components.length, dir: e.backupDir } });
     case 'component-started':

@@ -8,9 +8,9 @@ import type { EventSink, StampedEvent } from './events';
 
 const KEEP_DAYS = 180;
 
-export function logFileName(started: Date, pid: number): string {
+export function logFileName(started: Date, pid: number, kind: 'run' | 'mirror' = 'run'): string {
   const iso = started.toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
-  return `run-${iso}-${pid}.jsonl`;
+  return `${kind}-${iso}-${pid}.jsonl`;
 }
 
 function withText(e: StampedEvent): Record<string, unknown> {
@@ -35,7 +35,7 @@ export function pruneLogs(logDir: string, now: Date = new Date()): void {
     return;
   }
   for (const n of names) {
-    if (!/^run-.*\.jsonl$/.test(n)) continue;
+    if (!/^(run|mirror)-.*\.jsonl$/.test(n)) continue;
     const p = join(logDir, n);
     try {
       if (now.getTime() - statSync(p).mtimeMs > KEEP_DAYS * 86400_000) unlinkSync(p);

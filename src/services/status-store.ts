@@ -6,7 +6,7 @@ import type { Message } from '../i18n';
 import { isAlive } from './lock';
 
 export interface DestinationStatus {
-  lastSuccess?: { at: string; backupId: string };
+  lastSuccess?: { at: string; backupId: string; bytesCopied?: number; durationMs?: number };
   lastFailure?: { at: string; message: Message };
 }
 

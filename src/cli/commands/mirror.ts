@@ -1,0 +1,23 @@
+// `praxis-backup mirror [NAME…] [--on-mount]`: copy the backup directory onto the mirrors now.
+import { resolve } from 'node:path';
+import type { App } from '../../app/compose';
+import { loadConfig } from '../../config/load';
+import { render } from '../../i18n';
+import { runMirrorSession } from '../../services/mirror-session';
+import { parseCommand } from '../args';
+import type { Out } from '../output';
+import { runReporter, withCancel } from './run-support';
+
+export async function mirrorCommand(app: App, argv: string[], out: Out): Promise<number> {
+  const { values, positionals } = parseCommand('mirror', argv, { 'on-mount': { type: 'boolean', default: false } }, 2);
+  const config = await loadConfig(values.config ? resolve(values.config) : app.paths.configFile);
+  const reporter = runReporter(app, out, 'mirror');
+  const summary = await withCancel((signal) =>
+    runMirrorSession(config, { ...app.mirrorDeps(config, out.lang), status: app.status }, reporter, signal, {
+      names: positionals,
+      onMount: values['on-mount'],
+    }),
+  );
+  if (!out.json && summary.error) out.text(render(out.lang, summary.error));
+  return summary.exitCode;
+}

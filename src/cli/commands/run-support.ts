@@ -1,0 +1,37 @@
+// What `run` and `mirror` share: the sinks of a reporter (log file, stderr, --json stdout) and
+// turning signals into a clean cancel.
+import type { App } from '../../app/compose';
+import { eventText, Reporter, type EventSink } from '../../services/events';
+import { fileSink, logFileName, pruneLogs } from '../../services/run-log';
+import { messageJson, summaryJson, type Out } from '../output';
+
+export function runReporter(app: App, out: Out, kind: 'run' | 'mirror'): Reporter {
+  const started = new Date();
+  const sinks: EventSink[] = [fileSink(app.paths.logDir, logFileName(started, process.pid, kind))];
+  sinks.push((e) => {
+    const line = eventText(out.lang, e);
+    if (line) out.text(line);
+  });
+  if (out.json) {
+    sinks.push((e) => {
+      if (e.type === 'log' || e.type === 'warning' || e.type === 'notification') out.data({ ...e, message: messageJson(out.lang, e.message) });
+      else if (e.type === 'finished') out.data({ ...e, summary: summaryJson(out.lang, e.summary) });
+      else out.data(e);
+    });
+  }
+  pruneLogs(app.paths.logDir);
+  return new Reporter(sinks);
+}
+
+/** Ctrl-C, the tray's "Abbrechen" and launchd's stop all arrive as signals: cancel cleanly. */
+export async function withCancel<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const s of signals) process.once(s, onSignal);
+  try {
+    return await fn(abort.signal);
+  } finally {
+    for (const s of signals) process.removeListener(s, onSignal);
+  }
+}

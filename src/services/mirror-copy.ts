@@ -1,0 +1,158 @@
+// Copying complete backups onto a mirror target, with the same rule as locally: a backup on the
+// target is complete only once its manifest is there, and the manifest is copied last. Each
+// backup goes into <id>.partial with --link-dest against the previous backup on the target (so
+// ten generations cost about one, as at home), then gets its manifest, then its name.
+//
+// Why one rsync per backup instead of one `rsync -aH --delete` over the whole directory: with
+// one big rsync, an interrupted run leaves a folder with a manifest but half its files — exactly
+// the "looks complete and is not" the design forbids. Per backup, the manifest is the commit.
+import { copyFile, open, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { run, CommandError } from '../process/runner';
+import { readCatalog, PARTIAL_SUFFIX, type BackupEntry } from './backup-catalog';
+import { ExitCode, PraxisError } from './errors';
+import type { Reporter } from './events';
+import { parseProgress2, parseRsyncStats, rsyncMeaningKey, supportsProgress2 } from './folder-copy';
+import { fsyncDir, MANIFEST_FILE } from './manifest';
+import { checkSpace, diskSpace } from './space-check';
+import type { ToolInfo, ToolLocator } from './tool-locator';
+
+export interface SyncResult {
+  copied: string[];
+  removed: string[];
+  bytesCopied: number;
+  /** The newest complete backup on the target afterwards. */
+  newest?: string;
+}
+
+export function planMirrorRsync(rsync: ToolInfo, from: string, to: string, linkDest: string | null, label: string) {
+  const args = ['-a', '-H', '--stats'];
+  if (supportsProgress2(rsync)) args.push('--info=progress2');
+  if (linkDest) args.push(`--link-dest=${linkDest}`);
+  // The manifest comes last, by us, after everything else is on the target.
+  args.push(`--exclude=/${MANIFEST_FILE}`, `${from.replace(/\/+$/, '')}/`, `${to.replace(/\/+$/, '')}/`);
+  return { label, file: rsync.path, args, okExitCodes: [0] };
+}
+
+/** Bytes this copy will write: a backup whose predecessor is on the target costs only what changed. */
+export function estimateBytes(toCopy: BackupEntry[], hasPredecessor: (b: BackupEntry) => boolean): number {
+  let total = 0;
+  for (const b of toCopy) {
+    if (!hasPredecessor(b)) {
+      total += b.bytes;
+      continue;
+    }
+    for (const c of b.manifest.components) total += c.type === 'folder' ? (c.bytesCopied ?? c.bytes) : c.bytes;
+  }
+  return total;
+}
+
+async function fsyncFile(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function removeBackupDir(path: string): Promise<void> {
+  // Manifest first: from this moment on the folder no longer looks like a backup.
+  await rm(join(path, MANIFEST_FILE), { force: true });
+  await rm(path, { recursive: true, force: true, maxRetries: 3 });
+}
+
+export interface SyncOptions {
+  name: string;
+  mode: 'all' | 'latest';
+  tools: ToolLocator;
+  reporter: Reporter;
+  signal: AbortSignal;
+}
+
+export async function syncBackups(local: BackupEntry[], targetDir: string, o: SyncOptions): Promise<SyncResult> {
+  const result: SyncResult = { copied: [], removed: [], bytesCopied: 0 };
+  if (local.length === 0) return result; // nothing to copy, and never a reason to delete anything there
+
+  let target = await readCatalog(targetDir);
+  for (const p of target.partial) {
+    await rm(join(targetDir, p), { recursive: true, force: true, maxRetries: 3 });
+    o.reporter.info('mirror.partialRemoved', { name: o.name, id: p });
+  }
+
+  const oldestFirst = [...local].reverse();
+  const wanted = o.mode === 'all' ? oldestFirst : oldestFirst.slice(-1);
+  const onTarget = new Map(target.complete.map((b) => [b.id, b]));
+  const same = (a: BackupEntry, b: BackupEntry | undefined) => !!b && b.manifest.finishedAt === a.manifest.finishedAt && b.manifest.host === a.manifest.host;
+  const toCopy = wanted.filter((b) => !same(b, onTarget.get(b.id)));
+
+  const predecessor = (b: BackupEntry): string | null => {
+    // For "all", the newest target backup older than this one; for "latest", whatever is there.
+    const candidates = target.complete.filter((t) => (o.mode === 'latest' ? t.id !== b.id : t.id < b.id));
+    return candidates[0]?.id ?? null; // target.complete is newest first
+  };
+
+  if (toCopy.length) {
+    const needed = estimateBytes(toCopy, (b) => predecessor(b) !== null || toCopy.indexOf(b) > 0);
+    const space = await diskSpace(targetDir);
+    try {
+      checkSpace(targetDir, needed, space);
+    } catch (e) {
+      if (e instanceof PraxisError) throw new PraxisError('mirror.space', { ...e.message_.params, name: o.name });
+      throw e;
+    }
+  }
+
+  const rsync = await o.tools.find('rsync');
+  for (const b of toCopy) {
+    o.signal.throwIfAborted();
+    const prev = predecessor(b);
+    const partial = join(targetDir, b.id + PARTIAL_SUFFIX);
+    const plan = planMirrorRsync(rsync, b.path, partial, prev ? join(targetDir, prev) : null, `rsync → ${o.name} (${b.id})`);
+    let noSpace = false;
+    try {
+      const r = await run(plan, {
+        signal: o.signal,
+        onStdoutLine: (line) => {
+          const p = parseProgress2(line);
+          if (p !== null) o.reporter.progress(`mirror:${o.name}`, p, b.id);
+        },
+        onStderrLine: (line) => {
+          if (/No space left on device/.test(line)) noSpace = true;
+        },
+      });
+      result.bytesCopied += parseRsyncStats(r.stdoutTail)?.bytesCopied ?? 0;
+      await copyFile(join(b.path, MANIFEST_FILE), join(partial, MANIFEST_FILE));
+      await fsyncFile(join(partial, MANIFEST_FILE));
+      await fsyncDir(partial);
+      if (onTarget.has(b.id)) await removeBackupDir(join(targetDir, b.id)); // a differing copy of the same id
+      await rename(partial, join(targetDir, b.id));
+      await fsyncDir(targetDir);
+    } catch (e) {
+      await rm(partial, { recursive: true, force: true, maxRetries: 3 }).catch(() => {});
+      if (e instanceof CommandError && e.reason === 'exit') {
+        if (noSpace) throw new PraxisError('mirror.full', { name: o.name, dir: targetDir });
+        const code = e.exitCode ?? -1;
+        throw new PraxisError('mirror.rsync', { name: o.name, code, meaning: { key: rsyncMeaningKey(code) } }, ExitCode.failed, e.stderrTail.slice(-10));
+      }
+      if ((e as NodeJS.ErrnoException).code === 'ENOSPC') throw new PraxisError('mirror.full', { name: o.name, dir: targetDir });
+      throw e;
+    }
+    result.copied.push(b.id);
+    o.reporter.info('mirror.copied', { name: o.name, id: b.id });
+    target = await readCatalog(targetDir);
+  }
+
+  // Remove what no longer belongs there — only after everything new is complete, and never
+  // anything newer than our newest backup (it may come from another server or a restored copy).
+  const keep = new Set(wanted.map((b) => b.id));
+  const newestLocal = local[0]!.id;
+  for (const t of target.complete) {
+    if (keep.has(t.id) || t.id > newestLocal) continue;
+    await removeBackupDir(t.path);
+    result.removed.push(t.id);
+    o.reporter.info('mirror.removed', { name: o.name, id: t.id });
+  }
+  result.newest = (await readCatalog(targetDir)).complete[0]?.id;
+  return result;
+}

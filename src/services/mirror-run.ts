@@ -1,0 +1,198 @@
+// Copying the backup directory onto the configured mirrors: for each one find and guard the
+// target, check space, copy, verify what was copied by reading it back, unmount or eject, tell
+// the admin, and record the result per destination. One mirror's failure never stops the other.
+import type { Config, Mirror } from '../config/schema';
+import { describeRef, type Volumes } from '../diskutil/volumes';
+import { formatBytes, formatDuration, render, type Message } from '../i18n';
+import type { Notifier } from '../notify/notifier';
+import { CommandError } from '../process/runner';
+import { readCatalog } from './backup-catalog';
+import { verifyBackupDir } from './backup-verify';
+import type { SecretStore } from './credentials';
+import { PraxisError } from './errors';
+import type { Reporter } from './events';
+import { syncBackups } from './mirror-copy';
+import { resolveTarget, type MirrorTarget, type Shares } from './mirror-target';
+import type { StatusStore } from './status-store';
+import type { ToolLocator } from './tool-locator';
+
+export interface MirrorDeps {
+  volumes: Volumes;
+  shares: Shares;
+  secrets: SecretStore;
+  tools: ToolLocator;
+  status: StatusStore;
+  notifier: Notifier;
+  smbMountBase: string;
+  lang: 'de' | 'en';
+}
+
+export interface MirrorResult {
+  name: string;
+  result: 'success' | 'absent' | 'failed' | 'skipped';
+  required: boolean;
+  copied: string[];
+  removed: string[];
+  bytesCopied: number;
+  durationMs: number;
+  newest?: string;
+  ejected?: boolean;
+  message?: Message;
+  warnings: Message[];
+}
+
+export interface MirrorOptions {
+  names?: string[];
+  /** Started because a disk was attached: mirrors whose target is absent are skipped quietly. */
+  onMount?: boolean;
+}
+
+/** Credential id of an SMB mirror, e.g. smb://praxis@nas.local/backup */
+export function smbCredentialId(m: Extract<Mirror, { type: 'smb' }>): string {
+  const u = /^smb:\/\/(?:[^@/]+@)?([^/]+)\/([^/]+)/.exec(m.url);
+  return `smb://${m.user}@${u?.[1] ?? '?'}/${u?.[2] ?? '?'}`;
+}
+
+function errorMessage(e: unknown): Message {
+  if (e instanceof PraxisError) return e.message_;
+  if (e instanceof CommandError && e.reason === 'cancelled') return { key: 'error.cancelled' };
+  if ((e as Error)?.name === 'AbortError') return { key: 'error.cancelled' };
+  return { key: 'error.unexpected', params: { message: (e as Error)?.message ?? String(e) } };
+}
+
+export function selectMirrors(config: Config, names?: string[]): Mirror[] {
+  if (!names?.length) return config.mirrors;
+  const unknown = names.filter((n) => !config.mirrors.some((m) => m.name === n));
+  if (unknown.length) throw new PraxisError('mirror.unknown', { name: unknown.join(', '), known: config.mirrors.map((m) => m.name).join(', ') || '—' }, 2);
+  return config.mirrors.filter((m) => names.includes(m.name));
+}
+
+async function notify(deps: MirrorDeps, reporter: Reporter, message: Message): Promise<void> {
+  reporter.emit({ type: 'notification', message });
+  await deps.notifier.notify('Praxis-Backup', render(deps.lang, message));
+}
+
+async function release(m: Mirror, target: MirrorTarget, deps: MirrorDeps, reporter: Reporter, r: MirrorResult): Promise<void> {
+  if (m.type === 'volume' && target.volume && m.eject) {
+    const label = target.volume.label ?? describeRef(m.volume);
+    try {
+      await deps.volumes.eject(target.volume);
+      r.ejected = true;
+      await notify(deps, reporter, { key: 'mirror.ejected', params: { label } });
+    } catch (e) {
+      // The copy is fine; the disk is still attached and must not be pulled out.
+      r.ejected = false;
+      const message = errorMessage(e);
+      r.warnings.push(message);
+      reporter.warn(message.key, message.params);
+      await notify(deps, reporter, message);
+    }
+    return;
+  }
+  if (target.mountedByUs) {
+    try {
+      if (m.type === 'smb') await deps.shares.unmount(target.mountedByUs);
+      else if (target.volume) await deps.volumes.unmount(target.volume);
+    } catch (e) {
+      const message = errorMessage(e);
+      r.warnings.push(message);
+      reporter.warn(message.key, message.params);
+    }
+  }
+}
+
+async function mirrorOne(m: Mirror, config: Config, deps: MirrorDeps, reporter: Reporter, signal: AbortSignal, opts: MirrorOptions): Promise<MirrorResult> {
+  const started = Date.now();
+  const r: MirrorResult = { name: m.name, result: 'failed', required: m.required, copied: [], removed: [], bytesCopied: 0, durationMs: 0, warnings: [] };
+  reporter.emit({ type: 'mirror-started', name: m.name, mirrorType: m.type });
+  let target: MirrorTarget | undefined;
+  try {
+    const resolved = await resolveTarget(m, config.backupDir, {
+      volumes: deps.volumes,
+      shares: deps.shares,
+      smbMountBase: deps.smbMountBase,
+      smbPassword: (s) => deps.secrets.get(smbCredentialId(s)),
+    });
+    if (resolved.kind === 'absent') {
+      r.result = opts.onMount ? 'skipped' : 'absent';
+      r.message = resolved.reason;
+      return r;
+    }
+    target = resolved.target;
+    for (const w of target.warnings) {
+      r.warnings.push(w);
+      reporter.warn(w.key, w.params);
+    }
+    const local = (await readCatalog(config.backupDir)).complete;
+    const sync = await syncBackups(local, target.dir, { name: m.name, mode: m.mode, tools: deps.tools, reporter, signal });
+    Object.assign(r, { copied: sync.copied, removed: sync.removed, bytesCopied: sync.bytesCopied, newest: sync.newest });
+
+    // Read back what was copied, from the target itself.
+    const onTarget = await readCatalog(target.dir);
+    for (const id of sync.copied) {
+      const entry = onTarget.complete.find((b) => b.id === id);
+      const problems = entry ? await verifyBackupDir(entry.path, entry.manifest) : [{ component: '*', what: 'missing' }];
+      if (problems.length) {
+        throw new PraxisError('mirror.verifyFailed', {
+          name: m.name,
+          id,
+          problems: problems.map((p) => `${p.component}: ${p.what}`).join('; '),
+        });
+      }
+    }
+    if (sync.copied.length) reporter.info('mirror.verified', { name: m.name, count: sync.copied.length });
+    r.result = 'success';
+  } catch (e) {
+    r.result = 'failed';
+    r.message = errorMessage(e);
+  } finally {
+    if (target) await release(m, target, deps, reporter, r);
+    r.durationMs = Date.now() - started;
+  }
+  return r;
+}
+
+export async function runMirrors(config: Config, deps: MirrorDeps, reporter: Reporter, signal: AbortSignal, opts: MirrorOptions = {}): Promise<MirrorResult[]> {
+  const results: MirrorResult[] = [];
+  for (const m of selectMirrors(config, opts.names)) {
+    if (signal.aborted) break;
+    await deps.status.update((s) => {
+      if (s.running) Object.assign(s.running, { phase: 'mirror', component: m.name });
+    });
+    const r = await mirrorOne(m, config, deps, reporter, signal, opts);
+    results.push(r);
+    const at = new Date().toISOString();
+    if (r.result === 'success') {
+      reporter.info('mirror.done', {
+        name: m.name,
+        count: r.copied.length,
+        size: formatBytes(r.bytesCopied),
+        duration: formatDuration(r.durationMs),
+      });
+    } else if (r.result === 'absent') {
+      const msg = r.message!;
+      if (m.required) reporter.error(msg.key, msg.params);
+      else reporter.warn(msg.key, msg.params);
+      if (m.required) await notify(deps, reporter, msg);
+    } else if (r.result === 'failed') {
+      reporter.error('mirror.failed', { name: m.name, reason: r.message! });
+      await notify(deps, reporter, { key: 'mirror.failed', params: { name: m.name, reason: r.message! } });
+    }
+    reporter.emit({ type: 'mirror-finished', name: m.name, result: r.result, copied: r.copied, bytesCopied: r.bytesCopied, ejected: r.ejected });
+    if (r.result === 'skipped') continue;
+    await deps.status.update((s) => {
+      const d = (s.destinations[m.name] ??= {});
+      if (r.result === 'success') d.lastSuccess = { at, backupId: r.newest ?? '', bytesCopied: r.bytesCopied, durationMs: r.durationMs };
+      else d.lastFailure = { at, message: r.message! };
+    });
+  }
+  return results;
+}
+
+/** 0 all fine, 3 an optional mirror absent or a warning, 1 a failure or a required mirror absent. */
+export function mirrorsExitCode(results: MirrorResult[]): 0 | 1 | 3 {
+  if (results.some((r) => r.result === 'failed' || (r.result === 'absent' && r.required))) return 1;
+  if (results.some((r) => r.result === 'absent' || r.warnings.length)) return 3;
+  return 0;
+}
+
