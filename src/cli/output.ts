@@ -56,7 +56,7 @@ export function reportError(out: Out, e: unknown): number {
   }
   if (e instanceof PraxisError) {
     out.text(render(out.lang, e.message_));
-    for (const d of e.details) out.text(`  ${d}`);
+    for (const d of e.toolOutput) out.text(`  ${d}`);
     return e.exitCode;
   }
   out.text(t(out.lang, 'error.unexpected', { message: (e as Error)?.stack ?? String(e) }));

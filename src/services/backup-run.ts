@@ -236,7 +236,7 @@ export async function runBackup(config: Config, deps: BackupDeps, reporter: Repo
       error = { key: 'error.diskFull', params: { dir, free: formatBytes(space.free), total: formatBytes(space.total) } };
     }
     if (partial) await rm(partial, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }).catch(() => {});
-    const details = e instanceof PraxisError ? e.details : e instanceof CommandError ? e.stderrTail.slice(-10) : [];
+    const details = e instanceof PraxisError ? e.toolOutput : e instanceof CommandError ? e.stderrTail.slice(-10) : [];
     reporter.error('run.finished.failed', { reason: error });
     summary = {
       result: 'failed',

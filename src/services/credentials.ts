@@ -1,7 +1,8 @@
 // Passwords for databases and shares. The SecretStore port is implemented over the Keychain /
 // Secret Service by the credentials issue; until a store is configured, a password can reach a
 // scheduled or scripted run through the environment (never through the config file).
-import type { Component } from '../config/schema';
+import type { Component, Mirror } from '../config/schema';
+import { smbCredentialId } from '../diskutil/smb-mount';
 
 export interface SecretStore {
   /** The secret for a credential id, or null if none is stored. */
@@ -28,12 +29,13 @@ export class EnvSecretStore implements SecretStore {
     private readonly env: NodeJS.ProcessEnv,
     private readonly byId: Map<string, string>,
   ) {}
-  static forComponents(env: NodeJS.ProcessEnv, components: Component[]): EnvSecretStore {
+  static forComponents(env: NodeJS.ProcessEnv, components: Component[], mirrors: Mirror[] = []): EnvSecretStore {
     const byId = new Map<string, string>();
     for (const c of components) {
       const id = credentialId(c);
       if (id) byId.set(id, passwordEnvVar(c.name));
     }
+    for (const m of mirrors) if (m.type === 'smb') byId.set(smbCredentialId(m.url, m.user), passwordEnvVar(m.name));
     return new EnvSecretStore(env, byId);
   }
   async get(id: string): Promise<string | null> {

@@ -26,7 +26,8 @@ export class PraxisError extends Error {
     key: MessageKey,
     params: Params = {},
     readonly exitCode: ExitCodeValue = ExitCode.failed,
-    readonly details: string[] = [],
+    /** The tool's own last lines (redacted), shown under the message. Not named `details`: uvu reads that key. */
+    readonly toolOutput: string[] = [],
   ) {
     super(`${key} ${JSON.stringify(params)}`);
     this.name = 'PraxisError';

@@ -2,6 +2,7 @@
 // target, check space, copy, verify what was copied by reading it back, unmount or eject, tell
 // the admin, and record the result per destination. One mirror's failure never stops the other.
 import type { Config, Mirror } from '../config/schema';
+import { smbCredentialId } from '../diskutil/smb-mount';
 import { describeRef, type Volumes } from '../diskutil/volumes';
 import { formatBytes, formatDuration, render, type Message } from '../i18n';
 import type { Notifier } from '../notify/notifier';
@@ -45,12 +46,6 @@ export interface MirrorOptions {
   names?: string[];
   /** Started because a disk was attached: mirrors whose target is absent are skipped quietly. */
   onMount?: boolean;
-}
-
-/** Credential id of an SMB mirror, e.g. smb://praxis@nas.local/backup */
-export function smbCredentialId(m: Extract<Mirror, { type: 'smb' }>): string {
-  const u = /^smb:\/\/(?:[^@/]+@)?([^/]+)\/([^/]+)/.exec(m.url);
-  return `smb://${m.user}@${u?.[1] ?? '?'}/${u?.[2] ?? '?'}`;
 }
 
 function errorMessage(e: unknown): Message {
@@ -111,7 +106,7 @@ async function mirrorOne(m: Mirror, config: Config, deps: MirrorDeps, reporter: 
       volumes: deps.volumes,
       shares: deps.shares,
       smbMountBase: deps.smbMountBase,
-      smbPassword: (s) => deps.secrets.get(smbCredentialId(s)),
+      smbPassword: (s) => deps.secrets.get(smbCredentialId(s.url, s.user)),
     });
     if (resolved.kind === 'absent') {
       r.result = opts.onMount ? 'skipped' : 'absent';

@@ -4,6 +4,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Mirror } from '../config/schema';
+import { parseSmbUrl } from '../diskutil/smb-mount';
 import { describeRef, type Volume, type Volumes } from '../diskutil/volumes';
 import type { Message } from '../i18n';
 import { PraxisError } from './errors';
@@ -34,12 +35,6 @@ export async function isMountPoint(dir: string): Promise<boolean> {
   const [a, b] = await Promise.all([stat(dir).catch(() => null), stat(dirname(dir)).catch(() => null)]);
   if (!a || !b) return false;
   return a.dev !== b.dev || a.ino === b.ino;
-}
-
-export function parseSmbUrl(url: string): { host: string; share: string; subPath: string } {
-  const m = /^smb:\/\/(?:[^@/]+@)?([^/]+)\/([^/]+)(\/.*)?$/.exec(url);
-  if (!m) throw new PraxisError('mirror.smbUrl', { url });
-  return { host: m[1]!, share: decodeURIComponent(m[2]!), subPath: (m[3] ?? '').replace(/^\/+|\/+$/g, '') };
 }
 
 export interface ResolveDeps {

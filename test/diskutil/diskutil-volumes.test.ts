@@ -250,7 +250,7 @@ test('eject dissented by Spotlight twice: one retry after the pause, then „NIC
   assert.match(text, '„NO NAME“ wurde NICHT ausgeworfen – bitte NICHT abziehen. Blockiert durch mds_stores (PID 556)');
   assert.match(text, 'Spotlight');
   assert.match(en(e), '"NO NAME" was NOT ejected – do NOT unplug it. Blocked by mds_stores (PID 556)');
-  assert.equal(e.details, ['... dissented by PID 556 (mds_stores)']);
+  assert.equal(e.toolOutput, ['... dissented by PID 556 (mds_stores)']);
 });
 
 test('eject dissented once, then ejected: resolves after one pause', async () => {

@@ -27,7 +27,7 @@ import type { Runner } from '../../src/diskutil/diskutil-volumes';
 import { render } from '../../src/i18n';
 import { CommandError, displayArgv, run } from '../../src/process/runner';
 import { PraxisError } from '../../src/services/errors';
-import { smbCredentialId as engineCredentialId } from '../../src/services/mirror-run';
+import { EnvSecretStore } from '../../src/services/credentials';
 import type { Shares } from '../../src/services/mirror-target';
 import { makeTempDir, runCleanups, registerCleanup } from '../helpers/temp';
 import { isMounted, mountTmpfsAt, unmountPath } from '../helpers/tmpfs';
@@ -76,7 +76,7 @@ async function rejects(p: Promise<unknown>): Promise<PraxisError> {
 
 /** Everything an admin or a log could ever see of an error. */
 function everythingOf(e: PraxisError): string {
-  return [e.message, JSON.stringify(e.message_), render('de', e.message_), render('en', e.message_), ...e.details].join('\n');
+  return [e.message, JSON.stringify(e.message_), render('de', e.message_), render('en', e.message_), ...e.toolOutput].join('\n');
 }
 
 function assertNoPassword(texts: string[], where: string) {
@@ -161,12 +161,15 @@ test('parseSmbUrl: host, decoded share, sub-path; user in the URL; bad URLs are 
   }
 });
 
-test('credential id smb://<user>@<host>/<share>, the same as the mirror engine computes', () => {
+test('credential id smb://<user>@<host>/<share>; the env store finds a mirror password under it', async () => {
   assert.is(smbCredentialId(URL_, USER), ID);
   assert.is(smbCredentialId('smb://nas.local/backup', 'praxis'), 'smb://praxis@nas.local/backup');
-  for (const url of [URL_, 'smb://nas.local/backup', 'smb://other@nas.local/backup/x']) {
-    assert.is(smbCredentialId(url, 'praxis'), engineCredentialId({ name: 'nas', type: 'smb', url, user: 'praxis', mode: 'all', required: false }));
-  }
+  assert.is(smbCredentialId('smb://other@nas.local/backup/x', 'praxis'), 'smb://praxis@nas.local/backup');
+  const store = EnvSecretStore.forComponents({ PRAXIS_BACKUP_PASSWORD_NAS: 'geheim' }, [], [
+    { name: 'nas', type: 'smb', url: 'smb://nas.local/backup/praxis', user: 'praxis', mode: 'all', required: false },
+  ]);
+  assert.is(await store.get('smb://praxis@nas.local/backup'), 'geheim');
+  assert.is(await store.get('smb://anna@nas.local/backup'), null);
 });
 
 test('macOS plan: exact argv, percent-encoded password, both forms in secrets, redacted displayArgv', () => {
@@ -470,7 +473,7 @@ test('Linux unmount for real (tmpfs, busy): one retry after the pause; still bus
   assert.equal(sleeps, [1234, 5000]);
   assert.is(e.message_.key, 'error.smbUnmountFailed');
   assert.match(render('de', e.message_), `Das Netzlaufwerk unter ${mp} konnte nicht getrennt werden: es ist noch in Gebrauch, blockiert durch ein anderes Programm`);
-  assert.ok(e.details.some((l) => l.includes('target is busy')), e.details.join('\n'));
+  assert.ok(e.toolOutput.some((l) => l.includes('target is busy')), e.toolOutput.join('\n'));
   assert.ok(isMounted(mp));
   await holder.kill();
 });

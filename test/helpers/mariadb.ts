@@ -131,7 +131,9 @@ export async function startMariadb(opts: StartMariadbOptions = {}): Promise<Mari
   }
 
   const install = await execa('mariadb-install-db', [
-    '--no-defaults', `--datadir=${dataDir}`, ...userArgs,
+    // Own --tmpdir: parallel bootstraps sharing /tmp collided on their temporary tables
+    // ("Could not remove temporary table '/tmp/#sql-temptable-…'", then aborted or crashed).
+    '--no-defaults', `--datadir=${dataDir}`, `--tmpdir=${runDir}`, ...userArgs,
     '--auth-root-authentication-method=normal', '--skip-test-db', '--skip-name-resolve',
     '--innodb-buffer-pool-size=32M', '--innodb-log-file-size=16M',
   ], { cwd: dir, reject: false });
