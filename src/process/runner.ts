@@ -57,10 +57,33 @@ const MAX_LINE = 64 * 1024;
 
 // Children run detached (own process group), so execa's own cleanup does not reach them when we
 // exit. Kill what is still running if this process ends unexpectedly (crash, process.exit).
-const liveGroups = new Set<number>();
+const liveGroups = new Map<number, string>();
 process.on('exit', () => {
-  for (const pid of liveGroups) killGroup(pid, 'SIGTERM');
+  for (const pid of liveGroups.keys()) killGroup(pid, 'SIGTERM');
 });
+
+/** A child process group that is running now: its leader's pid and program name. */
+export interface LiveGroup {
+  pid: number;
+  program: string;
+}
+type GroupListener = (groups: LiveGroup[]) => void;
+const groupListeners = new Set<GroupListener>();
+
+/**
+ * Tells the listener every time the set of running children changes. A run records them next to
+ * its lock, so that after a kill -9 the next run can stop what the dead one left running (an
+ * orphaned rsync still writing into the folder that is about to be cleaned up).
+ */
+export function onChildGroups(listener: GroupListener): () => void {
+  groupListeners.add(listener);
+  return () => groupListeners.delete(listener);
+}
+
+function groupsChanged(): void {
+  const groups = [...liveGroups].map(([pid, program]) => ({ pid, program }));
+  for (const l of groupListeners) l(groups);
+}
 
 export class CommandError extends Error {
   constructor(
@@ -125,7 +148,7 @@ function streamLines(stream: Readable, each: (line: string) => void): Promise<vo
   });
 }
 
-function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+export function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   if (!pid) return;
   try {
     process.kill(-pid, signal); // the child leads its own process group (detached: true)
@@ -167,7 +190,10 @@ export async function run(plan: CommandPlan, opts: RunOptions = {}): Promise<Run
     throw new CommandError(plan.label, displayArgv(plan), undefined, undefined, [], [], 'spawn', e);
   }
 
-  if (child.pid) liveGroups.add(child.pid);
+  if (child.pid) {
+    liveGroups.set(child.pid, plan.file.split('/').pop() ?? plan.file);
+    groupsChanged();
+  }
   let reason: CommandError['reason'] | undefined;
   let consumerError: unknown;
   let killTimer: NodeJS.Timeout | undefined;
@@ -212,7 +238,7 @@ export async function run(plan: CommandPlan, opts: RunOptions = {}): Promise<Run
 
   const result = await child;
   await Promise.all(readers);
-  if (child.pid) liveGroups.delete(child.pid);
+  if (child.pid && liveGroups.delete(child.pid)) groupsChanged();
   if (timeout) clearTimeout(timeout);
   if (killTimer) clearTimeout(killTimer);
   opts.signal?.removeEventListener('abort', onAbort);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Config, FolderComponent, MariadbComponent, PostgresComponent } from '../config/schema';
 import { formatBytes, formatDuration, render, type Message } from '../i18n';
 import type { Platform } from '../platform/paths';
-import { CommandError } from '../process/runner';
+import { CommandError, onChildGroups } from '../process/runner';
 import { backupId, readCatalog, PARTIAL_SUFFIX, type BackupEntry } from './backup-catalog';
 import { databasePassword, type SecretStore } from './credentials';
 import { ExitCode, PraxisError } from './errors';
@@ -83,6 +83,8 @@ export async function runBackup(config: Config, deps: BackupDeps, reporter: Repo
     return failEarly(reporter, started, now, e);
   }
   if (lock.tookOver) reporter.info('run.lock.stale', { pid: lock.tookOver.pid, since: lock.tookOver.startedAt });
+  if (lock.stoppedOrphans.length) reporter.info('run.orphansStopped', { programs: lock.stoppedOrphans.map((g) => `${g.program} (PID ${g.pid})`).join(', ') });
+  const stopRecording = onChildGroups((groups) => lock.recordChildren(groups));
 
   let id = '';
   let partial = '';
@@ -252,6 +254,7 @@ export async function runBackup(config: Config, deps: BackupDeps, reporter: Repo
   if (config.hooks?.afterBackup) await runAfterHook(config, reporter, id, summary);
 
   await recordStatus(deps.status, summary, started, now()).catch(() => {});
+  stopRecording();
   await lock.release();
   reporter.emit({ type: 'finished', summary });
   return summary;

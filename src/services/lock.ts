@@ -5,9 +5,13 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { link, open, readFile, rename, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { killGroup, type LiveGroup } from '../process/runner';
 import { ExitCode, PraxisError } from './errors';
 
 export const LOCK_FILE = '.praxis-backup.lock';
+/** The running children of the lock holder (rsync, pg_dump …), so a successor can stop orphans. */
+export const CHILDREN_FILE = '.praxis-backup.children';
 
 export interface LockInfo {
   pid: number;
@@ -19,6 +23,10 @@ export interface HeldLock {
   info: LockInfo;
   /** The stale lock this run took over, if any (the caller logs it). */
   tookOver?: LockInfo;
+  /** Child processes of the dead run that were still running and have been stopped. */
+  stoppedOrphans: LiveGroup[];
+  /** Keeps CHILDREN_FILE current; called by the runner's onChildGroups. */
+  recordChildren(groups: LiveGroup[]): void;
   release(): Promise<void>;
 }
 
@@ -91,12 +99,26 @@ export async function acquireLock(dir: string, now: Date = new Date()): Promise<
   let tookOver: LockInfo | undefined;
   for (let attempt = 0; attempt < 5; attempt++) {
     if (await create(path, me)) {
+      const childrenFile = join(dir, CHILDREN_FILE);
+      const stoppedOrphans = tookOver ? await stopOrphans(childrenFile) : [];
       return {
         info: me,
         tookOver,
+        stoppedOrphans,
+        // Synchronous and tiny: it must be on disk before a kill -9 can come.
+        recordChildren: (groups) => {
+          try {
+            writeFileSync(childrenFile, JSON.stringify({ pid: me.pid, groups }), { mode: 0o600 });
+          } catch {
+            /* best effort: the lock itself is what protects the backups */
+          }
+        },
         release: async () => {
           const cur = await readLock(path);
-          if (cur && cur.pid === me.pid && cur.startedAt === me.startedAt) await unlink(path).catch(() => {});
+          if (cur && cur.pid === me.pid && cur.startedAt === me.startedAt) {
+            await unlink(childrenFile).catch(() => {});
+            await unlink(path).catch(() => {});
+          }
         },
       };
     }
@@ -127,4 +149,50 @@ export async function acquireLock(dir: string, now: Date = new Date()): Promise<
     tookOver = held ?? { pid: 0, host: me.host, startedAt: '?' };
   }
   throw new PraxisError('error.lockHeld', { since: '?', pid: '?', host: me.host }, ExitCode.locked);
+}
+
+/** Alive and not a zombie (an orphan we killed may wait a while for init to reap it). */
+function running(pid: number): boolean {
+  if (!isAlive(pid)) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return !existsSync('/proc/self'); // no /proc (macOS): trust kill(0)
+  }
+}
+
+/** Is this pid still the program we started? Linux can tell (/proc/PID/comm); elsewhere we trust the pid. */
+function stillOurs(g: LiveGroup): boolean {
+  if (!running(g.pid)) return false;
+  if (!existsSync('/proc/self')) return true;
+  try {
+    const comm = readFileSync(`/proc/${g.pid}/comm`, 'utf8').trim(); // at most 15 characters
+    return comm.length > 0 && g.program.startsWith(comm);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A run killed with -9 leaves its children running (they have their own process groups): an
+ * rsync may still be writing into the .partial we are about to remove. Stop them first.
+ */
+async function stopOrphans(childrenFile: string): Promise<LiveGroup[]> {
+  let groups: LiveGroup[] = [];
+  try {
+    groups = (JSON.parse(readFileSync(childrenFile, 'utf8')) as { groups: LiveGroup[] }).groups ?? [];
+  } catch {
+    return [];
+  }
+  const orphans = groups.filter(stillOurs);
+  for (const g of orphans) killGroup(g.pid, 'SIGTERM');
+  for (let i = 0; i < 50 && orphans.some((g) => running(g.pid)); i++) await new Promise((r) => setTimeout(r, 100));
+  for (const g of orphans) if (running(g.pid)) killGroup(g.pid, 'SIGKILL');
+  try {
+    unlinkSync(childrenFile);
+  } catch {
+    /* gone */
+  }
+  return orphans;
 }

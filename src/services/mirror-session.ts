@@ -3,6 +3,7 @@
 import type { Config } from '../config/schema';
 import { ExitCode, PraxisError } from './errors';
 import type { Reporter, RunSummary } from './events';
+import { onChildGroups } from '../process/runner';
 import { acquireLock } from './lock';
 import { mirrorsExitCode, runMirrors, selectMirrors, type MirrorDeps, type MirrorOptions } from './mirror-run';
 import type { StatusStore } from './status-store';
@@ -40,8 +41,11 @@ export async function runMirrorSession(
     reporter.error('run.finished.failed', { reason: err.message_ ?? { key: 'error.unexpected', params: { message: String(e) } } });
     return done({ result: 'failed', exitCode: err.exitCode ?? ExitCode.failed, error: err.message_ });
   }
+  const held = lock;
+  const stopRecording = onChildGroups((groups) => held.recordChildren(groups));
   try {
     if (lock.tookOver) reporter.info('run.lock.stale', { pid: lock.tookOver.pid, since: lock.tookOver.startedAt });
+    if (lock.stoppedOrphans.length) reporter.info('run.orphansStopped', { programs: lock.stoppedOrphans.map((g) => `${g.program} (PID ${g.pid})`).join(', ') });
     await deps.status.update((s) => {
       s.running = { pid: process.pid, startedAt: new Date(started).toISOString(), backupId: '', backupDir: config.backupDir, phase: 'mirror' };
     });
@@ -58,6 +62,7 @@ export async function runMirrorSession(
     await deps.status.update((s) => {
       s.running = null;
     }).catch(() => {});
+    stopRecording();
     await lock.release();
   }
 }

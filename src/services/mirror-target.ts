@@ -51,10 +51,11 @@ export async function resolveTarget(m: Mirror, backupDir: string, deps: ResolveD
     // The admin creates the folder once; we never create it, so an unmounted disk's empty
     // mount point cannot be mistaken for the target.
     if (!st?.isDirectory()) return { kind: 'absent', reason: { key: 'mirror.pathMissing', params: { name: m.name, path: m.path } } };
-    const warnings: Message[] = [];
+    // A path mirror is meant to be another disk. On the backup directory's own disk it is most
+    // likely the empty mount-point folder of a disk that is not mounted: refuse, write nothing.
     const local = await stat(backupDir).catch(() => null);
-    if (local && local.dev === st.dev) warnings.push({ key: 'mirror.sameDisk', params: { name: m.name, path: m.path } });
-    return { kind: 'ready', target: { dir: m.path, warnings } };
+    if (local && local.dev === st.dev) return { kind: 'absent', reason: { key: 'mirror.sameDisk', params: { name: m.name, path: m.path } } };
+    return { kind: 'ready', target: { dir: m.path, warnings: [] } };
   }
 
   if (m.type === 'volume') {
