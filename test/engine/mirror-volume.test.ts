@@ -174,4 +174,29 @@ test('kill -9 during the copy onto the disk: nothing complete-looking left, the 
   });
 });
 
+test('`volumes eject LABEL` unmounts the disk and says it can be unplugged; `mirror --on-mount` skips absent disks quietly', async () => {
+  const disk = await makeLoopDisk({ sizeMiB: 32, label: 'AUSWERFEN' });
+  const mp = join(root, 'by-hand');
+  mkdirSync(mp);
+  await mountAt(disk.device, mp);
+  assert.equal(mountsOf(disk.device).length, 1);
+  const r = await runCli(['volumes', 'eject', 'AUSWERFEN'], env.env);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /„AUSWERFEN“ wurde ausgeworfen und kann jetzt abgezogen werden/);
+  assert.equal(mountsOf(disk.device), []);
+  const none = await runCli(['volumes', 'eject', 'GIBTSNICHT'], env.env);
+  assert.is(none.code, 1);
+  assert.match(none.stderr, /GIBTSNICHT/);
+
+  const p = await practice('onmount', [{ name: 'usb', type: 'volume', volume: { label: 'NICHT-DA' } }]);
+  const local = join(p.dir, 'lokal.json');
+  writeFileSync(local, JSON.stringify({ ...JSON.parse(readFileSync(p.configFile, 'utf8')), mirrors: [] }));
+  assert.is((await runCli(['run', '--config', local], env.env)).code, 0);
+  const quiet = await runCli(['mirror', '--on-mount', '--config', p.configFile, '--json'], env.env);
+  assert.is(quiet.code, 0, quiet.stderr);
+  assert.is(quiet.events.at(-1)!.summary.mirrors[0].result, 'skipped');
+  const loud = await runCli(['mirror', '--config', p.configFile], env.env);
+  assert.is(loud.code, 3);
+});
+
 test.run();
