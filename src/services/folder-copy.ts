@@ -1,12 +1,13 @@
 // A folder component: `rsync -a` into <backup>/<name>/, with files unchanged since the previous
 // complete backup hard-linked into it (--link-dest), so every backup is a full, browsable tree
 // that costs only the changed bytes.
-import { lstat, readdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FolderComponent } from '../config/schema';
 import type { MessageKey } from '../i18n';
 import { run, CommandError, type CommandPlan } from '../process/runner';
 import { ExitCode, PraxisError } from './errors';
+import { treeStats } from './backup-verify';
 import type { ManifestComponent } from './manifest';
 import type { StepContext } from './step-context';
 import type { ToolInfo } from './tool-locator';
@@ -58,25 +59,6 @@ export function parseRsyncStats(lines: string[]): RsyncStats | null {
 export function parseProgress2(line: string): number | null {
   const m = /^\s*[\d,.']+\s+(\d{1,3})%/.exec(line);
   return m ? Number(m[1]) : null;
-}
-
-/** Counts files and bytes of a tree ourselves when rsync's stats are not available. */
-async function walk(dir: string): Promise<{ files: number; bytes: number }> {
-  let files = 0;
-  let bytes = 0;
-  const stack = [dir];
-  while (stack.length) {
-    const d = stack.pop()!;
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) stack.push(p);
-      else if (e.isFile()) {
-        files++;
-        bytes += (await lstat(p)).size;
-      }
-    }
-  }
-  return { files, bytes };
 }
 
 const VANISHED = /file has vanished: "?(.+?)"?$/;
@@ -150,7 +132,8 @@ export async function copyFolder(
     ctx.reporter.warn('warn.vanished', { name: c.name, count: vanishedCount || '?', files: vanished.join(', ') });
     warnings.push(`vanished: ${vanishedCount} file(s): ${vanished.join(', ')}`);
   }
-  const stats = parseRsyncStats(result.stdoutTail) ?? { ...(await walk(dest)), bytesCopied: NaN };
+  // openrsync and rsync < 3 print other stats: count ourselves (as rsync does: symlinks add their length).
+  const stats = parseRsyncStats(result.stdoutTail) ?? { ...(await treeStats(dest)), bytesCopied: NaN };
   return {
     name: c.name,
     type: 'folder',
