@@ -11,7 +11,11 @@ import type { Lang } from '../i18n';
 import { SilentNotifier, SystemNotifier, type Notifier } from '../notify/notifier';
 import { appPaths, type AppPaths, type Platform } from '../platform/paths';
 import { run } from '../process/runner';
+import { KeytarSecretStore } from '../credentials/keytar-secret-store';
+import { defaultCollectionLocked } from '../credentials/secret-service-lock';
+import { MountLoginTester, SmbclientLoginTester } from '../credentials/smb-login-test';
 import { ChainSecretStore, EnvSecretStore, type SecretStore } from '../services/credentials';
+import { CredentialsService } from '../services/credentials-service';
 import type { MirrorDeps } from '../services/mirror-run';
 import { StatusStore } from '../services/status-store';
 import { ToolLocator } from '../services/tool-locator';
@@ -23,6 +27,8 @@ export interface App {
   status: StatusStore;
   version: string;
   secretsFor(config: Config): SecretStore;
+  /** `credentials set|delete|list|test`: the Keychain / Secret Service itself. */
+  credentials(): CredentialsService;
   volumes(): Volumes;
   notifier(): Notifier;
   mirrorDeps(config: Config, lang: Lang): MirrorDeps;
@@ -33,14 +39,31 @@ export function compose(env: NodeJS.ProcessEnv = process.env): App {
   const home = env.HOME || homedir();
   const paths = appPaths(platform, env, home);
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  // Loaded lazily on first use; Linux asks D-Bus whether the keyring is locked when nothing is found.
+  const keyring = new KeytarSecretStore({ platform, isLocked: platform === 'linux' ? () => defaultCollectionLocked(run) : undefined });
   const app: App = {
     platform,
     paths,
     tools: new ToolLocator(platform, env),
     status: new StatusStore(paths.stateDir),
     version: pkg.version,
-    // The Keychain / Secret Service store joins this chain with the credentials issue.
-    secretsFor: (config) => new ChainSecretStore([EnvSecretStore.forComponents(env, config.components, config.mirrors)]),
+    // Environment first: it is explicit, per run. Then the keyring; if that cannot be reached, a
+    // lookup fails with the reason and the fix (never a silent "no password"). Setups that keep
+    // passwords elsewhere on purpose (~/.pgpass) say so with PRAXIS_BACKUP_KEYRING=off.
+    secretsFor: (config) => {
+      const fromEnv = EnvSecretStore.forComponents(env, config.components, config.mirrors);
+      return new ChainSecretStore(env.PRAXIS_BACKUP_KEYRING === 'off' ? [fromEnv] : [fromEnv, keyring]);
+    },
+    credentials: () =>
+      new CredentialsService({
+        store: keyring,
+        storeName: { key: platform === 'darwin' ? 'secretStore.name.darwin' : 'secretStore.name.linux' },
+        tools: app.tools,
+        shares:
+          platform === 'darwin'
+            ? new MountLoginTester(new SmbShares({ platform, run }), env.PRAXIS_BACKUP_SMB_MOUNT_BASE || join(paths.stateDir, 'shares'))
+            : new SmbclientLoginTester(run, env),
+      }),
     volumes: () =>
       platform === 'darwin'
         ? new DiskutilVolumes(run)

@@ -21,7 +21,12 @@ import { blockerMessage, DISKUTIL, diskutilPlans, runRetryingOnDissent, type Ret
 export interface SmbUrl {
   /** User named in the URL itself (smb://user@host/…), if any; the config's `user` wins. */
   user: string | null;
+  /** As written in the URL, with the port if one is given ("nas.local", "127.0.0.1:4455"). */
   host: string;
+  /** The host without the port ("[::1]" → "::1"). */
+  hostname: string;
+  /** smb://host:port/… (a test server on an unprivileged port, an NAS behind a port forward); null = 445. */
+  port: number | null;
   /** The share, percent-decoded. */
   share: string;
   /** Folder inside the share ("praxis/backup"), percent-decoded, no leading/trailing "/"; "" for none. */
@@ -45,7 +50,10 @@ export function parseSmbUrl(url: string): SmbUrl {
     .filter(Boolean)
     .map(decode)
     .join('/');
-  return { user: m[1] ? decode(m[1]) : null, host: m[2]!, share: decode(m[3]!), subPath };
+  const hp = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(m[2]!);
+  const port = hp?.[3] ? Number(hp[3]) : null;
+  if (!hp || (port !== null && (port < 1 || port > 65535))) throw new PraxisError('mirror.smbUrl', { url });
+  return { user: m[1] ? decode(m[1]) : null, host: m[2]!, hostname: hp[1] ?? hp[2]!, port, share: decode(m[3]!), subPath };
 }
 
 /** The credential id of a share: smb://<user>@<host>/<share> (what `credentials set` takes). */

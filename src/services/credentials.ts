@@ -1,6 +1,6 @@
-// Passwords for databases and shares. The SecretStore port is implemented over the Keychain /
-// Secret Service by the credentials issue; until a store is configured, a password can reach a
-// scheduled or scripted run through the environment (never through the config file).
+// Passwords for databases and shares. They live in the Keychain / Secret Service
+// (src/credentials/keytar-secret-store.ts); for scripted runs a password can also come from the
+// environment, which is asked first (it is explicit per run). Never from the config file.
 import type { Component, Mirror } from '../config/schema';
 import { smbCredentialId } from '../diskutil/smb-mount';
 
@@ -9,6 +9,15 @@ export interface SecretStore {
   get(id: string): Promise<string | null>;
   /** Where secrets come from, for messages ("Keychain", "Secret Service", "environment"). */
   readonly description: string;
+}
+
+/** The store the admin writes to with `credentials set|delete|list`: the Keychain / Secret Service. */
+export interface CredentialStore extends SecretStore {
+  set(id: string, password: string): Promise<void>;
+  /** False when nothing was stored under this id. */
+  delete(id: string): Promise<boolean>;
+  /** The ids that have a password stored (never the passwords). */
+  ids(): Promise<string[]>;
 }
 
 /** Credential id of a database component, e.g. postgres://postgres@localhost:5432/tomedo. */

@@ -143,14 +143,19 @@ void _contract;
 // ---- URLs, ids, plans ----------------------------------------------------------------------------
 
 test('parseSmbUrl: host, decoded share, sub-path; user in the URL; bad URLs are mirror.smbUrl', () => {
-  assert.equal(parseSmbUrl('smb://nas.local/backup'), { user: null, host: 'nas.local', share: 'backup', subPath: '' });
+  assert.equal(parseSmbUrl('smb://nas.local/backup'), { user: null, host: 'nas.local', hostname: 'nas.local', port: null, share: 'backup', subPath: '' });
   assert.equal(parseSmbUrl('smb://praxis@nas.local/Praxis%20Daten/backup/tomedo/'), {
     user: 'praxis',
     host: 'nas.local',
+    hostname: 'nas.local',
+    port: null,
     share: 'Praxis Daten',
     subPath: 'backup/tomedo',
   });
-  for (const bad of ['http://nas/backup', 'smb://nas.local', 'smb://nas.local/', 'smb:/nas/backup']) {
+  // A port (a test server, an NAS behind a port forward); `host` keeps it, `hostname` does not.
+  assert.equal(parseSmbUrl('smb://127.0.0.1:4455/backup'), { user: null, host: '127.0.0.1:4455', hostname: '127.0.0.1', port: 4455, share: 'backup', subPath: '' });
+  assert.equal(parseSmbUrl('smb://[::1]:4455/backup').hostname, '::1');
+  for (const bad of ['http://nas/backup', 'smb://nas.local', 'smb://nas.local/', 'smb:/nas/backup', 'smb://nas:0/b', 'smb://nas:70000/b', 'smb://nas:/b']) {
     let key: string | undefined;
     try {
       parseSmbUrl(bad);
