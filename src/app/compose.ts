@@ -1,5 +1,6 @@
 // The composition root: the only place that asks which platform this is and picks the adapters.
-import { homedir } from 'node:os';
+import { realpathSync } from 'node:fs';
+import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import pkg from '../../package.json' with { type: 'json' };
 import type { Config } from '../config/schema';
@@ -19,6 +20,10 @@ import { CredentialsService } from '../services/credentials-service';
 import type { MirrorDeps } from '../services/mirror-run';
 import { StatusStore } from '../services/status-store';
 import { ToolLocator } from '../services/tool-locator';
+import { checkFullDiskAccess, type FullDiskAccess } from '../platform/full-disk-access';
+import { LaunchdScheduler } from '../schedule/launchd-scheduler';
+import type { ProgramPaths, Scheduler, SchedulerKind } from '../schedule/scheduler';
+import { SystemdUserScheduler } from '../schedule/systemd-user-scheduler';
 
 export interface App {
   platform: Platform;
@@ -32,6 +37,10 @@ export interface App {
   volumes(): Volumes;
   notifier(): Notifier;
   mirrorDeps(config: Config, lang: Lang): MirrorDeps;
+  /** launchd on macOS, systemd user units on Linux; `kind` only for `schedule render --for`. */
+  scheduler(kind?: SchedulerKind): Scheduler;
+  /** Whether this process's node binary has Full Disk Access (macOS; 'not applicable' elsewhere). */
+  fullDiskAccess(): Promise<FullDiskAccess>;
 }
 
 export function compose(env: NodeJS.ProcessEnv = process.env): App {
@@ -81,6 +90,30 @@ export function compose(env: NodeJS.ProcessEnv = process.env): App {
       smbMountBase: env.PRAXIS_BACKUP_SMB_MOUNT_BASE || join(paths.stateDir, 'shares'),
       lang,
     }),
+    scheduler: (kind = platform === 'darwin' ? 'launchd' : 'systemd') => {
+      const program = selfProgram();
+      return kind === 'launchd'
+        ? new LaunchdScheduler({ run, home, uid: process.getuid?.() ?? 0, program })
+        : new SystemdUserScheduler({ run, home, env, user: env.USER || userInfo().username, program });
+    },
+    fullDiskAccess: () => checkFullDiskAccess(platform, process.execPath),
   };
   return app;
+}
+
+/**
+ * What a scheduled job must run: this very node binary and this CLI file, both absolute and with
+ * symlinks resolved (an npm bin link may move; the file it points to is what ran). launchd and
+ * systemd start jobs without the login shell's PATH, so `node` alone would not be found. After a
+ * node update or moving the installation, `schedule status` names the path that is gone.
+ */
+function selfProgram(): ProgramPaths {
+  const script = process.argv[1] ?? '';
+  let cli = script;
+  try {
+    cli = realpathSync(script);
+  } catch {
+    /* not a file (REPL, eval): the renderer refuses a relative path with a clear message */
+  }
+  return { node: process.execPath, cli };
 }

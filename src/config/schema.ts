@@ -125,6 +125,8 @@ export const configSchema = z
           const p = cronProblem(expr);
           if (p) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'cron', params: p });
         }),
+        /** macOS: also run `mirror --on-mount` whenever a volume is mounted (a second LaunchAgent). */
+        onDiskAttach: z.boolean().default(false),
       })
       .strict()
       .optional(),

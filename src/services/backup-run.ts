@@ -34,6 +34,8 @@ export interface BackupDeps {
   now?: () => Date;
   /** Given when the config has mirrors: they are copied after the local backup, under the same lock. */
   mirrors?: MirrorDeps;
+  /** Started by launchd / systemd: a run that finds another one running records that it skipped. */
+  scheduled?: boolean;
 }
 
 type Prepared =
@@ -79,7 +81,14 @@ export async function runBackup(config: Config, deps: BackupDeps, reporter: Repo
   try {
     lock = await acquireLock(dir, started);
   } catch (e) {
-    // Another run owns the directory and the status file: report, touch nothing.
+    // Another run owns the directory and the status file: report, touch nothing (but the one
+    // line saying a scheduled run was skipped, so `status` and the tray can tell).
+    if (deps.scheduled && e instanceof PraxisError && e.exitCode === ExitCode.locked) {
+      await deps.status.update((s) => {
+        s.lastSkipped = { at: started.toISOString(), reason: e.message_ };
+      }).catch(() => {});
+      reporter.info('run.skippedScheduled');
+    }
     return failEarly(reporter, started, now, e);
   }
   if (lock.tookOver) reporter.info('run.lock.stale', { pid: lock.tookOver.pid, since: lock.tookOver.startedAt });

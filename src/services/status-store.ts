@@ -35,6 +35,10 @@ export interface Status {
   };
   /** "local" for the backup directory; mirrors by their name. */
   destinations: Record<string, DestinationStatus>;
+  /** The last scheduled run that did not start because another run held the lock. */
+  lastSkipped?: { at: string; reason: Message };
+  /** Full Disk Access as the last scheduled run saw it (macOS): TCC judges the process launchd started. */
+  fullDiskAccess?: { at: string; status: string; executable: string; detail?: string };
 }
 
 export const STATUS_FILE = 'status.json';

@@ -10,10 +10,12 @@ import type { Out } from '../output';
 import { runReporter, withCancel } from './run-support';
 
 export async function runCommand(app: App, argv: string[], out: Out): Promise<number> {
-  const { values } = parseCommand('run', argv, {});
+  // --scheduled: started by launchd / systemd (`schedule install` writes it into the job).
+  const { values } = parseCommand('run', argv, { scheduled: { type: 'boolean', default: false } });
   const configFile = values.config ? resolve(values.config) : app.paths.configFile;
   const config = await loadConfig(configFile);
   const reporter = runReporter(app, out, 'run');
+  if (values.scheduled) await recordFullDiskAccess(app);
   const summary = await withCancel((signal) =>
     runBackup(
       config,
@@ -24,6 +26,7 @@ export async function runCommand(app: App, argv: string[], out: Out): Promise<nu
         status: app.status,
         toolVersion: app.version,
         mirrors: config.mirrors.length ? app.mirrorDeps(config, out.lang) : undefined,
+        scheduled: values.scheduled,
       },
       reporter,
       signal,
@@ -37,4 +40,13 @@ export async function runCommand(app: App, argv: string[], out: Out): Promise<nu
     out.text(render(out.lang, summary.error));
   }
   return summary.exitCode;
+}
+
+/** Only the process launchd started can tell whether it has Full Disk Access (TCC): keep its answer. */
+async function recordFullDiskAccess(app: App): Promise<void> {
+  const fda = await app.fullDiskAccess();
+  if (fda.status === 'not applicable') return;
+  await app.status.update((s) => {
+    s.fullDiskAccess = { at: new Date().toISOString(), ...fda };
+  }).catch(() => {});
 }

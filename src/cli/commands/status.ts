@@ -7,7 +7,8 @@ import { loadConfig } from '../../config/load';
 import type { Config } from '../../config/schema';
 import { formatDuration, render, t } from '../../i18n';
 import { ConfigError } from '../../services/errors';
-import type { DestinationStatus } from '../../services/status-store';
+import type { DestinationStatus, Status } from '../../services/status-store';
+import type { FullDiskAccess } from '../../platform/full-disk-access';
 import { parseCommand } from '../args';
 import { messageJson, type Out } from '../output';
 
@@ -28,6 +29,9 @@ export async function statusCommand(app: App, argv: string[], out: Out): Promise
   const age = local?.lastSuccess ? Date.now() - Date.parse(local.lastSuccess.at) : undefined;
   const locale = out.lang === 'de' ? 'de-DE' : 'en-GB';
   const fmt = (iso: string) => new Date(iso).toLocaleString(locale, { dateStyle: 'medium', timeStyle: 'short' });
+  // A skipped scheduled run stays news until the next run starts.
+  const skipped = s.lastSkipped && (!s.lastRun || s.lastSkipped.at > s.lastRun.startedAt) ? s.lastSkipped : undefined;
+  const fda = app.platform === 'darwin' ? await app.fullDiskAccess() : undefined;
 
   if (out.json) {
     out.data({
@@ -46,6 +50,8 @@ export async function statusCommand(app: App, argv: string[], out: Out): Promise
       ),
       nextRun: next?.toISOString() ?? null,
       tooOld: age !== undefined && age > TOO_OLD_MS,
+      skipped: skipped ? { at: skipped.at, reason: messageJson(out.lang, skipped.reason) } : null,
+      fullDiskAccess: fda ? { now: fda, scheduledRun: s.fullDiskAccess ?? null } : undefined,
     });
     return 0;
   }
@@ -60,6 +66,20 @@ export async function statusCommand(app: App, argv: string[], out: Out): Promise
     }
   }
   if (age !== undefined && age > TOO_OLD_MS) out.print(t(out.lang, 'status.tooOld', { dest: 'local', age: formatDuration(age) }));
+  if (skipped) out.print(t(out.lang, 'status.skipped', { when: fmt(skipped.at) }));
+  if (fda) for (const line of fullDiskAccessLines(out, fda, s.fullDiskAccess, fmt)) out.print(line);
   out.print(next ? t(out.lang, 'status.next', { when: next.toLocaleString(locale, { dateStyle: 'full', timeStyle: 'short' }) }) : t(out.lang, 'status.noSchedule'));
   return 0;
+}
+
+/** macOS: FDA as this process sees it, and as the last scheduled run (the one that matters) saw it. */
+function fullDiskAccessLines(out: Out, now: FullDiskAccess, scheduled: Status['fullDiskAccess'], fmt: (iso: string) => string): string[] {
+  const state = (status: string, detail?: string) =>
+    t(out.lang, status === 'authorized' ? 'fda.authorized' : status === 'denied' ? 'fda.denied' : status === 'not determined' ? 'fda.notDetermined' : 'fda.unavailable', { detail: detail ?? '' });
+  const lines = [t(out.lang, 'status.fda.now', { executable: now.executable, state: state(now.status, now.detail) })];
+  if (scheduled) lines.push(t(out.lang, 'status.fda.scheduled', { when: fmt(scheduled.at), executable: scheduled.executable, state: state(scheduled.status, scheduled.detail) }));
+  else lines.push(t(out.lang, 'status.fda.noScheduledRun'));
+  const denied = scheduled?.status === 'denied' ? scheduled.executable : now.status === 'denied' ? now.executable : undefined;
+  if (denied) lines.push(t(out.lang, 'status.fda.fix', { executable: denied }));
+  return lines;
 }

@@ -1,0 +1,161 @@
+// SystemdUserScheduler: the Scheduler port on Linux. Writes the user units into
+// ~/.config/systemd/user and enables the timer with `systemctl --user`. That needs a running user
+// manager (systemd --user, started by a login session or kept by `loginctl enable-linger`); without
+// one the files are still written, and install says exactly what is missing and exits 1, because a
+// schedule that is not active must never look installed.
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, unlink, writeFile } from 'node:fs/promises';
+import type { Message } from '../i18n';
+import { CommandError, type CommandPlan } from '../process/runner';
+import { ExitCode, PraxisError } from '../services/errors';
+import type { InstallResult, ProgramPaths, RemoveResult, RenderedFile, Runner, ScheduledJob, ScheduleSpec, Scheduler, ScheduleStatus } from './scheduler';
+import { renderSystemdUnits, SERVICE_UNIT, TIMER_UNIT, userUnitDir } from './systemd-units';
+
+export interface SystemdDeps {
+  run: Runner;
+  home: string;
+  env: NodeJS.ProcessEnv;
+  /** The login name, for the `loginctl enable-linger <user>` advice. */
+  user: string;
+  program: ProgramPaths;
+}
+
+const SYSTEMCTL = 'systemctl';
+
+export function systemctlPlans() {
+  const plan = (args: string[], okExitCodes = [0]): CommandPlan => ({ label: `systemctl --user ${args.join(' ')}`, file: SYSTEMCTL, args: ['--user', ...args], okExitCodes, timeoutMs: 60_000 });
+  return {
+    daemonReload: plan(['daemon-reload']),
+    enable: plan(['enable', '--now', TIMER_UNIT]),
+    disable: plan(['disable', '--now', TIMER_UNIT]),
+    showTimer: plan(['show', TIMER_UNIT, '--property=LoadState,ActiveState,UnitFileState,NextElapseUSecRealtime,LastTriggerUSec']),
+    showService: plan(['show', SERVICE_UNIT, '--property=LoadState,ActiveState,Result,ExecMainStatus']),
+  };
+}
+
+/** systemctl's ways of saying "there is no user manager to talk to". */
+const NO_MANAGER = /Failed to connect to bus|DBUS_SESSION_BUS_ADDRESS|XDG_RUNTIME_DIR|System has not been booted with systemd|Failed to connect to user scope bus/i;
+
+function noManager(e: unknown): e is CommandError {
+  return e instanceof CommandError && (e.reason === 'spawn' || [...e.stderrTail, ...e.stdoutTail].some((l) => NO_MANAGER.test(l)));
+}
+
+export function parseShow(lines: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const l of lines) {
+    const i = l.indexOf('=');
+    if (i > 0) out[l.slice(0, i)] = l.slice(i + 1);
+  }
+  return out;
+}
+
+export class SystemdUserScheduler implements Scheduler {
+  readonly kind = 'systemd' as const;
+  constructor(private readonly deps: SystemdDeps) {}
+
+  private get unitDir(): string {
+    return userUnitDir(this.deps.home, this.deps.env);
+  }
+
+  render(spec: ScheduleSpec): RenderedFile[] {
+    return renderSystemdUnits(spec, this.deps.program, this.unitDir);
+  }
+
+  private noManagerError(e: CommandError, files: string[]): PraxisError {
+    return new PraxisError('schedule.noUserManager', { user: this.deps.user, files: files.join(', ') }, ExitCode.failed, [...e.stderrTail, ...e.stdoutTail].slice(-5));
+  }
+
+  async install(spec: ScheduleSpec): Promise<InstallResult> {
+    const files = this.render(spec);
+    await mkdir(this.unitDir, { recursive: true });
+    for (const f of files) await writeFile(f.path, f.content, { mode: 0o644 });
+    const paths = files.map((f) => f.path);
+    const plans = systemctlPlans();
+    try {
+      await this.deps.run(plans.daemonReload);
+      await this.deps.run(plans.enable);
+    } catch (e) {
+      if (noManager(e)) throw this.noManagerError(e, paths);
+      const err = e as CommandError;
+      throw new PraxisError('schedule.systemctlFailed', { command: err.label ?? 'systemctl', code: err.exitCode ?? err.reason }, ExitCode.failed, err.stderrTail?.slice(-5) ?? []);
+    }
+    const notes: Message[] = [{ key: 'schedule.systemdPersistent' }, { key: 'schedule.lingerHint', params: { user: this.deps.user } }];
+    if (spec.onDiskAttach) notes.unshift({ key: 'schedule.onDiskAttachLinux' });
+    return { files: paths, notes };
+  }
+
+  async remove(): Promise<RemoveResult> {
+    const plans = systemctlPlans();
+    const notes: Message[] = [];
+    const files = [TIMER_UNIT, SERVICE_UNIT].map((u) => `${this.unitDir}/${u}`);
+    let managerReachable = true;
+    try {
+      // Exit 1 also means "no such unit" (and "no bus"): the files go anyway.
+      const r = await this.deps.run({ ...plans.disable, okExitCodes: [0, 1, 5] });
+      if ([...r.stderrTail, ...r.stdoutTail].some((l) => NO_MANAGER.test(l))) managerReachable = false;
+    } catch (e) {
+      if (!noManager(e)) throw e;
+      managerReachable = false;
+    }
+    const removed: string[] = [];
+    for (const f of files) {
+      if (existsSync(f)) {
+        await unlink(f);
+        removed.push(f);
+      }
+    }
+    if (managerReachable) await this.deps.run(plans.daemonReload).catch(() => {});
+    else if (removed.length) notes.push({ key: 'schedule.removedNoManager' });
+    if (!removed.length) notes.push({ key: 'schedule.notInstalled' });
+    return { removed, notes };
+  }
+
+  async status(): Promise<ScheduleStatus> {
+    const plans = systemctlPlans();
+    const notes: Message[] = [];
+    const jobs: ScheduledJob[] = [];
+    let reachable = true;
+    const show = async (plan: CommandPlan): Promise<Record<string, string> | null> => {
+      if (!reachable) return null;
+      const lines: string[] = [];
+      try {
+        await this.deps.run(plan, { onStdoutLine: (l) => lines.push(l) });
+        return parseShow(lines);
+      } catch (e) {
+        if (noManager(e)) {
+          reachable = false;
+          notes.push({ key: 'schedule.noUserManagerStatus', params: { user: this.deps.user } });
+          return null;
+        }
+        throw e;
+      }
+    };
+    for (const [unit, plan] of [[TIMER_UNIT, plans.showTimer], [SERVICE_UNIT, plans.showService]] as const) {
+      const file = `${this.unitDir}/${unit}`;
+      const installed = existsSync(file);
+      const p = await show(plan);
+      const loaded = p ? p.LoadState === 'loaded' : null;
+      const job: ScheduledJob = { name: unit, file, installed, loaded, missingPrograms: installed && unit === SERVICE_UNIT ? missingExecPrograms(file) : [] };
+      if (p) {
+        job.state = p.UnitFileState ? `${p.ActiveState} (${p.UnitFileState})` : p.ActiveState;
+        if (p.NextElapseUSecRealtime) job.nextElapse = p.NextElapseUSecRealtime;
+        if (p.LastTriggerUSec) job.lastTrigger = p.LastTriggerUSec;
+        if (p.ExecMainStatus !== undefined && unit === SERVICE_UNIT) job.lastExitCode = p.ExecMainStatus;
+      }
+      jobs.push(job);
+    }
+    notes.push({ key: 'schedule.systemdPersistent' });
+    return { kind: 'systemd', jobs, notes };
+  }
+}
+
+/** The node binary and cli.js of an installed ExecStart= that are gone (node updated, folder moved). */
+function missingExecPrograms(file: string): string[] {
+  const line = readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith('ExecStart='));
+  if (!line) return [];
+  const words = line.slice('ExecStart='.length).match(/"(?:[^"\\]|\\.)*"|\S+/g) ?? [];
+  return words
+    .slice(0, 2)
+    .map((w) => (w.startsWith('"') ? w.slice(1, -1).replace(/\\(.)/g, '$1') : w).replace(/%%/g, '%').replace(/\$\$/g, '$'))
+    .filter((p) => !existsSync(p));
+}

@@ -1,0 +1,25 @@
+// The cron expressions both translations (launchd, systemd) are checked against, each with why it
+// is in the table. Shared by cron-to-systemd.test.ts and cron-to-launchd.test.ts.
+export const CRON_TABLE: [expr: string, why: string][] = [
+  ['15 3 * * 1-5', 'the default: Mon–Fri 03:15 (weekday range)'],
+  ['*/15 8-18 * * 1-5', 'minute step × hour range × weekday range'],
+  ['0 3 1,15 * *', 'day-of-month list'],
+  ['30 2 * 6-8 0', 'month range, Sunday written as 0'],
+  ['30 2 * 6-8 7', 'month range, Sunday written as 7'],
+  ['0 22 * * 7', 'Sunday as 7 alone'],
+  ['0 0 * * 5-7', 'weekday range ending in 7 (Fri–Sun)'],
+  ['0 1 * * 0,6', 'weekend list Sun,Sat'],
+  ['0 3 1 * 1', 'both day fields restricted: the 1st OR Mondays'],
+  ['0 4 1-7 * 5', 'both restricted: first week OR Fridays'],
+  ['20 4 15 * 1-5', 'both restricted: the 15th OR weekdays'],
+  ['0 3 */2 * 1', 'day step counts as restricted: odd days OR Mondays'],
+  ['5,35 */6 * * *', 'minute list, hour step'],
+  ['10-20/5 1,13 * * 6', 'range with step, hour list, Saturday'],
+  ['0 12 * 1,4,7,10 *', 'month list (quarterly)'],
+  ['45 23 31 * *', 'day 31: only in long months'],
+  ['0 2 29 2 *', 'leap day'],
+  ['0 3 * * 1,3,5', 'weekday list'],
+  ['0 0 1 1 *', 'once a year'],
+  ['0 3 1-31 * 0', 'a day field naming all days: every day'],
+  ['7 * * * *', 'hourly at minute 7'],
+];
