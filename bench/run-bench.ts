@@ -234,6 +234,9 @@ interface TimedCase {
   pairedRatioMedian: number;
   goal: number;
   pass: boolean;
+  /** The ratio of medians and the per-round ratios disagree about the goal: the runs drifted (a
+   * neighbour started or stopped); trust neither verdict, run again on a quiet machine. */
+  unstable: boolean;
   detail: Record<string, unknown>;
 }
 
@@ -260,6 +263,7 @@ function timedCase(
     pairedRatioMedian: Number(median(p.engine.map((x, i) => x / p.raw[i]!)).toFixed(3)),
     goal,
     pass: ratio <= goal,
+    unstable: (ratio <= goal) !== (median(p.engine.map((x, i) => x / p.raw[i]!)) <= goal),
     detail: {
       ...detail,
       engineNodeCpuMedianS: s3(median(p.runs.map((r) => r.result.cpuUserMs + r.result.cpuSystemMs))),
@@ -519,7 +523,7 @@ function printTable(results: Results): void {
   const out = (s = '') => process.stdout.write(s + '\n');
   const rows: string[][] = [['case', 'engine median s', 'raw median s', 'ratio', 'goal', 'result']];
   for (const c of results.cases) {
-    rows.push([c.case, c.engineMedianS.toFixed(3), c.rawMedianS.toFixed(3), c.ratio.toFixed(3), `≤ ${c.goal.toFixed(2)}`, c.pass ? 'PASS' : 'FAIL  <<<']);
+    rows.push([c.case, c.engineMedianS.toFixed(3), c.rawMedianS.toFixed(3), c.ratio.toFixed(3), `≤ ${c.goal.toFixed(2)}`, (c.pass ? 'PASS' : 'FAIL  <<<') + (c.unstable ? ' (unstable)' : '')]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((x, i) => (i === 0 ? x.padEnd(widths[i]!) : x.padStart(widths[i]!))).join('  ');
@@ -528,6 +532,9 @@ function printTable(results: Results): void {
     out(line(rows[0]!));
     out(widths.map((w) => '-'.repeat(w)).join('  '));
     for (const r of rows.slice(1)) out(line(r));
+    for (const c of results.cases.filter((x) => x.unstable)) {
+      out(`  ${c.case}: UNSTABLE — ratio of medians ${c.ratio.toFixed(3)} but median of per-round ratios ${c.pairedRatioMedian.toFixed(3)}: the runs drifted, repeat on a quiet machine`);
+    }
     out();
     for (const c of results.cases) {
       const d = c.detail as Record<string, number>;
