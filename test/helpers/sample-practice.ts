@@ -303,5 +303,7 @@ export async function createSampleFiles(dir: string, opts: SampleFilesOptions = 
   }
   const epoch = new Date(SAMPLE_FILES_EPOCH);
   for (const d of [...allDirs].sort((a, b) => b.length - a.length)) await utimes(d, epoch, epoch);
+  // The root too: two trees made in different seconds must still be identical to rsync.
+  await utimes(dir, epoch, epoch);
   return { files, bytes: files * bytesEach };
 }
