@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MariadbComponent } from '../config/schema';
 import { run, CommandError, type CommandPlan } from '../process/runner';
-import { PraxisError } from './errors';
+import { connectFailed, dumpFailed } from './db-errors';
 import type { ManifestComponent } from './manifest';
 import type { StepContext } from './step-context';
 import { streamToFile, type WrittenFile } from './stream-to-file';
@@ -86,7 +86,7 @@ export async function probeMariadb(ctx: StepContext, c: MariadbComponent, passwo
       return { version: version ?? '', databaseBytes: Number(size) || 0 };
     });
   } catch (e) {
-    throw new PraxisError('error.dbConnect', { database: c.database, host: c.host, port: c.port, user: c.user, message: serverMessage(e) });
+    connectFailed(e, c, serverMessage(e));
   }
 }
 
@@ -111,9 +111,7 @@ export async function dumpMariadb(
       }),
     );
   } catch (e) {
-    if (e instanceof CommandError && e.reason === 'stdout-consumer') throw e.cause;
-    if (e instanceof CommandError && e.reason === 'cancelled') throw e;
-    throw new PraxisError('error.dbDump', { database: c.database, name: c.name, message: serverMessage(e) });
+    dumpFailed(e, c, serverMessage(e));
   }
   const w = out.written!;
   return {

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import type { PostgresComponent } from '../config/schema';
 import { run, CommandError, type CommandPlan } from '../process/runner';
-import { PraxisError } from './errors';
+import { connectFailed, dumpFailed } from './db-errors';
 import type { ManifestComponent } from './manifest';
 import type { StepContext } from './step-context';
 import { streamToFile, type WrittenFile } from './stream-to-file';
@@ -77,7 +77,7 @@ export async function probePostgres(ctx: StepContext, c: PostgresComponent, pass
     const r = await run(planPgProbe(psql.path, c, password), { signal: ctx.signal });
     return parseProbe(r.stdoutTail.join('\n'));
   } catch (e) {
-    throw new PraxisError('error.dbConnect', { database: c.database, host: c.host, port: c.port, user: c.user, message: serverMessage(e) });
+    connectFailed(e, c, serverMessage(e));
   }
 }
 
@@ -100,9 +100,7 @@ export async function dumpPostgres(
       },
     });
   } catch (e) {
-    if (e instanceof CommandError && e.reason === 'stdout-consumer') throw e.cause; // e.g. ENOSPC: the run maps it
-    if (e instanceof CommandError && e.reason === 'cancelled') throw e;
-    throw new PraxisError('error.dbDump', { database: c.database, name: c.name, message: serverMessage(e) });
+    dumpFailed(e, c, serverMessage(e));
   }
   const w = out.written!;
   return {

@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CLI, readLogs } from '../helpers/cli';
+import { allText, CLI, readLogs } from '../helpers/cli';
 import { startKeyring, type TestKeyring } from '../helpers/keyring';
 import { startMariadb, type MariaServer } from '../helpers/mariadb';
 import { startPostgres, type PgServer } from '../helpers/postgres';
@@ -51,17 +51,6 @@ async function cli(args: string[], env: Record<string, string>, input?: string):
     reject: false,
   });
   return { code: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
-}
-
-/** Every file below dir as text (latin1 and utf8), for "the password is nowhere" checks. */
-function allText(dir: string): string {
-  if (!existsSync(dir)) return '';
-  let out = '';
-  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    const p = join(e.parentPath, e.name);
-    if (e.isFile() && statSync(p).size < 5_000_000) out += readFileSync(p).toString('latin1') + readFileSync(p, 'utf8');
-  }
-  return out;
 }
 
 function filesBelow(dir: string): string[] {

@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cliEnv, readLogs, runCli, type CliEnv } from '../helpers/cli';
+import { allText, cliEnv, readLogs, runCli, type CliEnv } from '../helpers/cli';
 import { startMariadb, type MariaServer } from '../helpers/mariadb';
 import { startPostgres, type PgServer } from '../helpers/postgres';
 import { createSampleFiles, createSampleMariadb, createSamplePostgres } from '../helpers/sample-practice';
@@ -49,17 +49,6 @@ function config(overrides: { pgDb?: string; mariaDb?: string } = {}) {
 
 function passwordsEnv(pgPw = PG_PW, mariaPw = MARIA_PW): Record<string, string> {
   return { ...env.env, PRAXIS_BACKUP_PASSWORD_DATENBANK: pgPw, PRAXIS_BACKUP_PASSWORD_ELEXIS: mariaPw };
-}
-
-/** Every file below dir, read as text, for "the password is nowhere" checks. */
-function allText(dir: string): string {
-  if (!existsSync(dir)) return '';
-  let out = '';
-  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    const p = join(e.parentPath, e.name);
-    if (e.isFile() && statSync(p).size < 5_000_000) out += readFileSync(p).toString('latin1') + readFileSync(p, 'utf8');
-  }
-  return out;
 }
 
 test.before(async () => {

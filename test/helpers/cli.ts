@@ -1,7 +1,7 @@
 // Runs the built CLI (dist/cli.js) as a child process, the way launchd, the tray and an admin
 // run it, each test with its own HOME and XDG dirs so status and logs are its own.
 import { execa, type ResultPromise } from 'execa';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
@@ -65,4 +65,15 @@ export function readLogs(logDir: string): string {
     return '';
   }
   return names.map((n) => readFileSync(join(logDir, n), 'utf8')).join('');
+}
+
+/** Every file below dir as text (latin1 and utf8), for "the password is nowhere" checks. */
+export function allText(dir: string): string {
+  if (!existsSync(dir)) return '';
+  let out = '';
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    const p = join(e.parentPath, e.name);
+    if (e.isFile() && statSync(p).size < 5_000_000) out += readFileSync(p).toString('latin1') + readFileSync(p, 'utf8');
+  }
+  return out;
 }
