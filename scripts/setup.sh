@@ -29,7 +29,7 @@ APT_PACKAGES=(
   qt6-base-dev qt6-svg-dev                   # Qt 6 that @nodegui/nodegui is compiled against
   build-essential cmake ninja-build pkg-config  # compilers and cmake-js/node-gyp tooling
   libsecret-1-dev gnome-keyring libsecret-tools dbus-x11  # keytar build + Secret Service in tests
-  xvfb trayer xdotool imagemagick x11-apps   # headless tray tests: X server, tray host, clicks, screenshots
+  xvfb trayer xdotool imagemagick x11-apps x11-utils  # headless tray tests: X server, tray host, clicks, screenshots, xdpyinfo/xwininfo
   samba smbclient                            # an SMB share to mirror onto in tests
 )
 

@@ -236,6 +236,10 @@ export const de = {
   'cron.everyBetween': '{days} alle {n} Minuten von {from} bis {to}',
   'cron.hourly': '{days} stündlich um :{minute}',
   'cron.inMonths': '{text} (nur {months})',
+  // tray: menu, icon and notifications (src/tray/model/tray-state.ts, notifications.ts)
+  // tray: settings window
+  // tray: credentials popover
+  // tray: log window
   'list.empty': 'Keine vollständigen Backups in {dir}.',
   'list.header': 'Backups in {dir} (neuestes zuerst):',
   'list.incomplete': '{count} unvollständige(s) Backup(s) werden nicht angezeigt.',

@@ -236,6 +236,10 @@ export const en: Record<MessageKey, string> = {
   'cron.everyBetween': '{days} every {n} minutes from {from} to {to}',
   'cron.hourly': '{days} every hour at :{minute}',
   'cron.inMonths': '{text} (only {months})',
+  // tray: menu, icon and notifications (src/tray/model/tray-state.ts, notifications.ts)
+  // tray: settings window
+  // tray: credentials popover
+  // tray: log window
   'list.empty': 'No complete backups in {dir}.',
   'list.header': 'Backups in {dir} (newest first):',
   'list.incomplete': '{count} incomplete backup(s) are not shown.',

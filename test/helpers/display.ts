@@ -1,0 +1,66 @@
+// A real X display for the NodeGui tests: Xvfb on a free display number, optionally `trayer` as
+// the system-tray host (so a QSystemTrayIcon is really embedded and can be clicked), xdotool for
+// clicks and keys, imagemagick's `import` for screenshots. All started here, stopped by cleanup.
+import { execa, type ResultPromise } from 'execa';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { registerCleanup, waitUntil } from './temp';
+
+export interface TestDisplay {
+  /** ":123" */
+  name: string;
+  env: Record<string, string>;
+  /** Saves a PNG of the whole screen and returns its path. */
+  screenshot(file: string): Promise<string>;
+  xdotool(args: string[]): Promise<string>;
+  /** The X windows below the root, as `xwininfo -root -tree` prints them. */
+  tree(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** Screenshots go here (gitignored); the closing note and README cite these paths. */
+export const SCREENSHOT_DIR = resolve(import.meta.dirname, '../../test-output/screenshots');
+
+function freeDisplay(): number {
+  for (let n = 90 + (process.pid % 100); n < 400; n++) {
+    if (!existsSync(`/tmp/.X${n}-lock`) && !existsSync(`/tmp/.X11-unix/X${n}`)) return n;
+  }
+  throw new Error('no free X display number');
+}
+
+export async function startDisplay(opts: { tray?: boolean; width?: number; height?: number } = {}): Promise<TestDisplay> {
+  const n = freeDisplay();
+  const name = `:${n}`;
+  const children: ResultPromise[] = [];
+  const xvfb = execa('Xvfb', [name, '-screen', '0', `${opts.width ?? 1024}x${opts.height ?? 700}x24`, '-nolisten', 'tcp'], { reject: false, stdio: 'ignore' });
+  children.push(xvfb);
+  const env = { DISPLAY: name, XDG_RUNTIME_DIR: '', QT_QPA_PLATFORM: 'xcb' };
+  const x = (file: string, args: string[]) => execa(file, args, { env: { ...process.env, DISPLAY: name } });
+  if (!(await waitUntil(() => x('xdpyinfo', []).then(() => true, () => false), 10_000))) throw new Error(`Xvfb did not start on ${name}`);
+  if (opts.tray) {
+    children.push(execa('trayer', ['--edge', 'top', '--align', 'right', '--widthtype', 'request', '--height', '32'], { env: { ...process.env, DISPLAY: name }, reject: false, stdio: 'ignore' }));
+    const panel = async () => (await x('xwininfo', ['-root', '-tree'])).stdout.includes('"panel"');
+    if (!(await waitUntil(panel, 10_000))) throw new Error(`trayer did not show its panel on ${name}`);
+  }
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    for (const c of children.reverse()) c.kill('SIGTERM');
+    await Promise.allSettled(children);
+  };
+  registerCleanup(stop, { label: `Xvfb ${name}`, sync: () => children.forEach((c) => c.kill('SIGKILL')) });
+  return {
+    name,
+    env,
+    screenshot: async (file) => {
+      const path = resolve(SCREENSHOT_DIR, file);
+      mkdirSync(dirname(path), { recursive: true });
+      await x('import', ['-window', 'root', path]);
+      return path;
+    },
+    xdotool: async (args) => (await x('xdotool', args)).stdout,
+    tree: async () => (await x('xwininfo', ['-root', '-tree'])).stdout,
+    stop,
+  };
+}

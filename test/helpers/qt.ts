@@ -1,0 +1,51 @@
+// NodeGui in a test process: a private Xvfb display, the qode shim, the addon, and the same
+// adaptive event pump the app uses. Import @nodegui/nodegui only through this (dynamically, after
+// startQt()), never statically in a test file: the shim must be loaded first.
+import { prepareQt } from '../../src/tray/qt-loader';
+import { EventPump } from '../../src/tray/event-pump';
+import { startDisplay, type TestDisplay } from './display';
+import { registerCleanup, runCleanups } from './temp';
+
+export type NodeGui = typeof import('@nodegui/nodegui');
+
+export interface TestQt {
+  qt: NodeGui;
+  display: TestDisplay;
+  pump: EventPump;
+  /** Let Qt process events for a while (layout, painting) before a screenshot or an assertion. */
+  settle(ms?: number): Promise<void>;
+}
+
+let current: TestQt | null = null;
+
+/** One QApplication per process: the first call starts the display and loads Qt, later ones reuse it. */
+export async function startQt(opts: { tray?: boolean } = {}): Promise<TestQt> {
+  if (current) return current;
+  const display = await startDisplay(opts);
+  Object.assign(process.env, display.env);
+  prepareQt();
+  const qt: NodeGui = await import('@nodegui/nodegui');
+  const app = qt.QApplication.instance();
+  app.setQuitOnLastWindowClosed(false);
+  const pump = new EventPump(app);
+  pump.hold('test');
+  pump.start();
+  // The pump's timer keeps the process alive: call runCleanups() in the suite's after hook.
+  registerCleanup(() => pump.stop(), { label: 'Qt event pump', sync: () => pump.stop() });
+  const settle = async (ms = 300) => {
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      app.processEvents();
+      await new Promise((r) => setTimeout(r, 15));
+    }
+  };
+  // Letting Node tear down on its own with Qt objects alive aborts in NodeGui's finalizers
+  // ("terminate called after throwing an instance of 'Napi::Error'", exit 134), which the test
+  // runner would count as a failure. So once the tests are done: clean up, then exit explicitly,
+  // keeping uvu's exit code. (The app quits with process.exit too.)
+  process.once('beforeExit', () => {
+    void runCleanups().finally(() => process.exit(process.exitCode ?? 0));
+  });
+  current = { qt, display, pump, settle };
+  return current;
+}
