@@ -41,7 +41,15 @@ export interface App {
   scheduler(kind?: SchedulerKind): Scheduler;
   /** Whether this process's node binary has Full Disk Access (macOS; 'not applicable' elsewhere). */
   fullDiskAccess(): Promise<FullDiskAccess>;
+  /**
+   * Opens a folder in Finder / the desktop's file manager, or a URL (the Full Disk Access pane:
+   * FULL_DISK_ACCESS_PANE). Does not wait for the opened program; rejects when it cannot start.
+   */
+  openExternal(target: string): Promise<void>;
 }
+
+/** System Settings → Privacy & Security → Full Disk Access (macOS 13+, also understood by 10.15–12). */
+export const FULL_DISK_ACCESS_PANE = 'x-apple.systempreferences:com.apple.preference.security?Privacy_AllFiles';
 
 export function compose(env: NodeJS.ProcessEnv = process.env): App {
   const platform: Platform = process.platform === 'darwin' ? 'darwin' : 'linux';
@@ -97,6 +105,11 @@ export function compose(env: NodeJS.ProcessEnv = process.env): App {
         : new SystemdUserScheduler({ run, home, env, user: env.USER || userInfo().username, program });
     },
     fullDiskAccess: () => checkFullDiskAccess(platform, process.execPath),
+    openExternal: async (target) => {
+      // `open` returns at once; xdg-open hands over to the desktop's opener and returns too.
+      const plan = { label: `open ${target}`, file: platform === 'darwin' ? '/usr/bin/open' : 'xdg-open', args: [target], timeoutMs: 15_000 };
+      await run(plan);
+    },
   };
   return app;
 }
