@@ -139,6 +139,10 @@ export function configuredIds(config: Config): { id: string; name: string }[] {
   return out;
 }
 
+function usedByIn(config: Config | null, id: string): string | null {
+  return config ? (configuredIds(config).find((c) => c.id === id)?.name ?? null) : null;
+}
+
 function target(ref: CredentialRef): string {
   if (ref.kind === 'smb') return `//${ref.hostPort}/${ref.share}`;
   return `${ref.kind === 'postgres' ? 'PostgreSQL' : 'MariaDB'} ${ref.hostPort}/${ref.database}`;
@@ -197,15 +201,12 @@ export class CredentialsService {
   /** Logs in with the stored password. Throws a PraxisError (exit 1) saying what failed. */
   async test(id: string, config: Config | null, signal?: AbortSignal): Promise<TestResult> {
     const ref = parseCredentialId(id);
-    const usedBy = config ? (configuredIds(config).find((c) => c.id === ref.id)?.name ?? null) : null;
+    const usedBy = usedByIn(config, ref.id);
     const password = await this.deps.store.get(ref.id);
     if (password === null) throw new PraxisError('credentials.test.noPassword', { id: ref.id, store: this.deps.storeName });
     const base = { id: ref.id, kind: ref.kind, user: ref.user, target: target(ref), usedBy };
 
-    if (ref.kind === 'smb') {
-      await this.deps.shares.test({ id: ref.id, host: ref.host, hostPort: ref.hostPort, port: ref.port, share: ref.share!, user: ref.user, password });
-      return { ...base, message: { key: 'credentials.test.ok', params: { user: ref.user, target: base.target, detail: { key: 'credentials.test.shareListed', params: { share: ref.share! } } } } };
-    }
+    if (ref.kind === 'smb') return this.loginToShare(ref, password, usedBy);
     const component = this.component(ref, config);
     let version: string;
     try {
@@ -219,6 +220,23 @@ export class CredentialsService {
       throw new PraxisError('error.dbConnect', { database: ref.database!, host: ref.host, port: ref.port!, user: ref.user, message });
     }
     return { ...base, message: { key: 'credentials.test.ok', params: { user: ref.user, target: base.target, detail: { key: 'credentials.test.serverVersion', params: { version } } } } };
+  }
+
+  /**
+   * Logs in to a share with a typed password that is not stored yet: the tray's credentials
+   * window checks it before saving, so a typo never replaces a working password.
+   */
+  async testShare(id: string, password: string, config: Config | null = null): Promise<TestResult> {
+    const ref = parseCredentialId(id);
+    if (ref.kind !== 'smb') throw badId(ref.id, 'credentials.idProblem.share');
+    if (password.length === 0) throw new PraxisError('credentials.emptyPassword', {}, ExitCode.invalidInput);
+    return this.loginToShare(ref, password, usedByIn(config, ref.id));
+  }
+
+  private async loginToShare(ref: CredentialRef, password: string, usedBy: string | null): Promise<TestResult> {
+    await this.deps.shares.test({ id: ref.id, host: ref.host, hostPort: ref.hostPort, port: ref.port, share: ref.share!, user: ref.user, password });
+    const message: Message = { key: 'credentials.test.ok', params: { user: ref.user, target: target(ref), detail: { key: 'credentials.test.shareListed', params: { share: ref.share! } } } };
+    return { id: ref.id, kind: ref.kind, user: ref.user, target: target(ref), usedBy, message };
   }
 
   /** The config's component for this id (same host spelling as the engine uses), else one made from the id. */
