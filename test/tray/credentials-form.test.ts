@@ -1,0 +1,139 @@
+// The credentials popover's model with real parts: a real smbd checks the typed password, a
+// private gnome-keyring receives it. Nothing of the password may land in a file.
+import { readdirSync, readFileSync, type Dirent } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { compose, type App } from '../../src/app/compose';
+import { loadConfig } from '../../src/config/load';
+import { configuredIds } from '../../src/services/credentials-service';
+import {
+  credentialIdOf,
+  CredentialsFormModel,
+  loadShareChoices,
+  normalise,
+  validate,
+  type CredentialsFormValues,
+} from '../../src/tray/model/credentials-form';
+import { render } from '../../src/i18n';
+import { startKeyring, type TestKeyring } from '../helpers/keyring';
+import { startSamba, type SambaServer } from '../helpers/samba';
+import { runCleanups } from '../helpers/temp';
+
+const test = suite('tray credentials form (real smbd, real keyring)');
+
+const SMB_PW = ' Praxis "NAS" #1 ö';
+const WRONG = 'Falsch-Passwort-XYZ-987';
+
+let kr: TestKeyring;
+let smb: SambaServer;
+let app: App;
+let configFile: string;
+
+test.before(async () => {
+  [kr, smb] = await Promise.all([startKeyring(), startSamba({ password: SMB_PW })]);
+  // keytar talks to the Secret Service from inside this process: it must see the private bus.
+  Object.assign(process.env, kr.env);
+  app = compose(process.env);
+  configFile = join(kr.env.XDG_CONFIG_HOME!, 'praxis-backup', 'config.json');
+  await mkdir(join(kr.env.XDG_CONFIG_HOME!, 'praxis-backup'), { recursive: true });
+  await writeFile(configFile, JSON.stringify({
+    backupDir: join(kr.home, 'backups'),
+    components: [{ name: 'files', type: 'folder', path: join(kr.home, 'files') }],
+    mirrors: [
+      { name: 'nas', type: 'smb', url: `${smb.url}/praxis/nacht`, user: smb.user, mode: 'latest' },
+      { name: 'zweit-nas', type: 'smb', url: 'smb://nas2.local/Praxis%20Daten', user: 'admin' },
+    ],
+  }));
+});
+test.after(runCleanups);
+
+function form(over: Partial<CredentialsFormValues> = {}): CredentialsFormValues {
+  return { server: `127.0.0.1:${smb.port}`, share: smb.share, user: smb.user, password: SMB_PW, ...over };
+}
+
+function filesBelow(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true, withFileTypes: true }) as Dirent[]).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+}
+
+test('prefill: every smb mirror of the config, its id exactly the one the engine looks up', async () => {
+  const { choices, problem } = await loadShareChoices(configFile, 'de');
+  assert.is(problem, null);
+  assert.equal(choices, [
+    { mirror: 'nas', server: `127.0.0.1:${smb.port}`, share: 'backup', user: smb.user },
+    { mirror: 'zweit-nas', server: 'nas2.local', share: 'Praxis Daten', user: 'admin' },
+  ]);
+  const engineIds = configuredIds(await loadConfig(configFile)).map((c) => c.id);
+  assert.equal(choices.map((c) => credentialIdOf({ ...c, password: 'x' })), engineIds);
+  const missing = await loadShareChoices(join(kr.home, 'fehlt.json'), 'de');
+  assert.equal(missing.choices, []);
+  assert.match(missing.problem!, 'Keine Konfiguration gefunden');
+});
+
+test('validation names the empty field; pasted addresses are understood', () => {
+  for (const [field, label] of [['server', 'Server'], ['share', 'Freigabe'], ['user', 'Benutzer'], ['password', 'Passwort']] as const) {
+    const p = validate(form({ [field]: field === 'password' ? '' : '  ' }));
+    assert.is(p?.field, field);
+    assert.is(render('de', p!.message), `Bitte „${label}“ ausfüllen.`);
+  }
+  assert.is(render('en', validate(form({ share: '' }))!.message), 'Please fill in “Share”.');
+  assert.equal(normalise(form({ server: `smb://127.0.0.1:${smb.port}/backup/`, share: '' })), form());
+  assert.equal(normalise(form({ server: '\\\\nas.local\\backup', share: '' })).server, 'nas.local');
+  assert.is(validate(form({ server: 'nas local' }))?.field, 'server');
+  assert.is(validate(form({ server: 'nas.local:99999' }))?.field, 'server');
+  assert.is(validate(form({ password: ' ' })), null, 'a password of spaces is a password');
+});
+
+test('test: the right typed password logs in for real; nothing is stored by testing', async () => {
+  const model = new CredentialsFormModel(app.credentials(), 'de');
+  const r = await model.test(form());
+  assert.ok(r.ok, r.text);
+  assert.is(r.text, `Anmeldung als „${smb.user}“ an //127.0.0.1:${smb.port}/backup erfolgreich, Inhalt der Freigabe „backup“ gelesen.`);
+  assert.is(await kr.lookup(credentialIdOf(form())), null);
+});
+
+test('test: a wrong password, a missing share, a closed port: each its own inline message, no CLI hint, no password', async () => {
+  const de = new CredentialsFormModel(app.credentials(), 'de');
+  const wrong = await de.test(form({ password: WRONG }));
+  assert.not.ok(wrong.ok);
+  assert.is(wrong.field, 'password');
+  assert.match(wrong.text, 'Benutzername oder Passwort falsch (NT_STATUS_LOGON_FAILURE)');
+  assert.not.match(wrong.text, 'praxis-backup credentials');
+  assert.not.ok(wrong.text.includes(WRONG));
+  const en = await new CredentialsFormModel(app.credentials(), 'en').test(form({ password: WRONG }));
+  assert.match(en.text, 'wrong user name or password');
+  const share = await de.test(form({ share: 'gibtsnicht' }));
+  assert.is(share.field, 'share');
+  assert.match(share.text, 'Die Freigabe „gibtsnicht“ gibt es auf');
+  const closed = await de.test(form({ server: '127.0.0.1:1' }));
+  assert.is(closed.field, 'server');
+  assert.match(closed.text, 'ist nicht erreichbar');
+  assert.is((await de.test(form({ user: '' }))).text, 'Bitte „Benutzer“ ausfüllen.');
+});
+
+test('save: the keyring holds exactly that password under the id; the engine reads it back; no file holds it', async () => {
+  const model = new CredentialsFormModel(app.credentials(), 'de');
+  const r = await model.save(form());
+  assert.ok(r.ok, r.text);
+  assert.is(r.text, `Gespeichert: Das Passwort für ${smb.user} an //127.0.0.1:${smb.port}/backup liegt jetzt im Schlüsselbund (Secret Service).`);
+  const id = `smb://${smb.user}@127.0.0.1:${smb.port}/backup`;
+  assert.is(await kr.lookup(id), SMB_PW, 'secret-tool');
+  const config = await loadConfig(configFile);
+  assert.is(await app.secretsFor(config).get(id), SMB_PW, 'the engine\'s own lookup');
+  const stored = await app.credentials().test(id, config);
+  assert.is(stored.usedBy, 'nas');
+  // Encrypted keyring file included: the password must not be in any file in plain text.
+  const leaks = filesBelow(kr.dir).filter((f) => readFileSync(f).includes(Buffer.from(SMB_PW.trim())));
+  assert.equal(leaks, []);
+});
+
+test('save: an invalid form stores nothing', async () => {
+  const model = new CredentialsFormModel(app.credentials(), 'de');
+  const r = await model.save(form({ share: '', password: 'Anderes-PW' }));
+  assert.not.ok(r.ok);
+  assert.is(r.field, 'share');
+  assert.equal((await app.credentials().list()).map((c) => c.id), [`smb://${smb.user}@127.0.0.1:${smb.port}/backup`]);
+});
+
+test.run();
