@@ -1,0 +1,444 @@
+// The settings window's model, Qt-free so all of it is tested without a display: the form state
+// (strings, as the widgets hold them), the way back to a config, validation through the very same
+// validateConfig as the CLI (so the window can never accept what a scheduled run would reject),
+// the live schedule preview, the volume choices, and saving (atomic write + (re)installing the
+// schedule through the Scheduler port).
+import { resolve } from 'node:path';
+import { cronProblem, nextRuns, type CronProblem } from '../../config/cron';
+import { formatPath, renderProblem, validateConfig } from '../../config/load';
+import type { Config } from '../../config/schema';
+import type { Volume } from '../../diskutil/volumes';
+import { formatBytes, render, t, type Lang, type MessageKey } from '../../i18n';
+import { describeCron } from '../../schedule/cron-describe';
+import type { Scheduler } from '../../schedule/scheduler';
+import { ConfigError, PraxisError, type ConfigProblem } from '../../services/errors';
+import { writeFileAtomically, type RawConfig } from './settings-file';
+
+export const COMPONENT_TYPES = ['postgres', 'mariadb', 'mysql', 'folder'] as const;
+export const MIRROR_TYPES = ['volume', 'smb', 'path'] as const;
+export const MIRROR_MODES = ['all', 'latest'] as const;
+
+export interface ComponentRow {
+  name: string;
+  /** One of COMPONENT_TYPES; kept as the string the config had. */
+  type: string;
+  database: string;
+  host: string;
+  port: string;
+  user: string;
+  path: string;
+  /** The component as it was on disk: what the window does not edit (e.g. a folder's `exclude`)
+   * is kept from it verbatim, as long as the type stays (another type would reject those keys). */
+  origin?: Record<string, unknown>;
+}
+
+export interface MirrorRow {
+  name: string;
+  type: string;
+  /** 'uuid:<uuid>' or 'label:<label>' (see volumeValue), '' when none is chosen yet. */
+  volume: string;
+  url: string;
+  user: string;
+  path: string;
+  mode: string;
+  eject: boolean;
+  required: boolean;
+  origin?: Record<string, unknown>;
+}
+
+export interface SettingsForm {
+  backupDir: string;
+  components: ComponentRow[];
+  mirrors: MirrorRow[];
+  /** Empty: no schedule (saving removes an installed one). */
+  cron: string;
+  /** Generations to keep, as the spin box holds it. */
+  retention: string;
+}
+
+/** What a new config starts with: the schedule of the Elexis manual's example (Mo–Fr 03:15). */
+export const NEW_CRON = '15 3 * * 1-5';
+const NEW_RETENTION = '10';
+
+const COMPONENT_EDITED = ['name', 'type', 'database', 'host', 'port', 'user', 'path'];
+const MIRROR_EDITED = ['name', 'type', 'volume', 'url', 'user', 'path', 'mode', 'eject', 'required'];
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
+const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+const list = (v: unknown): Record<string, unknown>[] => (Array.isArray(v) ? v.map(obj) : []);
+
+/** What the window does not edit of an original row, when the row still has the original's type. */
+function extraOf(type: string, origin: Record<string, unknown> | undefined, edited: string[]): Record<string, unknown> {
+  if (!origin || origin.type !== type) return {};
+  return Object.fromEntries(Object.entries(origin).filter(([k]) => !edited.includes(k)));
+}
+
+/** A switch that is off: written only when the file said so before, so opening and saving changes nothing. */
+const flag = (on: boolean, key: string, origin: Record<string, unknown> | undefined) => (on || (origin && key in origin) ? on : undefined);
+
+export function volumeValue(ref: unknown): string {
+  const r = obj(ref);
+  if (typeof r.uuid === 'string') return `uuid:${r.uuid}`;
+  if (typeof r.label === 'string') return `label:${r.label}`;
+  return '';
+}
+
+export function volumeRefOf(value: string): { uuid: string } | { label: string } | undefined {
+  if (value.startsWith('uuid:') && value.length > 5) return { uuid: value.slice(5) };
+  if (value.startsWith('label:') && value.length > 6) return { label: value.slice(6) };
+  return undefined;
+}
+
+/** The form for a config as it is on disk (valid or not), or for a first setup (null). */
+export function formFromConfig(config: Readonly<RawConfig> | null): SettingsForm {
+  if (!config) return { backupDir: '', components: [], mirrors: [], cron: NEW_CRON, retention: NEW_RETENTION };
+  return {
+    backupDir: str(config.backupDir),
+    components: list(config.components).map((c) => ({
+      name: str(c.name),
+      type: str(c.type),
+      database: str(c.database),
+      host: str(c.host),
+      port: str(c.port),
+      user: str(c.user),
+      path: str(c.path),
+      origin: c,
+    })),
+    mirrors: list(config.mirrors).map((m) => ({
+      name: str(m.name),
+      type: str(m.type),
+      volume: volumeValue(m.volume),
+      url: str(m.url),
+      user: str(m.user),
+      path: str(m.path),
+      mode: str(m.mode) || 'all',
+      eject: m.eject === true,
+      required: m.required === true,
+      origin: m,
+    })),
+    cron: str(obj(config.schedule).cron),
+    retention: config.retention === undefined ? NEW_RETENTION : str(obj(config.retention).keep),
+  };
+}
+
+/** Empty text means "not given": zod then says "required", or applies the documented default. */
+const text = (s: string): string | undefined => (s.trim() === '' ? undefined : s.trim());
+/** Whole numbers become numbers; anything else stays text so validation names the field. */
+const whole = (s: string): number | string | undefined => (s.trim() === '' ? undefined : /^\d+$/.test(s.trim()) ? Number(s.trim()) : s.trim());
+
+function withoutUndefined(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+}
+
+function componentOf(row: ComponentRow): Record<string, unknown> {
+  const extra = extraOf(row.type, row.origin, COMPONENT_EDITED);
+  const base = { name: text(row.name), type: row.type };
+  if (row.type === 'folder') return withoutUndefined({ ...base, path: text(row.path), ...extra });
+  return withoutUndefined({ ...base, database: text(row.database), host: text(row.host), port: whole(row.port), user: text(row.user), ...extra });
+}
+
+function mirrorOf(row: MirrorRow): Record<string, unknown> {
+  const extra = extraOf(row.type, row.origin, MIRROR_EDITED);
+  const base = { name: text(row.name), type: row.type };
+  const mode = row.mode === 'all' && row.origin && !('mode' in row.origin) ? undefined : row.mode; // 'all' is the default
+  const tail = { mode, required: flag(row.required, 'required', row.origin), ...extra };
+  if (row.type === 'volume') return withoutUndefined({ ...base, volume: volumeRefOf(row.volume), eject: flag(row.eject, 'eject', row.origin), ...tail });
+  if (row.type === 'smb') return withoutUndefined({ ...base, url: text(row.url), user: text(row.user), ...tail });
+  return withoutUndefined({ ...base, path: text(row.path), ...tail });
+}
+
+/**
+ * The config to save: the original with the parts this window edits replaced. Everything else
+ * (hooks, schedule.onDiskAttach, keys a later version adds) stays as it was, in its place.
+ */
+export function configFromForm(form: SettingsForm, original: Readonly<RawConfig> | null): RawConfig {
+  const out: RawConfig = { ...(original ?? {}) };
+  out.backupDir = text(form.backupDir);
+  out.components = form.components.map(componentOf);
+  // A config without "retention" keeps the default of 10; writing it out would be a change nobody made.
+  const keepDefault = !('retention' in out) && form.retention.trim() === NEW_RETENTION;
+  out.retention = keepDefault ? undefined : { ...obj(out.retention), keep: whole(form.retention) };
+  if (form.mirrors.length || 'mirrors' in out) out.mirrors = form.mirrors.map(mirrorOf);
+  const cron = form.cron.trim().replace(/\s+/g, ' ');
+  out.schedule = cron ? { ...obj(out.schedule), cron } : undefined;
+  return withoutUndefined(out);
+}
+
+// ---- validation: problems mapped to the widgets that show them ----
+
+/** Which part of the window shows a problem: 'backupDir', 'components.1.port', 'mirrors.0',
+ * 'schedule', 'retention', … or 'other' for parts the window does not edit (hooks, unknown keys). */
+export type FieldId = string;
+
+export interface FieldProblem {
+  field: FieldId;
+  /** The config path as the CLI prints it ("components[1].port"). */
+  path: string;
+  problem: ConfigProblem;
+  /** In the window's language, naming the field the way the window labels it. */
+  message: string;
+}
+
+const NUMERIC = new Set(['port', 'retention']);
+
+export function fieldOf(path: (string | number)[]): FieldId {
+  const [top, index, key] = path;
+  if (top === 'backupDir') return 'backupDir';
+  if (top === 'retention') return 'retention';
+  if (top === 'schedule') return 'schedule';
+  if ((top === 'components' || top === 'mirrors') && typeof index === 'number') {
+    const edited = top === 'components' ? COMPONENT_EDITED : MIRROR_EDITED;
+    return typeof key === 'string' && edited.includes(key) ? `${top}.${index}.${key}` : `${top}.${index}`;
+  }
+  if ((top === 'components' || top === 'mirrors') && index === undefined) return top;
+  return 'other';
+}
+
+/** "components[1].port" → ['components', 1, 'port'] (the inverse of formatPath). */
+export function parsePath(path: string): (string | number)[] {
+  if (path === formatPath([])) return [];
+  return [...path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)].map((m) => (m[2] !== undefined ? Number(m[2]) : m[1]!));
+}
+
+const FIELD_KEYS: Record<string, MessageKey> = {
+  name: 'tray.settings.col.name',
+  type: 'tray.settings.col.type',
+  database: 'tray.settings.col.database',
+  host: 'tray.settings.col.host',
+  port: 'tray.settings.col.port',
+  user: 'tray.settings.col.user',
+  path: 'tray.settings.col.path',
+  volume: 'tray.settings.col.volume',
+  url: 'tray.settings.col.url',
+  mode: 'tray.settings.col.mode',
+  eject: 'tray.settings.col.eject',
+  required: 'tray.settings.col.required',
+};
+
+/** The field as the window labels it: „Komponente 2 („elexis“), Port“. */
+export function fieldLabel(lang: Lang, form: SettingsForm, field: FieldId, path: string): string {
+  const [top, i, key] = field.split('.');
+  if (top === 'backupDir') return t(lang, 'tray.settings.backupDir.label');
+  if (top === 'retention') return t(lang, 'tray.settings.retention.label');
+  if (top === 'schedule') return t(lang, 'tray.settings.schedule.label');
+  if (top === 'components' || top === 'mirrors') {
+    if (i === undefined) return t(lang, top === 'components' ? 'tray.settings.components.title' : 'tray.settings.mirrors.title');
+    const n = Number(i);
+    const name = (top === 'components' ? form.components[n]?.name : form.mirrors[n]?.name)?.trim();
+    const owner = name
+      ? t(lang, top === 'components' ? 'tray.settings.field.componentNamed' : 'tray.settings.field.mirrorNamed', { n: n + 1, name })
+      : t(lang, top === 'components' ? 'tray.settings.field.component' : 'tray.settings.field.mirror', { n: n + 1 });
+    const fieldKey = key ? FIELD_KEYS[key] : undefined;
+    return fieldKey ? t(lang, 'tray.settings.field.in', { owner, field: t(lang, fieldKey) }) : owner;
+  }
+  return path;
+}
+
+/** A cron problem in the admin's language, naming the field and what is allowed there. */
+export function cronErrorText(p: CronProblem, lang: Lang): string {
+  const field = t(lang, `config.cronField.${p.field}` as MessageKey);
+  if (p.field === 'expression') {
+    const count = p.value.trim() ? p.value.trim().split(/\s+/).length : 0;
+    return t(lang, 'tray.settings.cron.fieldCount', { count });
+  }
+  const range = /expected range (\d+)-(\d+)/.exec(p.reason);
+  if (range) return t(lang, 'tray.settings.cron.range', { field, value: p.value, min: range[1]!, max: range[2]! });
+  if (p.reason.startsWith('only *')) return t(lang, 'tray.settings.cron.syntax', { field, value: p.value });
+  if (/Invalid explicit day of month/.test(p.reason)) return t(lang, 'tray.settings.cron.never', { value: p.value });
+  return t(lang, 'tray.settings.cron.other', { field, value: p.value, reason: p.reason });
+}
+
+function fieldProblem(lang: Lang, form: SettingsForm, problem: ConfigProblem): FieldProblem {
+  const path = parsePath(problem.path);
+  const field = fieldOf(path);
+  const last = field.split('.').pop()!;
+  // The form hands non-numbers through as text; "expected number, got string" would puzzle an admin.
+  const p = NUMERIC.has(last) && problem.key === 'config.problem.type' ? { ...problem, key: 'config.problem.notInteger' as const, params: {} } : problem;
+  const label = fieldLabel(lang, form, field, problem.path);
+  let message: string;
+  if (field === 'schedule' && p.key === 'config.problem.cron') {
+    const cp = cronProblem(form.cron);
+    message = cp ? t(lang, 'tray.settings.field.problem', { field: label, message: cronErrorText(cp, lang) }) : renderProblem(lang, { ...p, path: label });
+  } else if (field === 'other') {
+    message = t(lang, 'tray.settings.problem.notHere', { message: renderProblem(lang, p) });
+  } else {
+    message = renderProblem(lang, { ...p, path: label });
+  }
+  return { field, path: problem.path, problem: p, message };
+}
+
+export type Checked = { ok: true; config: Config; raw: RawConfig } | { ok: false; problems: FieldProblem[]; raw: RawConfig };
+
+/** The form through validateConfig, the CLI's own validation. */
+export function checkForm(form: SettingsForm, original: Readonly<RawConfig> | null, lang: Lang, file = 'config.json'): Checked {
+  const raw = configFromForm(form, original);
+  try {
+    return { ok: true, config: validateConfig(raw, file), raw };
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return { ok: false, problems: e.problems.map((p) => fieldProblem(lang, form, p)), raw };
+  }
+}
+
+export function validate(form: SettingsForm, original: Readonly<RawConfig> | null, lang: Lang): FieldProblem[] {
+  const r = checkForm(form, original, lang);
+  return r.ok ? [] : r.problems;
+}
+
+// ---- the schedule field's live preview ----
+
+export type SchedulePreview = { runs: string[]; description: string } | { error: string };
+
+const locale = (lang: Lang) => (lang === 'de' ? 'de-DE' : 'en-GB');
+
+/** „Mo., 30.11.2026, 03:15“: short enough for five lines under the field, with the weekday. */
+export function formatRun(d: Date, lang: Lang): string {
+  return d.toLocaleString(locale(lang), { weekday: 'short', day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit' });
+}
+
+export function schedulePreview(cron: string, lang: Lang, now: Date = new Date(), count = 5): SchedulePreview {
+  const expr = cron.trim().replace(/\s+/g, ' ');
+  if (!expr) return { runs: [], description: t(lang, 'tray.settings.schedule.none') };
+  const p = cronProblem(expr);
+  if (p) return { error: cronErrorText(p, lang) };
+  const words = describeCron(expr, lang);
+  return {
+    runs: nextRuns(expr, count, now).map((d) => formatRun(d, lang)),
+    description: words ? t(lang, 'schedule.described', { text: words, cron: expr }) : t(lang, 'schedule.raw', { cron: expr }),
+  };
+}
+
+// ---- rows: adding with a name that is not taken yet ----
+
+function freeName(base: string, taken: string[]): string {
+  const lower = new Set(taken.map((n) => n.toLowerCase()));
+  if (!lower.has(base)) return base;
+  for (let i = 2; ; i++) if (!lower.has(`${base}-${i}`)) return `${base}-${i}`;
+}
+
+export function newComponent(form: SettingsForm, type: 'postgres' | 'mariadb' | 'folder'): ComponentRow {
+  const base = type === 'folder' ? 'ordner' : 'datenbank';
+  return { name: freeName(base, form.components.map((c) => c.name)), type, database: '', host: '', port: '', user: '', path: '' };
+}
+
+export function newMirror(form: SettingsForm): MirrorRow {
+  return { name: freeName('usb', form.mirrors.map((m) => m.name)), type: 'volume', volume: '', url: '', user: '', path: '', mode: 'all', eject: true, required: false };
+}
+
+/** Shown for an empty host/port/user: what the config's default will be. */
+export function componentDefaults(type: string): { host: string; port: string; user: string } {
+  if (type === 'postgres') return { host: 'localhost', port: '5432', user: 'postgres' };
+  if (type === 'mariadb' || type === 'mysql') return { host: '127.0.0.1', port: '3306', user: 'root' };
+  return { host: '', port: '', user: '' };
+}
+
+// ---- volume choices ----
+
+export interface VolumeChoice {
+  /** What the form stores (volumeValue). */
+  value: string;
+  text: string;
+  attached: boolean;
+}
+
+/**
+ * The attached volumes a mirror can use, external disks first. Each is offered by its UUID when it
+ * has one: two disks can carry the same label, and a label would then pick either. References in the
+ * form that match nothing attached stay choosable, marked "not attached", so opening and saving the
+ * window never changes a mirror the admin did not touch.
+ */
+export function volumeChoices(volumes: Volume[], form: SettingsForm, lang: Lang): VolumeChoice[] {
+  const usable = volumes.filter((v) => v.uuid || v.label).sort((a, b) => Number(b.external) - Number(a.external));
+  const choices: VolumeChoice[] = usable.map((v) => ({
+    value: v.uuid ? `uuid:${v.uuid}` : `label:${v.label}`,
+    text: t(lang, v.uuid ? 'tray.settings.volume.choice' : 'tray.settings.volume.choiceNoUuid', {
+      label: v.label ?? t(lang, 'tray.settings.volume.noLabel'),
+      size: formatBytes(v.sizeBytes, lang),
+      where: t(lang, v.external ? 'volumes.external' : 'volumes.internal'),
+      uuid: v.uuid ? shortUuid(v.uuid) : '',
+    }),
+    attached: true,
+  }));
+  for (const m of form.mirrors) {
+    if (!m.volume || choices.some((c) => sameValue(c.value, m.volume))) continue;
+    const ref = volumeRefOf(m.volume)!;
+    const attached = 'label' in ref && usable.some((v) => v.label === ref.label);
+    const what = 'uuid' in ref ? `UUID ${shortUuid(ref.uuid)}` : t(lang, 'tray.settings.volume.byLabel', { label: ref.label });
+    choices.push({ value: m.volume, text: attached ? what : t(lang, 'tray.settings.volume.absent', { what }), attached });
+  }
+  return choices;
+}
+
+/** UUIDs compare case-insensitively (volumes.ts). */
+export function sameValue(a: string, b: string): boolean {
+  return a.startsWith('uuid:') && b.startsWith('uuid:') ? a.toLowerCase() === b.toLowerCase() : a === b;
+}
+
+/** Enough of a UUID to tell two disks apart in a menu; the config keeps the whole one. */
+const shortUuid = (u: string) => (u.length > 13 ? `${u.slice(0, 8)}…` : u);
+
+// ---- saving ----
+
+export type ScheduleOutcome =
+  | { action: 'installed'; files: string[]; notes: string[] }
+  | { action: 'removed'; removed: string[]; notes: string[] }
+  /** The config IS saved; the operating system's schedule is not what it says. Never silent. */
+  | { action: 'failed'; wanted: 'install' | 'remove'; reason: string; detail: string[] };
+
+export type SaveResult =
+  | { ok: false; problems: FieldProblem[] }
+  | { ok: false; problems: []; writeError: string }
+  | { ok: true; config: Config; file: string; backup: string | null; schedule: ScheduleOutcome };
+
+export interface SaveRequest {
+  form: SettingsForm;
+  original: Readonly<RawConfig> | null;
+  configFile: string;
+  scheduler: Scheduler;
+  lang: Lang;
+}
+
+export async function saveSettings(req: SaveRequest): Promise<SaveResult> {
+  const file = resolve(req.configFile); // the scheduled job is started with this path: absolute
+  const checked = checkForm(req.form, req.original, req.lang, file);
+  if (!checked.ok) return { ok: false, problems: checked.problems };
+  let backup: string | null;
+  try {
+    backup = await writeFileAtomically(file, JSON.stringify(checked.raw, null, 2) + '\n');
+  } catch (e) {
+    return { ok: false, problems: [], writeError: (e as Error).message };
+  }
+  const schedule = checked.config.schedule;
+  let outcome: ScheduleOutcome;
+  try {
+    if (schedule) {
+      const r = await req.scheduler.install({ cron: schedule.cron, onDiskAttach: schedule.onDiskAttach, configFile: file, lang: req.lang });
+      outcome = { action: 'installed', files: r.files, notes: r.notes.map((n) => render(req.lang, n)) };
+    } else {
+      const r = await req.scheduler.remove();
+      outcome = { action: 'removed', removed: r.removed, notes: r.notes.map((n) => render(req.lang, n)) };
+    }
+  } catch (e) {
+    const reason = e instanceof PraxisError ? render(req.lang, e.message_) : (e as Error).message;
+    outcome = { action: 'failed', wanted: schedule ? 'install' : 'remove', reason, detail: e instanceof PraxisError ? e.toolOutput : [] };
+  }
+  return { ok: true, config: checked.config, file, backup, schedule: outcome };
+}
+
+/** The summary line after a save: what happened, and for the schedule what it means. */
+export function saveSummary(result: SaveResult, lang: Lang): { text: string; kind: 'ok' | 'warning' | 'error' } {
+  if (!result.ok) {
+    if ('writeError' in result) return { text: t(lang, 'tray.settings.summary.writeFailed', { reason: result.writeError }), kind: 'error' };
+    return { text: t(lang, 'tray.settings.summary.problems', { count: result.problems.length }), kind: 'error' };
+  }
+  const s = result.schedule;
+  if (s.action === 'failed') {
+    const key = s.wanted === 'install' ? 'tray.settings.summary.scheduleFailed' : 'tray.settings.summary.scheduleRemoveFailed';
+    return { text: t(lang, key, { reason: s.reason }), kind: 'warning' };
+  }
+  if (s.action === 'removed') return { text: t(lang, 'tray.settings.summary.savedNoSchedule'), kind: 'ok' };
+  const cron = result.config.schedule!.cron;
+  const words = describeCron(cron, lang);
+  const schedule = words ? t(lang, 'schedule.described', { text: words, cron }) : t(lang, 'schedule.raw', { cron });
+  return { text: t(lang, 'tray.settings.summary.saved', { schedule }), kind: 'ok' };
+}
