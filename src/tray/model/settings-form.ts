@@ -130,11 +130,19 @@ function withoutUndefined(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }
 
+/** The row's keys in the order the file had them, new ones after: a diff shows only real changes. */
+function inOriginalOrder(row: Record<string, unknown>, origin: Record<string, unknown> | undefined): Record<string, unknown> {
+  const clean = withoutUndefined(row);
+  if (!origin) return clean;
+  const keys = [...Object.keys(origin).filter((k) => k in clean), ...Object.keys(clean).filter((k) => !(k in origin))];
+  return Object.fromEntries(keys.map((k) => [k, clean[k]]));
+}
+
 function componentOf(row: ComponentRow): Record<string, unknown> {
   const extra = extraOf(row.type, row.origin, COMPONENT_EDITED);
   const base = { name: text(row.name), type: row.type };
-  if (row.type === 'folder') return withoutUndefined({ ...base, path: text(row.path), ...extra });
-  return withoutUndefined({ ...base, database: text(row.database), host: text(row.host), port: whole(row.port), user: text(row.user), ...extra });
+  if (row.type === 'folder') return inOriginalOrder({ ...base, path: text(row.path), ...extra }, row.origin);
+  return inOriginalOrder({ ...base, database: text(row.database), host: text(row.host), port: whole(row.port), user: text(row.user), ...extra }, row.origin);
 }
 
 function mirrorOf(row: MirrorRow): Record<string, unknown> {
@@ -142,9 +150,9 @@ function mirrorOf(row: MirrorRow): Record<string, unknown> {
   const base = { name: text(row.name), type: row.type };
   const mode = row.mode === 'all' && row.origin && !('mode' in row.origin) ? undefined : row.mode; // 'all' is the default
   const tail = { mode, required: flag(row.required, 'required', row.origin), ...extra };
-  if (row.type === 'volume') return withoutUndefined({ ...base, volume: volumeRefOf(row.volume), eject: flag(row.eject, 'eject', row.origin), ...tail });
-  if (row.type === 'smb') return withoutUndefined({ ...base, url: text(row.url), user: text(row.user), ...tail });
-  return withoutUndefined({ ...base, path: text(row.path), ...tail });
+  if (row.type === 'volume') return inOriginalOrder({ ...base, volume: volumeRefOf(row.volume), eject: flag(row.eject, 'eject', row.origin), ...tail }, row.origin);
+  if (row.type === 'smb') return inOriginalOrder({ ...base, url: text(row.url), user: text(row.user), ...tail }, row.origin);
+  return inOriginalOrder({ ...base, path: text(row.path), ...tail }, row.origin);
 }
 
 /**
@@ -248,12 +256,22 @@ export function cronErrorText(p: CronProblem, lang: Lang): string {
   return t(lang, 'tray.settings.cron.other', { field, value: p.value, reason: p.reason });
 }
 
+/** The form's text for a field id such as 'mirrors.0.volume'. */
+function valueAtField(form: SettingsForm, field: FieldId): unknown {
+  const [top, i, key] = field.split('.');
+  const row = top === 'components' ? form.components[Number(i)] : top === 'mirrors' ? form.mirrors[Number(i)] : undefined;
+  return row && key ? (row as unknown as Record<string, unknown>)[key] : undefined;
+}
+
 function fieldProblem(lang: Lang, form: SettingsForm, problem: ConfigProblem): FieldProblem {
   const path = parsePath(problem.path);
   const field = fieldOf(path);
   const last = field.split('.').pop()!;
+  let p = problem;
   // The form hands non-numbers through as text; "expected number, got string" would puzzle an admin.
-  const p = NUMERIC.has(last) && problem.key === 'config.problem.type' ? { ...problem, key: 'config.problem.notInteger' as const, params: {} } : problem;
+  if (NUMERIC.has(last) && problem.key === 'config.problem.type') p = { ...problem, key: 'config.problem.notInteger', params: {} };
+  // No disk chosen yet: zod can only say "label or uuid"; the admin has to pick one from the list.
+  if (last === 'volume' && problem.key === 'config.problem.volumeRef' && valueAtField(form, field) === '') p = { ...problem, key: 'config.problem.required', params: {} };
   const label = fieldLabel(lang, form, field, problem.path);
   let message: string;
   if (field === 'schedule' && p.key === 'config.problem.cron') {
