@@ -41,6 +41,11 @@ export interface RunOptions {
   /** Aborting kills the child's process group: SIGTERM, then SIGKILL after graceMs. */
   signal?: AbortSignal;
   graceMs?: number;
+  /**
+   * Let the child go on when this process ends (the tray starts a backup and the admin quits the
+   * tray: the backup must finish). Otherwise every child is killed when we exit.
+   */
+  outlivesUs?: boolean;
 }
 
 export interface RunResult {
@@ -183,14 +188,14 @@ export async function run(plan: CommandPlan, opts: RunOptions = {}): Promise<Run
       buffer: false, // never hold rsync's or pg_dump's output in memory
       reject: false,
       detached: true, // own process group, so cancel reaches rsync's helper processes too
-      cleanup: true,
+      cleanup: !opts.outlivesUs,
       windowsHide: true,
     });
   } catch (e) {
     throw new CommandError(plan.label, displayArgv(plan), undefined, undefined, [], [], 'spawn', e);
   }
 
-  if (child.pid) {
+  if (child.pid && !opts.outlivesUs) {
     liveGroups.set(child.pid, plan.file.split('/').pop() ?? plan.file);
     groupsChanged();
   }

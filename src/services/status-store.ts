@@ -43,6 +43,9 @@ export interface Status {
 
 export const STATUS_FILE = 'status.json';
 
+/** A local backup older than this is worth a warning (a nightly run plus two hours of slack). */
+export const LOCAL_TOO_OLD_MS = 26 * 3600_000;
+
 export class StatusStore {
   /** Updates are queued: progress events can arrive while the previous write is still going. */
   private queue: Promise<unknown> = Promise.resolve();

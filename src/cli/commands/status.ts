@@ -7,12 +7,10 @@ import { loadConfig } from '../../config/load';
 import type { Config } from '../../config/schema';
 import { formatDuration, render, t } from '../../i18n';
 import { ConfigError } from '../../services/errors';
-import type { DestinationStatus, Status } from '../../services/status-store';
+import { LOCAL_TOO_OLD_MS as TOO_OLD_MS, type DestinationStatus, type Status } from '../../services/status-store';
 import type { FullDiskAccess } from '../../platform/full-disk-access';
 import { parseCommand } from '../args';
 import { messageJson, type Out } from '../output';
-
-const TOO_OLD_MS = 26 * 3600_000;
 
 export async function statusCommand(app: App, argv: string[], out: Out): Promise<number> {
   const { values } = parseCommand('status', argv, {});

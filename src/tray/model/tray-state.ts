@@ -1,0 +1,235 @@
+// What the menu bar shows, as data: the engine's status file, the config and the run this app is
+// following go in; the icon state, the tooltip and the menu entries come out. Qt-free, so every
+// state is unit-tested without a display; the Qt view (tray-app.ts) only renders this and forwards
+// clicks. The menu is rebuilt from here each time it opens.
+import { nextRuns } from '../../config/cron';
+import type { Config } from '../../config/schema';
+import { render, t, type Lang, type Message } from '../../i18n';
+import type { DestinationStatus, Status } from '../../services/status-store';
+import { LOCAL_TOO_OLD_MS } from '../../services/status-store';
+
+export type TrayIconState = 'ok' | 'running' | 'warning' | 'error';
+
+export type MenuAction = 'backupNow' | 'cancel' | 'showLog' | 'restore' | 'credentials' | 'settings' | 'fullDiskAccess' | 'quit';
+
+export type Tone = 'normal' | 'ok' | 'warning' | 'error';
+
+export type MenuEntry =
+  | { kind: 'info'; id: string; text: string; tone: Tone }
+  | { kind: 'action'; action: MenuAction; text: string; enabled: boolean }
+  | { kind: 'separator' };
+
+export interface TrayView {
+  icon: TrayIconState;
+  /** 0–100 while running, where known: the icon shows it. */
+  percent?: number;
+  tooltip: string;
+  menu: MenuEntry[];
+}
+
+/** The run this app started (it reads the CLI's JSON-lines events), before the status file has caught up. */
+export interface OwnRun {
+  startedAt: string;
+  phase: string;
+  component?: string;
+  percent?: number;
+  cancelling?: boolean;
+}
+
+export interface TrayInput {
+  lang: Lang;
+  now: Date;
+  status: Status & { interrupted?: boolean };
+  /** null when there is no usable config: `configProblem` says why. */
+  config: Pick<Config, 'mirrors' | 'schedule'> | null;
+  configProblem?: Message;
+  ownRun: OwnRun | null;
+  /** macOS: Full Disk Access of the scheduled run or this app was denied. */
+  fullDiskAccessDenied?: boolean;
+  /** Stays false until the restore issue lands: the entry is shown, disabled. */
+  restoreAvailable?: boolean;
+}
+
+const REASON_MAX = 90;
+
+/** One sentence for a menu line: the first sentence, cut with an ellipsis when still too long. */
+export function oneSentence(text: string, max = REASON_MAX): string {
+  const first = /^(.+?[.!?])(\s|$)/.exec(text)?.[1] ?? text;
+  const line = first.replace(/\s+/g, ' ').trim();
+  return line.length > max ? `${line.slice(0, max - 1).trimEnd()}…` : line;
+}
+
+function locale(lang: Lang): string {
+  return lang === 'de' ? 'de-DE' : 'en-GB';
+}
+
+function clock(d: Date, lang: Lang): string {
+  return d.toLocaleTimeString(locale(lang), { hour: '2-digit', minute: '2-digit' });
+}
+
+function dayStart(d: Date): number {
+  return new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+}
+
+/** „heute 03:15“, „gestern 03:15“, „morgen 03:15“, else the date: for the last and the next run. */
+export function dayAndTime(d: Date, now: Date, lang: Lang): string {
+  const days = Math.round((dayStart(d) - dayStart(now)) / 86_400_000);
+  const time = clock(d, lang);
+  if (days === 0) return t(lang, 'tray.when.today', { time });
+  if (days === -1) return t(lang, 'tray.when.yesterday', { time });
+  if (days === 1) return t(lang, 'tray.when.tomorrow', { time });
+  const date = d.toLocaleDateString(locale(lang), { weekday: 'short', day: '2-digit', month: '2-digit', year: days < -300 || days > 300 ? 'numeric' : undefined });
+  return t(lang, 'tray.when.date', { date, time });
+}
+
+/** „vor 5 Minuten“, „vor 3 Stunden“, „vor 2 Tagen“: how old a destination's last copy is. */
+export function ago(d: Date, now: Date, lang: Lang): string {
+  const ms = Math.max(0, now.getTime() - d.getTime());
+  const min = Math.floor(ms / 60_000);
+  if (min < 1) return t(lang, 'tray.ago.justNow');
+  if (min < 60) return t(lang, min === 1 ? 'tray.ago.minute' : 'tray.ago.minutes', { n: min });
+  const h = Math.floor(min / 60);
+  if (h < 24) return t(lang, h === 1 ? 'tray.ago.hour' : 'tray.ago.hours', { n: h });
+  const days = Math.floor(h / 24);
+  return t(lang, days === 1 ? 'tray.ago.day' : 'tray.ago.days', { n: days });
+}
+
+function failedAfterSuccess(d: DestinationStatus | undefined): boolean {
+  return !!d?.lastFailure && (!d.lastSuccess || d.lastFailure.at > d.lastSuccess.at);
+}
+
+interface Finding {
+  tone: 'warning' | 'error';
+  text: string;
+}
+
+/** Everything that makes the icon turn orange or red, most important first. */
+function findings(input: TrayInput): Finding[] {
+  const { lang, now, status: s, config } = input;
+  const out: Finding[] = [];
+  if (!config) out.push({ tone: 'error', text: input.configProblem ? oneSentence(render(lang, input.configProblem), 120) : t(lang, 'tray.state.noConfig') });
+  if (s.interrupted) out.push({ tone: 'error', text: t(lang, 'tray.state.interrupted') });
+  const last = s.lastRun;
+  if (last?.result === 'failed') {
+    out.push({ tone: 'error', text: t(lang, 'tray.state.failed', { reason: last.message ? oneSentence(render(lang, last.message)) : `exit ${last.exitCode}` }) });
+  }
+  // A disk that could not be ejected must not be pulled out: said before anything else of its tone.
+  for (const w of last?.warnings ?? []) {
+    if (w.key === 'error.ejectRefused') {
+      out.push({ tone: 'warning', text: t(lang, 'tray.state.ejectRefused', { label: String(w.params?.label ?? ''), process: String(w.params?.process ?? '?') }) });
+    }
+  }
+  const local = s.destinations.local;
+  if (!local?.lastSuccess) {
+    if (config) out.push({ tone: 'warning', text: t(lang, 'tray.state.neverBackedUp') });
+  } else {
+    const age = now.getTime() - Date.parse(local.lastSuccess.at);
+    if (age > LOCAL_TOO_OLD_MS) out.push({ tone: 'warning', text: t(lang, 'tray.state.tooOld', { ago: ago(new Date(local.lastSuccess.at), now, lang) }) });
+  }
+  for (const m of config?.mirrors ?? []) {
+    if (failedAfterSuccess(s.destinations[m.name])) {
+      out.push({ tone: m.required ? 'error' : 'warning', text: t(lang, 'tray.state.mirrorMissed', { name: m.name, reason: oneSentence(render(lang, s.destinations[m.name]!.lastFailure!.message), 70) }) });
+    }
+  }
+  if (last?.result === 'warning' && !out.some((f) => f.tone === 'warning')) {
+    out.push({ tone: 'warning', text: t(lang, 'tray.state.warnings', { count: last.warnings.length }) });
+  }
+  if (s.lastSkipped && (!last || s.lastSkipped.at > last.startedAt)) {
+    out.push({ tone: 'warning', text: t(lang, 'tray.state.skipped', { when: dayAndTime(new Date(s.lastSkipped.at), now, lang) }) });
+  }
+  if (input.fullDiskAccessDenied) out.push({ tone: 'warning', text: t(lang, 'tray.state.fullDiskAccess') });
+  return out;
+}
+
+function statusLine(input: TrayInput): { text: string; tone: Tone } {
+  const { lang, now, status: s } = input;
+  const last = s.lastRun;
+  if (last?.result === 'failed') {
+    return { text: t(lang, 'tray.line.failed', { reason: last.message ? oneSentence(render(lang, last.message)) : `exit ${last.exitCode}` }), tone: 'error' };
+  }
+  const success = s.destinations.local?.lastSuccess;
+  if (!success) return { text: t(lang, 'tray.line.never'), tone: 'warning' };
+  const when = dayAndTime(new Date(success.at), now, lang);
+  if (last?.result === 'warning') return { text: t(lang, 'tray.line.lastWithWarnings', { when, count: last.warnings.length }), tone: 'warning' };
+  return { text: t(lang, 'tray.line.last', { when }), tone: 'ok' };
+}
+
+function runningLine(input: TrayInput): string | null {
+  const { lang, status: s, ownRun } = input;
+  const r = s.running;
+  if (!r && !ownRun) return null;
+  if (ownRun?.cancelling) return t(lang, 'tray.line.cancelling');
+  const percent = ownRun?.percent ?? r?.percent;
+  const phase = ownRun?.phase ?? r?.phase ?? 'start';
+  const component = ownRun?.component ?? r?.component;
+  const what = phase === 'mirror' && component ? t(lang, 'tray.phase.mirrorTo', { name: component }) : (component ?? phaseText(lang, phase));
+  return percent !== undefined ? t(lang, 'tray.line.runningPercent', { percent: Math.round(percent), what }) : t(lang, 'tray.line.running', { what });
+}
+
+function phaseText(lang: Lang, phase: string): string {
+  switch (phase) {
+    case 'mirror':
+      return t(lang, 'tray.phase.mirror');
+    case 'retention':
+      return t(lang, 'tray.phase.retention');
+    default:
+      return t(lang, 'tray.phase.preparing');
+  }
+}
+
+function destinationLines(input: TrayInput): MenuEntry[] {
+  const { lang, now, status: s, config } = input;
+  const names = ['local', ...(config?.mirrors ?? []).map((m) => m.name)];
+  return names.map((name) => {
+    const d = s.destinations[name];
+    const label = name === 'local' ? t(lang, 'tray.dest.local') : name;
+    if (failedAfterSuccess(d)) {
+      return { kind: 'info', id: `dest:${name}`, text: t(lang, 'tray.dest.failed', { dest: label, ago: ago(new Date(d!.lastFailure!.at), now, lang) }), tone: 'warning' };
+    }
+    if (!d?.lastSuccess) return { kind: 'info', id: `dest:${name}`, text: t(lang, 'tray.dest.never', { dest: label }), tone: 'normal' };
+    return { kind: 'info', id: `dest:${name}`, text: t(lang, 'tray.dest.last', { dest: label, ago: ago(new Date(d.lastSuccess.at), now, lang) }), tone: 'normal' };
+  });
+}
+
+function nextRunLine(input: TrayInput): string {
+  const { lang, now, config } = input;
+  const cron = config?.schedule?.cron;
+  if (!cron) return t(lang, 'tray.line.noSchedule');
+  const next = nextRuns(cron, 1, now)[0];
+  return next ? t(lang, 'tray.line.next', { when: dayAndTime(next, now, lang) }) : t(lang, 'tray.line.noSchedule');
+}
+
+export function trayView(input: TrayInput): TrayView {
+  const { lang } = input;
+  const running = runningLine(input);
+  const found = findings(input);
+  const icon: TrayIconState = running ? 'running' : found.some((f) => f.tone === 'error') ? 'error' : found.length ? 'warning' : 'ok';
+  const status = statusLine(input);
+  const menu: MenuEntry[] = [];
+  if (running) menu.push({ kind: 'info', id: 'running', text: running, tone: 'normal' });
+  menu.push({ kind: 'info', id: 'status', text: status.text, tone: status.tone });
+  // The status line already carries a failed run's reason; the rest of the findings follow it.
+  for (const f of found) {
+    if (f.text !== status.text && !status.text.includes(f.text)) menu.push({ kind: 'info', id: 'finding', text: f.text, tone: f.tone });
+  }
+  menu.push({ kind: 'info', id: 'next', text: nextRunLine(input), tone: 'normal' });
+  menu.push(...destinationLines(input));
+  menu.push({ kind: 'separator' });
+  if (running) {
+    menu.push({ kind: 'action', action: 'cancel', text: t(lang, 'tray.action.cancel'), enabled: !input.ownRun?.cancelling });
+  } else {
+    menu.push({ kind: 'action', action: 'backupNow', text: t(lang, 'tray.action.backupNow'), enabled: input.config !== null });
+  }
+  menu.push({ kind: 'action', action: 'showLog', text: t(lang, 'tray.action.showLog'), enabled: true });
+  menu.push({ kind: 'action', action: 'restore', text: t(lang, 'tray.action.restore'), enabled: !!input.restoreAvailable && !running });
+  if (input.fullDiskAccessDenied) menu.push({ kind: 'action', action: 'fullDiskAccess', text: t(lang, 'tray.action.fullDiskAccess'), enabled: true });
+  menu.push({ kind: 'separator' });
+  menu.push({ kind: 'action', action: 'credentials', text: t(lang, 'tray.action.credentials'), enabled: true });
+  menu.push({ kind: 'action', action: 'settings', text: t(lang, 'tray.action.settings'), enabled: true });
+  menu.push({ kind: 'separator' });
+  menu.push({ kind: 'action', action: 'quit', text: t(lang, running ? 'tray.action.quitWhileRunning' : 'tray.action.quit'), enabled: true });
+
+  const percent = running ? (input.ownRun?.percent ?? input.status.running?.percent) : undefined;
+  const headline = running ?? (found[0]?.text || status.text);
+  return { icon, percent, tooltip: `Praxis-Backup – ${headline}`, menu };
+}
