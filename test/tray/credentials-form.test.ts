@@ -13,6 +13,7 @@ import {
   CredentialsFormModel,
   loadShareChoices,
   normalise,
+  popoverPlacement,
   validate,
   type CredentialsFormValues,
 } from '../../src/tray/model/credentials-form';
@@ -134,6 +135,15 @@ test('save: an invalid form stores nothing', async () => {
   assert.not.ok(r.ok);
   assert.is(r.field, 'share');
   assert.equal((await app.credentials().list()).map((c) => c.id), [`smb://${smb.user}@127.0.0.1:${smb.port}/backup`]);
+});
+
+test('placement: under the click, flipped above near the bottom, never off screen', () => {
+  const screen = { x: 0, y: 0, width: 1024, height: 700 };
+  const size = { width: 380, height: 300 };
+  assert.equal(popoverPlacement({ x: 500, y: 30 }, size, screen), { x: 310, y: 34 });
+  assert.equal(popoverPlacement({ x: 1015, y: 30 }, size, screen), { x: 644, y: 34 }, 'tray at the right edge');
+  assert.equal(popoverPlacement({ x: 10, y: 690 }, size, screen), { x: 0, y: 386 }, 'tray at the bottom');
+  assert.equal(popoverPlacement({ x: 500, y: 350 }, { width: 380, height: 800 }, screen).y, 0, 'taller than the screen: top edge visible');
 });
 
 test.run();

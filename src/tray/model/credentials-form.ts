@@ -169,3 +169,26 @@ export class CredentialsFormModel {
     return { ok: false, text: render(this.lang, p.message), field: p.field };
   }
 }
+
+export interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * Where a popover of `size` goes for a click at `at`: centred under it, flipped above when the
+ * tray sits at the bottom of the screen (Windows-like panels, some Linux desktops), and always
+ * inside the screen's free area so no field is cut off.
+ */
+export function popoverPlacement(at: { x: number; y: number }, size: { width: number; height: number }, screen: Rect, gap = 4): { x: number; y: number } {
+  const clamp = (v: number, lo: number, hi: number) => Math.max(lo, Math.min(v, Math.max(lo, hi)));
+  const below = at.y + gap;
+  const fitsBelow = below + size.height <= screen.y + screen.height;
+  const y = fitsBelow ? below : at.y - gap - size.height;
+  return {
+    x: clamp(Math.round(at.x - size.width / 2), screen.x, screen.x + screen.width - size.width),
+    y: clamp(y, screen.y, screen.y + screen.height - size.height),
+  };
+}
