@@ -129,6 +129,8 @@ export async function runBackup(config: Config, deps: BackupDeps, reporter: Repo
       try {
         await runHook('beforeBackup', hook, { PRAXIS_BACKUP_ID: id }, (line) => reporter.info('run.output', { source: 'beforeBackup', line }), signal);
       } catch (e) {
+        // Cancelled while the hook ran: that is a cancel, not a failing hook.
+        if (e instanceof CommandError && e.reason === 'cancelled') throw e;
         const reason = e instanceof CommandError ? [e.message, ...e.stderrTail.slice(-5)].join(' | ') : (e as Error).message;
         throw new PraxisError('error.hookBefore', { reason });
       }
