@@ -24,6 +24,11 @@ test('only src/tray imports @nodegui', () => {
   assert.equal(offenders(/from ['"]@nodegui\//, (r) => r.startsWith('tray/')), []);
 });
 
+test('the tray model, the run launcher and the status watcher are Qt-free (unit-tested without a display)', () => {
+  const qtFree = (r: string) => r.startsWith('tray/model/') || r === 'tray/run-launcher.ts' || r === 'tray/status-watcher.ts' || r === 'tray/qt-loader.ts' || r === 'tray/event-pump.ts';
+  assert.equal(offenders(/(from|import\() *['"]@nodegui\//, (r) => !qtFree(r)), []);
+});
+
 test('only the process runner spawns children (execa, child_process)', () => {
   assert.equal(offenders(/from ['"](execa|node:child_process|child_process)['"]/, (r) => r === 'process/runner.ts'), []);
 });
