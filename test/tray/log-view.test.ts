@@ -21,6 +21,7 @@ function writeRun(logDir: string, started: Date, pid: number, opts: { finish?: '
   r.emit({ type: 'component-started', name: 'files', componentType: 'folder' });
   r.progress('files', 50, 'copy');
   r.warn('warn.vanished', { name: 'files', count: 2, files: 'scan1.pdf' });
+  r.emit({ type: 'notification', message: { key: 'mirror.ejected', params: { label: 'PRAXIS-USB' } } });
   if (opts.finish === 'failed') {
     const error = { key: 'error.dirMissing' as const, params: { dir: '/srv/backup' } };
     r.error('run.finished.failed', { reason: error });
@@ -41,12 +42,13 @@ test('a failed run in German: readable lines, levels, summary; progress and size
   assert.ok(u.reset);
   assert.is(u.file?.pid, 4711);
   assert.is(u.state, 'failed');
-  assert.equal(u.lines.map((l) => l.level), ['info', 'info', 'info', 'warn', 'error', 'error']);
+  assert.equal(u.lines.map((l) => l.level), ['info', 'info', 'info', 'warn', 'info', 'error', 'error']);
   assert.equal(texts(u.lines), [
     'Backup 20261124_031500 gestartet (2 Komponenten) nach /srv/backup',
     'Geschätzte Größe dieses Backups: 1,5 GB.',
     'Sichere files (folder) …',
     '⚠ Während des Kopierens von „files“ sind 2 Datei(en) verschwunden (z. B. scan1.pdf). Das Backup ist sonst vollständig.',
+    'Die USB-Festplatte „PRAXIS-USB“ wurde ausgeworfen und kann jetzt abgezogen werden.',
     '✗ Backup fehlgeschlagen: Das Verzeichnis /srv/backup existiert nicht. Ist der Datenträger angeschlossen und der Pfad richtig?',
     'Ergebnis: fehlgeschlagen – Das Verzeichnis /srv/backup existiert nicht. Ist der Datenträger angeschlossen und der Pfad richtig?',
   ]);
@@ -69,7 +71,7 @@ test('a half-written last line is left until it is complete; later polls return 
   const path = writeRun(dir, new Date('2026-11-24T03:15:00Z'), 4711, { finish: null });
   const f = new LogFollower(dir, 'de', alive);
   const first = f.poll();
-  assert.is(first.lines.length, 4);
+  assert.is(first.lines.length, 5);
   assert.is(first.state, 'running');
   assert.match(headerText('de', first.file, first.state, dir), /^Backup vom 24\.11\.2026, \d{2}:15 Uhr – läuft gerade$/);
 
@@ -97,7 +99,7 @@ test('a newer run replaces the followed one; a run that died without a summary c
   assert.ok(u.reset);
   assert.is(u.file?.kind, 'mirror');
   assert.is(u.state, 'running');
-  assert.is(u.lines.length, 4, 'the new file from its start');
+  assert.is(u.lines.length, 5, 'the new file from its start');
   alivePids = new Set();
   const dead = f.poll();
   assert.is(dead.state, 'aborted');

@@ -75,6 +75,8 @@ export function eventLine(lang: Lang, e: LoggedEvent): LogLine | null {
   }
   if (e.type === 'finished') return { time, ...summaryLine(lang, e.summary) };
   if (e.type === 'mirror-started') return { time, level: 'info', text: t(lang, 'tray.log.mirrorStarted', { name: e.name }) };
+  // Without eventText's bell: many desktops' fonts have no emoji and would draw a box.
+  if (e.type === 'notification') return { time, level: 'info', text: render(lang, e.message) };
   const text = eventText(lang, e);
   if (text === null) return null;
   const level: Level = e.type === 'warning' ? 'warn' : e.type === 'log' ? e.level : 'info';
