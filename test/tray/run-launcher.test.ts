@@ -24,7 +24,7 @@ async function setup(hookSeconds = 0): Promise<Setup> {
   const root = await makeTempDir('tray-run');
   const { env, stateDir } = await cliEnv(root, { PRAXIS_BACKUP_KEYRING: 'off' });
   const files = join(root, 'files');
-  await createSampleFiles(files, { count: 40 });
+  await createSampleFiles(files, { files: 40 });
   const backupDir = join(root, 'backups');
   const config: Record<string, unknown> = { backupDir, components: [{ name: 'files', type: 'folder', path: files }], retention: { keep: 3 } };
   if (hookSeconds) config.hooks = { beforeBackup: { command: ['sleep', String(hookSeconds)] } };

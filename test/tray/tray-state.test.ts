@@ -128,14 +128,14 @@ test('warning: last local backup older than 26 hours', () => {
 
 test('warning: an optional mirror missed (disk absent) — error when the mirror is required', () => {
   const s = okStatus();
-  s.destinations.usb!.lastFailure = { at: at(0, 3, 21), message: { key: 'mirror.absent', params: { name: 'usb', volume: '„PRAXIS-BACKUP“' } } };
+  s.destinations.usb!.lastFailure = { at: at(0, 3, 21), message: { key: 'mirror.volumeAbsent', params: { name: 'usb', volume: '„PRAXIS-BACKUP“' } } };
   let v = trayView(input({ status: s }));
   assert.is(v.icon, 'warning');
   assert.ok(info(v.menu, 'finding').some((f) => f.tone === 'warning' && f.text.startsWith('usb: nicht kopiert – ')), texts(v.menu).join(' | '));
   assert.ok(texts(v.menu).includes('usb: fehlgeschlagen vor 6 Stunden'));
 
   const s2 = okStatus();
-  s2.destinations.nas!.lastFailure = { at: at(0, 3, 23), message: { key: 'mirror.absent', params: { name: 'nas', volume: 'nas' } } };
+  s2.destinations.nas!.lastFailure = { at: at(0, 3, 23), message: { key: 'mirror.volumeAbsent', params: { name: 'nas', volume: 'nas' } } };
   v = trayView(input({ status: s2 }));
   assert.is(v.icon, 'error');
 });
