@@ -1,7 +1,5 @@
 // The credentials popover's model with real parts: a real smbd checks the typed password, a
 // private gnome-keyring receives it. Nothing of the password may land in a file.
-import { readdirSync, readFileSync, type Dirent } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -18,9 +16,10 @@ import {
   type CredentialsFormValues,
 } from '../../src/tray/model/credentials-form';
 import { render } from '../../src/i18n';
-import { startKeyring, type TestKeyring } from '../helpers/keyring';
-import { startSamba, type SambaServer } from '../helpers/samba';
+import type { TestKeyring } from '../helpers/keyring';
+import type { SambaServer } from '../helpers/samba';
 import { runCleanups } from '../helpers/temp';
+import { filesHolding, startShareAndKeyring } from './share-and-keyring';
 
 const test = suite('tray credentials form (real smbd, real keyring)');
 
@@ -33,29 +32,13 @@ let app: App;
 let configFile: string;
 
 test.before(async () => {
-  [kr, smb] = await Promise.all([startKeyring(), startSamba({ password: SMB_PW })]);
-  // keytar talks to the Secret Service from inside this process: it must see the private bus.
-  Object.assign(process.env, kr.env);
+  ({ kr, smb, configFile } = await startShareAndKeyring(SMB_PW, { firstUrl: (url) => `${url}/praxis/nacht`, second: 'smb://nas2.local/Praxis%20Daten' }));
   app = compose(process.env);
-  configFile = join(kr.env.XDG_CONFIG_HOME!, 'praxis-backup', 'config.json');
-  await mkdir(join(kr.env.XDG_CONFIG_HOME!, 'praxis-backup'), { recursive: true });
-  await writeFile(configFile, JSON.stringify({
-    backupDir: join(kr.home, 'backups'),
-    components: [{ name: 'files', type: 'folder', path: join(kr.home, 'files') }],
-    mirrors: [
-      { name: 'nas', type: 'smb', url: `${smb.url}/praxis/nacht`, user: smb.user, mode: 'latest' },
-      { name: 'zweit-nas', type: 'smb', url: 'smb://nas2.local/Praxis%20Daten', user: 'admin' },
-    ],
-  }));
 });
 test.after(runCleanups);
 
 function form(over: Partial<CredentialsFormValues> = {}): CredentialsFormValues {
   return { server: `127.0.0.1:${smb.port}`, share: smb.share, user: smb.user, password: SMB_PW, ...over };
-}
-
-function filesBelow(dir: string): string[] {
-  return (readdirSync(dir, { recursive: true, withFileTypes: true }) as Dirent[]).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
 }
 
 test('prefill: every smb mirror of the config, its id exactly the one the engine looks up', async () => {
@@ -125,8 +108,7 @@ test('save: the keyring holds exactly that password under the id; the engine rea
   const stored = await app.credentials().test(id, config);
   assert.is(stored.usedBy, 'nas');
   // Encrypted keyring file included: the password must not be in any file in plain text.
-  const leaks = filesBelow(kr.dir).filter((f) => readFileSync(f).includes(Buffer.from(SMB_PW.trim())));
-  assert.equal(leaks, []);
+  assert.equal(filesHolding(kr.dir, SMB_PW.trim()), []);
 });
 
 test('save: an invalid form stores nothing', async () => {

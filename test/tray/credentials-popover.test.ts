@@ -1,17 +1,15 @@
 // The credentials popover on a real X display, typed into and clicked with xdotool, against a real
 // smbd and a private gnome-keyring: wrong password → red line, right one → green, save → keyring.
 import { execa } from 'execa';
-import { readdirSync, readFileSync, type Dirent } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compose } from '../../src/app/compose';
 import type { CredentialsPopover as Popover } from '../../src/tray/windows/credentials-popover';
-import { startKeyring, type TestKeyring } from '../helpers/keyring';
+import type { TestKeyring } from '../helpers/keyring';
 import { startQt, type TestQt } from '../helpers/qt';
-import { startSamba, type SambaServer } from '../helpers/samba';
+import type { SambaServer } from '../helpers/samba';
 import { runCleanups, waitUntil } from '../helpers/temp';
+import { filesHolding, startShareAndKeyring } from './share-and-keyring';
 
 const test = suite('tray credentials popover (Xvfb, real smbd, real keyring)');
 
@@ -27,21 +25,8 @@ const held = new Set<string>();
 let closedCalls = 0;
 
 test.before(async () => {
-  [kr, smb] = await Promise.all([startKeyring(), startSamba({ password: SMB_PW })]);
   q = await startQt();
-  // keytar (in this process) must reach the private keyring; DISPLAY stays the test display's.
-  const { DISPLAY } = process.env;
-  Object.assign(process.env, kr.env, { DISPLAY });
-  configFile = join(kr.env.XDG_CONFIG_HOME!, 'praxis-backup', 'config.json');
-  await mkdir(join(kr.env.XDG_CONFIG_HOME!, 'praxis-backup'), { recursive: true });
-  await writeFile(configFile, JSON.stringify({
-    backupDir: join(kr.home, 'backups'),
-    components: [{ name: 'files', type: 'folder', path: join(kr.home, 'files') }],
-    mirrors: [
-      { name: 'nas', type: 'smb', url: smb.url, user: smb.user },
-      { name: 'zweit-nas', type: 'smb', url: 'smb://nas2.local/archiv', user: 'admin' },
-    ],
-  }));
+  ({ kr, smb, configFile } = await startShareAndKeyring(SMB_PW, { second: 'smb://nas2.local/archiv' }));
   const { CredentialsPopover } = await import('../../src/tray/windows/credentials-popover');
   popover = new CredentialsPopover({
     app: compose(process.env),
@@ -142,8 +127,7 @@ test('the right typed password: green „erfolgreich“; save puts exactly it in
   assert.is(w().password.text(), '', 'the password field is cleared after saving');
   const id = `smb://${smb.user}@127.0.0.1:${smb.port}/backup`;
   assert.is(await kr.lookup(id), SMB_PW);
-  const files = (readdirSync(kr.dir, { recursive: true, withFileTypes: true }) as Dirent[]).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
-  assert.equal(files.filter((f) => readFileSync(f).includes(Buffer.from(SMB_PW.trim()))), [], 'password in a file');
+  assert.equal(filesHolding(kr.dir, SMB_PW.trim()), [], 'password in a file');
 });
 
 test('an empty field: the error names it, without asking the NAS', async () => {
