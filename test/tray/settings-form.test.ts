@@ -220,11 +220,11 @@ test('volume choices: attached disks by UUID (two with one label stay apart), ab
   const form = F.formFromConfig(clone(SAMPLE)); // usb refers to label PRAXIS-BACKUP: not attached
   const choices = F.volumeChoices(volumes, form, 'de');
   assert.equal(choices.map((c) => c.value), ['uuid:3f2a9c1e-1111-4a4a-9b9b-000000000001', 'uuid:7d0e5b22-2222-4a4a-9b9b-000000000002', 'uuid:00000000-aaaa', 'label:PRAXIS-BACKUP']);
-  assert.is(choices[0]!.text, 'PRAXIS-USB – 64 GB, extern, UUID 3f2a9c1e…');
-  assert.is(choices[1]!.text, 'PRAXIS-USB – 64 GB, extern, UUID 7d0e5b22…');
+  assert.is(choices[0]!.text, 'PRAXIS-USB (UUID 3f2a9c1e…) – 64 GB, extern');
+  assert.is(choices[1]!.text, 'PRAXIS-USB (UUID 7d0e5b22…) – 64 GB, extern');
   assert.is(choices[3]!.text, 'Name „PRAXIS-BACKUP“ – nicht angeschlossen');
   assert.is(choices[3]!.attached, false);
-  assert.is(F.volumeChoices(volumes, form, 'en')[2]!.text, 'system – 64 GB, internal, UUID 00000000-aaaa');
+  assert.is(F.volumeChoices(volumes, form, 'en')[2]!.text, 'system (UUID 00000000-aaaa) – 64 GB, internal');
   // A UUID in the config matches an attached disk case-insensitively: no extra "absent" entry.
   form.mirrors[0]!.volume = 'uuid:3F2A9C1E-1111-4A4A-9B9B-000000000001';
   assert.is(F.volumeChoices(volumes, form, 'de').length, 3);
