@@ -1,4 +1,4 @@
-// Bundles the CLI into one file, dist/cli.js (ESM, like the sources). Native addons (keytar,
+// Bundles the CLI into dist/cli.js and the menu-bar app into dist/tray.js (ESM, like the sources). Native addons (keytar,
 // NodeGui, node-mac-permissions) cannot be bundled: they stay external and load from
 // node_modules at run time.
 import { dirname, resolve } from 'node:path';
@@ -10,7 +10,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 export default {
   mode: 'production',
   target: 'node20',
-  entry: { cli: './src/cli/main.ts' },
+  // cli: the praxis-backup command; tray: the menu-bar app (`npm start`), which loads the rest of
+  // itself (and with it @nodegui) by a dynamic import only after the Qt runtime is prepared.
+  entry: { cli: './src/cli/main.ts', tray: './src/tray/main.ts' },
   output: {
     path: resolve(here, 'dist'),
     filename: '[name].js',

@@ -253,7 +253,6 @@ export const de = {
   'tray.line.last': 'Letzte Sicherung: {when} ✓',
   'tray.line.lastWithWarnings': 'Letzte Sicherung: {when} ⚠ {count} Warnung(en)',
   'tray.line.failed': 'Fehlgeschlagen: {reason}',
-  'tray.line.never': 'Noch keine Sicherung vorhanden',
   'tray.line.running': 'Sicherung läuft: {what} …',
   'tray.line.runningPercent': 'Sicherung läuft: {percent} % – {what}',
   'tray.line.cancelling': 'Sicherung wird abgebrochen …',

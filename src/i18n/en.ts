@@ -253,7 +253,6 @@ export const en: Record<MessageKey, string> = {
   'tray.line.last': 'Last backup: {when} ✓',
   'tray.line.lastWithWarnings': 'Last backup: {when} ⚠ {count} warning(s)',
   'tray.line.failed': 'Failed: {reason}',
-  'tray.line.never': 'No backup yet',
   'tray.line.running': 'Backup running: {what} …',
   'tray.line.runningPercent': 'Backup running: {percent} % – {what}',
   'tray.line.cancelling': 'Cancelling the backup …',

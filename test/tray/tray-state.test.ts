@@ -165,10 +165,11 @@ test('no config yet: error icon, says to open Einstellungen, Backup jetzt disabl
   assert.ok(texts(v.menu).includes('Kein Zeitplan eingerichtet (Einstellungen…)'));
 });
 
-test('never backed up: warning and „Noch keine Sicherung vorhanden“', () => {
+test('never backed up: warning, said once', () => {
   const v = trayView(input({ status: { version: 1, running: null, destinations: {} } }));
   assert.is(v.icon, 'warning');
-  assert.is(texts(v.menu)[0], 'Noch keine Sicherung vorhanden');
+  assert.is(texts(v.menu)[0], 'Noch keine Sicherung: bitte „Backup jetzt“ starten.');
+  assert.is(texts(v.menu).filter((l) => l.startsWith('Noch keine Sicherung')).length, 1);
   assert.ok(texts(v.menu).includes('usb: noch nie'));
 });
 

@@ -148,7 +148,7 @@ function statusLine(input: TrayInput): { text: string; tone: Tone } {
     return { text: t(lang, 'tray.line.failed', { reason: last.message ? oneSentence(render(lang, last.message)) : `exit ${last.exitCode}` }), tone: 'error' };
   }
   const success = s.destinations.local?.lastSuccess;
-  if (!success) return { text: t(lang, 'tray.line.never'), tone: 'warning' };
+  if (!success) return { text: t(lang, 'tray.state.neverBackedUp'), tone: 'warning' };
   const when = dayAndTime(new Date(success.at), now, lang);
   if (last?.result === 'warning') return { text: t(lang, 'tray.line.lastWithWarnings', { when, count: last.warnings.length }), tone: 'warning' };
   return { text: t(lang, 'tray.line.last', { when }), tone: 'ok' };

@@ -1,0 +1,283 @@
+// The menu-bar icon and its menu: renders the Qt-free model (model/tray-state.ts) and forwards
+// clicks. Everything the admin sees comes from trayView(); everything a click does is either the
+// CLI (RunLauncher) or one of the windows. No engine logic here.
+import { appendFileSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { QAction, QCursor, QIcon, QMenu, QPoint, QSystemTrayIcon, QSystemTrayIconActivationReason } from '@nodegui/nodegui';
+import { FULL_DISK_ACCESS_PANE, type App } from '../app/compose';
+import { t, type Lang } from '../i18n';
+import type { EventPump } from './event-pump';
+import { finishNotification, notificationFor, type TrayNotification } from './model/notifications';
+import { applyEvent, type CliEvent } from './model/run-events';
+import { trayView, type MenuAction, type MenuEntry, type OwnRun, type TrayIconState, type TrayView } from './model/tray-state';
+import { RunLauncher, type RunExit } from './run-launcher';
+import { StatusWatcher, type Snapshot } from './status-watcher';
+import { CredentialsPopover } from './windows/credentials-popover';
+import { LogWindow } from './windows/log-window';
+import { SettingsWindow } from './windows/settings-window';
+
+export interface TrayAppOptions {
+  app: App;
+  configFile: string;
+  lang: Lang;
+  pump: EventPump;
+  cli: string;
+  /** Test seam: every rendered view, notification and click as JSON lines (PRAXIS_BACKUP_TRAY_TRACE). */
+  traceFile?: string;
+}
+
+/** assets/tray beside the project root, found upwards from this file (src/tray or dist). */
+export function findTrayAssets(from: string = dirname(fileURLToPath(import.meta.url))): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'assets', 'tray');
+    if (existsSync(join(candidate, 'ok.png'))) return candidate;
+    if (dirname(dir) === dir) throw new Error('assets/tray not found: the tray icons are missing from this installation');
+  }
+}
+
+const NOTIFY_MS = 15_000;
+
+export class TrayApp {
+  private readonly tray = new QSystemTrayIcon();
+  private readonly menu = new QMenu();
+  /** Qt must not lose these while they are shown: JS owns the wrappers. */
+  private actions: QAction[] = [];
+  private entries: MenuEntry[] = [];
+  private readonly icons = new Map<string, QIcon>();
+  private readonly assets = findTrayAssets();
+  private readonly launcher: RunLauncher;
+  private readonly watcher: StatusWatcher;
+  private own: (OwnRun & { components?: string[]; done?: number }) | null = null;
+  private snapshot: Snapshot | null = null;
+  private fullDiskAccessDenied = false;
+  private menuOpen = false;
+  private lastIconFile = '';
+  private settings: SettingsWindow | null = null;
+  private log: LogWindow | null = null;
+  private credentials: CredentialsPopover | null = null;
+
+  constructor(private readonly o: TrayAppOptions) {
+    this.launcher = new RunLauncher({ node: process.execPath, cli: o.cli, configFile: o.configFile, lang: o.lang });
+    this.watcher = new StatusWatcher({
+      status: o.app.status,
+      configFile: o.configFile,
+      onChange: (s) => {
+        this.snapshot = s;
+        this.update();
+      },
+    });
+  }
+
+  async start(): Promise<void> {
+    this.menu.addEventListener('aboutToShow', () => {
+      this.menuOpen = true;
+      this.o.pump.hold('menu');
+      this.rebuildMenu();
+    });
+    this.menu.addEventListener('aboutToHide', () => {
+      this.menuOpen = false;
+      this.o.pump.release('menu');
+    });
+    this.tray.setContextMenu(this.menu);
+    // macOS opens the context menu on any click; Linux trays only on a right click. The admin clicks left.
+    if (this.o.app.platform === 'linux') {
+      this.tray.addEventListener('activated', (reason) => {
+        if (reason === QSystemTrayIconActivationReason.Trigger) {
+          const p = new QCursor().pos();
+          this.menu.popup(new QPoint(p.x, p.y));
+        }
+      });
+    }
+    this.snapshot = await this.watcher.start();
+    this.update();
+    this.tray.show();
+    this.trace({ t: 'ready', ms: Math.round(performance.now()) });
+    if (this.o.app.platform === 'darwin') void this.checkFullDiskAccess();
+  }
+
+  /** Current view from the current inputs. */
+  view(): TrayView {
+    const s = this.snapshot;
+    return trayView({
+      lang: this.o.lang,
+      now: new Date(),
+      status: s?.status ?? { version: 1, running: null, destinations: {} },
+      config: s?.config ?? null,
+      configProblem: s?.configProblem,
+      ownRun: this.own,
+      fullDiskAccessDenied: this.fullDiskAccessDenied || s?.status.fullDiskAccess?.status === 'denied',
+      restoreAvailable: false,
+    });
+  }
+
+  private update(): void {
+    const v = this.view();
+    this.setIcon(v.icon, v.percent);
+    this.tray.setToolTip(v.tooltip);
+    // An open menu follows the run: same entries → new texts in place; else rebuilt.
+    if (this.menuOpen) this.refreshOpenMenu(v);
+    this.trace({ t: 'view', icon: v.icon, percent: v.percent, tooltip: v.tooltip, menu: v.menu });
+  }
+
+  private iconFile(state: TrayIconState, percent?: number): string {
+    const step = state === 'running' ? `running-${Math.max(0, Math.min(8, Math.floor(((percent ?? 0) / 100) * 8)))}` : state;
+    // macOS: template images (black + alpha) that the menu bar tints for light and dark mode.
+    return join(this.assets, this.o.app.platform === 'darwin' ? `${step}-template.png` : `${step}.png`);
+  }
+
+  private setIcon(state: TrayIconState, percent?: number): void {
+    const file = this.iconFile(state, percent);
+    if (file === this.lastIconFile) return;
+    this.lastIconFile = file;
+    let icon = this.icons.get(file);
+    if (!icon) {
+      icon = new QIcon(file);
+      if (this.o.app.platform === 'darwin') icon.setIsMask(true);
+      this.icons.set(file, icon);
+    }
+    this.tray.setIcon(icon);
+    this.trace({ t: 'icon', state, file: file.slice(this.assets.length + 1) });
+  }
+
+  private rebuildMenu(): void {
+    const v = this.view();
+    this.menu.clear();
+    this.actions = [];
+    this.entries = v.menu;
+    for (const e of v.menu) {
+      if (e.kind === 'separator') {
+        this.actions.push(this.menu.addSeparator());
+        continue;
+      }
+      const a = new QAction();
+      a.setText(e.kind === 'info' ? infoText(e) : e.text);
+      if (e.kind === 'info') a.setEnabled(false);
+      else {
+        a.setEnabled(e.enabled);
+        const action = e.action;
+        a.addEventListener('triggered', () => this.onAction(action));
+      }
+      this.menu.addAction(a);
+      this.actions.push(a);
+    }
+    this.trace({ t: 'menu', menu: v.menu });
+  }
+
+  private refreshOpenMenu(v: TrayView): void {
+    const shape = (m: MenuEntry[]) => m.map((e) => (e.kind === 'info' ? `i:${e.id}` : e.kind === 'action' ? `a:${e.action}` : '-')).join('|');
+    if (shape(v.menu) !== shape(this.entries)) {
+      this.rebuildMenu();
+      return;
+    }
+    v.menu.forEach((e, i) => {
+      const a = this.actions[i];
+      if (!a || e.kind === 'separator') return;
+      a.setText(e.kind === 'info' ? infoText(e) : e.text);
+      if (e.kind === 'action') a.setEnabled(e.enabled);
+    });
+    this.entries = v.menu;
+  }
+
+  private onAction(action: MenuAction): void {
+    this.trace({ t: 'action', action });
+    switch (action) {
+      case 'backupNow':
+        return this.backupNow();
+      case 'cancel':
+        return this.cancel();
+      case 'showLog':
+        this.log ??= new LogWindow({ app: this.o.app, lang: this.o.lang, pump: this.o.pump });
+        return this.log.show();
+      case 'credentials': {
+        this.credentials ??= new CredentialsPopover({ app: this.o.app, configFile: this.o.configFile, lang: this.o.lang, pump: this.o.pump });
+        const p = new QCursor().pos();
+        return this.credentials.showAt({ x: p.x, y: p.y });
+      }
+      case 'settings':
+        this.settings ??= new SettingsWindow({ app: this.o.app, configFile: this.o.configFile, lang: this.o.lang, pump: this.o.pump });
+        this.settings.onClosed = () => void this.watcher.refresh();
+        return this.settings.show();
+      case 'fullDiskAccess':
+        void this.o.app.openExternal(FULL_DISK_ACCESS_PANE).catch(() => {});
+        return;
+      case 'restore':
+        return;
+      case 'quit':
+        // A run started from here goes on (the runner lets it outlive us); its result lands in the status file.
+        this.tray.hide();
+        process.exit(0);
+    }
+  }
+
+  private backupNow(): void {
+    if (!this.snapshot?.config) {
+      this.onAction('settings');
+      return;
+    }
+    this.own = { startedAt: new Date().toISOString(), phase: 'start' };
+    const started = this.launcher.start({
+      onEvent: (e) => this.onRunEvent(e),
+      onExit: (exit) => this.onRunExit(exit),
+    });
+    if (!started) return;
+    this.o.pump.hold('run');
+    this.update();
+  }
+
+  private cancel(): void {
+    if (this.launcher.running) {
+      if (this.own) this.own = { ...this.own, cancelling: true };
+      this.launcher.cancel();
+    } else {
+      const pid = this.snapshot?.status.running?.pid;
+      if (pid) RunLauncher.cancelOther(pid);
+    }
+    this.update();
+  }
+
+  private onRunEvent(e: CliEvent): void {
+    if (this.own) this.own = { ...applyEvent(this.own, e), cancelling: this.own.cancelling };
+    const n = notificationFor(this.o.lang, e);
+    if (n) this.notify(n);
+    if (e.type !== 'log') this.update();
+  }
+
+  private onRunExit(exit: RunExit): void {
+    this.own = null;
+    this.o.pump.release('run');
+    if (exit.startError && !exit.summary) {
+      this.notify({ title: t(this.o.lang, 'tray.notify.failed.title'), body: t(this.o.lang, 'tray.notify.startFailed', { reason: exit.startError }), level: 'error' });
+    } else {
+      this.notify(finishNotification(this.o.lang, exit.summary, exit));
+    }
+    this.trace({ t: 'run-exit', exitCode: exit.exitCode, signal: exit.signal, result: exit.summary?.result ?? null });
+    void this.watcher.refresh().catch(() => {});
+  }
+
+  private notify(n: TrayNotification): void {
+    const icon = this.icons.get(this.iconFile(n.level === 'error' ? 'error' : n.level === 'warning' ? 'warning' : 'ok')) ?? new QIcon(this.iconFile(n.level === 'error' ? 'error' : n.level === 'warning' ? 'warning' : 'ok'));
+    this.tray.showMessage(n.title, n.body, icon, NOTIFY_MS);
+    this.trace({ t: 'notify', ...n });
+  }
+
+  private async checkFullDiskAccess(): Promise<void> {
+    const fda = await this.o.app.fullDiskAccess().catch(() => null);
+    this.fullDiskAccessDenied = fda?.status === 'denied';
+    this.update();
+  }
+
+  private trace(obj: Record<string, unknown>): void {
+    if (!this.o.traceFile) return;
+    try {
+      appendFileSync(this.o.traceFile, JSON.stringify({ ts: new Date().toISOString(), ...obj }) + '\n');
+    } catch {
+      /* tracing must never break the app */
+    }
+  }
+}
+
+/** Menu lines cannot be coloured in a native menu: a sign in front says the tone. */
+function infoText(e: Extract<MenuEntry, { kind: 'info' }>): string {
+  return e.tone === 'error' ? `✗ ${e.text}` : e.tone === 'warning' ? `⚠ ${e.text}` : e.text;
+}

@@ -1,0 +1,85 @@
+// The built menu-bar app (dist/tray.js) as a separate process on a test display with a real tray
+// host, and what it traced (PRAXIS_BACKUP_TRAY_TRACE): views, menus, clicks, notifications.
+import { execa, type ResultPromise } from 'execa';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { TestDisplay } from './display';
+import { registerCleanup, waitUntil } from './temp';
+
+export const TRAY = resolve(import.meta.dirname, '../../dist/tray.js');
+
+export interface TraceEntry {
+  ts: string;
+  t: string;
+  [k: string]: any;
+}
+
+export interface RunningTray {
+  child: ResultPromise;
+  pid: number;
+  startedAt: number;
+  trace(): TraceEntry[];
+  /** Waits for a trace entry matching `pred` that is newer than `after` entries. */
+  waitFor(pred: (e: TraceEntry) => boolean, timeoutMs?: number, after?: number): Promise<TraceEntry>;
+  /** The tray icon's window as trayer embedded it: centre on screen. */
+  iconCentre(): Promise<{ x: number; y: number } | null>;
+  stop(): Promise<void>;
+}
+
+export async function startTrayApp(display: TestDisplay, args: string[], env: Record<string, string>, traceFile: string): Promise<RunningTray> {
+  const startedAt = Date.now();
+  const child = execa(process.execPath, [TRAY, ...args], {
+    env: { ...env, ...display.env, PRAXIS_BACKUP_TRAY_TRACE: traceFile },
+    reject: false,
+    stdin: 'ignore',
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d) => (stderr += d));
+  const stop = async () => {
+    child.kill('SIGTERM');
+    await child;
+  };
+  registerCleanup(stop, { label: 'tray app', sync: () => child.kill('SIGKILL') });
+  const trace = () =>
+    existsSync(traceFile)
+      ? readFileSync(traceFile, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as TraceEntry)
+      : [];
+  return {
+    child,
+    pid: child.pid!,
+    startedAt,
+    trace,
+    waitFor: async (pred, timeoutMs = 15_000, after = 0) => {
+      let found: TraceEntry | undefined;
+      const ok = await waitUntil(async () => {
+        if (child.exitCode !== null) return true;
+        found = trace().slice(after).find(pred);
+        return !!found;
+      }, timeoutMs);
+      if (!found) throw new Error(`tray trace: nothing matching within ${timeoutMs} ms${ok && child.exitCode !== null ? ` (app exited ${child.exitCode}: ${stderr.slice(-2000)})` : ''}`);
+      return found;
+    },
+    iconCentre: async () => {
+      // trayer's panel window holds a socket window per icon; ours is the one named "node".
+      const full = await display.tree();
+      const tree = full.slice(Math.max(0, full.indexOf('"panel"')));
+      const m = /^\s*0x[0-9a-f]+ "node": \("node" "node"\)\s+(\d+)x(\d+)\+-?\d+\+-?\d+\s+\+(-?\d+)\+(-?\d+)/m.exec(tree);
+      if (!m) return null;
+      const [w, h, x, y] = m.slice(1).map(Number) as [number, number, number, number];
+      return { x: x + Math.floor(w / 2), y: y + Math.floor(h / 2) };
+    },
+    stop,
+  };
+}
+
+/** Reads the process's resident memory (kB → MiB) and CPU ticks, for the README's figures. */
+export function procStats(pid: number): { rssMiB: number; cpuTicks: number } {
+  const status = readFileSync(join('/proc', String(pid), 'status'), 'utf8');
+  const rss = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+  const stat = readFileSync(join('/proc', String(pid), 'stat'), 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { rssMiB: rss, cpuTicks: Number(fields[11]) + Number(fields[12]) };
+}
