@@ -286,25 +286,16 @@ export class SettingsWindow {
     });
 
     // Components
-    body.addSpacing(6);
-    body.addWidget(label(this.tr('tray.settings.components.title'), { bold: true }));
-    body.addWidget(label(this.tr('tray.settings.components.hint'), { color: GREY, wrap: true }));
-    body.addWidget(
-      header(COMPONENT_COLS, {
-        name: this.tr('tray.settings.col.name'),
-        type: this.tr('tray.settings.col.type'),
-        target: this.tr('tray.settings.col.target'),
-        host: this.tr('tray.settings.col.host'),
-        port: this.tr('tray.settings.col.port'),
-        user: this.tr('tray.settings.col.user'),
-      }),
-    );
-    const componentBox = new QWidget();
-    this.componentList = vbox(componentBox, 4);
-    this.componentList.setContentsMargins(0, 0, 0, 0);
-    body.addWidget(componentBox);
-    const componentsError = errorLabel();
-    body.addWidget(componentsError);
+    const components = this.section(body, 'tray.settings.components.title', 'tray.settings.components.hint', COMPONENT_COLS, {
+      name: 'tray.settings.col.name',
+      type: 'tray.settings.col.type',
+      target: 'tray.settings.col.target',
+      host: 'tray.settings.col.host',
+      port: 'tray.settings.col.port',
+      user: 'tray.settings.col.user',
+    });
+    this.componentList = components.list;
+    const componentsError = components.error;
     const addDatabase = button(this.tr('tray.settings.add.database'));
     const addFolder = button(this.tr('tray.settings.add.folder'));
     body.addWidget(this.buttonRow([addDatabase, addFolder]));
@@ -312,26 +303,17 @@ export class SettingsWindow {
     addFolder.addEventListener('clicked', () => this.addComponent('folder'));
 
     // Mirrors
-    body.addSpacing(6);
-    body.addWidget(label(this.tr('tray.settings.mirrors.title'), { bold: true }));
-    body.addWidget(label(this.tr('tray.settings.mirrors.hint'), { color: GREY, wrap: true }));
-    body.addWidget(
-      header(MIRROR_COLS, {
-        name: this.tr('tray.settings.col.name'),
-        type: this.tr('tray.settings.col.type'),
-        target: this.tr('tray.settings.col.where'),
-        user: this.tr('tray.settings.col.user'),
-        mode: this.tr('tray.settings.col.mode'),
-        eject: this.tr('tray.settings.col.eject'),
-        required: this.tr('tray.settings.col.required'),
-      }),
-    );
-    const mirrorBox = new QWidget();
-    this.mirrorList = vbox(mirrorBox, 4);
-    this.mirrorList.setContentsMargins(0, 0, 0, 0);
-    body.addWidget(mirrorBox);
-    const mirrorsError = errorLabel();
-    body.addWidget(mirrorsError);
+    const mirrors = this.section(body, 'tray.settings.mirrors.title', 'tray.settings.mirrors.hint', MIRROR_COLS, {
+      name: 'tray.settings.col.name',
+      type: 'tray.settings.col.type',
+      target: 'tray.settings.col.where',
+      user: 'tray.settings.col.user',
+      mode: 'tray.settings.col.mode',
+      eject: 'tray.settings.col.eject',
+      required: 'tray.settings.col.required',
+    });
+    this.mirrorList = mirrors.list;
+    const mirrorsError = mirrors.error;
     const mirrorNote = label('', { color: AMBER, wrap: true });
     mirrorNote.hide();
     body.addWidget(mirrorNote);
@@ -379,7 +361,7 @@ export class SettingsWindow {
     const otherError = errorLabel();
     body.addWidget(otherError);
     body.addStretch(1);
-    this.containers = [scroll, content, componentBox, mirrorBox, cronLine, cronCol];
+    this.containers = [scroll, content, components.box, mirrors.box, cronLine, cronCol];
 
     // Summary and buttons, outside the scroll area: always visible.
     const summary = label('', { wrap: true });
@@ -403,6 +385,34 @@ export class SettingsWindow {
       mirrors: [], mirrorsError, mirrorNote, addMirror, refreshVolumes, cron, preview, cronError,
       retention, retentionError, otherError, summary, save, cancel,
     };
+  }
+
+  /** A list section: title, hint, column titles, the rows' container, the error line of the list. */
+  private section(body: QBoxLayout, title: MessageKey, hint: MessageKey, cols: Record<string, number>, titles: Record<string, MessageKey>) {
+    body.addSpacing(6);
+    body.addWidget(label(this.tr(title), { bold: true }));
+    body.addWidget(label(this.tr(hint), { color: GREY, wrap: true }));
+    body.addWidget(header(cols, Object.fromEntries(Object.entries(titles).map(([k, key]) => [k, this.tr(key)]))));
+    const box = new QWidget();
+    const list = vbox(box, 4);
+    list.setContentsMargins(0, 0, 0, 0);
+    body.addWidget(box);
+    const error = errorLabel();
+    body.addWidget(error);
+    return { box, list, error };
+  }
+
+  /** A row of a list: one line of fields, the row's error line under it. */
+  private rowShell(error: QLabel): { box: QWidget; line: QBoxLayout } {
+    const box = new QWidget();
+    const outer = vbox(box, 2);
+    outer.setContentsMargins(0, 0, 0, 0);
+    const lineWidget = new QWidget();
+    const line = hbox(lineWidget);
+    line.setContentsMargins(0, 0, 0, 0);
+    outer.addWidget(lineWidget);
+    outer.addWidget(error);
+    return { box, line };
   }
 
   /** Label on the left, the control with its error and hint on the right. */
@@ -503,12 +513,8 @@ export class SettingsWindow {
 
   private componentRow(i: number): ComponentRowWidgets {
     const row = this.form.components[i]!;
-    const box = new QWidget();
-    const outer = vbox(box, 2);
-    outer.setContentsMargins(0, 0, 0, 0);
-    const line = new QWidget();
-    const l = hbox(line);
-    l.setContentsMargins(0, 0, 0, 0);
+    const error = errorLabel();
+    const { box, line: l } = this.rowShell(error);
     const c = COMPONENT_COLS;
     const types = [...COMPONENT_TYPES] as string[];
     const r: ComponentRowWidgets = {
@@ -520,7 +526,7 @@ export class SettingsWindow {
       port: lineEdit(row.port, c.port),
       user: lineEdit(row.user, c.user),
       remove: button('✕'),
-      error: errorLabel(),
+      error,
     };
     r.remove.setFixedWidth(c.remove);
     r.remove.setToolTip(this.tr('tray.settings.remove'));
@@ -531,8 +537,6 @@ export class SettingsWindow {
     }
     r.type.setCurrentIndex(types.indexOf(row.type));
     for (const x of [r.name, r.type, r.target, r.host, r.port, r.user, r.remove]) l.addWidget(x, x === r.target ? 1 : 0);
-    outer.addWidget(line);
-    outer.addWidget(r.error);
     this.componentKinds(r, row.type);
     const edit = (field: 'name' | 'host' | 'port' | 'user', e: QLineEdit) =>
       e.addEventListener('textChanged', (text) => {
@@ -594,12 +598,8 @@ export class SettingsWindow {
 
   private mirrorRow(i: number): MirrorRowWidgets {
     const row = this.form.mirrors[i]!;
-    const box = new QWidget();
-    const outer = vbox(box, 2);
-    outer.setContentsMargins(0, 0, 0, 0);
-    const line = new QWidget();
-    const l = hbox(line);
-    l.setContentsMargins(0, 0, 0, 0);
+    const error = errorLabel();
+    const { box, line: l } = this.rowShell(error);
     const c = MIRROR_COLS;
     const types = [...MIRROR_TYPES] as string[];
     const modes = [...MIRROR_MODES] as string[];
@@ -615,7 +615,7 @@ export class SettingsWindow {
       eject: new QCheckBox(),
       required: new QCheckBox(),
       remove: button('✕'),
-      error: errorLabel(),
+      error,
     };
     if (!types.includes(row.type)) {
       r.type.addItem(undefined, row.type);
@@ -639,8 +639,6 @@ export class SettingsWindow {
     for (const x of [r.name, r.type, r.volume, r.target, r.user, r.mode, r.eject, r.required, r.remove]) {
       l.addWidget(x, x === r.volume || x === r.target ? 1 : 0);
     }
-    outer.addWidget(line);
-    outer.addWidget(r.error);
     this.mirrorKinds(r, row.type);
 
     const m = () => this.form.mirrors[i]!;
