@@ -183,6 +183,24 @@ test('close releases the pump hold and reports it; show() again opens a fresh wi
   assert.is(closed, 2);
 });
 
+test('English, and a saved config with mistakes: the window says so and marks them where they are', async () => {
+  const file = join(dir, 'broken', 'config.json');
+  mkdirSync(join(file, '..'), { recursive: true });
+  writeFileSync(file, JSON.stringify({ ...ORIGINAL, backupDir: 'relative/dir', schedule: { cron: '0 3 * *' } }));
+  const { SettingsWindow } = await import('../../src/tray/windows/settings-window');
+  const en = new SettingsWindow({ app: compose({ ...process.env, HOME: home }), configFile: file, lang: 'en' });
+  en.show();
+  await en.ready;
+  await qt.settle(200);
+  const v = en.widgets!;
+  assert.is(v.loadNote.text(), 'The saved configuration has 2 problem(s); they are marked red below.');
+  assert.is(v.backupDirError.text(), 'Backup folder: must be an absolute path (starting with /), is "relative/dir".');
+  assert.is(v.cronError.text(), '5 fields expected (minute hour day month weekday), 4 entered.');
+  assert.is(v.save.text(), 'Save');
+  await qt.display.screenshot('settings-en-invalid.png');
+  en.close();
+});
+
 async function waitFor(check: () => boolean, timeoutMs = 10_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!check()) {

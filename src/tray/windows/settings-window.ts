@@ -64,7 +64,7 @@ const GREY = '#555555';
 
 /** Column widths shared by a section's header and its rows, so they line up. 0 = takes the rest. */
 const COMPONENT_COLS = { name: 120, type: 170, target: 0, host: 110, port: 64, user: 96, remove: 30 };
-const MIRROR_COLS = { name: 90, type: 116, target: 0, user: 80, mode: 104, eject: 72, required: 50, remove: 30 };
+const MIRROR_COLS = { name: 84, type: 118, target: 0, user: 80, mode: 108, eject: 72, required: 60, remove: 30 };
 
 interface ComponentRowWidgets {
   box: QWidget;
@@ -332,7 +332,7 @@ export class SettingsWindow {
     const cronLine = new QWidget();
     const cronLineLayout = hbox(cronLine, 14);
     cronLineLayout.setContentsMargins(0, 0, 0, 0);
-    cronLineLayout.addWidget(cron, 0, AlignmentFlag.AlignTop);
+    cronLineLayout.addWidget(cron, 0, AlignmentFlag.AlignLeft | AlignmentFlag.AlignTop); // stays left while the preview is hidden
     cronLineLayout.addWidget(preview, 1);
     const cronCol = new QWidget();
     const cronLayout = vbox(cronCol, 3);
@@ -789,8 +789,10 @@ export class SettingsWindow {
     for (const [l, lines] of labels) setError(l, lines);
     const editable = [w.backupDir, ...w.components.flatMap((r) => [r.name, r.type, r.target, r.host, r.port, r.user]), ...w.mirrors.flatMap((r) => [r.name, r.type, r.volume, r.target, r.user, r.mode])];
     for (const e of editable) markInvalid(e, framed.has(e));
+    // A bad expression is already shown by the live preview, in the same words; anything else
+    // wrong with the schedule part (e.g. onDiskAttach in the file) still needs its line.
     if (this.problems.has('schedule')) {
-      setError(w.cronError, [this.problems.get('schedule')!]);
+      if (!w.cronError.isVisible()) setError(w.cronError, [this.problems.get('schedule')!]);
       markInvalid(w.cron, true);
     }
   }
