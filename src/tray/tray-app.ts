@@ -13,9 +13,10 @@ import { applyEvent, type CliEvent } from './model/run-events';
 import { trayView, type MenuAction, type MenuEntry, type OwnRun, type TrayIconState, type TrayView } from './model/tray-state';
 import { RunLauncher, type RunExit } from './run-launcher';
 import { StatusWatcher, type Snapshot } from './status-watcher';
-import { CredentialsPopover } from './windows/credentials-popover';
-import { LogWindow } from './windows/log-window';
-import { SettingsWindow } from './windows/settings-window';
+// The windows load on first use: most days nobody opens them, and the menu bar app stays smaller.
+import type { CredentialsPopover } from './windows/credentials-popover';
+import type { LogWindow } from './windows/log-window';
+import type { SettingsWindow } from './windows/settings-window';
 
 export interface TrayAppOptions {
   app: App;
@@ -187,17 +188,10 @@ export class TrayApp {
       case 'cancel':
         return this.cancel();
       case 'showLog':
-        this.log ??= new LogWindow({ app: this.o.app, lang: this.o.lang, pump: this.o.pump });
-        return this.log.show();
-      case 'credentials': {
-        this.credentials ??= new CredentialsPopover({ app: this.o.app, configFile: this.o.configFile, lang: this.o.lang, pump: this.o.pump });
-        const p = new QCursor().pos();
-        return this.credentials.showAt({ x: p.x, y: p.y });
-      }
+      case 'credentials':
       case 'settings':
-        this.settings ??= new SettingsWindow({ app: this.o.app, configFile: this.o.configFile, lang: this.o.lang, pump: this.o.pump });
-        this.settings.onClosed = () => void this.watcher.refresh();
-        return this.settings.show();
+        void this.openWindow(action).catch((e: unknown) => this.trace({ t: 'window-error', action, message: String((e as Error)?.message ?? e) }));
+        return;
       case 'fullDiskAccess':
         void this.o.app.openExternal(FULL_DISK_ACCESS_PANE).catch(() => {});
         return;
@@ -208,6 +202,26 @@ export class TrayApp {
         this.tray.hide();
         process.exit(0);
     }
+  }
+
+  private async openWindow(which: 'showLog' | 'credentials' | 'settings'): Promise<void> {
+    const deps = { app: this.o.app, configFile: this.o.configFile, lang: this.o.lang, pump: this.o.pump };
+    if (which === 'showLog') {
+      this.log ??= new (await import('./windows/log-window')).LogWindow(deps);
+      this.log.show();
+    } else if (which === 'credentials') {
+      // Under the tray icon: where the admin just clicked.
+      const p = new QCursor().pos();
+      this.credentials ??= new (await import('./windows/credentials-popover')).CredentialsPopover(deps);
+      this.credentials.showAt({ x: p.x, y: p.y });
+    } else {
+      if (!this.settings) {
+        this.settings = new (await import('./windows/settings-window')).SettingsWindow(deps);
+        this.settings.onClosed = () => void this.watcher.refresh();
+      }
+      this.settings.show();
+    }
+    this.trace({ t: 'window', which });
   }
 
   private backupNow(): void {
