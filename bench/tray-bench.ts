@@ -82,7 +82,8 @@ async function main(): Promise<void> {
   const configFile = join(tmp, 'config.json');
   writeFileSync(configFile, JSON.stringify({ backupDir: join(tmp, 'backups'), components: [{ name: 'anhaenge', type: 'folder', path: tmp }] }));
   const display = await startDisplay({ tray: true });
-  const app = [join(root, 'dist', 'tray.js'), '--config', configFile];
+  // Exactly as `npm start` runs it.
+  const app = ['--max-semi-space-size=1', join(root, 'dist', 'tray.js'), '--config', configFile];
   const bare = [join(root, 'bench', 'bare-tray.mjs')];
   const a: Sample[] = [];
   const b: Sample[] = [];

@@ -28,7 +28,7 @@ export interface RunningTray {
 
 export async function startTrayApp(display: TestDisplay, args: string[], env: Record<string, string>, traceFile: string): Promise<RunningTray> {
   const startedAt = Date.now();
-  const child = execa(process.execPath, [TRAY, ...args], {
+  const child = execa(process.execPath, ['--max-semi-space-size=1', TRAY, ...args], {
     env: { ...env, ...display.env, PRAXIS_BACKUP_TRAY_TRACE: traceFile },
     reject: false,
     stdin: 'ignore',
