@@ -16,12 +16,12 @@ export interface PgServerInfo {
   databaseBytes: number;
 }
 
-function connArgs(c: PostgresComponent): string[] {
+export function connArgs(c: PostgresComponent): string[] {
   // -w: never prompt. A nightly run has nobody to type a password.
   return ['-h', c.host, '-p', String(c.port), '-U', c.user, '-w'];
 }
 
-function pgEnv(password: string | null): Record<string, string> {
+export function pgEnv(password: string | null): Record<string, string> {
   const env: Record<string, string> = { PGAPPNAME: 'praxis-backup', PGCONNECT_TIMEOUT: '15' };
   if (password !== null) env.PGPASSWORD = password;
   return env;
@@ -62,9 +62,9 @@ export function parseProbe(line: string): PgServerInfo {
   };
 }
 
-function serverMessage(e: unknown): string {
+export function serverMessage(e: unknown): string {
   if (e instanceof CommandError) {
-    const lines = e.stderrTail.filter((l) => l.trim()).map((l) => l.replace(/^(pg_dump|psql): (error: )?/, ''));
+    const lines = e.stderrTail.filter((l) => l.trim()).map((l) => l.replace(/^(pg_dump|pg_restore|psql): (error: )?/, ''));
     return lines.slice(-3).join(' ') || e.message;
   }
   return (e as Error).message;
