@@ -464,12 +464,15 @@ export async function checkRestoredTables(
 
 export async function restorePostgres(ctx: StepContext, req: DbRestoreRequest): Promise<DbRestoreResult> {
   const started = Date.now();
-  const { t, state, pgRestore, toc, warnings } = await prepare(ctx, req);
+  // prepare() repeats the preflight's checks (the dump or the server may have changed since);
+  // its warnings were the preflight's to give, and the run has said them already.
+  const { t, state, pgRestore, toc } = await prepare(ctx, req);
   const c = t.c;
   const db = c.database;
   const names = restoreNames(db, req.stamp);
   const name = c.name;
-  for (const w of warnings) ctx.reporter.warn(w.key, w.params);
+  /** Warnings of the restore itself, returned for the run to report (not reported here: it would say them twice). */
+  const warnings: Message[] = [];
   ctx.reporter.info('run.tool', { tool: 'pg_restore', path: pgRestore.path, version: pgRestore.version });
 
   // Leftovers of restores that were killed: ours by name, so FORCE may end a pg_restore still in them.
@@ -545,9 +548,7 @@ export async function restorePostgres(ctx: StepContext, req: DbRestoreRequest): 
         ctx.reporter.info('restore.pg.previousDropped', { database: db, name: names.kept });
         keptAs = null;
       } catch (e) {
-        const message: Message = { key: 'restore.pg.dropPreviousFailed', params: { database: db, name: names.kept, message: serverMessage(e) } };
-        ctx.reporter.warn(message.key, message.params);
-        warnings.push(message);
+        warnings.push({ key: 'restore.pg.dropPreviousFailed', params: { database: db, name: names.kept, message: serverMessage(e) } });
       }
     }
   } else {
