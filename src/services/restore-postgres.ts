@@ -341,6 +341,7 @@ interface Prepared {
 /** What preflight and restore both do first: log in, pick pg_restore, read the archive, check roles and versions. */
 async function prepare(ctx: StepContext, req: DbRestoreRequest): Promise<Prepared> {
   const c = req.component as PostgresComponent;
+  restoreNames(c.database, req.stamp); // a name PostgreSQL would truncate is refused before we log in
   const psql = await ctx.tools.findPg('psql');
   const t: Target = { ctx, c, password: req.password, psql: psql.path };
   const state = await serverState(t);
