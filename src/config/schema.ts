@@ -48,6 +48,13 @@ const folder = z
     type: z.literal('folder'),
     path: absolutePath,
     exclude: z.array(z.string().min(1)).optional(),
+    /**
+     * How a restore puts the folder back. "data" (attachments, the default): files changed or
+     * deleted since the backup come back, files newer than the backup are kept unless the admin
+     * asks for --delete-newer-files. "program" (client, server): put back exactly, like the backup.
+     * Absent means "data": a restore must never silently delete a letter scanned after the backup.
+     */
+    role: z.enum(['data', 'program']).optional(),
   })
   .strict();
 
@@ -130,7 +137,10 @@ export const configSchema = z
       })
       .strict()
       .optional(),
-    hooks: z.object({ beforeBackup: hook.optional(), afterBackup: hook.optional() }).strict().optional(),
+    hooks: z
+      .object({ beforeBackup: hook.optional(), afterBackup: hook.optional(), beforeRestore: hook.optional(), afterRestore: hook.optional() })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {

@@ -36,6 +36,12 @@ export interface BackupDeps {
   mirrors?: MirrorDeps;
   /** Started by launchd / systemd: a run that finds another one running records that it skipped. */
   scheduled?: boolean;
+  /**
+   * The safety backup before a restore: the restore already holds the directory's lock (this run
+   * uses it and leaves it held), and retention is skipped so that the backup about to be
+   * restored cannot be removed by it.
+   */
+  restoreSafety?: { lock: HeldLock };
 }
 
 type Prepared =
@@ -79,7 +85,7 @@ export async function runBackup(config: Config, deps: BackupDeps, reporter: Repo
 
   let lock: HeldLock;
   try {
-    lock = await acquireLock(dir, started);
+    lock = deps.restoreSafety?.lock ?? (await acquireLock(dir, started));
   } catch (e) {
     // Another run owns the directory and the status file: report, touch nothing (but the one
     // line saying a scheduled run was skipped, so `status` and the tray can tell).
@@ -91,8 +97,7 @@ export async function runBackup(config: Config, deps: BackupDeps, reporter: Repo
     }
     return failEarly(reporter, started, now, e);
   }
-  if (lock.tookOver) reporter.info('run.lock.stale', { pid: lock.tookOver.pid, since: lock.tookOver.startedAt });
-  if (lock.stoppedOrphans.length) reporter.info('run.orphansStopped', { programs: lock.stoppedOrphans.map((g) => `${g.program} (PID ${g.pid})`).join(', ') });
+  if (!deps.restoreSafety) reportLockTakeover(lock, reporter);
   const stopRecording = onChildGroups((groups) => lock.recordChildren(groups));
 
   let id = '';
@@ -205,7 +210,7 @@ export async function runBackup(config: Config, deps: BackupDeps, reporter: Repo
 
     // Retention only now, after the new backup is complete.
     const after = await readCatalog(dir);
-    for (const old of backupsToRemove(after.complete, config.retention.keep, id)) {
+    for (const old of deps.restoreSafety ? [] : backupsToRemove(after.complete, config.retention.keep, id)) {
       await removeBackup(old);
       reporter.info('run.retention.removed', { id: old.id, keep: config.retention.keep });
     }
@@ -266,9 +271,15 @@ export async function runBackup(config: Config, deps: BackupDeps, reporter: Repo
 
   await recordStatus(deps.status, summary, started, now()).catch(() => {});
   stopRecording();
-  await lock.release();
+  if (!deps.restoreSafety) await lock.release();
   reporter.emit({ type: 'finished', summary });
   return summary;
+}
+
+/** A stale lock taken over and the orphans of its dead run stopped: worth two lines in the log. */
+export function reportLockTakeover(lock: HeldLock, reporter: Reporter): void {
+  if (lock.tookOver) reporter.info('run.lock.stale', { pid: lock.tookOver.pid, since: lock.tookOver.startedAt });
+  if (lock.stoppedOrphans.length) reporter.info('run.orphansStopped', { programs: lock.stoppedOrphans.map((g) => `${g.program} (PID ${g.pid})`).join(', ') });
 }
 
 async function runAfterHook(config: Config, reporter: Reporter, id: string, summary: RunSummary): Promise<void> {

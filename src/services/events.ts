@@ -7,7 +7,7 @@ export type Level = 'info' | 'warn' | 'error';
 export type RunEvent =
   | { type: 'started'; id: string; backupDir: string; components: string[]; pid: number }
   | { type: 'log'; level: Level; message: Message }
-  | { type: 'component-started'; name: string; componentType: string }
+  | { type: 'component-started'; name: string; componentType: string; restore?: boolean }
   | { type: 'component-finished'; name: string; bytes: number; files?: number; sha256?: string }
   | { type: 'progress'; name: string; percent: number; phase: string }
   | { type: 'warning'; message: Message }
@@ -91,7 +91,7 @@ export function eventText(lang: Lang, e: RunEvent): string | null {
     case 'started':
       return render(lang, { key: 'run.started', params: { id: e.id, components: e.components.length, dir: e.backupDir } });
     case 'component-started':
-      return render(lang, { key: 'run.component.started', params: { name: e.name, type: e.componentType } });
+      return render(lang, { key: e.restore ? 'restore.run.componentStarted' : 'run.component.started', params: { name: e.name, type: e.componentType } });
     case 'progress':
       return null;
     default:

@@ -1,11 +1,13 @@
 // Optional commands before and after a backup (e.g. pause a service that does not like hot
-// copies). An argv list runs directly; a string runs through /bin/sh -c, as in a crontab.
+// copies) or a restore (e.g. stop the practice server while its files are put back). An argv list runs directly; a string runs through /bin/sh -c, as in a crontab.
 import type { Config } from '../config/schema';
 import { run, type CommandPlan } from '../process/runner';
 
 type Hook = NonNullable<NonNullable<Config['hooks']>['beforeBackup']>;
 
-export function planHook(name: 'beforeBackup' | 'afterBackup', hook: Hook, env: Record<string, string>): CommandPlan {
+export type HookName = 'beforeBackup' | 'afterBackup' | 'beforeRestore' | 'afterRestore';
+
+export function planHook(name: HookName, hook: Hook, env: Record<string, string>): CommandPlan {
   const argv = typeof hook.command === 'string' ? ['/bin/sh', '-c', hook.command] : hook.command;
   return {
     label: name,
@@ -22,7 +24,7 @@ export function hookText(hook: Hook): string {
 
 /** Runs a hook; its output lines go to the log. Throws CommandError on failure or timeout. */
 export async function runHook(
-  name: 'beforeBackup' | 'afterBackup',
+  name: HookName,
   hook: Hook,
   env: Record<string, string>,
   onLine: (line: string) => void,

@@ -5,6 +5,7 @@ import { ExitCode, PraxisError } from './errors';
 import type { Reporter, RunSummary } from './events';
 import { onChildGroups } from '../process/runner';
 import { acquireLock } from './lock';
+import { reportLockTakeover } from './backup-run';
 import { mirrorsExitCode, runMirrors, selectMirrors, type MirrorDeps, type MirrorOptions } from './mirror-run';
 import type { StatusStore } from './status-store';
 
@@ -44,8 +45,7 @@ export async function runMirrorSession(
   const held = lock;
   const stopRecording = onChildGroups((groups) => held.recordChildren(groups));
   try {
-    if (lock.tookOver) reporter.info('run.lock.stale', { pid: lock.tookOver.pid, since: lock.tookOver.startedAt });
-    if (lock.stoppedOrphans.length) reporter.info('run.orphansStopped', { programs: lock.stoppedOrphans.map((g) => `${g.program} (PID ${g.pid})`).join(', ') });
+    reportLockTakeover(lock, reporter);
     await deps.status.update((s) => {
       s.running = { pid: process.pid, startedAt: new Date(started).toISOString(), backupId: '', backupDir: config.backupDir, phase: 'mirror' };
     });

@@ -8,7 +8,9 @@ import type { EventSink, StampedEvent } from './events';
 
 const KEEP_DAYS = 180;
 
-export function logFileName(started: Date, pid: number, kind: 'run' | 'mirror' = 'run'): string {
+export type LogKind = 'run' | 'mirror' | 'restore';
+
+export function logFileName(started: Date, pid: number, kind: LogKind = 'run'): string {
   const iso = started.toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
   return `${kind}-${iso}-${pid}.jsonl`;
 }
@@ -35,7 +37,7 @@ export function pruneLogs(logDir: string, now: Date = new Date()): void {
     return;
   }
   for (const n of names) {
-    if (!/^(run|mirror)-.*\.jsonl$/.test(n)) continue;
+    if (!/^(run|mirror|restore)-.*\.jsonl$/.test(n)) continue;
     const p = join(logDir, n);
     try {
       if (now.getTime() - statSync(p).mtimeMs > KEEP_DAYS * 86400_000) unlinkSync(p);

@@ -40,7 +40,7 @@ test('unknown command and unknown option: exit 2 with a message naming them', as
   const b = await runCli(['list', '--verzeichnis', '/tmp'], { ...env.env, LANG: 'en_GB.UTF-8' });
   assert.is(b.code, 2);
   assert.match(b.stderr, /Invalid input: .*--verzeichnis/);
-  const c = await runCli(['restore'], env.env);
+  const c = await runCli(['verify'], env.env);
   assert.is(c.code, 2);
   assert.match(c.stderr, /noch nicht verfügbar/);
 });

@@ -2,10 +2,10 @@
 // turning signals into a clean cancel.
 import type { App } from '../../app/compose';
 import { eventText, Reporter, type EventSink } from '../../services/events';
-import { fileSink, logFileName, pruneLogs } from '../../services/run-log';
+import { fileSink, logFileName, pruneLogs, type LogKind } from '../../services/run-log';
 import { messageJson, summaryJson, type Out } from '../output';
 
-export function runReporter(app: App, out: Out, kind: 'run' | 'mirror'): Reporter {
+export function runReporter(app: App, out: Out, kind: LogKind): Reporter {
   const started = new Date();
   const sinks: EventSink[] = [fileSink(app.paths.logDir, logFileName(started, process.pid, kind))];
   sinks.push((e) => {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { formatDuration, render, t, type Lang, type Message } from '../../i18n';
 import { de } from '../../i18n/de';
 import { eventText, type Level, type RunEvent, type RunSummary } from '../../services/events';
+import type { LogKind } from '../../services/run-log';
 
 export interface LogLine {
   time: Date;
@@ -20,7 +21,7 @@ export interface LogLine {
 export interface RunLogFile {
   path: string;
   name: string;
-  kind: 'run' | 'mirror';
+  kind: LogKind;
   started: Date;
   pid: number;
 }
@@ -28,14 +29,14 @@ export interface RunLogFile {
 export type RunState = 'running' | 'success' | 'warning' | 'failed' | 'aborted';
 
 // run-2026-11-24T03-15-00Z-4711.jsonl (logFileName in run-log.ts: the ISO time with ":" → "-").
-const NAME = /^(run|mirror)-(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})Z-(\d+)\.jsonl$/;
+const NAME = /^(run|mirror|restore)-(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})Z-(\d+)\.jsonl$/;
 
 export function parseLogName(name: string): Omit<RunLogFile, 'path'> | null {
   const m = NAME.exec(name);
   if (!m) return null;
   const started = new Date(`${m[2]}T${m[3]}:${m[4]}:${m[5]}Z`);
   if (Number.isNaN(started.getTime())) return null;
-  return { name, kind: m[1] as 'run' | 'mirror', started, pid: Number(m[6]) };
+  return { name, kind: m[1] as LogKind, started, pid: Number(m[6]) };
 }
 
 /** Run and mirror logs, newest first by the start time in the name (mtime changes while a run writes). */

@@ -1,0 +1,161 @@
+// `praxis-backup restore <ID> [--from DIR | --from-mirror NAME] [--components a,b]
+//   [--delete-newer-files] [--no-safety-backup] [--drop-previous] [--yes] [--json]`
+// `praxis-backup restore --sql FILE --database NAME [--drop-previous] [--yes]`
+// Thin: parse, talk to the admin (a terminal) or require --yes, call the engine.
+import { createInterface } from 'node:readline';
+import { resolve } from 'node:path';
+import type { App } from '../../app/compose';
+import { loadConfig } from '../../config/load';
+import type { MariadbComponent, PostgresComponent } from '../../config/schema';
+import { render, t, type Lang } from '../../i18n';
+import { backupId } from '../../services/backup-catalog';
+import { ExitCode, PraxisError, UsageError } from '../../services/errors';
+import { clientsText, runRestore, type RestoreInteraction, type RestorePlan } from '../../services/restore-run';
+import { restoreSqlFile } from '../../services/restore-mariadb';
+import { parseCommand } from '../args';
+import type { Out } from '../output';
+import { runReporter, withCancel } from './run-support';
+
+/** One line from the terminal; with `hidden`, what is typed is not echoed (passwords). */
+async function ask(question: string, hidden = false): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  if (hidden) {
+    // readline echoes through _writeToOutput; swallowing it hides the password as it is typed.
+    const r = rl as unknown as { _writeToOutput: (s: string) => void };
+    let prompted = false;
+    r._writeToOutput = (s: string) => {
+      if (!prompted) {
+        process.stderr.write(s);
+        prompted = true;
+      }
+    };
+  }
+  try {
+    return await new Promise<string>((res) => rl.question(question, res));
+  } finally {
+    if (hidden) process.stderr.write('\n');
+    rl.close();
+  }
+}
+
+export function planText(lang: Lang, plan: RestorePlan): string[] {
+  const locale = lang === 'de' ? 'de-DE' : 'en-GB';
+  const date = plan.backupDate.toLocaleString(locale, { dateStyle: 'full', timeStyle: 'short' });
+  const lines = [t(lang, 'restore.plan.header', { id: plan.backupId, date, dir: plan.sourceDir })];
+  for (const c of plan.components) {
+    lines.push(t(lang, 'restore.plan.component', { name: c.name, target: c.target }));
+    if (c.notInBackup && c.notInBackup.count > 0) {
+      lines.push(
+        c.deletes
+          ? t(lang, 'restore.plan.newerDeleted', { count: c.notInBackup.count, first: c.notInBackup.first.join(', ') + (c.notInBackup.count > c.notInBackup.first.length ? ', …' : '') })
+          : t(lang, 'restore.plan.newerKept', { count: c.notInBackup.count }),
+      );
+    }
+  }
+  for (const w of plan.warnings) lines.push(`⚠ ${render(lang, w)}`);
+  if (plan.clients.length) lines.push(t(lang, 'restore.plan.clients', { clients: clientsText(plan.clients) }));
+  lines.push(t(lang, 'restore.plan.lost', { date }));
+  lines.push(t(lang, plan.safetyBackup ? 'restore.plan.safety' : 'restore.plan.noSafety'));
+  return lines;
+}
+
+function interaction(out: Out, yes: boolean): RestoreInteraction {
+  const tty = !!process.stdin.isTTY && !out.json;
+  return {
+    confirm: async (plan) => {
+      for (const l of planText(out.lang, plan)) out.text(l);
+      if (out.json) out.data({ type: 'restore-plan', plan });
+      if (yes) return true;
+      if (!tty) throw new PraxisError('restore.needsYes', {}, ExitCode.invalidInput);
+      const answer = (await ask(t(out.lang, 'restore.plan.ask'))).trim().toLowerCase();
+      return answer === t(out.lang, 'restore.plan.yes');
+    },
+    password: async (c: PostgresComponent | MariadbComponent, why) => {
+      if (!tty) return null;
+      const q = why === 'wrong' ? t(out.lang, 'restore.passwordWrong') : t(out.lang, 'restore.passwordAsk', { user: c.user, target: `${c.database}@${c.host}:${c.port}` });
+      const p = await ask(q, true);
+      return p.length ? p : null;
+    },
+    clientsConnected: async (list) => {
+      out.text(t(out.lang, 'restore.plan.clients', { clients: clientsText(list) }));
+      if (!tty) return false;
+      const answer = (await ask(t(out.lang, 'restore.clientsAsk'))).trim().toLowerCase();
+      return answer === '';
+    },
+  };
+}
+
+export async function restoreCommand(app: App, argv: string[], out: Out): Promise<number> {
+  const { values, positionals } = parseCommand(
+    'restore',
+    argv,
+    {
+      from: { type: 'string' },
+      'from-mirror': { type: 'string' },
+      components: { type: 'string' },
+      'delete-newer-files': { type: 'boolean', default: false },
+      'no-safety-backup': { type: 'boolean', default: false },
+      'drop-previous': { type: 'boolean', default: false },
+      yes: { type: 'boolean', default: false },
+      sql: { type: 'string' },
+      database: { type: 'string' },
+    },
+    1,
+  );
+  if (values.from && values['from-mirror']) throw new UsageError('--from and --from-mirror cannot be used together', 'restore');
+  const configFile = values.config ? resolve(values.config) : app.paths.configFile;
+  const config = await loadConfig(configFile);
+  const reporter = runReporter(app, out, 'restore');
+  const io = interaction(out, values.yes);
+
+  if (values.sql !== undefined) {
+    if (positionals.length) throw new UsageError('restore --sql takes no backup ID', 'restore');
+    if (!values.database) throw new PraxisError('restore.sqlNeedsDatabase', {}, ExitCode.invalidInput);
+    const c = config.components.find((x): x is MariadbComponent => (x.type === 'mariadb' || x.type === 'mysql') && x.database === values.database);
+    if (!c) {
+      const known = config.components.filter((x) => x.type === 'mariadb' || x.type === 'mysql').map((x) => (x as MariadbComponent).database);
+      throw new PraxisError('restore.sqlNoComponent', { database: values.database, known: known.join(', ') || '—' }, ExitCode.invalidInput);
+    }
+    const summary = await withCancel((signal) =>
+      restoreSqlFile(
+        { platform: app.platform, tools: app.tools, secrets: app.secretsFor(config), reporter, signal },
+        { component: c, file: resolve(values.sql!), stamp: backupId(new Date()), dropPrevious: values['drop-previous'] },
+        io,
+      ),
+    );
+    return summary.exitCode;
+  }
+
+  const id = positionals[0];
+  if (!id) throw new PraxisError('restore.needsId', {}, ExitCode.invalidInput);
+  const summary = await withCancel((signal) =>
+    runRestore(
+      config,
+      {
+        id,
+        from: values.from ? resolve(values.from) : undefined,
+        fromMirror: values['from-mirror'],
+        components: values.components?.split(',').map((s) => s.trim()).filter(Boolean),
+        deleteNewerFiles: values['delete-newer-files'],
+        safetyBackup: !values['no-safety-backup'],
+        dropPrevious: values['drop-previous'],
+      },
+      {
+        platform: app.platform,
+        tools: app.tools,
+        secrets: app.secretsFor(config),
+        status: app.status,
+        toolVersion: app.version,
+        mirrorDeps: config.mirrors.length ? app.mirrorDeps(config, out.lang) : undefined,
+      },
+      io,
+      reporter,
+      signal,
+    ),
+  );
+  if (summary.result === 'failed') {
+    for (const d of summary.details ?? []) out.text(`  ${d}`);
+    if (!out.json && summary.error) out.text(render(out.lang, summary.error));
+  }
+  return summary.exitCode;
+}
