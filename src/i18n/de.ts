@@ -472,6 +472,7 @@ export const de = {
   'restore.run.failed': 'Wiederherstellung fehlgeschlagen: {reason} {state}',
   'restore.run.stateUntouched': 'Es wurde nichts verändert.',
   'restore.run.statePartlyDone': 'Ein Teil wurde bereits zurückgeschrieben. Der Stand vor der Wiederherstellung liegt in der Sicherheitskopie {safety}.',
+  'restore.run.planOnly': 'Nur Übersicht (--dry-run): {id} wurde geprüft, es wurde nichts verändert.',
   'restore.run.cancelled': 'Die Wiederherstellung wurde abgebrochen.',
   'restore.plan.header': 'Wiederherstellung von Backup {id} vom {date} aus {dir}',
   'restore.plan.component': '  • {name}: ersetzt {target}',

@@ -472,6 +472,7 @@ export const en: Record<MessageKey, string> = {
   'restore.run.failed': 'Restore failed: {reason} {state}',
   'restore.run.stateUntouched': 'Nothing was changed.',
   'restore.run.statePartlyDone': 'Part of it was already written back. The state before the restore is in safety backup {safety}.',
+  'restore.run.planOnly': 'Overview only (--dry-run): {id} was checked, nothing was changed.',
   'restore.run.cancelled': 'The restore was cancelled.',
   'restore.plan.header': 'Restore of backup {id} from {date} out of {dir}',
   'restore.plan.component': '  • {name}: replaces {target}',

@@ -47,6 +47,8 @@ export interface RestoreRequest {
   deleteNewerFiles: boolean;
   safetyBackup: boolean;
   dropPrevious: boolean;
+  /** Check everything and show the overview, change nothing (the tray shows it before asking). */
+  planOnly?: boolean;
 }
 
 export interface PlannedComponent {
@@ -76,6 +78,8 @@ export interface RestorePlan {
 export interface RestoreInteraction {
   /** Show the plan, ask. false: the admin said no (nothing was changed). May throw (e.g. "--yes needed"). */
   confirm(plan: RestorePlan): Promise<boolean>;
+  /** Show the plan only (--dry-run). */
+  showPlan(plan: RestorePlan): Promise<void>;
   /** No stored password, or the stored one was refused: ask for it (a terminal), else null. */
   password(c: PostgresComponent | MariadbComponent, why: 'missing' | 'wrong'): Promise<string | null>;
   /** Clients are connected: ask the admin to close them. true: check again; false: give up. */
@@ -306,7 +310,13 @@ export async function runRestore(
       warnings: [...reporter.warnings],
     };
 
-    // 4. Ask.
+    // 4. Ask (or, for --dry-run, only show).
+    if (req.planOnly) {
+      await io.showPlan(plan);
+      reporter.info('restore.run.planOnly', { id: entry.id });
+      summary = { result: 'success', exitCode: ExitCode.ok, backupId: entry.id, path: entry.path, durationMs: now().getTime() - started.getTime(), warnings: [...reporter.warnings] };
+      return await finish(summary);
+    }
     if (!(await io.confirm(plan))) throw new PraxisError('restore.run.notConfirmed', {}, ExitCode.failed);
     reporter.info('restore.run.confirmed', { id: entry.id });
 
@@ -394,21 +404,26 @@ export async function runRestore(
       keptDatabases: kept,
     };
   }
-  if (changed && config.hooks?.afterRestore) {
-    const hook = config.hooks.afterRestore;
-    reporter.info('run.hook.started', { hook: hookText(hook) });
-    try {
-      await runHook('afterRestore', hook, { PRAXIS_BACKUP_ID: req.id, PRAXIS_BACKUP_RESULT: summary.result }, (line) => reporter.info('run.output', { source: 'afterRestore', line }));
-    } catch (e) {
-      reporter.warn('restore.run.hookAfter', { reason: e instanceof CommandError ? e.message : (e as Error).message });
-      summary.warnings = [...reporter.warnings];
-      if (summary.exitCode === ExitCode.ok) Object.assign(summary, { result: 'warning', exitCode: ExitCode.warnings });
+  return finish(summary);
+
+  /** After success, failure or a dry run: the after-hook (only if something changed), unmount, unlock, the last event. */
+  async function finish(summary: RestoreSummary): Promise<RestoreSummary> {
+    if (changed && config.hooks?.afterRestore) {
+      const hook = config.hooks.afterRestore;
+      reporter.info('run.hook.started', { hook: hookText(hook) });
+      try {
+        await runHook('afterRestore', hook, { PRAXIS_BACKUP_ID: req.id, PRAXIS_BACKUP_RESULT: summary.result }, (line) => reporter.info('run.output', { source: 'afterRestore', line }));
+      } catch (e) {
+        reporter.warn('restore.run.hookAfter', { reason: e instanceof CommandError ? e.message : (e as Error).message });
+        summary.warnings = [...reporter.warnings];
+        if (summary.exitCode === ExitCode.ok) Object.assign(summary, { result: 'warning', exitCode: ExitCode.warnings });
+      }
     }
+    if (src) await releaseSource(src, deps, reporter);
+    await lock?.release();
+    reporter.emit({ type: 'finished', summary });
+    return summary;
   }
-  if (src) await releaseSource(src, deps, reporter);
-  await lock?.release();
-  reporter.emit({ type: 'finished', summary });
-  return summary;
 }
 
 export function clientsText(list: { component: string; clients: DbClient[] }[]): string {

@@ -253,6 +253,23 @@ test('from a mirror disk: mounted for the restore, unmounted afterwards', async 
   assert.equal(await fingerprint(p.db), atBackup);
 });
 
+test('--dry-run: every check and the overview (also as JSON for the tray), nothing changed, no safety backup', async () => {
+  const p = await practice('dryrun');
+  const id = await backup(p);
+  await changeEverything(p);
+  const changed = await fingerprint(p.db);
+  const r = await runCli(['restore', id, '--dry-run', '--delete-newer-files', '--config', p.configFile, '--json'], p.env);
+  assert.is(r.code, 0, r.stderr);
+  const plan = r.events.find((e) => e.type === 'restore-plan')!;
+  assert.equal(plan.plan.components.map((c: any) => c.name), ['datenbank', 'anhaenge', 'server']);
+  assert.equal(plan.plan.components[1].notInBackup, { count: 1, first: ['neu-nach-dem-backup.pdf'] });
+  assert.ok(plan.text.some((l: string) => l.includes('werden GELÖSCHT')));
+  assert.match(r.stderr, /es wurde nichts verändert/);
+  assert.equal(await fingerprint(p.db), changed);
+  assert.ok(existsSync(join(p.files, 'neu-nach-dem-backup.pdf')));
+  assert.is(ids(p.backupDir).length, 1);
+});
+
 test('unknown backup and unknown component: exit 2 naming what exists', async () => {
   const p = await practice('unknown');
   const id = await backup(p);

@@ -1,5 +1,6 @@
 // `praxis-backup restore <ID> [--from DIR | --from-mirror NAME] [--components a,b]
-//   [--delete-newer-files] [--no-safety-backup] [--drop-previous] [--yes] [--json]`
+//   [--delete-newer-files] [--no-safety-backup] [--drop-previous] [--yes] [--dry-run] [--json]`
+// (--dry-run: every check and the overview, nothing changed; the tray shows it before asking)
 // `praxis-backup restore --sql FILE --database NAME [--drop-previous] [--yes]`
 // Thin: parse, talk to the admin (a terminal) or require --yes, call the engine.
 import { createInterface } from 'node:readline';
@@ -62,9 +63,13 @@ export function planText(lang: Lang, plan: RestorePlan): string[] {
 function interaction(out: Out, yes: boolean): RestoreInteraction {
   const tty = !!process.stdin.isTTY && !out.json;
   return {
+    showPlan: async (plan) => {
+      for (const l of planText(out.lang, plan)) out.text(l);
+      if (out.json) out.data({ type: 'restore-plan', plan, text: planText(out.lang, plan) });
+    },
     confirm: async (plan) => {
       for (const l of planText(out.lang, plan)) out.text(l);
-      if (out.json) out.data({ type: 'restore-plan', plan });
+      if (out.json) out.data({ type: 'restore-plan', plan, text: planText(out.lang, plan) });
       if (yes) return true;
       if (!tty) throw new PraxisError('restore.needsYes', {}, ExitCode.invalidInput);
       const answer = (await ask(t(out.lang, 'restore.plan.ask'))).trim().toLowerCase();
@@ -97,6 +102,7 @@ export async function restoreCommand(app: App, argv: string[], out: Out): Promis
       'no-safety-backup': { type: 'boolean', default: false },
       'drop-previous': { type: 'boolean', default: false },
       yes: { type: 'boolean', default: false },
+      'dry-run': { type: 'boolean', default: false },
       sql: { type: 'string' },
       database: { type: 'string' },
     },
@@ -139,6 +145,7 @@ export async function restoreCommand(app: App, argv: string[], out: Out): Promis
         deleteNewerFiles: values['delete-newer-files'],
         safetyBackup: !values['no-safety-backup'],
         dropPrevious: values['drop-previous'],
+        planOnly: values['dry-run'],
       },
       {
         platform: app.platform,
