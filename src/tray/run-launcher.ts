@@ -58,16 +58,19 @@ export class RunLauncher {
     return this.abort !== null;
   }
 
-  /** Starts a run; false when this tray already follows one (the engine's lock guards the rest). */
-  start(handlers: RunHandlers): boolean {
+  /**
+   * Starts the CLI (`run` unless told otherwise, e.g. `['restore', id, '--yes']`) with --json;
+   * false when this launcher already follows one (the engine's lock guards the rest).
+   */
+  start(handlers: RunHandlers, command: string[] = ['run']): boolean {
     if (this.abort) return false;
     const abort = new AbortController();
     this.abort = abort;
     let summary: JsonSummary | null = null;
     const plan = {
-      label: 'praxis-backup run',
+      label: `praxis-backup ${command[0]}`,
       file: this.opts.node,
-      args: [this.opts.cli, 'run', '--json', '--config', this.opts.configFile],
+      args: [this.opts.cli, ...command, '--json', '--config', this.opts.configFile],
       // The tray shows the notifications itself (from these events); the language follows the tray's.
       env: { ...this.opts.env, PRAXIS_BACKUP_NOTIFY: 'none', PRAXIS_BACKUP_LANG: this.opts.lang },
       okExitCodes: CLI_EXIT_CODES,

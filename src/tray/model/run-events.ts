@@ -29,6 +29,7 @@ export type CliEvent =
   | { type: 'notification'; message: JsonMessage; ts: string }
   | { type: 'mirror-started'; name: string; ts: string }
   | { type: 'mirror-finished'; name: string; result: string; ejected?: boolean; ts: string }
+  | { type: 'restore-plan'; plan: Record<string, unknown>; text: string[]; ts?: string }
   | { type: 'finished'; summary: JsonSummary; ts?: string };
 
 /** A line of the CLI's stdout, or null for anything that is not one of its events (never throws). */
