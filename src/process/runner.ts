@@ -38,6 +38,14 @@ export interface RunOptions {
    * must settle when the consumer is done; if it rejects (e.g. disk full) the child is killed.
    */
   consumeStdout?: (stdout: Readable) => Promise<void>;
+  /**
+   * Feed this byte stream to the child's stdin (a gunzipped dump into `mariadb`), instead of
+   * plan.input. Not part of the plan: a stream is not data a test could compare. If the stream
+   * fails (corrupt gzip, a refused statement), the child is killed and run() throws with reason
+   * 'stdin-producer' and the stream's error as cause. The child closing stdin early (it stopped at
+   * an SQL error) is not an error of ours: its exit code and stderr say what happened.
+   */
+  stdin?: Readable;
   /** Aborting kills the child's process group: SIGTERM, then SIGKILL after graceMs. */
   signal?: AbortSignal;
   graceMs?: number;
@@ -98,7 +106,7 @@ export class CommandError extends Error {
     readonly signal: string | undefined,
     readonly stderrTail: string[],
     readonly stdoutTail: string[],
-    readonly reason: 'exit' | 'spawn' | 'timeout' | 'cancelled' | 'stdout-consumer',
+    readonly reason: 'exit' | 'spawn' | 'timeout' | 'cancelled' | 'stdout-consumer' | 'stdin-producer',
     override readonly cause?: unknown,
   ) {
     super(
@@ -182,7 +190,7 @@ export async function run(plan: CommandPlan, opts: RunOptions = {}): Promise<Run
       extendEnv: true,
       cwd: plan.cwd,
       input: plan.input,
-      stdin: plan.input === undefined ? 'ignore' : undefined,
+      stdin: plan.input !== undefined ? undefined : opts.stdin ? 'pipe' : 'ignore',
       stdout: 'pipe',
       stderr: 'pipe',
       buffer: false, // never hold rsync's or pg_dump's output in memory
@@ -217,6 +225,15 @@ export async function run(plan: CommandPlan, opts: RunOptions = {}): Promise<Run
   const timeout = plan.timeoutMs ? setTimeout(() => terminate('timeout'), plan.timeoutMs) : undefined;
 
   const readers: Promise<void>[] = [];
+  const feed = opts.stdin;
+  if (feed && child.stdin) {
+    feed.on('error', (e) => {
+      consumerError = e;
+      terminate('stdin-producer');
+    });
+    child.stdin.on('error', () => {}); // EPIPE when the child stops reading: its exit code tells why
+    feed.pipe(child.stdin);
+  }
   if (opts.consumeStdout) {
     readers.push(
       opts.consumeStdout(child.stdout!).catch((e) => {
@@ -243,6 +260,7 @@ export async function run(plan: CommandPlan, opts: RunOptions = {}): Promise<Run
 
   const result = await child;
   await Promise.all(readers);
+  if (feed && !feed.readableEnded) feed.destroy(); // the child is gone: stop reading the source
   if (child.pid && liveGroups.delete(child.pid)) groupsChanged();
   if (timeout) clearTimeout(timeout);
   if (killTimer) clearTimeout(killTimer);

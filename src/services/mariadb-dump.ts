@@ -70,7 +70,8 @@ export function planMariaDump(dumper: string, optFile: string, c: MariadbCompone
   };
 }
 
-function serverMessage(e: unknown): string {
+/** The server's own words from a failed client call (its last stderr lines, warnings left out). */
+export function serverMessage(e: unknown): string {
   if (e instanceof CommandError) {
     return e.stderrTail.filter((l) => l.trim() && !/^Warning:/.test(l)).slice(-3).join(' ') || e.message;
   }
