@@ -23,6 +23,24 @@ const componentEntry = z.object({
   bytesCopied: z.number().optional(),
   source: z.string().optional(),
   warnings: z.array(z.string()).default([]),
+  /**
+   * Database components: rows per table as the dump must contain them, counted inside the dump's
+   * own snapshot. Keys: "schema.table" (PostgreSQL), "table" (MariaDB/MySQL).
+   */
+  rows: z.record(z.number().int().nonnegative()).optional(),
+  /**
+   * How exact `rows` is. "snapshot": counted in the very snapshot pg_dump read (PostgreSQL,
+   * pg_export_snapshot + --snapshot). "consistent-snapshot": counted in a START TRANSACTION WITH
+   * CONSISTENT SNAPSHOT of its own, beside mariadb-dump's; exact for InnoDB tables when nothing
+   * wrote in between, see the MariaDB dump's comment for what is and is not covered.
+   */
+  rowsExact: z.enum(['snapshot', 'consistent-snapshot']).optional(),
+  /**
+   * Folder components: the file index, a gzip'd JSON-lines file beside the manifest (one line per
+   * file: {"p": relative path, "s": size, "m": mtime in ms, "h"?: sha256 hex}); `deep` says whether
+   * every line carries "h".
+   */
+  index: z.object({ path: z.string(), sha256: z.string(), files: z.number().int(), deep: z.boolean() }).optional(),
 });
 
 export const manifestSchema = z.object({
