@@ -141,6 +141,36 @@ export const configSchema = z
       .object({ beforeBackup: hook.optional(), afterBackup: hook.optional(), beforeRestore: hook.optional(), afterRestore: hook.optional() })
       .strict()
       .optional(),
+    verify: z
+      .object({
+        /**
+         * Restore test after every backup: true, false, or "auto" (default): when the backup's
+         * dumps together are at most AUTO_RESTORE_TEST_MAX_BYTES (see src/services/verify-policy.ts
+         * for the measured reason). Checksums and the file index are checked after every backup anyway.
+         */
+        afterBackup: z.union([z.boolean(), z.literal('auto')]).default('auto'),
+        /** A scheduled `verify --restore-test` of the newest backup, e.g. weekly for big databases. */
+        cron: z
+          .string()
+          .superRefine((expr, ctx) => {
+            const p = cronProblem(expr);
+            if (p) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'cron', params: p });
+          })
+          .optional(),
+        /** Record sha256 of every file in the folders' index (only new and changed files are read). */
+        deepIndex: z.boolean().default(false),
+      })
+      .strict()
+      .default({}),
+    alerts: z
+      .object({
+        /** The local backup directory's last successful, verified backup may be this old (default 26: nightly plus slack). */
+        localMaxAgeHours: z.number().int().min(1).max(24 * 365).default(26),
+        /** Each mirror's (a USB disk taken home on Fridays is fine for a week; default 8 days). */
+        mirrorMaxAgeDays: z.number().int().min(1).max(365).default(8),
+      })
+      .strict()
+      .default({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {

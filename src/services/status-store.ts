@@ -8,6 +8,8 @@ import { isAlive } from './lock';
 export interface DestinationStatus {
   lastSuccess?: { at: string; backupId: string; bytesCopied?: number; durationMs?: number };
   lastFailure?: { at: string; message: Message };
+  /** The last verification of a backup on this destination (`verify`, after a backup or a mirror copy). */
+  lastVerified?: { at: string; backupId: string; ok: boolean; restoreTest: boolean; message?: Message };
 }
 
 export interface Status {
