@@ -214,10 +214,12 @@ export class RestoreForm {
 
   /** New list (window opened, or a restore made a safety backup); the chosen backup stays chosen if it is still there. */
   setSources(s: RestoreSources): void {
+    const before = this.choice;
     this.sources = s;
     if (!this.selectedBackup()) this.choice = { ...this.choice, backupId: null, components: [] };
     if (this.choice.source && !s.mirrors.includes(this.choice.source)) this.choice = { ...this.choice, source: null };
-    if (!this.busy) this.invalidate();
+    // A passed check is for the list it was made from; a result (done/failed) stays readable.
+    if (!this.busy && (this.phase_.kind === 'checked' || this.choice !== before)) this.invalidate();
   }
 
   get busy(): boolean {
