@@ -293,12 +293,14 @@ test('a real catalog: newest first, date in words, size, components; checked and
   const newest = sources.backups[0]!;
   const manifest = JSON.parse(readFileSync(join(backupDir, newest.id, 'manifest.json'), 'utf8'));
   const bytes = manifest.components.reduce((s: number, c: { bytes: number }) => s + c.bytes, 0);
-  assert.match(newest.label, new RegExp(`^(Mo|Di|Mi|Do|Fr|Sa|So)\\., \\d{2}\\.\\d{2}\\.\\d{4}, \\d{2}:\\d{2} Uhr  –  ${formatBytes(bytes).replace(/[.,]/g, '\\$&')}  –  anhaenge, server$`));
-  const [, hh, mi] = /_(\d{2})(\d{2})/.exec(newest.id)!;
-  assert.ok(newest.label.includes(`, ${hh}:${mi} Uhr`), 'the backup time in the label');
+  assert.match(newest.label, new RegExp(`^(Mo|Di|Mi|Do|Fr|Sa|So)\\., \\d{2}\\.\\d{2}\\.\\d{4}, \\d{2}:\\d{2}(:\\d{2})? Uhr  –  ${formatBytes(bytes).replace(/[.,]/g, '\\$&')}  –  anhaenge, server$`));
+  const [, hh, mi, ss] = /_(\d{2})(\d{2})(\d{2})/.exec(newest.id)!;
+  // Two backups in the same minute show their seconds to tell them apart; otherwise hours and minutes.
+  const sameMinute = ids[0]!.slice(0, 13) === ids[1]!.slice(0, 13);
+  assert.ok(newest.label.includes(sameMinute ? `, ${hh}:${mi}:${ss} Uhr` : `, ${hh}:${mi} Uhr`), `the backup time in the label: ${newest.label}`);
   assert.equal(newest.components.map((c) => c.label), manifest.components.map((c: { name: string; bytes: number }) => `${c.name} – Ordner, ${formatBytes(c.bytes)}`));
   const en = await loadSources(configFile, 'en');
-  assert.match(en.backups[0]!.label, /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2}\/\d{2}\/\d{4}, \d{2}:\d{2}  –  /);
+  assert.match(en.backups[0]!.label, /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2}\/\d{2}\/\d{4}, \d{2}:\d{2}(:\d{2})?  –  /);
 
   // After the backup: a file is added and one changed; the older backup is put back.
   writeFileSync(join(files, 'neu-nach-dem-backup.pdf'), 'new');

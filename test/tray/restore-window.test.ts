@@ -177,6 +177,7 @@ test('„Jetzt wiederherstellen“: safety backup first, the database equals the
   // The list was read again: the safety backup is there, the restored backup still chosen.
   await until('the safety backup in the list', () => w().list.count() === 2);
   assert.is(win.model.current.backupId, backupId);
+  assert.not.equal(w().items[0]!.text(), w().items[1]!.text(), 'two backups in the same minute are told apart');
   await q.display.screenshot('restore-window-done.png');
 });
 

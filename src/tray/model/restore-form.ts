@@ -91,8 +91,16 @@ export interface RestoreJsonSummary extends JsonSummary {
 }
 
 /** "Di., 24.11.2026, 03:15" / "Tue, 24/11/2026, 03:15": the weekday helps the admin more than the id. */
-export function formatWhen(date: Date, lang: Lang): string {
-  return date.toLocaleString(lang === 'de' ? 'de-DE' : 'en-GB', { weekday: 'short', day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit' });
+export function formatWhen(date: Date, lang: Lang, seconds = false): string {
+  return date.toLocaleString(lang === 'de' ? 'de-DE' : 'en-GB', {
+    weekday: 'short',
+    day: '2-digit',
+    month: '2-digit',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    ...(seconds ? { second: '2-digit' } : {}),
+  });
 }
 
 function typeText(lang: Lang, type: string): string {
@@ -101,10 +109,10 @@ function typeText(lang: Lang, type: string): string {
   return s === key ? type : s;
 }
 
-export function backupChoice(entry: BackupEntry, lang: Lang): BackupChoice {
+export function backupChoice(entry: BackupEntry, lang: Lang, seconds = false): BackupChoice {
   // The id is the local start time; the CLI's overview („ACHTUNG: Alles, was nach dem …“) uses it too.
   const date = idToDate(entry.id);
-  const when = Number.isNaN(date.getTime()) ? entry.id : formatWhen(date, lang);
+  const when = Number.isNaN(date.getTime()) ? entry.id : formatWhen(date, lang, seconds);
   const components = entry.manifest.components.map((c) => ({
     name: c.name,
     type: c.type,
@@ -139,7 +147,10 @@ export async function loadSources(configFile: string, lang: Lang): Promise<Resto
   const base = { backupDir: config.backupDir, mirrors: config.mirrors.map((m) => m.name), databases: config.components.filter((c) => c.type !== 'folder') };
   try {
     const catalog = await readCatalog(config.backupDir);
-    const backups = catalog.complete.map((b) => backupChoice(b, lang));
+    // A restore's safety backup usually lands in the same minute as the one before it: two equal
+    // lines would leave the admin guessing, so those (only those) show their seconds.
+    const minute = (id: string) => id.slice(0, 13);
+    const backups = catalog.complete.map((b) => backupChoice(b, lang, catalog.complete.some((o) => o !== b && minute(o.id) === minute(b.id))));
     return { ...base, backups, problem: backups.length ? null : t(lang, 'tray.restore.none', { dir: config.backupDir }) };
   } catch (e) {
     return { ...base, backups: [], problem: problemText(lang, e) };

@@ -231,8 +231,11 @@ export class RestoreWindow {
       const log = v.log.join('\n');
       if (p.log.toPlainText() !== log) {
         p.log.setPlainText(log);
-        const bar = p.log.verticalScrollBar();
-        bar.setValue(bar.maximum());
+        // The new text's height (wrapped lines) is laid out on Qt's next round: follow the end then.
+        setTimeout(() => {
+          const bar = this.parts === p ? p.log.verticalScrollBar() : null;
+          bar?.setValue(bar.maximum());
+        }, 50);
       }
     } finally {
       this.rendering = false;
