@@ -2,7 +2,7 @@
 // folder, the built CLI. Back up, change the data, open the window, „Prüfen…“ (clicked with
 // xdotool), read the overview, tick, „Jetzt wiederherstellen“ — the database equals the backup
 // afterwards. A damaged dump and a wrong password are refused by the check, nothing enabled.
-import { closeSync, existsSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -220,6 +220,31 @@ test('a wrong database password: the CLI says so, and where the database passwor
   assert.match(text, `praxis-backup credentials set postgres://${pg.user}@127.0.0.1:${pg.port}/praxis_fenster`);
   assert.not.ok(text.includes('falsch-123'));
   assert.not.ok(o().run.isEnabled());
+  other.close();
+});
+
+test('another source: each mirror is offered; the check mounts it and says why it cannot (a disk not attached)', async () => {
+  const withMirror = join(backupDir, '..', 'config-usb.json');
+  const config = JSON.parse(readFileSync(configFile, 'utf8'));
+  writeFileSync(withMirror, JSON.stringify({ ...config, mirrors: [{ name: 'usb', type: 'volume', volume: { label: 'PRAXIS-NICHT-DA' }, mode: 'all' }] }));
+  const other = new (await import('../../src/tray/windows/restore-window')).RestoreWindow({ app: compose(process.env), configFile: withMirror, lang: 'de', cli: CLI, env });
+  other.show();
+  const o = () => other.widgets!;
+  await until('the list', () => o().list.count() === 2);
+  assert.ok(o().source.isVisible());
+  assert.is(o().source.count(), 2);
+  assert.is(o().source.itemText(0), `Sicherungsverzeichnis (${backupDir})`);
+  assert.is(o().source.itemText(1), 'Datenträger „usb“');
+  assert.not.ok(o().mirrorHint.isVisible());
+  o().source.setCurrentIndex(1);
+  await q.settle(100);
+  assert.is(other.model.current.source, 'usb');
+  assert.match(o().mirrorHint.text(), 'Ob das gewählte auch auf „usb“ liegt, zeigt „Prüfen…“');
+  await click(o().check);
+  await until('the refusal', () => o().status.property('tone').toString() === 'error', 60_000);
+  assert.match(o().status.text(), 'So kann nicht wiederhergestellt werden: Der Datenträger „usb“ ist nicht erreichbar');
+  assert.not.ok(o().run.isEnabled());
+  await q.display.screenshot('restore-window-mirror.png');
   other.close();
 });
 
