@@ -6,7 +6,7 @@ import type { Config } from '../config/schema';
 import { formatDuration, type Message } from '../i18n';
 import { idToDate } from './backup-catalog';
 import type { ScheduleStatus } from '../schedule/scheduler';
-import type { DestinationStatus, Status } from './status-store';
+import type { DestinationStatus, Status, StatusStore } from './status-store';
 
 export type AlertKind = 'tooOld' | 'never' | 'verifyFailed' | 'scheduleMissed';
 
@@ -202,4 +202,22 @@ export function recordNotified(alerts: Alert[], notified: Record<string, string>
     else if (notified?.[a.key]) out[a.key] = notified[a.key]!;
   }
   return out;
+}
+
+/**
+ * The alerts to notify now, recorded as notified in the status file in the same update, so the
+ * tray and a scheduled run (whichever looks first) do not both say it.
+ */
+export async function claimDueAlerts(store: StatusStore, alerts: Alert[], now: Date): Promise<Alert[]> {
+  // Most calls find nothing to do: then the file is not written (the tray watches it, and a write
+  // would wake it again).
+  const before = (await store.read()).alertsNotified;
+  const unchanged = JSON.stringify(recordNotified(alerts, before, [], now)) === JSON.stringify(before ?? {});
+  if (unchanged && dueNotifications(alerts, before, now).length === 0) return [];
+  let due: Alert[] = [];
+  await store.update((s) => {
+    due = dueNotifications(alerts, s.alertsNotified, now);
+    s.alertsNotified = recordNotified(alerts, s.alertsNotified, due, now);
+  });
+  return due;
 }

@@ -39,14 +39,14 @@ export interface Status {
   destinations: Record<string, DestinationStatus>;
   /** The last scheduled run that did not start because another run held the lock. */
   lastSkipped?: { at: string; reason: Message };
+  /** Alert key → when it was last notified (once a day per alert; src/services/alerts.ts). */
+  alertsNotified?: Record<string, string>;
   /** Full Disk Access as the last scheduled run saw it (macOS): TCC judges the process launchd started. */
   fullDiskAccess?: { at: string; status: string; executable: string; detail?: string };
 }
 
 export const STATUS_FILE = 'status.json';
 
-/** A local backup older than this is worth a warning (a nightly run plus two hours of slack). */
-export const LOCAL_TOO_OLD_MS = 26 * 3600_000;
 
 export class StatusStore {
   /** Updates are queued: progress events can arrive while the previous write is still going. */

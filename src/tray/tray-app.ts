@@ -6,7 +6,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { QAction, QCursor, QIcon, QMenu, QPoint, QSystemTrayIcon, QSystemTrayIconActivationReason } from '@nodegui/nodegui';
 import { FULL_DISK_ACCESS_PANE, type App } from '../app/compose';
-import { t, type Lang } from '../i18n';
+import { claimDueAlerts, computeAlerts, missedReasonFrom, type Alert, type MissedReason } from '../services/alerts';
+import { render, t, type Lang } from '../i18n';
 import type { EventPump } from './event-pump';
 import { finishNotification, notificationFor, type TrayNotification } from './model/notifications';
 import { applyEvent, type CliEvent } from './model/run-events';
@@ -16,6 +17,7 @@ import { StatusWatcher, type Snapshot } from './status-watcher';
 // The windows load on first use: most days nobody opens them, and the menu bar app stays smaller.
 import type { CredentialsPopover } from './windows/credentials-popover';
 import type { LogWindow } from './windows/log-window';
+import type { RestoreWindow } from './windows/restore-window';
 import type { SettingsWindow } from './windows/settings-window';
 
 export interface TrayAppOptions {
@@ -52,11 +54,14 @@ export class TrayApp {
   private own: (OwnRun & { components?: string[]; done?: number }) | null = null;
   private snapshot: Snapshot | null = null;
   private fullDiskAccessDenied = false;
+  private missedReason: MissedReason | undefined;
+  private lastSchedulerCheck = 0;
   private menuOpen = false;
   private lastIconFile = '';
   private settings: SettingsWindow | null = null;
   private log: LogWindow | null = null;
   private credentials: CredentialsPopover | null = null;
+  private restore: RestoreWindow | null = null;
 
   constructor(private readonly o: TrayAppOptions) {
     this.launcher = new RunLauncher({ node: process.execPath, cli: o.cli, configFile: o.configFile, lang: o.lang });
@@ -66,6 +71,7 @@ export class TrayApp {
       onChange: (s) => {
         this.snapshot = s;
         this.update();
+        void this.notifyAlerts().catch(() => {});
       },
     });
   }
@@ -97,10 +103,34 @@ export class TrayApp {
     if (this.o.app.platform === 'darwin') void this.checkFullDiskAccess();
   }
 
+  private alerts(): Alert[] {
+    const s = this.snapshot;
+    if (!s?.config) return [];
+    return computeAlerts({ config: s.config, status: s.status, now: new Date(), missedReason: this.missedReason });
+  }
+
+  /**
+   * Old or broken backups and missed nights: one notification a day per problem (the status file
+   * remembers what was said, shared with scheduled runs). The scheduler is asked every 30 minutes
+   * why a night may have been missed.
+   */
+  private async notifyAlerts(): Promise<void> {
+    if (!this.snapshot?.config) return;
+    if (this.snapshot.config.schedule && Date.now() - this.lastSchedulerCheck > 30 * 60_000) {
+      this.lastSchedulerCheck = Date.now();
+      this.missedReason = await this.o.app.scheduler().status().then(missedReasonFrom, () => undefined);
+    }
+    const due = await claimDueAlerts(this.o.app.status, this.alerts(), new Date());
+    if (!due.length) return;
+    const error = due.some((a) => a.severity === 'error');
+    this.notify({ title: t(this.o.lang, 'alert.notify.title'), body: due.map((a) => render(this.o.lang, a.message)).join('\n'), level: error ? 'error' : 'warning' });
+  }
+
   /** Current view from the current inputs. */
   view(): TrayView {
     const s = this.snapshot;
     return trayView({
+      alerts: this.alerts(),
       lang: this.o.lang,
       now: new Date(),
       status: s?.status ?? { version: 1, running: null, destinations: {} },
@@ -108,7 +138,7 @@ export class TrayApp {
       configProblem: s?.configProblem,
       ownRun: this.own,
       fullDiskAccessDenied: this.fullDiskAccessDenied || s?.status.fullDiskAccess?.status === 'denied',
-      restoreAvailable: false,
+      restoreAvailable: true,
     });
   }
 
@@ -190,12 +220,11 @@ export class TrayApp {
       case 'showLog':
       case 'credentials':
       case 'settings':
+      case 'restore':
         void this.openWindow(action).catch((e: unknown) => this.trace({ t: 'window-error', action, message: String((e as Error)?.message ?? e) }));
         return;
       case 'fullDiskAccess':
         void this.o.app.openExternal(FULL_DISK_ACCESS_PANE).catch(() => {});
-        return;
-      case 'restore':
         return;
       case 'quit':
         // A run started from here goes on (the runner lets it outlive us); its result lands in the status file.
@@ -204,7 +233,7 @@ export class TrayApp {
     }
   }
 
-  private async openWindow(which: 'showLog' | 'credentials' | 'settings'): Promise<void> {
+  private async openWindow(which: 'showLog' | 'credentials' | 'settings' | 'restore'): Promise<void> {
     const deps = { app: this.o.app, configFile: this.o.configFile, lang: this.o.lang, pump: this.o.pump };
     if (which === 'showLog') {
       this.log ??= new (await import('./windows/log-window')).LogWindow(deps);
@@ -214,6 +243,13 @@ export class TrayApp {
       const p = new QCursor().pos();
       this.credentials ??= new (await import('./windows/credentials-popover')).CredentialsPopover(deps);
       this.credentials.showAt({ x: p.x, y: p.y });
+    } else if (which === 'restore') {
+      if (!this.restore) {
+        this.restore = new (await import('./windows/restore-window')).RestoreWindow({ ...deps, cli: this.o.cli });
+        // A restore changes what the menu should say (its safety backup, the restored state).
+        this.restore.onClosed = () => void this.watcher.refresh();
+      }
+      this.restore.show();
     } else {
       if (!this.settings) {
         this.settings = new (await import('./windows/settings-window')).SettingsWindow(deps);

@@ -82,6 +82,9 @@ test('the app starts and its icon appears in the tray', async () => {
   assert.ok(centre, 'icon embedded by trayer');
   const view = tray.trace().filter((e) => e.t === 'view').at(-1)!;
   assert.is(view.icon, 'warning', 'no backup yet');
+  // The alert is said once (not at every status poll): no backup on the backup folder yet.
+  const alert = await tray.waitFor((e) => e.t === 'notify' && e.title === 'Praxis-Backup: bitte prüfen', 10_000);
+  assert.match(alert.body, /Noch keine Sicherung auf „Sicherungsverzeichnis“/);
   await display.screenshot('tray-icon.png');
 });
 
@@ -102,7 +105,7 @@ test('a real click path on „Backup jetzt“ runs a real backup; the menu shows
   await display.screenshot('menu-running.png');
   await display.xdotool(['key', 'Escape']);
 
-  const done = await tray.waitFor((e) => e.t === 'notify', 120_000);
+  const done = await tray.waitFor((e) => e.t === 'notify' && e.title !== 'Praxis-Backup: bitte prüfen', 120_000);
   assert.is(done.title, 'Sicherung abgeschlossen', JSON.stringify(done));
   assert.match(done.body, /^Dauer .+, .+ (KB|MB)\.$/);
   await pause(500);
@@ -122,11 +125,12 @@ test('a real click path on „Backup jetzt“ runs a real backup; the menu shows
   await display.xdotool(['key', 'Escape']);
 });
 
-test('the credentials popover, the settings window and the log window open from the menu', async () => {
+test('the credentials popover, the settings, log and restore windows open from the menu', async () => {
   for (const [action, shot] of [
     ['credentials', 'app-credentials-popover.png'],
     ['settings', 'app-settings.png'],
     ['showLog', 'app-log-window.png'],
+    ['restore', 'app-restore-window.png'],
   ] as const) {
     const menu = await openMenu();
     await choose(menu, action);
@@ -134,6 +138,7 @@ test('the credentials popover, the settings window and the log window open from 
     await display.screenshot(shot);
   }
   assert.is(tray.child.exitCode, null, 'the app is still running');
+  assert.is(tray.trace().filter((e) => e.t === 'notify' && e.title === 'Praxis-Backup: bitte prüfen').length, 1, 'the alert was said once');
 });
 
 test.after(async () => {

@@ -3,6 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Config } from '../../src/config/schema';
 import type { Status } from '../../src/services/status-store';
+import { computeAlerts } from '../../src/services/alerts';
 import { ago, dayAndTime, oneSentence, trayView, type MenuEntry, type TrayInput } from '../../src/tray/model/tray-state';
 
 // Tuesday 24 Nov 2026, 10:00 local time.
@@ -116,14 +117,21 @@ test('failed: red icon, „Fehlgeschlagen: …“ with the reason in one sentenc
   assert.is(action(v.menu, 'backupNow')!.enabled, true);
 });
 
-test('warning: last local backup older than 26 hours', () => {
+test('warning: the alerts (local older than 26 hours, computed by the engine from the config) show as findings', () => {
   const s = okStatus();
-  s.destinations.local = { lastSuccess: { at: at(-3, 3, 20), backupId: 'old' } };
+  s.destinations.local = { lastSuccess: { at: at(-3, 3, 20), backupId: '20261121_032000' } };
   s.lastRun!.finishedAt = at(-3, 3, 20);
-  const v = trayView(input({ status: s }));
+  s.lastRun!.startedAt = at(-3, 3, 15);
+  const alerts = computeAlerts({ config: { ...config, alerts: { localMaxAgeHours: 26, mirrorMaxAgeDays: 8 } }, status: s, now: NOW });
+  const v = trayView(input({ status: s, alerts }));
   assert.is(v.icon, 'warning');
-  assert.equal(info(v.menu, 'finding').map((f) => [f.tone, f.text]), [['warning', 'Achtung: letzte erfolgreiche Sicherung vor 3 Tagen']]);
+  const findings = info(v.menu, 'finding').map((f) => [f.tone, f.text]);
+  assert.ok(findings.some(([, t]) => t === 'Letzte Sicherung auf „Sicherungsverzeichnis“ vor 3 Tagen (erlaubt: 26 Stunden).'), JSON.stringify(findings));
   assert.is(texts(v.menu)[0], 'Letzte Sicherung: Sa., 21.11. 03:20 ✓');
+  // A failed verification is an error: red icon.
+  s.destinations.local.lastVerified = { at: at(0, 4), backupId: '20261121_032000', ok: false, restoreTest: true };
+  const red = trayView(input({ status: s, alerts: computeAlerts({ config: { ...config, alerts: { localMaxAgeHours: 26, mirrorMaxAgeDays: 8 } }, status: s, now: NOW }) }));
+  assert.is(red.icon, 'error');
 });
 
 test('warning: an optional mirror missed (disk absent) — error when the mirror is required', () => {

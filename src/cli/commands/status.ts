@@ -7,7 +7,8 @@ import { loadConfig } from '../../config/load';
 import type { Config } from '../../config/schema';
 import { formatDuration, render, t } from '../../i18n';
 import { ConfigError } from '../../services/errors';
-import { LOCAL_TOO_OLD_MS as TOO_OLD_MS, type DestinationStatus, type Status } from '../../services/status-store';
+import { alertExitCode, computeAlerts, missedReasonFrom, type MissedReason } from '../../services/alerts';
+import type { DestinationStatus, Status } from '../../services/status-store';
 import type { FullDiskAccess } from '../../platform/full-disk-access';
 import { parseCommand } from '../args';
 import { messageJson, type Out } from '../output';
@@ -23,8 +24,8 @@ export async function statusCommand(app: App, argv: string[], out: Out): Promise
   }
   const s = await app.status.current();
   const next = config?.schedule ? nextRuns(config.schedule.cron, 1)[0] : undefined;
-  const local = s.destinations.local;
-  const age = local?.lastSuccess ? Date.now() - Date.parse(local.lastSuccess.at) : undefined;
+  // Old or broken backups, a missed night: what a monitoring system polls `status --json` for (exit 1).
+  const alerts = config ? computeAlerts({ config, status: s, now: new Date(), missedReason: config.schedule ? await scheduleReason(app) : undefined }) : [];
   const locale = out.lang === 'de' ? 'de-DE' : 'en-GB';
   const fmt = (iso: string) => new Date(iso).toLocaleString(locale, { dateStyle: 'medium', timeStyle: 'short' });
   // A skipped scheduled run stays news until the next run starts.
@@ -47,11 +48,11 @@ export async function statusCommand(app: App, argv: string[], out: Out): Promise
         ]),
       ),
       nextRun: next?.toISOString() ?? null,
-      tooOld: age !== undefined && age > TOO_OLD_MS,
+      alerts: alerts.map((a) => ({ key: a.key, kind: a.kind, destination: a.destination, severity: a.severity, ...messageJson(out.lang, a.message) })),
       skipped: skipped ? { at: skipped.at, reason: messageJson(out.lang, skipped.reason) } : null,
       fullDiskAccess: fda ? { now: fda, scheduledRun: s.fullDiskAccess ?? null } : undefined,
     });
-    return 0;
+    return alertExitCode(alerts);
   }
   if (s.running) out.print(t(out.lang, 'status.running', { since: fmt(s.running.startedAt), pid: s.running.pid, phase: s.running.component ?? s.running.phase }));
   else out.print(t(out.lang, 'status.idle'));
@@ -63,11 +64,20 @@ export async function statusCommand(app: App, argv: string[], out: Out): Promise
       out.print(t(out.lang, 'status.lastFailure', { dest: name, when: fmt(d.lastFailure.at), message: render(out.lang, d.lastFailure.message) }));
     }
   }
-  if (age !== undefined && age > TOO_OLD_MS) out.print(t(out.lang, 'status.tooOld', { dest: 'local', age: formatDuration(age) }));
+  for (const a of alerts) out.print(`${a.severity === 'error' ? '✗' : '⚠'} ${render(out.lang, a.message)}`);
   if (skipped) out.print(t(out.lang, 'status.skipped', { when: fmt(skipped.at) }));
   if (fda) for (const line of fullDiskAccessLines(out, fda, s.fullDiskAccess, fmt)) out.print(line);
   out.print(next ? t(out.lang, 'status.next', { when: next.toLocaleString(locale, { dateStyle: 'full', timeStyle: 'short' }) }) : t(out.lang, 'status.noSchedule'));
-  return 0;
+  return alertExitCode(alerts);
+}
+
+/** Asking launchd/systemd takes a moment and may fail (no user manager): then the reason stays unknown. */
+async function scheduleReason(app: App): Promise<MissedReason | undefined> {
+  try {
+    return missedReasonFrom(await app.scheduler().status());
+  } catch {
+    return undefined;
+  }
 }
 
 /** macOS: FDA as this process sees it, and as the last scheduled run (the one that matters) saw it. */

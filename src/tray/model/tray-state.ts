@@ -5,8 +5,8 @@
 import { nextRuns } from '../../config/cron';
 import type { Config } from '../../config/schema';
 import { render, t, type Lang, type Message } from '../../i18n';
+import type { Alert } from '../../services/alerts';
 import type { DestinationStatus, Status } from '../../services/status-store';
-import { LOCAL_TOO_OLD_MS } from '../../services/status-store';
 
 export type TrayIconState = 'ok' | 'running' | 'warning' | 'error';
 
@@ -48,6 +48,8 @@ export interface TrayInput {
   fullDiskAccessDenied?: boolean;
   /** Stays false until the restore issue lands: the entry is shown, disabled. */
   restoreAvailable?: boolean;
+  /** From computeAlerts (src/services/alerts.ts): too old, verification failed, schedule missed. */
+  alerts?: Alert[];
 }
 
 const REASON_MAX = 90;
@@ -120,11 +122,13 @@ function findings(input: TrayInput): Finding[] {
     }
   }
   const local = s.destinations.local;
-  if (!local?.lastSuccess) {
-    if (config) out.push({ tone: 'warning', text: t(lang, 'tray.state.neverBackedUp') });
-  } else {
-    const age = now.getTime() - Date.parse(local.lastSuccess.at);
-    if (age > LOCAL_TOO_OLD_MS) out.push({ tone: 'warning', text: t(lang, 'tray.state.tooOld', { ago: ago(new Date(local.lastSuccess.at), now, lang) }) });
+  if (!local?.lastSuccess && config) out.push({ tone: 'warning', text: t(lang, 'tray.state.neverBackedUp') });
+  // Too old (per destination, thresholds from the config), a failed verification, a missed night.
+  // "Never" for the local folder is the line above already.
+  for (const a of input.alerts ?? []) {
+    if (a.kind === 'never' && a.destination === 'local') continue;
+    const text = render(lang, a.message);
+    out.push({ tone: a.severity, text: text.length > 160 ? `${text.slice(0, 159).trimEnd()}…` : text });
   }
   for (const m of config?.mirrors ?? []) {
     if (failedAfterSuccess(s.destinations[m.name])) {
