@@ -8,7 +8,6 @@ import { formatBytes, formatDuration, render, type Message } from '../i18n';
 import type { Notifier } from '../notify/notifier';
 import { CommandError } from '../process/runner';
 import { readCatalog } from './backup-catalog';
-import { verifyBackupDir } from './backup-verify';
 import type { SecretStore } from './credentials';
 import { PraxisError } from './errors';
 import type { Reporter } from './events';
@@ -16,6 +15,7 @@ import { syncBackups } from './mirror-copy';
 import { resolveTarget, type MirrorTarget, type Shares } from './mirror-target';
 import type { StatusStore } from './status-store';
 import type { ToolLocator } from './tool-locator';
+import { verifyBackup, writeVerification, type VerifyResult } from './verify-check';
 
 export interface MirrorDeps {
   volumes: Volumes;
@@ -40,12 +40,16 @@ export interface MirrorResult {
   ejected?: boolean;
   message?: Message;
   warnings: Message[];
+  /** The read-back check of the newest copied backup (absent when nothing was copied). */
+  verification?: VerifyResult;
 }
 
 export interface MirrorOptions {
   names?: string[];
   /** Started because a disk was attached: mirrors whose target is absent are skipped quietly. */
   onMount?: boolean;
+  /** Read every copied file back (the config's verify.deepIndex when absent); else sizes and a sample. */
+  deep?: boolean;
 }
 
 function errorMessage(e: unknown): Message {
@@ -53,6 +57,11 @@ function errorMessage(e: unknown): Message {
   if (e instanceof CommandError && e.reason === 'cancelled') return { key: 'error.cancelled' };
   if ((e as Error)?.name === 'AbortError') return { key: 'error.cancelled' };
   return { key: 'error.unexpected', params: { message: (e as Error)?.message ?? String(e) } };
+}
+
+/** The config's `verify.deepIndex` (a setting newer than some configs: absent means off). */
+function deepIndex(config: Config): boolean {
+  return (config as { verify?: { deepIndex?: boolean } }).verify?.deepIndex === true;
 }
 
 export function selectMirrors(config: Config, names?: string[]): Mirror[] {
@@ -67,7 +76,8 @@ async function notify(deps: MirrorDeps, reporter: Reporter, message: Message): P
   await deps.notifier.notify('Praxis-Backup', render(deps.lang, message));
 }
 
-async function release(m: Mirror, target: MirrorTarget, deps: MirrorDeps, reporter: Reporter, r: MirrorResult): Promise<void> {
+/** After the copy (or `verify --target`): eject the disk when the mirror says so, else unmount what we mounted. */
+export async function releaseTarget(m: Mirror, target: MirrorTarget, deps: MirrorDeps, reporter: Reporter, r: { warnings: Message[]; ejected?: boolean }): Promise<void> {
   if (m.type === 'volume' && target.volume && m.eject) {
     const label = target.volume.label ?? describeRef(m.volume);
     try {
@@ -122,16 +132,26 @@ async function mirrorOne(m: Mirror, config: Config, deps: MirrorDeps, reporter: 
     const sync = await syncBackups(local, target.dir, { name: m.name, mode: m.mode, tools: deps.tools, reporter, signal });
     Object.assign(r, { copied: sync.copied, removed: sync.removed, bytesCopied: sync.bytesCopied, newest: sync.newest });
 
-    // Read back what was copied, from the target itself.
+    // Read back what was copied, from the target itself: the dumps' checksums and the folder
+    // index (sizes and a sample of contents compared with the local original; all with `deep`).
+    // Recorded in verification.json on the target and as this destination's lastVerified.
     const onTarget = await readCatalog(target.dir);
+    const ctx = { tools: deps.tools, secrets: deps.secrets, reporter, signal };
     for (const id of sync.copied) {
       const entry = onTarget.complete.find((b) => b.id === id);
-      const problems = entry ? await verifyBackupDir(entry.path, entry.manifest) : [{ component: '*', what: 'missing' }];
-      if (problems.length) {
+      const original = local.find((b) => b.id === id);
+      const v = entry
+        ? await verifyBackup(config, entry, { destination: m.name, deep: opts.deep ?? deepIndex(config), restoreTest: false, referencePath: original?.path, now: new Date() }, ctx)
+        : null;
+      if (v && entry) {
+        r.verification = v;
+        await writeVerification(entry.path, v).catch((e: Error) => reporter.warn('verify.recordFailed', { file: entry.path, message: e.message }));
+      }
+      if (!v || !v.ok) {
         throw new PraxisError('mirror.verifyFailed', {
           name: m.name,
           id,
-          problems: problems.map((p) => `${p.component}: ${p.what}`).join('; '),
+          problems: v ? v.problems.map((p) => render(deps.lang, p)).join('; ') : 'missing',
         });
       }
     }
@@ -141,7 +161,7 @@ async function mirrorOne(m: Mirror, config: Config, deps: MirrorDeps, reporter: 
     r.result = 'failed';
     r.message = errorMessage(e);
   } finally {
-    if (target) await release(m, target, deps, reporter, r);
+    if (target) await releaseTarget(m, target, deps, reporter, r);
     r.durationMs = Date.now() - started;
   }
   return r;
@@ -179,6 +199,8 @@ export async function runMirrors(config: Config, deps: MirrorDeps, reporter: Rep
       const d = (s.destinations[m.name] ??= {});
       if (r.result === 'success') d.lastSuccess = { at, backupId: r.newest ?? '', bytesCopied: r.bytesCopied, durationMs: r.durationMs };
       else d.lastFailure = { at, message: r.message! };
+      const v = r.verification;
+      if (v) d.lastVerified = { at: v.at, backupId: v.backupId, ok: v.ok, restoreTest: false, ...(v.ok ? {} : { message: r.message ?? v.problems[0] }) };
     });
   }
   return results;

@@ -67,11 +67,11 @@ const HEAD = 1024;
 const DELIM = '$$praxis$$';
 
 export const quoteIdent = (name: string): string => '`' + name.replace(/`/g, '``') + '`';
-const lit = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+export const lit = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 // ---- one client session per restore: the option file stays for the whole restore ------------------
 
-interface Session {
+export interface Session {
   ctx: StepContext;
   c: MariadbComponent;
   client: string;
@@ -79,7 +79,7 @@ interface Session {
   secrets: string[];
 }
 
-async function withSession<T>(ctx: StepContext, c: MariadbComponent, password: string | null, fn: (s: Session) => Promise<T>): Promise<T> {
+export async function withSession<T>(ctx: StepContext, c: MariadbComponent, password: string | null, fn: (s: Session) => Promise<T>): Promise<T> {
   const client = await ctx.tools.find('mariadb');
   return withOptionFile(c, password, (opt) => fn({ ctx, c, client: client.path, opt, secrets: password ? [password] : [] }));
 }
@@ -113,7 +113,7 @@ function unescapeBatch(v: string): string {
 }
 
 /** Runs a script and returns its rows. Raw stdout (not lines): a \r inside a trigger body must not split a row. */
-async function query(s: Session, script: string, database: string | null = null, signal?: AbortSignal): Promise<string[][]> {
+export async function query(s: Session, script: string, database: string | null = null, signal?: AbortSignal): Promise<string[][]> {
   let out = '';
   await run(
     { ...planMariaSql(s.client, s.opt, s.c, database, s.secrets), input: script },
@@ -128,7 +128,7 @@ async function query(s: Session, script: string, database: string | null = null,
   return out.split('\n').filter((l) => l.length > 0).map((l) => l.split('\t').map(unescapeBatch));
 }
 
-async function exec(s: Session, script: string, database: string | null = null): Promise<void> {
+export async function exec(s: Session, script: string, database: string | null = null): Promise<void> {
   try {
     await query(s, script, database);
   } catch (e) {
@@ -146,7 +146,7 @@ interface LiveInfo {
   schema: { charset: string; collation: string } | null;
 }
 
-async function login(s: Session): Promise<LiveInfo> {
+export async function login(s: Session): Promise<LiveInfo> {
   const db = s.c.database;
   try {
     const rows = await query(s, [
@@ -282,7 +282,7 @@ const NOT_A_NAME = new Set(['character', 'charset', 'collate', 'default', 'comme
  * database collation around routines) names the new schema. Any other database is refused: a
  * `mysqldump --databases other` or `--all-databases` file must not write into other databases.
  */
-class DumpInspector extends Transform {
+export class DumpInspector extends Transform {
   readonly tables = new Set<string>();
   readonly views = new Set<string>();
   readonly charsets = new Set<string>();
@@ -472,7 +472,7 @@ async function dropSchema(s: Session, name: string): Promise<void> {
   }
 }
 
-async function load(s: Session, file: string, fresh: string, own: string[]): Promise<DumpInspector> {
+export async function load(s: Session, file: string, fresh: string, own: string[]): Promise<DumpInspector> {
   const { ctx, c } = s;
   const size = (await stat(file)).size || 1;
   let read = 0;
@@ -502,7 +502,7 @@ async function load(s: Session, file: string, fresh: string, own: string[]): Pro
 }
 
 /** Every table and view the dump created is there. (Row counts: the manifest records none to compare with.) */
-async function check(s: Session, fresh: string, inspector: DumpInspector): Promise<number> {
+export async function check(s: Session, fresh: string, inspector: DumpInspector): Promise<number> {
   const rows = await query(s, `SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${lit(fresh)};`);
   const have = new Map(rows.map(([n, t]) => [n!.toLowerCase(), t!]));
   const missing = [

@@ -276,7 +276,8 @@ export function formatClients(clients: DbClient[]): string {
 
 // ---------------------------------------------------------------- talking to the server
 
-interface Target {
+/** A server to talk to: the run's context, the component, its admin password, psql. */
+export interface Target {
   ctx: StepContext;
   c: PostgresComponent;
   password: string | null;
@@ -286,7 +287,7 @@ interface Target {
 const WRONG_PASSWORD = /password authentication failed|no password supplied|authentication failed/i;
 
 /** A statement in the maintenance database. Not cancellable unless a signal is given: see swap(). */
-async function sql(t: Target, statement: string, opts: { database?: string; signal?: AbortSignal } = {}): Promise<string[]> {
+export async function sql(t: Target, statement: string, opts: { database?: string; signal?: AbortSignal } = {}): Promise<string[]> {
   const lines: string[] = [];
   await run(planPgSql(t.psql, t.c, opts.database ?? MAINTENANCE_DB, statement, t.password), {
     signal: opts.signal,
@@ -295,7 +296,7 @@ async function sql(t: Target, statement: string, opts: { database?: string; sign
   return lines;
 }
 
-async function serverState(t: Target): Promise<PgServerState> {
+export async function serverState(t: Target): Promise<PgServerState> {
   try {
     const lines = await sql(t, stateSql(t.c.database), { signal: t.ctx.signal });
     return parseState(lines.join(''));
@@ -309,7 +310,7 @@ async function serverState(t: Target): Promise<PgServerState> {
   }
 }
 
-async function readToc(t: Target, pgRestore: ToolInfo, dumpFile: string): Promise<PgToc> {
+export async function readToc(t: Target, pgRestore: ToolInfo, dumpFile: string): Promise<PgToc> {
   const lines: string[] = [];
   try {
     await run(planPgRestoreList(pgRestore.path, dumpFile), { signal: t.ctx.signal, onStdoutLine: (l) => lines.push(l) });
@@ -375,7 +376,7 @@ export async function preflightPostgres(ctx: StepContext, req: DbRestoreRequest)
 // ---------------------------------------------------------------- the restore
 
 /** DROP DATABASE; WITH (FORCE) (13+) ends sessions still in it — only used on databases of ours. */
-function dropSql(name: string, force: boolean, versionNum: number): string {
+export function dropSql(name: string, force: boolean, versionNum: number): string {
   return `DROP DATABASE IF EXISTS ${quoteIdent(name)}${force && versionNum >= 130000 ? ' WITH (FORCE)' : ''}`;
 }
 
@@ -404,7 +405,7 @@ export function swapSql(database: string, names: RestoreNames, liveExists: boole
 
 const VERBOSE_LINE = /^pg_restore: (processing item|finished item|launching item|creating|processing data|executing|entering|finished main|connecting)/;
 
-function loadFailedMessage(e: unknown): { message: string; toolOutput: string[] } {
+export function loadFailedMessage(e: unknown): { message: string; toolOutput: string[] } {
   if (!(e instanceof CommandError)) return { message: (e as Error).message, toolOutput: [] };
   const meaningful = e.stderrTail.filter((l) => l.trim() && !VERBOSE_LINE.test(l));
   const first = meaningful.find((l) => /error:/i.test(l));

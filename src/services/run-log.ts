@@ -8,7 +8,7 @@ import type { EventSink, StampedEvent } from './events';
 
 const KEEP_DAYS = 180;
 
-export type LogKind = 'run' | 'mirror' | 'restore';
+export type LogKind = 'run' | 'mirror' | 'restore' | 'verify';
 
 export function logFileName(started: Date, pid: number, kind: LogKind = 'run'): string {
   const iso = started.toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
@@ -37,7 +37,7 @@ export function pruneLogs(logDir: string, now: Date = new Date()): void {
     return;
   }
   for (const n of names) {
-    if (!/^(run|mirror|restore)-.*\.jsonl$/.test(n)) continue;
+    if (!/^(run|mirror|restore|verify)-.*\.jsonl$/.test(n)) continue;
     const p = join(logDir, n);
     try {
       if (now.getTime() - statSync(p).mtimeMs > KEEP_DAYS * 86400_000) unlinkSync(p);

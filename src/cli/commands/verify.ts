@@ -1,0 +1,51 @@
+// `praxis-backup verify [ID] [--restore-test] [--deep] [--target NAME] [--json]`: checks a backup
+// (checksums, folder index; with --restore-test a load into a scratch database) and says whether
+// it can be put back. Thin: parse, call the engine (services/verify-run.ts), exit with its code.
+import { resolve } from 'node:path';
+import type { App } from '../../app/compose';
+import { loadConfig } from '../../config/load';
+import { render } from '../../i18n';
+import { BACKUP_ID } from '../../services/backup-catalog';
+import { ExitCode, PraxisError } from '../../services/errors';
+import { runVerify } from '../../services/verify-run';
+import { parseCommand } from '../args';
+import type { Out } from '../output';
+import { runReporter, withCancel } from './run-support';
+
+export async function verifyCommand(app: App, argv: string[], out: Out): Promise<number> {
+  const { values, positionals } = parseCommand(
+    'verify',
+    argv,
+    {
+      'restore-test': { type: 'boolean', default: false },
+      deep: { type: 'boolean', default: false },
+      target: { type: 'string' },
+    },
+    1,
+  );
+  const id = positionals[0];
+  if (id !== undefined && !BACKUP_ID.test(id)) throw new PraxisError('verify.badId', { id }, ExitCode.invalidInput);
+  const config = await loadConfig(values.config ? resolve(values.config) : app.paths.configFile);
+  const reporter = runReporter(app, out, 'verify');
+  const summary = await withCancel((signal) =>
+    runVerify(
+      config,
+      { id, restoreTest: values['restore-test'], deep: values.deep, target: values.target },
+      {
+        platform: app.platform,
+        tools: app.tools,
+        secrets: app.secretsFor(config),
+        status: app.status,
+        toolVersion: app.version,
+        mirrorDeps: values.target ? app.mirrorDeps(config, out.lang) : undefined,
+      },
+      reporter,
+      signal,
+    ),
+  );
+  if (summary.result === 'failed') {
+    for (const d of summary.details ?? []) out.text(`  ${d}`);
+    if (!out.json && summary.error) out.text(render(out.lang, summary.error));
+  }
+  return summary.exitCode;
+}

@@ -1,0 +1,175 @@
+// The folder index check of `verify`: a folder component's files against the index the backup
+// recorded beside its manifest (<name>.index.jsonl.gz, format in manifest.ts). Finds files that
+// are missing, extra, of another size or touched after the backup (mtime), and reads file contents:
+// every file with --deep, otherwise a sample (see sampleOf). Content is compared with the index's
+// "h" where it has one, else with the same file in a reference copy (the local backup, when a
+// mirror's copy is checked); with neither, the bytes are still read so unreadable files show up.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, readdir } from 'node:fs/promises';
+import { join, sep } from 'node:path';
+import { createInterface } from 'node:readline';
+import { createGunzip } from 'node:zlib';
+import type { Message } from '../i18n';
+import { sha256File } from './backup-verify';
+import type { ManifestComponent } from './manifest';
+
+export interface IndexLine {
+  /** Relative path inside the folder component, '/'-separated. */
+  p: string;
+  s: number;
+  /** mtime in ms. */
+  m: number;
+  h?: string;
+}
+
+/**
+ * mtimes may differ by this much without counting as a change: FAT32 stores them in 2-second
+ * steps, so a correct copy on such a USB disk differs by up to 2 s from the original.
+ */
+export const MTIME_SLACK_MS = 2000;
+/** Problems of one kind are named up to this many files, then counted: a thousand names help nobody. */
+const NAMED = 10;
+
+export interface IndexCheck {
+  problems: Message[];
+  /** Files whose content was read and compared (or, without anything to compare with, read). */
+  contentChecked: number;
+  files: number;
+  /** How many files the sample held, when it was a sample. */
+  sampled?: number;
+}
+
+/** Reads the gzip'd JSON-lines index, streamed (a practice can have a million files). */
+export async function readIndex(file: string): Promise<Map<string, IndexLine>> {
+  const lines = new Map<string, IndexLine>();
+  const rl = createInterface({ input: createReadStream(file).pipe(createGunzip()), crlfDelay: Infinity });
+  for await (const line of rl) {
+    if (!line.trim()) continue;
+    const l = JSON.parse(line) as IndexLine;
+    lines.set(l.p, l);
+  }
+  return lines;
+}
+
+/** Regular files below dir, as '/'-separated relative paths. Symlinks are not files of their own (rsync copies them as links). */
+async function listFiles(dir: string): Promise<Map<string, { size: number; mtimeMs: number }>> {
+  const out = new Map<string, { size: number; mtimeMs: number }>();
+  const stack = [''];
+  while (stack.length) {
+    const rel = stack.pop()!;
+    for (const e of await readdir(join(dir, rel), { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) stack.push(r);
+      else if (e.isFile()) {
+        const st = await lstat(join(dir, r));
+        out.set(sep === '/' ? r : r.split(sep).join('/'), { size: st.size, mtimeMs: st.mtimeMs });
+      }
+    }
+  }
+  return out;
+}
+
+/** 20 files or 1 %, whichever is more: small folders are read almost whole, big ones in a hundredth. */
+export function sampleSize(files: number): number {
+  return Math.min(files, Math.max(20, Math.ceil(files / 100)));
+}
+
+/**
+ * The sample: the files with the smallest sha256(seed + NUL + path). Deterministic for a seed (a
+ * verification can be repeated exactly: the seed is in verification.json), and the caller's seed
+ * holds the backup id and the day, so each night's backup — and the same backup on another
+ * day — gets a different part of the folder read.
+ */
+export function sampleOf(paths: string[], seed: string, n = sampleSize(paths.length)): string[] {
+  return paths
+    .map((p) => ({ p, k: createHash('sha256').update(seed).update('\0').update(p).digest('hex') }))
+    .sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0))
+    .slice(0, n)
+    .map((x) => x.p);
+}
+
+const named = (list: string[]) => list.slice(0, NAMED).join(', ') + (list.length > NAMED ? `, … (+${list.length - NAMED})` : '');
+
+export interface IndexCheckOptions {
+  /** The backup folder (manifest's directory). */
+  backupPath: string;
+  entry: ManifestComponent & { index: NonNullable<ManifestComponent['index']> };
+  deep: boolean;
+  seed: string;
+  /** The same backup elsewhere (the local one, for a mirror's copy): content reference where the index has no "h". */
+  referencePath?: string;
+  signal: AbortSignal;
+}
+
+export async function checkFolderIndex(o: IndexCheckOptions): Promise<IndexCheck> {
+  const { entry } = o;
+  const component = entry.name;
+  const problems: Message[] = [];
+  const indexFile = join(o.backupPath, entry.index.path);
+  let stored: string;
+  try {
+    stored = (await sha256File(indexFile)).sha256;
+  } catch (e) {
+    return { problems: [{ key: 'verify.index.missing', params: { component, file: entry.index.path, message: (e as Error).message } }], contentChecked: 0, files: 0 };
+  }
+  if (stored !== entry.index.sha256) {
+    // A damaged index says nothing reliable about the files: report it, compare nothing.
+    return { problems: [{ key: 'verify.index.damaged', params: { component, file: entry.index.path } }], contentChecked: 0, files: 0 };
+  }
+  const index = await readIndex(indexFile);
+  const root = join(o.backupPath, entry.path);
+  const onDisk = await listFiles(root).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return new Map<string, { size: number; mtimeMs: number }>();
+    throw e;
+  });
+
+  const missing: string[] = [];
+  const extra: string[] = [];
+  const sizeDiffers: string[] = [];
+  const touched: string[] = [];
+  const sameSize: string[] = [];
+  for (const [p, l] of index) {
+    const f = onDisk.get(p);
+    if (!f) {
+      // A symlink in the index is there as a link: not missing.
+      const st = await lstat(join(root, p)).catch(() => null);
+      if (!st?.isSymbolicLink()) missing.push(p);
+      continue;
+    }
+    if (f.size !== l.s) sizeDiffers.push(`${p} (${f.size} ≠ ${l.s} B)`);
+    else {
+      sameSize.push(p);
+      if (Math.abs(f.mtimeMs - l.m) > MTIME_SLACK_MS) touched.push(p);
+    }
+  }
+  for (const p of onDisk.keys()) if (!index.has(p)) extra.push(p);
+  if (index.size !== entry.index.files) {
+    problems.push({ key: 'verify.index.count', params: { component, lines: index.size, files: entry.index.files } });
+  }
+  if (missing.length) problems.push({ key: 'verify.index.missingFiles', params: { component, count: missing.length, files: named(missing.sort()) } });
+  if (extra.length) problems.push({ key: 'verify.index.extraFiles', params: { component, count: extra.length, files: named(extra.sort()) } });
+  if (sizeDiffers.length) problems.push({ key: 'verify.index.sizeDiffers', params: { component, count: sizeDiffers.length, files: named(sizeDiffers.sort()) } });
+  if (touched.length) problems.push({ key: 'verify.index.mtimeDiffers', params: { component, count: touched.length, files: named(touched.sort()) } });
+
+  // Contents: all with --deep, else the sample (among the files whose size is right: the others are reported already).
+  sameSize.sort();
+  const toRead = o.deep ? sameSize : sampleOf(sameSize, o.seed);
+  const contentDiffers: string[] = [];
+  const unreadable: string[] = [];
+  for (const p of toRead) {
+    o.signal.throwIfAborted();
+    let h: string;
+    try {
+      h = (await sha256File(join(root, p))).sha256;
+    } catch (e) {
+      unreadable.push(`${p} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      continue;
+    }
+    const want = index.get(p)!.h ?? (o.referencePath ? await sha256File(join(o.referencePath, entry.path, p)).then((r) => r.sha256, () => undefined) : undefined);
+    if (want !== undefined && want !== h) contentDiffers.push(p);
+  }
+  if (contentDiffers.length) problems.push({ key: 'verify.index.contentDiffers', params: { component, count: contentDiffers.length, files: named(contentDiffers) } });
+  if (unreadable.length) problems.push({ key: 'verify.index.unreadable', params: { component, count: unreadable.length, files: named(unreadable) } });
+  return { problems, contentChecked: toRead.length, files: index.size, ...(o.deep ? {} : { sampled: toRead.length }) };
+}

@@ -1,0 +1,180 @@
+// `praxis-backup verify [ID] [--restore-test] [--deep] [--target NAME]`: proof that a backup can
+// be put back. Under the backup directory's lock (retention and mirror runs must not remove or
+// replace the backup while it is read, and a backup cannot start meanwhile), find the backup —
+// locally, or on a mirror that is mounted for it and unmounted/ejected afterwards as after a
+// mirror run — check it (verify-check.ts), write verification.json beside its manifest, and set
+// `lastVerified` of that destination in the status, which the tray and the age alerts read.
+//
+// Exit codes: 0 all good, 3 good with warnings (e.g. row counts not recorded in an older backup),
+// 1 a problem found (or the mirror is absent), 2 unknown backup id or mirror, 75 lock held.
+import type { Config, Mirror } from '../config/schema';
+import { smbCredentialId } from '../diskutil/smb-mount';
+import { formatDuration, type Message } from '../i18n';
+import type { Platform } from '../platform/paths';
+import { CommandError, onChildGroups } from '../process/runner';
+import { readCatalog, type BackupEntry } from './backup-catalog';
+import { reportLockTakeover } from './backup-run';
+import type { SecretStore } from './credentials';
+import { ExitCode, PraxisError } from './errors';
+import type { Reporter, RunSummary } from './events';
+import { acquireLock, type HeldLock } from './lock';
+import { releaseTarget, type MirrorDeps } from './mirror-run';
+import { resolveTarget, type MirrorTarget } from './mirror-target';
+import type { StatusStore } from './status-store';
+import type { StepContext } from './step-context';
+import type { ToolLocator } from './tool-locator';
+import { destParam, verifyBackup, writeVerification, type VerifyResult } from './verify-check';
+
+export type { VerifyResult } from './verify-check';
+export { verifyBackup, VERIFICATION_FILE } from './verify-check';
+
+export interface VerifyRequest {
+  /** The newest complete backup (of the destination) when absent. */
+  id?: string;
+  restoreTest: boolean;
+  deep: boolean;
+  /** A mirror's name: check its copy instead of the local backup. */
+  target?: string;
+}
+
+export interface VerifyDeps {
+  platform: Platform;
+  tools: ToolLocator;
+  secrets: SecretStore;
+  status: StatusStore;
+  /** Needed for --target (mounting the mirror). */
+  mirrorDeps?: MirrorDeps;
+  now?: () => Date;
+  /** The lock the caller holds already (a backup verifying what it just wrote): not taken again, not released. */
+  lock?: HeldLock;
+  /** Written into verification.json. */
+  toolVersion?: string;
+}
+
+function errorMessage(e: unknown): Message {
+  if (e instanceof PraxisError) return e.message_;
+  if (e instanceof CommandError && e.reason === 'cancelled') return { key: 'error.cancelled' };
+  if ((e as Error)?.name === 'AbortError') return { key: 'error.cancelled' };
+  return { key: 'error.unexpected', params: { message: (e as Error)?.message ?? String(e) } };
+}
+
+async function mountMirror(config: Config, name: string, deps: VerifyDeps): Promise<{ mirror: Mirror; target: MirrorTarget }> {
+  const mirror = config.mirrors.find((m) => m.name === name);
+  if (!mirror) throw new PraxisError('mirror.unknown', { name, known: config.mirrors.map((m) => m.name).join(', ') || '—' }, ExitCode.invalidInput);
+  const md = deps.mirrorDeps;
+  if (!md) throw new PraxisError('error.unexpected', { message: 'no mirror dependencies' });
+  const resolved = await resolveTarget(mirror, config.backupDir, {
+    volumes: md.volumes,
+    shares: md.shares,
+    smbMountBase: md.smbMountBase,
+    smbPassword: (s) => md.secrets.get(smbCredentialId(s.url, s.user)),
+  });
+  if (resolved.kind === 'absent') throw new PraxisError('verify.targetAbsent', { name, reason: resolved.reason });
+  return { mirror, target: resolved.target };
+}
+
+/** The backup to check in dir; on a mirror, an id that exists locally but not there is a missing copy (1), an id nowhere is bad input (2). */
+async function findEntry(dir: string, id: string | undefined, dest: string, local: BackupEntry[] | null): Promise<BackupEntry> {
+  const cat = await readCatalog(dir);
+  if (!id) {
+    const newest = cat.complete[0];
+    if (!newest) throw new PraxisError('verify.noBackup', { dir }, ExitCode.failed);
+    return newest;
+  }
+  const found = cat.complete.find((b) => b.id === id);
+  if (found) return found;
+  if (local?.some((b) => b.id === id)) throw new PraxisError('verify.notOnTarget', { id, dest }, ExitCode.failed);
+  if (cat.partial.includes(`${id}.partial`) || cat.invalid.includes(id)) throw new PraxisError('verify.incomplete', { id, dir }, ExitCode.failed);
+  throw new PraxisError('verify.notFound', { id, dir, newest: cat.complete.slice(0, 5).map((b) => b.id).join(', ') || '—' }, ExitCode.invalidInput);
+}
+
+/** lastVerified of the destination: what the tray shows and the age alerts count from. */
+export async function recordVerified(status: StatusStore, r: VerifyResult): Promise<void> {
+  await status.update((s) => {
+    const d = (s.destinations[r.destination] ??= {});
+    d.lastVerified = { at: r.at, backupId: r.backupId, ok: r.ok, restoreTest: r.checked.restoreTest, ...(r.ok ? {} : { message: r.problems[0] }) };
+  });
+}
+
+/** Problems as errors, warnings as warnings, then one line with the outcome. */
+export function reportVerification(reporter: Reporter, r: VerifyResult): void {
+  for (const p of r.problems) reporter.error(p.key, p.params);
+  for (const w of r.warnings) reporter.warn(w.key, w.params);
+  if (r.ok) reporter.info(r.checked.restoreTest ? 'verify.passedRestore' : 'verify.passed', { id: r.backupId, dest: destParam(r.destination), duration: formatDuration(r.durationMs) });
+  else reporter.error('verify.failed', { id: r.backupId, dest: destParam(r.destination), count: r.problems.length });
+}
+
+export async function runVerify(
+  config: Config,
+  req: VerifyRequest,
+  deps: VerifyDeps,
+  reporter: Reporter,
+  signal: AbortSignal,
+): Promise<RunSummary & { verification?: VerifyResult }> {
+  const now = deps.now ?? (() => new Date());
+  const started = now();
+  const dest = req.target ?? 'local';
+  const ctx: StepContext = { platform: deps.platform, tools: deps.tools, secrets: deps.secrets, reporter, signal };
+  let lock: HeldLock | null = deps.lock ?? null;
+  let stopRecording = () => {};
+  let mounted: { mirror: Mirror; target: MirrorTarget } | null = null;
+  let summary: RunSummary & { verification?: VerifyResult };
+  try {
+    if (!deps.lock) {
+      lock = await acquireLock(config.backupDir, started);
+      reportLockTakeover(lock, reporter);
+      const held = lock;
+      stopRecording = onChildGroups((groups) => held.recordChildren(groups));
+    }
+    let dir = config.backupDir;
+    let local: BackupEntry[] | null = null;
+    if (req.target) {
+      mounted = await mountMirror(config, req.target, deps);
+      dir = mounted.target.dir;
+      local = (await readCatalog(config.backupDir)).complete;
+    }
+    const entry = await findEntry(dir, req.id, dest, local);
+    // The local copy of the same backup (same finish time) is the content reference for the mirror's.
+    const reference = local?.find((b) => b.id === entry.id && b.manifest.finishedAt === entry.manifest.finishedAt);
+    reporter.info('verify.started', { id: entry.id, dest: destParam(dest), dir: entry.path });
+    const record = await verifyBackup(config, entry, { destination: dest, deep: req.deep, restoreTest: req.restoreTest, referencePath: reference?.path, now: started }, ctx);
+    record.durationMs = now().getTime() - started.getTime();
+    try {
+      await writeVerification(entry.path, record, deps.toolVersion);
+    } catch (e) {
+      // The result stands and goes into the status; only its copy in the folder is missing.
+      reporter.warn('verify.recordFailed', { file: entry.path, message: (e as Error).message });
+    }
+    await recordVerified(deps.status, record);
+    reportVerification(reporter, record);
+    const warned = reporter.warnings.length > 0;
+    summary = {
+      result: record.ok ? (warned ? 'warning' : 'success') : 'failed',
+      exitCode: record.ok ? (warned ? ExitCode.warnings : ExitCode.ok) : ExitCode.failed,
+      backupId: entry.id,
+      path: entry.path,
+      durationMs: record.durationMs,
+      warnings: [...reporter.warnings],
+      ...(record.ok ? {} : { error: { key: 'verify.failed', params: { id: entry.id, dest: destParam(dest), count: record.problems.length } } }),
+      verification: record,
+    };
+  } catch (e) {
+    const error = errorMessage(e);
+    reporter.error('verify.notDone', { dest: destParam(dest), reason: error });
+    summary = {
+      result: 'failed',
+      exitCode: e instanceof PraxisError ? e.exitCode : ExitCode.failed,
+      backupId: req.id,
+      durationMs: now().getTime() - started.getTime(),
+      warnings: [...reporter.warnings],
+      error,
+      details: e instanceof PraxisError ? e.toolOutput : [],
+    };
+  } finally {
+    if (mounted && deps.mirrorDeps) await releaseTarget(mounted.mirror, mounted.target, deps.mirrorDeps, reporter, { warnings: [] });
+    stopRecording();
+    if (lock && !deps.lock) await lock.release();
+  }
+  reporter.emit({ type: 'finished', summary });
+  return summary;
+}
