@@ -40,21 +40,21 @@ test('unknown command and unknown option: exit 2 with a message naming them', as
   const b = await runCli(['list', '--verzeichnis', '/tmp'], { ...env.env, LANG: 'en_GB.UTF-8' });
   assert.is(b.code, 2);
   assert.match(b.stderr, /Invalid input: .*--verzeichnis/);
-  const c = await runCli(['verify'], env.env);
-  assert.is(c.code, 2);
-  assert.match(c.stderr, /noch nicht verfügbar/);
 });
 
-test('status before any run: never backed up, next run from the schedule', async () => {
+test('status before any run: never backed up (an alert: exit 1 for monitoring), next run from the schedule', async () => {
   const r = await runCli(['status', '--config', configFile], env.env);
-  assert.is(r.code, 0, r.stderr);
+  assert.is(r.code, 1, r.stderr);
+  assert.match(r.stdout, /⚠ Noch keine Sicherung auf „Sicherungsverzeichnis“\./);
   assert.match(r.stdout, /Zurzeit läuft kein Backup/);
   assert.match(r.stdout, /Noch nie erfolgreich gesichert/);
   // 15 3 * * 1-5: the next run is a weekday at 03:15.
   assert.match(r.stdout, /Nächster geplanter Lauf: (Montag|Dienstag|Mittwoch|Donnerstag|Freitag), .* 03:15/);
   const j = await runCli(['status', '--config', configFile, '--json'], env.env);
+  assert.is(j.code, 1);
   const s = j.events[0]!;
   assert.is(s.running, null);
+  assert.equal(s.alerts.map((a: any) => [a.kind, a.destination]), [['never', 'local']]);
   const next = new Date(s.nextRun);
   assert.ok(next.getTime() > Date.now());
   assert.is(next.getHours() * 60 + next.getMinutes(), 3 * 60 + 15);
@@ -67,6 +67,7 @@ test('run, then status shows the success and list --dir reads a copied backup fo
   const id = run.events.at(-1)!.summary.backupId as string;
   const st = await runCli(['status', '--config', configFile], { ...env.env, LANG: 'en_US.UTF-8' });
   assert.match(st.stdout, /Last successful backup \(local\)/);
+  assert.is(st.code, 0, 'fresh backup: no alert');
   // e.g. a USB disk someone copied the backup folder onto: no config needed.
   const usb = join(root, 'usb');
   cpSync(backupDir, usb, { recursive: true });
