@@ -3,7 +3,9 @@
 import { resolve } from 'node:path';
 import type { App } from '../../app/compose';
 import { loadConfig } from '../../config/load';
-import { render } from '../../i18n';
+import type { Config } from '../../config/schema';
+import { render, t, type Lang } from '../../i18n';
+import { claimDueAlerts, computeAlerts } from '../../services/alerts';
 import { runBackup } from '../../services/backup-run';
 import { parseCommand } from '../args';
 import type { Out } from '../output';
@@ -39,7 +41,16 @@ export async function runCommand(app: App, argv: string[], out: Out): Promise<nu
     // The reason was already printed as an event; repeat it last so it is what the admin sees.
     out.text(render(out.lang, summary.error));
   }
+  // At night nobody may have the menu bar open: a scheduled run says what is old or broken
+  // (a USB disk not copied for 9 days) itself, once a day, like the tray would.
+  if (values.scheduled) await notifyAlerts(app, config, out.lang).catch(() => {});
   return summary.exitCode;
+}
+
+async function notifyAlerts(app: App, config: Config, lang: Lang): Promise<void> {
+  const alerts = computeAlerts({ config, status: await app.status.current(), now: new Date() });
+  const due = await claimDueAlerts(app.status, alerts, new Date());
+  if (due.length) await app.notifier().notify(t(lang, 'alert.notify.title'), due.map((a) => render(lang, a.message)).join('\n'));
 }
 
 /** Only the process launchd started can tell whether it has Full Disk Access (TCC): keep its answer. */

@@ -48,7 +48,7 @@ export async function statusCommand(app: App, argv: string[], out: Out): Promise
         ]),
       ),
       nextRun: next?.toISOString() ?? null,
-      alerts: alerts.map((a) => ({ key: a.key, kind: a.kind, destination: a.destination, severity: a.severity, ...messageJson(out.lang, a.message) })),
+      alerts: alerts.map((a) => ({ key: a.key, kind: a.kind, destination: a.destination, severity: a.severity, message: messageJson(out.lang, a.message), text: render(out.lang, a.message) })),
       skipped: skipped ? { at: skipped.at, reason: messageJson(out.lang, skipped.reason) } : null,
       fullDiskAccess: fda ? { now: fda, scheduledRun: s.fullDiskAccess ?? null } : undefined,
     });
