@@ -501,7 +501,7 @@ export const de = {
   'restore.run.confirmed': 'Wiederherstellung von {id} bestätigt.',
   'restore.run.clientsConnected': 'Es sind noch Programme mit der Datenbank verbunden: {clients}. Bitte alle Praxis-Programme (Clients) beenden und die Wiederherstellung erneut starten. Es wurde nichts verändert.',
   'restore.run.safetyStarted': 'Sicherheitskopie des jetzigen Stands wird erstellt …',
-  'restore.run.safetyFailed': 'Die Sicherheitskopie des jetzigen Stands ist fehlgeschlagen, deshalb wird NICHT wiederhergestellt (es wurde nichts verändert): {reason}',
+  'restore.run.safetyFailed': 'Die Sicherheitskopie des jetzigen Stands ist fehlgeschlagen, deshalb wird NICHT wiederhergestellt (es wurde nichts verändert): {reason} Auf einem neuen Rechner, auf dem es noch nichts zu sichern gibt: mit --no-safety-backup wiederherstellen.',
   'restore.run.safetyDone': 'Sicherheitskopie {id} des jetzigen Stands liegt in {dir}.',
   'restore.run.noSpace': 'Nicht genug Platz in {path}: nötig bis zu {needed}, frei {free}. Bitte Platz schaffen. Die Datenbanken wurden noch nicht angefasst.',
   'restore.run.hookBefore': 'Der Befehl vor der Wiederherstellung (hooks.beforeRestore) ist fehlgeschlagen, deshalb wird nicht wiederhergestellt: {reason}',

@@ -501,7 +501,7 @@ export const en: Record<MessageKey, string> = {
   'restore.run.confirmed': 'Restore of {id} confirmed.',
   'restore.run.clientsConnected': 'Programs are still connected to the database: {clients}. Please close all practice programs (clients) and start the restore again. Nothing was changed.',
   'restore.run.safetyStarted': 'Making a safety backup of the current state …',
-  'restore.run.safetyFailed': 'The safety backup of the current state failed, so the restore does NOT start (nothing was changed): {reason}',
+  'restore.run.safetyFailed': 'The safety backup of the current state failed, so the restore does NOT start (nothing was changed): {reason} On a new machine with nothing to save yet: restore with --no-safety-backup.',
   'restore.run.safetyDone': 'Safety backup {id} of the current state is in {dir}.',
   'restore.run.noSpace': 'Not enough space in {path}: up to {needed} needed, {free} free. Please free some space. The databases were not touched yet.',
   'restore.run.hookBefore': 'The command before the restore (hooks.beforeRestore) failed, so nothing is restored: {reason}',

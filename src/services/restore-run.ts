@@ -13,7 +13,7 @@
 //      skips it with a warning); if it fails, nothing is restored;
 //   7. free space for the folders, hooks.beforeRestore, the databases (each into a new database,
 //      checked, then swapped: restore-types.ts), the folders, hooks.afterRestore.
-import { statfs, stat } from 'node:fs/promises';
+import { mkdir, statfs, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Component, Config, FolderComponent, MariadbComponent, Mirror, PostgresComponent } from '../config/schema';
 import { smbCredentialId } from '../diskutil/smb-mount';
@@ -245,6 +245,8 @@ export async function runRestore(
   let safetyBackupId: string | undefined;
   let summary: RestoreSummary;
   try {
+    // A new machine restoring from the USB disk may not have the backup directory yet.
+    await mkdir(config.backupDir, { recursive: true, mode: 0o700 });
     lock = await acquireLock(config.backupDir, started);
     reportLockTakeover(lock, reporter);
     src = await findSource(config, req, deps);
