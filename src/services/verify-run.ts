@@ -7,6 +7,7 @@
 //
 // Exit codes: 0 all good, 3 good with warnings (e.g. row counts not recorded in an older backup),
 // 1 a problem found (or the mirror is absent), 2 unknown backup id or mirror, 75 lock held.
+import { stat } from 'node:fs/promises';
 import type { Config, Mirror } from '../config/schema';
 import { smbCredentialId } from '../diskutil/smb-mount';
 import { formatDuration, type Message } from '../i18n';
@@ -120,6 +121,8 @@ export async function runVerify(
   let mounted: { mirror: Mirror; target: MirrorTarget } | null = null;
   let summary: RunSummary & { verification?: VerifyResult };
   try {
+    // No backup directory yet (nothing backed up so far): nothing to verify, and nowhere to put the lock.
+    if (!(await stat(config.backupDir).catch(() => null))?.isDirectory()) throw new PraxisError('verify.noBackup', { dir: config.backupDir }, ExitCode.failed);
     if (!deps.lock) {
       lock = await acquireLock(config.backupDir, started);
       reportLockTakeover(lock, reporter);
