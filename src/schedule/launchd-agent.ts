@@ -5,6 +5,7 @@
 // Two agents when `schedule.onDiskAttach` is on, not one: a launchd job has one ProgramArguments
 // and is not told which of its triggers (StartCalendarInterval or StartOnMount) started it, so a
 // single job could not know whether to back up or only to mirror. Two jobs, two honest commands.
+// For the same reason `verify.cron` gets a third agent of its own, with its own calendar.
 import { isAbsolute, join } from 'node:path';
 import plist from 'plist';
 import { ExitCode, PraxisError } from '../services/errors';
@@ -13,6 +14,7 @@ import type { ProgramPaths, RenderedFile, ScheduleSpec } from './scheduler';
 
 export const AGENT_LABEL = 'de.praxis-backup.agent';
 export const ON_MOUNT_LABEL = 'de.praxis-backup.on-mount';
+export const VERIFY_LABEL = 'de.praxis-backup.verify';
 
 /**
  * launchd gives agents only /usr/bin:/bin:/usr/sbin:/sbin. The tool locator searches the usual
@@ -70,6 +72,11 @@ export function launchAgentDicts(spec: ScheduleSpec, program: ProgramPaths, home
     // Fires on every mount (also disk images, shares); `mirror --on-mount` returns at once unless
     // a configured mirror disk is attached and due.
     agents.push({ ...common(ON_MOUNT_LABEL, 'on-mount', ['mirror', '--on-mount']), StartOnMount: true });
+  }
+  if (spec.verifyCron !== undefined) {
+    // Same PATH and language as the backup (the restore test runs pg_restore / mariadb), own logs so
+    // a failed restore test is not buried in the nightly backup's output.
+    agents.push({ ...common(VERIFY_LABEL, 'verify', ['verify', '--restore-test', '--scheduled']), StartCalendarInterval: cronToCalendarIntervals(spec.verifyCron) });
   }
   return agents;
 }

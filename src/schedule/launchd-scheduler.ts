@@ -8,9 +8,9 @@ import plist from 'plist';
 import type { Message } from '../i18n';
 import { CommandError, type CommandPlan } from '../process/runner';
 import { ExitCode, PraxisError } from '../services/errors';
-import { AGENT_LABEL, agentLogDir, agentPlistPath, launchAgentsDir, ON_MOUNT_LABEL, renderLaunchAgents } from './launchd-agent';
+import { AGENT_LABEL, agentLogDir, agentPlistPath, launchAgentsDir, ON_MOUNT_LABEL, renderLaunchAgents, VERIFY_LABEL } from './launchd-agent';
 import { parseLaunchctlPrint } from './launchctl-print';
-import type { InstallResult, ProgramPaths, RemoveResult, RenderedFile, Runner, ScheduledJob, ScheduleSpec, Scheduler, ScheduleStatus } from './scheduler';
+import type { InstallResult, JobRole, ProgramPaths, RemoveResult, RenderedFile, Runner, ScheduledJob, ScheduleSpec, Scheduler, ScheduleStatus } from './scheduler';
 
 export const LAUNCHCTL = '/bin/launchctl';
 export const PLUTIL = '/usr/bin/plutil';
@@ -42,7 +42,9 @@ export function launchctlPlans(uid: number, label: string, plistPath: string) {
   } satisfies Record<string, CommandPlan>;
 }
 
-const LABELS = [AGENT_LABEL, ON_MOUNT_LABEL];
+/** The backup agent first: status() lists jobs in this order, and callers read the backup's first. */
+const LABELS = [AGENT_LABEL, ON_MOUNT_LABEL, VERIFY_LABEL];
+const ROLE: Record<string, JobRole> = { [AGENT_LABEL]: 'backup', [ON_MOUNT_LABEL]: 'on-mount', [VERIFY_LABEL]: 'verify' };
 
 export class LaunchdScheduler implements Scheduler {
   readonly kind = 'launchd' as const;
@@ -88,6 +90,11 @@ export class LaunchdScheduler implements Scheduler {
       // Switched off since the last install: the on-mount agent goes.
       const gone = await this.removeAgent(ON_MOUNT_LABEL);
       if (gone) notes.push({ key: 'schedule.onMountRemoved', params: { label: ON_MOUNT_LABEL } });
+    }
+    if (spec.verifyCron === undefined) {
+      // verify.cron taken out since the last install: its agent must not go on testing.
+      const gone = await this.removeAgent(VERIFY_LABEL);
+      if (gone) notes.push({ key: 'schedule.verifyRemoved', params: { name: VERIFY_LABEL } });
     }
     notes.push({ key: 'schedule.launchdWake' });
     notes.push({ key: 'schedule.fdaHint', params: { node: this.deps.program.node } });
@@ -145,8 +152,9 @@ export class LaunchdScheduler implements Scheduler {
       const file = agentPlistPath(this.deps.home, label);
       const installed = existsSync(file);
       const printed = await this.print(label);
-      if (label === ON_MOUNT_LABEL && !installed && printed === null) continue;
-      const job: ScheduledJob = { name: label, file, installed, loaded: printed !== null, missingPrograms: installed ? missingPrograms(file) : [] };
+      // The optional agents are listed only when there; a missing backup agent is always listed.
+      if (label !== AGENT_LABEL && !installed && printed === null) continue;
+      const job: ScheduledJob = { name: label, role: ROLE[label], file, installed, loaded: printed !== null, missingPrograms: installed ? missingPrograms(file) : [] };
       if (printed !== null) {
         const p = parseLaunchctlPrint(printed);
         Object.assign(job, { state: p.state, runs: p.runs, lastExitCode: p.lastExitCode });

@@ -1,5 +1,5 @@
 // The Scheduler port: how the operating system starts `praxis-backup run --scheduled` on
-// `schedule.cron` while no app is open. macOS: a LaunchAgent (LaunchdScheduler); Linux: systemd
+// `schedule.cron` (and `verify --restore-test --scheduled` on `verify.cron`) while no app is open. macOS: a LaunchAgent (LaunchdScheduler); Linux: systemd
 // user units (SystemdUserScheduler). The composition root picks one; `schedule render --for`
 // can ask either for its files.
 import type { Lang, Message } from '../i18n';
@@ -28,6 +28,12 @@ export interface ScheduleSpec {
   configFile: string;
   /** The language the job's messages and notifications use. */
   lang: Lang;
+  /**
+   * `verify.cron`: a job of its own runs `verify --restore-test --scheduled` on it. Optional so that
+   * callers that predate it still compile; absent means no verify job, and install() removes one
+   * a previous install left behind (as it does with the on-mount agent).
+   */
+  verifyCron?: string;
 }
 
 export interface RenderedFile {
@@ -47,9 +53,14 @@ export interface RemoveResult {
   notes: Message[];
 }
 
+/** What a job is for: callers that judge the backup schedule (missed-run alerts) look at 'backup' only. */
+export type JobRole = 'backup' | 'verify' | 'on-mount';
+
 export interface ScheduledJob {
   /** Label or unit name. */
   name: string;
+  /** Optional for compatibility: undefined means 'backup'. The backup's jobs come first in `jobs`. */
+  role?: JobRole;
   file: string;
   /** The file is in place. */
   installed: boolean;

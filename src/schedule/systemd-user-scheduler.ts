@@ -2,14 +2,16 @@
 // ~/.config/systemd/user and enables the timer with `systemctl --user`. That needs a running user
 // manager (systemd --user, started by a login session or kept by `loginctl enable-linger`); without
 // one the files are still written, and install says exactly what is missing and exits 1, because a
-// schedule that is not active must never look installed.
+// schedule that is not active must never look installed. With `verify.cron` a second timer
+// (praxis-backup-verify.timer) is enabled beside the backup's; without it, one left from an
+// earlier install is disabled and deleted.
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, unlink, writeFile } from 'node:fs/promises';
 import type { Message } from '../i18n';
 import { CommandError, type CommandPlan } from '../process/runner';
 import { ExitCode, PraxisError } from '../services/errors';
-import type { InstallResult, ProgramPaths, RemoveResult, RenderedFile, Runner, ScheduledJob, ScheduleSpec, Scheduler, ScheduleStatus } from './scheduler';
-import { renderSystemdUnits, SERVICE_UNIT, TIMER_UNIT, userUnitDir } from './systemd-units';
+import type { InstallResult, JobRole, ProgramPaths, RemoveResult, RenderedFile, Runner, ScheduledJob, ScheduleSpec, Scheduler, ScheduleStatus } from './scheduler';
+import { renderSystemdUnits, SERVICE_UNIT, TIMER_UNIT, userUnitDir, VERIFY_SERVICE_UNIT, VERIFY_TIMER_UNIT } from './systemd-units';
 
 export interface SystemdDeps {
   run: Runner;
@@ -30,8 +32,20 @@ export function systemctlPlans() {
     disable: plan(['disable', '--now', TIMER_UNIT]),
     showTimer: plan(['show', TIMER_UNIT, '--property=LoadState,ActiveState,UnitFileState,NextElapseUSecRealtime,LastTriggerUSec']),
     showService: plan(['show', SERVICE_UNIT, '--property=LoadState,ActiveState,Result,ExecMainStatus']),
+    enableVerify: plan(['enable', '--now', VERIFY_TIMER_UNIT]),
+    disableVerify: plan(['disable', '--now', VERIFY_TIMER_UNIT]),
+    showVerifyTimer: plan(['show', VERIFY_TIMER_UNIT, '--property=LoadState,ActiveState,UnitFileState,NextElapseUSecRealtime,LastTriggerUSec']),
+    showVerifyService: plan(['show', VERIFY_SERVICE_UNIT, '--property=LoadState,ActiveState,Result,ExecMainStatus']),
   };
 }
+
+/** Backup units first: status() lists jobs in this order, and callers read the backup's first. */
+const UNITS: { unit: string; role: JobRole; service: boolean }[] = [
+  { unit: TIMER_UNIT, role: 'backup', service: false },
+  { unit: SERVICE_UNIT, role: 'backup', service: true },
+  { unit: VERIFY_TIMER_UNIT, role: 'verify', service: false },
+  { unit: VERIFY_SERVICE_UNIT, role: 'verify', service: true },
+];
 
 /** systemctl's ways of saying "there is no user manager to talk to". */
 const NO_MANAGER = /Failed to connect to bus|DBUS_SESSION_BUS_ADDRESS|XDG_RUNTIME_DIR|System has not been booted with systemd|Failed to connect to user scope bus/i;
@@ -71,17 +85,41 @@ export class SystemdUserScheduler implements Scheduler {
     for (const f of files) await writeFile(f.path, f.content, { mode: 0o644 });
     const paths = files.map((f) => f.path);
     const plans = systemctlPlans();
+    const notes: Message[] = [];
+    // verify.cron taken out since the last install: its timer goes, before the daemon-reload below
+    // makes the manager forget the deleted units, and even when there is no manager to ask.
+    if (spec.verifyCron === undefined && (await this.removeVerifyUnits()).length) notes.push({ key: 'schedule.verifyRemoved', params: { name: VERIFY_TIMER_UNIT } });
     try {
       await this.deps.run(plans.daemonReload);
       await this.deps.run(plans.enable);
+      if (spec.verifyCron !== undefined) await this.deps.run(plans.enableVerify);
     } catch (e) {
       if (noManager(e)) throw this.noManagerError(e, paths);
       const err = e as CommandError;
       throw new PraxisError('schedule.systemctlFailed', { command: err.label ?? 'systemctl', code: err.exitCode ?? err.reason }, ExitCode.failed, err.stderrTail?.slice(-5) ?? []);
     }
-    const notes: Message[] = [{ key: 'schedule.systemdPersistent' }, { key: 'schedule.lingerHint', params: { user: this.deps.user } }];
     if (spec.onDiskAttach) notes.unshift({ key: 'schedule.onDiskAttachLinux' });
+    notes.push({ key: 'schedule.systemdPersistent' }, { key: 'schedule.lingerHint', params: { user: this.deps.user } });
     return { files: paths, notes };
+  }
+
+  /** Disables the verify timer (if its file is there) and deletes its units; the paths deleted. */
+  private async removeVerifyUnits(): Promise<string[]> {
+    const files = [VERIFY_TIMER_UNIT, VERIFY_SERVICE_UNIT].map((u) => `${this.unitDir}/${u}`);
+    if (existsSync(files[0]!)) {
+      // Exit 1 also means "no such unit" (and "no bus"): the files go anyway.
+      await this.deps.run({ ...systemctlPlans().disableVerify, okExitCodes: [0, 1, 5] }).catch((e) => {
+        if (!noManager(e)) throw e;
+      });
+    }
+    const removed: string[] = [];
+    for (const f of files) {
+      if (existsSync(f)) {
+        await unlink(f);
+        removed.push(f);
+      }
+    }
+    return removed;
   }
 
   async remove(): Promise<RemoveResult> {
@@ -104,6 +142,7 @@ export class SystemdUserScheduler implements Scheduler {
         removed.push(f);
       }
     }
+    removed.push(...(await this.removeVerifyUnits()));
     if (managerReachable) await this.deps.run(plans.daemonReload).catch(() => {});
     else if (removed.length) notes.push({ key: 'schedule.removedNoManager' });
     if (!removed.length) notes.push({ key: 'schedule.notInstalled' });
@@ -130,17 +169,25 @@ export class SystemdUserScheduler implements Scheduler {
         throw e;
       }
     };
-    for (const [unit, plan] of [[TIMER_UNIT, plans.showTimer], [SERVICE_UNIT, plans.showService]] as const) {
+    const showPlans: Record<string, CommandPlan> = {
+      [TIMER_UNIT]: plans.showTimer,
+      [SERVICE_UNIT]: plans.showService,
+      [VERIFY_TIMER_UNIT]: plans.showVerifyTimer,
+      [VERIFY_SERVICE_UNIT]: plans.showVerifyService,
+    };
+    for (const { unit, role, service } of UNITS) {
       const file = `${this.unitDir}/${unit}`;
       const installed = existsSync(file);
-      const p = await show(plan);
+      // The verify units only when there (verify.cron is optional); the backup's always.
+      if (role === 'verify' && !installed) continue;
+      const p = await show(showPlans[unit]!);
       const loaded = p ? p.LoadState === 'loaded' : null;
-      const job: ScheduledJob = { name: unit, file, installed, loaded, missingPrograms: installed && unit === SERVICE_UNIT ? missingExecPrograms(file) : [] };
+      const job: ScheduledJob = { name: unit, role, file, installed, loaded, missingPrograms: installed && service ? missingExecPrograms(file) : [] };
       if (p) {
         job.state = p.UnitFileState ? `${p.ActiveState} (${p.UnitFileState})` : p.ActiveState;
         if (p.NextElapseUSecRealtime) job.nextElapse = p.NextElapseUSecRealtime;
         if (p.LastTriggerUSec) job.lastTrigger = p.LastTriggerUSec;
-        if (p.ExecMainStatus !== undefined && unit === SERVICE_UNIT) job.lastExitCode = p.ExecMainStatus;
+        if (p.ExecMainStatus !== undefined && service) job.lastExitCode = p.ExecMainStatus;
       }
       jobs.push(job);
     }

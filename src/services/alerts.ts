@@ -169,6 +169,7 @@ function missedReasonMessage(r: MissedReason | undefined, status: Status): Messa
 
 /** What the installed job tells about a missed run: not installed, not loaded, a program gone. */
 export function missedReasonFrom(s: ScheduleStatus): MissedReason | undefined {
+  s = { ...s, jobs: s.jobs.filter((j) => (j.role ?? 'backup') === 'backup') }; // a verify / on-mount job says nothing about the backup's
   // launchd: one agent per job; systemd: a timer and its service. Any of them broken explains it.
   if (!s.jobs.some((j) => j.installed)) return { kind: 'notInstalled' };
   const missing = s.jobs.flatMap((j) => j.missingPrograms)[0];

@@ -9,10 +9,11 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { render } from '../../src/i18n';
 import { CommandError, type CommandPlan, type RunOptions, type RunResult } from '../../src/process/runner';
-import { AGENT_LABEL, launchAgentDicts, ON_MOUNT_LABEL, renderLaunchAgents } from '../../src/schedule/launchd-agent';
+import { AGENT_LABEL, launchAgentDicts, ON_MOUNT_LABEL, renderLaunchAgents, VERIFY_LABEL } from '../../src/schedule/launchd-agent';
 import { LaunchdScheduler } from '../../src/schedule/launchd-scheduler';
 import { parseLaunchctlPrint } from '../../src/schedule/launchctl-print';
 import type { ScheduleSpec } from '../../src/schedule/scheduler';
+import { missedReasonFrom } from '../../src/services/alerts';
 import { PraxisError } from '../../src/services/errors';
 import { makeTempDir, runCleanups } from '../helpers/temp';
 
@@ -134,13 +135,14 @@ test('launchctl print: the recorded output parsed', () => {
   assert.equal(p.calendarDescriptors, [{ Minute: 5 }]);
 });
 
-test('install, not loaded before: print → bootstrap gui/<uid> <plist>; file 0644; on-mount agent checked and absent', async () => {
+test('install, not loaded before: print → bootstrap gui/<uid> <plist>; file 0644; on-mount and verify agents checked and absent', async () => {
   const { run, calls } = fakeRunner((p) => (isPrint(p) ? notLoaded : { exit: 0 }));
   const r = await scheduler(run).install(spec);
   assert.equal(calls, [
     ['/bin/launchctl', 'print', `gui/501/${AGENT_LABEL}`],
     ['/bin/launchctl', 'bootstrap', 'gui/501', plistPath(AGENT_LABEL)],
     ['/bin/launchctl', 'print', `gui/501/${ON_MOUNT_LABEL}`],
+    ['/bin/launchctl', 'print', `gui/501/${VERIFY_LABEL}`],
   ]);
   assert.equal(r.files, [plistPath(AGENT_LABEL)]);
   assert.is(statSync(plistPath(AGENT_LABEL)).mode & 0o777, 0o644);
@@ -207,8 +209,8 @@ test('status: loaded (recorded print output) and not loaded (113); the wake note
   await scheduler(fakeRunner((p) => (isPrint(p) ? notLoaded : { exit: 0 })).run).install(spec);
   const loaded = await scheduler(fakeRunner((p) => (p.args[1]!.endsWith(AGENT_LABEL) ? printed : notLoaded)).run).status();
   assert.is(loaded.kind, 'launchd');
-  assert.is(loaded.jobs.length, 1); // the on-mount agent is neither installed nor loaded
-  assert.equal(loaded.jobs[0], { name: AGENT_LABEL, file: plistPath(AGENT_LABEL), installed: true, loaded: true, missingPrograms: [], state: 'not running', runs: 1, lastExitCode: '0' });
+  assert.is(loaded.jobs.length, 1); // the on-mount and verify agents are neither installed nor loaded
+  assert.equal(loaded.jobs[0], { name: AGENT_LABEL, role: 'backup', file: plistPath(AGENT_LABEL), installed: true, loaded: true, missingPrograms: [], state: 'not running', runs: 1, lastExitCode: '0' });
   assert.match(render('en', loaded.notes[0]!), /once when it wakes/);
   const { run, calls } = fakeRunner(() => notLoaded);
   const off = await scheduler(run).status();
@@ -246,12 +248,132 @@ test('remove: bootout of what is loaded, files deleted; a second remove finds no
     ['/bin/launchctl', 'print', `gui/501/${AGENT_LABEL}`],
     ['/bin/launchctl', 'bootout', `gui/501/${AGENT_LABEL}`],
     ['/bin/launchctl', 'print', `gui/501/${ON_MOUNT_LABEL}`],
+    ['/bin/launchctl', 'print', `gui/501/${VERIFY_LABEL}`],
   ]);
   assert.equal(r.removed, [plistPath(AGENT_LABEL), plistPath(ON_MOUNT_LABEL)]);
   assert.not.ok(existsSync(plistPath(AGENT_LABEL)));
   const r2 = await scheduler(fakeRunner(() => notLoaded).run).remove();
   assert.equal(r2.removed, []);
   assert.equal(r2.notes.map((n) => n.key), ['schedule.notInstalled']);
+});
+
+// ---- verify.cron: the third agent ----------------------------------------------------------------
+
+const VERIFY_CRON = '0 22 * * 7'; // Sundays 22:00: a weekly restore test
+const logs = () => join(home, 'Library', 'Logs', 'Praxis-Backup');
+
+test('plist: verifyCron adds the verify agent: its own calendar and logs, the backup agent\'s PATH and language, no RunAtLoad', () => {
+  const files = renderLaunchAgents({ ...spec, verifyCron: VERIFY_CRON }, program, home);
+  assert.equal(files.map((f) => [f.name, f.path]), [[AGENT_LABEL, plistPath(AGENT_LABEL)], [VERIFY_LABEL, plistPath(VERIFY_LABEL)]]);
+  const backup = plist.parse(files[0]!.content) as Record<string, any>;
+  assert.equal(plist.parse(files[1]!.content), {
+    Label: 'de.praxis-backup.verify',
+    ProgramArguments: [program.node, program.cli, 'verify', '--restore-test', '--scheduled', '--config', spec.configFile],
+    RunAtLoad: false,
+    StandardOutPath: join(logs(), 'verify.stdout.log'),
+    StandardErrorPath: join(logs(), 'verify.stderr.log'),
+    EnvironmentVariables: backup.EnvironmentVariables,
+    StartCalendarInterval: [{ Minute: 0, Hour: 22, Weekday: 0 }],
+  });
+  // The backup agent is the same with or without it.
+  assert.is(files[0]!.content, renderLaunchAgents(spec, program, home)[0]!.content);
+  // With the on-mount agent too: backup, on-mount, verify.
+  assert.equal(renderLaunchAgents({ ...spec, onDiskAttach: true, verifyCron: VERIFY_CRON }, program, home).map((f) => f.name), [AGENT_LABEL, ON_MOUNT_LABEL, VERIFY_LABEL]);
+});
+
+test('plist: a verifyCron too big for launchd is refused like the backup\'s (exit 2, naming the verify expression)', () => {
+  try {
+    renderLaunchAgents({ ...spec, verifyCron: '* 8-18 * * 1-5' }, program, home);
+    assert.unreachable('accepted');
+  } catch (e) {
+    if (!(e instanceof PraxisError)) throw e;
+    assert.is(e.exitCode, 2);
+    assert.is(e.message_.key, 'schedule.tooManyIntervals');
+    assert.is(e.message_.params!.cron, '* 8-18 * * 1-5');
+  }
+});
+
+test('install with verifyCron: both agents bootstrapped, backup first; the on-mount agent checked', async () => {
+  const { run, calls } = fakeRunner((p) => (isPrint(p) ? notLoaded : { exit: 0 }));
+  const r = await scheduler(run).install({ ...spec, verifyCron: VERIFY_CRON });
+  assert.equal(calls, [
+    ['/bin/launchctl', 'print', `gui/501/${AGENT_LABEL}`],
+    ['/bin/launchctl', 'bootstrap', 'gui/501', plistPath(AGENT_LABEL)],
+    ['/bin/launchctl', 'print', `gui/501/${VERIFY_LABEL}`],
+    ['/bin/launchctl', 'bootstrap', 'gui/501', plistPath(VERIFY_LABEL)],
+    ['/bin/launchctl', 'print', `gui/501/${ON_MOUNT_LABEL}`],
+  ]);
+  assert.equal(r.files, [plistPath(AGENT_LABEL), plistPath(VERIFY_LABEL)]);
+  assert.is(statSync(plistPath(VERIFY_LABEL)).mode & 0o777, 0o644);
+  assert.not.ok(r.notes.some((n) => n.key === 'schedule.verifyRemoved'));
+});
+
+test('install again with verifyCron while loaded: print → bootout → bootstrap for the verify agent too', async () => {
+  const { run, calls } = fakeRunner((p) => (isPrint(p) ? (p.args[1]!.endsWith(ON_MOUNT_LABEL) ? notLoaded : printed) : { exit: 0 }));
+  await scheduler(run).install({ ...spec, verifyCron: VERIFY_CRON });
+  assert.equal(calls.slice(3, 6), [
+    ['/bin/launchctl', 'print', `gui/501/${VERIFY_LABEL}`],
+    ['/bin/launchctl', 'bootout', `gui/501/${VERIFY_LABEL}`],
+    ['/bin/launchctl', 'bootstrap', 'gui/501', plistPath(VERIFY_LABEL)],
+  ]);
+});
+
+test('status with the verify agent: its own job with role "verify", after the backup\'s', async () => {
+  await scheduler(fakeRunner((p) => (isPrint(p) ? notLoaded : { exit: 0 })).run).install({ ...spec, verifyCron: VERIFY_CRON });
+  const { run, calls } = fakeRunner((p) => (p.args[1]!.endsWith(ON_MOUNT_LABEL) ? notLoaded : printed));
+  const s = await scheduler(run).status();
+  assert.equal(calls.map((c) => c[2]), [`gui/501/${AGENT_LABEL}`, `gui/501/${ON_MOUNT_LABEL}`, `gui/501/${VERIFY_LABEL}`]);
+  assert.equal(s.jobs.map((j) => [j.name, j.role]), [[AGENT_LABEL, 'backup'], [VERIFY_LABEL, 'verify']]);
+  assert.equal(s.jobs[1], { name: VERIFY_LABEL, role: 'verify', file: plistPath(VERIFY_LABEL), installed: true, loaded: true, missingPrograms: [], state: 'not running', runs: 1, lastExitCode: '0' });
+});
+
+test('missed-run reason: a broken or missing verify agent does not make the backup look broken', async () => {
+  // Backup agent fine, verify agent installed but not loaded and pointing to a node that is gone.
+  const gone = { ...program, node: join(root, 'Cellar', 'node', '18.0.0', 'bin', 'node') };
+  await scheduler(fakeRunner((p) => (isPrint(p) ? notLoaded : { exit: 0 })).run).install(spec);
+  // The verify plist as an install with that old node would have written it.
+  const verifyFile = renderLaunchAgents({ ...spec, verifyCron: VERIFY_CRON }, gone, home)[1]!;
+  writeFileSync(verifyFile.path, verifyFile.content);
+  const s = await scheduler(fakeRunner((p) => (p.args[1]!.endsWith(AGENT_LABEL) ? printed : notLoaded)).run).status();
+  assert.equal(s.jobs.map((j) => [j.role, j.installed, j.loaded, j.missingPrograms]), [['backup', true, true, []], ['verify', true, false, [gone.node]]]);
+  assert.is(missedReasonFrom(s), undefined);
+  // The backup agent gone, the verify agent there: the backup is "not installed".
+  await scheduler(fakeRunner(() => notLoaded).run).remove();
+  writeFileSync(verifyFile.path, verifyFile.content);
+  const s2 = await scheduler(fakeRunner(() => notLoaded).run).status();
+  assert.equal(s2.jobs.map((j) => [j.role, j.installed]), [['backup', false], ['verify', true]]);
+  assert.equal(missedReasonFrom(s2), { kind: 'notInstalled' });
+  await scheduler(fakeRunner(() => notLoaded).run).remove();
+});
+
+test('install without verifyCron after one with it: the verify agent is booted out and deleted, and said so', async () => {
+  await scheduler(fakeRunner((p) => (isPrint(p) ? notLoaded : { exit: 0 })).run).install({ ...spec, verifyCron: VERIFY_CRON });
+  assert.ok(existsSync(plistPath(VERIFY_LABEL)));
+  const { run, calls } = fakeRunner((p) => (isPrint(p) ? (p.args[1]!.endsWith(ON_MOUNT_LABEL) ? notLoaded : printed) : { exit: 0 }));
+  const r = await scheduler(run).install(spec);
+  assert.equal(calls, [
+    ['/bin/launchctl', 'print', `gui/501/${AGENT_LABEL}`],
+    ['/bin/launchctl', 'bootout', `gui/501/${AGENT_LABEL}`],
+    ['/bin/launchctl', 'bootstrap', 'gui/501', plistPath(AGENT_LABEL)],
+    ['/bin/launchctl', 'print', `gui/501/${ON_MOUNT_LABEL}`],
+    ['/bin/launchctl', 'print', `gui/501/${VERIFY_LABEL}`],
+    ['/bin/launchctl', 'bootout', `gui/501/${VERIFY_LABEL}`],
+  ]);
+  assert.equal(r.files, [plistPath(AGENT_LABEL)]);
+  assert.not.ok(existsSync(plistPath(VERIFY_LABEL)));
+  const note = r.notes.find((n) => n.key === 'schedule.verifyRemoved');
+  assert.ok(note);
+  assert.match(render('de', note!), /geplante Prüfung „de\.praxis-backup\.verify“ wurde entfernt/);
+  assert.match(render('en', note!), /verify\.cron/);
+});
+
+test('remove with the verify agent: all three booted out and deleted', async () => {
+  await scheduler(fakeRunner((p) => (isPrint(p) ? notLoaded : { exit: 0 })).run).install({ ...spec, onDiskAttach: true, verifyCron: VERIFY_CRON });
+  const { run, calls } = fakeRunner(() => printed);
+  const r = await scheduler(run).remove();
+  assert.equal(calls, [AGENT_LABEL, ON_MOUNT_LABEL, VERIFY_LABEL].flatMap((l) => [['/bin/launchctl', 'print', `gui/501/${l}`], ['/bin/launchctl', 'bootout', `gui/501/${l}`]]));
+  assert.equal(r.removed, [plistPath(AGENT_LABEL), plistPath(ON_MOUNT_LABEL), plistPath(VERIFY_LABEL)]);
+  for (const l of [AGENT_LABEL, ON_MOUNT_LABEL, VERIFY_LABEL]) assert.not.ok(existsSync(plistPath(l)), l);
 });
 
 test.run();

@@ -180,4 +180,79 @@ test('run --scheduled while a run holds the lock: exit 75, and status says the s
   assert.not.match(last.stdout, /übersprungen/);
 });
 
+// ---- verify.cron: the scheduled restore test beside the backup ---------------------------------
+
+const WEEKLY = { schedule: { cron: '15 3 * * 1-5' }, verify: { cron: '0 22 * * 7' } };
+
+test('render with verify.cron: the verify units / agent beside the backup\'s, running `verify --restore-test --scheduled`', async () => {
+  const config = writeConfig('verify.json', WEEKLY);
+  const sd = await runCli(['schedule', 'render', '--for', 'systemd', '--config', config, '--json'], env.env);
+  assert.is(sd.code, 0, sd.stderr);
+  const units = sd.events[0]!.files as { name: string; content: string }[];
+  assert.equal(units.map((f) => f.name), ['praxis-backup.service', 'praxis-backup.timer', 'praxis-backup-verify.service', 'praxis-backup-verify.timer']);
+  assert.ok(units[2]!.content.includes(`ExecStart=${process.execPath} ${CLI} verify --restore-test --scheduled --config ${config}\n`), units[2]!.content);
+  assert.match(units[3]!.content, /^OnCalendar=Sun \*-\*-\* 22:00:00$/m);
+  assert.match(units[1]!.content, /^OnCalendar=Mon\.\.Fri \*-\*-\* 03:15:00$/m);
+  const ld = await runCli(['schedule', 'render', '--for', 'launchd', '--config', config, '--json'], env.env);
+  assert.is(ld.code, 0, ld.stderr);
+  const agents = ld.events[0]!.files as { name: string; content: string }[];
+  assert.equal(agents.map((f) => f.name), ['de.praxis-backup.agent', 'de.praxis-backup.verify']);
+  const d = plist.parse(agents[1]!.content) as Record<string, any>;
+  assert.equal(d.ProgramArguments, [process.execPath, CLI, 'verify', '--restore-test', '--scheduled', '--config', config]);
+  assert.equal(d.StartCalendarInterval, [{ Minute: 0, Hour: 22, Weekday: 0 }]);
+});
+
+test('next with verify.cron: a second, labelled list of the restore tests (German, English, JSON)', async () => {
+  const config = writeConfig('verify.json', WEEKLY);
+  const de = await runCli(['schedule', 'next', '--count', '3', '--config', config], env.env);
+  assert.is(de.code, 0, de.stderr);
+  const [backupPart, verifyPart] = de.stdout.split('\n\n');
+  assert.match(backupPart!, /^Zeitplan: Mo–Fr um 03:15/m);
+  assert.is(backupPart!.split('\n').filter((l) => l.startsWith('  ')).length, 3);
+  assert.match(verifyPart!, /^Geplante Prüfung mit Probe-Einspielen: So um 22:00 \(„0 22 \* \* 7“\)$/m);
+  assert.match(verifyPart!, /^Die nächsten 3 Prüfungen mit Probe-Einspielen \(Ortszeit, /m);
+  const times = verifyPart!.split('\n').filter((l) => l.startsWith('  '));
+  assert.is(times.length, 3);
+  for (const l of times) assert.match(l, /^ {2}Sonntag, \d+\. \S+ \d{4} um 22:00$/);
+  const e = await runCli(['schedule', 'next', '--count', '3', '--config', config], en());
+  assert.match(e.stdout, /^Scheduled restore test: Sun at 22:00 \("0 22 \* \* 7"\)$/m);
+  assert.match(e.stdout, /^The next 3 restore tests \(local time, /m);
+  const j = await runCli(['schedule', 'next', '--count', '2', '--config', config, '--json'], env.env);
+  assert.equal(j.events[0]!.verify, { cron: '0 22 * * 7', description: 'So um 22:00', next: nextRuns('0 22 * * 7', 2).map((d) => d.toISOString()) });
+  assert.equal(j.events[0]!.next, nextRuns('15 3 * * 1-5', 2).map((d) => d.toISOString()));
+  const without = await runCli(['schedule', 'next', '--config', writeConfig('config.json', { schedule: { cron: '15 3 * * 1-5' } }), '--json'], env.env);
+  assert.is(without.events[0]!.verify, null);
+});
+
+test('a bad verify.cron: exit 2 naming verify.cron, the field and the value', async () => {
+  const config = writeConfig('bad-verify.json', { schedule: { cron: '15 3 * * 1-5' }, verify: { cron: '0 25 * * 0' } });
+  for (const sub of ['next', 'render', 'install']) {
+    const r = await runCli(['schedule', sub, '--config', config], env.env);
+    assert.is(r.code, 2, sub);
+    assert.match(r.stderr, /verify\.cron: Feld Stunde \(„25“\) ist ungültig/);
+  }
+});
+
+test('install / status / remove with verify.cron on this machine: four units, the restore test in status, all removed', async () => {
+  const config = writeConfig('verify.json', WEEKLY);
+  const unitDir = join(env.home, '.config', 'systemd', 'user');
+  const i = await runCli(['schedule', 'install', '--config', config], env.env);
+  assert.is(i.code, 1, i.stdout + i.stderr); // no user manager here, as above
+  for (const u of ['praxis-backup.timer', 'praxis-backup.service', 'praxis-backup-verify.timer', 'praxis-backup-verify.service']) assert.ok(existsSync(join(unitDir, u)), u);
+  const s = await runCli(['schedule', 'status', '--config', config], env.env);
+  assert.is(s.code, 0, s.stderr);
+  const lines = s.stdout.split('\n');
+  assert.ok(lines.findIndex((l) => l.startsWith('praxis-backup.timer:')) < lines.findIndex((l) => l.startsWith('praxis-backup-verify.timer:')), s.stdout);
+  assert.match(s.stdout, /^Geplante Prüfung mit Probe-Einspielen: So um 22:00/m);
+  assert.match(s.stdout, /^Nächste geplante Prüfung: Sonntag, .* 22:00$/m);
+  const sj = await runCli(['schedule', 'status', '--config', config, '--json'], env.env);
+  assert.equal(sj.events[0]!.jobs.map((j: any) => j.role), ['backup', 'backup', 'verify', 'verify']);
+  assert.is(sj.events[0]!.verifyCron, '0 22 * * 7');
+  assert.is(sj.events[0]!.nextVerify, nextRuns('0 22 * * 7', 1)[0]!.toISOString());
+  const r = await runCli(['schedule', 'remove'], env.env);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Entfernt: .*praxis-backup-verify\.timer/);
+  assert.not.ok(existsSync(join(unitDir, 'praxis-backup-verify.service')));
+});
+
 test.run();

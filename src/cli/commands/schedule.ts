@@ -1,5 +1,6 @@
 // `praxis-backup schedule install|remove|status|next|render`: the operating system's schedule
-// (launchd agent on macOS, systemd user timer on Linux) for `schedule.cron`. Thin: the work is in
+// (launchd agent on macOS, systemd user timer on Linux) for `schedule.cron`, and beside it the
+// restore test on `verify.cron` when that is set. Thin: the work is in
 // the Scheduler adapters (src/schedule/).
 import { resolve } from 'node:path';
 import type { App } from '../../app/compose';
@@ -48,13 +49,28 @@ export async function scheduleCommand(app: App, argv: string[], out: Out): Promi
       const scheduler = app.scheduler();
       const result = await scheduler.install(spec(config, configFile, out));
       const first = nextRuns(config.schedule.cron, 1)[0]!;
+      const verifyCron = config.verify.cron;
+      const firstVerify = verifyCron === undefined ? null : nextRuns(verifyCron, 1)[0]!;
       if (out.json) {
-        out.data({ installed: true, kind: scheduler.kind, files: result.files, cron: config.schedule.cron, nextRun: first.toISOString(), notes: result.notes.map((n) => messageJson(out.lang, n)) });
+        out.data({
+          installed: true,
+          kind: scheduler.kind,
+          files: result.files,
+          cron: config.schedule.cron,
+          nextRun: first.toISOString(),
+          verifyCron: verifyCron ?? null,
+          nextVerify: firstVerify?.toISOString() ?? null,
+          notes: result.notes.map((n) => messageJson(out.lang, n)),
+        });
         return ExitCode.ok;
       }
       out.print(t(out.lang, 'schedule.installed', { kind: scheduler.kind, schedule: words(out, config.schedule.cron) }));
       for (const f of result.files) out.print(t(out.lang, 'schedule.file', { path: f }));
       out.print(t(out.lang, 'status.next', { when: longDate(out, first) }));
+      if (verifyCron !== undefined) {
+        out.print(t(out.lang, 'schedule.verifySchedule', { schedule: words(out, verifyCron) }));
+        out.print(t(out.lang, 'schedule.verifyNext', { when: longDate(out, firstVerify!) }));
+      }
       for (const n of result.notes) out.print(render(out.lang, n));
       return ExitCode.ok;
     }
@@ -75,7 +91,7 @@ export async function scheduleCommand(app: App, argv: string[], out: Out): Promi
       } catch (e) {
         if (!(e instanceof ConfigError && e.kind === 'notFound')) throw e;
       }
-      printStatus(out, status, config?.schedule?.cron);
+      printStatus(out, status, config?.schedule?.cron, config?.verify.cron);
       return ExitCode.ok;
     }
   }
@@ -88,7 +104,9 @@ async function scheduledConfig(file: string): Promise<Config & { schedule: NonNu
 }
 
 function spec(config: Config & { schedule: NonNullable<Config['schedule']> }, configFile: string, out: Out): ScheduleSpec {
-  return { cron: config.schedule.cron, onDiskAttach: config.schedule.onDiskAttach, configFile, lang: out.lang };
+  const s: ScheduleSpec = { cron: config.schedule.cron, onDiskAttach: config.schedule.onDiskAttach, configFile, lang: out.lang };
+  if (config.verify.cron !== undefined) s.verifyCron = config.verify.cron;
+  return s;
 }
 
 function parseCount(raw: string | undefined): number {
@@ -110,20 +128,37 @@ function words(out: Out, cron: string): string {
 function next(out: Out, config: Config & { schedule: NonNullable<Config['schedule']> }, count: number): number {
   const cron = config.schedule.cron;
   const runs = nextRuns(cron, count);
+  const verifyCron = config.verify.cron;
+  const verifyRuns = verifyCron === undefined ? null : nextRuns(verifyCron, count);
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   if (out.json) {
-    out.data({ cron, description: describeCron(cron, out.lang), timeZone: zone, next: runs.map((d) => d.toISOString()) });
+    const verify = verifyCron === undefined ? null : { cron: verifyCron, description: describeCron(verifyCron, out.lang), next: verifyRuns!.map((d) => d.toISOString()) };
+    out.data({ cron, description: describeCron(cron, out.lang), timeZone: zone, next: runs.map((d) => d.toISOString()), verify });
     return ExitCode.ok;
   }
   out.print(t(out.lang, 'schedule.schedule', { schedule: words(out, cron) }));
   out.print(t(out.lang, 'schedule.nextHeader', { count, zone }));
   for (const d of runs) out.print(`  ${longDate(out, d)}`);
+  if (verifyCron !== undefined) {
+    // A second list of its own, after an empty line, so the backup's times stay the first thing read.
+    out.print('');
+    out.print(t(out.lang, 'schedule.verifySchedule', { schedule: words(out, verifyCron) }));
+    out.print(t(out.lang, 'schedule.verifyNextHeader', { count, zone }));
+    for (const d of verifyRuns!) out.print(`  ${longDate(out, d)}`);
+  }
   return ExitCode.ok;
 }
 
-function printStatus(out: Out, status: ScheduleStatus, cron: string | undefined): void {
+function printStatus(out: Out, status: ScheduleStatus, cron: string | undefined, verifyCron: string | undefined): void {
   if (out.json) {
-    out.data({ ...status, notes: status.notes.map((n) => messageJson(out.lang, n)), cron: cron ?? null, nextRun: cron ? nextRuns(cron, 1)[0]!.toISOString() : null });
+    out.data({
+      ...status,
+      notes: status.notes.map((n) => messageJson(out.lang, n)),
+      cron: cron ?? null,
+      nextRun: cron ? nextRuns(cron, 1)[0]!.toISOString() : null,
+      verifyCron: verifyCron ?? null,
+      nextVerify: verifyCron ? nextRuns(verifyCron, 1)[0]!.toISOString() : null,
+    });
     return;
   }
   for (const j of status.jobs) {
@@ -137,5 +172,7 @@ function printStatus(out: Out, status: ScheduleStatus, cron: string | undefined)
   }
   if (cron) out.print(t(out.lang, 'schedule.schedule', { schedule: words(out, cron) }));
   if (cron) out.print(t(out.lang, 'status.next', { when: longDate(out, nextRuns(cron, 1)[0]!) }));
+  if (verifyCron) out.print(t(out.lang, 'schedule.verifySchedule', { schedule: words(out, verifyCron) }));
+  if (verifyCron) out.print(t(out.lang, 'schedule.verifyNext', { when: longDate(out, nextRuns(verifyCron, 1)[0]!) }));
   for (const n of status.notes) out.print(render(out.lang, n));
 }
