@@ -259,6 +259,11 @@ test('save: atomic write (0600, no temp file left), .bak of the previous file, s
   assert.equal(scheduler.installs, [{ cron: '0 2 * * *', onDiskAttach: true, configFile: file, lang: 'de' }]);
   assert.is(scheduler.removes, 0);
   assert.equal(F.saveSummary(result, 'de'), { text: 'Gespeichert. Zeitplan eingerichtet: täglich um 02:00 („0 2 * * *“).', kind: 'ok' });
+  // A scheduled restore test in the file (verify.cron, not edited by the window) is installed with it, not removed.
+  const withVerify = { ...JSON.parse(before), verify: { cron: '0 4 * * 0' } };
+  const again = await F.saveSettings({ form, original: withVerify, configFile: file, scheduler, lang: 'de' });
+  assert.ok(again.ok);
+  assert.equal(scheduler.installs.at(-1), { cron: '0 2 * * *', onDiskAttach: true, verifyCron: '0 4 * * 0', configFile: file, lang: 'de' });
 });
 
 test('save: a first config into a folder that does not exist yet; no .bak', async () => {

@@ -430,7 +430,9 @@ export async function saveSettings(req: SaveRequest): Promise<SaveResult> {
   let outcome: ScheduleOutcome;
   try {
     if (schedule) {
-      const r = await req.scheduler.install({ cron: schedule.cron, onDiskAttach: schedule.onDiskAttach, configFile: file, lang: req.lang });
+      // The scheduled restore test (verify.cron) is installed with the backup job; leaving it out would remove it.
+      const verifyCron = checked.config.verify?.cron;
+      const r = await req.scheduler.install({ cron: schedule.cron, onDiskAttach: schedule.onDiskAttach, ...(verifyCron ? { verifyCron } : {}), configFile: file, lang: req.lang });
       outcome = { action: 'installed', files: r.files, notes: r.notes.map((n) => render(req.lang, n)) };
     } else {
       const r = await req.scheduler.remove();
