@@ -12,7 +12,7 @@ import type { SecretStore } from './credentials';
 import { PraxisError } from './errors';
 import type { Reporter } from './events';
 import { syncBackups } from './mirror-copy';
-import { resolveTarget, type MirrorTarget, type Shares } from './mirror-target';
+import { resolveTarget, type MirrorTarget, type ResolveDeps, type Shares } from './mirror-target';
 import type { StatusStore } from './status-store';
 import type { ToolLocator } from './tool-locator';
 import { verifyBackup, writeVerification, type VerifyResult } from './verify-check';
@@ -52,16 +52,22 @@ export interface MirrorOptions {
   deep?: boolean;
 }
 
-function errorMessage(e: unknown): Message {
+/** What went wrong, as the admin is told it (a cancel is a cancel, not an error). */
+export function errorMessage(e: unknown): Message {
   if (e instanceof PraxisError) return e.message_;
   if (e instanceof CommandError && e.reason === 'cancelled') return { key: 'error.cancelled' };
   if ((e as Error)?.name === 'AbortError') return { key: 'error.cancelled' };
   return { key: 'error.unexpected', params: { message: (e as Error)?.message ?? String(e) } };
 }
 
-/** The config's `verify.deepIndex` (a setting newer than some configs: absent means off). */
-function deepIndex(config: Config): boolean {
-  return (config as { verify?: { deepIndex?: boolean } }).verify?.deepIndex === true;
+/** What resolveTarget needs, from the mirror dependencies (the SMB password from the credential store). */
+export function resolveDeps(deps: MirrorDeps): ResolveDeps {
+  return {
+    volumes: deps.volumes,
+    shares: deps.shares,
+    smbMountBase: deps.smbMountBase,
+    smbPassword: (s) => deps.secrets.get(smbCredentialId(s.url, s.user)),
+  };
 }
 
 export function selectMirrors(config: Config, names?: string[]): Mirror[] {
@@ -112,12 +118,7 @@ async function mirrorOne(m: Mirror, config: Config, deps: MirrorDeps, reporter: 
   reporter.emit({ type: 'mirror-started', name: m.name, mirrorType: m.type });
   let target: MirrorTarget | undefined;
   try {
-    const resolved = await resolveTarget(m, config.backupDir, {
-      volumes: deps.volumes,
-      shares: deps.shares,
-      smbMountBase: deps.smbMountBase,
-      smbPassword: (s) => deps.secrets.get(smbCredentialId(s.url, s.user)),
-    });
+    const resolved = await resolveTarget(m, config.backupDir, resolveDeps(deps));
     if (resolved.kind === 'absent') {
       r.result = opts.onMount ? 'skipped' : 'absent';
       r.message = resolved.reason;
@@ -141,7 +142,7 @@ async function mirrorOne(m: Mirror, config: Config, deps: MirrorDeps, reporter: 
       const entry = onTarget.complete.find((b) => b.id === id);
       const original = local.find((b) => b.id === id);
       const v = entry
-        ? await verifyBackup(config, entry, { destination: m.name, deep: opts.deep ?? deepIndex(config), restoreTest: false, referencePath: original?.path, now: new Date() }, ctx)
+        ? await verifyBackup(config, entry, { destination: m.name, deep: opts.deep ?? config.verify.deepIndex, restoreTest: false, referencePath: original?.path, now: new Date() }, ctx)
         : null;
       if (v && entry) {
         r.verification = v;

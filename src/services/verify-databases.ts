@@ -62,7 +62,16 @@ export function compareRows(expected: Record<string, number> | undefined, actual
   return { problems, warnings: [] };
 }
 
-const failedMessage = (e: unknown): string => (e instanceof PraxisError ? JSON.stringify(e.message_.params) : (e as Error)?.message ?? String(e));
+/** The drop in every way out (pass, failure, cancel); when even that fails, the next verify removes it and says so. */
+async function dropScratch(ctx: StepContext, name: string, drop: () => Promise<unknown>): Promise<void> {
+  try {
+    await drop();
+    ctx.reporter.info('verify.scratchDropped', { name });
+  } catch (e) {
+    const message = e instanceof CommandError ? e.stderrTail.slice(-2).join(' ') || e.message : (e as Error)?.message ?? String(e);
+    ctx.reporter.warn('verify.scratchLeft', { name, message });
+  }
+}
 
 // ---------------------------------------------------------------- PostgreSQL
 
@@ -125,12 +134,7 @@ export async function restoreTestPostgres(ctx: StepContext, c: PostgresComponent
     return result;
   } finally {
     // No signal: after a cancel the drop must still run. FORCE ends a pg_restore job still inside.
-    try {
-      await pg.sql(t, pg.dropSql(scratch, true, state.versionNum));
-      ctx.reporter.info('verify.scratchDropped', { name: scratch });
-    } catch (e) {
-      ctx.reporter.warn('verify.scratchLeft', { name: scratch, message: failedMessage(e) });
-    }
+    await dropScratch(ctx, scratch, () => pg.sql(t, pg.dropSql(scratch, true, state.versionNum)));
   }
 }
 
@@ -188,12 +192,7 @@ export async function restoreTestMariadb(ctx: StepContext, c: MariadbComponent, 
       result.counted = req.entry.rows ? tables.filter((tb) => req.entry.rows![tb] !== undefined).length : 0;
       return result;
     } finally {
-      try {
-        await my.query(s, `DROP DATABASE IF EXISTS ${my.quoteIdent(scratch)};`);
-        ctx.reporter.info('verify.scratchDropped', { name: scratch });
-      } catch (e) {
-        ctx.reporter.warn('verify.scratchLeft', { name: scratch, message: failedMessage(e) });
-      }
+      await dropScratch(ctx, scratch, () => my.query(s, `DROP DATABASE IF EXISTS ${my.quoteIdent(scratch)};`));
     }
   });
 }

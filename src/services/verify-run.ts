@@ -9,17 +9,16 @@
 // 1 a problem found (or the mirror is absent), 2 unknown backup id or mirror, 75 lock held.
 import { stat } from 'node:fs/promises';
 import type { Config, Mirror } from '../config/schema';
-import { smbCredentialId } from '../diskutil/smb-mount';
-import { formatDuration, type Message } from '../i18n';
+import { formatDuration } from '../i18n';
 import type { Platform } from '../platform/paths';
-import { CommandError, onChildGroups } from '../process/runner';
+import { onChildGroups } from '../process/runner';
 import { readCatalog, type BackupEntry } from './backup-catalog';
 import { reportLockTakeover } from './backup-run';
 import type { SecretStore } from './credentials';
 import { ExitCode, PraxisError } from './errors';
 import type { Reporter, RunSummary } from './events';
 import { acquireLock, type HeldLock } from './lock';
-import { releaseTarget, type MirrorDeps } from './mirror-run';
+import { errorMessage, releaseTarget, resolveDeps, type MirrorDeps } from './mirror-run';
 import { resolveTarget, type MirrorTarget } from './mirror-target';
 import type { StatusStore } from './status-store';
 import type { StepContext } from './step-context';
@@ -52,24 +51,11 @@ export interface VerifyDeps {
   toolVersion?: string;
 }
 
-function errorMessage(e: unknown): Message {
-  if (e instanceof PraxisError) return e.message_;
-  if (e instanceof CommandError && e.reason === 'cancelled') return { key: 'error.cancelled' };
-  if ((e as Error)?.name === 'AbortError') return { key: 'error.cancelled' };
-  return { key: 'error.unexpected', params: { message: (e as Error)?.message ?? String(e) } };
-}
-
 async function mountMirror(config: Config, name: string, deps: VerifyDeps): Promise<{ mirror: Mirror; target: MirrorTarget }> {
   const mirror = config.mirrors.find((m) => m.name === name);
   if (!mirror) throw new PraxisError('mirror.unknown', { name, known: config.mirrors.map((m) => m.name).join(', ') || '—' }, ExitCode.invalidInput);
-  const md = deps.mirrorDeps;
-  if (!md) throw new PraxisError('error.unexpected', { message: 'no mirror dependencies' });
-  const resolved = await resolveTarget(mirror, config.backupDir, {
-    volumes: md.volumes,
-    shares: md.shares,
-    smbMountBase: md.smbMountBase,
-    smbPassword: (s) => md.secrets.get(smbCredentialId(s.url, s.user)),
-  });
+  if (!deps.mirrorDeps) throw new PraxisError('error.unexpected', { message: 'no mirror dependencies' });
+  const resolved = await resolveTarget(mirror, config.backupDir, resolveDeps(deps.mirrorDeps));
   if (resolved.kind === 'absent') throw new PraxisError('verify.targetAbsent', { name, reason: resolved.reason });
   return { mirror, target: resolved.target };
 }
