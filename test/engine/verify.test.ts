@@ -7,7 +7,7 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, t
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cliEnv, readLogs, runCli, type CliEnv } from '../helpers/cli';
+import { cliEnv, readLogs, runCli, startCli, type CliEnv } from '../helpers/cli';
 import { makeLoopDisk, mountsOf, type LoopDisk } from '../helpers/loop-disk';
 import { startPostgres, type PgServer } from '../helpers/postgres';
 import { createSampleFiles, createSamplePostgres } from '../helpers/sample-practice';
@@ -232,6 +232,27 @@ test('bad input: unknown backup id and unknown mirror → 2; no backup yet → 1
   const mirror = await runCli(['verify', '--target', 'gibtsnicht', '--config', p.configFile], p.env);
   assert.is(mirror.code, 2, mirror.stderr);
   assert.match(mirror.stderr, /Unbekannter Datenträger „gibtsnicht“/);
+});
+
+test('cancelled in the middle of the restore test (SIGTERM, as the tray\'s "Abbrechen"): the scratch database is dropped all the same', async () => {
+  const p = await practice('abbruch');
+  await createSamplePostgres(pg, p.db, { patients: 20_000 });
+  const b = await backup(p);
+  const child = startCli(['verify', '--restore-test', '--config', p.configFile], p.env);
+  let sent = false;
+  child.stderr!.on('data', (d: Buffer) => {
+    if (!sent && /zur Probe in die Datenbank/.test(String(d))) {
+      sent = true;
+      setTimeout(() => child.kill('SIGTERM'), 150);
+    }
+  });
+  const r = await child;
+  assert.ok(sent, String(r.stderr));
+  if (/bestanden/.test(String(r.stderr))) return console.warn('  (the load finished before the cancel arrived; nothing to check)');
+  assert.is(r.exitCode, 1, String(r.stderr));
+  assert.match(String(r.stderr), /Probe-Datenbank praxis_verify_\d{8}_\d{6} wieder gelöscht/);
+  assert.equal(await scratch(), []);
+  assert.ok((await runCli(['verify', b.id, '--config', p.configFile], p.env)).code === 0);
 });
 
 /** Mount the disk ourselves, run fn on the mirror's backup folder, unmount. */
