@@ -135,6 +135,10 @@ test('a dump tampered with after the fact: verify fails naming the file (exit 1)
   assert.is(st.ok, false);
   assert.is(st.message.key, 'verify.checksum');
   assert.is(r.events.at(-1)!.summary.exitCode, 1);
+  // Scheduled (verify.cron): the same result, and the admin is alerted (recorded once a day).
+  const sch = await runCli(['verify', '--scheduled', '--config', p.configFile], p.env);
+  assert.is(sch.code, 1, sch.stderr);
+  assert.ok(JSON.stringify(status().alertsNotified ?? {}).includes('verif'), JSON.stringify(status().alertsNotified));
   // A tampered dump is not loaded (it failed already), and nothing is left on the server.
   const rt = await runCli(['verify', '--restore-test', '--config', p.configFile], p.env);
   assert.is(rt.code, 1);

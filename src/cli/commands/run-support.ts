@@ -1,6 +1,9 @@
 // What `run` and `mirror` share: the sinks of a reporter (log file, stderr, --json stdout) and
 // turning signals into a clean cancel.
 import type { App } from '../../app/compose';
+import type { Config } from '../../config/schema';
+import { render, t, type Lang } from '../../i18n';
+import { claimDueAlerts, computeAlerts } from '../../services/alerts';
 import { eventText, Reporter, type EventSink } from '../../services/events';
 import { fileSink, logFileName, pruneLogs, type LogKind } from '../../services/run-log';
 import { messageJson, summaryJson, type Out } from '../output';
@@ -34,4 +37,14 @@ export async function withCancel<T>(fn: (signal: AbortSignal) => Promise<T>): Pr
   } finally {
     for (const s of signals) process.removeListener(s, onSignal);
   }
+}
+
+/**
+ * After a scheduled job (`run --scheduled`, `verify --restore-test --scheduled`): at night nobody may
+ * have the menu bar open, so the job says what is old or broken itself, once a day, like the tray would.
+ */
+export async function notifyAlerts(app: App, config: Config, lang: Lang): Promise<void> {
+  const alerts = computeAlerts({ config, status: await app.status.current(), now: new Date() });
+  const due = await claimDueAlerts(app.status, alerts, new Date());
+  if (due.length) await app.notifier().notify(t(lang, 'alert.notify.title'), due.map((a) => render(lang, a.message)).join('\n'));
 }

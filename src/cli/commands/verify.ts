@@ -1,4 +1,4 @@
-// `praxis-backup verify [ID] [--restore-test] [--deep] [--target NAME] [--json]`: checks a backup
+// `praxis-backup verify [ID] [--restore-test] [--deep] [--target NAME] [--scheduled] [--json]`: checks a backup
 // (checksums, folder index; with --restore-test a load into a scratch database) and says whether
 // it can be put back. Thin: parse, call the engine (services/verify-run.ts), exit with its code.
 import { resolve } from 'node:path';
@@ -10,7 +10,7 @@ import { ExitCode, PraxisError } from '../../services/errors';
 import { runVerify } from '../../services/verify-run';
 import { parseCommand } from '../args';
 import type { Out } from '../output';
-import { runReporter, withCancel } from './run-support';
+import { notifyAlerts, runReporter, withCancel } from './run-support';
 
 export async function verifyCommand(app: App, argv: string[], out: Out): Promise<number> {
   const { values, positionals } = parseCommand(
@@ -20,6 +20,8 @@ export async function verifyCommand(app: App, argv: string[], out: Out): Promise
       'restore-test': { type: 'boolean', default: false },
       deep: { type: 'boolean', default: false },
       target: { type: 'string' },
+      // Started by launchd / systemd on verify.cron (`schedule install` writes it into the job).
+      scheduled: { type: 'boolean', default: false },
     },
     1,
   );
@@ -47,5 +49,7 @@ export async function verifyCommand(app: App, argv: string[], out: Out): Promise
     for (const d of summary.details ?? []) out.text(`  ${d}`);
     if (!out.json && summary.error) out.text(render(out.lang, summary.error));
   }
+  // A failed scheduled verification is a failed backup for the admin: the alert says so (once a day).
+  if (values.scheduled) await notifyAlerts(app, config, out.lang).catch(() => {});
   return summary.exitCode;
 }
