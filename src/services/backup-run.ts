@@ -13,6 +13,7 @@ import { databasePassword, type SecretStore } from './credentials';
 import { ExitCode, PraxisError } from './errors';
 import type { Reporter, RunSummary } from './events';
 import { copyFolder } from './folder-copy';
+import { indexFolder } from './folder-index';
 import { hookText, runHook } from './hooks';
 import { acquireLock, type HeldLock } from './lock';
 import { fsyncDir, writeManifest, MANIFEST_FORMAT, type ManifestComponent } from './manifest';
@@ -42,6 +43,11 @@ export interface BackupDeps {
    * restored cannot be removed by it.
    */
   restoreSafety?: { lock: HeldLock };
+  /**
+   * Folder indexes with the sha256 of every file (config verify.deepIndex; default false: path,
+   * size and mtime only). Hashes of files unchanged since the previous deep index are taken from it.
+   */
+  deepIndex?: boolean;
 }
 
 type Prepared =
@@ -180,7 +186,11 @@ export async function runBackup(config: Config, deps: BackupDeps, reporter: Repo
       let entry: ManifestComponent;
       if (p.kind === 'postgres') entry = await dumpPostgres(ctx, p.c, p.server, p.password, partial);
       else if (p.kind === 'mariadb') entry = await dumpMariadb(ctx, p.c, p.server, p.password, partial);
-      else entry = await copyFolder(ctx, p.c, partial, previous?.path ?? null);
+      else {
+        entry = await copyFolder(ctx, p.c, partial, previous?.path ?? null);
+        // A file of the backup like the dumps: written before the manifest that records its sha256.
+        entry.index = await indexFolder(ctx, p.c.name, partial, previous, deps.deepIndex ?? false);
+      }
       entries.push(entry);
       reporter.emit({ type: 'component-finished', name: entry.name, bytes: entry.bytes, files: entry.files, sha256: entry.sha256 });
       reporter.info('run.component.finished', {

@@ -399,7 +399,7 @@ export class DumpInspector extends Transform {
 export async function restoreMariadb(ctx: StepContext, req: DbRestoreRequest): Promise<DbRestoreResult> {
   const c = req.component as MariadbComponent;
   // The engine's dumps carry CREATE DATABASE/USE of the database they were taken from.
-  return restoreInto(ctx, c, req.dumpFile, req.password, req.stamp, req.dropPrevious, [c.database, req.entry.database ?? c.database]);
+  return restoreInto(ctx, c, req.dumpFile, req.password, req.stamp, req.dropPrevious, [c.database, req.entry.database ?? c.database], req.entry.rows);
 }
 
 export async function restoreSqlFile(ctx: StepContext, req: SqlFileRestoreRequest): Promise<DbRestoreResult> {
@@ -409,6 +409,7 @@ export async function restoreSqlFile(ctx: StepContext, req: SqlFileRestoreReques
 
 async function restoreInto(
   ctx: StepContext, c: MariadbComponent, file: string, password: string | null, stamp: string, dropPrevious: boolean, own: string[],
+  expectedRows?: Record<string, number>,
 ): Promise<DbRestoreResult> {
   const started = Date.now();
   const live = c.database;
@@ -428,6 +429,7 @@ async function restoreInto(
         await exec(s, `ALTER DATABASE ${quoteIdent(fresh)} ${inspector.createOptions};`);
       }
       tables = await check(s, fresh, inspector);
+      if (expectedRows) await checkRows(s, fresh, live, expectedRows);
       ctx.reporter.info('restore.maria.loaded', { schema: fresh, tables });
       if (liveInfo.schema) {
         // The orchestrator asked the admin to close them; this is the safety net right before the swap.
@@ -511,6 +513,23 @@ export async function check(s: Session, fresh: string, inspector: DumpInspector)
   ];
   if (missing.length) throw new PraxisError('restore.maria.checkFailed', { schema: fresh, missing: missing.join(', ') });
   return rows.filter(([, t]) => t !== 'VIEW').length;
+}
+
+/**
+ * The loaded copy has every table the manifest counted at backup time, each with that many rows
+ * (tables: "name" → rows). Counted in a snapshot of its own beside mariadb-dump's (see
+ * mariadb-dump.ts): a write in the moment between the two makes this refuse a good dump, which
+ * is the safe way round — the admin is told, the live database stays.
+ */
+export async function checkRows(s: Session, fresh: string, database: string, expected: Record<string, number>): Promise<void> {
+  const have = new Set((await query(s, `SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${lit(fresh)} AND TABLE_TYPE <> 'VIEW';`)).map(([n]) => n!));
+  const names = Object.keys(expected).sort();
+  const missing = names.filter((t) => !have.has(t));
+  if (missing.length) throw new PraxisError('restore.maria.checkFailed', { schema: fresh, missing: missing.join(', ') });
+  if (!names.length) return;
+  const counts = await query(s, names.map((t) => `SELECT COUNT(*) FROM ${quoteIdent(fresh)}.${quoteIdent(t)};`).join('\n'), null, s.ctx.signal);
+  const differ = names.flatMap((t, i) => (Number(counts[i]?.[0]) === expected[t] ? [] : [`${t} ${counts[i]?.[0]} ≠ ${expected[t]}`]));
+  if (differ.length) throw new PraxisError('restore.db.rowsDiffer', { database, tables: differ.join(', ') });
 }
 
 // ---- the swap --------------------------------------------------------------------------------------

@@ -185,7 +185,8 @@ export function parseToc(lines: string[]): PgToc {
     const words = rest.split(' ');
     const owner = words[words.length - 1];
     if (owner) owners.add(owner);
-    if (rest.startsWith('TABLE ') && !rest.startsWith('TABLE DATA ')) {
+    // "TABLE ATTACH <schema> <partition>" (a partition attached to its parent) is not a table of its own.
+    if (rest.startsWith('TABLE ') && !rest.startsWith('TABLE DATA ') && !rest.startsWith('TABLE ATTACH ')) {
       const parts = rest.slice('TABLE '.length).split(' ');
       parts.pop(); // owner
       const schema = parts.shift() ?? '';
@@ -431,9 +432,11 @@ export interface TableCheck {
 }
 
 /**
- * Every table of the dump's table list is in the restored database. Row counts are compared for
- * the tables in expectedRows (schema.table → rows) — the manifest does not record row counts yet;
- * when it does, the restore passes them here.
+ * Every table of the dump's table list is in the restored database, and so is every table the
+ * manifest counted at backup time (expectedRows: schema.table → rows, counted in pg_dump's own
+ * snapshot): a dump that lost a whole table is as wrong as one that lost rows. Row counts are
+ * compared for every table in expectedRows; ONLY, because that is how they were counted (an
+ * inheritance parent without its children, as pg_dump copies it).
  */
 export async function checkRestoredTables(
   ctx: StepContext,
@@ -451,10 +454,11 @@ export async function checkRestoredTables(
     ) as string[],
   );
   const missing = toc.tables.map(tableKey).filter((k) => !present.has(k));
+  for (const k of Object.keys(expectedRows ?? {})) if (!present.has(k) && !missing.includes(k)) missing.push(k);
   const rowsDiffer: string[] = [];
   const counted = toc.tables.filter((tb) => expectedRows?.[tableKey(tb)] !== undefined && present.has(tableKey(tb)));
   if (counted.length) {
-    const select = counted.map((tb) => `(SELECT count(*) FROM ${quoteIdent(tb.schema)}.${quoteIdent(tb.name)})`).join(' || \'|\' || ');
+    const select = counted.map((tb) => `(SELECT count(*) FROM ONLY ${quoteIdent(tb.schema)}.${quoteIdent(tb.name)})`).join(' || \'|\' || ');
     const counts = (await sql(t, `SELECT ${select}`, { database, signal: ctx.signal })).join('').split('|').map(Number);
     counted.forEach((tb, i) => {
       const want = expectedRows![tableKey(tb)]!;
@@ -509,10 +513,11 @@ export async function restorePostgres(ctx: StepContext, req: DbRestoreRequest): 
     }
     ctx.reporter.progress(name, 100, 'restore');
 
-    const check = await checkRestoredTables(ctx, c, req.password, names.temp, toc);
+    const check = await checkRestoredTables(ctx, c, req.password, names.temp, toc, req.entry.rows);
     if (check.missing.length) {
       throw new PraxisError('restore.pg.tablesMissing', { database: db, tables: check.missing.join(', ') });
     }
+    if (check.rowsDiffer.length) throw new PraxisError('restore.db.rowsDiffer', { database: db, tables: check.rowsDiffer.join(', ') });
     tables = check.tables;
     ctx.reporter.info('restore.pg.checked', { database: db, tables });
 
