@@ -62,6 +62,15 @@ export function compareRows(expected: Record<string, number> | undefined, actual
   return { problems, warnings: [] };
 }
 
+/** The result with the row comparison's findings, and how many tables had a recorded count to compare with. */
+function withRows(result: RestoreTestResult, expected: Record<string, number> | undefined, counts: Map<string, number>, component: string): RestoreTestResult {
+  const cmp = compareRows(expected, counts, component);
+  result.problems.push(...cmp.problems);
+  result.warnings.push(...cmp.warnings);
+  result.counted = expected ? [...counts.keys()].filter((k) => expected[k] !== undefined).length : 0;
+  return result;
+}
+
 /** The drop in every way out (pass, failure, cancel); when even that fails, the next verify removes it and says so. */
 async function dropScratch(ctx: StepContext, name: string, drop: () => Promise<unknown>): Promise<void> {
   try {
@@ -127,11 +136,7 @@ export async function restoreTestPostgres(ctx: StepContext, c: PostgresComponent
     result.tables = check.tables;
     const present = toc.tables.map(pg.tableKey).filter((k) => !check.missing.includes(k));
     const counts = await pgCounts(t, scratch, present, ctx.signal);
-    const cmp = compareRows(req.entry.rows, counts, c.name);
-    result.problems.push(...cmp.problems);
-    result.warnings.push(...cmp.warnings);
-    result.counted = req.entry.rows ? present.filter((k) => req.entry.rows![k] !== undefined).length : 0;
-    return result;
+    return withRows(result, req.entry.rows, counts, c.name);
   } finally {
     // No signal: after a cancel the drop must still run. FORCE ends a pg_restore job still inside.
     await dropScratch(ctx, scratch, () => pg.sql(t, pg.dropSql(scratch, true, state.versionNum)));
@@ -186,11 +191,7 @@ export async function restoreTestMariadb(ctx: StepContext, c: MariadbComponent, 
         const script = tables.map((tb) => `SELECT ${my.lit(tb)}, COUNT(*) FROM ${my.quoteIdent(scratch)}.${my.quoteIdent(tb)};`).join('\n');
         for (const [name, n] of await my.query(s, script, null, ctx.signal)) counts.set(name!, Number(n));
       }
-      const cmp = compareRows(req.entry.rows, counts, c.name);
-      result.problems.push(...cmp.problems);
-      result.warnings.push(...cmp.warnings);
-      result.counted = req.entry.rows ? tables.filter((tb) => req.entry.rows![tb] !== undefined).length : 0;
-      return result;
+      return withRows(result, req.entry.rows, counts, c.name);
     } finally {
       await dropScratch(ctx, scratch, () => my.query(s, `DROP DATABASE IF EXISTS ${my.quoteIdent(scratch)};`));
     }
