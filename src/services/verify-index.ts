@@ -5,23 +5,12 @@
 // "h" where it has one, else with the same file in a reference copy (the local backup, when a
 // mirror's copy is checked); with neither, the bytes are still read so unreadable files show up.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join, sep } from 'node:path';
-import { createInterface } from 'node:readline';
-import { createGunzip } from 'node:zlib';
 import type { Message } from '../i18n';
 import { sha256File } from './backup-verify';
+import { readIndex, type IndexLine } from './folder-index';
 import type { ManifestComponent } from './manifest';
-
-export interface IndexLine {
-  /** Relative path inside the folder component, '/'-separated. */
-  p: string;
-  s: number;
-  /** mtime in ms. */
-  m: number;
-  h?: string;
-}
 
 /**
  * mtimes may differ by this much without counting as a change: FAT32 stores them in 2-second
@@ -40,15 +29,10 @@ export interface IndexCheck {
   sampled?: number;
 }
 
-/** Reads the gzip'd JSON-lines index, streamed (a practice can have a million files). */
-export async function readIndex(file: string): Promise<Map<string, IndexLine>> {
+/** The index by path (folder-index.ts reads it, streamed). */
+async function indexByPath(file: string): Promise<Map<string, IndexLine>> {
   const lines = new Map<string, IndexLine>();
-  const rl = createInterface({ input: createReadStream(file).pipe(createGunzip()), crlfDelay: Infinity });
-  for await (const line of rl) {
-    if (!line.trim()) continue;
-    const l = JSON.parse(line) as IndexLine;
-    lines.set(l.p, l);
-  }
+  for await (const l of readIndex(file)) lines.set(l.p, l);
   return lines;
 }
 
@@ -117,7 +101,7 @@ export async function checkFolderIndex(o: IndexCheckOptions): Promise<IndexCheck
     // A damaged index says nothing reliable about the files: report it, compare nothing.
     return { problems: [{ key: 'verify.index.damaged', params: { component, file: entry.index.path } }], contentChecked: 0, files: 0 };
   }
-  const index = await readIndex(indexFile);
+  const index = await indexByPath(indexFile);
   const root = join(o.backupPath, entry.path);
   const onDisk = await listFiles(root).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return new Map<string, { size: number; mtimeMs: number }>();
