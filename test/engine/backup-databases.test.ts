@@ -81,7 +81,7 @@ test('run: exit 0, layout and manifest as in DESIGN.md', async () => {
   const id = ids[0]!;
   assert.match(id, /^\d{8}_\d{6}$/);
   const dir = join(backupDir, id);
-  assert.equal(readdirSync(dir).sort(), ['client', 'datenbank.pgdump', 'elexis.sql.gz', 'files', 'manifest.json']);
+  assert.equal(readdirSync(dir).sort(), ['client', 'client.index.jsonl.gz', 'datenbank.pgdump', 'elexis.sql.gz', 'files', 'files.index.jsonl.gz', 'manifest.json']);
   assert.is(statSync(dir).mode & 0o777, 0o700, 'backup folder 0700');
   assert.is(statSync(join(dir, 'datenbank.pgdump')).mode & 0o777, 0o600, 'dump 0600');
   assert.is(statSync(join(dir, 'elexis.sql.gz')).mode & 0o777, 0o600, 'dump 0600');
@@ -103,16 +103,27 @@ test('run: exit 0, layout and manifest as in DESIGN.md', async () => {
   assert.is(pgc.sha256, sha256(join(dir, 'datenbank.pgdump')));
   assert.ok(pgc.serverVersion.startsWith(pg.version), `${pgc.serverVersion} vs ${pg.version}`);
   assert.ok(pgc.dumpTool.path.endsWith('pg_dump'));
+  // The rows the dump must contain, counted in pg_dump's own snapshot.
+  assert.equal(pgc.rows, Object.fromEntries(Object.entries(pgCounts).map(([t, n]) => [`public.${t}`, n])));
+  assert.is(pgc.rowsExact, 'snapshot');
 
   const mc = byName.elexis;
   assert.is(mc.path, 'elexis.sql.gz');
   assert.is(mc.bytes, statSync(join(dir, 'elexis.sql.gz')).size);
   assert.is(mc.sha256, sha256(join(dir, 'elexis.sql.gz')));
   assert.ok(mc.serverVersion.includes(maria.version), `${mc.serverVersion} vs ${maria.version}`);
+  for (const [t, n] of Object.entries(mariaCounts)) assert.is(mc.rows[t], n, t);
+  assert.is(mc.rowsExact, 'consistent-snapshot');
 
   assert.is(byName.files.files, folderFiles.files);
   assert.is(byName.files.bytes, folderFiles.bytes);
   assert.is(byName.client.files, 1);
+  // Each folder's file index beside the manifest (path, size, mtime; no hashes unless deep).
+  for (const name of ['client', 'files']) {
+    const index = byName[name].index;
+    assert.equal({ path: index.path, files: index.files, deep: index.deep }, { path: `${name}.index.jsonl.gz`, files: byName[name].files, deep: false });
+    assert.is(index.sha256, sha256(join(dir, index.path)));
+  }
   // The tree itself is there, byte for byte.
   const rel = readdirSync(join(root, 'praxis', 'files'), { recursive: true }) as string[];
   for (const f of rel) {
