@@ -622,6 +622,7 @@ export const de = {
   'schedule.verifyNext': 'Nächste geplante Prüfung: {when}',
   'schedule.verifyNextHeader': 'Die nächsten {count} Prüfungen mit Probe-Einspielen (Ortszeit, {zone}):',
   'schedule.verifyRemoved': 'Die geplante Prüfung „{name}“ wurde entfernt („verify.cron“ ist nicht mehr eingetragen).',
+  'verify.afterBackupFailed': 'Backup {id} wurde erstellt, aber die Prüfung danach ist fehlgeschlagen: {reason} Dieses Backup ist nicht verlässlich – bitte das Protokoll lesen und „Backup jetzt“ erneut starten.',
   'list.empty': 'Keine vollständigen Backups in {dir}.',
   'list.header': 'Backups in {dir} (neuestes zuerst):',
   'list.incomplete': '{count} unvollständige(s) Backup(s) werden nicht angezeigt.',

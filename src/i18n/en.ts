@@ -622,6 +622,7 @@ export const en: Record<MessageKey, string> = {
   'schedule.verifyNext': 'Next scheduled restore test: {when}',
   'schedule.verifyNextHeader': 'The next {count} restore tests (local time, {zone}):',
   'schedule.verifyRemoved': 'The scheduled restore test "{name}" was removed ("verify.cron" is no longer set).',
+  'verify.afterBackupFailed': 'Backup {id} was made, but checking it afterwards failed: {reason} This backup cannot be relied on – please read the log and start “Back up now” again.',
   'list.empty': 'No complete backups in {dir}.',
   'list.header': 'Backups in {dir} (newest first):',
   'list.incomplete': '{count} incomplete backup(s) are not shown.',

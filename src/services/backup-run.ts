@@ -16,7 +16,8 @@ import { copyFolder } from './folder-copy';
 import { indexFolder } from './folder-index';
 import { hookText, runHook } from './hooks';
 import { acquireLock, type HeldLock } from './lock';
-import { fsyncDir, writeManifest, MANIFEST_FORMAT, type ManifestComponent } from './manifest';
+import { fsyncDir, writeManifest, MANIFEST_FORMAT, type Manifest, type ManifestComponent } from './manifest';
+import { recordVerified, reportVerification, verifyBackup, writeVerification } from './verify-check';
 import { dumpMariadb, probeMariadb, type MariaServerInfo } from './mariadb-dump';
 import { dumpPostgres, probePostgres, type PgServerInfo } from './postgres-dump';
 import { backupsToRemove, removeBackup } from './retention';
@@ -48,6 +49,13 @@ export interface BackupDeps {
    * size and mtime only). Hashes of files unchanged since the previous deep index are taken from it.
    */
   deepIndex?: boolean;
+  /**
+   * Check the new backup before it is mirrored (config verify.afterBackup): checksums and the file
+   * index always, a restore test into a scratch database when restoreTest says so for its
+   * manifest. A failing check makes the run failed (exit 1): a backup that cannot be put back is
+   * not a backup. Not for a restore's safety backup (the restore must not wait for it).
+   */
+  verifyAfter?: { restoreTest: (m: Manifest) => boolean };
 }
 
 type Prepared =
@@ -244,12 +252,30 @@ export async function runBackup(config: Config, deps: BackupDeps, reporter: Repo
       count: reporter.warnings.length,
     });
 
+    if (deps.verifyAfter && !deps.restoreSafety) {
+      const entry = (await readCatalog(dir)).complete.find((b) => b.id === id);
+      if (entry) {
+        const record = await verifyBackup(config, entry, { destination: 'local', deep: false, restoreTest: deps.verifyAfter.restoreTest(entry.manifest), now: now() }, ctx);
+        await writeVerification(finalPath, record, deps.toolVersion);
+        await recordVerified(deps.status, record);
+        reportVerification(reporter, record);
+        if (!record.ok) {
+          Object.assign(summary, { result: 'failed', exitCode: ExitCode.failed, error: { key: 'verify.afterBackupFailed', params: { id, reason: record.problems[0] ?? { key: 'alert.noReason' } } } });
+        } else if (record.warnings.length && summary.exitCode === ExitCode.ok) {
+          Object.assign(summary, { result: 'warning', exitCode: ExitCode.warnings });
+        }
+        summary.warnings = [...reporter.warnings];
+      }
+    }
+
     if (deps.mirrors && config.mirrors.length) {
       const results = await runMirrors(config, deps.mirrors, reporter, signal);
       summary.mirrors = results.map((r) => ({ name: r.name, result: r.result, copied: r.copied, bytesCopied: r.bytesCopied, ejected: r.ejected, message: r.message }));
       summary.warnings = [...reporter.warnings];
       const code = mirrorsExitCode(results);
-      if (code === ExitCode.failed) {
+      if (summary.exitCode === ExitCode.failed) {
+        // The verification failure stays what the admin is told first.
+      } else if (code === ExitCode.failed) {
         // The local backup is fine, but the practice is not safe until it left the server.
         const first = results.find((r) => r.result === 'failed' || (r.result === 'absent' && r.required))!;
         Object.assign(summary, { result: 'failed', exitCode: ExitCode.failed, error: { key: 'mirror.failed', params: { name: first.name, reason: first.message! } } });

@@ -10,7 +10,7 @@
 import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config, MariadbComponent, PostgresComponent } from '../config/schema';
-import type { Message } from '../i18n';
+import { formatDuration, type Message } from '../i18n';
 import { CommandError } from '../process/runner';
 import type { BackupEntry } from './backup-catalog';
 import { verifyBackupDir } from './backup-verify';
@@ -19,6 +19,8 @@ import { PraxisError } from './errors';
 import { fsyncDir, type ManifestComponent } from './manifest';
 import type { Platform } from '../platform/paths';
 import type { StepContext } from './step-context';
+import type { Reporter } from './events';
+import type { StatusStore } from './status-store';
 import { restoreTestMariadb, restoreTestPostgres, type RestoreTestResult } from './verify-databases';
 import { checkFolderIndex } from './verify-index';
 
@@ -174,4 +176,20 @@ export async function writeVerification(backupPath: string, record: Verification
   }
   await rename(tmp, join(backupPath, VERIFICATION_FILE));
   await fsyncDir(backupPath);
+}
+
+/** lastVerified of the destination: what the tray shows and the age alerts count from. */
+export async function recordVerified(status: StatusStore, r: VerifyResult): Promise<void> {
+  await status.update((s) => {
+    const d = (s.destinations[r.destination] ??= {});
+    d.lastVerified = { at: r.at, backupId: r.backupId, ok: r.ok, restoreTest: r.checked.restoreTest, ...(r.ok ? {} : { message: r.problems[0] }) };
+  });
+}
+
+/** Problems as errors, warnings as warnings, then one line with the outcome. */
+export function reportVerification(reporter: Reporter, r: VerifyResult): void {
+  for (const p of r.problems) reporter.error(p.key, p.params);
+  for (const w of r.warnings) reporter.warn(w.key, w.params);
+  if (r.ok) reporter.info(r.checked.restoreTest ? 'verify.passedRestore' : 'verify.passed', { id: r.backupId, dest: destParam(r.destination), duration: formatDuration(r.durationMs) });
+  else reporter.error('verify.failed', { id: r.backupId, dest: destParam(r.destination), count: r.problems.length });
 }

@@ -23,10 +23,10 @@ import { resolveTarget, type MirrorTarget } from './mirror-target';
 import type { StatusStore } from './status-store';
 import type { StepContext } from './step-context';
 import type { ToolLocator } from './tool-locator';
-import { destParam, verifyBackup, writeVerification, type VerifyResult } from './verify-check';
+import { destParam, recordVerified, reportVerification, verifyBackup, writeVerification, type VerifyResult } from './verify-check';
 
 export type { VerifyResult } from './verify-check';
-export { verifyBackup, VERIFICATION_FILE } from './verify-check';
+export { recordVerified, reportVerification, verifyBackup, VERIFICATION_FILE } from './verify-check';
 
 export interface VerifyRequest {
   /** The newest complete backup (of the destination) when absent. */
@@ -73,22 +73,6 @@ async function findEntry(dir: string, id: string | undefined, dest: string, loca
   if (local?.some((b) => b.id === id)) throw new PraxisError('verify.notOnTarget', { id, dest }, ExitCode.failed);
   if (cat.partial.includes(`${id}.partial`) || cat.invalid.includes(id)) throw new PraxisError('verify.incomplete', { id, dir }, ExitCode.failed);
   throw new PraxisError('verify.notFound', { id, dir, newest: cat.complete.slice(0, 5).map((b) => b.id).join(', ') || '—' }, ExitCode.invalidInput);
-}
-
-/** lastVerified of the destination: what the tray shows and the age alerts count from. */
-export async function recordVerified(status: StatusStore, r: VerifyResult): Promise<void> {
-  await status.update((s) => {
-    const d = (s.destinations[r.destination] ??= {});
-    d.lastVerified = { at: r.at, backupId: r.backupId, ok: r.ok, restoreTest: r.checked.restoreTest, ...(r.ok ? {} : { message: r.problems[0] }) };
-  });
-}
-
-/** Problems as errors, warnings as warnings, then one line with the outcome. */
-export function reportVerification(reporter: Reporter, r: VerifyResult): void {
-  for (const p of r.problems) reporter.error(p.key, p.params);
-  for (const w of r.warnings) reporter.warn(w.key, w.params);
-  if (r.ok) reporter.info(r.checked.restoreTest ? 'verify.passedRestore' : 'verify.passed', { id: r.backupId, dest: destParam(r.destination), duration: formatDuration(r.durationMs) });
-  else reporter.error('verify.failed', { id: r.backupId, dest: destParam(r.destination), count: r.problems.length });
 }
 
 export async function runVerify(

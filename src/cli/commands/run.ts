@@ -3,13 +3,12 @@
 import { resolve } from 'node:path';
 import type { App } from '../../app/compose';
 import { loadConfig } from '../../config/load';
-import type { Config } from '../../config/schema';
-import { render, t, type Lang } from '../../i18n';
-import { claimDueAlerts, computeAlerts } from '../../services/alerts';
+import { render } from '../../i18n';
 import { runBackup } from '../../services/backup-run';
+import { restoreTestAfterBackup } from '../../services/verify-policy';
 import { parseCommand } from '../args';
 import type { Out } from '../output';
-import { runReporter, withCancel } from './run-support';
+import { notifyAlerts, runReporter, withCancel } from './run-support';
 
 export async function runCommand(app: App, argv: string[], out: Out): Promise<number> {
   // --scheduled: started by launchd / systemd (`schedule install` writes it into the job).
@@ -29,6 +28,8 @@ export async function runCommand(app: App, argv: string[], out: Out): Promise<nu
         toolVersion: app.version,
         mirrors: config.mirrors.length ? app.mirrorDeps(config, out.lang) : undefined,
         scheduled: values.scheduled,
+        deepIndex: config.verify.deepIndex,
+        verifyAfter: { restoreTest: (m) => restoreTestAfterBackup(config, m) },
       },
       reporter,
       signal,
@@ -45,12 +46,6 @@ export async function runCommand(app: App, argv: string[], out: Out): Promise<nu
   // (a USB disk not copied for 9 days) itself, once a day, like the tray would.
   if (values.scheduled) await notifyAlerts(app, config, out.lang).catch(() => {});
   return summary.exitCode;
-}
-
-async function notifyAlerts(app: App, config: Config, lang: Lang): Promise<void> {
-  const alerts = computeAlerts({ config, status: await app.status.current(), now: new Date() });
-  const due = await claimDueAlerts(app.status, alerts, new Date());
-  if (due.length) await app.notifier().notify(t(lang, 'alert.notify.title'), due.map((a) => render(lang, a.message)).join('\n'));
 }
 
 /** Only the process launchd started can tell whether it has Full Disk Access (TCC): keep its answer. */

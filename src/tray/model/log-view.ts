@@ -29,7 +29,7 @@ export interface RunLogFile {
 export type RunState = 'running' | 'success' | 'warning' | 'failed' | 'aborted';
 
 // run-2026-11-24T03-15-00Z-4711.jsonl (logFileName in run-log.ts: the ISO time with ":" → "-").
-const NAME = /^(run|mirror|restore)-(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})Z-(\d+)\.jsonl$/;
+const NAME = /^(run|mirror|restore|verify)-(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})Z-(\d+)\.jsonl$/;
 
 export function parseLogName(name: string): Omit<RunLogFile, 'path'> | null {
   const m = NAME.exec(name);
