@@ -81,7 +81,7 @@ test('run: exit 0, layout and manifest as in DESIGN.md', async () => {
   const id = ids[0]!;
   assert.match(id, /^\d{8}_\d{6}$/);
   const dir = join(backupDir, id);
-  assert.equal(readdirSync(dir).sort(), ['client', 'client.index.jsonl.gz', 'datenbank.pgdump', 'elexis.sql.gz', 'files', 'files.index.jsonl.gz', 'manifest.json']);
+  assert.equal(readdirSync(dir).sort(), ['client', 'client.index.jsonl.gz', 'datenbank.pgdump', 'elexis.sql.gz', 'files', 'files.index.jsonl.gz', 'manifest.json', 'verification.json']); // verification.json: the check right after the backup
   assert.is(statSync(dir).mode & 0o777, 0o700, 'backup folder 0700');
   assert.is(statSync(join(dir, 'datenbank.pgdump')).mode & 0o777, 0o600, 'dump 0600');
   assert.is(statSync(join(dir, 'elexis.sql.gz')).mode & 0o777, 0o600, 'dump 0600');
