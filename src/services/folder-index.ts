@@ -205,8 +205,8 @@ export async function writeIndex(tree: string, file: string, opts: IndexOptions)
     if (batch) yield batch;
   }
   try {
-    // gzip level 1: the index is read rarely and is small either way (level 6 made it ~10 % smaller
-    // for three times the CPU, measured on 50 000 lines).
+    // gzip level 1: the index is read rarely and is small either way (50 000 lines, 4.4 MB: level 1
+    // 0.90 MB in 19 ms, level 6 0.81 MB in 64 ms).
     const src = Readable.from(lines());
     const gz = createGzip({ level: 1 });
     src.on('error', (e) => gz.destroy(e)); // a failed walk (cancel, a vanished folder) fails the write
