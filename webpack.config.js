@@ -29,7 +29,6 @@ export default {
   externals: {
     keytar: 'module keytar',
     '@nodegui/nodegui': 'module @nodegui/nodegui',
-    '@nodegui/react-nodegui': 'module @nodegui/react-nodegui',
     'node-mac-permissions': 'module node-mac-permissions',
   },
   optimization: { minimize: false },
