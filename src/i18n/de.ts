@@ -623,6 +623,7 @@ export const de = {
   'schedule.verifyNextHeader': 'Die nächsten {count} Prüfungen mit Probe-Einspielen (Ortszeit, {zone}):',
   'schedule.verifyRemoved': 'Die geplante Prüfung „{name}“ wurde entfernt („verify.cron“ ist nicht mehr eingetragen).',
   'verify.afterBackupFailed': 'Backup {id} wurde erstellt, aber die Prüfung danach ist fehlgeschlagen: {reason} Dieses Backup ist nicht verlässlich – bitte das Protokoll lesen und „Backup jetzt“ erneut starten.',
+  'verify.waitingForLock': 'Es läuft gerade eine Sicherung: die geplante Prüfung wartet darauf und prüft danach (höchstens drei Stunden).',
   'list.empty': 'Keine vollständigen Backups in {dir}.',
   'list.header': 'Backups in {dir} (neuestes zuerst):',
   'list.incomplete': '{count} unvollständige(s) Backup(s) werden nicht angezeigt.',

@@ -623,6 +623,7 @@ export const en: Record<MessageKey, string> = {
   'schedule.verifyNextHeader': 'The next {count} restore tests (local time, {zone}):',
   'schedule.verifyRemoved': 'The scheduled restore test "{name}" was removed ("verify.cron" is no longer set).',
   'verify.afterBackupFailed': 'Backup {id} was made, but checking it afterwards failed: {reason} This backup cannot be relied on – please read the log and start “Back up now” again.',
+  'verify.waitingForLock': 'A backup is running: the scheduled check waits for it and checks afterwards (at most three hours).',
   'list.empty': 'No complete backups in {dir}.',
   'list.header': 'Backups in {dir} (newest first):',
   'list.incomplete': '{count} incomplete backup(s) are not shown.',
