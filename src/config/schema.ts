@@ -81,6 +81,8 @@ const mirror = z.discriminatedUnion(
         mode: mirrorMode,
         eject: z.boolean().default(false),
         required: z.boolean().default(false),
+        /** Encrypted on the target (absent: no); the passphrase lives in the credential store as encryption://<name>. */
+        encrypt: z.boolean().optional(),
       })
       .strict(),
     z
@@ -91,6 +93,8 @@ const mirror = z.discriminatedUnion(
         user: z.string().min(1),
         mode: mirrorMode,
         required: z.boolean().default(false),
+        /** Encrypted on the target (absent: no); the passphrase lives in the credential store as encryption://<name>. */
+        encrypt: z.boolean().optional(),
       })
       .strict(),
     z
@@ -100,6 +104,8 @@ const mirror = z.discriminatedUnion(
         path: absolutePath,
         mode: mirrorMode,
         required: z.boolean().default(false),
+        /** Encrypted on the target (absent: no); the passphrase lives in the credential store as encryption://<name>. */
+        encrypt: z.boolean().optional(),
       })
       .strict(),
   ],
@@ -119,6 +125,8 @@ const hook = z
 
 export const configSchema = z
   .object({
+    /** Printed on the emergency sheet (Notfallblatt) of encrypted mirrors. */
+    practiceName: z.string().min(1).max(200).optional(),
     backupDir: absolutePath,
     components: z.array(component).min(1, { message: 'noComponents' }),
     retention: z
