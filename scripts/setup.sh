@@ -31,6 +31,7 @@ APT_PACKAGES=(
   libsecret-1-dev gnome-keyring libsecret-tools dbus-x11  # keytar build + Secret Service in tests
   xvfb trayer xdotool imagemagick x11-apps x11-utils  # headless tray tests: X server, tray host, clicks, screenshots, xdpyinfo/xwininfo
   samba smbclient                            # an SMB share to mirror onto in tests
+  gocryptfs fuse3                            # encrypted mirrors on Linux (issue 8): cipher folder + FUSE mount, tested for real
 )
 
 install_debian_packages() {

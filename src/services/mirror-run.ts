@@ -1,6 +1,7 @@
 // Copying the backup directory onto the configured mirrors: for each one find and guard the
 // target, check space, copy, verify what was copied by reading it back, unmount or eject, tell
 // the admin, and record the result per destination. One mirror's failure never stops the other.
+import { dirname, join } from 'node:path';
 import type { Config, Mirror } from '../config/schema';
 import { smbCredentialId } from '../diskutil/smb-mount';
 import { describeRef, type Volumes } from '../diskutil/volumes';
@@ -11,7 +12,9 @@ import { readCatalog } from './backup-catalog';
 import type { SecretStore } from './credentials';
 import { PraxisError } from './errors';
 import type { Reporter } from './events';
+import { CIPHER_FOLDER, isCryptView, openCryptView, type CryptView } from './gocryptfs';
 import { syncBackups } from './mirror-copy';
+import { encryptionCredentialId } from './passphrase';
 import { resolveTarget, type MirrorTarget, type ResolveDeps, type Shares } from './mirror-target';
 import type { StatusStore } from './status-store';
 import type { ToolLocator } from './tool-locator';
@@ -25,6 +28,8 @@ export interface MirrorDeps {
   status: StatusStore;
   notifier: Notifier;
   smbMountBase: string;
+  /** Where decrypted views of encrypted mirrors are mounted: <cryptMountBase>/<mirror name> (default: next to smbMountBase). */
+  cryptMountBase?: string;
   lang: 'de' | 'en';
 }
 
@@ -112,11 +117,43 @@ export async function releaseTarget(m: Mirror, target: MirrorTarget, deps: Mirro
   }
 }
 
+/**
+ * For an encrypted mirror: mount the decrypted view of its cipher folder and point target.dir at
+ * it. Without the passphrase, or when the view cannot be proven to be a gocryptfs mount, this
+ * throws — the caller then writes nothing, so nothing ever lands on the target in the clear.
+ * `passphrase` is for a new machine (typed from the emergency sheet); else the credential store.
+ */
+export async function unlockTarget(m: Mirror, target: MirrorTarget, deps: Pick<MirrorDeps, 'secrets' | 'smbMountBase' | 'cryptMountBase'>, signal?: AbortSignal, passphrase?: string): Promise<CryptView | null> {
+  if (!m.encrypt) return null;
+  const id = encryptionCredentialId(m.name);
+  const pass = passphrase ?? (await deps.secrets.get(id));
+  if (!pass) throw new PraxisError('mirror.crypt.noPassphrase', { name: m.name, id, store: deps.secrets.description });
+  const base = deps.cryptMountBase ?? join(dirname(deps.smbMountBase), 'crypt');
+  const view = await openCryptView({ name: m.name, credentialId: id, cipherDir: join(target.root, CIPHER_FOLDER), passphrase: pass, mountPoint: join(base, m.name), signal });
+  target.dir = view.dir;
+  return view;
+}
+
+/** Close the decrypted view; false (with the reason as a warning) when it stayed mounted: then the disk must not be released. */
+export async function lockTarget(view: CryptView | null, reporter: Reporter, r: { warnings: Message[] }): Promise<boolean> {
+  if (!view) return true;
+  try {
+    await view.close();
+    return true;
+  } catch (e) {
+    const message = errorMessage(e);
+    r.warnings.push(message);
+    reporter.warn(message.key, message.params);
+    return false;
+  }
+}
+
 async function mirrorOne(m: Mirror, config: Config, deps: MirrorDeps, reporter: Reporter, signal: AbortSignal, opts: MirrorOptions): Promise<MirrorResult> {
   const started = Date.now();
   const r: MirrorResult = { name: m.name, result: 'failed', required: m.required, copied: [], removed: [], bytesCopied: 0, durationMs: 0, warnings: [] };
   reporter.emit({ type: 'mirror-started', name: m.name, mirrorType: m.type });
   let target: MirrorTarget | undefined;
+  let view: CryptView | null = null;
   try {
     const resolved = await resolveTarget(m, config.backupDir, resolveDeps(deps));
     if (resolved.kind === 'absent') {
@@ -129,6 +166,9 @@ async function mirrorOne(m: Mirror, config: Config, deps: MirrorDeps, reporter: 
       r.warnings.push(w);
       reporter.warn(w.key, w.params);
     }
+    view = await unlockTarget(m, target, deps, signal);
+    // Checked once more right before the first write: an encrypted mirror is never written in the clear.
+    if (view && !(await isCryptView(view.dir, join(target.root, CIPHER_FOLDER)))) throw new PraxisError('mirror.crypt.guard', { name: m.name, path: view.dir });
     const local = (await readCatalog(config.backupDir)).complete;
     const sync = await syncBackups(local, target.dir, { name: m.name, mode: m.mode, tools: deps.tools, reporter, signal });
     Object.assign(r, { copied: sync.copied, removed: sync.removed, bytesCopied: sync.bytesCopied, newest: sync.newest });
@@ -162,7 +202,9 @@ async function mirrorOne(m: Mirror, config: Config, deps: MirrorDeps, reporter: 
     r.result = 'failed';
     r.message = errorMessage(e);
   } finally {
-    if (target) await releaseTarget(m, target, deps, reporter, r);
+    // The view first: unmounting or ejecting the disk under a mounted view would fail or lose data.
+    const closed = await lockTarget(view, reporter, r);
+    if (target && closed) await releaseTarget(m, target, deps, reporter, r);
     r.durationMs = Date.now() - started;
   }
   return r;

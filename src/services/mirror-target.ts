@@ -19,8 +19,10 @@ export interface Shares {
 export const MIRROR_FOLDER = 'Praxis-Backup';
 
 export interface MirrorTarget {
-  /** Where the backups go on the target. */
+  /** Where the backups go on the target (for an encrypted mirror: replaced by the decrypted view). */
   dir: string;
+  /** The target's top folder: the mount point, the path or the share folder (the cipher dir of an encrypted mirror lives here). */
+  root: string;
   volume?: Volume;
   /** Mount point we mounted ourselves (and so unmount again), if any. */
   mountedByUs?: string;
@@ -55,7 +57,7 @@ export async function resolveTarget(m: Mirror, backupDir: string, deps: ResolveD
     // likely the empty mount-point folder of a disk that is not mounted: refuse, write nothing.
     const local = await stat(backupDir).catch(() => null);
     if (local && local.dev === st.dev) return { kind: 'absent', reason: { key: 'mirror.sameDisk', params: { name: m.name, path: m.path } } };
-    return { kind: 'ready', target: { dir: m.path, warnings: [] } };
+    return { kind: 'ready', target: { dir: m.path, root: m.path, warnings: [] } };
   }
 
   if (m.type === 'volume') {
@@ -73,8 +75,9 @@ export async function resolveTarget(m: Mirror, backupDir: string, deps: ResolveD
       throw new PraxisError('mirror.guard', { name: m.name, volume: describeRef(m.volume), path: mp ?? '?' });
     }
     const dir = join(mp, MIRROR_FOLDER);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    return { kind: 'ready', target: { dir, volume: v, mountedByUs, warnings: [] } };
+    // An encrypted mirror gets no plain folder on the disk at all: only its cipher folder.
+    if (!m.encrypt) await mkdir(dir, { recursive: true, mode: 0o700 });
+    return { kind: 'ready', target: { dir, root: mp, volume: v, mountedByUs, warnings: [] } };
   }
 
   const { subPath } = parseSmbUrl(m.url);
@@ -88,5 +91,5 @@ export async function resolveTarget(m: Mirror, backupDir: string, deps: ResolveD
   if (!(await isMountPoint(mp))) throw new PraxisError('mirror.guard', { name: m.name, volume: m.url, path: mp });
   const dir = subPath ? join(mp, subPath) : mp;
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  return { kind: 'ready', target: { dir, mountedByUs, warnings: [] } };
+  return { kind: 'ready', target: { dir, root: dir, mountedByUs, warnings: [] } };
 }

@@ -1,0 +1,261 @@
+// Encrypted mirrors for real: a gocryptfs cipher folder on an ext4 loop disk. A lost disk must
+// reveal nothing (raw image and cipher files searched for patient names, file names, contents),
+// the decrypted copy must equal the backup, a wrong or missing passphrase must write nothing, and
+// the passphrase must never show up in argv, status, events or files on the target.
+import { execa } from 'execa';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { validateConfig } from '../../src/config/load';
+import type { Config } from '../../src/config/schema';
+import type { Volumes } from '../../src/diskutil/volumes';
+import { SilentNotifier } from '../../src/notify/notifier';
+import { runBackup } from '../../src/services/backup-run';
+import { EnvSecretStore, type SecretStore } from '../../src/services/credentials';
+import { Reporter, type StampedEvent } from '../../src/services/events';
+import { CIPHER_FOLDER, initCipherDir, initPlan, mountEntry, mountPlan } from '../../src/services/gocryptfs';
+import { mirrorsExitCode, runMirrors, type MirrorDeps } from '../../src/services/mirror-run';
+import type { Shares } from '../../src/services/mirror-target';
+import { encryptionCredentialId, generatePassphrase, normalisePassphrase, PASSPHRASE_ALPHABET, passphraseBits } from '../../src/services/passphrase';
+import { StatusStore } from '../../src/services/status-store';
+import { ToolLocator } from '../../src/services/tool-locator';
+import { makeLoopDisk, mountsOf } from '../helpers/loop-disk';
+import { createSampleFiles, sampleFileContent, sampleFilePath } from '../helpers/sample-practice';
+import { makeTempDir, runCleanups } from '../helpers/temp';
+
+const test = suite('encrypted mirrors (gocryptfs on a loop disk)');
+const noVolumes: Volumes = {
+  kind: 'none',
+  list: () => Promise.reject(new Error('volumes')),
+  find: () => Promise.reject(new Error('volumes')),
+  mount: () => Promise.reject(new Error('volumes')),
+  unmount: () => Promise.reject(new Error('volumes')),
+  eject: () => Promise.reject(new Error('volumes')),
+};
+const noShares: Shares = { mount: () => Promise.reject(new Error('shares')), unmount: () => Promise.reject(new Error('shares')) };
+const tools = new ToolLocator('linux', process.env);
+let root: string;
+
+/** The credential store as the engine sees it (same get(id) lookup as the Keychain / Secret Service). */
+class MapStore implements SecretStore {
+  readonly description = 'Test-Schlüsselbund';
+  constructor(readonly map = new Map<string, string>()) {}
+  async get(id: string) {
+    return this.map.get(id) ?? null;
+  }
+}
+
+const PATIENT = 'Erika Mustermann-Wöhrle';
+const FILES = 8;
+const BYTES = 20_000;
+
+async function practice(name: string, target: string) {
+  const dir = join(root, name);
+  const src = join(dir, 'files');
+  await createSampleFiles(src, { files: FILES, bytesEach: BYTES });
+  await writeFile(join(src, `Befund ${PATIENT}.txt`), `Befund für ${PATIENT}, geb. 03.04.1961: Diagnose vertraulich.\n`);
+  const config = validateConfig({ backupDir: join(dir, 'backups'), components: [{ name: 'files', type: 'folder', path: src }], mirrors: [{ name: 'usb', type: 'path', path: target, mode: 'all', encrypt: true }] }, 'test');
+  const status = new StatusStore(join(dir, 'state'));
+  return { dir, src, config, status };
+}
+
+function deps(status: StatusStore, secrets: SecretStore): MirrorDeps {
+  return { volumes: noVolumes, shares: noShares, secrets, tools, status, notifier: new SilentNotifier(), smbMountBase: join(root, 'smb'), cryptMountBase: join(root, 'crypt'), lang: 'de' };
+}
+
+function collect() {
+  const events: StampedEvent[] = [];
+  return { reporter: new Reporter([(e) => events.push(e)]), events };
+}
+
+async function backup(config: Config, status: StatusStore): Promise<string> {
+  const s = await runBackup({ ...config, mirrors: [] }, { platform: 'linux', tools, secrets: new EnvSecretStore({}, new Map()), status, toolVersion: 'test' }, collect().reporter, new AbortController().signal);
+  assert.is(s.exitCode, 0, JSON.stringify(s.error));
+  return s.backupId!;
+}
+
+/** Every process's argv, sampled every few ms while `fn` runs (children included: /proc is global). */
+async function watchArgv<T>(fn: () => Promise<T>): Promise<{ value: T; argvs: Set<string> }> {
+  const argvs = new Set<string>();
+  const sample = () => {
+    for (const p of readdirSync('/proc')) {
+      if (!/^\d+$/.test(p)) continue;
+      try {
+        argvs.add(readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' '));
+      } catch { /* gone */ }
+    }
+  };
+  const timer = setInterval(sample, 5);
+  try {
+    const value = await fn();
+    sample();
+    return { value, argvs };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+function filesUnder(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true }) as string[]).filter((f) => statSync(join(dir, f)).isFile()).sort();
+}
+
+/** Needles a lost disk must not reveal: the patient's name, attachment names, attachment contents. */
+function needles(): Buffer[] {
+  const out = [Buffer.from(PATIENT), Buffer.from('Diagnose vertraulich'), Buffer.from('Beispieldatei')];
+  for (let i = 0; i < FILES; i++) {
+    out.push(Buffer.from(basename(sampleFilePath(i)).normalize('NFC')));
+    out.push(sampleFileContent(i, BYTES).subarray(4000, 4064)); // a stretch of the incompressible body
+  }
+  return out;
+}
+
+function found(hay: Buffer): string[] {
+  return needles().filter((n) => hay.includes(n)).map((n) => n.toString('utf8').slice(0, 40));
+}
+
+async function mountDecrypted(cipher: string, mp: string, passphrase: string): Promise<void> {
+  await mkdir(mp, { recursive: true });
+  await execa('gocryptfs', ['-q', '--', cipher, mp], { input: passphrase });
+}
+
+test.before(async () => {
+  root = await makeTempDir('praxis-mirror-crypt-');
+});
+test.after(() => runCleanups());
+
+test('passphrase: six groups of five from an unambiguous alphabet, >140 bits; typed forms normalised', () => {
+  const p = generatePassphrase();
+  assert.match(p, /^[a-z0-9]{5}(-[a-z0-9]{5}){5}$/);
+  assert.not.match(PASSPHRASE_ALPHABET, /[0o1liIO]/);
+  assert.ok(passphraseBits() > 140);
+  assert.is.not(generatePassphrase(), p);
+  assert.is(normalisePassphrase(` ${p.toUpperCase().replace(/-/g, ' ')} `), p);
+  assert.is(encryptionCredentialId('usb'), 'encryption://usb');
+});
+
+test('plans: the passphrase only on stdin, never in argv', () => {
+  const pw = 'abcde-fghjk-mnpqr-stuvw-x3467-89abc';
+  for (const plan of [initPlan('/usr/bin/gocryptfs', '/m/Praxis-Backup.gocryptfs', pw), mountPlan('/usr/bin/gocryptfs', '/m/Praxis-Backup.gocryptfs', '/s/crypt/usb', pw)]) {
+    assert.not.ok([plan.file, ...plan.args].join(' ').includes(pw));
+    assert.is(plan.input, pw);
+    assert.equal(plan.secrets, [pw]);
+  }
+  assert.equal(initPlan('/usr/bin/gocryptfs', '/m/c', pw).args, ['-init', '-q', '--', '/m/c']);
+  assert.equal(mountPlan('/usr/bin/gocryptfs', '/m/c', '/s/v', pw).args, ['-q', '--', '/m/c', '/s/v']);
+});
+
+test('backup + encrypted mirror: raw disk and cipher files reveal nothing; decrypted copy equals the backup; passphrase nowhere', async () => {
+  const disk = await makeLoopDisk({ sizeMiB: 64, label: 'PRAXIS-CRYPT' });
+  const mnt = join(root, 'usb');
+  await mkdir(mnt);
+  await execa('mount', [disk.device, mnt]);
+  const target = join(mnt, 'praxis');
+  await mkdir(target);
+  const p = await practice('crypt', target);
+  const passphrase = generatePassphrase();
+  const secrets = new MapStore(new Map([[encryptionCredentialId('usb'), passphrase]]));
+  const cipher = join(target, CIPHER_FOLDER);
+  await initCipherDir({ name: 'usb', credentialId: encryptionCredentialId('usb'), cipherDir: cipher, passphrase });
+
+  const made = [await backup(p.config, p.status)];
+  await writeFile(join(p.src, 'neu.txt'), 'neuer Brief');
+  made.push(await backup(p.config, p.status));
+  const { reporter, events } = collect();
+  const { value: results, argvs } = await watchArgv(() => runMirrors(p.config, deps(p.status, secrets), reporter, new AbortController().signal));
+  assert.is(mirrorsExitCode(results), 0, JSON.stringify(results));
+  assert.equal(results[0]!.copied, made);
+  assert.ok([...argvs].some((a) => a.includes('gocryptfs')), 'the gocryptfs children were seen');
+  assert.ok([...argvs].some((a) => a.includes('rsync')), 'rsync was seen');
+  for (const a of argvs) assert.not.ok(a.includes(passphrase), `passphrase in argv: ${a.replace(passphrase, '***')}`);
+  assert.is(await mountEntry(join(root, 'crypt', 'usb')), null, 'the decrypted view is unmounted afterwards');
+
+  // On the disk: only the cipher folder, no plain backup folders, no readable names.
+  assert.equal(readdirSync(target), [CIPHER_FOLDER]);
+  const cipherFiles = filesUnder(cipher);
+  assert.ok(cipherFiles.length > FILES, `${cipherFiles.length} cipher files`);
+  for (const f of cipherFiles) {
+    assert.equal(found(Buffer.from(f)), [], `cipher file name ${f}`);
+    assert.equal(found(readFileSync(join(cipher, f))), [], `cipher file ${f}`);
+  }
+  // The passphrase is not on the disk, not in status or events.
+  for (const f of cipherFiles) assert.not.ok(readFileSync(join(cipher, f)).includes(Buffer.from(passphrase)));
+  assert.not.ok(readFileSync(join(p.dir, 'state', 'status.json'), 'utf8').includes(passphrase));
+  assert.not.ok(JSON.stringify(events).includes(passphrase));
+
+  // Control: the same search does find everything in the local (plain) backup.
+  const localHay = Buffer.concat(filesUnder(join(p.config.backupDir, made[1]!)).flatMap((f) => [Buffer.from(f), readFileSync(join(p.config.backupDir, made[1]!, f))]));
+  assert.is(found(localHay).length, needles().length, 'the needles are real');
+
+  // "Eject": unmount and read the raw image, every byte.
+  await execa('umount', [mnt]);
+  assert.equal(mountsOf(disk.device), []);
+  const raw = readFileSync(disk.image);
+  assert.equal(found(raw), [], 'raw image reveals nothing');
+  assert.not.ok(raw.includes(Buffer.from(passphrase)));
+
+  // Plug it in elsewhere: mount, decrypt with the passphrase, compare with the backup byte for byte.
+  await execa('mount', [disk.device, mnt]);
+  const clear = join(root, 'klar');
+  await mountDecrypted(cipher, clear, passphrase);
+  try {
+    assert.equal(readdirSync(clear).filter((n) => /^\d{8}_\d{6}$/.test(n)).sort(), made);
+    for (const id of made) {
+      const local = filesUnder(join(p.config.backupDir, id));
+      const remote = filesUnder(join(clear, id)).filter((f) => f !== 'verification.json');
+      assert.equal(remote, local.filter((f) => f !== 'verification.json'));
+      for (const f of local) if (f !== 'verification.json') assert.ok(readFileSync(join(clear, id, f)).equals(readFileSync(join(p.config.backupDir, id, f))), f);
+      const v = join(clear, id, 'verification.json');
+      if (existsSync(v)) assert.not.ok(readFileSync(v, 'utf8').includes(passphrase));
+      assert.not.ok(readFileSync(join(clear, id, 'manifest.json'), 'utf8').includes(passphrase));
+    }
+    assert.ok(existsSync(join(clear, made[1]!, 'verification.json')), 'verified on the target');
+  } finally {
+    await execa('umount', [clear]);
+  }
+  await execa('umount', [mnt]);
+});
+
+test('wrong passphrase in the store: exit 1, clear message, cipher folder unchanged; missing passphrase and missing cipher folder: nothing written', async () => {
+  const disk = await makeLoopDisk({ sizeMiB: 32, label: 'PRAXIS-FALSCH' });
+  const mnt = join(root, 'usb2');
+  await mkdir(mnt);
+  await execa('mount', [disk.device, mnt]);
+  const target = join(mnt, 'praxis');
+  await mkdir(target);
+  const p = await practice('falsch', target);
+  const cipher = join(target, CIPHER_FOLDER);
+  await initCipherDir({ name: 'usb', credentialId: encryptionCredentialId('usb'), cipherDir: cipher, passphrase: generatePassphrase() });
+  await backup(p.config, p.status);
+  const snapshot = () => JSON.stringify(filesUnder(target).map((f) => [f, statSync(join(target, f)).size, statSync(join(target, f)).mtimeMs]));
+  const before = snapshot();
+
+  const wrong = generatePassphrase();
+  const r = await runMirrors(p.config, deps(p.status, new MapStore(new Map([[encryptionCredentialId('usb'), wrong]]))), collect().reporter, new AbortController().signal);
+  assert.is(mirrorsExitCode(r), 1);
+  assert.is(r[0]!.message!.key, 'mirror.crypt.wrongPassphrase');
+  assert.equal(r[0]!.copied, []);
+  assert.is(snapshot(), before, 'cipher folder unchanged');
+  assert.equal(readdirSync(target), [CIPHER_FOLDER]);
+  assert.is(await mountEntry(join(root, 'crypt', 'usb')), null);
+  const st = readFileSync(join(p.dir, 'state', 'status.json'), 'utf8');
+  assert.match(st, /mirror\.crypt\.wrongPassphrase/);
+  assert.not.ok(st.includes(wrong));
+
+  const none = await runMirrors(p.config, deps(p.status, new MapStore()), collect().reporter, new AbortController().signal);
+  assert.is(mirrorsExitCode(none), 1);
+  assert.is(none[0]!.message!.key, 'mirror.crypt.noPassphrase');
+  assert.is(snapshot(), before);
+
+  // Encrypt switched on, but the cipher folder never set up: refuse, never copy in the clear.
+  const empty = join(mnt, 'leer');
+  await mkdir(empty);
+  const q = { ...p.config, mirrors: [{ ...p.config.mirrors[0]!, path: empty }] } as Config;
+  const ni = await runMirrors(q, deps(p.status, new MapStore(new Map([[encryptionCredentialId('usb'), wrong]]))), collect().reporter, new AbortController().signal);
+  assert.is(ni[0]!.message!.key, 'mirror.crypt.notInitialised');
+  assert.equal(readdirSync(empty), []);
+  await execa('umount', [mnt]);
+});
+
+test.run();
