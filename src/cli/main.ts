@@ -5,6 +5,7 @@ import { compose } from '../app/compose';
 import { detectLang, t } from '../i18n';
 import { ExitCode } from '../services/errors';
 import { credentialsCommand } from './commands/credentials';
+import { emergencySheetCommand } from './commands/emergency-sheet';
 import { listCommand } from './commands/list';
 import { mirrorCommand } from './commands/mirror';
 import { restoreCommand } from './commands/restore';
@@ -27,6 +28,7 @@ const COMMANDS: Record<string, Command> = {
   credentials: credentialsCommand,
   restore: restoreCommand,
   verify: verifyCommand,
+  'emergency-sheet': emergencySheetCommand,
 };
 /** In DESIGN.md's contract, built by later issues. */
 const LATER: string[] = [];

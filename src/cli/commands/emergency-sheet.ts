@@ -1,0 +1,97 @@
+// `praxis-backup emergency-sheet <mirror> [--out DIR]`: writes the emergency sheet (Notfallblatt)
+// of an encrypted mirror again, e.g. when the printed one is lost or the disk was replaced. The
+// passphrase comes from the credential store and goes only into the 0600 file: never to
+// stdout/stderr, a log or argv, so a terminal scrollback or a support screenshot cannot leak it.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { App } from '../../app/compose';
+import { loadConfig } from '../../config/load';
+import type { Mirror } from '../../config/schema';
+import { t } from '../../i18n';
+import { writeEmergencySheet, type SheetInput } from '../../services/emergency-sheet';
+import { ExitCode, PraxisError, UsageError } from '../../services/errors';
+import { parseCommand } from '../args';
+import type { Out } from '../output';
+
+/**
+ * The credential id of a mirror's passphrase. Same form as encryptionCredentialId in
+ * passphrase.ts (built in parallel, not yet committed when this was written).
+ */
+const encryptionId = (mirror: string) => `encryption://${mirror}`;
+
+/**
+ * The user's Desktop: macOS ~/Desktop; Linux the XDG desktop dir (on a German desktop
+ * ~/Schreibtisch, named in ~/.config/user-dirs.dirs), else ~/Desktop. Null when none exists (a
+ * server without a desktop): then the state dir, which the CLI names in its output.
+ */
+export function desktopDir(home: string, env: NodeJS.ProcessEnv): string | null {
+  const candidates: string[] = [];
+  try {
+    const dirs = readFileSync(join(env.XDG_CONFIG_HOME || join(home, '.config'), 'user-dirs.dirs'), 'utf8');
+    const m = /^XDG_DESKTOP_DIR="([^"]+)"/m.exec(dirs);
+    if (m) candidates.push(m[1]!.replace(/^\$HOME/, home));
+  } catch {
+    /* no user-dirs.dirs: not an XDG desktop */
+  }
+  candidates.push(join(home, 'Desktop'));
+  for (const c of candidates) {
+    try {
+      if (statSync(c).isDirectory() && c !== home) return c;
+    } catch {
+      /* not there */
+    }
+  }
+  return null;
+}
+
+function sheetMirror(m: Mirror, found: { label: string | null; uuid: string | null } | null): SheetInput['mirror'] {
+  if (m.type === 'volume') {
+    const ref = m.volume as { label?: string; uuid?: string };
+    return { name: m.name, type: 'volume', label: ref.label ?? found?.label ?? null, uuid: ref.uuid ?? found?.uuid ?? null };
+  }
+  if (m.type === 'smb') return { name: m.name, type: 'smb', url: m.url };
+  return { name: m.name, type: 'path', path: m.path };
+}
+
+export async function emergencySheetCommand(app: App, argv: string[], out: Out): Promise<number> {
+  const { values, positionals } = parseCommand('emergency-sheet', argv, { out: { type: 'string' } }, 1);
+  const name = positionals[0];
+  if (!name) throw new UsageError('missing <mirror>', 'emergency-sheet');
+  const configFile = values.config ? resolve(values.config) : app.paths.configFile;
+  const config = await loadConfig(configFile);
+  const mirror = config.mirrors.find((m) => m.name === name);
+  if (!mirror) {
+    throw new PraxisError('sheet.cli.unknownMirror', { name, known: config.mirrors.map((m) => m.name).join(', ') || '–' }, ExitCode.invalidInput);
+  }
+  if (!mirror.encrypt) throw new PraxisError('sheet.cli.notEncrypted', { name, file: configFile }, ExitCode.invalidInput);
+
+  const secrets = app.secretsFor(config);
+  const id = encryptionId(mirror.name);
+  const passphrase = await secrets.get(id);
+  if (passphrase === null) throw new PraxisError('sheet.cli.noPassphrase', { name, id, store: secrets.description }, ExitCode.failed);
+
+  // The other half of the disk's identity (config names label or UUID) if the disk is attached;
+  // the sheet is still right without it, so a failing lookup is not an error.
+  let found: { label: string | null; uuid: string | null } | null = null;
+  if (mirror.type === 'volume') found = await app.volumes().find(mirror.volume).catch(() => null);
+
+  const dir = values.out ? resolve(values.out) : (desktopDir(process.env.HOME || '', process.env) ?? app.paths.stateDir);
+  if (values.out && !existsSync(dir)) throw new PraxisError('error.dirMissing', { dir }, ExitCode.invalidInput);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const file = await writeEmergencySheet(dir, {
+    practiceName: config.practiceName,
+    mirror: sheetMirror(mirror, found),
+    passphrase,
+    createdAt: new Date(),
+    lang: out.lang,
+    platform: app.platform,
+    components: config.components.map((c) =>
+      c.type === 'folder' ? { name: c.name, type: 'folder', path: c.path } : { name: c.name, type: c.type, database: c.database },
+    ),
+  });
+  if (out.json) out.data({ type: 'emergencySheet', mirror: mirror.name, file });
+  else out.print(file);
+  out.text(t(out.lang, 'sheet.cli.written', { file }));
+  return ExitCode.ok;
+}
