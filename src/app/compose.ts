@@ -15,7 +15,7 @@ import { run } from '../process/runner';
 import { KeytarSecretStore } from '../credentials/keytar-secret-store';
 import { defaultCollectionLocked } from '../credentials/secret-service-lock';
 import { MountLoginTester, SmbclientLoginTester } from '../credentials/smb-login-test';
-import { ChainSecretStore, EnvSecretStore, type SecretStore } from '../services/credentials';
+import { ChainSecretStore, EnvSecretStore, type CredentialStore, type SecretStore } from '../services/credentials';
 import { CredentialsService } from '../services/credentials-service';
 import type { MirrorDeps } from '../services/mirror-run';
 import { StatusStore } from '../services/status-store';
@@ -34,6 +34,8 @@ export interface App {
   secretsFor(config: Config): SecretStore;
   /** `credentials set|delete|list|test`: the Keychain / Secret Service itself. */
   credentials(): CredentialsService;
+  /** The Keychain / Secret Service itself, for ids the credentials command does not parse (encryption://<mirror>). */
+  keyring(): CredentialStore;
   volumes(): Volumes;
   notifier(): Notifier;
   mirrorDeps(config: Config, lang: Lang): MirrorDeps;
@@ -71,6 +73,7 @@ export function compose(env: NodeJS.ProcessEnv = process.env): App {
       const fromEnv = EnvSecretStore.forComponents(env, config.components, config.mirrors);
       return new ChainSecretStore(env.PRAXIS_BACKUP_KEYRING === 'off' ? [fromEnv] : [fromEnv, keyring]);
     },
+    keyring: () => keyring,
     credentials: () =>
       new CredentialsService({
         store: keyring,

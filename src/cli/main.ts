@@ -5,6 +5,7 @@ import { compose } from '../app/compose';
 import { detectLang, t } from '../i18n';
 import { ExitCode } from '../services/errors';
 import { credentialsCommand } from './commands/credentials';
+import { encryptionCommand } from './commands/encryption';
 import { emergencySheetCommand } from './commands/emergency-sheet';
 import { listCommand } from './commands/list';
 import { mirrorCommand } from './commands/mirror';
@@ -29,6 +30,7 @@ const COMMANDS: Record<string, Command> = {
   restore: restoreCommand,
   verify: verifyCommand,
   'emergency-sheet': emergencySheetCommand,
+  encryption: encryptionCommand,
 };
 /** In DESIGN.md's contract, built by later issues. */
 const LATER: string[] = [];

@@ -96,6 +96,26 @@ export async function isCryptView(mountPoint: string, cipherDir: string): Promis
   return !!a && !!b && a.dev !== b.dev;
 }
 
+/** Pids of gocryptfs daemons serving `mountPoint` (their argv ends with it). */
+export async function daemonPids(mountPoint: string): Promise<number[]> {
+  const out: number[] = [];
+  for (const p of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(p)) continue;
+    const argv = (await readFile(`/proc/${p}/cmdline`, 'utf8').catch(() => '')).split('\0').filter(Boolean);
+    if (argv.length && /(^|\/)gocryptfs$/.test(argv[0]!) && argv.at(-1) === mountPoint) out.push(Number(p));
+  }
+  return out;
+}
+
+/**
+ * After the unmount the daemon still closes its files on the disk for a moment; ejecting the disk
+ * in that moment fails with "target is busy" (seen in the tests). So wait for it to be gone.
+ */
+export async function waitForDaemonExit(mountPoint: string, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while ((await daemonPids(mountPoint)).length && Date.now() < end) await new Promise((res) => setTimeout(res, 50));
+}
+
 export async function isInitialised(cipherDir: string): Promise<boolean> {
   return stat(join(cipherDir, GOCRYPTFS_CONF)).then((s) => s.isFile(), () => false);
 }
@@ -157,6 +177,7 @@ export async function openCryptView(o: CryptOptions & { mountPoint: string }): P
     for (let i = 0; i < 10; i++) {
       try {
         await r(unmountPlan(tools, o.mountPoint));
+        await waitForDaemonExit(o.mountPoint);
         await rmdir(o.mountPoint).catch(() => undefined);
         return;
       } catch (e) {

@@ -15,7 +15,7 @@ import { SilentNotifier } from '../../src/notify/notifier';
 import { runBackup } from '../../src/services/backup-run';
 import { EnvSecretStore, type SecretStore } from '../../src/services/credentials';
 import { Reporter, type StampedEvent } from '../../src/services/events';
-import { CIPHER_FOLDER, initCipherDir, initPlan, mountEntry, mountPlan } from '../../src/services/gocryptfs';
+import { CIPHER_FOLDER, waitForDaemonExit, initCipherDir, initPlan, mountEntry, mountPlan } from '../../src/services/gocryptfs';
 import { mirrorsExitCode, runMirrors, type MirrorDeps } from '../../src/services/mirror-run';
 import type { Shares } from '../../src/services/mirror-target';
 import { encryptionCredentialId, generatePassphrase, normalisePassphrase, PASSPHRASE_ALPHABET, passphraseBits } from '../../src/services/passphrase';
@@ -24,6 +24,8 @@ import { ToolLocator } from '../../src/services/tool-locator';
 import { makeLoopDisk, mountsOf } from '../helpers/loop-disk';
 import { createSampleFiles, sampleFileContent, sampleFilePath } from '../helpers/sample-practice';
 import { makeTempDir, runCleanups } from '../helpers/temp';
+import { allText, CLI } from '../helpers/cli';
+import { startKeyring } from '../helpers/keyring';
 
 const test = suite('encrypted mirrors (gocryptfs on a loop disk)');
 const noVolumes: Volumes = {
@@ -103,7 +105,7 @@ function filesUnder(dir: string): string[] {
 
 /** Needles a lost disk must not reveal: the patient's name, attachment names, attachment contents. */
 function needles(): Buffer[] {
-  const out = [Buffer.from(PATIENT), Buffer.from('Diagnose vertraulich'), Buffer.from('Beispieldatei')];
+  const out: Buffer[] = [Buffer.from(PATIENT), Buffer.from('Diagnose vertraulich'), Buffer.from('Beispieldatei')];
   for (let i = 0; i < FILES; i++) {
     out.push(Buffer.from(basename(sampleFilePath(i)).normalize('NFC')));
     out.push(sampleFileContent(i, BYTES).subarray(4000, 4064)); // a stretch of the incompressible body
@@ -213,6 +215,7 @@ test('backup + encrypted mirror: raw disk and cipher files reveal nothing; decry
     assert.ok(existsSync(join(clear, made[1]!, 'verification.json')), 'verified on the target');
   } finally {
     await execa('umount', [clear]);
+    await waitForDaemonExit(clear);
   }
   await execa('umount', [mnt]);
 });
@@ -256,6 +259,58 @@ test('wrong passphrase in the store: exit 1, clear message, cipher folder unchan
   assert.is(ni[0]!.message!.key, 'mirror.crypt.notInitialised');
   assert.equal(readdirSync(empty), []);
   await execa('umount', [mnt]);
+});
+
+test('CLI `encryption setup`: passphrase stored in the Secret Service, sheet written, nothing on the disk until confirmed; then `run` mirrors encrypted; passphrase in no log/config/status', async () => {
+  const kr = await startKeyring();
+  const disk = await makeLoopDisk({ sizeMiB: 32, label: 'PRAXIS-SETUP' });
+  const mnt = join(root, 'usb3');
+  await mkdir(mnt);
+  await execa('mount', [disk.device, mnt]);
+  const target = join(mnt, 'praxis');
+  await mkdir(target);
+  const dir = join(root, 'setup');
+  const src = join(dir, 'files');
+  await createSampleFiles(src, { files: 4, bytesEach: 10_000 });
+  const configFile = join(dir, 'config.json');
+  await writeFile(configFile, JSON.stringify({ backupDir: join(dir, 'backups'), practiceName: 'Praxis Dr. Test', components: [{ name: 'files', type: 'folder', path: src }], mirrors: [{ name: 'usb', type: 'path', path: target, encrypt: true }] }));
+  const sheets = join(dir, 'sheets');
+  await mkdir(sheets);
+  const env = { ...kr.env, LANG: 'de_DE.UTF-8', PRAXIS_BACKUP_NOTIFY: 'none' };
+  const cli = (args: string[]) => execa(process.execPath, [CLI, ...args], { env, extendEnv: false, stdin: 'ignore', reject: false });
+
+  // No terminal, no --yes: not confirmed → exit 1, passphrase stored, sheet written, disk untouched.
+  const a = await cli(['encryption', 'setup', 'usb', '--config', configFile, '--out', sheets]);
+  assert.is(a.exitCode, 1, String(a.stderr));
+  assert.match(String(a.stderr), /Nicht bestätigt/);
+  const passphrase = await kr.lookup('encryption://usb');
+  assert.ok(passphrase && /^[a-z0-9]{5}(-[a-z0-9]{5}){5}$/.test(passphrase), 'stored in the Secret Service');
+  assert.equal(readdirSync(target), []);
+  const sheet = readdirSync(sheets).find((n) => n.endsWith('.html'))!;
+  assert.ok(sheet, 'emergency sheet written');
+  assert.is(statSync(join(sheets, sheet)).mode & 0o777, 0o600);
+  assert.ok(readFileSync(join(sheets, sheet), 'utf8').includes(passphrase!.split('-')[0]!));
+
+  // Confirmed: the same passphrase (the printed sheet stays valid), cipher folder created.
+  const b = await cli(['encryption', 'setup', 'usb', '--config', configFile, '--out', sheets, '--yes']);
+  assert.is(b.exitCode, 0, String(b.stderr));
+  assert.is(await kr.lookup('encryption://usb'), passphrase);
+  assert.equal(readdirSync(target), [CIPHER_FOLDER]);
+  const again = await cli(['encryption', 'setup', 'usb', '--config', configFile, '--out', sheets, '--yes']);
+  assert.is(again.exitCode, 1);
+  assert.match(String(again.stderr), /schon einen verschlüsselten Ordner/);
+
+  const run = await cli(['run', '--config', configFile, '--json']);
+  assert.is(run.exitCode, 0, String(run.stderr));
+  assert.equal(readdirSync(target), [CIPHER_FOLDER]);
+  for (const out of [a, b, again, run]) assert.not.ok(String(out.stdout).includes(passphrase!) || String(out.stderr).includes(passphrase!), 'not in output');
+  for (const d of [join(kr.home, '.local', 'state'), join(kr.home, '.config'), dir]) {
+    const text = allText(d).replace(readFileSync(join(sheets, sheet), 'utf8'), '');
+    assert.not.ok(text.includes(passphrase!), `passphrase found under ${d}`);
+  }
+  assert.not.ok(readFileSync(configFile, 'utf8').includes(passphrase!));
+  await execa('umount', [mnt]);
+  await kr.stop();
 });
 
 test.run();
