@@ -8,14 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { chmod, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { t, type Lang, type MessageKey, type Params } from '../i18n';
+import { CIPHER_FOLDER } from './gocryptfs';
 import { MIRROR_FOLDER } from './mirror-target';
 
-/**
- * The gocryptfs cipher folder on a Linux mirror. src/services/gocryptfs.ts (built in parallel) did
- * not exist when this was written; this is the name issue 8's design fixed. If that module exports
- * its own constant, import it here instead so the sheet can never name a different folder.
- */
-export const GOCRYPTFS_DIR = 'Praxis-Backup.gocryptfs';
+/** The gocryptfs cipher folder on a Linux mirror: the engine's own name, so the sheet can never name another. */
+export const GOCRYPTFS_DIR = CIPHER_FOLDER;
 /** The encrypted disk image on an SMB share (and a path mirror) when the server is a Mac. */
 export const SPARSEBUNDLE_NAME = 'Praxis-Backup.sparsebundle';
 

@@ -11,14 +11,9 @@ import type { Mirror } from '../../config/schema';
 import { t } from '../../i18n';
 import { writeEmergencySheet, type SheetInput } from '../../services/emergency-sheet';
 import { ExitCode, PraxisError, UsageError } from '../../services/errors';
+import { encryptionCredentialId } from '../../services/passphrase';
 import { parseCommand } from '../args';
 import type { Out } from '../output';
-
-/**
- * The credential id of a mirror's passphrase. Same form as encryptionCredentialId in
- * passphrase.ts (built in parallel, not yet committed when this was written).
- */
-const encryptionId = (mirror: string) => `encryption://${mirror}`;
 
 /**
  * The user's Desktop: macOS ~/Desktop; Linux the XDG desktop dir (on a German desktop
@@ -67,7 +62,7 @@ export async function emergencySheetCommand(app: App, argv: string[], out: Out):
   if (!mirror.encrypt) throw new PraxisError('sheet.cli.notEncrypted', { name, file: configFile }, ExitCode.invalidInput);
 
   const secrets = app.secretsFor(config);
-  const id = encryptionId(mirror.name);
+  const id = encryptionCredentialId(mirror.name);
   const passphrase = await secrets.get(id);
   if (passphrase === null) throw new PraxisError('sheet.cli.noPassphrase', { name, id, store: secrets.description }, ExitCode.failed);
 
