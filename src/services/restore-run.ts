@@ -28,7 +28,8 @@ import { Reporter, type RunSummary } from './events';
 import { hookText, runHook } from './hooks';
 import { acquireLock, type HeldLock } from './lock';
 import type { ManifestComponent } from './manifest';
-import type { MirrorDeps } from './mirror-run';
+import type { CryptView } from './gocryptfs';
+import { lockTarget, unlockTarget, type MirrorDeps } from './mirror-run';
 import { resolveTarget, type MirrorTarget } from './mirror-target';
 import { preflightMariadb, restoreMariadb } from './restore-mariadb';
 import { preflightPostgres, restorePostgres } from './restore-postgres';
@@ -42,6 +43,8 @@ export interface RestoreRequest {
   from?: string;
   /** A configured mirror: mounted for the restore, unmounted afterwards. */
   fromMirror?: string;
+  /** An encrypted mirror's passphrase typed from the emergency sheet (a new machine); else the credential store's. */
+  passphrase?: string;
   /** Component names; all of the backup's when absent. */
   components?: string[];
   deleteNewerFiles: boolean;
@@ -146,7 +149,7 @@ export function selectComponents(config: Config, entry: BackupEntry, names?: str
     });
 }
 
-async function findSource(config: Config, req: RestoreRequest, deps: RestoreDeps): Promise<{ dir: string; target?: MirrorTarget; mirror?: Mirror }> {
+async function findSource(config: Config, req: RestoreRequest, deps: RestoreDeps): Promise<{ dir: string; target?: MirrorTarget; mirror?: Mirror; view?: CryptView | null }> {
   if (req.from) return { dir: req.from };
   if (!req.fromMirror) return { dir: config.backupDir };
   const m = config.mirrors.find((x) => x.name === req.fromMirror);
@@ -163,7 +166,9 @@ async function findSource(config: Config, req: RestoreRequest, deps: RestoreDeps
   return { dir: resolved.target.dir, target: resolved.target, mirror: m };
 }
 
-async function releaseSource(src: { target?: MirrorTarget; mirror?: Mirror }, deps: RestoreDeps, reporter: Reporter): Promise<void> {
+async function releaseSource(src: { target?: MirrorTarget; mirror?: Mirror; view?: CryptView | null }, deps: RestoreDeps, reporter: Reporter): Promise<void> {
+  // The decrypted view first; if it stays mounted, the disk must stay too.
+  if (src.view && !(await lockTarget(src.view, reporter, { warnings: [] }))) return;
   const t = src.target;
   if (!t?.mountedByUs || !deps.mirrorDeps) return;
   try {
@@ -250,6 +255,12 @@ export async function runRestore(
     lock = await acquireLock(config.backupDir, started);
     reportLockTakeover(lock, reporter);
     src = await findSource(config, req, deps);
+    // An encrypted mirror is read through its decrypted view (assigned to src first, so the
+    // finally below unmounts the disk also when unlocking fails).
+    if (src.mirror?.encrypt && src.target && deps.mirrorDeps) {
+      src.view = await unlockTarget(src.mirror, src.target, deps.mirrorDeps, signal, req.passphrase);
+      src.dir = src.target.dir;
+    }
     reporter.info('restore.run.source', { dir: src.dir });
     const entry = await findBackup(src.dir, req.id);
     const selected = selectComponents(config, entry, req.components);

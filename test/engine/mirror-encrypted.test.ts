@@ -309,6 +309,27 @@ test('CLI `encryption setup`: passphrase stored in the Secret Service, sheet wri
     assert.not.ok(text.includes(passphrase!), `passphrase found under ${d}`);
   }
   assert.not.ok(readFileSync(configFile, 'utf8').includes(passphrase!));
+
+  // The server burned down: a new machine, empty credential store, no local backups. Restore from
+  // the encrypted mirror with the passphrase typed from the sheet (spaces, capitals) on stdin.
+  const backupId = JSON.parse(String(run.stdout).trim().split('\n').at(-1)!).summary.backupId as string;
+  const original = new Map(filesUnder(src).map((f) => [f, readFileSync(join(src, f))]));
+  await execa('rm', ['-rf', join(dir, 'backups'), src]);
+  const fresh = join(root, 'neuer-rechner');
+  await mkdir(fresh);
+  const newEnv = { PATH: env.PATH!, HOME: fresh, XDG_CONFIG_HOME: join(fresh, '.config'), XDG_STATE_HOME: join(fresh, '.state'), LANG: 'de_DE.UTF-8', PRAXIS_BACKUP_KEYRING: 'off', PRAXIS_BACKUP_NOTIFY: 'none' };
+  const restoreArgs = ['restore', backupId, '--from-mirror', 'usb', '--yes', '--no-safety-backup', '--config', configFile];
+  const noPass = await execa(process.execPath, [CLI, ...restoreArgs], { env: newEnv, extendEnv: false, stdin: 'ignore', reject: false });
+  assert.is(noPass.exitCode, 1, String(noPass.stderr));
+  assert.match(String(noPass.stderr), /kein Passwort „encryption:\/\/usb“/);
+  const typed = passphrase!.toUpperCase().replace(/-/g, ' ') + '\n';
+  const restored = await execa(process.execPath, [CLI, ...restoreArgs, '--passphrase-stdin'], { env: newEnv, extendEnv: false, input: typed, reject: false });
+  assert.ok([0, 3].includes(restored.exitCode!), String(restored.stderr));
+  assert.equal(filesUnder(src), [...original.keys()]);
+  for (const [f, b] of original) assert.ok(readFileSync(join(src, f)).equals(b), f);
+  assert.is(await mountEntry(join(fresh, '.state', 'praxis-backup', 'crypt', 'usb')), null, 'view closed after the restore');
+  assert.not.ok(allText(fresh).includes(passphrase!), 'passphrase in no file of the new machine');
+  assert.not.ok(String(restored.stderr).includes(passphrase!) || String(restored.stdout).includes(passphrase!));
   await execa('umount', [mnt]);
   await kr.stop();
 });

@@ -17,6 +17,7 @@ import type { Reporter, RunSummary } from '../../services/events';
 import { clientsText, runRestore, type RestoreInteraction, type RestorePlan } from '../../services/restore-run';
 import { restoreSqlFile } from '../../services/restore-mariadb';
 import { parseCommand } from '../args';
+import { normalisePassphrase } from '../../services/passphrase';
 import type { Out } from '../output';
 import { runReporter, withCancel } from './run-support';
 
@@ -147,6 +148,15 @@ async function sqlRestore(
   }
 }
 
+/** All of stdin, trimmed, in the stored form (spaces/case from a typed sheet forgiven). */
+async function readPassphraseStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
+  const text = normalisePassphrase(Buffer.concat(chunks).toString('utf8'));
+  if (!text) throw new PraxisError('credentials.emptyPassword', {}, ExitCode.invalidInput);
+  return text;
+}
+
 export async function restoreCommand(app: App, argv: string[], out: Out): Promise<number> {
   const { values, positionals } = parseCommand(
     'restore',
@@ -154,6 +164,7 @@ export async function restoreCommand(app: App, argv: string[], out: Out): Promis
     {
       from: { type: 'string' },
       'from-mirror': { type: 'string' },
+      'passphrase-stdin': { type: 'boolean', default: false },
       components: { type: 'string' },
       'delete-newer-files': { type: 'boolean', default: false },
       'no-safety-backup': { type: 'boolean', default: false },
@@ -184,6 +195,9 @@ export async function restoreCommand(app: App, argv: string[], out: Out): Promis
 
   const id = positionals[0];
   if (!id) throw new PraxisError('restore.needsId', {}, ExitCode.invalidInput);
+  // An encrypted mirror on a new machine: the passphrase from the emergency sheet, piped in (never
+  // an argument). stdin is then used up: confirmations need --yes.
+  const passphrase = values['passphrase-stdin'] ? await readPassphraseStdin() : undefined;
   const summary = await withCancel((signal) =>
     runRestore(
       config,
@@ -191,6 +205,7 @@ export async function restoreCommand(app: App, argv: string[], out: Out): Promis
         id,
         from: values.from ? resolve(values.from) : undefined,
         fromMirror: values['from-mirror'],
+        passphrase,
         components: values.components?.split(',').map((s) => s.trim()).filter(Boolean),
         deleteNewerFiles: values['delete-newer-files'],
         safetyBackup: !values['no-safety-backup'],
