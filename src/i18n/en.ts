@@ -625,7 +625,7 @@ export const en: Record<MessageKey, string> = {
   'verify.afterBackupFailed': 'Backup {id} was made, but checking it afterwards failed: {reason} This backup cannot be relied on – please read the log and start “Back up now” again.',
   'verify.waitingForLock': 'A backup is running: the scheduled check waits for it and checks afterwards (at most three hours).',
   'mirror.crypt.noPassphrase': 'Mirror "{name}" is encrypted, but the {store} holds no password "{id}". For safety, nothing was copied (never unencrypted). The password is on the emergency sheet; set up with "praxis-backup encryption setup {name}".',
-  'mirror.crypt.wrongPassphrase': 'Mirror "{name}": the stored password does not open the encryption. Nothing was copied. The right password is on the emergency sheet (stored as "{id}"); ask the practice's IT support to store it again.',
+  'mirror.crypt.wrongPassphrase': 'Mirror "{name}": the stored password does not open the encryption. Nothing was copied. The right password is on the emergency sheet (stored as "{id}"); ask the practice\'s IT support to store it again.',
   'mirror.crypt.notInitialised': 'Mirror "{name}" is to be encrypted, but {dir} holds no encrypted folder yet. Nothing was copied. Run "praxis-backup encryption setup {name}" once.',
   'mirror.crypt.toolMissing': 'Encrypted mirrors need the program "{tool}", which is not installed. Install it (Debian/Ubuntu: "sudo apt-get install gocryptfs fuse3"). Nothing was copied.',
   'mirror.crypt.mountFailed': 'Mirror "{name}": the encrypted folder could not be opened ({message}). Nothing was copied.',

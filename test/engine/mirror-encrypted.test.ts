@@ -317,7 +317,7 @@ test('CLI `encryption setup`: passphrase stored in the Secret Service, sheet wri
   await execa('rm', ['-rf', join(dir, 'backups'), src]);
   const fresh = join(root, 'neuer-rechner');
   await mkdir(fresh);
-  const newEnv = { PATH: env.PATH!, HOME: fresh, XDG_CONFIG_HOME: join(fresh, '.config'), XDG_STATE_HOME: join(fresh, '.state'), LANG: 'de_DE.UTF-8', PRAXIS_BACKUP_KEYRING: 'off', PRAXIS_BACKUP_NOTIFY: 'none' };
+  const newEnv = { PATH: kr.env.PATH!, HOME: fresh, XDG_CONFIG_HOME: join(fresh, '.config'), XDG_STATE_HOME: join(fresh, '.state'), LANG: 'de_DE.UTF-8', PRAXIS_BACKUP_KEYRING: 'off', PRAXIS_BACKUP_NOTIFY: 'none' };
   const restoreArgs = ['restore', backupId, '--from-mirror', 'usb', '--yes', '--no-safety-backup', '--config', configFile];
   const noPass = await execa(process.execPath, [CLI, ...restoreArgs], { env: newEnv, extendEnv: false, stdin: 'ignore', reject: false });
   assert.is(noPass.exitCode, 1, String(noPass.stderr));
