@@ -18,7 +18,7 @@ import type { SecretStore } from './credentials';
 import { ExitCode, PraxisError } from './errors';
 import type { Reporter, RunSummary } from './events';
 import { acquireLock, type HeldLock } from './lock';
-import { errorMessage, releaseTarget, resolveDeps, type MirrorDeps } from './mirror-run';
+import { errorMessage, lockTarget, releaseTarget, resolveDeps, unlockTarget, type MirrorDeps } from './mirror-run';
 import { resolveTarget, type MirrorTarget } from './mirror-target';
 import type { StatusStore } from './status-store';
 import type { StepContext } from './step-context';
@@ -89,6 +89,7 @@ export async function runVerify(
   let lock: HeldLock | null = deps.lock ?? null;
   let stopRecording = () => {};
   let mounted: { mirror: Mirror; target: MirrorTarget } | null = null;
+  let view: Awaited<ReturnType<typeof unlockTarget>> = null;
   let summary: RunSummary & { verification?: VerifyResult };
   try {
     // No backup directory yet (nothing backed up so far): nothing to verify, and nowhere to put the lock.
@@ -103,6 +104,8 @@ export async function runVerify(
     let local: BackupEntry[] | null = null;
     if (req.target) {
       mounted = await mountMirror(config, req.target, deps);
+      // An encrypted mirror is checked through its decrypted view (the stored passphrase).
+      view = await unlockTarget(mounted.mirror, mounted.target, deps.mirrorDeps!, signal);
       dir = mounted.target.dir;
       local = (await readCatalog(config.backupDir)).complete;
     }
@@ -144,7 +147,9 @@ export async function runVerify(
       details: e instanceof PraxisError ? e.toolOutput : [],
     };
   } finally {
-    if (mounted && deps.mirrorDeps) await releaseTarget(mounted.mirror, mounted.target, deps.mirrorDeps, reporter, { warnings: [] });
+    // The view first: a disk whose decrypted view stayed open must not be released.
+    const closed = await lockTarget(view, reporter, { warnings: [] });
+    if (closed && mounted && deps.mirrorDeps) await releaseTarget(mounted.mirror, mounted.target, deps.mirrorDeps, reporter, { warnings: [] });
     stopRecording();
     if (lock && !deps.lock) await lock.release();
   }

@@ -303,7 +303,11 @@ test('CLI `encryption setup`: passphrase stored in the Secret Service, sheet wri
   const run = await cli(['run', '--config', configFile, '--json']);
   assert.is(run.exitCode, 0, String(run.stderr));
   assert.equal(readdirSync(target), [CIPHER_FOLDER]);
-  for (const out of [a, b, again, run]) assert.not.ok(String(out.stdout).includes(passphrase!) || String(out.stderr).includes(passphrase!), 'not in output');
+  // verify --target checks the copy through the decrypted view, and closes it again.
+  const checked = await cli(['verify', '--target', 'usb', '--config', configFile]);
+  assert.is(checked.exitCode, 0, String(checked.stderr));
+  assert.equal(readdirSync(target), [CIPHER_FOLDER]);
+  for (const out of [a, b, again, run, checked]) assert.not.ok(String(out.stdout).includes(passphrase!) || String(out.stderr).includes(passphrase!), 'not in output');
   for (const d of [join(kr.home, '.local', 'state'), join(kr.home, '.config'), dir]) {
     const text = allText(d).replace(readFileSync(join(sheets, sheet), 'utf8'), '');
     assert.not.ok(text.includes(passphrase!), `passphrase found under ${d}`);
