@@ -12,6 +12,7 @@ import type { EventPump } from './event-pump';
 import { finishNotification, notificationFor, type TrayNotification } from './model/notifications';
 import { applyEvent, type CliEvent } from './model/run-events';
 import { trayView, type MenuAction, type MenuEntry, type OwnRun, type TrayIconState, type TrayView } from './model/tray-state';
+import { CommandError, run } from '../process/runner';
 import { RunLauncher, type RunExit } from './run-launcher';
 import { StatusWatcher, type Snapshot } from './status-watcher';
 // The windows load on first use: most days nobody opens them, and the menu bar app stays smaller.
@@ -187,7 +188,8 @@ export class TrayApp {
       else {
         a.setEnabled(e.enabled);
         const action = e.action;
-        a.addEventListener('triggered', () => this.onAction(action));
+        const arg = e.arg;
+        a.addEventListener('triggered', () => this.onAction(action, arg));
       }
       this.menu.addAction(a);
       this.actions.push(a);
@@ -196,7 +198,7 @@ export class TrayApp {
   }
 
   private refreshOpenMenu(v: TrayView): void {
-    const shape = (m: MenuEntry[]) => m.map((e) => (e.kind === 'info' ? `i:${e.id}` : e.kind === 'action' ? `a:${e.action}` : '-')).join('|');
+    const shape = (m: MenuEntry[]) => m.map((e) => (e.kind === 'info' ? `i:${e.id}` : e.kind === 'action' ? `a:${e.action}:${e.arg ?? ''}` : '-')).join('|');
     if (shape(v.menu) !== shape(this.entries)) {
       this.rebuildMenu();
       return;
@@ -210,8 +212,8 @@ export class TrayApp {
     this.entries = v.menu;
   }
 
-  private onAction(action: MenuAction): void {
-    this.trace({ t: 'action', action });
+  private onAction(action: MenuAction, arg?: string): void {
+    this.trace({ t: 'action', action, arg });
     switch (action) {
       case 'backupNow':
         return this.backupNow();
@@ -225,6 +227,9 @@ export class TrayApp {
         return;
       case 'fullDiskAccess':
         void this.o.app.openExternal(FULL_DISK_ACCESS_PANE).catch(() => {});
+        return;
+      case 'emergencySheet':
+        if (arg) void this.emergencySheet(arg);
         return;
       case 'quit':
         // A run started from here goes on (the runner lets it outlive us); its result lands in the status file.
@@ -258,6 +263,27 @@ export class TrayApp {
       this.settings.show();
     }
     this.trace({ t: 'window', which });
+  }
+
+  /**
+   * The CLI writes the sheet (it holds the logic and reads the passphrase from the store); the
+   * tray opens the file so the admin can print it. The passphrase never passes through the tray.
+   */
+  private async emergencySheet(mirror: string): Promise<void> {
+    const lines: string[] = [];
+    try {
+      await run(
+        { label: 'praxis-backup emergency-sheet', file: process.execPath, args: [this.o.cli, 'emergency-sheet', mirror, '--json', '--config', this.o.configFile], env: { PRAXIS_BACKUP_LANG: this.o.lang }, timeoutMs: 60_000 },
+        { onStdoutLine: (l) => lines.push(l) },
+      );
+      const file = (JSON.parse(lines.filter((l) => l.startsWith('{')).at(-1) ?? '{}') as { file?: string }).file;
+      if (!file) throw new Error('no file');
+      await this.o.app.openExternal(file).catch(() => {});
+      this.notify({ title: t(this.o.lang, 'tray.sheet.title'), body: t(this.o.lang, 'tray.sheet.done', { file }), level: 'info' });
+    } catch (e) {
+      const reason = e instanceof CommandError ? e.stderrTail.filter(Boolean).at(-1) ?? e.message : String((e as Error)?.message ?? e);
+      this.notify({ title: t(this.o.lang, 'tray.sheet.title'), body: t(this.o.lang, 'tray.sheet.failed', { reason }), level: 'error' });
+    }
   }
 
   private backupNow(): void {

@@ -201,6 +201,14 @@ test('restore entry is enabled once restore is available, but not while a run is
   assert.is(action(trayView(input({ restoreAvailable: true, ownRun: { startedAt: at(0, 9), phase: 'start' } })).menu, 'restore')!.enabled, false);
 });
 
+test('an encrypted mirror gets „Notfallblatt „<name>“ drucken…“ in the menu; plain mirrors do not', () => {
+  const enc = { ...config, mirrors: config.mirrors.map((m) => (m.name === 'usb' ? { ...m, encrypt: true } : m)) as Config['mirrors'] };
+  const v = trayView(input({ config: enc }));
+  const sheets = v.menu.filter((e) => e.kind === 'action' && e.action === 'emergencySheet') as Extract<MenuEntry, { kind: 'action' }>[];
+  assert.equal(sheets.map((e) => [e.text, e.arg, e.enabled]), [['Notfallblatt „usb“ drucken…', 'usb', true]]);
+  assert.is(action(trayView(input()).menu, 'emergencySheet'), undefined);
+});
+
 test('time words: today/yesterday/tomorrow/date and „vor …“', () => {
   assert.is(dayAndTime(new Date(2026, 10, 23, 3, 15), NOW, 'de'), 'gestern 03:15');
   assert.is(dayAndTime(new Date(2026, 10, 25, 3, 15), NOW, 'en'), 'tomorrow 03:15');

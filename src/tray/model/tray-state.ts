@@ -10,13 +10,13 @@ import type { DestinationStatus, Status } from '../../services/status-store';
 
 export type TrayIconState = 'ok' | 'running' | 'warning' | 'error';
 
-export type MenuAction = 'backupNow' | 'cancel' | 'showLog' | 'restore' | 'credentials' | 'settings' | 'fullDiskAccess' | 'quit';
+export type MenuAction = 'backupNow' | 'cancel' | 'showLog' | 'restore' | 'credentials' | 'emergencySheet' | 'settings' | 'fullDiskAccess' | 'quit';
 
 export type Tone = 'normal' | 'ok' | 'warning' | 'error';
 
 export type MenuEntry =
   | { kind: 'info'; id: string; text: string; tone: Tone }
-  | { kind: 'action'; action: MenuAction; text: string; enabled: boolean }
+  | { kind: 'action'; action: MenuAction; text: string; enabled: boolean; /** e.g. the mirror of an emergency sheet */ arg?: string }
   | { kind: 'separator' };
 
 export interface TrayView {
@@ -229,6 +229,10 @@ export function trayView(input: TrayInput): TrayView {
   if (input.fullDiskAccessDenied) menu.push({ kind: 'action', action: 'fullDiskAccess', text: t(lang, 'tray.action.fullDiskAccess'), enabled: true });
   menu.push({ kind: 'separator' });
   menu.push({ kind: 'action', action: 'credentials', text: t(lang, 'tray.action.credentials'), enabled: true });
+  // Each encrypted mirror's Notfallblatt, to print again (a second safe, a lost copy).
+  for (const m of input.config?.mirrors ?? []) {
+    if (m.encrypt) menu.push({ kind: 'action', action: 'emergencySheet', arg: m.name, text: t(lang, 'tray.action.emergencySheet', { name: m.name }), enabled: true });
+  }
   menu.push({ kind: 'action', action: 'settings', text: t(lang, 'tray.action.settings'), enabled: true });
   menu.push({ kind: 'separator' });
   menu.push({ kind: 'action', action: 'quit', text: t(lang, running ? 'tray.action.quitWhileRunning' : 'tray.action.quit'), enabled: true });
