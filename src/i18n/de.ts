@@ -710,6 +710,8 @@ export const de = {
   'hdiutil.createFailed': 'Das verschlüsselte Backup-Abbild für „{name}“ konnte nicht angelegt werden ({path}): {detail}',
   'hdiutil.attachFailed': 'Das verschlüsselte Backup-Abbild von „{name}“ konnte nicht geöffnet werden ({path}): {detail}. Es wurde nichts kopiert.',
   'hdiutil.detachFailed': 'Das Backup-Abbild von „{name}“ ({path}) konnte nicht getrennt werden: {detail}',
+  'encryption.emptyPassphrase': 'Kein Passwort für „{name}“ gelesen: bitte das Passwort vom Notfallblatt über die Standardeingabe geben, z. B. `praxis-backup encryption set-passphrase {name} < datei` oder eintippen und Strg-D drücken.',
+  'encryption.passphraseStored': 'Das Passwort für „{name}“ ist im Schlüsselbund gespeichert. Der nächste Lauf prüft es: ist es falsch, wird nichts kopiert und das Protokoll sagt es.',
   'list.empty': 'Keine vollständigen Backups in {dir}.',
   'list.header': 'Backups in {dir} (neuestes zuerst):',
   'list.incomplete': '{count} unvollständige(s) Backup(s) werden nicht angezeigt.',

@@ -710,6 +710,8 @@ export const en: Record<MessageKey, string> = {
   'hdiutil.createFailed': 'The encrypted backup image for "{name}" could not be created ({path}): {detail}',
   'hdiutil.attachFailed': 'The encrypted backup image of "{name}" could not be opened ({path}): {detail}. Nothing was copied.',
   'hdiutil.detachFailed': 'The backup image of "{name}" ({path}) could not be detached: {detail}',
+  'encryption.emptyPassphrase': 'No passphrase read for “{name}”: please give the passphrase from the emergency sheet on standard input, e.g. `praxis-backup encryption set-passphrase {name} < file`, or type it and press Ctrl-D.',
+  'encryption.passphraseStored': 'The passphrase for “{name}” is stored in the keyring. The next run checks it: if it is wrong, nothing is copied and the log says so.',
   'list.empty': 'No complete backups in {dir}.',
   'list.header': 'Backups in {dir} (newest first):',
   'list.incomplete': '{count} incomplete backup(s) are not shown.',

@@ -332,6 +332,17 @@ test('CLI `encryption setup`: passphrase stored in the Secret Service, sheet wri
   assert.equal(filesUnder(src), [...original.keys()]);
   for (const [f, b] of original) assert.ok(readFileSync(join(src, f)).equals(b), f);
   assert.is(await mountEntry(join(fresh, '.state', 'praxis-backup', 'crypt', 'usb')), null, 'view closed after the restore');
+
+  // The new server's credential store gets the passphrase from the sheet (stdin only), so the
+  // nightly mirror can go on; empty input is refused.
+  await execa('secret-tool', ['clear', 'service', 'Praxis-Backup', 'account', 'encryption://usb'], { env: kr.env, extendEnv: false });
+  assert.is(await kr.lookup('encryption://usb'), null, 'the new store is empty');
+  const empty = await execa(process.execPath, [CLI, 'encryption', 'set-passphrase', 'usb', '--config', configFile], { env, extendEnv: false, input: '', reject: false });
+  assert.is(empty.exitCode, 2, String(empty.stderr));
+  const set = await execa(process.execPath, [CLI, 'encryption', 'set-passphrase', 'usb', '--config', configFile], { env, extendEnv: false, input: typed, reject: false });
+  assert.is(set.exitCode, 0, String(set.stderr));
+  assert.is(await kr.lookup('encryption://usb'), passphrase, 'stored in the form the mirror uses');
+  assert.not.ok(String(set.stdout).includes(passphrase!) || String(set.stderr).includes(passphrase!));
   assert.not.ok(allText(fresh).includes(passphrase!), 'passphrase in no file of the new machine');
   assert.not.ok(String(restored.stderr).includes(passphrase!) || String(restored.stdout).includes(passphrase!));
   await execa('umount', [mnt]);

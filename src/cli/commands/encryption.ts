@@ -15,7 +15,7 @@ import { ExitCode, PraxisError, UsageError } from '../../services/errors';
 import { CIPHER_FOLDER, initCipherDir, isInitialised } from '../../services/gocryptfs';
 import { releaseTarget, resolveDeps, selectMirrors } from '../../services/mirror-run';
 import { resolveTarget } from '../../services/mirror-target';
-import { encryptionCredentialId, generatePassphrase } from '../../services/passphrase';
+import { encryptionCredentialId, normalisePassphrase, generatePassphrase } from '../../services/passphrase';
 import { parseCommand } from '../args';
 import type { Out } from '../output';
 import { emergencySheetCommand } from './emergency-sheet';
@@ -33,14 +33,30 @@ async function confirmed(out: Out, yes: boolean): Promise<boolean> {
   }
 }
 
+/**
+ * A new server (or a reinstalled credential store): the passphrase typed from the Notfallblatt,
+ * read from stdin only (never an argument), stored as encryption://<mirror>. Whether it is right
+ * shows at the next mirror run, which fails with "wrong passphrase" and writes nothing otherwise.
+ */
+async function setPassphrase(app: App, name: string, out: Out): Promise<number> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  const passphrase = normalisePassphrase(Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '');
+  if (!passphrase) throw new PraxisError('encryption.emptyPassphrase', { name }, ExitCode.invalidInput);
+  await app.keyring().set(encryptionCredentialId(name), passphrase);
+  out.text(t(out.lang, 'encryption.passphraseStored', { name }));
+  return ExitCode.ok;
+}
+
 export async function encryptionCommand(app: App, argv: string[], out: Out): Promise<number> {
   const { values, positionals } = parseCommand('encryption', argv, { yes: { type: 'boolean', default: false }, out: { type: 'string' } }, 2);
   const [sub, name] = positionals;
-  if (sub !== 'setup' || !name) throw new UsageError('usage: encryption setup <mirror> [--yes] [--out DIR]', 'encryption');
+  if ((sub !== 'setup' && sub !== 'set-passphrase') || !name) throw new UsageError('usage: encryption setup <mirror> [--yes] [--out DIR] | encryption set-passphrase <mirror> (passphrase on stdin)', 'encryption');
   const configFile = values.config ? resolve(values.config) : app.paths.configFile;
   const config = await loadConfig(configFile);
   const m = selectMirrors(config, [name])[0]!;
   if (!m.encrypt) throw new PraxisError('encryption.notEncrypted', { name }, ExitCode.invalidInput);
+  if (sub === 'set-passphrase') return setPassphrase(app, name, out);
 
   const deps = app.mirrorDeps(config, out.lang);
   const reporter = runReporter(app, out, 'mirror');
