@@ -3,19 +3,15 @@
 // (--dry-run: every check and the overview, nothing changed; the tray shows it before asking)
 // `praxis-backup restore --sql FILE --database NAME [--drop-previous] [--yes]`
 // Thin: parse, talk to the admin (a terminal) or require --yes, call the engine.
-import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
 import type { App } from '../../app/compose';
 import { loadConfig } from '../../config/load';
-import type { Config, MariadbComponent, PostgresComponent } from '../../config/schema';
-import { formatDuration, render, t, type Lang } from '../../i18n';
-import { backupId } from '../../services/backup-catalog';
-import { credentialId } from '../../services/credentials';
+import type { MariadbComponent, PostgresComponent } from '../../config/schema';
+import { render, t, type Lang } from '../../i18n';
 import { ExitCode, PraxisError, UsageError } from '../../services/errors';
-import type { Reporter, RunSummary } from '../../services/events';
 import { clientsText, runRestore, type RestoreInteraction, type RestorePlan } from '../../services/restore-run';
-import { restoreSqlFile } from '../../services/restore-mariadb';
+import { runSqlRestore, type SqlRestoreInteraction } from '../../services/restore-sql';
 import { parseCommand } from '../args';
 import { normalisePassphrase } from '../../services/passphrase';
 import type { Out } from '../output';
@@ -94,58 +90,26 @@ function interaction(out: Out, yes: boolean): RestoreInteraction {
   };
 }
 
-/** `restore --sql FILE --database NAME`: a plain SQL dump into a configured MariaDB/MySQL database, loaded beside it and swapped in. */
-async function sqlRestore(
-  app: App,
-  config: Config,
-  c: MariadbComponent,
-  file: string,
-  dropPrevious: boolean,
-  yes: boolean,
-  io: RestoreInteraction,
-  reporter: Reporter,
-  out: Out,
-): Promise<number> {
-  const started = Date.now();
-  const finish = (summary: Omit<RunSummary, 'durationMs' | 'warnings'>): number => {
-    reporter.emit({ type: 'finished', summary: { ...summary, durationMs: Date.now() - started, warnings: [...reporter.warnings] } });
-    if (summary.error && !out.json) out.text(render(out.lang, summary.error));
-    return summary.exitCode;
-  };
-  try {
-    const st = await stat(file).catch(() => null);
-    if (!st?.isFile()) throw new PraxisError('restore.sqlMissing', { file }, ExitCode.invalidInput);
-    const secrets = app.secretsFor(config);
-    const id = credentialId(c);
-    let password = id ? await secrets.get(id) : null;
-    if (password === null) password = await io.password(c, 'missing');
-    const locale = out.lang === 'de' ? 'de-DE' : 'en-GB';
-    const date = st.mtime.toLocaleString(locale, { dateStyle: 'full', timeStyle: 'short' });
-    const lines = [
-      t(out.lang, 'restore.sqlPlan', { file, database: c.database, host: c.host, port: c.port }),
-      t(out.lang, dropPrevious ? 'restore.sqlPlanDrop' : 'restore.sqlPlanKeep', { database: c.database }),
-      t(out.lang, 'restore.plan.lost', { date }),
-    ];
-    for (const l of lines) out.text(l);
-    if (out.json) out.data({ type: 'restore-plan', plan: { file, database: c.database }, text: lines });
-    if (!yes) {
+/** `restore --sql`: the overview is said here, in the admin's language; the flow is the engine's. */
+function sqlInteraction(out: Out, yes: boolean, io: RestoreInteraction): SqlRestoreInteraction {
+  return {
+    password: io.password,
+    confirmSql: async (o) => {
+      const locale = out.lang === 'de' ? 'de-DE' : 'en-GB';
+      const date = o.fileDate.toLocaleString(locale, { dateStyle: 'full', timeStyle: 'short' });
+      const c = o.component;
+      const lines = [
+        t(out.lang, 'restore.sqlPlan', { file: o.file, database: c.database, host: c.host, port: c.port }),
+        t(out.lang, o.dropPrevious ? 'restore.sqlPlanDrop' : 'restore.sqlPlanKeep', { database: c.database }),
+        t(out.lang, 'restore.plan.lost', { date }),
+      ];
+      for (const l of lines) out.text(l);
+      if (out.json) out.data({ type: 'restore-plan', plan: { file: o.file, database: c.database }, text: lines });
+      if (yes) return true;
       if (!process.stdin.isTTY || out.json) throw new PraxisError('restore.needsYes', {}, ExitCode.invalidInput);
-      const answer = (await ask(t(out.lang, 'restore.plan.ask'))).trim().toLowerCase();
-      if (answer !== t(out.lang, 'restore.plan.yes')) throw new PraxisError('restore.run.notConfirmed', {}, ExitCode.failed);
-    }
-    const stamp = backupId(new Date());
-    const r = await withCancel((signal) =>
-      restoreSqlFile({ platform: app.platform, tools: app.tools, secrets, reporter, signal }, { component: c, file, password, stamp, dropPrevious }),
-    );
-    for (const w of r.warnings) reporter.warn(w.key, w.params);
-    reporter.info('restore.run.dbDone', { name: c.name, database: r.database, tables: r.tables, duration: formatDuration(r.durationMs) });
-    const warned = reporter.warnings.length > 0;
-    return finish({ result: warned ? 'warning' : 'success', exitCode: warned ? ExitCode.warnings : ExitCode.ok });
-  } catch (e) {
-    const error = e instanceof PraxisError ? e.message_ : { key: 'error.unexpected' as const, params: { message: String((e as Error)?.message ?? e) } };
-    reporter.error('restore.run.failed', { reason: error, state: { key: 'restore.run.stateUntouched' } });
-    return finish({ result: 'failed', exitCode: e instanceof PraxisError ? e.exitCode : ExitCode.failed, error });
-  }
+      return (await ask(t(out.lang, 'restore.plan.ask'))).trim().toLowerCase() === t(out.lang, 'restore.plan.yes');
+    },
+  };
 }
 
 /** All of stdin, trimmed, in the stored form (spaces/case from a typed sheet forgiven). */
@@ -190,7 +154,11 @@ export async function restoreCommand(app: App, argv: string[], out: Out): Promis
       const known = config.components.filter((x) => x.type === 'mariadb' || x.type === 'mysql').map((x) => (x as MariadbComponent).database);
       throw new PraxisError('restore.sqlNoComponent', { database: values.database, known: known.join(', ') || '—' }, ExitCode.invalidInput);
     }
-    return sqlRestore(app, config, c, resolve(values.sql), values['drop-previous'], values.yes, io, reporter, out);
+    const summary = await withCancel((signal) =>
+      runSqlRestore(c, resolve(values.sql!), values['drop-previous'], { platform: app.platform, tools: app.tools, secrets: app.secretsFor(config) }, sqlInteraction(out, values.yes, io), reporter, signal),
+    );
+    if (summary.error && !out.json) out.text(render(out.lang, summary.error));
+    return summary.exitCode;
   }
 
   const id = positionals[0];

@@ -1,0 +1,71 @@
+// `restore --sql FILE --database NAME`: a plain SQL dump (e.g. from mysqldump) into a configured
+// MariaDB/MySQL database, the same safe way as a backup's dump — loaded beside the live database,
+// checked, swapped (restore-mariadb.ts). This is the flow around it: the file, the password, the
+// admin's confirmation, the summary.
+import { stat } from 'node:fs/promises';
+import type { MariadbComponent } from '../config/schema';
+import { formatDuration } from '../i18n';
+import type { Platform } from '../platform/paths';
+import { backupId } from './backup-catalog';
+import { credentialId, type SecretStore } from './credentials';
+import { ExitCode, PraxisError } from './errors';
+import type { Reporter, RunSummary } from './events';
+import { restoreSqlFile } from './restore-mariadb';
+import type { RestoreInteraction } from './restore-run';
+import type { ToolLocator } from './tool-locator';
+
+export interface SqlRestoreOverview {
+  file: string;
+  /** When the file was last written: what "everything after" refers to. */
+  fileDate: Date;
+  component: MariadbComponent;
+  dropPrevious: boolean;
+}
+
+export interface SqlRestoreInteraction {
+  password: RestoreInteraction['password'];
+  /** Show the overview and ask; false: not confirmed. May throw (e.g. "--yes needed"). */
+  confirmSql(o: SqlRestoreOverview): Promise<boolean>;
+}
+
+export interface SqlRestoreDeps {
+  platform: Platform;
+  tools: ToolLocator;
+  secrets: SecretStore;
+  now?: () => Date;
+}
+
+export async function runSqlRestore(
+  c: MariadbComponent,
+  file: string,
+  dropPrevious: boolean,
+  deps: SqlRestoreDeps,
+  io: SqlRestoreInteraction,
+  reporter: Reporter,
+  signal: AbortSignal,
+): Promise<RunSummary> {
+  const now = deps.now ?? (() => new Date());
+  const started = now();
+  const finish = (s: Omit<RunSummary, 'durationMs' | 'warnings'>): RunSummary => {
+    const summary = { ...s, durationMs: now().getTime() - started.getTime(), warnings: [...reporter.warnings] };
+    reporter.emit({ type: 'finished', summary });
+    return summary;
+  };
+  try {
+    const st = await stat(file).catch(() => null);
+    if (!st?.isFile()) throw new PraxisError('restore.sqlMissing', { file }, ExitCode.invalidInput);
+    const id = credentialId(c);
+    let password = id ? await deps.secrets.get(id) : null;
+    if (password === null) password = await io.password(c, 'missing');
+    if (!(await io.confirmSql({ file, fileDate: st.mtime, component: c, dropPrevious }))) throw new PraxisError('restore.run.notConfirmed', {}, ExitCode.failed);
+    const r = await restoreSqlFile({ platform: deps.platform, tools: deps.tools, secrets: deps.secrets, reporter, signal }, { component: c, file, password, stamp: backupId(started), dropPrevious });
+    for (const w of r.warnings) reporter.warn(w.key, w.params);
+    reporter.info('restore.run.dbDone', { name: c.name, database: r.database, tables: r.tables, duration: formatDuration(r.durationMs) });
+    const warned = reporter.warnings.length > 0;
+    return finish({ result: warned ? 'warning' : 'success', exitCode: warned ? ExitCode.warnings : ExitCode.ok });
+  } catch (e) {
+    const error = e instanceof PraxisError ? e.message_ : { key: 'error.unexpected' as const, params: { message: String((e as Error)?.message ?? e) } };
+    reporter.error('restore.run.failed', { reason: error, state: { key: 'restore.run.stateUntouched' } });
+    return finish({ result: 'failed', exitCode: e instanceof PraxisError ? e.exitCode : ExitCode.failed, error });
+  }
+}
