@@ -183,6 +183,10 @@ export async function run(plan: CommandPlan, opts: RunOptions = {}): Promise<Run
   const started = Date.now();
   const graceMs = opts.graceMs ?? 5000;
 
+  // Cancelled before it started: do not start it at all. (Starting and killing at once raced with
+  // the child's own setsid: a SIGTERM sent before the child led its group could be lost, and the
+  // child then lived until the SIGKILL after graceMs — seen once in CI.)
+  if (opts.signal?.aborted) throw new CommandError(plan.label, displayArgv(plan), undefined, undefined, [], [], 'cancelled');
   let child: ResultPromise;
   try {
     child = execa(plan.file, plan.args, {
