@@ -16,7 +16,6 @@
 import { mkdir, statfs, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Component, Config, FolderComponent, MariadbComponent, Mirror, PostgresComponent } from '../config/schema';
-import { smbCredentialId } from '../diskutil/smb-mount';
 import { formatBytes, formatDuration, type Message } from '../i18n';
 import { CommandError } from '../process/runner';
 import { runBackup, reportLockTakeover, type BackupDeps } from './backup-run';
@@ -29,8 +28,8 @@ import { hookText, runHook } from './hooks';
 import { acquireLock, type HeldLock } from './lock';
 import type { ManifestComponent } from './manifest';
 import type { CryptView } from './gocryptfs';
-import { lockTarget, unlockTarget, type MirrorDeps } from './mirror-run';
-import { resolveTarget, type MirrorTarget } from './mirror-target';
+import { errorMessage as mirrorErrorMessage, lockTarget, openMirror, unlockTarget, type MirrorDeps } from './mirror-run';
+import type { MirrorTarget } from './mirror-target';
 import { preflightMariadb, restoreMariadb } from './restore-mariadb';
 import { preflightPostgres, restorePostgres } from './restore-postgres';
 import { deletesNewer, previewDeletions, restoreFolder, type DeletionPreview } from './restore-folders';
@@ -152,18 +151,8 @@ export function selectComponents(config: Config, entry: BackupEntry, names?: str
 async function findSource(config: Config, req: RestoreRequest, deps: RestoreDeps): Promise<{ dir: string; target?: MirrorTarget; mirror?: Mirror; view?: CryptView | null }> {
   if (req.from) return { dir: req.from };
   if (!req.fromMirror) return { dir: config.backupDir };
-  const m = config.mirrors.find((x) => x.name === req.fromMirror);
-  if (!m) throw new PraxisError('mirror.unknown', { name: req.fromMirror, known: config.mirrors.map((x) => x.name).join(', ') || '—' }, ExitCode.invalidInput);
-  const md = deps.mirrorDeps;
-  if (!md) throw new PraxisError('error.unexpected', { message: 'no mirror dependencies' });
-  const resolved = await resolveTarget(m, config.backupDir, {
-    volumes: md.volumes,
-    shares: md.shares,
-    smbMountBase: md.smbMountBase,
-    smbPassword: (s) => md.secrets.get(smbCredentialId(s.url, s.user)),
-  });
-  if (resolved.kind === 'absent') throw new PraxisError('restore.run.sourceAbsent', { name: m.name, reason: resolved.reason });
-  return { dir: resolved.target.dir, target: resolved.target, mirror: m };
+  const { mirror, target } = await openMirror(config, req.fromMirror, deps.mirrorDeps, 'restore.run.sourceAbsent');
+  return { dir: target.dir, target, mirror };
 }
 
 async function releaseSource(src: { target?: MirrorTarget; mirror?: Mirror; view?: CryptView | null }, deps: RestoreDeps, reporter: Reporter): Promise<void> {
@@ -176,7 +165,7 @@ async function releaseSource(src: { target?: MirrorTarget; mirror?: Mirror; view
     else if (t.volume) await deps.mirrorDeps.volumes.unmount(t.volume);
     reporter.info('restore.run.sourceUnmounted', { path: t.mountedByUs });
   } catch (e) {
-    const m = e instanceof PraxisError ? e.message_ : { key: 'error.unexpected' as const, params: { message: String((e as Error)?.message ?? e) } };
+    const m = mirrorErrorMessage(e);
     reporter.warn(m.key, m.params);
   }
 }

@@ -18,8 +18,8 @@ import type { SecretStore } from './credentials';
 import { ExitCode, PraxisError } from './errors';
 import type { Reporter, RunSummary } from './events';
 import { acquireLock, type HeldLock } from './lock';
-import { errorMessage, lockTarget, releaseTarget, resolveDeps, unlockTarget, type MirrorDeps } from './mirror-run';
-import { resolveTarget, type MirrorTarget } from './mirror-target';
+import { errorMessage, lockTarget, openMirror, releaseTarget, unlockTarget, type MirrorDeps } from './mirror-run';
+import type { MirrorTarget } from './mirror-target';
 import type { StatusStore } from './status-store';
 import type { StepContext } from './step-context';
 import type { ToolLocator } from './tool-locator';
@@ -51,14 +51,6 @@ export interface VerifyDeps {
   toolVersion?: string;
 }
 
-async function mountMirror(config: Config, name: string, deps: VerifyDeps): Promise<{ mirror: Mirror; target: MirrorTarget }> {
-  const mirror = config.mirrors.find((m) => m.name === name);
-  if (!mirror) throw new PraxisError('mirror.unknown', { name, known: config.mirrors.map((m) => m.name).join(', ') || '—' }, ExitCode.invalidInput);
-  if (!deps.mirrorDeps) throw new PraxisError('error.unexpected', { message: 'no mirror dependencies' });
-  const resolved = await resolveTarget(mirror, config.backupDir, resolveDeps(deps.mirrorDeps));
-  if (resolved.kind === 'absent') throw new PraxisError('verify.targetAbsent', { name, reason: resolved.reason });
-  return { mirror, target: resolved.target };
-}
 
 /** The backup to check in dir; on a mirror, an id that exists locally but not there is a missing copy (1), an id nowhere is bad input (2). */
 async function findEntry(dir: string, id: string | undefined, dest: string, local: BackupEntry[] | null): Promise<BackupEntry> {
@@ -103,7 +95,7 @@ export async function runVerify(
     let dir = config.backupDir;
     let local: BackupEntry[] | null = null;
     if (req.target) {
-      mounted = await mountMirror(config, req.target, deps);
+      mounted = await openMirror(config, req.target, deps.mirrorDeps, 'verify.targetAbsent');
       // An encrypted mirror is checked through its decrypted view (the stored passphrase).
       view = await unlockTarget(mounted.mirror, mounted.target, deps.mirrorDeps!, signal);
       dir = mounted.target.dir;
