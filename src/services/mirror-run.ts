@@ -79,7 +79,7 @@ export function resolveDeps(deps: MirrorDeps): ResolveDeps {
  * A configured mirror, reached for reading (restore --from-mirror, verify --target): unknown name
  * → exit 2 naming the known ones; mounted if needed; absent → `absentKey` with the reason.
  */
-export async function openMirror(config: Config, name: string, deps: MirrorDeps | undefined, absentKey: 'restore.run.sourceAbsent' | 'verify.targetAbsent'): Promise<{ mirror: Mirror; target: MirrorTarget }> {
+export async function openMirror(config: Config, name: string, deps: MirrorDeps | undefined, absentKey: 'restore.run.sourceAbsent' | 'verify.targetAbsent' | 'encryption.absent'): Promise<{ mirror: Mirror; target: MirrorTarget }> {
   const mirror = selectMirrors(config, [name])[0]!;
   if (!deps) throw new PraxisError('error.unexpected', { message: 'no mirror dependencies' });
   const resolved = await resolveTarget(mirror, config.backupDir, resolveDeps(deps));

@@ -1,21 +1,14 @@
-// `praxis-backup encryption setup <mirror> [--yes] [--out DIR]`: makes an encrypted mirror usable.
-//
-// Order matters, because a lost passphrase is a lost backup: (1) the target must be there and not
-// yet set up, (2) the passphrase is generated (or the one a previous, unconfirmed setup stored is
-// reused, so a sheet printed then stays valid) and stored in the Keychain / Secret Service,
-// (3) the emergency sheet is written, (4) the admin confirms it was printed or saved elsewhere,
-// (5) only then the cipher folder is created. Without confirmation nothing is on the disk and the
-// mirror keeps failing with "not set up" — it never copies in the clear.
-import { join, resolve } from 'node:path';
+// `praxis-backup encryption setup <mirror> [--yes] [--out DIR]` and `encryption set-passphrase <mirror>`.
+// Thin: the setup's order and safety are in src/services/encryption-setup.ts.
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { App } from '../../app/compose';
 import { loadConfig } from '../../config/load';
-import { render, t, type Message } from '../../i18n';
+import { t } from '../../i18n';
 import { ExitCode, PraxisError, UsageError } from '../../services/errors';
-import { CIPHER_FOLDER, initCipherDir, isInitialised } from '../../services/gocryptfs';
-import { releaseTarget, resolveDeps, selectMirrors } from '../../services/mirror-run';
-import { resolveTarget } from '../../services/mirror-target';
-import { encryptionCredentialId, normalisePassphrase, generatePassphrase } from '../../services/passphrase';
+import { setupEncryption } from '../../services/encryption-setup';
+import { selectMirrors } from '../../services/mirror-run';
+import { encryptionCredentialId, normalisePassphrase } from '../../services/passphrase';
 import { parseCommand } from '../args';
 import type { Out } from '../output';
 import { emergencySheetCommand } from './emergency-sheet';
@@ -58,37 +51,23 @@ export async function encryptionCommand(app: App, argv: string[], out: Out): Pro
   if (!m.encrypt) throw new PraxisError('encryption.notEncrypted', { name }, ExitCode.invalidInput);
   if (sub === 'set-passphrase') return setPassphrase(app, name, out);
 
-  const deps = app.mirrorDeps(config, out.lang);
-  const reporter = runReporter(app, out, 'mirror');
-  const resolved = await resolveTarget(m, config.backupDir, resolveDeps(deps));
-  if (resolved.kind === 'absent') throw new PraxisError('encryption.absent', { name, reason: render(out.lang, resolved.reason) });
-  const target = resolved.target;
-  const r: { warnings: Message[] } = { warnings: [] };
-  try {
-    const cipherDir = join(target.root, CIPHER_FOLDER);
-    if (await isInitialised(cipherDir)) throw new PraxisError('mirror.crypt.alreadyInitialised', { name, dir: cipherDir });
-    const id = encryptionCredentialId(name);
-    const keyring = app.keyring();
-    let passphrase = await keyring.get(id);
-    if (!passphrase) {
-      passphrase = generatePassphrase();
-      // Stored before anything is encrypted with it: a cipher folder whose passphrase was never
-      // stored anywhere would be lost at once.
-      await keyring.set(id, passphrase);
-    }
-    // The sheet, through the emergency-sheet command (same file, same place, prints only the path).
-    const sheetArgs = [name, '--config', configFile, ...(values.out ? ['--out', values.out] : [])];
-    const sheetCode = await emergencySheetCommand(app, sheetArgs, out);
-    if (sheetCode !== ExitCode.ok) return sheetCode;
-    if (!(await confirmed(out, values.yes))) {
-      out.text(t(out.lang, 'encryption.setup.notConfirmed', { name }));
-      return ExitCode.failed;
-    }
-    await initCipherDir({ name, credentialId: id, cipherDir, passphrase });
-    out.text(t(out.lang, 'encryption.setup.done', { name, dir: cipherDir, store: keyring.description }));
-    if (out.json) out.data({ type: 'encryptionSetup', mirror: name, cipherDir, credentialId: id });
-    return ExitCode.ok;
-  } finally {
-    await releaseTarget(m, target, deps, reporter, r);
+  const keyring = app.keyring();
+  const result = await setupEncryption(
+    config,
+    name,
+    { mirrorDeps: app.mirrorDeps(config, out.lang), keyring },
+    {
+      // The sheet through the emergency-sheet command: same file, same place, prints only the path.
+      writeSheet: async () => (await emergencySheetCommand(app, [name, '--config', configFile, ...(values.out ? ['--out', values.out] : [])], out)) === ExitCode.ok,
+      confirm: () => confirmed(out, values.yes),
+    },
+    runReporter(app, out, 'mirror'),
+  );
+  if (!result.done) {
+    if (result.reason === 'notConfirmed') out.text(t(out.lang, 'encryption.setup.notConfirmed', { name }));
+    return ExitCode.failed;
   }
+  out.text(t(out.lang, 'encryption.setup.done', { name, dir: result.cipherDir, store: keyring.description }));
+  if (out.json) out.data({ type: 'encryptionSetup', mirror: name, cipherDir: result.cipherDir, credentialId: result.credentialId });
+  return ExitCode.ok;
 }
