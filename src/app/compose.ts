@@ -37,6 +37,8 @@ export interface App {
   /** The Keychain / Secret Service itself, for ids the credentials command does not parse (encryption://<mirror>). */
   keyring(): CredentialStore;
   volumes(): Volumes;
+  /** macOS only (null elsewhere): diskutil itself and the runner, for `volumes prepare` (erase + encrypt a USB disk). */
+  macDisks(): { volumes: DiskutilVolumes; run: typeof run } | null;
   notifier(): Notifier;
   mirrorDeps(config: Config, lang: Lang): MirrorDeps;
   /** launchd on macOS, systemd user units on Linux; `kind` only for `schedule render --for`. */
@@ -88,6 +90,7 @@ export function compose(env: NodeJS.ProcessEnv = process.env): App {
       platform === 'darwin'
         ? new DiskutilVolumes(run)
         : new LinuxVolumes({ mountBase: env.PRAXIS_BACKUP_MOUNT_BASE || (isRoot ? '/run/praxis-backup/volumes' : join(paths.stateDir, 'volumes')) }),
+    macDisks: () => (platform === 'darwin' ? { volumes: new DiskutilVolumes(run), run } : null),
     // The tray shows notifications itself (it reads the run's events) and sets PRAXIS_BACKUP_NOTIFY=none.
     notifier: () => (env.PRAXIS_BACKUP_NOTIFY === 'none' ? new SilentNotifier() : new SystemNotifier(platform)),
     mirrorDeps: (config, lang) => ({
