@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import pkg from '../../package.json' with { type: 'json' };
 import type { Config } from '../config/schema';
 import { DiskutilVolumes } from '../diskutil/diskutil-volumes';
+import { MacCrypt } from '../diskutil/mac-crypt';
 import { LinuxVolumes } from '../diskutil/linux-volumes';
 import { SmbShares } from '../diskutil/smb-mount';
 import type { Volumes } from '../diskutil/volumes';
@@ -55,6 +56,11 @@ export interface App {
 /** System Settings → Privacy & Security → Full Disk Access (macOS 13+, also understood by 10.15–12). */
 export const FULL_DISK_ACCESS_PANE = 'x-apple.systempreferences:com.apple.preference.security?Privacy_AllFiles';
 
+function macCrypt(): MacCrypt {
+  const diskutil = new DiskutilVolumes(run);
+  return new MacCrypt({ run, info: (id) => diskutil.info(id), mount: (v) => diskutil.mount(v) });
+}
+
 export function compose(env: NodeJS.ProcessEnv = process.env): App {
   const platform: Platform = process.platform === 'darwin' ? 'darwin' : 'linux';
   const home = env.HOME || homedir();
@@ -102,6 +108,8 @@ export function compose(env: NodeJS.ProcessEnv = process.env): App {
       notifier: app.notifier(),
       // mount_smbfs needs a mount point the user owns (FACTS.md §2): under our own state folder.
       smbMountBase: env.PRAXIS_BACKUP_SMB_MOUNT_BASE || join(paths.stateDir, 'shares'),
+      // Encrypted mirrors: macOS APFS volumes and sparse bundles; Linux gocryptfs (the default).
+      ...(platform === 'darwin' ? { crypt: macCrypt() } : {}),
       lang,
     }),
     scheduler: (kind = platform === 'darwin' ? 'launchd' : 'systemd') => {

@@ -64,6 +64,14 @@ export interface DiskInfo {
   /** Device identifiers of the APFS physical stores ("disk0s2"); empty outside APFS. */
   apfsPhysicalStores: string[];
   apfsSnapshot: boolean;
+  /**
+   * `FileVault`: the volume is encrypted with a key of its own (a passphrase user), as an encrypted
+   * external APFS volume is. Not `Encryption`: on T2/Apple-silicon Macs the internal volumes say
+   * true there by hardware, passphrase or not (recorded: sysline disk1s1 has both keys). Null when absent.
+   */
+  fileVault: boolean | null;
+  /** `Locked`: an encrypted volume whose key is not loaded (it cannot be mounted). Null when absent. */
+  locked: boolean | null;
 }
 
 // Partition types that are never a place for backups: boot/firmware areas and the APFS physical
@@ -247,6 +255,8 @@ export function parseDiskutilInfo(xml: string, command = 'info -plist'): Diskuti
         .map((s) => str(s, 'APFSPhysicalStore') ?? str(s, 'DeviceIdentifier'))
         .filter((s): s is string => !!s),
       apfsSnapshot: bool(d, 'APFSSnapshot') ?? false,
+      fileVault: bool(d, 'FileVault'),
+      locked: bool(d, 'Locked'),
     },
   };
 }
@@ -284,6 +294,7 @@ export function withInfo(v: Volume, info: DiskInfo): Volume {
     sizeBytes: info.sizeBytes || v.sizeBytes,
     freeBytes: info.freeBytes,
     external: info.external,
+    encrypted: info.fileVault,
   };
 }
 

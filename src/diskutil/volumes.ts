@@ -19,6 +19,11 @@ export interface Volume {
   freeBytes: number | null;
   /** USB/Thunderbolt disk: macOS `Internal = false` or `RemovableMediaOrExternalDevice = true`. */
   external: boolean;
+  /**
+   * Encrypted with a passphrase of its own (macOS: diskutil's `FileVault`); null/absent when the
+   * platform does not say (Linux: encrypted mirrors are gocryptfs folders, not volumes).
+   */
+  encrypted?: boolean | null;
 }
 
 export type VolumeRef = { label: string } | { uuid: string };

@@ -9,12 +9,11 @@ import { chmod, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { t, type Lang, type MessageKey, type Params } from '../i18n';
 import { CIPHER_FOLDER } from './gocryptfs';
+import { SPARSEBUNDLE_NAME, SPARSEBUNDLE_VOLNAME } from './mirror-crypt';
 import { MIRROR_FOLDER } from './mirror-target';
 
 /** The gocryptfs cipher folder on a Linux mirror: the engine's own name, so the sheet can never name another. */
 export const GOCRYPTFS_DIR = CIPHER_FOLDER;
-/** The encrypted disk image on an SMB share (and a path mirror) when the server is a Mac. */
-export const SPARSEBUNDLE_NAME = 'Praxis-Backup.sparsebundle';
 
 /** What the backup holds, so the restore commands can name real files instead of placeholders. */
 export interface SheetComponent {
@@ -142,7 +141,7 @@ export function renderEmergencySheet(i: SheetInput): string {
       m.type === 'volume'
         ? [{ text: tx('sheet.mac.volume', { label }) }]
         : [{ text: m.type === 'smb' ? tx('sheet.mac.smb', { url: m.url ?? '', image: SPARSEBUNDLE_NAME }) : tx('sheet.mac.path', { path: m.path ?? '', image: SPARSEBUNDLE_NAME }) }];
-    const base = m.type === 'volume' ? `/Volumes/${sq(label || '…')}/${MIRROR_FOLDER}` : `/Volumes/${MIRROR_FOLDER}`;
+    const base = m.type === 'volume' ? `/Volumes/${sq(label || '…')}/${MIRROR_FOLDER}` : `/Volumes/${SPARSEBUNDLE_VOLNAME}`;
     return [...open, { text: tx('sheet.mac.terminal') }, ...restoreSteps(base, 'darwin'), { text: tx('sheet.mac.eject') }];
   };
 

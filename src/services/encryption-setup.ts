@@ -6,14 +6,12 @@
 // (3) the emergency sheet is written, (4) the admin confirms it was printed or saved elsewhere,
 // (5) only then the cipher folder is created. Without confirmation nothing is on the disk and the
 // mirror keeps failing with "not set up" — it never copies in the clear.
-import { join } from 'node:path';
 import type { Config } from '../config/schema';
 import type { Message } from '../i18n';
 import type { CredentialStore } from './credentials';
 import { ExitCode, PraxisError } from './errors';
 import type { Reporter } from './events';
-import { CIPHER_FOLDER, initCipherDir, isInitialised } from './gocryptfs';
-import { openMirror, releaseTarget, type MirrorDeps } from './mirror-run';
+import { cryptOf, openMirror, releaseTarget, selectMirrors, type MirrorDeps } from './mirror-run';
 import { encryptionCredentialId, generatePassphrase } from './passphrase';
 
 export interface EncryptionSetupIo {
@@ -32,12 +30,15 @@ export async function setupEncryption(
   io: EncryptionSetupIo,
   reporter: Reporter,
 ): Promise<EncryptionSetupResult> {
+  const crypt = cryptOf(deps.mirrorDeps);
+  const configured = selectMirrors(config, [name])[0]!;
+  if (!configured.encrypt) throw new PraxisError('encryption.notEncrypted', { name }, ExitCode.invalidInput);
+  // A Mac's USB disk is encrypted as a whole APFS volume, which means erasing it: its own command.
+  if (crypt.scheme(configured) === 'apfs-volume') throw new PraxisError('encryption.useVolumesPrepare', { name }, ExitCode.invalidInput);
   const { mirror, target } = await openMirror(config, name, deps.mirrorDeps, 'encryption.absent');
-  if (!mirror.encrypt) throw new PraxisError('encryption.notEncrypted', { name }, ExitCode.invalidInput);
   const r: { warnings: Message[] } = { warnings: [] };
   try {
-    const cipherDir = join(target.root, CIPHER_FOLDER);
-    if (await isInitialised(cipherDir)) throw new PraxisError('mirror.crypt.alreadyInitialised', { name, dir: cipherDir });
+    if (await crypt.isInitialised(mirror, target.root)) throw new PraxisError('mirror.crypt.alreadyInitialised', { name, dir: target.root });
     const id = encryptionCredentialId(name);
     let passphrase = await deps.keyring.get(id);
     if (!passphrase) {
@@ -48,7 +49,7 @@ export async function setupEncryption(
     }
     if (!(await io.writeSheet())) return { done: false, reason: 'sheet' };
     if (!(await io.confirm())) return { done: false, reason: 'notConfirmed' };
-    await initCipherDir({ name, credentialId: id, cipherDir, passphrase });
+    const cipherDir = await crypt.init(mirror, target.root, { name, credentialId: id, passphrase });
     return { done: true, cipherDir, credentialId: id };
   } finally {
     await releaseTarget(mirror, target, deps.mirrorDeps, reporter, r);

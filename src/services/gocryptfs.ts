@@ -18,6 +18,7 @@ import { access, mkdir, readdir, readFile, realpath, rmdir, stat } from 'node:fs
 import { delimiter, dirname, join } from 'node:path';
 import { CommandError, run, type CommandPlan } from '../process/runner';
 import { PraxisError } from './errors';
+import type { CryptView, MirrorCrypt } from './mirror-crypt';
 
 export const CIPHER_FOLDER = 'Praxis-Backup.gocryptfs';
 /** gocryptfs's config file: present iff the cipher dir was initialised. */
@@ -150,12 +151,6 @@ export async function initCipherDir(o: CryptOptions): Promise<void> {
   await (o.run ?? run)(initPlan(tools.gocryptfs, o.cipherDir, o.passphrase), { signal: o.signal }).catch((e) => mapError(e, o.name, o.credentialId, o.cipherDir));
 }
 
-export interface CryptView {
-  /** The decrypted view: where the backups are written and read. */
-  dir: string;
-  close(): Promise<void>;
-}
-
 /**
  * Mounts the decrypted view at `mountPoint` and proves it is one before returning: the caller may
  * write into `dir` only after this resolved. Any failure leaves nothing mounted.
@@ -192,5 +187,18 @@ export async function openCryptView(o: CryptOptions & { mountPoint: string }): P
     await close().catch(() => undefined);
     throw new PraxisError('mirror.crypt.guard', { name: o.name, path: o.mountPoint });
   }
-  return { dir: o.mountPoint, close };
+  return { dir: o.mountPoint, close, stillOpen: () => isCryptView(o.mountPoint, o.cipherDir) };
 }
+
+/** The Linux adapter of the MirrorCrypt port: a gocryptfs folder on any kind of target. */
+export const gocryptfsCrypt: MirrorCrypt = {
+  scheme: () => 'gocryptfs',
+  isInitialised: (_m, root) => isInitialised(join(root, CIPHER_FOLDER)),
+  init: async (_m, root, ctx) => {
+    const cipherDir = join(root, CIPHER_FOLDER);
+    await initCipherDir({ name: ctx.name, credentialId: ctx.credentialId, cipherDir, passphrase: ctx.passphrase, signal: ctx.signal });
+    return cipherDir;
+  },
+  openView: (_m, root, mountPoint, ctx) =>
+    openCryptView({ name: ctx.name, credentialId: ctx.credentialId, cipherDir: join(root, CIPHER_FOLDER), passphrase: ctx.passphrase, mountPoint, signal: ctx.signal }),
+};

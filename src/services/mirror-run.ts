@@ -12,7 +12,8 @@ import { readCatalog } from './backup-catalog';
 import type { SecretStore } from './credentials';
 import { PraxisError } from './errors';
 import type { Reporter } from './events';
-import { CIPHER_FOLDER, isCryptView, openCryptView, type CryptView } from './gocryptfs';
+import { gocryptfsCrypt } from './gocryptfs';
+import type { CryptContext, CryptView, MirrorCrypt } from './mirror-crypt';
 import { syncBackups } from './mirror-copy';
 import { encryptionCredentialId } from './passphrase';
 import { resolveTarget, type MirrorTarget, type ResolveDeps, type Shares } from './mirror-target';
@@ -30,7 +31,22 @@ export interface MirrorDeps {
   smbMountBase: string;
   /** Where decrypted views of encrypted mirrors are mounted: <cryptMountBase>/<mirror name> (default: next to smbMountBase). */
   cryptMountBase?: string;
+  /** How encrypted mirrors are opened on this platform (compose.ts; default gocryptfs, Linux). */
+  crypt?: MirrorCrypt;
+  /**
+   * Asks for an encrypted mirror's passphrase when none is stored (a terminal, e.g. restore on a
+   * new machine, typed from the emergency sheet). Absent: never asked, the mirror fails instead.
+   */
+  askPassphrase?(name: string): Promise<string | null>;
   lang: 'de' | 'en';
+}
+
+export const cryptOf = (deps: Pick<MirrorDeps, 'crypt'>): MirrorCrypt => deps.crypt ?? gocryptfsCrypt;
+
+/** Reaching an encrypted mirror: a passphrase typed from the sheet (else stored, else asked), and the cancel signal. */
+export interface AccessOptions {
+  passphrase?: string;
+  signal?: AbortSignal;
 }
 
 export interface MirrorResult {
@@ -66,25 +82,74 @@ export function errorMessage(e: unknown): Message {
 }
 
 /** What resolveTarget needs, from the mirror dependencies (the SMB password from the credential store). */
-export function resolveDeps(deps: MirrorDeps): ResolveDeps {
+export function resolveDeps(deps: MirrorDeps, m?: Mirror, access: AccessOptions = {}): ResolveDeps {
+  const crypt = cryptOf(deps);
+  const unlocks = !!(m?.encrypt && crypt.unlockVolume && crypt.scheme(m) === 'apfs-volume');
   return {
     volumes: deps.volumes,
     shares: deps.shares,
     smbMountBase: deps.smbMountBase,
     smbPassword: (s) => deps.secrets.get(smbCredentialId(s.url, s.user)),
+    unlockVolume: unlocks ? async (v) => crypt.unlockVolume!(v, await cryptContext(m!, deps, access)) : undefined,
   };
 }
 
+/** The passphrase of an encrypted mirror, as the adapters need it. Without one this throws: nothing is then written. */
+export async function cryptContext(m: Mirror, deps: Pick<MirrorDeps, 'secrets' | 'askPassphrase'>, access: AccessOptions = {}): Promise<CryptContext> {
+  const id = encryptionCredentialId(m.name);
+  const pass = access.passphrase ?? (await deps.secrets.get(id)) ?? (await deps.askPassphrase?.(m.name)) ?? null;
+  if (!pass) throw new PraxisError('mirror.crypt.noPassphrase', { name: m.name, id, store: deps.secrets.description });
+  return { name: m.name, credentialId: id, passphrase: pass, signal: access.signal };
+}
+
+type AbsentKey = 'restore.run.sourceAbsent' | 'verify.targetAbsent' | 'encryption.absent' | 'list.mirrorAbsent';
+
 /**
- * A configured mirror, reached for reading (restore --from-mirror, verify --target): unknown name
- * → exit 2 naming the known ones; mounted if needed; absent → `absentKey` with the reason.
+ * A configured mirror's target, mounted but not decrypted (encryption setup): unknown name → exit 2
+ * naming the known ones; absent → `absentKey` with the reason. An encrypted APFS volume cannot be
+ * mounted this way (it must be unlocked): use accessMirror.
  */
-export async function openMirror(config: Config, name: string, deps: MirrorDeps | undefined, absentKey: 'restore.run.sourceAbsent' | 'verify.targetAbsent' | 'encryption.absent'): Promise<{ mirror: Mirror; target: MirrorTarget }> {
+export async function openMirror(config: Config, name: string, deps: MirrorDeps | undefined, absentKey: AbsentKey): Promise<{ mirror: Mirror; target: MirrorTarget }> {
   const mirror = selectMirrors(config, [name])[0]!;
   if (!deps) throw new PraxisError('error.unexpected', { message: 'no mirror dependencies' });
   const resolved = await resolveTarget(mirror, config.backupDir, resolveDeps(deps));
   if (resolved.kind === 'absent') throw new PraxisError(absentKey, { name, reason: resolved.reason });
   return { mirror, target: resolved.target };
+}
+
+export interface OpenedMirror {
+  mirror: Mirror;
+  target: MirrorTarget;
+  /** The decrypted view of an encrypted mirror (null: plain, or an unlocked encrypted volume). */
+  view: CryptView | null;
+  /** Where the backups are: target.dir, or the decrypted view. */
+  dir: string;
+}
+
+/**
+ * A configured mirror, reached for reading (restore --from-mirror, verify --target, list
+ * --mirror): mounted, and an encrypted one unlocked / decrypted with the passphrase (given, stored
+ * or asked for). Give it back with leaveMirror. On failure nothing is left mounted by us.
+ */
+export async function accessMirror(config: Config, name: string, deps: MirrorDeps | undefined, absentKey: AbsentKey, access: AccessOptions = {}): Promise<OpenedMirror> {
+  const mirror = selectMirrors(config, [name])[0]!;
+  if (!deps) throw new PraxisError('error.unexpected', { message: 'no mirror dependencies' });
+  const resolved = await resolveTarget(mirror, config.backupDir, resolveDeps(deps, mirror, access));
+  if (resolved.kind === 'absent') throw new PraxisError(absentKey, { name, reason: resolved.reason });
+  const target = resolved.target;
+  try {
+    const view = await unlockTarget(mirror, target, deps, access);
+    return { mirror, target, view, dir: target.dir };
+  } catch (e) {
+    await releaseTarget(mirror, target, deps, null, { warnings: [] }, { eject: false });
+    throw e;
+  }
+}
+
+/** Closes the decrypted view, then unmounts what we mounted (`eject`: eject when the mirror says so). */
+export async function leaveMirror(o: OpenedMirror, deps: MirrorDeps, reporter: Reporter, r: { warnings: Message[]; ejected?: boolean } = { warnings: [] }, opts: { eject?: boolean } = {}): Promise<void> {
+  if (!(await lockTarget(o.view, reporter, r))) return;
+  await releaseTarget(o.mirror, o.target, deps, reporter, r, opts);
 }
 
 export function selectMirrors(config: Config, names?: string[]): Mirror[] {
@@ -99,9 +164,13 @@ async function notify(deps: MirrorDeps, reporter: Reporter, message: Message): P
   await deps.notifier.notify('Praxis-Backup', render(deps.lang, message));
 }
 
-/** After the copy (or `verify --target`): eject the disk when the mirror says so, else unmount what we mounted. */
-export async function releaseTarget(m: Mirror, target: MirrorTarget, deps: MirrorDeps, reporter: Reporter, r: { warnings: Message[]; ejected?: boolean }): Promise<void> {
-  if (m.type === 'volume' && target.volume && m.eject) {
+/**
+ * After the copy (or `verify --target`): eject the disk when the mirror says so, else unmount what
+ * we mounted (which also locks an encrypted volume again). `eject: false`: only unmount (restore).
+ * `reporter` null: quietly (cleaning up after a failure that is reported anyway).
+ */
+export async function releaseTarget(m: Mirror, target: MirrorTarget, deps: MirrorDeps, reporter: Reporter | null, r: { warnings: Message[]; ejected?: boolean }, opts: { eject?: boolean } = {}): Promise<void> {
+  if (m.type === 'volume' && target.volume && m.eject && opts.eject !== false && reporter) {
     const label = target.volume.label ?? describeRef(m.volume);
     try {
       await deps.volumes.eject(target.volume);
@@ -124,26 +193,36 @@ export async function releaseTarget(m: Mirror, target: MirrorTarget, deps: Mirro
     } catch (e) {
       const message = errorMessage(e);
       r.warnings.push(message);
-      reporter.warn(message.key, message.params);
+      reporter?.warn(message.key, message.params);
     }
   }
 }
 
 /**
- * For an encrypted mirror: mount the decrypted view of its cipher folder and point target.dir at
- * it. Without the passphrase, or when the view cannot be proven to be a gocryptfs mount, this
+ * For an encrypted mirror: open the decrypted view of its container (gocryptfs folder, sparse
+ * bundle) and point target.dir at it. An encrypted APFS volume was unlocked while resolving; here
+ * it is only checked that it was. Without the passphrase, or when the view cannot be proven, this
  * throws — the caller then writes nothing, so nothing ever lands on the target in the clear.
- * `passphrase` is for a new machine (typed from the emergency sheet); else the credential store.
  */
-export async function unlockTarget(m: Mirror, target: MirrorTarget, deps: Pick<MirrorDeps, 'secrets' | 'smbMountBase' | 'cryptMountBase'>, signal?: AbortSignal, passphrase?: string): Promise<CryptView | null> {
+export async function unlockTarget(m: Mirror, target: MirrorTarget, deps: Pick<MirrorDeps, 'secrets' | 'smbMountBase' | 'cryptMountBase' | 'crypt' | 'askPassphrase'>, access: AccessOptions = {}): Promise<CryptView | null> {
   if (!m.encrypt) return null;
-  const id = encryptionCredentialId(m.name);
-  const pass = passphrase ?? (await deps.secrets.get(id));
-  if (!pass) throw new PraxisError('mirror.crypt.noPassphrase', { name: m.name, id, store: deps.secrets.description });
+  const crypt = cryptOf(deps);
+  if (crypt.scheme(m) === 'apfs-volume') {
+    if (!target.encryptedVolume) throw new PraxisError('mirror.crypt.guard', { name: m.name, path: target.root });
+    return null;
+  }
+  const ctx = await cryptContext(m, deps, access);
   const base = deps.cryptMountBase ?? join(dirname(deps.smbMountBase), 'crypt');
-  const view = await openCryptView({ name: m.name, credentialId: id, cipherDir: join(target.root, CIPHER_FOLDER), passphrase: pass, mountPoint: join(base, m.name), signal });
+  const view = await crypt.openView(m, target.root, join(base, m.name), ctx);
   target.dir = view.dir;
   return view;
+}
+
+/** Just before the first write: the place is (still) the decrypted side of an encrypted mirror. */
+async function assertDecrypted(m: Mirror, target: MirrorTarget, view: CryptView | null): Promise<void> {
+  if (!m.encrypt) return;
+  const ok = view ? await view.stillOpen() : !!target.encryptedVolume;
+  if (!ok) throw new PraxisError('mirror.crypt.guard', { name: m.name, path: target.dir });
 }
 
 /** Close the decrypted view; false (with the reason as a warning) when it stayed mounted: then the disk must not be released. */
@@ -167,7 +246,7 @@ async function mirrorOne(m: Mirror, config: Config, deps: MirrorDeps, reporter: 
   let target: MirrorTarget | undefined;
   let view: CryptView | null = null;
   try {
-    const resolved = await resolveTarget(m, config.backupDir, resolveDeps(deps));
+    const resolved = await resolveTarget(m, config.backupDir, resolveDeps(deps, m, { signal }));
     if (resolved.kind === 'absent') {
       r.result = opts.onMount ? 'skipped' : 'absent';
       r.message = resolved.reason;
@@ -178,9 +257,9 @@ async function mirrorOne(m: Mirror, config: Config, deps: MirrorDeps, reporter: 
       r.warnings.push(w);
       reporter.warn(w.key, w.params);
     }
-    view = await unlockTarget(m, target, deps, signal);
+    view = await unlockTarget(m, target, deps, { signal });
     // Checked once more right before the first write: an encrypted mirror is never written in the clear.
-    if (view && !(await isCryptView(view.dir, join(target.root, CIPHER_FOLDER)))) throw new PraxisError('mirror.crypt.guard', { name: m.name, path: view.dir });
+    await assertDecrypted(m, target, view);
     const local = (await readCatalog(config.backupDir)).complete;
     const sync = await syncBackups(local, target.dir, { name: m.name, mode: m.mode, tools: deps.tools, reporter, signal });
     Object.assign(r, { copied: sync.copied, removed: sync.removed, bytesCopied: sync.bytesCopied, newest: sync.newest });

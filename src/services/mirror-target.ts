@@ -28,6 +28,8 @@ export interface MirrorTarget {
   mountedByUs?: string;
   /** Warnings found while resolving (e.g. a path mirror on the same disk as the backups). */
   warnings: Message[];
+  /** An encrypted volume (macOS APFS), unlocked while resolving: `dir` on it is already the decrypted place. */
+  encryptedVolume?: boolean;
 }
 
 export type Resolved = { kind: 'ready'; target: MirrorTarget } | { kind: 'absent'; reason: Message };
@@ -45,6 +47,11 @@ export interface ResolveDeps {
   /** Where SMB shares get mounted: <smbMountBase>/<mirror name>. */
   smbMountBase: string;
   smbPassword(m: Extract<Mirror, { type: 'smb' }>): Promise<string | null>;
+  /**
+   * Set for an encrypted mirror whose volume itself is encrypted (macOS APFS): unlocks it (which
+   * mounts it) instead of a plain mount, and refuses one that is not encrypted.
+   */
+  unlockVolume?(v: Volume): Promise<Volume>;
 }
 
 export async function resolveTarget(m: Mirror, backupDir: string, deps: ResolveDeps): Promise<Resolved> {
@@ -64,20 +71,29 @@ export async function resolveTarget(m: Mirror, backupDir: string, deps: ResolveD
     let v = await deps.volumes.find(m.volume);
     if (!v) return { kind: 'absent', reason: { key: 'mirror.volumeAbsent', params: { name: m.name, volume: describeRef(m.volume) } } };
     let mountedByUs: string | undefined;
-    if (!v.mountPoint) {
-      v = await deps.volumes.mount(v);
-      mountedByUs = v.mountPoint ?? undefined;
-    }
+    const encryptedVolume = !!(m.encrypt && deps.unlockVolume);
+    const wasMounted = !!v.mountPoint;
+    if (encryptedVolume) v = await deps.unlockVolume!(v);
+    else if (!wasMounted) v = await deps.volumes.mount(v);
+    // Unmounting what we mounted (or unlocked) also locks an encrypted volume again.
+    if (!wasMounted) mountedByUs = v.mountPoint ?? undefined;
     const mp = v.mountPoint;
-    // Guard: the adapter's answer must agree with the file system itself.
+    // Guard: the adapter's answer must agree with the file system itself — and an encrypted
+    // volume must still say so in a fresh listing.
+    const refuse = async (e: PraxisError): Promise<never> => {
+      // Leave the disk as we found it (an unlocked volume locked again by the unmount).
+      if (mountedByUs) await deps.volumes.unmount(v).catch(() => undefined);
+      throw e;
+    };
     const again = await deps.volumes.find(m.volume);
     if (!mp || !again || again.mountPoint !== mp || !(await isMountPoint(mp))) {
-      throw new PraxisError('mirror.guard', { name: m.name, volume: describeRef(m.volume), path: mp ?? '?' });
+      await refuse(new PraxisError('mirror.guard', { name: m.name, volume: describeRef(m.volume), path: mp ?? '?' }));
     }
-    const dir = join(mp, MIRROR_FOLDER);
-    // An encrypted mirror gets no plain folder on the disk at all: only its cipher folder.
-    if (!m.encrypt) await mkdir(dir, { recursive: true, mode: 0o700 });
-    return { kind: 'ready', target: { dir, root: mp, volume: v, mountedByUs, warnings: [] } };
+    if (encryptedVolume && again!.encrypted !== true) await refuse(new PraxisError('mirror.crypt.guard', { name: m.name, path: mp! }));
+    const dir = join(mp!, MIRROR_FOLDER);
+    // An encrypted mirror on a plain disk gets no plain folder at all: only its cipher folder.
+    if (!m.encrypt || encryptedVolume) await mkdir(dir, { recursive: true, mode: 0o700 });
+    return { kind: 'ready', target: { dir, root: mp!, volume: v, mountedByUs, warnings: [], encryptedVolume } };
   }
 
   const { subPath } = parseSmbUrl(m.url);

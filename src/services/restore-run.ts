@@ -27,8 +27,7 @@ import { Reporter, type RunSummary } from './events';
 import { hookText, runHook } from './hooks';
 import { acquireLock, type HeldLock } from './lock';
 import type { ManifestComponent } from './manifest';
-import type { CryptView } from './gocryptfs';
-import { errorMessage as mirrorErrorMessage, lockTarget, openMirror, unlockTarget, type MirrorDeps } from './mirror-run';
+import { accessMirror, leaveMirror, type MirrorDeps, type OpenedMirror } from './mirror-run';
 import type { MirrorTarget } from './mirror-target';
 import { preflightMariadb, restoreMariadb } from './restore-mariadb';
 import { preflightPostgres, restorePostgres } from './restore-postgres';
@@ -148,26 +147,25 @@ export function selectComponents(config: Config, entry: BackupEntry, names?: str
     });
 }
 
-async function findSource(config: Config, req: RestoreRequest, deps: RestoreDeps): Promise<{ dir: string; target?: MirrorTarget; mirror?: Mirror; view?: CryptView | null }> {
+/**
+ * Where the backup is read from: --from, the local backup directory, or a mirror — mounted, and an
+ * encrypted one decrypted with the passphrase typed from the sheet (a new machine), else the
+ * stored one, else asked for on a terminal.
+ */
+async function findSource(config: Config, req: RestoreRequest, deps: RestoreDeps, signal: AbortSignal): Promise<{ dir: string; mirror?: OpenedMirror }> {
   if (req.from) return { dir: req.from };
   if (!req.fromMirror) return { dir: config.backupDir };
-  const { mirror, target } = await openMirror(config, req.fromMirror, deps.mirrorDeps, 'restore.run.sourceAbsent');
-  return { dir: target.dir, target, mirror };
+  const mirror = await accessMirror(config, req.fromMirror, deps.mirrorDeps, 'restore.run.sourceAbsent', { passphrase: req.passphrase, signal });
+  return { dir: mirror.dir, mirror };
 }
 
-async function releaseSource(src: { target?: MirrorTarget; mirror?: Mirror; view?: CryptView | null }, deps: RestoreDeps, reporter: Reporter): Promise<void> {
-  // The decrypted view first; if it stays mounted, the disk must stay too.
-  if (src.view && !(await lockTarget(src.view, reporter, { warnings: [] }))) return;
-  const t = src.target;
-  if (!t?.mountedByUs || !deps.mirrorDeps) return;
-  try {
-    if (src.mirror?.type === 'smb') await deps.mirrorDeps.shares.unmount(t.mountedByUs);
-    else if (t.volume) await deps.mirrorDeps.volumes.unmount(t.volume);
-    reporter.info('restore.run.sourceUnmounted', { path: t.mountedByUs });
-  } catch (e) {
-    const m = mirrorErrorMessage(e);
-    reporter.warn(m.key, m.params);
-  }
+async function releaseSource(src: { mirror?: OpenedMirror }, deps: RestoreDeps, reporter: Reporter): Promise<void> {
+  if (!src.mirror || !deps.mirrorDeps) return;
+  const r = { warnings: [] };
+  // Not ejected: the admin may want to restore more from it.
+  await leaveMirror(src.mirror, deps.mirrorDeps, reporter, r, { eject: false });
+  const t = src.mirror.target;
+  if (t.mountedByUs && !r.warnings.length) reporter.info('restore.run.sourceUnmounted', { path: t.mountedByUs });
 }
 
 async function findBackup(dir: string, id: string): Promise<BackupEntry> {
@@ -243,13 +241,7 @@ export async function runRestore(
     await mkdir(config.backupDir, { recursive: true, mode: 0o700 });
     lock = await acquireLock(config.backupDir, started);
     reportLockTakeover(lock, reporter);
-    src = await findSource(config, req, deps);
-    // An encrypted mirror is read through its decrypted view (assigned to src first, so the
-    // finally below unmounts the disk also when unlocking fails).
-    if (src.mirror?.encrypt && src.target && deps.mirrorDeps) {
-      src.view = await unlockTarget(src.mirror, src.target, deps.mirrorDeps, signal, req.passphrase);
-      src.dir = src.target.dir;
-    }
+    src = await findSource(config, req, deps, signal);
     reporter.info('restore.run.source', { dir: src.dir });
     const entry = await findBackup(src.dir, req.id);
     const selected = selectComponents(config, entry, req.components);

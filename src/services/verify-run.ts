@@ -18,7 +18,7 @@ import type { SecretStore } from './credentials';
 import { ExitCode, PraxisError } from './errors';
 import type { Reporter, RunSummary } from './events';
 import { acquireLock, type HeldLock } from './lock';
-import { errorMessage, lockTarget, openMirror, releaseTarget, unlockTarget, type MirrorDeps } from './mirror-run';
+import { accessMirror, errorMessage, leaveMirror, type MirrorDeps, type OpenedMirror } from './mirror-run';
 import type { MirrorTarget } from './mirror-target';
 import type { StatusStore } from './status-store';
 import type { StepContext } from './step-context';
@@ -80,8 +80,7 @@ export async function runVerify(
   const ctx: StepContext = { platform: deps.platform, tools: deps.tools, secrets: deps.secrets, reporter, signal };
   let lock: HeldLock | null = deps.lock ?? null;
   let stopRecording = () => {};
-  let mounted: { mirror: Mirror; target: MirrorTarget } | null = null;
-  let view: Awaited<ReturnType<typeof unlockTarget>> = null;
+  let mounted: OpenedMirror | null = null;
   let summary: RunSummary & { verification?: VerifyResult };
   try {
     // No backup directory yet (nothing backed up so far): nothing to verify, and nowhere to put the lock.
@@ -95,10 +94,9 @@ export async function runVerify(
     let dir = config.backupDir;
     let local: BackupEntry[] | null = null;
     if (req.target) {
-      mounted = await openMirror(config, req.target, deps.mirrorDeps, 'verify.targetAbsent');
       // An encrypted mirror is checked through its decrypted view (the stored passphrase).
-      view = await unlockTarget(mounted.mirror, mounted.target, deps.mirrorDeps!, signal);
-      dir = mounted.target.dir;
+      mounted = await accessMirror(config, req.target, deps.mirrorDeps, 'verify.targetAbsent', { signal });
+      dir = mounted.dir;
       local = (await readCatalog(config.backupDir)).complete;
     }
     const entry = await findEntry(dir, req.id, dest, local);
@@ -140,8 +138,7 @@ export async function runVerify(
     };
   } finally {
     // The view first: a disk whose decrypted view stayed open must not be released.
-    const closed = await lockTarget(view, reporter, { warnings: [] });
-    if (closed && mounted && deps.mirrorDeps) await releaseTarget(mounted.mirror, mounted.target, deps.mirrorDeps, reporter, { warnings: [] });
+    if (mounted && deps.mirrorDeps) await leaveMirror(mounted, deps.mirrorDeps, reporter);
     stopRecording();
     if (lock && !deps.lock) await lock.release();
   }

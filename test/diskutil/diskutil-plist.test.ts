@@ -14,6 +14,7 @@ import {
   parsePlistDict,
   toVolume,
   wholeDiskOf,
+  withInfo,
   type DiskInfo,
   type DiskutilList,
   type ListedVolume,
@@ -254,6 +255,19 @@ test('info: external USB HFS+ partition (crystal disk11s2)', () => {
     [i.id, i.parentWholeDisk, i.isWholeDisk, i.label, i.uuid, i.fileSystem, i.mountPoint, i.freeBytes, i.removable, i.external],
     ['disk11s2', 'disk11', false, 'HDD', '18A39FDB-D619-3299-8863-9A3A33608A7F', 'hfs', '/Volumes/HDD', 1111923171328, false, true],
   );
+});
+
+test('info: FileVault and Locked are read as they are recorded; absent keys stay unknown (null)', () => {
+  // sysline disk1s1: a real Mac's Data volume, FileVault on and unlocked.
+  const data = info('sysline-diskutil-info-apfs-data-volume-disk1s1.plist');
+  assert.equal([data.fileVault, data.locked], [true, false]);
+  // crystal disk11s2: an external HFS+ partition; diskutil says nothing about encryption there.
+  const hfs = info('crystal-diskutil-info-external-usb-hfs-disk11s2.plist');
+  assert.equal([hfs.fileVault, hfs.locked], [null, null]);
+  // The Volume the engine sees carries it (the encrypted-mirror guard reads `encrypted`).
+  const v = withInfo({ id: 'disk1s1', label: null, uuid: null, device: '/dev/disk1s1', wholeDisk: 'disk1', fileSystem: null, mountPoint: null, sizeBytes: 0, freeBytes: null, external: false }, data);
+  assert.is(v.encrypted, true);
+  assert.is(withInfo(v, hfs).encrypted, null);
 });
 
 test('isExternal: Internal false or RemovableMediaOrExternalDevice true; nothing else counts', () => {

@@ -23,6 +23,7 @@ import { StatusStore } from '../../src/services/status-store';
 import { ToolLocator } from '../../src/services/tool-locator';
 import { makeLoopDisk, mountsOf } from '../helpers/loop-disk';
 import { createSampleFiles, sampleFileContent, sampleFilePath } from '../helpers/sample-practice';
+import { MapStore } from '../helpers/map-store';
 import { makeTempDir, runCleanups } from '../helpers/temp';
 import { allText, CLI } from '../helpers/cli';
 import { startKeyring } from '../helpers/keyring';
@@ -40,14 +41,6 @@ const noShares: Shares = { mount: () => Promise.reject(new Error('shares')), unm
 const tools = new ToolLocator('linux', process.env);
 let root: string;
 
-/** The credential store as the engine sees it (same get(id) lookup as the Keychain / Secret Service). */
-class MapStore implements SecretStore {
-  readonly description = 'Test-Schlüsselbund';
-  constructor(readonly map = new Map<string, string>()) {}
-  async get(id: string) {
-    return this.map.get(id) ?? null;
-  }
-}
 
 const PATIENT = 'Erika Mustermann-Wöhrle';
 const FILES = 8;
