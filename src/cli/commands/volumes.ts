@@ -1,13 +1,86 @@
 // `praxis-backup volumes [--json]` and `volumes eject <label|uuid>`: which disks are attached,
-// and ejecting one so it can be unplugged.
+// and ejecting one so it can be unplugged. `volumes prepare <diskN> --encrypted --mirror NAME`
+// (macOS): erase a USB disk into an encrypted APFS volume; the flow and its safety are in
+// src/services/volume-prepare.ts, this only reads the answers and prints.
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import type { App } from '../../app/compose';
+import { loadConfig } from '../../config/load';
 import { formatBytes, t } from '../../i18n';
+import { writeEmergencySheet } from '../../services/emergency-sheet';
 import { ExitCode, PraxisError, UsageError } from '../../services/errors';
+import { diskutilPrepareDisks, prepareEncryptedVolume } from '../../services/volume-prepare';
 import { parseCommand } from '../args';
 import type { Out } from '../output';
+import { desktopDir } from './emergency-sheet';
+
+const PREPARE_USAGE = 'usage: volumes prepare <diskN> --encrypted --mirror NAME [--label NAME] [--out DIR]';
+
+/** Lines typed (or piped) on stdin, one per question; '' once stdin has ended. The prompt goes to stderr. */
+function stdinAnswers(): { ask(prompt: string): Promise<string>; close(): void } {
+  const rl = createInterface({ input: process.stdin, terminal: false });
+  // Taken at once: it queues lines that arrive (piped all at once) before the next question.
+  const lines = rl[Symbol.asyncIterator]();
+  return {
+    ask: async (prompt) => {
+      process.stderr.write(`${prompt} `);
+      const next = await lines.next();
+      // A terminal echoes the typed line with its Enter; a piped answer is not shown, so end the prompt's line.
+      if (!process.stdin.isTTY) process.stderr.write('\n');
+      return next.done ? '' : String(next.value);
+    },
+    close: () => rl.close(),
+  };
+}
+
+async function prepareCommand(app: App, disk: string | undefined, values: { config?: string; encrypted?: boolean; mirror?: string; label?: string; out?: string }, out: Out): Promise<number> {
+  const mac = app.macDisks();
+  if (!mac) throw new PraxisError('volumes.prepare.notMac', { mirror: values.mirror ?? '<mirror>' }, ExitCode.invalidInput);
+  if (!values.encrypted) throw new UsageError(`--encrypted is required: volumes prepare only sets up encrypted disks (a plain erase is not offered). ${PREPARE_USAGE}`, 'volumes');
+  if (!disk || !/^disk\d+$/.test(disk)) {
+    throw new UsageError(`expected the whole disk's identifier like disk4 (as "diskutil list" shows it), got ${JSON.stringify(disk ?? '')}. ${PREPARE_USAGE}`, 'volumes');
+  }
+  if (!values.mirror) throw new UsageError(`--mirror NAME is required: the configured disk mirror this disk is for. ${PREPARE_USAGE}`, 'volumes');
+  const configFile = values.config ? resolve(values.config) : app.paths.configFile;
+  const config = await loadConfig(configFile);
+  const sheetDir = values.out ? resolve(values.out) : (desktopDir(process.env.HOME || '', process.env) ?? app.paths.stateDir);
+  if (values.out && !existsSync(sheetDir)) throw new PraxisError('error.dirMissing', { dir: sheetDir }, ExitCode.invalidInput);
+
+  const keyring = app.keyring();
+  const answers = stdinAnswers();
+  try {
+    const r = await prepareEncryptedVolume(
+      { config, configFile, mirror: values.mirror, disk, label: values.label, lang: out.lang },
+      { disks: diskutilPrepareDisks(mac), keyring },
+      {
+        say: (line) => out.text(line),
+        ask: (prompt) => answers.ask(prompt),
+        writeSheet: async (input) => {
+          await mkdir(sheetDir, { recursive: true, mode: 0o700 });
+          return writeEmergencySheet(sheetDir, input);
+        },
+      },
+    );
+    if (out.json) out.data({ type: 'volumesPrepare', ...r });
+    return ExitCode.ok;
+  } finally {
+    answers.close();
+  }
+}
 
 export async function volumesCommand(app: App, argv: string[], out: Out): Promise<number> {
-  const { positionals } = parseCommand('volumes', argv, {}, 2);
+  const prepareOptions = {
+    encrypted: { type: 'boolean' },
+    mirror: { type: 'string' },
+    label: { type: 'string' },
+    out: { type: 'string' },
+  } as const;
+  const { values, positionals } = parseCommand('volumes', argv, prepareOptions, 2);
+  if (positionals[0] === 'prepare') return prepareCommand(app, positionals[1], values, out);
+  const given = Object.keys(prepareOptions).find((k) => values[k as keyof typeof prepareOptions] !== undefined);
+  if (given) throw new UsageError(`--${given} belongs to "volumes prepare"`, 'volumes');
   const volumes = app.volumes();
   if (positionals[0] === 'eject') {
     const which = positionals[1];
