@@ -65,8 +65,8 @@ export interface PrepareDisks {
 
 /**
  * The macOS adapter: the volume list from DiskutilVolumes, `diskutil info -plist` run once per
- * describe() and read twice — by the shared parser, and here for MediaName and FileVault, which
- * the shared DiskInfo does not carry.
+ * describe() and read twice — by the shared parser, and here for MediaName, which the shared
+ * DiskInfo does not carry.
  */
 export function diskutilPrepareDisks(mac: { volumes: Pick<Volumes, 'list'>; run: Runner }, diskutil?: string): PrepareDisks {
   const plans = diskutilPlans(diskutil);
@@ -96,7 +96,7 @@ export function diskutilPrepareDisks(mac: { volumes: Pick<Volumes, 'list'>; run:
         uuid: i.uuid,
         apfsPhysicalStores: i.apfsPhysicalStores,
         mediaName: typeof raw.MediaName === 'string' && raw.MediaName.trim() ? raw.MediaName.trim() : null,
-        fileVault: typeof raw.FileVault === 'boolean' ? raw.FileVault : null,
+        fileVault: i.fileVault,
       };
     },
     run: async (plan) => {
