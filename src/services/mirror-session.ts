@@ -1,12 +1,13 @@
 // `praxis-backup mirror [NAME] [--on-mount]` on its own: the same mirror step as after a backup,
 // under the backup directory's lock so that retention cannot remove a backup while it is copied.
+import { mkdir } from 'node:fs/promises';
 import type { Config } from '../config/schema';
 import { ExitCode, PraxisError } from './errors';
 import type { Reporter, RunSummary } from './events';
 import { onChildGroups } from '../process/runner';
 import { acquireLock } from './lock';
 import { reportLockTakeover } from './backup-run';
-import { mirrorsExitCode, runMirrors, selectMirrors, type MirrorDeps, type MirrorOptions } from './mirror-run';
+import { accessMirror, leaveMirror, mirrorsExitCode, runMirrors, selectMirrors, type AccessOptions, type MirrorDeps, type MirrorOptions } from './mirror-run';
 import type { StatusStore } from './status-store';
 
 export async function runMirrorSession(
@@ -63,6 +64,30 @@ export async function runMirrorSession(
       s.running = null;
     }).catch(() => {});
     stopRecording();
+    await lock.release();
+  }
+}
+
+/**
+ * Reading a mirror outside a run (`list --mirror`): under the backup directory's lock, so no mirror
+ * run is mounting or writing the same disk (and its decrypted view) at the same time; mounted, an
+ * encrypted one unlocked (passphrase given, stored or asked for), `read` called with the place the
+ * backups are, then everything closed again whatever happened.
+ */
+export async function readMirror<T>(config: Config, name: string, deps: MirrorDeps, reporter: Reporter, access: AccessOptions, read: (dir: string) => Promise<T>): Promise<T> {
+  selectMirrors(config, [name]);
+  // A new machine may not have the backup directory yet; the lock lives there.
+  await mkdir(config.backupDir, { recursive: true, mode: 0o700 });
+  const lock = await acquireLock(config.backupDir);
+  try {
+    reportLockTakeover(lock, reporter);
+    const opened = await accessMirror(config, name, deps, 'list.mirrorAbsent', access);
+    try {
+      return await read(opened.dir);
+    } finally {
+      await leaveMirror(opened, deps, reporter, { warnings: [] }, { eject: false });
+    }
+  } finally {
     await lock.release();
   }
 }

@@ -12,6 +12,7 @@ import { allText, CLI, readLogs } from '../helpers/cli';
 import { startKeyring, type TestKeyring } from '../helpers/keyring';
 import { startMariadb, type MariaServer } from '../helpers/mariadb';
 import { startPostgres, type PgServer } from '../helpers/postgres';
+import { runInPty } from '../helpers/pty';
 import { startSamba, type SambaServer } from '../helpers/samba';
 import { createSamplePostgres } from '../helpers/sample-practice';
 import { makeTempDir, runCleanups } from '../helpers/temp';
@@ -173,34 +174,11 @@ test('set: empty or multi-line input is refused with exit 2', async () => {
 test('set on a terminal: prompts twice without echo (a real pty through script(1))', async () => {
   const id = 'smb://praxis@tty.local/backup';
   const pw = 'Tty-Geheim-77';
-  const run = async (first: string, second: string) => {
-    const child = execa('script', ['-qefc', `${process.execPath} ${CLI} credentials set ${id}`, '/dev/null'], {
-      env: { ...kr.env, LANG: 'de_DE.UTF-8', TERM: 'dumb' }, extendEnv: false, stdin: 'pipe', reject: false,
-    });
-    let seen = '';
-    const waitFor = (text: string) =>
-      new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no "${text}" in: ${seen}`)), 15_000);
-        const check = () => {
-          if (seen.includes(text)) {
-            clearTimeout(timer);
-            child.stdout!.off('data', onData);
-            resolve();
-          }
-        };
-        const onData = (d: Buffer) => { seen += d.toString(); check(); };
-        child.stdout!.on('data', onData);
-        check();
-      });
-    // Type only after each prompt is shown: before that the terminal is still in echo mode.
-    await waitFor('Passwort für');
-    child.stdin!.write(`${first}\r`);
-    await waitFor('wiederholen');
-    child.stdin!.write(`${second}\r`);
-    child.stdin!.end();
-    const r = await child;
-    return { code: r.exitCode, out: seen + String(r.stdout) };
-  };
+  const run = (first: string, second: string) =>
+    runInPty(`${process.execPath} ${CLI} credentials set ${id}`, { ...kr.env, LANG: 'de_DE.UTF-8' }, [
+      { waitFor: 'Passwort für', type: first },
+      { waitFor: 'wiederholen', type: second },
+    ]);
   const ok = await run(pw, pw);
   assert.is(ok.code, 0, ok.out);
   assert.not.ok(ok.out.includes(pw), `echoed: ${ok.out}`);

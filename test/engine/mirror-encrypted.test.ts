@@ -24,6 +24,7 @@ import { ToolLocator } from '../../src/services/tool-locator';
 import { makeLoopDisk, mountsOf } from '../helpers/loop-disk';
 import { createSampleFiles, sampleFileContent, sampleFilePath } from '../helpers/sample-practice';
 import { MapStore } from '../helpers/map-store';
+import { runInPty } from '../helpers/pty';
 import { makeTempDir, runCleanups } from '../helpers/temp';
 import { allText, CLI } from '../helpers/cli';
 import { startKeyring } from '../helpers/keyring';
@@ -316,10 +317,30 @@ test('CLI `encryption setup`: passphrase stored in the Secret Service, sheet wri
   await mkdir(fresh);
   const newEnv = { PATH: kr.env.PATH!, HOME: fresh, XDG_CONFIG_HOME: join(fresh, '.config'), XDG_STATE_HOME: join(fresh, '.state'), LANG: 'de_DE.UTF-8', PRAXIS_BACKUP_KEYRING: 'off', PRAXIS_BACKUP_NOTIFY: 'none' };
   const restoreArgs = ['restore', backupId, '--from-mirror', 'usb', '--yes', '--no-safety-backup', '--config', configFile];
+  // Nothing stored and no terminal to type it at: exit 2, saying how to give it.
   const noPass = await execa(process.execPath, [CLI, ...restoreArgs], { env: newEnv, extendEnv: false, stdin: 'ignore', reject: false });
-  assert.is(noPass.exitCode, 1, String(noPass.stderr));
-  assert.match(String(noPass.stderr), /kein Passwort „encryption:\/\/usb“/);
+  assert.is(noPass.exitCode, 2, String(noPass.stderr));
+  assert.match(String(noPass.stderr), /Kein Passwort für „usb“ gespeichert.*--passphrase-stdin/);
   const typed = passphrase!.toUpperCase().replace(/-/g, ' ') + '\n';
+  // First look at what the disk holds (list --mirror), through the decrypted view, closed again.
+  const listArgs = ['list', '--mirror', 'usb', '--passphrase-stdin', '--config', configFile];
+  const listed = await execa(process.execPath, [CLI, ...listArgs], { env: newEnv, extendEnv: false, input: typed, reject: false });
+  assert.is(listed.exitCode, 0, String(listed.stderr));
+  assert.match(String(listed.stdout), new RegExp(`^  ${backupId} `, 'm'));
+  assert.is(await mountEntry(join(fresh, '.state', 'praxis-backup', 'crypt', 'usb')), null, 'view closed after list');
+  // On a terminal it asks, hiding what is typed (a real pty through script(1)).
+  const typedAtPrompt = await runInPty(
+    `${process.execPath} ${CLI} list --mirror usb --config ${configFile}`,
+    newEnv,
+    [{ waitFor: 'vom Notfallblatt', type: passphrase!.replace(/-/g, ' ') }],
+  );
+  assert.is(typedAtPrompt.code, 0, typedAtPrompt.out);
+  assert.match(typedAtPrompt.out, new RegExp(backupId));
+  assert.not.ok(typedAtPrompt.out.includes(passphrase!.split('-')[0]!), `echoed: ${typedAtPrompt.out}`);
+  const listWrong = await execa(process.execPath, [CLI, ...listArgs], { env: newEnv, extendEnv: false, input: 'aaaaa-bbbbb-ccccc-ddddd-eeeee-fffff\n', reject: false });
+  assert.is(listWrong.exitCode, 1, String(listWrong.stderr));
+  assert.match(String(listWrong.stderr), /Passwort/);
+  assert.not.match(String(listWrong.stdout), new RegExp(backupId));
   const restored = await execa(process.execPath, [CLI, ...restoreArgs, '--passphrase-stdin'], { env: newEnv, extendEnv: false, input: typed, reject: false });
   assert.ok([0, 3].includes(restored.exitCode!), String(restored.stderr));
   assert.equal(filesUnder(src), [...original.keys()]);

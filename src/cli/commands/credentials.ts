@@ -11,6 +11,7 @@ import { configuredIds, parseCredentialId } from '../../services/credentials-ser
 import { ExitCode, PraxisError, UsageError } from '../../services/errors';
 import { parseCommand } from '../args';
 import type { Out } from '../output';
+import { readHidden, readStdin } from '../terminal';
 
 const SUBCOMMANDS = ['set', 'list', 'delete', 'test'] as const;
 
@@ -96,7 +97,7 @@ function noteUse(out: Out, cfg: { file: string; config: Config } | null, id: str
 
 async function readPassword(id: string, lang: Lang): Promise<string> {
   const stdin = process.stdin;
-  if (!stdin.isTTY) return fromPipe(stdin);
+  if (!stdin.isTTY) return fromPipe();
   const first = await readHidden(t(lang, 'credentials.prompt', { id }));
   if (first === null) throw new PraxisError('credentials.cancelled');
   if (first === '') throw new PraxisError('credentials.emptyPassword', {}, ExitCode.invalidInput);
@@ -107,52 +108,9 @@ async function readPassword(id: string, lang: Lang): Promise<string> {
 }
 
 /** Everything on stdin, one trailing line break removed (`echo pw |`, a file with a final newline). */
-async function fromPipe(stdin: NodeJS.ReadStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of stdin) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
-  const text = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+async function fromPipe(): Promise<string> {
+  const text = (await readStdin()).replace(/\r?\n$/, '');
   if (text === '') throw new PraxisError('credentials.emptyPassword', {}, ExitCode.invalidInput);
   if (/[\r\n]/.test(text)) throw new PraxisError('credentials.multiLine', {}, ExitCode.invalidInput);
   return text;
-}
-
-/**
- * A prompt on stderr and the terminal in raw mode, so the terminal does not echo and we print
- * nothing for the typed characters either. null = Ctrl-C / Ctrl-D on an empty line.
- */
-function readHidden(prompt: string): Promise<string | null> {
-  const stdin = process.stdin;
-  // Raw mode first, prompt second: whatever is typed once the prompt shows is never echoed.
-  stdin.setRawMode(true);
-  process.stderr.write(prompt);
-  const restore = () => stdin.isTTY && stdin.setRawMode(false);
-  process.once('exit', restore);
-  stdin.setEncoding('utf8');
-  stdin.resume();
-  return new Promise((resolvePassword) => {
-    let value: string[] = [];
-    const finish = (v: string | null) => {
-      stdin.removeListener('data', onData);
-      restore();
-      process.removeListener('exit', restore);
-      stdin.pause();
-      process.stderr.write('\n');
-      resolvePassword(v);
-    };
-    const onData = (chunk: string) => {
-      for (const ch of chunk) {
-        if (ch === '\r' || ch === '\n') return finish(value.join(''));
-        if (ch === '\u0003') return finish(null); // Ctrl-C: raw mode turns it into a character
-        if (ch === '\u0004') {
-          if (value.length === 0) return finish(null);
-          continue;
-        }
-        if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
-        else if (ch === '\u0015') value = []; // Ctrl-U
-        else if (ch === '\u001b') return; // an escape sequence (arrow keys): drop the rest of it
-        else if (ch >= ' ') value.push(ch);
-      }
-    };
-    stdin.on('data', onData);
-  });
 }

@@ -1,7 +1,6 @@
 // `praxis-backup encryption setup <mirror> [--yes] [--out DIR]` and `encryption set-passphrase <mirror>`.
 // Thin: the setup's order and safety are in src/services/encryption-setup.ts.
 import { resolve } from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import type { App } from '../../app/compose';
 import { loadConfig } from '../../config/load';
 import { t } from '../../i18n';
@@ -11,19 +10,15 @@ import { selectMirrors } from '../../services/mirror-run';
 import { encryptionCredentialId, normalisePassphrase } from '../../services/passphrase';
 import { parseCommand } from '../args';
 import type { Out } from '../output';
+import { ask, readHidden, readPassphraseStdin } from '../terminal';
 import { emergencySheetCommand } from './emergency-sheet';
 import { runReporter } from './run-support';
 
 async function confirmed(out: Out, yes: boolean): Promise<boolean> {
   if (yes) return true;
   if (!process.stdin.isTTY) return false;
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const answer = (await rl.question(`${t(out.lang, 'encryption.setup.confirm')} `)).trim().toLowerCase();
-    return ['j', 'ja', 'y', 'yes'].includes(answer);
-  } finally {
-    rl.close();
-  }
+  const answer = (await ask(`${t(out.lang, 'encryption.setup.confirm')} `)).trim().toLowerCase();
+  return ['j', 'ja', 'y', 'yes'].includes(answer);
 }
 
 /**
@@ -32,10 +27,13 @@ async function confirmed(out: Out, yes: boolean): Promise<boolean> {
  * shows at the next mirror run, which fails with "wrong passphrase" and writes nothing otherwise.
  */
 async function setPassphrase(app: App, name: string, out: Out): Promise<number> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  const passphrase = normalisePassphrase(Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '');
-  if (!passphrase) throw new PraxisError('encryption.emptyPassphrase', { name }, ExitCode.invalidInput);
+  let passphrase: string;
+  if (process.stdin.isTTY) {
+    // Typed from the sheet at a terminal, hidden; the engine's form (spaces, case) forgiven.
+    const typed = await readHidden(`${t(out.lang, 'encryption.passphrasePrompt', { name })} `);
+    passphrase = normalisePassphrase(typed ?? '');
+    if (!passphrase) throw new PraxisError('encryption.emptyPassphrase', { name }, ExitCode.invalidInput);
+  } else passphrase = await readPassphraseStdin(name);
   await app.keyring().set(encryptionCredentialId(name), passphrase);
   out.text(t(out.lang, 'encryption.passphraseStored', { name }));
   return ExitCode.ok;

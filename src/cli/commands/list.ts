@@ -1,22 +1,51 @@
-// `praxis-backup list [--dir DIR]`: complete backups, newest first. Works on any folder, e.g. a
-// USB disk from another practice computer, without a config.
+// `praxis-backup list [--dir DIR | --mirror NAME [--passphrase-stdin]]`: complete backups, newest
+// first. --dir works on any folder, e.g. a USB disk from another practice computer, without a
+// config. --mirror reaches a configured mirror as the engine does — mounted, an encrypted one
+// unlocked with the stored passphrase, the one piped in, or one typed at the prompt (a new machine,
+// from the emergency sheet) — and closes it again.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { App } from '../../app/compose';
 import { loadConfig } from '../../config/load';
 import { formatBytes, t } from '../../i18n';
-import { idToDate, readCatalog } from '../../services/backup-catalog';
-import { ExitCode, PraxisError } from '../../services/errors';
+import { idToDate, readCatalog, type Catalog } from '../../services/backup-catalog';
+import { ExitCode, PraxisError, UsageError } from '../../services/errors';
+import { eventText, Reporter } from '../../services/events';
+import { readMirror } from '../../services/mirror-session';
 import { parseCommand } from '../args';
 import type { Out } from '../output';
+import { mirrorPassphraseAsker, readPassphraseStdin } from '../terminal';
+
+/** The backups of a configured mirror, read through readMirror (lock, mount, unlock, close). */
+async function mirrorCatalog(app: App, configFile: string, name: string, passphraseStdin: boolean, out: Out): Promise<{ dir: string; catalog: Catalog }> {
+  const config = await loadConfig(configFile);
+  const passphrase = passphraseStdin ? await readPassphraseStdin(name) : undefined;
+  const deps = { ...app.mirrorDeps(config, out.lang), askPassphrase: mirrorPassphraseAsker(out.lang, !out.json) };
+  // The mirror's decrypted view is closed when this returns: the paths shown are where it was.
+  // Its messages (a lock taken over, an unmount that failed) go to stderr only, no log file.
+  const reporter = new Reporter([
+    (e) => {
+      const line = eventText(out.lang, e);
+      if (line) out.text(line);
+    },
+  ]);
+  return readMirror(config, name, deps, reporter, { passphrase }, async (dir) => ({ dir, catalog: await readCatalog(dir) }));
+}
 
 export async function listCommand(app: App, argv: string[], out: Out): Promise<number> {
-  const { values } = parseCommand('list', argv, { dir: { type: 'string' } });
-  const dir = values.dir
-    ? resolve(values.dir)
-    : (await loadConfig(values.config ? resolve(values.config) : app.paths.configFile)).backupDir;
-  if (values.dir && !existsSync(dir)) throw new PraxisError('error.dirMissing', { dir }, ExitCode.invalidInput);
-  const catalog = await readCatalog(dir);
+  const { values } = parseCommand('list', argv, { dir: { type: 'string' }, mirror: { type: 'string' }, 'passphrase-stdin': { type: 'boolean', default: false } });
+  if (values.dir && values.mirror) throw new UsageError('--dir and --mirror cannot be used together', 'list');
+  if (values['passphrase-stdin'] && !values.mirror) throw new UsageError('--passphrase-stdin goes with --mirror', 'list');
+  const configFile = values.config ? resolve(values.config) : app.paths.configFile;
+  let dir: string;
+  let catalog: Catalog;
+  if (values.mirror) {
+    ({ dir, catalog } = await mirrorCatalog(app, configFile, values.mirror, values['passphrase-stdin'], out));
+  } else {
+    dir = values.dir ? resolve(values.dir) : (await loadConfig(configFile)).backupDir;
+    if (values.dir && !existsSync(dir)) throw new PraxisError('error.dirMissing', { dir }, ExitCode.invalidInput);
+    catalog = await readCatalog(dir);
+  }
   if (out.json) {
     out.data({
       dir,

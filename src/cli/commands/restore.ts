@@ -3,7 +3,6 @@
 // (--dry-run: every check and the overview, nothing changed; the tray shows it before asking)
 // `praxis-backup restore --sql FILE --database NAME [--drop-previous] [--yes]`
 // Thin: parse, talk to the admin (a terminal) or require --yes, call the engine.
-import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
 import type { App } from '../../app/compose';
 import { loadConfig } from '../../config/load';
@@ -13,31 +12,9 @@ import { ExitCode, PraxisError, UsageError } from '../../services/errors';
 import { clientsText, runRestore, type RestoreInteraction, type RestorePlan } from '../../services/restore-run';
 import { runSqlRestore, type SqlRestoreInteraction } from '../../services/restore-sql';
 import { parseCommand } from '../args';
-import { normalisePassphrase } from '../../services/passphrase';
 import type { Out } from '../output';
+import { ask, mirrorPassphraseAsker, readHidden, readPassphraseStdin } from '../terminal';
 import { runReporter, withCancel } from './run-support';
-
-/** One line from the terminal; with `hidden`, what is typed is not echoed (passwords). */
-async function ask(question: string, hidden = false): Promise<string> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-  if (hidden) {
-    // readline echoes through _writeToOutput; swallowing it hides the password as it is typed.
-    const r = rl as unknown as { _writeToOutput: (s: string) => void };
-    let prompted = false;
-    r._writeToOutput = (s: string) => {
-      if (!prompted) {
-        process.stderr.write(s);
-        prompted = true;
-      }
-    };
-  }
-  try {
-    return await new Promise<string>((res) => rl.question(question, res));
-  } finally {
-    if (hidden) process.stderr.write('\n');
-    rl.close();
-  }
-}
 
 export function planText(lang: Lang, plan: RestorePlan): string[] {
   const locale = lang === 'de' ? 'de-DE' : 'en-GB';
@@ -78,8 +55,8 @@ function interaction(out: Out, yes: boolean): RestoreInteraction {
     password: async (c: PostgresComponent | MariadbComponent, why) => {
       if (!tty) return null;
       const q = why === 'wrong' ? t(out.lang, 'restore.passwordWrong') : t(out.lang, 'restore.passwordAsk', { user: c.user, target: `${c.database}@${c.host}:${c.port}` });
-      const p = await ask(q, true);
-      return p.length ? p : null;
+      const p = await readHidden(q);
+      return p ? p : null;
     },
     clientsConnected: async (list) => {
       out.text(t(out.lang, 'restore.plan.clients', { clients: clientsText(list) }));
@@ -110,15 +87,6 @@ function sqlInteraction(out: Out, yes: boolean, io: RestoreInteraction): SqlRest
       return (await ask(t(out.lang, 'restore.plan.ask'))).trim().toLowerCase() === t(out.lang, 'restore.plan.yes');
     },
   };
-}
-
-/** All of stdin, trimmed, in the stored form (spaces/case from a typed sheet forgiven). */
-async function readPassphraseStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
-  const text = normalisePassphrase(Buffer.concat(chunks).toString('utf8'));
-  if (!text) throw new PraxisError('credentials.emptyPassword', {}, ExitCode.invalidInput);
-  return text;
 }
 
 export async function restoreCommand(app: App, argv: string[], out: Out): Promise<number> {
@@ -164,8 +132,9 @@ export async function restoreCommand(app: App, argv: string[], out: Out): Promis
   const id = positionals[0];
   if (!id) throw new PraxisError('restore.needsId', {}, ExitCode.invalidInput);
   // An encrypted mirror on a new machine: the passphrase from the emergency sheet, piped in (never
-  // an argument). stdin is then used up: confirmations need --yes.
-  const passphrase = values['passphrase-stdin'] ? await readPassphraseStdin() : undefined;
+  // an argument; stdin is then used up: confirmations need --yes), or typed at the prompt.
+  const passphrase = values['passphrase-stdin'] && values['from-mirror'] ? await readPassphraseStdin(values['from-mirror']) : undefined;
+  if (values['passphrase-stdin'] && !values['from-mirror']) throw new UsageError('--passphrase-stdin goes with --from-mirror', 'restore');
   const summary = await withCancel((signal) =>
     runRestore(
       config,
@@ -186,7 +155,7 @@ export async function restoreCommand(app: App, argv: string[], out: Out): Promis
         secrets: app.secretsFor(config),
         status: app.status,
         toolVersion: app.version,
-        mirrorDeps: config.mirrors.length ? app.mirrorDeps(config, out.lang) : undefined,
+        mirrorDeps: config.mirrors.length ? { ...app.mirrorDeps(config, out.lang), askPassphrase: mirrorPassphraseAsker(out.lang, !out.json) } : undefined,
       },
       io,
       reporter,

@@ -5,7 +5,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { App } from '../../app/compose';
 import { loadConfig } from '../../config/load';
 import { formatBytes, t } from '../../i18n';
@@ -14,26 +13,10 @@ import { ExitCode, PraxisError, UsageError } from '../../services/errors';
 import { diskutilPrepareDisks, prepareEncryptedVolume } from '../../services/volume-prepare';
 import { parseCommand } from '../args';
 import type { Out } from '../output';
+import { stdinAnswers } from '../terminal';
 import { desktopDir } from './emergency-sheet';
 
 const PREPARE_USAGE = 'usage: volumes prepare <diskN> --encrypted --mirror NAME [--label NAME] [--out DIR]';
-
-/** Lines typed (or piped) on stdin, one per question; '' once stdin has ended. The prompt goes to stderr. */
-function stdinAnswers(): { ask(prompt: string): Promise<string>; close(): void } {
-  const rl = createInterface({ input: process.stdin, terminal: false });
-  // Taken at once: it queues lines that arrive (piped all at once) before the next question.
-  const lines = rl[Symbol.asyncIterator]();
-  return {
-    ask: async (prompt) => {
-      process.stderr.write(`${prompt} `);
-      const next = await lines.next();
-      // A terminal echoes the typed line with its Enter; a piped answer is not shown, so end the prompt's line.
-      if (!process.stdin.isTTY) process.stderr.write('\n');
-      return next.done ? '' : String(next.value);
-    },
-    close: () => rl.close(),
-  };
-}
 
 async function prepareCommand(app: App, disk: string | undefined, values: { config?: string; encrypted?: boolean; mirror?: string; label?: string; out?: string }, out: Out): Promise<number> {
   const mac = app.macDisks();
