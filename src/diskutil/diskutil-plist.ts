@@ -72,6 +72,8 @@ export interface DiskInfo {
   fileVault: boolean | null;
   /** `Locked`: an encrypted volume whose key is not loaded (it cannot be mounted). Null when absent. */
   locked: boolean | null;
+  /** `MediaName`: the disk's vendor/model ("Cruzer Fit"), for the admin to recognise it; null when empty. */
+  mediaName: string | null;
 }
 
 // Partition types that are never a place for backups: boot/firmware areas and the APFS physical
@@ -257,6 +259,7 @@ export function parseDiskutilInfo(xml: string, command = 'info -plist'): Diskuti
       apfsSnapshot: bool(d, 'APFSSnapshot') ?? false,
       fileVault: bool(d, 'FileVault'),
       locked: bool(d, 'Locked'),
+      mediaName: nonEmpty(d, 'MediaName')?.trim() || null,
     },
   };
 }

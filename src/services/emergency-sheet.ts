@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Config } from '../config/schema';
 import { t, type Lang, type MessageKey, type Params } from '../i18n';
 import { CIPHER_FOLDER } from './gocryptfs';
 import { SPARSEBUNDLE_NAME, SPARSEBUNDLE_VOLNAME } from './mirror-crypt';
@@ -14,6 +15,11 @@ import { MIRROR_FOLDER } from './mirror-target';
 
 /** The gocryptfs cipher folder on a Linux mirror: the engine's own name, so the sheet can never name another. */
 export const GOCRYPTFS_DIR = CIPHER_FOLDER;
+
+/** The configured components as the sheet names them. */
+export function sheetComponents(config: Pick<Config, 'components'>): SheetComponent[] {
+  return config.components.map((c) => (c.type === 'folder' ? { name: c.name, type: 'folder', path: c.path } : { name: c.name, type: c.type, database: c.database }));
+}
 
 /** What the backup holds, so the restore commands can name real files instead of placeholders. */
 export interface SheetComponent {

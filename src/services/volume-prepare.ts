@@ -23,13 +23,13 @@ import {
   planPrepareEncrypted,
   prepareConfirmation,
 } from '../diskutil/apfs-encryption';
-import { diskutilError, parseDiskutilInfo, parsePlistDict, wholeDiskOf } from '../diskutil/diskutil-plist';
+import { diskutilError, parseDiskutilInfo, wholeDiskOf } from '../diskutil/diskutil-plist';
 import { diskutilPlans, type Runner } from '../diskutil/diskutil-volumes';
 import type { Volume, Volumes } from '../diskutil/volumes';
 import { t, type Lang } from '../i18n';
 import { CommandError, type CommandPlan } from '../process/runner';
 import type { CredentialStore } from './credentials';
-import type { SheetInput } from './emergency-sheet';
+import { sheetComponents, type SheetInput } from './emergency-sheet';
 import { ExitCode, PraxisError } from './errors';
 import { encryptionCredentialId, generatePassphrase } from './passphrase';
 
@@ -63,11 +63,7 @@ export interface PrepareDisks {
   run(plan: CommandPlan): Promise<void>;
 }
 
-/**
- * The macOS adapter: the volume list from DiskutilVolumes, `diskutil info -plist` run once per
- * describe() and read twice — by the shared parser, and here for MediaName, which the shared
- * DiskInfo does not carry.
- */
+/** The macOS adapter: the volume list from DiskutilVolumes, `diskutil info -plist` per describe(). */
 export function diskutilPrepareDisks(mac: { volumes: Pick<Volumes, 'list'>; run: Runner }, diskutil?: string): PrepareDisks {
   const plans = diskutilPlans(diskutil);
   return {
@@ -85,7 +81,6 @@ export function diskutilPrepareDisks(mac: { volumes: Pick<Volumes, 'list'>; run:
       const xml = lines.join('\n');
       const r = parseDiskutilInfo(xml, command);
       if (!r.ok) throw diskutilError(command, r.error);
-      const raw = parsePlistDict(xml, command);
       const i = r.value;
       return {
         id: i.id,
@@ -95,7 +90,7 @@ export function diskutilPrepareDisks(mac: { volumes: Pick<Volumes, 'list'>; run:
         label: i.label,
         uuid: i.uuid,
         apfsPhysicalStores: i.apfsPhysicalStores,
-        mediaName: typeof raw.MediaName === 'string' && raw.MediaName.trim() ? raw.MediaName.trim() : null,
+        mediaName: i.mediaName,
         fileVault: i.fileVault,
       };
     },
@@ -173,9 +168,7 @@ function sheetInput(req: PrepareRequest, label: string, uuid: string | null, pas
     createdAt: new Date(),
     lang: req.lang,
     platform: 'darwin',
-    components: req.config.components.map((c) =>
-      c.type === 'folder' ? { name: c.name, type: 'folder', path: c.path } : { name: c.name, type: c.type, database: c.database },
-    ),
+    components: sheetComponents(req.config),
   };
 }
 

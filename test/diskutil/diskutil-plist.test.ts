@@ -264,6 +264,9 @@ test('info: FileVault and Locked are read as they are recorded; absent keys stay
   // crystal disk11s2: an external HFS+ partition; diskutil says nothing about encryption there.
   const hfs = info('crystal-diskutil-info-external-usb-hfs-disk11s2.plist');
   assert.equal([hfs.fileVault, hfs.locked], [null, null]);
+  // MediaName as recorded, for the admin to recognise the disk in `volumes prepare`; empty → null.
+  assert.is(hfs.mediaName, null);
+  assert.is(info('hstimager-diskutil-info-disk2-usb-stick.plist').mediaName, 'Cruzer Fit');
   // The Volume the engine sees carries it (the encrypted-mirror guard reads `encrypted`).
   const v = withInfo({ id: 'disk1s1', label: null, uuid: null, device: '/dev/disk1s1', wholeDisk: 'disk1', fileSystem: null, mountPoint: null, sizeBytes: 0, freeBytes: null, external: false }, data);
   assert.is(v.encrypted, true);
@@ -313,6 +316,8 @@ test('toVolume: list entry + info of the same stick → the full Volume; without
     sizeBytes: 15665463296,
     freeBytes: 15662678016,
     external: true,
+    // A FAT stick: diskutil prints no FileVault key, so encryption is unknown (never "true").
+    encrypted: null,
   });
   assert.equal(toVolume(listed, null), {
     id: 'disk2',

@@ -124,6 +124,7 @@ test('list: list -plist, then info -plist per volume; the stick gets UUID, file 
       sizeBytes: 15665463296,
       freeBytes: 15662678016,
       external: true,
+      encrypted: null,
     },
   ]);
   assert.is(r.volumes.kind, 'diskutil');

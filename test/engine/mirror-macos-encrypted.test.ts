@@ -97,7 +97,7 @@ function fakeVolumes(d: DiskState): Volumes {
 
 function infoOf(d: DiskState): DiskInfo {
   const v = volumeOf(d);
-  return { id: v.id, device: v.device, parentWholeDisk: 'disk4', isWholeDisk: false, label: v.label, uuid: v.uuid, fileSystem: 'apfs', mountPoint: v.mountPoint, sizeBytes: v.sizeBytes, freeBytes: null, internal: false, removable: false, removableMediaOrExternalDevice: true, external: true, ejectable: true, busProtocol: 'USB', apfsPhysicalStores: ['disk3s2'], apfsSnapshot: false, fileVault: d.encrypted, locked: d.locked };
+  return { id: v.id, device: v.device, parentWholeDisk: 'disk4', isWholeDisk: false, label: v.label, uuid: v.uuid, fileSystem: 'apfs', mountPoint: v.mountPoint, sizeBytes: v.sizeBytes, freeBytes: null, internal: false, removable: false, removableMediaOrExternalDevice: true, external: true, ejectable: true, busProtocol: 'USB', apfsPhysicalStores: ['disk3s2'], apfsSnapshot: false, fileVault: d.encrypted, locked: d.locked, mediaName: null };
 }
 
 const ok = (): RunResult => ({ exitCode: 0, warning: false, stdoutTail: [], stderrTail: [], durationMs: 1 });

@@ -9,7 +9,7 @@ import type { App } from '../../app/compose';
 import { loadConfig } from '../../config/load';
 import type { Mirror } from '../../config/schema';
 import { t } from '../../i18n';
-import { writeEmergencySheet, type SheetInput } from '../../services/emergency-sheet';
+import { sheetComponents, writeEmergencySheet, type SheetInput } from '../../services/emergency-sheet';
 import { ExitCode, PraxisError, UsageError } from '../../services/errors';
 import { encryptionCredentialId } from '../../services/passphrase';
 import { parseCommand } from '../args';
@@ -81,9 +81,7 @@ export async function emergencySheetCommand(app: App, argv: string[], out: Out):
     createdAt: new Date(),
     lang: out.lang,
     platform: app.platform,
-    components: config.components.map((c) =>
-      c.type === 'folder' ? { name: c.name, type: 'folder', path: c.path } : { name: c.name, type: c.type, database: c.database },
-    ),
+    components: sheetComponents(config),
   });
   if (out.json) out.data({ type: 'emergencySheet', mirror: mirror.name, file });
   else out.print(file);
