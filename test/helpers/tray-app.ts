@@ -23,7 +23,23 @@ export interface RunningTray {
   waitFor(pred: (e: TraceEntry) => boolean, timeoutMs?: number, after?: number): Promise<TraceEntry>;
   /** The tray icon's window as trayer embedded it: centre on screen. */
   iconCentre(): Promise<{ x: number; y: number } | null>;
+  /** Opens the menu with a real right click on the icon; returns the menu the app built for it. */
+  openMenu(): Promise<TraceEntry>;
+  /** Picks an enabled entry of the open menu with the keyboard (Down × n, Return); waits until the app traced the click. */
+  choose(menu: TraceEntry, action: string, arg?: string): Promise<TraceEntry>;
+  /** What the app printed so far on its stdout and stderr. */
+  output(): { stdout: string; stderr: string };
   stop(): Promise<void>;
+}
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** How many Down presses select the entry (Qt skips disabled entries and info lines). */
+function downsTo(menu: TraceEntry, action: string, arg?: string): number {
+  const enabled = (menu.menu as any[]).filter((e) => e.kind === 'action' && e.enabled);
+  const i = enabled.findIndex((e) => e.action === action && (arg === undefined || e.arg === arg));
+  if (i < 0) throw new Error(`${action}${arg ? ` (${arg})` : ''} is not an enabled menu entry: ${enabled.map((e) => e.action).join(', ')}`);
+  return i + 1;
 }
 
 export async function startTrayApp(display: TestDisplay, args: string[], env: Record<string, string>, traceFile: string): Promise<RunningTray> {
@@ -33,7 +49,9 @@ export async function startTrayApp(display: TestDisplay, args: string[], env: Re
     reject: false,
     stdin: 'ignore',
   });
+  let stdout = '';
   let stderr = '';
+  child.stdout?.on('data', (d) => (stdout += d));
   child.stderr?.on('data', (d) => (stderr += d));
   const stop = async () => {
     child.kill('SIGTERM');
@@ -47,30 +65,47 @@ export async function startTrayApp(display: TestDisplay, args: string[], env: Re
           .filter(Boolean)
           .map((l) => JSON.parse(l) as TraceEntry)
       : [];
+  const waitFor: RunningTray['waitFor'] = async (pred, timeoutMs = 15_000, after = 0) => {
+    let found: TraceEntry | undefined;
+    const ok = await waitUntil(async () => {
+      if (child.exitCode !== null) return true;
+      found = trace().slice(after).find(pred);
+      return !!found;
+    }, timeoutMs);
+    if (!found) throw new Error(`tray trace: nothing matching within ${timeoutMs} ms${ok && child.exitCode !== null ? ` (app exited ${child.exitCode}: ${stderr.slice(-2000)})` : ''}`);
+    return found;
+  };
+  const iconCentre: RunningTray['iconCentre'] = async () => {
+    // trayer's panel window holds a socket window per icon; ours is the one named "node".
+    const full = await display.tree();
+    const tree = full.slice(Math.max(0, full.indexOf('"panel"')));
+    const m = /^\s*0x[0-9a-f]+ "node": \("node" "node"\)\s+(\d+)x(\d+)\+-?\d+\+-?\d+\s+\+(-?\d+)\+(-?\d+)/m.exec(tree);
+    if (!m) return null;
+    const [w, h, x, y] = m.slice(1).map(Number) as [number, number, number, number];
+    return { x: x + Math.floor(w / 2), y: y + Math.floor(h / 2) };
+  };
   return {
     child,
     pid: child.pid!,
     startedAt,
     trace,
-    waitFor: async (pred, timeoutMs = 15_000, after = 0) => {
-      let found: TraceEntry | undefined;
-      const ok = await waitUntil(async () => {
-        if (child.exitCode !== null) return true;
-        found = trace().slice(after).find(pred);
-        return !!found;
-      }, timeoutMs);
-      if (!found) throw new Error(`tray trace: nothing matching within ${timeoutMs} ms${ok && child.exitCode !== null ? ` (app exited ${child.exitCode}: ${stderr.slice(-2000)})` : ''}`);
-      return found;
+    waitFor,
+    iconCentre,
+    openMenu: async () => {
+      const before = trace().length;
+      const c = await iconCentre();
+      if (!c) throw new Error('the tray icon is not embedded in the tray');
+      await display.xdotool(['mousemove', String(c.x), String(c.y), 'click', '3']);
+      const menu = await waitFor((e) => e.t === 'menu', 10_000, before);
+      await pause(400); // drawn
+      return menu;
     },
-    iconCentre: async () => {
-      // trayer's panel window holds a socket window per icon; ours is the one named "node".
-      const full = await display.tree();
-      const tree = full.slice(Math.max(0, full.indexOf('"panel"')));
-      const m = /^\s*0x[0-9a-f]+ "node": \("node" "node"\)\s+(\d+)x(\d+)\+-?\d+\+-?\d+\s+\+(-?\d+)\+(-?\d+)/m.exec(tree);
-      if (!m) return null;
-      const [w, h, x, y] = m.slice(1).map(Number) as [number, number, number, number];
-      return { x: x + Math.floor(w / 2), y: y + Math.floor(h / 2) };
+    choose: async (menu, action, arg) => {
+      const before = trace().length;
+      await display.xdotool(['key', ...Array(downsTo(menu, action, arg)).fill('Down'), 'Return']);
+      return waitFor((e) => e.t === 'action' && e.action === action && (arg === undefined || e.arg === arg), 10_000, before);
     },
+    output: () => ({ stdout, stderr }),
     stop,
   };
 }

@@ -18,31 +18,8 @@ let tray: RunningTray;
 let backupDir: string;
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The last menu the app built, and how many Down presses select `action` (Qt skips disabled entries). */
-function downsTo(entry: TraceEntry, action: string): number {
-  const enabled = (entry.menu as any[]).filter((e) => e.kind === 'action' && e.enabled).map((e) => e.action);
-  const i = enabled.indexOf(action);
-  if (i < 0) throw new Error(`${action} is not an enabled menu entry: ${enabled.join(', ')}`);
-  return i + 1;
-}
-
-/** Opens the tray menu with a real right click on the icon; returns the menu the app built for it. */
-async function openMenu(): Promise<TraceEntry> {
-  const before = tray.trace().length;
-  const c = await tray.iconCentre();
-  assert.ok(c, 'tray icon is embedded in the tray');
-  await display.xdotool(['mousemove', String(c!.x), String(c!.y), 'click', '3']);
-  const menu = await tray.waitFor((e) => e.t === 'menu', 10_000, before);
-  await pause(400); // drawn
-  return menu;
-}
-
-async function choose(menu: TraceEntry, action: string): Promise<void> {
-  const before = tray.trace().length;
-  await display.xdotool(['key', ...Array(downsTo(menu, action)).fill('Down'), 'Return']);
-  await tray.waitFor((e) => e.t === 'action' && e.action === action, 10_000, before);
-}
+const openMenu = () => tray.openMenu();
+const choose = (menu: TraceEntry, action: string) => tray.choose(menu, action);
 
 test.before(async () => {
   const root = await makeTempDir('tray-app');
