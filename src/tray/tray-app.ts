@@ -278,8 +278,10 @@ export class TrayApp {
       );
       const file = (JSON.parse(lines.filter((l) => l.startsWith('{')).at(-1) ?? '{}') as { file?: string }).file;
       if (!file) throw new Error('no file');
-      await this.o.app.openExternal(file).catch(() => {});
-      this.notify({ title: t(this.o.lang, 'tray.sheet.title'), body: t(this.o.lang, 'tray.sheet.done', { file }), level: 'info' });
+      // No opener (a server without a desktop, where the sheet lands in the state dir): the sheet
+      // is written all the same; the notification must then not say it was opened.
+      const opened = await this.o.app.openExternal(file).then(() => true, () => false);
+      this.notify({ title: t(this.o.lang, 'tray.sheet.title'), body: t(this.o.lang, opened ? 'tray.sheet.done' : 'sheet.cli.written', { file }), level: 'info' });
     } catch (e) {
       const reason = e instanceof CommandError ? e.stderrTail.filter(Boolean).at(-1) ?? e.message : String((e as Error)?.message ?? e);
       this.notify({ title: t(this.o.lang, 'tray.sheet.title'), body: t(this.o.lang, 'tray.sheet.failed', { reason }), level: 'error' });

@@ -2,7 +2,8 @@
 // right click on its icon, the entry chosen with the keyboard, the real CLI writing the sheet with
 // the passphrase it reads from a real (private) gnome-keyring, and the app handing the file to the
 // desktop's opener. What must never happen is checked too: the passphrase in a log, the status
-// file, the app's output or trace; and when no passphrase is stored, a sheet or an open.
+// file, the app's output or trace; and when no passphrase is stored, a sheet or an open. When the
+// opener fails, the notification must not claim the sheet was opened.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -27,6 +28,7 @@ let desktop: string;
 let stateDir: string;
 let traceFile: string;
 let openedFile: string;
+let openerFails: string;
 const passphrase = generatePassphrase();
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -69,13 +71,20 @@ test.before(async () => {
 
   // On Linux the app opens files with `xdg-open` (src/app/compose.ts openExternal), found on PATH.
   // There is no desktop here and so no opener behind xdg-open: a stand-in, first on PATH, records
-  // its argv (one JSON array a call) and exits 0 like xdg-open does after handing over.
+  // its argv (one JSON array a call) and exits 0 like xdg-open does after handing over (3 when told to fail).
   const bin = join(root, 'bin');
   mkdirSync(bin);
   openedFile = join(root, 'xdg-open-calls.jsonl');
+  openerFails = join(root, 'xdg-open-fails');
   writeFileSync(
     join(bin, 'xdg-open'),
-    `#!${process.execPath}\nrequire('node:fs').appendFileSync(${JSON.stringify(openedFile)}, JSON.stringify(process.argv.slice(2)) + '\\n');\n`,
+    [
+      `#!${process.execPath}`,
+      `const fs = require('node:fs');`,
+      `fs.appendFileSync(${JSON.stringify(openedFile)}, JSON.stringify(process.argv.slice(2)) + '\\n');`,
+      // xdg-open's own exit code when it finds no tool to open with (a desktop-less server).
+      `if (fs.existsSync(${JSON.stringify(openerFails)})) process.exit(3);`,
+    ].join('\n') + '\n',
     { mode: 0o755 },
   );
 
@@ -116,6 +125,7 @@ test('the menu offers the Notfallblatt of the encrypted mirror; choosing it writ
   assert.match(names[0]!, new RegExp(`^Notfallblatt-${MIRROR}-.+\\.html$`));
   const file = join(desktop, names[0]!);
   assert.ok(note.body.includes(file), note.body);
+  assert.match(note.body, /wurde geöffnet/);
   assert.is((statSync(file).mode & 0o777).toString(8), '600');
   const html = readFileSync(file, 'utf8');
   // Printed in boxes of five (one <span> a group): the box's text is the passphrase as typed.
@@ -134,8 +144,29 @@ test('the menu offers the Notfallblatt of the encrypted mirror; choosing it writ
   assert.not.ok(leaks(readFileSync(traceFile, 'utf8')), 'not in the trace (menus, clicks, notifications)');
 });
 
-test('no passphrase stored: the notification says so; no sheet is written, nothing is opened', async () => {
+test('the opener fails (no desktop to open with): the sheet is written all the same, the notification does not claim it was opened', async () => {
   rmSync(join(desktop, readdirSync(desktop)[0]!));
+  writeFileSync(openerFails, '');
+  const openedBefore = opened().length;
+  const menu = await tray.openMenu();
+  const before = tray.trace().length;
+  await tray.choose(menu, 'emergencySheet', MIRROR);
+  const note = await tray.waitFor((e) => e.t === 'notify' && e.title === 'Notfallblatt', 30_000, before);
+  const names = readdirSync(desktop);
+  assert.is(names.length, 1, names.join(', '));
+  const file = join(desktop, names[0]!);
+  assert.equal(opened().slice(openedBefore), [[file]], 'the opener was asked');
+  assert.is(note.level, 'info', JSON.stringify(note));
+  assert.ok(note.body.startsWith(`Notfallblatt geschrieben: ${file}\n`), note.body);
+  assert.not.match(note.body, /geöffnet/);
+  assert.is((statSync(file).mode & 0o777).toString(8), '600');
+  assert.not.ok(leaks(readFileSync(traceFile, 'utf8')) || leaks(tray.output().stderr), 'no passphrase in the trace or output');
+  rmSync(file);
+  rmSync(openerFails);
+});
+
+test('no passphrase stored: the notification says so; no sheet is written, nothing is opened', async () => {
+  assert.equal(readdirSync(desktop), [], 'the desktop is empty before');
   const cleared = await execa('secret-tool', ['clear', 'service', 'Praxis-Backup', 'account', ID], { env: keyring.env, extendEnv: false, reject: false });
   assert.is(cleared.exitCode, 0, cleared.stderr);
   assert.is(await keyring.lookup(ID), null);
