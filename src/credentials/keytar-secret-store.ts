@@ -6,7 +6,7 @@
 // When no store can be reached this throws error.secretStoreUnavailable, saying why and how to fix
 // it. There is deliberately no fallback to a file: a password in a plain-text file next to the
 // backup is exactly what the Keychain is for avoiding.
-import type { MessageKey, Params } from '../i18n';
+import type { Message, MessageKey, Params } from '../i18n';
 import type { Platform } from '../platform/paths';
 import { redact } from '../process/runner';
 import type { CredentialStore } from '../services/credentials';
@@ -39,10 +39,12 @@ export interface KeytarSecretStoreOptions {
 
 export class KeytarSecretStore implements CredentialStore {
   readonly description: string;
+  readonly displayName: Message;
   private loading: Promise<KeytarModule> | null = null;
 
   constructor(private readonly opts: KeytarSecretStoreOptions) {
     this.description = opts.platform === 'darwin' ? 'Keychain' : 'Secret Service';
+    this.displayName = { key: opts.platform === 'darwin' ? 'secretStore.name.darwin' : 'secretStore.name.linux' };
   }
 
   async get(id: string): Promise<string | null> {

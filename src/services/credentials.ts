@@ -3,12 +3,20 @@
 // environment, which is asked first (it is explicit per run). Never from the config file.
 import type { Component, Mirror } from '../config/schema';
 import { smbCredentialId } from '../diskutil/smb-mount';
+import type { Message } from '../i18n';
 
 export interface SecretStore {
   /** The secret for a credential id, or null if none is stored. */
   get(id: string): Promise<string | null>;
-  /** Where secrets come from, for messages ("Keychain", "Secret Service", "environment"). */
+  /** Where secrets come from, for logs and --json ("Keychain", "Secret Service", "environment"). */
   readonly description: string;
+  /** The admin's name for the keyring, in their language („macOS-Schlüsselbund“); absent for the environment. */
+  readonly displayName?: Message;
+}
+
+/** Where the admin should look for a password: the keyring's own name, else the technical description. */
+export function storeName(s: SecretStore): Message | string {
+  return s.displayName ?? s.description;
 }
 
 /** The store the admin writes to with `credentials set|delete|list`: the Keychain / Secret Service. */
@@ -58,6 +66,10 @@ export class ChainSecretStore implements SecretStore {
   constructor(private readonly stores: SecretStore[]) {}
   get description(): string {
     return this.stores.map((s) => s.description).join(', ');
+  }
+  /** The keyring's name: where a password is stored (the environment is per run, not a place). */
+  get displayName(): Message | undefined {
+    return this.stores.find((s) => s.displayName)?.displayName;
   }
   async get(id: string): Promise<string | null> {
     for (const s of this.stores) {

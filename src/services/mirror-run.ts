@@ -9,7 +9,7 @@ import { formatBytes, formatDuration, render, type Message } from '../i18n';
 import type { Notifier } from '../notify/notifier';
 import { CommandError } from '../process/runner';
 import { readCatalog } from './backup-catalog';
-import type { SecretStore } from './credentials';
+import { storeName, type SecretStore } from './credentials';
 import { PraxisError } from './errors';
 import type { Reporter } from './events';
 import { gocryptfsCrypt } from './gocryptfs';
@@ -98,7 +98,7 @@ export function resolveDeps(deps: MirrorDeps, m?: Mirror, access: AccessOptions 
 export async function cryptContext(m: Mirror, deps: Pick<MirrorDeps, 'secrets' | 'askPassphrase'>, access: AccessOptions = {}): Promise<CryptContext> {
   const id = encryptionCredentialId(m.name);
   const pass = access.passphrase ?? (await deps.secrets.get(id)) ?? (await deps.askPassphrase?.(m.name)) ?? null;
-  if (!pass) throw new PraxisError('mirror.crypt.noPassphrase', { name: m.name, id, store: deps.secrets.description });
+  if (!pass) throw new PraxisError('mirror.crypt.noPassphrase', { name: m.name, id, store: storeName(deps.secrets) });
   return { name: m.name, credentialId: id, passphrase: pass, signal: access.signal };
 }
 

@@ -28,7 +28,7 @@ import { diskutilPlans, type Runner } from '../diskutil/diskutil-volumes';
 import type { Volume, Volumes } from '../diskutil/volumes';
 import { t, type Lang } from '../i18n';
 import { CommandError, type CommandPlan } from '../process/runner';
-import type { CredentialStore } from './credentials';
+import { storeName, type CredentialStore } from './credentials';
 import { sheetComponents, type SheetInput } from './emergency-sheet';
 import { ExitCode, PraxisError } from './errors';
 import { encryptionCredentialId, generatePassphrase } from './passphrase';
@@ -278,6 +278,6 @@ export async function prepareEncryptedVolume(
   }
   const sheet = await io.writeSheet(sheetInput(req, label, uuid, passphrase));
   io.say(t(lang, 'volumes.prepare.sheetRewritten', { file: sheet }));
-  io.say(t(lang, 'volumes.prepare.done', { disk, label, volume: volume.id, uuid: uuid ?? '–', name: mirror.name, store: deps.keyring.description }));
+  io.say(t(lang, 'volumes.prepare.done', { disk, label, volume: volume.id, uuid: uuid ?? '–', name: mirror.name, store: storeName(deps.keyring) }));
   return { mirror: mirror.name, disk, volumeId: volume.id, label, uuid, credentialId, sheet, config };
 }

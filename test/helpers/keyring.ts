@@ -25,7 +25,7 @@ export interface TestKeyring {
   startMs: number;
   /** `secret-tool lookup service Praxis-Backup account <id>`: the stored secret, or null. */
   lookup(account: string, service?: string): Promise<string | null>;
-  /** `secret-tool store`, the secret on stdin. */
+  /** `secret-tool store` as keytar stores (with its schema attribute), the secret on stdin. */
   store(account: string, secret: string, service?: string): Promise<void>;
   /** Processes (pids) that carry this keyring's marker in their environment. */
   strays(): number[];
@@ -184,7 +184,9 @@ export async function startKeyring(opts: StartKeyringOptions = {}): Promise<Test
         return r.stdout;
       },
       async store(account, secret, service = 'Praxis-Backup') {
-        const r = await secretTool(['store', '--label=test', 'service', service, 'account', account], secret);
+        // With the schema attribute, as keytar stores it: libsecret's lookup (keytar's) matches it
+        // too, so an item stored without it would be invisible to the product (seen in the tray test).
+        const r = await secretTool(['store', '--label=test', 'xdg:schema', 'org.freedesktop.Secret.Generic', 'service', service, 'account', account], secret);
         if (r.exitCode !== 0) throw new Error(`secret-tool store failed: ${r.stderr}`);
       },
       strays: () => processesMarked('PRAXIS_TEST_KEYRING', dir),

@@ -55,15 +55,7 @@ function sheetsBelow(dir: string): string[] {
 test.before(async () => {
   const root = await makeTempDir('tray-sheet');
   keyring = await startKeyring();
-  // Stored as keytar stores it: libsecret's lookup also matches the schema attribute, so an item
-  // stored without it (keyring.store, plain `secret-tool store`) is invisible to the product.
-  const stored = await execa('secret-tool', ['store', '--label=test', 'xdg:schema', 'org.freedesktop.Secret.Generic', 'service', 'Praxis-Backup', 'account', ID], {
-    env: keyring.env,
-    extendEnv: false,
-    input: passphrase,
-    reject: false,
-  });
-  if (stored.exitCode !== 0) throw new Error(`secret-tool store failed: ${stored.stderr}`);
+  await keyring.store(ID, passphrase);
   // The desktop the CLI finds (~/Desktop): where an admin at the server looks for the sheet.
   desktop = join(keyring.home, 'Desktop');
   mkdirSync(desktop);

@@ -9,6 +9,7 @@ import type { App } from '../../app/compose';
 import { loadConfig } from '../../config/load';
 import type { Mirror } from '../../config/schema';
 import { t } from '../../i18n';
+import { storeName } from '../../services/credentials';
 import { sheetComponents, writeEmergencySheet, type SheetInput } from '../../services/emergency-sheet';
 import { ExitCode, PraxisError, UsageError } from '../../services/errors';
 import { encryptionCredentialId } from '../../services/passphrase';
@@ -64,7 +65,7 @@ export async function emergencySheetCommand(app: App, argv: string[], out: Out):
   const secrets = app.secretsFor(config);
   const id = encryptionCredentialId(mirror.name);
   const passphrase = await secrets.get(id);
-  if (passphrase === null) throw new PraxisError('sheet.cli.noPassphrase', { name, id, store: secrets.description }, ExitCode.failed);
+  if (passphrase === null) throw new PraxisError('sheet.cli.noPassphrase', { name, id, store: storeName(secrets) }, ExitCode.failed);
 
   // The other half of the disk's identity (config names label or UUID) if the disk is attached;
   // the sheet is still right without it, so a failing lookup is not an error.

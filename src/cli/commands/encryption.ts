@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import type { App } from '../../app/compose';
 import { loadConfig } from '../../config/load';
 import { t } from '../../i18n';
+import { storeName } from '../../services/credentials';
 import { ExitCode, PraxisError, UsageError } from '../../services/errors';
 import { setupEncryption } from '../../services/encryption-setup';
 import { selectMirrors } from '../../services/mirror-run';
@@ -65,7 +66,7 @@ export async function encryptionCommand(app: App, argv: string[], out: Out): Pro
     if (result.reason === 'notConfirmed') out.text(t(out.lang, 'encryption.setup.notConfirmed', { name }));
     return ExitCode.failed;
   }
-  out.text(t(out.lang, 'encryption.setup.done', { name, dir: result.cipherDir, store: keyring.description }));
+  out.text(t(out.lang, 'encryption.setup.done', { name, dir: result.cipherDir, store: storeName(keyring) }));
   if (out.json) out.data({ type: 'encryptionSetup', mirror: name, cipherDir: result.cipherDir, credentialId: result.credentialId });
   return ExitCode.ok;
 }
