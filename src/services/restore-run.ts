@@ -15,7 +15,7 @@
 //      checked, then swapped: restore-types.ts), the folders, hooks.afterRestore.
 import { mkdir, statfs, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Component, Config, FolderComponent, MariadbComponent, Mirror, PostgresComponent } from '../config/schema';
+import type { Component, Config, FolderComponent, MariadbComponent, PostgresComponent } from '../config/schema';
 import { formatBytes, formatDuration, type Message } from '../i18n';
 import { CommandError } from '../process/runner';
 import { runBackup, reportLockTakeover, type BackupDeps } from './backup-run';
@@ -28,7 +28,6 @@ import { hookText, runHook } from './hooks';
 import { acquireLock, type HeldLock } from './lock';
 import type { ManifestComponent } from './manifest';
 import { accessMirror, leaveMirror, type MirrorDeps, type OpenedMirror } from './mirror-run';
-import type { MirrorTarget } from './mirror-target';
 import { preflightMariadb, restoreMariadb } from './restore-mariadb';
 import { preflightPostgres, restorePostgres } from './restore-postgres';
 import { deletesNewer, previewDeletions, restoreFolder, type DeletionPreview } from './restore-folders';

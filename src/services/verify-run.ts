@@ -8,8 +8,7 @@
 // Exit codes: 0 all good, 3 good with warnings (e.g. row counts not recorded in an older backup),
 // 1 a problem found (or the mirror is absent), 2 unknown backup id or mirror, 75 lock held.
 import { stat } from 'node:fs/promises';
-import type { Config, Mirror } from '../config/schema';
-import { formatDuration } from '../i18n';
+import type { Config } from '../config/schema';
 import type { Platform } from '../platform/paths';
 import { onChildGroups } from '../process/runner';
 import { readCatalog, type BackupEntry } from './backup-catalog';
@@ -19,7 +18,6 @@ import { ExitCode, PraxisError } from './errors';
 import type { Reporter, RunSummary } from './events';
 import { acquireLock, type HeldLock } from './lock';
 import { accessMirror, errorMessage, leaveMirror, type MirrorDeps, type OpenedMirror } from './mirror-run';
-import type { MirrorTarget } from './mirror-target';
 import type { StatusStore } from './status-store';
 import type { StepContext } from './step-context';
 import type { ToolLocator } from './tool-locator';
