@@ -21,6 +21,14 @@ import type { Out } from '../output';
  * ~/Schreibtisch, named in ~/.config/user-dirs.dirs), else ~/Desktop. Null when none exists (a
  * server without a desktop): then the state dir, which the CLI names in its output.
  */
+/** Where a sheet goes: --out (must exist), else the Desktop, else the state dir (created 0700). */
+export async function sheetDir(app: App, outOption: string | undefined): Promise<string> {
+  const dir = outOption ? resolve(outOption) : (desktopDir(process.env.HOME || '', process.env) ?? app.paths.stateDir);
+  if (outOption && !existsSync(dir)) throw new PraxisError('error.dirMissing', { dir }, ExitCode.invalidInput);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  return dir;
+}
+
 export function desktopDir(home: string, env: NodeJS.ProcessEnv): string | null {
   const candidates: string[] = [];
   try {
@@ -72,9 +80,7 @@ export async function emergencySheetCommand(app: App, argv: string[], out: Out):
   let found: { label: string | null; uuid: string | null } | null = null;
   if (mirror.type === 'volume') found = await app.volumes().find(mirror.volume).catch(() => null);
 
-  const dir = values.out ? resolve(values.out) : (desktopDir(process.env.HOME || '', process.env) ?? app.paths.stateDir);
-  if (values.out && !existsSync(dir)) throw new PraxisError('error.dirMissing', { dir }, ExitCode.invalidInput);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const dir = await sheetDir(app, values.out);
   const file = await writeEmergencySheet(dir, {
     practiceName: config.practiceName,
     mirror: sheetMirror(mirror, found),

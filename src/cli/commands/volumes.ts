@@ -2,8 +2,6 @@
 // and ejecting one so it can be unplugged. `volumes prepare <diskN> --encrypted --mirror NAME`
 // (macOS): erase a USB disk into an encrypted APFS volume; the flow and its safety are in
 // src/services/volume-prepare.ts, this only reads the answers and prints.
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { App } from '../../app/compose';
 import { loadConfig } from '../../config/load';
@@ -14,7 +12,7 @@ import { diskutilPrepareDisks, prepareEncryptedVolume } from '../../services/vol
 import { parseCommand } from '../args';
 import type { Out } from '../output';
 import { stdinAnswers } from '../terminal';
-import { desktopDir } from './emergency-sheet';
+import { sheetDir } from './emergency-sheet';
 
 const PREPARE_USAGE = 'usage: volumes prepare <diskN> --encrypted --mirror NAME [--label NAME] [--out DIR]';
 
@@ -28,8 +26,8 @@ async function prepareCommand(app: App, disk: string | undefined, values: { conf
   if (!values.mirror) throw new UsageError(`--mirror NAME is required: the configured disk mirror this disk is for. ${PREPARE_USAGE}`, 'volumes');
   const configFile = values.config ? resolve(values.config) : app.paths.configFile;
   const config = await loadConfig(configFile);
-  const sheetDir = values.out ? resolve(values.out) : (desktopDir(process.env.HOME || '', process.env) ?? app.paths.stateDir);
-  if (values.out && !existsSync(sheetDir)) throw new PraxisError('error.dirMissing', { dir: sheetDir }, ExitCode.invalidInput);
+  // Checked (--out must exist) before any question is asked.
+  const dir = await sheetDir(app, values.out);
 
   const keyring = app.keyring();
   const answers = stdinAnswers();
@@ -40,10 +38,7 @@ async function prepareCommand(app: App, disk: string | undefined, values: { conf
       {
         say: (line) => out.text(line),
         ask: (prompt) => answers.ask(prompt),
-        writeSheet: async (input) => {
-          await mkdir(sheetDir, { recursive: true, mode: 0o700 });
-          return writeEmergencySheet(sheetDir, input);
-        },
+        writeSheet: (input) => writeEmergencySheet(dir, input),
       },
     );
     if (out.json) out.data({ type: 'volumesPrepare', ...r });
