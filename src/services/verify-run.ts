@@ -8,6 +8,7 @@
 // Exit codes: 0 all good, 3 good with warnings (e.g. row counts not recorded in an older backup),
 // 1 a problem found (or the mirror is absent), 2 unknown backup id or mirror, 75 lock held.
 import { stat } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Config } from '../config/schema';
 import type { Platform } from '../platform/paths';
 import { onChildGroups } from '../process/runner';
@@ -33,6 +34,31 @@ export interface VerifyRequest {
   deep: boolean;
   /** A mirror's name: check its copy instead of the local backup. */
   target?: string;
+  /**
+   * While a backup holds the lock: try again every `everyMs`, up to `maxMs` in all, instead of
+   * giving up at once (the scheduled check; said once in the log). Absent: exit 75 at once.
+   */
+  waitForLock?: { everyMs: number; maxMs: number };
+}
+
+/** A minute between tries, for up to three hours: the scheduled check's patience with a long backup. */
+export const SCHEDULED_LOCK_WAIT = { everyMs: 60_000, maxMs: 3 * 3600_000 };
+
+/**
+ * The lock, waiting for it if asked: a Mac that slept through both times starts the backup and the
+ * scheduled check together (launchd has no ordering between jobs), and the check should then check
+ * the fresh backup rather than give up. A cancel ends the wait at once.
+ */
+async function acquireWaiting(dir: string, now: () => Date, wait: VerifyRequest['waitForLock'], reporter: Reporter, signal: AbortSignal): Promise<HeldLock> {
+  for (let waited = 0; ; waited += wait!.everyMs) {
+    try {
+      return await acquireLock(dir, now());
+    } catch (e) {
+      if (!wait || !(e instanceof PraxisError) || e.exitCode !== ExitCode.locked || waited >= wait.maxMs) throw e;
+      if (waited === 0) reporter.info('verify.waitingForLock');
+      await delay(wait.everyMs, undefined, { signal });
+    }
+  }
 }
 
 export interface VerifyDeps {
@@ -73,7 +99,8 @@ export async function runVerify(
   signal: AbortSignal,
 ): Promise<RunSummary & { verification?: VerifyResult }> {
   const now = deps.now ?? (() => new Date());
-  const started = now();
+  // The check's own start: set again after waiting for the lock, so its time and duration are the check's.
+  let started = now();
   const dest = req.target ?? 'local';
   const ctx: StepContext = { platform: deps.platform, tools: deps.tools, secrets: deps.secrets, reporter, signal };
   let lock: HeldLock | null = deps.lock ?? null;
@@ -84,7 +111,8 @@ export async function runVerify(
     // No backup directory yet (nothing backed up so far): nothing to verify, and nowhere to put the lock.
     if (!(await stat(config.backupDir).catch(() => null))?.isDirectory()) throw new PraxisError('verify.noBackup', { dir: config.backupDir }, ExitCode.failed);
     if (!deps.lock) {
-      lock = await acquireLock(config.backupDir, started);
+      lock = await acquireWaiting(config.backupDir, now, req.waitForLock, reporter, signal);
+      started = now();
       reportLockTakeover(lock, reporter);
       const held = lock;
       stopRecording = onChildGroups((groups) => held.recordChildren(groups));

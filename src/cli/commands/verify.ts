@@ -7,7 +7,7 @@ import { loadConfig } from '../../config/load';
 import { render } from '../../i18n';
 import { BACKUP_ID } from '../../services/backup-catalog';
 import { ExitCode, PraxisError } from '../../services/errors';
-import { runVerify } from '../../services/verify-run';
+import { runVerify, SCHEDULED_LOCK_WAIT } from '../../services/verify-run';
 import { parseCommand } from '../args';
 import type { Out } from '../output';
 import { notifyAlerts, runReporter, withCancel } from './run-support';
@@ -29,32 +29,22 @@ export async function verifyCommand(app: App, argv: string[], out: Out): Promise
   if (id !== undefined && !BACKUP_ID.test(id)) throw new PraxisError('verify.badId', { id }, ExitCode.invalidInput);
   const config = await loadConfig(values.config ? resolve(values.config) : app.paths.configFile);
   const reporter = runReporter(app, out, 'verify');
-  const once = () =>
-    withCancel((signal) =>
-      runVerify(
-        config,
-        { id, restoreTest: values['restore-test'], deep: values.deep, target: values.target },
-        {
-          platform: app.platform,
-          tools: app.tools,
-          secrets: app.secretsFor(config),
-          status: app.status,
-          toolVersion: app.version,
-          mirrorDeps: values.target ? app.mirrorDeps(config, out.lang) : undefined,
-        },
-        reporter,
-        signal,
-      ),
-    );
-  let summary = await once();
-  // A Mac that slept through both times starts the backup and the scheduled check together
-  // (launchd has no ordering between jobs): the check waits for the backup instead of giving up,
-  // and then checks the fresh backup. A minute between tries, for up to three hours.
-  for (let waited = 0; values.scheduled && summary.exitCode === ExitCode.locked && waited < 180; waited++) {
-    if (waited === 0) reporter.info('verify.waitingForLock');
-    await new Promise((r) => setTimeout(r, 60_000));
-    summary = await once();
-  }
+  const summary = await withCancel((signal) =>
+    runVerify(
+      config,
+      { id, restoreTest: values['restore-test'], deep: values.deep, target: values.target, waitForLock: values.scheduled ? SCHEDULED_LOCK_WAIT : undefined },
+      {
+        platform: app.platform,
+        tools: app.tools,
+        secrets: app.secretsFor(config),
+        status: app.status,
+        toolVersion: app.version,
+        mirrorDeps: values.target ? app.mirrorDeps(config, out.lang) : undefined,
+      },
+      reporter,
+      signal,
+    ),
+  );
   if (summary.result === 'failed') {
     for (const d of summary.details ?? []) out.text(`  ${d}`);
     if (!out.json && summary.error) out.text(render(out.lang, summary.error));
