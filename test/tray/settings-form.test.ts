@@ -100,6 +100,18 @@ test('form → config: edits land, parts the window does not edit stay, defaults
   assert.not.ok('schedule' in F.configFromForm(form, original));
 });
 
+test('an encrypted mirror stays encrypted through every edit, also a change of type; a plain one gets no encrypt key', () => {
+  const original = { backupDir: '/srv/backup', components: [], mirrors: [{ name: 'usb', type: 'volume', volume: { label: 'TRESOR' }, encrypt: true }, { name: 'nas', type: 'path', path: '/mnt/nas' }] };
+  const form = F.formFromConfig(original);
+  assert.equal((F.configFromForm(form, original).mirrors as Record<string, unknown>[]).map((m) => m.encrypt), [true, undefined]);
+  // The USB disk becomes a folder on another disk: the new type must not lose the encryption.
+  Object.assign(form.mirrors[0]!, { type: 'path', path: '/mnt/usb' });
+  form.mirrors[0]!.name = 'usb';
+  const out = F.configFromForm(form, original).mirrors as Record<string, unknown>[];
+  assert.equal(out[0], { name: 'usb', type: 'path', path: '/mnt/usb', encrypt: true });
+  assert.not.ok('encrypt' in out[1]!);
+});
+
 test('a first setup starts with the manual’s schedule and ten generations', () => {
   const form = F.formFromConfig(null);
   assert.equal(form, { backupDir: '', components: [], mirrors: [], cron: '15 3 * * 1-5', retention: '10' });

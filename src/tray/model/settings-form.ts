@@ -43,6 +43,12 @@ export interface MirrorRow {
   mode: string;
   eject: boolean;
   required: boolean;
+  /**
+   * Not shown (encryption is set up with `encryption setup` / `volumes prepare`), but carried
+   * through every edit, also a change of type: a form must never turn an encrypted mirror into a
+   * plain one without anybody saying so.
+   */
+  encrypt: boolean;
   origin?: Record<string, unknown>;
 }
 
@@ -61,7 +67,7 @@ export const NEW_CRON = '15 3 * * 1-5';
 const NEW_RETENTION = '10';
 
 const COMPONENT_EDITED = ['name', 'type', 'database', 'host', 'port', 'user', 'path'];
-const MIRROR_EDITED = ['name', 'type', 'volume', 'url', 'user', 'path', 'mode', 'eject', 'required'];
+const MIRROR_EDITED = ['name', 'type', 'volume', 'url', 'user', 'path', 'mode', 'eject', 'required', 'encrypt'];
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
 const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
@@ -114,6 +120,7 @@ export function formFromConfig(config: Readonly<RawConfig> | null): SettingsForm
       mode: str(m.mode) || 'all',
       eject: m.eject === true,
       required: m.required === true,
+      encrypt: m.encrypt === true,
       origin: m,
     })),
     cron: str(obj(config.schedule).cron),
@@ -149,7 +156,7 @@ function mirrorOf(row: MirrorRow): Record<string, unknown> {
   const extra = extraOf(row.type, row.origin, MIRROR_EDITED);
   const base = { name: text(row.name), type: row.type };
   const mode = row.mode === 'all' && row.origin && !('mode' in row.origin) ? undefined : row.mode; // 'all' is the default
-  const tail = { mode, required: flag(row.required, 'required', row.origin), ...extra };
+  const tail = { mode, required: flag(row.required, 'required', row.origin), encrypt: flag(row.encrypt, 'encrypt', row.origin), ...extra };
   if (row.type === 'volume') return inOriginalOrder({ ...base, volume: volumeRefOf(row.volume), eject: flag(row.eject, 'eject', row.origin), ...tail }, row.origin);
   if (row.type === 'smb') return inOriginalOrder({ ...base, url: text(row.url), user: text(row.user), ...tail }, row.origin);
   return inOriginalOrder({ ...base, path: text(row.path), ...tail }, row.origin);
@@ -340,7 +347,7 @@ export function newComponent(form: SettingsForm, type: 'postgres' | 'mariadb' | 
 }
 
 export function newMirror(form: SettingsForm): MirrorRow {
-  return { name: freeName('usb', form.mirrors.map((m) => m.name)), type: 'volume', volume: '', url: '', user: '', path: '', mode: 'all', eject: true, required: false };
+  return { name: freeName('usb', form.mirrors.map((m) => m.name)), type: 'volume', volume: '', url: '', user: '', path: '', mode: 'all', eject: true, required: false, encrypt: false };
 }
 
 /** Shown for an empty host/port/user: what the config's default will be. */
