@@ -6,7 +6,20 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { formatBytes } from '../../src/i18n';
-import { cliArgs, loadSources, RestoreForm, type BackupChoice, type RestoreChoice, type RestoreSources } from '../../src/tray/model/restore-form';
+import {
+  backupChoice,
+  cliArgs,
+  loadSources,
+  mirrorListPlan,
+  mirrorListResult,
+  parseMirrorList,
+  readMirrorList,
+  RestoreForm,
+  type BackupChoice,
+  type MirrorListOutcome,
+  type RestoreChoice,
+  type RestoreSources,
+} from '../../src/tray/model/restore-form';
 import type { CliEvent } from '../../src/tray/model/run-events';
 import { RunLauncher, type RunExit } from '../../src/tray/run-launcher';
 import { CLI, cliEnv, runCli } from '../helpers/cli';
@@ -77,6 +90,10 @@ test('the model builds that argv from the clicks: all components checked when a 
   f.selectBackup(BACKUP.id);
   assert.equal(f.current.components, ['datenbank', 'anhaenge', 'server']);
   f.setSource('usb');
+  // The list of usb, read by the CLI, holds the same backup: it stays chosen.
+  const request = f.startMirrorList()!;
+  f.onMirrorList(request.seq, { dir: '/Volumes/PRAXIS-BACKUP/Praxis-Backup', backups: [BACKUP] });
+  assert.is(f.current.backupId, BACKUP.id);
   f.setComponent('datenbank', false);
   f.setOption('deleteNewerFiles', true);
   f.setOption('dropPrevious', true);
@@ -235,6 +252,236 @@ test('no config, no backups: the window says why instead of an empty list', asyn
   s = await loadSources(configFile, 'de');
   assert.equal(s.backups, []);
   assert.is(s.problem, `Im Sicherungsverzeichnis ${join(root, 'b')} gibt es noch kein vollständiges Backup.`);
+});
+
+// --- a mirror's list (list --mirror NAME --json) ------------------------------------------------
+
+/** What `list --mirror usb --json` printed for two backups of the same minute (shape as list.ts writes it). */
+const LIST_JSON = JSON.stringify({
+  dir: '/Volumes/PRAXIS-BACKUP/Praxis-Backup',
+  backups: [
+    {
+      id: '20261124_031542',
+      path: '/Volumes/PRAXIS-BACKUP/Praxis-Backup/20261124_031542',
+      startedAt: '2026-11-24T02:15:42.000Z',
+      finishedAt: '2026-11-24T02:16:01.000Z',
+      bytes: 13_000_000,
+      host: 'praxis-server',
+      components: [
+        { name: 'datenbank', type: 'postgres', bytes: 12_000_000 },
+        { name: 'anhaenge', type: 'folder', bytes: 1_000_000, files: 40 },
+      ],
+      warnings: [],
+    },
+    {
+      id: '20261124_031510',
+      path: '/Volumes/PRAXIS-BACKUP/Praxis-Backup/20261124_031510',
+      startedAt: '2026-11-24T02:15:10.000Z',
+      finishedAt: '2026-11-24T02:15:30.000Z',
+      bytes: 2048,
+      host: 'praxis-server',
+      components: [{ name: 'anhaenge', type: 'folder', bytes: 2048, files: 2 }],
+      warnings: [],
+    },
+    {
+      id: '20261120_031500',
+      path: '/Volumes/PRAXIS-BACKUP/Praxis-Backup/20261120_031500',
+      startedAt: '2026-11-20T02:15:00.000Z',
+      finishedAt: '2026-11-20T02:15:30.000Z',
+      bytes: 1024,
+      host: 'praxis-server',
+      components: [{ name: 'anhaenge', type: 'folder', bytes: 1024, files: 1 }],
+      warnings: [],
+    },
+  ],
+  incomplete: ['20261125_031500.partial'],
+});
+
+const outcome = (o: Partial<MirrorListOutcome>): MirrorListOutcome => ({ exitCode: 0, signal: null, stdout: '', stderrTail: [], ...o });
+
+test('a mirror list: the CLI JSON becomes the same list entries as local backups; anything else is no list', () => {
+  const listed = parseMirrorList(LIST_JSON + '\n', 'de')!;
+  assert.is(listed.dir, '/Volumes/PRAXIS-BACKUP/Praxis-Backup');
+  assert.equal(listed.backups.map((b) => b.id), ['20261124_031542', '20261124_031510', '20261120_031500'], 'in the CLI order: newest first');
+  // Exactly what a local catalog entry of the same backup shows; same minute: with seconds.
+  const local = (id: string, bytes: number, components: { name: string; type: string; bytes: number }[], seconds: boolean) => backupChoice({ id, bytes, manifest: { components } }, 'de', seconds);
+  assert.equal(listed.backups[0], local('20261124_031542', 13_000_000, [{ name: 'datenbank', type: 'postgres', bytes: 12_000_000 }, { name: 'anhaenge', type: 'folder', bytes: 1_000_000 }], true));
+  assert.equal(listed.backups[2], local('20261120_031500', 1024, [{ name: 'anhaenge', type: 'folder', bytes: 1024 }], false));
+  assert.is(listed.backups[0]!.label, `Di., 24.11.2026, 03:15:42 Uhr  –  ${formatBytes(13_000_000)}  –  datenbank, anhaenge`);
+  assert.is(listed.backups[2]!.label, `Fr., 20.11.2026, 03:15 Uhr  –  ${formatBytes(1024)}  –  anhaenge`);
+  assert.equal(listed.backups[0]!.components.map((c) => c.label), [`datenbank – PostgreSQL-Datenbank, ${formatBytes(12_000_000)}`, `anhaenge – Ordner, ${formatBytes(1_000_000)}`]);
+  assert.match(parseMirrorList(LIST_JSON, 'en')!.backups[2]!.label, /^Fri, 20\/11\/2026, 03:15  –  /);
+  assert.equal(parseMirrorList('{"dir":"/x","backups":[],"incomplete":[]}', 'de'), { dir: '/x', backups: [] });
+  for (const bad of ['', 'Backups auf usb:', '{"type":"finished","summary":{"result":"failed"}}', '{"dir":"/x","backups":[{"id":"1"}]}', '{"dir":"/x","backups":[{"id":"1","bytes":1,"components":[{"name":"a"}]}]}', '[]']) {
+    assert.is(parseMirrorList(bad, 'de'), null, bad);
+  }
+});
+
+test('a mirror list that failed: the CLI’s own words (stderr, a config error’s JSON), a crash or no start said plainly', () => {
+  const retry = 'Zum erneuten Lesen „usb“ unter „Quelle“ noch einmal auswählen.';
+  assert.equal(mirrorListResult('usb', outcome({ stdout: LIST_JSON }), 'de'), parseMirrorList(LIST_JSON, 'de'));
+  // Exit 1, a lock message before it, the error last with the tool's lines indented below.
+  const absent = mirrorListResult('usb', outcome({ exitCode: 1, stderrTail: ['Eine alte Sperre wurde übernommen.', 'Der Spiegel „usb“ ist gerade nicht erreichbar: Datenträger „usb“ („PRAXIS-BACKUP“) ist nicht angeschlossen.', '  mount: nope', ''] }), 'de');
+  assert.equal(absent, { problem: ['Der Spiegel „usb“ ist gerade nicht erreichbar: Datenträger „usb“ („PRAXIS-BACKUP“) ist nicht angeschlossen.', 'mount: nope', retry].join('\n') });
+  const config = JSON.stringify({ type: 'finished', summary: { result: 'failed', exitCode: 2, error: { key: 'config.invalid', text: 'Die Konfiguration /c.json ist ungültig:\n  - mirrors: …' } } });
+  assert.equal(mirrorListResult('usb', outcome({ exitCode: 2, stdout: config + '\n', stderrTail: ['Die Konfiguration /c.json ist ungültig:'] }), 'de'), { problem: `Die Konfiguration /c.json ist ungültig:\n  - mirrors: …\n${retry}` });
+  assert.equal(mirrorListResult('usb', outcome({ exitCode: null, signal: 'SIGKILL', stderrTail: ['halb'] }), 'de'), { problem: `Das Programm wurde unerwartet beendet (Signal SIGKILL). halb\n${retry}` });
+  assert.equal(mirrorListResult('usb', outcome({ exitCode: 1 }), 'en'), { problem: 'The program ended unexpectedly (Exit 1). \nTo read it again, choose “usb” under “Source” once more.'.replace(' \n', '\n') });
+  assert.equal(mirrorListResult('usb', outcome({ exitCode: null, startError: 'spawn node ENOENT' }), 'de'), { problem: `Konnte nicht gestartet werden: spawn node ENOENT\n${retry}` });
+  assert.equal(mirrorListResult('usb', outcome({ stdout: 'Backups auf usb: 20261124_031500' }), 'de'), { problem: 'Die Liste der Backups auf „usb“ war nicht lesbar (Antwort des Programms: Backups auf usb: 20261124_031500).' });
+  assert.equal(mirrorListPlan({ node: '/n', cli: '/d/cli.js', configFile: '/c.json', lang: 'en', env: { HOME: '/h' } }, 'usb'), {
+    label: 'praxis-backup list --mirror usb',
+    file: '/n',
+    args: ['/d/cli.js', 'list', '--mirror', 'usb', '--json', '--config', '/c.json'],
+    env: { HOME: '/h', PRAXIS_BACKUP_NOTIFY: 'none', PRAXIS_BACKUP_LANG: 'en' },
+    okExitCodes: [0, 1, 2, 3, 75],
+  });
+});
+
+test('choosing a mirror: busy while its list is read, then its backups (newest chosen); the check runs --from-mirror', () => {
+  const f = new RestoreForm('de');
+  f.setSources(SOURCES);
+  f.selectBackup(BACKUP.id);
+  assert.is(f.startMirrorList(), null, 'the backup directory needs no CLI');
+  f.setSource('usb');
+  let v = f.view();
+  assert.equal(f.backups, [], 'not the local list any more');
+  assert.equal(v.listStatus, { tone: 'pending', text: 'Lese Sicherungen auf „usb“ …' });
+  assert.not.ok(v.checkEnabled);
+  assert.is(f.startCheck(), null);
+  assert.ok(v.inputsEnabled, 'the admin can go back while it reads');
+  assert.is(v.mirrorHint, 'Die Liste zeigt die Backups auf „usb“. Zum Prüfen und Wiederherstellen wird der Datenträger wieder eingehängt und danach ausgehängt.');
+  const request = f.startMirrorList()!;
+  assert.equal(request, { seq: request.seq, name: 'usb' });
+  assert.is(f.startMirrorList(), null, 'started once');
+  assert.is(f.setSource('usb'), true);
+  assert.is(f.startMirrorList(), null, 'the same mirror chosen again while it reads: no second read');
+  assert.ok(f.onMirrorList(request.seq, parseMirrorList(LIST_JSON, 'de')!));
+  v = f.view();
+  assert.equal(f.backups.map((b) => b.id), ['20261124_031542', '20261124_031510', '20261120_031500']);
+  assert.is(v.listStatus, null);
+  assert.is(f.current.backupId, '20261124_031542', 'the newest is chosen: the local choice is not on usb');
+  assert.equal(f.current.components, ['datenbank', 'anhaenge']);
+  assert.ok(v.checkEnabled);
+  assert.equal(f.startCheck(), ['restore', '20261124_031542', '--dry-run', '--from-mirror', 'usb']);
+  f.onEvent(planEvent(['Wiederherstellung von Backup …']));
+  f.onExit(exitWith({ result: 'success', exitCode: 0 }));
+  f.setConfirmed(true);
+  assert.equal(f.startRun(), ['restore', '20261124_031542', '--yes', '--from-mirror', 'usb']);
+
+  // Back to the backup directory: its list again.
+  const g = new RestoreForm('en');
+  g.setSources(SOURCES);
+  g.setSource('usb');
+  g.onMirrorList(g.startMirrorList()!.seq, parseMirrorList(LIST_JSON, 'en')!);
+  g.setSource(null);
+  assert.equal(g.backups, [BACKUP]);
+  assert.is(g.current.backupId, BACKUP.id);
+  assert.is(g.view().listStatus, null);
+  assert.is(g.view().mirrorHint, null);
+  // A mirror without backups: said like the empty backup directory.
+  g.setSource('nas');
+  assert.is(g.view().listStatus!.text, 'Reading the backups on “nas” …');
+  g.onMirrorList(g.startMirrorList()!.seq, { dir: '/mnt/nas/praxis', backups: [] });
+  assert.equal(g.view().listStatus, { tone: 'error', text: 'There is no complete backup on “nas” (/mnt/nas/praxis) yet.' });
+  assert.not.ok(g.view().checkEnabled);
+});
+
+test('a quick switch: the superseded list is ignored, never shown; the wanted one starts after it, no check meanwhile', () => {
+  const f = new RestoreForm('de');
+  f.setSources(SOURCES);
+  f.selectBackup(BACKUP.id);
+  f.setSource('usb');
+  const usb = f.startMirrorList()!;
+  f.setSource(null);
+  assert.equal(f.backups, [BACKUP]);
+  assert.is(f.view().listStatus, null);
+  assert.not.ok(f.view().checkEnabled, 'the superseded list still holds the lock');
+  assert.is(f.startCheck(), null);
+  f.setSource('nas');
+  assert.is(f.startMirrorList(), null, 'one list at a time');
+  // usb answers late: not shown for nas.
+  assert.is(f.onMirrorList(usb.seq, parseMirrorList(LIST_JSON, 'de')!), false);
+  assert.equal(f.backups, []);
+  assert.is(f.view().listStatus!.text, 'Lese Sicherungen auf „nas“ …');
+  const nas = f.startMirrorList()!;
+  assert.is(nas.name, 'nas');
+  // usb → lokal → usb: the first usb read is superseded too (a fresh one is read).
+  f.setSource('usb');
+  assert.is(f.onMirrorList(nas.seq, { dir: '/nas', backups: [BACKUP] }), false);
+  assert.equal(f.backups, []);
+  const usb2 = f.startMirrorList()!;
+  assert.ok(usb2.seq > usb.seq);
+  f.setSource(null);
+  assert.is(f.onMirrorList(usb2.seq, parseMirrorList(LIST_JSON, 'de')!), false, 'back to the backup directory: the mirror answer is ignored');
+  assert.equal(f.backups, [BACKUP]);
+  assert.is(f.current.backupId, BACKUP.id);
+  assert.ok(f.view().checkEnabled, 'nothing runs any more');
+  assert.equal(f.startCheck(), ['restore', BACKUP.id, '--dry-run']);
+});
+
+test('a mirror that cannot be read: the CLI text in the problem line, nothing to check; chosen again, it is read again', () => {
+  const f = new RestoreForm('de');
+  f.setSources(SOURCES);
+  f.selectBackup(BACKUP.id);
+  f.setSource('usb');
+  const problem = 'Der Spiegel „usb“ ist gerade nicht erreichbar: Datenträger „usb“ („PRAXIS-BACKUP“) ist nicht angeschlossen.\nZum erneuten Lesen „usb“ unter „Quelle“ noch einmal auswählen.';
+  assert.ok(f.onMirrorList(f.startMirrorList()!.seq, { problem }));
+  const v = f.view();
+  assert.equal(v.listStatus, { tone: 'error', text: problem });
+  assert.is(f.problem, problem);
+  assert.equal(f.backups, []);
+  assert.not.ok(v.checkEnabled);
+  assert.is(f.startCheck(), null);
+  assert.is(v.status.text, '', 'the status line is the check’s');
+  f.setSource('usb');
+  assert.is(f.view().listStatus!.tone, 'pending');
+  const again = f.startMirrorList()!;
+  assert.is(again.name, 'usb');
+  f.onMirrorList(again.seq, { dir: '/Volumes/PRAXIS-BACKUP/Praxis-Backup', backups: [BACKUP] });
+  assert.is(f.view().listStatus, null);
+  assert.is(f.current.backupId, BACKUP.id, 'the backup chosen before is on usb too: still chosen');
+  // A loaded list is not read again by choosing it again (only the switch away and back does).
+  f.setSource('usb');
+  assert.is(f.startMirrorList(), null);
+  // A new list without this mirror: back to the backup directory.
+  f.setSources({ ...SOURCES, mirrors: ['nas'] });
+  assert.is(f.current.source, null);
+  assert.equal(f.backups, [BACKUP]);
+});
+
+test('a mirror list read by the real CLI: a path mirror whose folder is missing, a disk not attached', async () => {
+  const root = await makeTempDir('restore-form-mirror');
+  const { env } = await cliEnv(root, { PRAXIS_BACKUP_KEYRING: 'off' });
+  const configFile = join(root, 'config.json');
+  const missing = join(root, 'nicht-da', 'praxis');
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      backupDir: join(root, 'backups'),
+      components: [{ name: 'anhaenge', type: 'folder', path: join(root, 'Anhaenge') }],
+      retention: { keep: 2 },
+      mirrors: [
+        { name: 'kopie', type: 'path', path: missing, mode: 'all' },
+        { name: 'usb', type: 'volume', volume: { label: 'PRAXIS-NICHT-DA' }, mode: 'all' },
+      ],
+    }),
+  );
+  const opts = { node: process.execPath, cli: CLI, configFile, lang: 'de' as const, env };
+  const kopie = await readMirrorList(opts, 'kopie');
+  assert.is(kopie.exitCode, 1, kopie.stderrTail.join('\n'));
+  const r = mirrorListResult('kopie', kopie, 'de');
+  assert.ok('problem' in r);
+  assert.match(r.problem, `Der Spiegel „kopie“ ist gerade nicht erreichbar: Datenträger „kopie“: der Ordner ${missing} existiert nicht (Datenträger nicht eingehängt?).`);
+  assert.match(r.problem, /\nZum erneuten Lesen „kopie“ unter „Quelle“ noch einmal auswählen\.$/);
+  const usb = mirrorListResult('usb', await readMirrorList({ ...opts, lang: 'en' }, 'usb'), 'en');
+  assert.ok('problem' in usb);
+  assert.match(usb.problem, /^Mirror "usb" cannot be reached right now: Mirror "usb" \(.?PRAXIS-NICHT-DA.?\) is not attached\./);
+  const unknown = mirrorListResult('weg', await readMirrorList(opts, 'weg'), 'de');
+  assert.ok('problem' in unknown);
+  assert.match(unknown.problem, 'Unbekannter Datenträger „weg“. Konfiguriert sind: kopie, usb.');
+  const noCli = await readMirrorList({ ...opts, node: join(root, 'kein-node') }, 'kopie');
+  assert.ok(noCli.startError, 'a missing program is a start error');
 });
 
 // --- real backups, real CLI --------------------------------------------------------------------

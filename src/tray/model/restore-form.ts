@@ -1,6 +1,7 @@
-// The restore window without Qt: which backups there are (newest first, in words), what the admin
-// chose, the exact CLI argv for the check (--dry-run) and for the real run, and the state machine
-// idle → checking → checked / checkFailed → running → done / failed.
+// The restore window without Qt: which backups there are (newest first, in words) in the backup
+// directory or on a chosen mirror (read by the CLI: list --mirror), what the admin chose, the
+// exact CLI argv for the check (--dry-run) and for the real run, and the state machine idle →
+// checking → checked / checkFailed → running → done / failed.
 //
 // The safeguards are the CLI's (checksums, logins, clients, safety backup, confirmation); this
 // model only makes sure the window cannot skip one: the real run needs a passed check of exactly
@@ -12,7 +13,8 @@ import { formatBytes, render, t, type Lang, type MessageKey } from '../../i18n';
 import { idToDate, readCatalog, type BackupEntry } from '../../services/backup-catalog';
 import { credentialId } from '../../services/credentials';
 import { ConfigError, PraxisError } from '../../services/errors';
-import type { RunExit } from '../run-launcher';
+import { CommandError, run, type CommandPlan } from '../../process/runner';
+import type { RunExit, RunLauncherOptions } from '../run-launcher';
 import type { CliEvent, JsonMessage, JsonSummary } from './run-events';
 
 /** One component of a backup as its checkbox shows it. */
@@ -76,6 +78,8 @@ export interface RestoreView {
   /** Shown as soon as a component is unchecked (the CLI says it again in the plan). */
   partialHint: string | null;
   mirrorHint: string | null;
+  /** Below the list: why it is empty (no backups, a mirror not readable), or that a mirror is being read. */
+  listStatus: { tone: Tone; text: string } | null;
   planText: string[];
   status: { tone: Tone; text: string };
   /** The step the run is at ("Stelle datenbank (postgres) wieder her … (40 %)"), while running. */
@@ -109,7 +113,10 @@ function typeText(lang: Lang, type: string): string {
   return s === key ? type : s;
 }
 
-export function backupChoice(entry: BackupEntry, lang: Lang, seconds = false): BackupChoice {
+/** What a list entry needs of a backup: a catalog entry (local) or a line of `list --json` (a mirror). */
+export type ListedBackup = Pick<BackupEntry, 'id' | 'bytes'> & { manifest: { components: readonly { name: string; type: string; bytes: number }[] } };
+
+export function backupChoice(entry: ListedBackup, lang: Lang, seconds = false): BackupChoice {
   // The id is the local start time; the CLI's overview („ACHTUNG: Alles, was nach dem …“) uses it too.
   const date = idToDate(entry.id);
   const when = Number.isNaN(date.getTime()) ? entry.id : formatWhen(date, lang, seconds);
@@ -136,6 +143,14 @@ function problemText(lang: Lang, e: unknown): string {
   return String((e as Error)?.message ?? e);
 }
 
+/** Complete backups (newest first) as the list shows them, wherever they were read. */
+export function backupChoices(entries: readonly ListedBackup[], lang: Lang): BackupChoice[] {
+  // A restore's safety backup usually lands in the same minute as the one before it: two equal
+  // lines would leave the admin guessing, so those (only those) show their seconds.
+  const minute = (id: string) => id.slice(0, 13);
+  return entries.map((b) => backupChoice(b, lang, entries.some((o) => o !== b && minute(o.id) === minute(b.id))));
+}
+
 /** The config's backup directory and mirrors, and the complete backups in it, newest first. */
 export async function loadSources(configFile: string, lang: Lang): Promise<RestoreSources> {
   let config: Config;
@@ -147,14 +162,120 @@ export async function loadSources(configFile: string, lang: Lang): Promise<Resto
   const base = { backupDir: config.backupDir, mirrors: config.mirrors.map((m) => m.name), databases: config.components.filter((c) => c.type !== 'folder') };
   try {
     const catalog = await readCatalog(config.backupDir);
-    // A restore's safety backup usually lands in the same minute as the one before it: two equal
-    // lines would leave the admin guessing, so those (only those) show their seconds.
-    const minute = (id: string) => id.slice(0, 13);
-    const backups = catalog.complete.map((b) => backupChoice(b, lang, catalog.complete.some((o) => o !== b && minute(o.id) === minute(b.id))));
+    const backups = backupChoices(catalog.complete, lang);
     return { ...base, backups, problem: backups.length ? null : t(lang, 'tray.restore.none', { dir: config.backupDir }) };
   } catch (e) {
     return { ...base, backups: [], problem: problemText(lang, e) };
   }
+}
+
+// --- A mirror's backups -------------------------------------------------------------------------
+// The tray never mounts anything: `praxis-backup list --mirror NAME --json` mounts the mirror (an
+// encrypted one opened with the stored passphrase), prints its catalog as one JSON object and
+// closes it again. The CLI holds the backup directory's lock meanwhile, so the window runs one
+// such list at a time and no check while one runs.
+
+/** A mirror's list as the window shows it: its backups, or why they could not be read. */
+export type MirrorList = { dir: string; backups: BackupChoice[] } | { problem: string };
+
+/** How `list --mirror` ended: its whole stdout (one JSON object), its last stderr lines. */
+export interface MirrorListOutcome {
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderrTail: string[];
+  /** The CLI could not be started at all. */
+  startError?: string;
+}
+
+// The CLI's documented exit codes: its stderr says what went wrong, the window shows that.
+const LIST_EXIT_CODES = [0, 1, 2, 3, 75];
+// A catalog of many backups is one long line; far beyond any real one, a broken CLI is cut off.
+const MAX_LIST_BYTES = 16 * 1024 * 1024;
+
+/** The argv of `list --mirror NAME --json`, the way RunLauncher starts the CLI. */
+export function mirrorListPlan(opts: RunLauncherOptions, name: string): CommandPlan {
+  return {
+    label: `praxis-backup list --mirror ${name}`,
+    file: opts.node,
+    args: [opts.cli, 'list', '--mirror', name, '--json', '--config', opts.configFile],
+    env: { ...opts.env, PRAXIS_BACKUP_NOTIFY: 'none', PRAXIS_BACKUP_LANG: opts.lang },
+    okExitCodes: LIST_EXIT_CODES,
+  };
+}
+
+/** Runs `list --mirror NAME --json` through the process runner; never throws. */
+export async function readMirrorList(opts: RunLauncherOptions, name: string): Promise<MirrorListOutcome> {
+  let stdout = '';
+  const consumeStdout = async (stream: NodeJS.ReadableStream) => {
+    for await (const chunk of stream) {
+      stdout += String(chunk);
+      if (stdout.length > MAX_LIST_BYTES) throw new Error(`more than ${MAX_LIST_BYTES} bytes on stdout`);
+    }
+  };
+  try {
+    const r = await run(mirrorListPlan(opts, name), { consumeStdout });
+    return { exitCode: r.exitCode, signal: null, stdout, stderrTail: r.stderrTail };
+  } catch (e) {
+    if (e instanceof CommandError) {
+      const startError = e.reason === 'spawn' ? e.message : e.reason === 'stdout-consumer' ? String((e.cause as Error)?.message ?? e.message) : undefined;
+      return { exitCode: e.exitCode ?? null, signal: e.signal ?? null, stdout, stderrTail: e.stderrTail, startError };
+    }
+    return { exitCode: null, signal: null, stdout, stderrTail: [], startError: String((e as Error)?.message ?? e) };
+  }
+}
+
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** The JSON object of `list --json` as list entries, or null when it is not that object. */
+export function parseMirrorList(stdout: string, lang: Lang): { dir: string; backups: BackupChoice[] } | null {
+  let data: unknown;
+  try {
+    data = JSON.parse(stdout.trim());
+  } catch {
+    return null;
+  }
+  if (!isObject(data) || typeof data.dir !== 'string' || !Array.isArray(data.backups)) return null;
+  const entries: ListedBackup[] = [];
+  for (const b of data.backups) {
+    if (!isObject(b) || typeof b.id !== 'string' || typeof b.bytes !== 'number' || !Array.isArray(b.components)) return null;
+    const components = b.components.filter((c): c is { name: string; type: string; bytes: number } => isObject(c) && typeof c.name === 'string' && typeof c.type === 'string' && typeof c.bytes === 'number');
+    if (components.length !== b.components.length) return null;
+    entries.push({ id: b.id, bytes: b.bytes, manifest: { components } });
+  }
+  return { dir: data.dir, backups: backupChoices(entries, lang) };
+}
+
+/** The mirror's backups, or the CLI's own words on why not (a disk not attached, no stored passphrase). */
+export function mirrorListResult(name: string, o: MirrorListOutcome, lang: Lang): MirrorList {
+  const retry = t(lang, 'tray.restore.mirrorRetry', { name });
+  if (o.startError) return { problem: [t(lang, 'tray.restore.notStarted', { reason: o.startError }), retry].join('\n') };
+  if (o.exitCode === 0 && !o.signal) {
+    const listed = parseMirrorList(o.stdout, lang);
+    if (listed) return listed;
+    return { problem: t(lang, 'tray.restore.mirrorBadAnswer', { name, answer: o.stdout.trim().slice(0, 200) }) };
+  }
+  return { problem: [cliFailure(o, lang), retry].join('\n') };
+}
+
+/** The CLI's error: a config error's JSON line, else its last message on stderr with the tool lines below it. */
+function cliFailure(o: MirrorListOutcome, lang: Lang): string {
+  for (const line of o.stdout.split('\n').reverse()) {
+    try {
+      const e = JSON.parse(line) as { type?: string; summary?: { error?: { text?: unknown } } };
+      if (e?.type === 'finished' && typeof e.summary?.error?.text === 'string') return e.summary.error.text;
+    } catch {
+      /* not a JSON line */
+    }
+  }
+  const lines = o.stderrTail.filter((l) => l.trim() !== '');
+  // reportError prints the message, then the tool's own output indented below it.
+  let start = lines.length - 1;
+  while (start > 0 && /^\s/.test(lines[start]!)) start--;
+  const message = lines.slice(Math.max(0, start), start + 4).map((l) => l.trim());
+  if (message.length && !o.signal) return message.join('\n');
+  const how = o.signal ? `Signal ${o.signal}` : `Exit ${o.exitCode}`;
+  return t(lang, 'tray.restore.crashed', { how, tail: lines.slice(-3).join(' ') }).trim();
 }
 
 /**
@@ -181,8 +302,21 @@ function logLine(e: CliEvent): string | null {
   return null;
 }
 
+/** The chosen mirror's list: requested (seq), its CLI started, its result. */
+interface MirrorListing {
+  name: string;
+  seq: number;
+  started: boolean;
+  result: MirrorList | null;
+}
+
 export class RestoreForm {
   private sources: RestoreSources = { backupDir: '', backups: [], mirrors: [], databases: [], problem: null };
+  /** Set while a mirror is the source. */
+  private listing: MirrorListing | null = null;
+  private listSeq = 0;
+  /** `list --mirror` processes still running, also superseded ones: they hold the lock. */
+  private listsRunning = 0;
   private choice: RestoreChoice = { source: null, backupId: null, components: [], deleteNewerFiles: false, dropPrevious: false };
   private phase_: Phase = { kind: 'idle' };
   private log: string[] = [];
@@ -203,8 +337,11 @@ export class RestoreForm {
     return this.choice;
   }
 
+  /** The chosen source's backups: the backup directory's, or the chosen mirror's once read. */
   get backups(): readonly BackupChoice[] {
-    return this.sources.backups;
+    if (!this.listing) return this.sources.backups;
+    const r = this.listing.result;
+    return r && 'backups' in r ? r.backups : [];
   }
 
   get mirrors(): readonly string[] {
@@ -216,11 +353,20 @@ export class RestoreForm {
   }
 
   get problem(): string | null {
-    return this.sources.problem;
+    if (!this.listing) return this.sources.problem;
+    const r = this.listing.result;
+    if (!r) return null;
+    if ('problem' in r) return r.problem;
+    return r.backups.length ? null : t(this.lang, 'tray.restore.noneOnMirror', { name: this.listing.name, dir: r.dir });
+  }
+
+  /** The mirror's list is being read (or waits for a superseded one to end). */
+  get readingMirror(): boolean {
+    return this.listing !== null && this.listing.result === null;
   }
 
   selectedBackup(): BackupChoice | undefined {
-    return this.sources.backups.find((b) => b.id === this.choice.backupId);
+    return this.backups.find((b) => b.id === this.choice.backupId);
   }
 
   /** New list (window opened, or a restore made a safety backup); the chosen backup stays chosen if it is still there. */
@@ -228,7 +374,10 @@ export class RestoreForm {
     const before = this.choice;
     this.sources = s;
     if (!this.selectedBackup()) this.choice = { ...this.choice, backupId: null, components: [] };
-    if (this.choice.source && !s.mirrors.includes(this.choice.source)) this.choice = { ...this.choice, source: null };
+    if (this.choice.source && !s.mirrors.includes(this.choice.source)) {
+      this.choice = { ...this.choice, source: null };
+      this.listing = null;
+    }
     // A passed check is for the list it was made from; a result (done/failed) stays readable.
     if (!this.busy && (this.phase_.kind === 'checked' || this.choice !== before)) this.invalidate();
   }
@@ -240,17 +389,60 @@ export class RestoreForm {
   // Every change of the choice throws a check away: the admin confirms what was checked, nothing else.
   // While the CLI works the inputs are disabled; a change arriving anyway is refused (false).
 
+  /**
+   * Another source shows its own list: a mirror's is read by the CLI (startMirrorList), the
+   * backup directory's is there. The same mirror again reads it again only after a failure
+   * (the admin attached the disk meanwhile).
+   */
   setSource(mirror: string | null): boolean {
     if (this.busy) return false;
+    if (mirror !== null && mirror === this.choice.source && this.listing && !(this.listing.result && 'problem' in this.listing.result)) return true;
     this.choice = { ...this.choice, source: mirror };
+    this.listing = mirror === null ? null : { name: mirror, seq: ++this.listSeq, started: false, result: null };
+    this.reselect();
     this.invalidate();
     return true;
+  }
+
+  /**
+   * The mirror list to read now, or null: none wanted, already started, or another `list` still
+   * runs (a superseded one: the CLI's lock allows one at a time). The window runs
+   * readMirrorList(name) and hands the result to onMirrorList(seq, …).
+   */
+  startMirrorList(): { seq: number; name: string } | null {
+    const l = this.listing;
+    if (!l || l.started || this.listsRunning > 0) return null;
+    l.started = true;
+    this.listsRunning++;
+    return { seq: l.seq, name: l.name };
+  }
+
+  /** A `list --mirror` ended: shown if it is still the wanted one, otherwise ignored (false). */
+  onMirrorList(seq: number, result: MirrorList): boolean {
+    this.listsRunning = Math.max(0, this.listsRunning - 1);
+    if (!this.listing || this.listing.seq !== seq) return false;
+    this.listing.result = result;
+    if (!this.busy) {
+      this.reselect();
+      this.invalidate();
+    }
+    return true;
+  }
+
+  /** After the list changed: the chosen backup stays chosen if it is in it, else the newest. */
+  private reselect(): void {
+    const list = this.backups;
+    const b = list.find((x) => x.id === this.choice.backupId) ?? list[0];
+    // While a list is read the choice is kept (nothing to show, nothing to check).
+    if (!b) return;
+    const kept = b.id === this.choice.backupId ? b.components.filter((c) => this.choice.components.includes(c.name)) : [];
+    this.choice = { ...this.choice, backupId: b.id, components: (kept.length ? kept : b.components).map((c) => c.name) };
   }
 
   /** A newly chosen backup starts with all its components checked. */
   selectBackup(id: string | null): boolean {
     if (this.busy) return false;
-    const b = this.sources.backups.find((x) => x.id === id);
+    const b = this.backups.find((x) => x.id === id);
     this.choice = { ...this.choice, backupId: b ? b.id : null, components: b ? b.components.map((c) => c.name) : [] };
     this.invalidate();
     return true;
@@ -287,7 +479,7 @@ export class RestoreForm {
 
   /** "Prüfen…": the dry run's argv, or null when nothing (complete) is chosen or the CLI already works. */
   startCheck(): string[] | null {
-    const argv = this.busy ? null : cliArgs(this.choice, this.selectedBackup(), 'check');
+    const argv = this.busy || this.listsRunning > 0 ? null : cliArgs(this.choice, this.selectedBackup(), 'check');
     if (!argv) return null;
     this.resetRun();
     this.phase_ = { kind: 'checking', argv };
@@ -401,6 +593,12 @@ export class RestoreForm {
         ? t(lang, 'restore.run.partial', { chosen: chosen.map((c) => c.name).join(', '), left: left.map((c) => c.name).join(', ') })
         : null;
     const confirmDate = p.kind === 'checked' && !Number.isNaN(p.backupDate.getTime()) ? formatWhen(p.backupDate, lang) : backup ? formatWhen(backup.date, lang) : '…';
+    const problem = this.problem;
+    const listStatus: RestoreView['listStatus'] = this.readingMirror
+      ? { tone: 'pending', text: t(lang, 'tray.restore.readingMirror', { name: this.listing!.name }) }
+      : problem
+        ? { tone: 'error', text: problem }
+        : null;
     let status: RestoreView['status'] = { tone: 'none', text: '' };
     if (backup && !chosen.length && !this.busy) status = { tone: 'error', text: t(lang, 'tray.restore.noComponent') };
     else if (p.kind === 'checking') status = { tone: 'pending', text: t(lang, 'tray.restore.checking') };
@@ -410,14 +608,15 @@ export class RestoreForm {
     else if (p.kind === 'done') status = { tone: p.warnings ? 'warn' : 'ok', text: p.message };
     return {
       inputsEnabled: !this.busy,
-      checkEnabled: !this.busy && cliArgs(this.choice, backup, 'check') !== null,
+      checkEnabled: !this.busy && this.listsRunning === 0 && cliArgs(this.choice, backup, 'check') !== null,
       confirmEnabled: p.kind === 'checked',
       confirmChecked: p.kind === 'checked' && p.confirmed,
       confirmText: t(lang, 'tray.restore.confirm', { date: confirmDate }),
       runEnabled: p.kind === 'checked' && p.confirmed,
       cancelEnabled: (p.kind === 'running' && !p.cancelling) || p.kind === 'checking',
       partialHint,
-      mirrorHint: this.choice.source ? t(lang, 'tray.restore.mirrorHint', { name: this.choice.source }) : null,
+      mirrorHint: this.choice.source ? t(lang, 'tray.restore.mirrorListed', { name: this.choice.source }) : null,
+      listStatus,
       planText: p.kind === 'idle' || p.kind === 'checking' ? [] : p.planText,
       status,
       progress: p.kind === 'running' ? this.step : '',

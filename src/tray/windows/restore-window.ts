@@ -1,4 +1,5 @@
-// „Wiederherstellen…“: choose a complete backup, its parts and two options, let the CLI check
+// „Wiederherstellen…“: choose a complete backup (in the backup directory, or on a mirror: its
+// list read by the CLI, `list --mirror NAME --json`), its parts and two options, let the CLI check
 // everything without changing anything (restore --dry-run), read its overview, tick that newer
 // data is lost, then let the CLI restore (restore --yes) while its log scrolls by. Every safeguard
 // is the CLI's; the choices, the argv and the state machine are in model/restore-form.ts, this file
@@ -23,12 +24,14 @@ import {
 import type { App } from '../../app/compose';
 import { t, type Lang, type MessageKey } from '../../i18n';
 import type { EventPump } from '../event-pump';
-import { loadSources, RestoreForm, type Tone } from '../model/restore-form';
-import { RunLauncher, type RunExit } from '../run-launcher';
+import { loadSources, mirrorListResult, readMirrorList, RestoreForm, type Tone } from '../model/restore-form';
+import { RunLauncher, type RunExit, type RunLauncherOptions } from '../run-launcher';
 
 const PUMP_REASON = 'restore';
 // Held while the CLI works, also when the window was closed meanwhile: its events still arrive.
 const PUMP_RUN_REASON = 'restore-run';
+// Held while the CLI reads a mirror's list.
+const PUMP_LIST_REASON = 'restore-list';
 
 // Same colours as the other windows: green ok, orange warning, red and bold error.
 const TONE_STYLE: Record<Tone, string> = {
@@ -61,6 +64,7 @@ export class RestoreWindow {
   private readonly form: RestoreForm;
   private readonly checkLauncher: RunLauncher;
   private readonly runLauncher: RunLauncher;
+  private readonly cliOptions: RunLauncherOptions;
   private parts: ReturnType<RestoreWindow['build']> | null = null;
   /** Checkboxes of the shown backup's components (rebuilt when another backup is chosen). */
   private componentBoxes: { name: string; box: QCheckBox }[] = [];
@@ -73,6 +77,7 @@ export class RestoreWindow {
   constructor(private readonly deps: RestoreWindowDeps) {
     this.form = new RestoreForm(deps.lang);
     const opts = { node: deps.node ?? process.execPath, cli: deps.cli, configFile: deps.configFile, lang: deps.lang, env: deps.env };
+    this.cliOptions = opts;
     this.checkLauncher = new RunLauncher(opts);
     this.runLauncher = new RunLauncher(opts);
   }
@@ -121,9 +126,27 @@ export class RestoreWindow {
   async reload(): Promise<void> {
     const sources = await loadSources(this.deps.configFile, this.deps.lang);
     this.form.setSources(sources);
-    // Preselect the newest: the usual case is "last night's backup".
-    if (!this.form.current.backupId && !this.form.busy && sources.backups[0] && this.form.phase.kind === 'idle') this.form.selectBackup(sources.backups[0].id);
+    // Preselect the newest: the usual case is "last night's backup". (A mirror's list: the model does.)
+    const newest = this.form.backups[0];
+    if (!this.form.current.backupId && !this.form.busy && newest && this.form.phase.kind === 'idle') this.form.selectBackup(newest.id);
     this.render();
+  }
+
+  /**
+   * A mirror chosen: the CLI reads its list (it mounts, unlocks and closes it; the tray never
+   * mounts anything). One at a time: a list superseded by a quick switch runs to its end (its
+   * mirror is closed cleanly) and is ignored by the model; the wanted one starts after it.
+   */
+  private readMirror(): void {
+    const request = this.form.startMirrorList();
+    if (!request) return;
+    this.deps.pump?.hold(PUMP_LIST_REASON);
+    void readMirrorList(this.cliOptions, request.name).then((outcome) => {
+      this.form.onMirrorList(request.seq, mirrorListResult(request.name, outcome, this.deps.lang));
+      this.deps.pump?.release(PUMP_LIST_REASON);
+      this.render();
+      this.readMirror();
+    });
   }
 
   private check(): void {
@@ -207,7 +230,9 @@ export class RestoreWindow {
         this.listed = ids;
       }
       p.list.setCurrentRow(choice.backupId ? ids.indexOf(choice.backupId) : -1);
-      show(p.problem, this.form.problem);
+      show(p.problem, v.listStatus?.text ?? null);
+      p.problem.setStyleSheet(TONE_STYLE[v.listStatus?.tone ?? 'error']);
+      p.problem.setProperty('tone', v.listStatus?.tone ?? 'none');
 
       this.renderComponents();
       for (const { name, box } of this.componentBoxes) box.setChecked(choice.components.includes(name));
@@ -267,6 +292,7 @@ export class RestoreWindow {
     if (this.rendering) return;
     change();
     this.render();
+    this.readMirror();
   }
 
   private build() {
@@ -381,7 +407,10 @@ export class RestoreWindow {
     right.addWidget(log, 2);
     columns.addLayout(right, 6);
 
-    source.addEventListener('currentIndexChanged', (i) => this.changed(() => this.form.setSource(i > 0 ? (this.form.mirrors[i - 1] ?? null) : null)));
+    const chooseSource = (i: number) => this.changed(() => this.form.setSource(i > 0 ? (this.form.mirrors[i - 1] ?? null) : null));
+    source.addEventListener('currentIndexChanged', chooseSource);
+    // The same mirror chosen again: read again after a failure (the disk attached meanwhile).
+    source.addEventListener('activated', chooseSource);
     list.addEventListener('currentRowChanged', (row) => this.changed(() => this.form.selectBackup(this.form.backups[row]?.id ?? null)));
     deleteNewer.addEventListener('clicked', (on) => this.changed(() => this.form.setOption('deleteNewerFiles', on)));
     dropPrevious.addEventListener('clicked', (on) => this.changed(() => this.form.setOption('dropPrevious', on)));
