@@ -25,16 +25,18 @@ const componentEntry = z.object({
   warnings: z.array(z.string()).default([]),
   /**
    * Database components: rows per table as the dump must contain them, counted inside the dump's
-   * own snapshot. Keys: "schema.table" (PostgreSQL), "table" (MariaDB/MySQL).
+   * own snapshot or in the dump itself (see rowsExact). Keys: "schema.table" (PostgreSQL), "table" (MariaDB/MySQL).
    */
   rows: z.record(z.number().int().nonnegative()).optional(),
   /**
    * How exact `rows` is. "snapshot": counted in the very snapshot pg_dump read (PostgreSQL,
-   * pg_export_snapshot + --snapshot). "consistent-snapshot": counted in a START TRANSACTION WITH
-   * CONSISTENT SNAPSHOT of its own, beside mariadb-dump's; exact for InnoDB tables when nothing
-   * wrote in between, see the MariaDB dump's comment for what is and is not covered.
+   * pg_export_snapshot + --snapshot). "dump": counted in the dump itself as it was written
+   * (MariaDB/MySQL: the rows of its INSERT statements), exactly what a restore loads.
+   * "consistent-snapshot": counted in a START TRANSACTION WITH CONSISTENT SNAPSHOT of its own,
+   * beside mariadb-dump's; exact for InnoDB tables when nothing wrote in between (older backups,
+   * and the fallback when a dump cannot be counted; see the MariaDB dump's comment).
    */
-  rowsExact: z.enum(['snapshot', 'consistent-snapshot']).optional(),
+  rowsExact: z.enum(['snapshot', 'dump', 'consistent-snapshot']).optional(),
   /**
    * Folder components: the file index, a gzip'd JSON-lines file beside the manifest (one line per
    * file: {"p": relative path, "s": size, "m": mtime in ms, "h"?: sha256 hex}); `deep` says whether

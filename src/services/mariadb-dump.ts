@@ -3,18 +3,23 @@
 // <name>.sql.gz with its sha256. Credentials go into a 0600 option file in a private temp folder
 // that is removed right after; never argv.
 //
-// Row counts: MariaDB cannot hand mariadb-dump a snapshot of ours (PostgreSQL can), so a session
-// of our own opens START TRANSACTION WITH CONSISTENT SNAPSHOT right before mariadb-dump starts and
-// counts every table in it while the dump runs. How exact that is ("consistent-snapshot" in the
-// manifest): the counts are the rows of a moment a few milliseconds before mariadb-dump's own
-// snapshot. They equal the dump's rows when nothing wrote to the database in between (at night,
-// the normal case); a write in that gap makes a restore's row check refuse the backup rather
-// than pass something unproven. MyISAM, Aria and MEMORY tables have no snapshot at all (neither
-// ours nor mariadb-dump's): their counts and their dump are each of their own moment.
+// Row counts: the rows of the dump itself, counted from its SQL as it streams through us on the way
+// to gzip (sql-dump-rows.ts): exactly what `gunzip -c | mariadb` loads, so a restore's row check
+// proves the load, whatever wrote to the live database meanwhile ("dump" in the manifest).
+// As an independent check, a session of our own opens START TRANSACTION WITH CONSISTENT SNAPSHOT
+// right before mariadb-dump starts (MariaDB cannot hand mariadb-dump a snapshot of ours, as
+// PostgreSQL can), lists the tables whose rows the dump must hold and counts them while the dump
+// runs. Those counts are of a moment a few milliseconds before mariadb-dump's own snapshot: a write
+// in that gap makes them differ, which is a warning naming each table with both numbers, not a
+// failure. Only when the dump cannot be counted with certainty (an output shape the counter does
+// not know) are the snapshot's counts recorded instead ("consistent-snapshot", as before: a write
+// in the gap then makes a restore refuse the backup rather than pass something unproven). MyISAM,
+// Aria and MEMORY tables have no snapshot (neither ours nor mariadb-dump's); the dump's count of
+// them is still exact, only the check may differ.
 //
-// README: "MariaDB/MySQL: the row counts are taken in a consistent snapshot of their own, opened
-// milliseconds before mariadb-dump's; they match the dump exactly unless something wrote in that
-// moment, and for non-transactional tables (MyISAM) only when nothing wrote during the backup."
+// README: "MariaDB/MySQL: the row counts are those of the dump itself, counted as it is written;
+// a count in a consistent snapshot of our own, opened milliseconds before mariadb-dump's, checks
+// them, and a difference (something wrote in that moment) is a warning naming the tables."
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +27,7 @@ import type { MariadbComponent } from '../config/schema';
 import { run, CommandError, type CommandPlan } from '../process/runner';
 import { connectFailed, dumpFailed } from './db-errors';
 import type { ManifestComponent } from './manifest';
+import { SqlDumpRowCounter } from './sql-dump-rows';
 import { SqlSession } from './sql-session';
 import type { StepContext } from './step-context';
 import { streamToFile, type WrittenFile } from './stream-to-file';
@@ -148,13 +154,16 @@ export async function dumpMariadb(
   const out: { written?: WrittenFile } = {};
   const secrets = password ? [password] : [];
   const warnings: string[] = [];
-  let rows: Record<string, number> | undefined;
+  const inDump = new SqlDumpRowCounter();
+  let listed: string[] | undefined;
+  let counted: Record<string, number> | undefined;
+  let countFailure = '';
   try {
     await withOptionFile(c, password, async (opt) => {
       const counter = new SqlSession(planMariaRowCounter(client.path, opt, c, secrets), ctx.signal);
       let tables: string[];
       try {
-        tables = (await counter.query(SNAPSHOT_SQL)).map((h) => Buffer.from(h, 'hex').toString('utf8'));
+        listed = tables = (await counter.query(SNAPSHOT_SQL)).map((h) => Buffer.from(h, 'hex').toString('utf8'));
       } catch (e) {
         await counter.kill();
         throw e;
@@ -168,7 +177,7 @@ export async function dumpMariadb(
         await run(planMariaDump(dumper.path, opt, c, secrets), {
           signal: ctx.signal,
           consumeStdout: async (stdout) => {
-            out.written = await streamToFile(stdout, join(destDir, file), { gzip: true });
+            out.written = await streamToFile(stdout, join(destDir, file), { gzip: true, observe: (b) => inDump.push(b) });
           },
         });
       } catch (e) {
@@ -178,20 +187,19 @@ export async function dumpMariadb(
       try {
         const counts = await counting;
         if (counts.length !== tables.length) throw new Error(`${counts.length} counts for ${tables.length} tables`);
-        rows = Object.fromEntries(tables.map((t, i) => [t, Number(counts[i])]));
+        counted = Object.fromEntries(tables.map((t, i) => [t, Number(counts[i])]));
         await counter.close('');
       } catch (e) {
         await counter.kill();
         if (e instanceof CommandError && e.reason === 'cancelled') throw e;
-        // The dump is good; only its proof is missing: a warning, not a lost backup.
-        ctx.reporter.warn('warn.rowsNotCounted', { name: c.name, database: c.database, message: serverMessage(e) });
-        warnings.push(`row counts not taken: ${serverMessage(e)}`);
+        countFailure = serverMessage(e); // the dump is good; what that means for its proof: rowProof
       }
     });
   } catch (e) {
     dumpFailed(e, c, serverMessage(e));
   }
   const w = out.written!;
+  const proof = listed && rowProof(ctx, c, listed, inDump, counted ?? countFailure, warnings);
   return {
     name: c.name,
     type: c.type,
@@ -201,7 +209,46 @@ export async function dumpMariadb(
     database: c.database,
     serverVersion: server.version,
     dumpTool: { path: dumper.path, version: dumper.version },
-    ...(rows ? { rows, rowsExact: 'consistent-snapshot' as const } : {}),
+    ...proof,
     warnings,
   };
+}
+
+/**
+ * The manifest's rows: the dump's own, for every table our session listed (a listed table the dump
+ * creates without an INSERT has 0 rows; one it does not create at all was dropped in between and
+ * is left out). Our snapshot's counts (or why they are missing) stay as an independent check: a
+ * difference is a warning naming each table with both numbers (something wrote between the two
+ * snapshots), never a lost backup. When the dump could not be counted, the snapshot's counts as
+ * before; without either, the backup is kept with a warning that its rows are unproven.
+ */
+export function rowProof(
+  ctx: StepContext,
+  c: MariadbComponent,
+  listed: string[],
+  inDump: SqlDumpRowCounter,
+  counted: Record<string, number> | string,
+  warnings: string[],
+): Pick<ManifestComponent, 'rows' | 'rowsExact'> {
+  const dump = inDump.finish();
+  if (!dump.sure) {
+    ctx.reporter.info('run.rowsDumpUnsure', { name: c.name, message: dump.reason });
+    if (typeof counted !== 'string') return { rows: counted, rowsExact: 'consistent-snapshot' };
+    ctx.reporter.warn('warn.rowsNotCounted', { name: c.name, database: c.database, message: counted });
+    warnings.push(`row counts not taken: ${counted}`);
+    return {};
+  }
+  const created = new Set(dump.tables);
+  const rows = Object.fromEntries(listed.filter((t) => created.has(t)).map((t) => [t, dump.rows[t] ?? 0]));
+  if (typeof counted === 'string') {
+    ctx.reporter.info('run.rowsCheckFailed', { name: c.name, message: counted });
+  } else {
+    const differ = listed.filter((t) => rows[t] !== counted[t]).map((t) => `${t} ${rows[t] ?? '–'}/${counted[t]}`);
+    if (differ.length) {
+      const tables = differ.join(', ');
+      ctx.reporter.warn('warn.rowsDumpDiffer', { name: c.name, database: c.database, tables });
+      warnings.push(`rows written between the count and the dump (dump/count): ${tables}`);
+    }
+  }
+  return { rows, rowsExact: 'dump' };
 }

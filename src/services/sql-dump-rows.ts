@@ -23,6 +23,26 @@ const OPEN = 0x28;
 const CLOSE = 0x29;
 const SEMI = 0x3b;
 
+/** 1 for the bytes of values outside strings that need no look: all but ' ( ) ; " and `. */
+const VALUE_PLAIN = new Uint8Array(256).fill(1);
+for (const b of [QUOTE, OPEN, CLOSE, SEMI, DQUOTE, BACKTICK]) VALUE_PLAIN[b] = 0;
+
+// The hot loops are small functions of their own: inside push's big switch the same loops ran at
+// 260 MB/s, here at 640 MB/s (a 143 MB dump of the sample practice, this machine).
+function skipPlain(chunk: Buffer, i: number, n: number): number {
+  while (i < n && VALUE_PLAIN[chunk[i]!] === 1) i++;
+  return i;
+}
+
+/** The next quote or backslash inside a string (or n). */
+function skipString(chunk: Buffer, i: number, n: number): number {
+  for (; i < n; i++) {
+    const b = chunk[i]!;
+    if (b === QUOTE || b === BACKSLASH) return i;
+  }
+  return n;
+}
+
 const enum S {
   Line, // at the start of or inside a top-level line (not in a statement we track)
   SkipLine, // rest of a line that is of no interest
@@ -73,47 +93,29 @@ export class SqlDumpRowCounter {
     while (i < n) {
       switch (state) {
         case S.Body: {
-          // The hot loop: almost every byte of a dump is here or in Str.
-          for (; i < n; i++) {
-            const b = chunk[i]!;
-            if (b === QUOTE) {
-              state = S.Str;
-              i++;
-              break;
-            } else if (b === OPEN) {
-              if (depth === 0) rows++;
-              depth++;
-            } else if (b === CLOSE) {
-              if (--depth < 0) {
-                state = this.fail('a ")" without "("', i);
-                break;
-              }
-            } else if (b === SEMI && depth === 0) {
+          // Almost every byte of a dump is here or in Str: plain bytes are skipped in a tight loop.
+          i = skipPlain(chunk, i, n);
+          if (i === n) break;
+          const b = chunk[i++]!;
+          if (b === QUOTE) state = S.Str;
+          else if (b === OPEN) {
+            if (depth === 0) rows++;
+            depth++;
+          } else if (b === CLOSE) {
+            if (--depth < 0) state = this.fail('a ")" without "("', i);
+          } else if (b === SEMI) {
+            if (depth === 0) {
               this.counts.set(this.table, (this.counts.get(this.table) ?? 0) + rows);
               rows = 0;
               state = S.SkipLine;
-              i++;
-              break;
-            } else if (b === DQUOTE || b === BACKTICK) {
-              state = this.fail('a double quote or backquote among the values', i);
-              break;
             }
-          }
+          } else state = this.fail('a double quote or backquote among the values', i); // DQUOTE, BACKTICK
           break;
         }
         case S.Str: {
-          for (; i < n; i++) {
-            const b = chunk[i]!;
-            if (b === QUOTE) {
-              state = S.Body;
-              i++;
-              break;
-            } else if (b === BACKSLASH) {
-              state = S.Esc;
-              i++;
-              break;
-            }
-          }
+          i = skipString(chunk, i, n);
+          if (i === n) break;
+          state = chunk[i++] === QUOTE ? S.Body : S.Esc;
           break;
         }
         case S.Esc:
@@ -212,6 +214,8 @@ export class SqlDumpRowCounter {
     if (this.state === S.Line && this.lineLen > 0) this.state = this.endLine(0);
     if (this.state === S.Failed) return { sure: false, reason: this.reason };
     if (this.state !== S.Line && this.state !== S.SkipLine) return { sure: false, reason: 'the dump ends inside an INSERT statement' };
+    const uncreated = [...this.counts.keys()].filter((t) => !this.created.has(t));
+    if (uncreated.length) return { sure: false, reason: `rows for tables the dump does not create: ${uncreated.join(', ')}` };
     return { sure: true, rows: Object.fromEntries(this.counts), tables: [...this.created] };
   }
 
@@ -224,6 +228,7 @@ export class SqlDumpRowCounter {
       this.name = [];
       return S.Ident;
     }
+    if (CREATE_TABLE.test(head)) return this.fail(`a CREATE TABLE of an unknown shape (${JSON.stringify(head)})`, at);
     if (!INSERT_WORD.test(head)) return S.SkipLine;
     if (!/^(INSERT|REPLACE)( [A-Z_]+)* INTO $/.test(head)) return this.fail(`an INSERT of an unknown shape (${JSON.stringify(head)})`, at);
     this.naming = 'insert';
@@ -239,8 +244,8 @@ export class SqlDumpRowCounter {
       return S.Line;
     }
     if (this.inDelimiterBlock) return S.Line;
-    // An INSERT whose table name is not backquoted (--skip-quote-names): its rows would go uncounted.
-    if (INSERT_WORD.test(text)) return this.fail(`an INSERT of an unknown shape (${JSON.stringify(text.slice(0, 60))})`, at);
+    // An INSERT or CREATE TABLE whose table name is not backquoted (--skip-quote-names): its rows would go uncounted.
+    if (INSERT_WORD.test(text) || CREATE_TABLE.test(text)) return this.fail(`an INSERT of an unknown shape (${JSON.stringify(text.slice(0, 60))})`, at);
     // Written for a session without backslash escapes: quotes doubled, a backslash a plain byte.
     // mariadb-dump never does that (it sets its session's sql_mode); counting it would be guessing.
     if (/^\/\*!\d+ SET @OLD_SQL_MODE=.*NO_BACKSLASH_ESCAPES/.test(text)) return this.fail('the dump was written with NO_BACKSLASH_ESCAPES', at);
@@ -255,3 +260,4 @@ export class SqlDumpRowCounter {
 }
 
 const INSERT_WORD = /^(INSERT|REPLACE)\b/;
+const CREATE_TABLE = /^CREATE\s+(OR\s+REPLACE\s+)?(TEMPORARY\s+)?TABLE\b/i;

@@ -12,7 +12,13 @@ export interface WrittenFile {
   sha256: string;
 }
 
-export async function streamToFile(src: Readable, path: string, opts: { gzip?: boolean } = {}): Promise<WrittenFile> {
+export interface StreamToFileOptions {
+  gzip?: boolean;
+  /** Sees every chunk of the source as it is (before gzip), e.g. to count a dump's rows on the way. */
+  observe?: (chunk: Buffer) => void;
+}
+
+export async function streamToFile(src: Readable, path: string, opts: StreamToFileOptions = {}): Promise<WrittenFile> {
   const hash = createHash('sha256');
   let bytes = 0;
   const tap = new Transform({
@@ -24,7 +30,22 @@ export async function streamToFile(src: Readable, path: string, opts: { gzip?: b
   });
   // 'wx': never overwrite; 0600: a dump holds every patient's record.
   const out = createWriteStream(path, { flags: 'wx', mode: 0o600 });
-  if (opts.gzip) await pipeline(src, createGzip({ level: 6 }), tap, out);
+  const observe = opts.observe;
+  const seen = observe
+    ? new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          try {
+            observe(chunk);
+          } catch (e) {
+            return cb(e as Error);
+          }
+          cb(null, chunk);
+        },
+      })
+    : null;
+  if (seen && opts.gzip) await pipeline(src, seen, createGzip({ level: 6 }), tap, out);
+  else if (seen) await pipeline(src, seen, tap, out);
+  else if (opts.gzip) await pipeline(src, createGzip({ level: 6 }), tap, out);
   else await pipeline(src, tap, out);
   const fh = await open(path, 'r');
   try {

@@ -62,7 +62,7 @@ CREATE TABLE \`gen\` (
 INSERT INTO \`gen\` (\`id\`, \`d\`, \`we\`\`ird (col)\`) VALUES (1,2,3),
 (2,4,6);
 `),
-  Buffer.from("INSERT INTO `bin` VALUES (1,'"),
+  Buffer.from("CREATE TABLE `bin` (\n  `b` varbinary(20)\n) ENGINE=InnoDB;\nINSERT INTO `bin` VALUES (1,'"),
   Buffer.from([0x00, 0xff, 0x28, 0x29, 0x3b, 0x0a, 0xf0, 0x9f, 0x98]), // raw bytes, none of them a quote or backslash
   Buffer.from("'),(2,'\\'\\\\');\n"),
   Buffer.from(`DELIMITER ;;
@@ -80,7 +80,7 @@ const TRICKY_ROWS = { Notiz: 8, 'we`ird (x); name': 3, gen: 2, bin: 2 };
 test('tricky values, names, a column list, two statements of one table, a trigger body: the exact rows', () => {
   const r = count(TRICKY);
   assert.equal(sure(r), TRICKY_ROWS);
-  assert.equal(r.sure && r.tables.sort(), ['Notiz', 'gen', 'leer', 'we`ird (x); name']);
+  assert.equal(r.sure && r.tables.sort(), ['Notiz', 'bin', 'gen', 'leer', 'we`ird (x); name']);
 });
 
 test('split at every byte position, and fed byte by byte: the same counts', () => {
@@ -94,8 +94,13 @@ test('split at every byte position, and fed byte by byte: the same counts', () =
 });
 
 test('one-line extended INSERT (older mariadb-dump/mysqldump) and INSERT IGNORE / REPLACE', () => {
-  const sql = `${HEAD}INSERT INTO \`a\` VALUES (1,'x'),(2,'(y)'),(3,')');\nINSERT IGNORE INTO \`b\` VALUES (1);\nREPLACE INTO \`c\` VALUES (1),(2);\n`;
+  const create = (t: string) => `CREATE TABLE \`${t}\` (\n  \`id\` int(11)\n) ENGINE=InnoDB;\n`;
+  const sql = `${HEAD}${create('a')}${create('b')}${create('c')}INSERT INTO \`a\` VALUES (1,'x'),(2,'(y)'),(3,')');\nINSERT IGNORE INTO \`b\` VALUES (1);\nREPLACE INTO \`c\` VALUES (1),(2);\n`;
   assert.equal(sure(count(Buffer.from(sql))), { a: 3, b: 1, c: 2 });
+});
+
+test('a row is a "(" at depth 0: parentheses nested in values outside strings are not rows', () => {
+  assert.equal(sure(count(Buffer.from(`${HEAD}CREATE TABLE \`a\` (\n  \`id\` int(11)\n);\nINSERT INTO \`a\` VALUES (1,(2),((3))),(4,')(');\n`))), { a: 2 });
 });
 
 test('unsure instead of a guess: cut off inside a statement, unquoted names, no backslash escapes, values of another shape', () => {
@@ -104,6 +109,9 @@ test('unsure instead of a guess: cut off inside a statement, unquoted names, no 
     [`${HEAD}INSERT INTO \`a\` VALUES (1,'x')`, /ends inside an INSERT/],
     [`${HEAD}INSERT INTO a VALUES (1);\n`, /unknown shape/],
     [`${HEAD}INSERT INTO a VALUES (1);`, /unknown shape/], // the last line, without a newline
+    [`${HEAD}CREATE TABLE IF NOT EXISTS \`a\` (\n  \`id\` int(11)\n);\n`, /CREATE TABLE of an unknown shape/],
+    [`${HEAD}CREATE TABLE a (\n  id int(11)\n);\n`, /unknown shape/],
+    [`${HEAD}INSERT INTO \`a\` VALUES (1);\n`, /tables the dump does not create: a/],
     [`${HEAD}INSERT  IGNORE INTO \`a\` VALUES (1);\n`, /unknown shape/],
     [`${HEAD}INSERT INTO \`a\` SELECT 1;\n`, /unknown shape/],
     [`${HEAD}INSERT INTO \`a\` VALUES (1,"x");\n`, /double quote/],
@@ -116,7 +124,7 @@ test('unsure instead of a guess: cut off inside a statement, unquoted names, no 
     assert.match(r.sure ? '' : r.reason, why);
   }
   // A trigger's sql_mode line with NO_BACKSLASH_ESCAPES says nothing about the data's escaping.
-  const trig = `${HEAD}/*!50003 SET sql_mode              = 'NO_BACKSLASH_ESCAPES' */ ;\nINSERT INTO \`a\` VALUES ('x\\'y');\n`;
+  const trig = `${HEAD}/*!50003 SET sql_mode              = 'NO_BACKSLASH_ESCAPES' */ ;\nCREATE TABLE \`a\` (\n  \`s\` text\n);\nINSERT INTO \`a\` VALUES ('x\\'y');\n`;
   assert.equal(sure(count(Buffer.from(trig))), { a: 1 });
 });
 
