@@ -503,7 +503,7 @@ export async function load(s: Session, file: string, fresh: string, own: string[
   return inspector;
 }
 
-/** Every table and view the dump created is there. (Row counts: the manifest records none to compare with.) */
+/** Every table and view the dump created is there (row counts: checkRows, when the manifest has them). */
 export async function check(s: Session, fresh: string, inspector: DumpInspector): Promise<number> {
   const rows = await query(s, `SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${lit(fresh)};`);
   const have = new Map(rows.map(([n, t]) => [n!.toLowerCase(), t!]));
@@ -517,9 +517,10 @@ export async function check(s: Session, fresh: string, inspector: DumpInspector)
 
 /**
  * The loaded copy has every table the manifest counted at backup time, each with that many rows
- * (tables: "name" → rows). Counted in a snapshot of its own beside mariadb-dump's (see
- * mariadb-dump.ts): a write in the moment between the two makes this refuse a good dump, which
- * is the safe way round — the admin is told, the live database stays.
+ * (tables: "name" → rows). Since rowsExact "dump" these are the rows the dump itself holds
+ * (counted as it was written, see mariadb-dump.ts), so a difference here is a real loss. Older
+ * backups ("consistent-snapshot") were counted a moment before the dump's own snapshot: a write
+ * in that moment makes this refuse a good dump, the safe way round — the live database stays.
  */
 export async function checkRows(s: Session, fresh: string, database: string, expected: Record<string, number>): Promise<void> {
   const have = new Set((await query(s, `SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${lit(fresh)} AND TABLE_TYPE <> 'VIEW';`)).map(([n]) => n!));
