@@ -4,7 +4,7 @@
 import { prepareQt } from '../../src/tray/qt-loader';
 import { EventPump } from '../../src/tray/event-pump';
 import { startDisplay, type TestDisplay } from './display';
-import { registerCleanup, runCleanups } from './temp';
+import { registerCleanup, runCleanups, waitUntil } from './temp';
 
 export type NodeGui = typeof import('@nodegui/nodegui');
 
@@ -14,6 +14,21 @@ export interface TestQt {
   pump: EventPump;
   /** Let Qt process events for a while (layout, painting) before a screenshot or an assertion. */
   settle(ms?: number): Promise<void>;
+  /** Lets Qt work until `check` holds; throws naming `what` after `ms`. */
+  until(what: string, check: () => boolean, ms?: number): Promise<void>;
+  /**
+   * A real mouse click (xdotool), as the admin does it: in the middle of a button; on a checkbox's
+   * box (its widget may be as wide as its column, but only the box and its text take a click).
+   */
+  click(widget: ClickableWidget): Promise<void>;
+}
+
+/** What click() needs of a widget (any QWidget). */
+export interface ClickableWidget {
+  mapToGlobal(p: any): { x(): number; y(): number };
+  width(): number;
+  height(): number;
+  inherits(c: string): boolean;
 }
 
 let current: TestQt | null = null;
@@ -46,6 +61,15 @@ export async function startQt(opts: { tray?: boolean } = {}): Promise<TestQt> {
   process.once('beforeExit', () => {
     void runCleanups().finally(() => process.exit(process.exitCode ?? 0));
   });
-  current = { qt, display, pump, settle };
+  const until = async (what: string, check: () => boolean, ms = 10_000) => {
+    if (!(await waitUntil(async () => (await settle(50), check()), ms))) throw new Error(`timed out waiting for: ${what}`);
+  };
+  const click = async (widget: ClickableWidget) => {
+    const x = widget.inherits('QCheckBox') ? 8 : Math.floor(widget.width() / 2);
+    const p = widget.mapToGlobal(new qt.QPoint(x, Math.floor(widget.height() / 2)));
+    await display.xdotool(['mousemove', String(p.x()), String(p.y()), 'click', '1']);
+    await settle(150);
+  };
+  current = { qt, display, pump, settle, until, click };
   return current;
 }

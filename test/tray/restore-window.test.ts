@@ -10,9 +10,9 @@ import { compose } from '../../src/app/compose';
 import type { RestoreWindow as Window } from '../../src/tray/windows/restore-window';
 import { CLI, cliEnv, runCli } from '../helpers/cli';
 import { startPostgres, type PgServer } from '../helpers/postgres';
-import { startQt, type TestQt } from '../helpers/qt';
+import { startQt, type ClickableWidget, type TestQt } from '../helpers/qt';
 import { createSampleFiles, createSamplePostgres } from '../helpers/sample-practice';
-import { makeTempDir, runCleanups, waitUntil } from '../helpers/temp';
+import { makeTempDir, runCleanups } from '../helpers/temp';
 
 const test = suite('tray restore window (Xvfb, real PostgreSQL, real CLI)');
 
@@ -78,20 +78,8 @@ function w() {
   return parts;
 }
 
-async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
-  assert.ok(await waitUntil(async () => (await q.settle(50), check()), ms), `timed out waiting for: ${what}`);
-}
-
-/**
- * A real mouse click (xdotool), as the admin does it: in the middle of a button; on a checkbox's
- * box (its widget is as wide as the column, but only the box and its text take a click).
- */
-async function click(widget: { mapToGlobal(p: any): { x(): number; y(): number }; width(): number; height(): number; inherits(c: string): boolean }): Promise<void> {
-  const x = widget.inherits('QCheckBox') ? 8 : Math.floor(widget.width() / 2);
-  const p = widget.mapToGlobal(new q.qt.QPoint(x, Math.floor(widget.height() / 2)));
-  await q.display.xdotool(['mousemove', String(p.x()), String(p.y()), 'click', '1']);
-  await q.settle(150);
-}
+const until = (what: string, check: () => boolean, ms = 10_000) => q.until(what, check, ms);
+const click = (widget: ClickableWidget) => q.click(widget);
 
 const tone = () => w().status.property('tone').toString();
 const idle = () => !held.has('restore-run');
@@ -223,7 +211,7 @@ test('a wrong database password: the CLI says so, and where the database passwor
   other.close();
 });
 
-test('another source: each mirror is offered; the check mounts it and says why it cannot (a disk not attached)', async () => {
+test('another source: each mirror is offered; choosing it lets the CLI read its list and say why it cannot (a disk not attached)', async () => {
   const withMirror = join(backupDir, '..', 'config-usb.json');
   const config = JSON.parse(readFileSync(configFile, 'utf8'));
   writeFileSync(withMirror, JSON.stringify({ ...config, mirrors: [{ name: 'usb', type: 'volume', volume: { label: 'PRAXIS-NICHT-DA' }, mode: 'all' }] }));
@@ -239,12 +227,20 @@ test('another source: each mirror is offered; the check mounts it and says why i
   o().source.setCurrentIndex(1);
   await q.settle(100);
   assert.is(other.model.current.source, 'usb');
-  assert.match(o().mirrorHint.text(), 'Ob das gewählte auch auf „usb“ liegt, zeigt „Prüfen…“');
-  await click(o().check);
-  await until('the refusal', () => o().status.property('tone').toString() === 'error', 60_000);
-  assert.match(o().status.text(), 'So kann nicht wiederhergestellt werden: Der Datenträger „usb“ ist nicht erreichbar');
+  assert.match(o().mirrorHint.text(), 'Die Liste zeigt die Backups auf „usb“.');
+  // The list is usb's, not the backup directory's: the CLI (list --mirror usb) cannot reach it.
+  await until('the refusal', () => o().problem.property('tone').toString() === 'error', 60_000);
+  assert.match(o().problem.text(), 'Der Spiegel „usb“ ist gerade nicht erreichbar: Datenträger „usb“ („PRAXIS-NICHT-DA“) ist nicht angeschlossen.');
+  assert.is(o().list.count(), 0);
+  assert.not.ok(o().check.isEnabled());
   assert.not.ok(o().run.isEnabled());
   await q.display.screenshot('restore-window-mirror.png');
+  // Back to the backup directory: its two backups again.
+  o().source.setCurrentIndex(0);
+  await q.settle(100);
+  assert.is(o().list.count(), 2);
+  assert.not.ok(o().problem.isVisible());
+  assert.ok(o().check.isEnabled());
   other.close();
 });
 
