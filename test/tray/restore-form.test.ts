@@ -320,9 +320,12 @@ test('a mirror list: the CLI JSON becomes the same list entries as local backups
 test('a mirror list that failed: the CLI’s own words (stderr, a config error’s JSON), a crash or no start said plainly', () => {
   const retry = 'Zum erneuten Lesen „usb“ unter „Quelle“ noch einmal auswählen.';
   assert.equal(mirrorListResult('usb', outcome({ stdout: LIST_JSON }), 'de'), parseMirrorList(LIST_JSON, 'de'));
-  // Exit 1, a lock message before it, the error last with the tool's lines indented below.
+  // Exit 1: what happened on the way, the error last with the tool's lines indented below.
   const absent = mirrorListResult('usb', outcome({ exitCode: 1, stderrTail: ['Eine alte Sperre wurde übernommen.', 'Der Spiegel „usb“ ist gerade nicht erreichbar: Datenträger „usb“ („PRAXIS-BACKUP“) ist nicht angeschlossen.', '  mount: nope', ''] }), 'de');
-  assert.equal(absent, { problem: ['Der Spiegel „usb“ ist gerade nicht erreichbar: Datenträger „usb“ („PRAXIS-BACKUP“) ist nicht angeschlossen.', 'mount: nope', retry].join('\n') });
+  assert.equal(absent, { problem: ['Eine alte Sperre wurde übernommen.', 'Der Spiegel „usb“ ist gerade nicht erreichbar: Datenträger „usb“ („PRAXIS-BACKUP“) ist nicht angeschlossen.', 'mount: nope', retry].join('\n') });
+  // At most the last five lines; no stack frames.
+  const crash = mirrorListResult('usb', outcome({ exitCode: 1, stderrTail: ['0', '1', '2', '3', '4', 'Unerwarteter Fehler: TypeError: x is undefined', '    at list (cli.js:1:2)', '    at main (cli.js:3:4)'] }), 'de');
+  assert.equal(crash, { problem: ['1', '2', '3', '4', 'Unerwarteter Fehler: TypeError: x is undefined', retry].join('\n') });
   const config = JSON.stringify({ type: 'finished', summary: { result: 'failed', exitCode: 2, error: { key: 'config.invalid', text: 'Die Konfiguration /c.json ist ungültig:\n  - mirrors: …' } } });
   assert.equal(mirrorListResult('usb', outcome({ exitCode: 2, stdout: config + '\n', stderrTail: ['Die Konfiguration /c.json ist ungültig:'] }), 'de'), { problem: `Die Konfiguration /c.json ist ungültig:\n  - mirrors: …\n${retry}` });
   assert.equal(mirrorListResult('usb', outcome({ exitCode: null, signal: 'SIGKILL', stderrTail: ['halb'] }), 'de'), { problem: `Das Programm wurde unerwartet beendet (Signal SIGKILL). halb\n${retry}` });

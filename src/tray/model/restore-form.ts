@@ -258,7 +258,7 @@ export function mirrorListResult(name: string, o: MirrorListOutcome, lang: Lang)
   return { problem: [cliFailure(o, lang), retry].join('\n') };
 }
 
-/** The CLI's error: a config error's JSON line, else its last message on stderr with the tool lines below it. */
+/** The CLI's error: a config error's JSON line, else its last lines on stderr. */
 function cliFailure(o: MirrorListOutcome, lang: Lang): string {
   for (const line of o.stdout.split('\n').reverse()) {
     try {
@@ -269,10 +269,9 @@ function cliFailure(o: MirrorListOutcome, lang: Lang): string {
     }
   }
   const lines = o.stderrTail.filter((l) => l.trim() !== '');
-  // reportError prints the message, then the tool's own output indented below it.
-  let start = lines.length - 1;
-  while (start > 0 && /^\s/.test(lines[start]!)) start--;
-  const message = lines.slice(Math.max(0, start), start + 4).map((l) => l.trim());
+  // The error comes last (a message may span lines, the tool's output is indented below it);
+  // before it what happened on the way (a lock taken over). A stack trace's frames say nothing here.
+  const message = lines.filter((l) => !/^\s+at /.test(l)).slice(-5).map((l) => l.trim());
   if (message.length && !o.signal) return message.join('\n');
   const how = o.signal ? `Signal ${o.signal}` : `Exit ${o.exitCode}`;
   return t(lang, 'tray.restore.crashed', { how, tail: lines.slice(-3).join(' ') }).trim();
