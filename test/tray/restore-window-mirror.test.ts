@@ -127,6 +127,8 @@ test('„Prüfen…“ and the restore run from usb (--from-mirror): the lost at
   assert.ok(phase.kind === 'checked');
   assert.equal(phase.argv, ['restore', backupId, '--dry-run', '--from-mirror', 'usb']);
   assert.match(w().plan.toPlainText(), `Wiederherstellung von Backup ${backupId} vom`);
+  assert.match(w().plan.toPlainText(), ` aus ${mirrorDir}`, 'read from the USB disk');
+  assert.match(w().log.toPlainText(), `Quelle der Wiederherstellung: ${mirrorDir}`);
   assert.not.ok(existsSync(join(files, LOST)), 'the check changed nothing');
   await click(w().confirm);
   assert.ok(w().run.isEnabled());
