@@ -413,7 +413,6 @@ export const de = {
   'tray.restore.source': 'Quelle',
   'tray.restore.sourceLocal': 'Sicherungsverzeichnis ({dir})',
   'tray.restore.sourceMirror': 'Datenträger „{name}“',
-  'tray.restore.mirrorHint': 'Die Liste zeigt die Backups im Sicherungsverzeichnis. Ob das gewählte auch auf „{name}“ liegt, zeigt „Prüfen…“; der Datenträger wird dafür eingehängt und danach wieder ausgehängt.',
   'tray.restore.backups': 'Backup',
   'tray.restore.entry': '{when} Uhr  –  {size}  –  {components}',
   'tray.restore.none': 'Im Sicherungsverzeichnis {dir} gibt es noch kein vollständiges Backup.',

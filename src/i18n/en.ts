@@ -413,7 +413,6 @@ export const en: Record<MessageKey, string> = {
   'tray.restore.source': 'Source',
   'tray.restore.sourceLocal': 'Backup directory ({dir})',
   'tray.restore.sourceMirror': 'Volume “{name}”',
-  'tray.restore.mirrorHint': 'The list shows the backups in the backup directory. Whether the chosen one is on “{name}” too, “Check…” tells; the volume is mounted for it and unmounted afterwards.',
   'tray.restore.backups': 'Backup',
   'tray.restore.entry': '{when}  –  {size}  –  {components}',
   'tray.restore.none': 'There is no complete backup in the backup directory {dir} yet.',
