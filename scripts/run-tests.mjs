@@ -23,6 +23,13 @@ function findTests(dir) {
 
 const stripAnsi = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
 
+// A test file that hangs (a server or Xvfb child keeps it alive after a failed before-hook: uvu
+// swallows hook errors and then never exits) must not stall CI for its 90 minutes. Whole file:
+// 20 minutes at most; after uvu has printed its summary: 60 s to exit. Then SIGTERM (the files'
+// cleanup handlers stop their servers), SIGKILL 20 s later.
+const FILE_TIMEOUT_MS = Number(process.env.PRAXIS_TEST_FILE_TIMEOUT_MS) || 20 * 60_000;
+const EXIT_AFTER_SUMMARY_MS = Number(process.env.PRAXIS_TEST_EXIT_GRACE_MS) || 60_000;
+
 function runFile(file) {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', file], {
@@ -31,21 +38,41 @@ function runFile(file) {
       env: { ...process.env, FORCE_COLOR: process.env.CI ? '0' : process.env.FORCE_COLOR },
     });
     let out = '';
-    child.stdout.on('data', (d) => { out += d; process.stdout.write(d); });
+    let stopped = '';
+    const stop = (why) => {
+      if (stopped || child.exitCode !== null) return;
+      stopped = why;
+      process.stdout.write(`\n[run-tests] ${why}: stopping it\n`);
+      child.kill('SIGTERM');
+      setTimeout(() => child.exitCode === null && child.kill('SIGKILL'), 20_000).unref();
+    };
+    const fileTimer = setTimeout(() => stop(`still running after ${Math.round(FILE_TIMEOUT_MS / 1000)} s`), FILE_TIMEOUT_MS);
+    let exitTimer = null;
+    child.stdout.on('data', (d) => {
+      out += d;
+      process.stdout.write(d);
+      if (!exitTimer && /Duration:/.test(stripAnsi(out))) exitTimer = setTimeout(() => stop(`summary printed but not exited after ${Math.round(EXIT_AFTER_SUMMARY_MS / 1000)} s`), EXIT_AFTER_SUMMARY_MS);
+    });
     child.stderr.on('data', (d) => { process.stderr.write(d); });
     child.on('close', (code, signal) => {
+      clearTimeout(fileTimer);
+      if (exitTimer) clearTimeout(exitTimer);
       const text = stripAnsi(out);
       const total = Number(/Total:\s+(\d+)/.exec(text)?.[1] ?? NaN);
       const passed = Number(/Passed:\s+(\d+)/.exec(text)?.[1] ?? NaN);
       const skipped = Number(/Skipped:\s+(\d+)/.exec(text)?.[1] ?? 0);
       if (Number.isNaN(total) || Number.isNaN(passed)) {
         // The file crashed before uvu could summarise: count it as one failure so it is never silent.
-        resolve({ passed: 0, failed: 1, skipped: 0, crashed: `exit ${code ?? signal}` });
+        resolve({ passed: 0, failed: 1, skipped: 0, crashed: stopped || `exit ${code ?? signal}` });
         return;
       }
       let failed = total - passed - skipped;
-      if (code !== 0 && failed === 0) failed = 1; // uvu said nothing failed but the process did
-      resolve({ passed, failed, skipped });
+      if (code !== 0 && failed === 0 && !stopped) failed = 1; // uvu said nothing failed but the process did
+      if (stopped && failed === 0) failed = 1; // it finished its tests but hung: that is a defect too
+      // uvu prints no error for a failed before/after hook, nor for an error it cannot format.
+      const shown = (text.match(/ FAIL /g) ?? []).length;
+      if (failed > shown) process.stdout.write(`[run-tests] ${failed - shown} test(s) failed without a message: most likely a test.before hook threw (uvu swallows hook errors); run the file alone with node --import tsx ${relative(root, file)}\n`);
+      resolve({ passed, failed, skipped, ...(stopped ? { crashed: stopped } : {}) });
     });
   });
 }

@@ -34,7 +34,7 @@ export function reportError(out: Out, e: unknown): number {
       e.kind === 'notFound'
         ? [t(out.lang, 'config.notFound', { file: e.file })]
         : e.kind === 'badJson'
-          ? [t(out.lang, 'config.badJson', { file: e.file, message: e.details.join(' ') })]
+          ? [t(out.lang, 'config.badJson', { file: e.file, message: e.reasons.join(' ') })]
           : [t(out.lang, 'config.invalid', { file: e.file }), ...e.problems.map((p) => `  - ${renderProblem(out.lang, p)}`)];
     for (const l of lines) out.text(l);
     if (out.json) {

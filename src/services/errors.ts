@@ -39,12 +39,12 @@ export class PraxisError extends Error {
 export class ConfigError extends Error {
   constructor(
     readonly file: string,
-    /** Free text (the JSON parser's message) for notFound/badJson. */
-    readonly details: string[],
+    /** Free text (the JSON parser's message) for notFound/badJson. Not named `details`: uvu reads that key as a string and, failing, hides the whole test file's error. */
+    readonly reasons: string[],
     readonly kind: 'invalid' | 'notFound' | 'badJson' = 'invalid',
     readonly problems: ConfigProblem[] = [],
   ) {
-    super(`${file}: ${kind} ${details.join('; ')} ${problems.map((p) => p.path).join(', ')}`);
+    super(`${file}: ${kind} ${reasons.join('; ')} ${problems.map((p) => p.path).join(', ')}`);
     this.name = 'ConfigError';
   }
 }

@@ -105,7 +105,7 @@ export class StatusWatcher {
           e.kind === 'notFound'
             ? undefined // the model says "not set up yet: open Einstellungen…"
             : e.kind === 'badJson'
-              ? { key: 'config.badJson', params: { file: e.file, message: e.details.join(' ') } }
+              ? { key: 'config.badJson', params: { file: e.file, message: e.reasons.join(' ') } }
               : { key: 'tray.state.configInvalid', params: { file: e.file, count: e.problems.length } };
       } else if (e instanceof PraxisError) this.configProblem = e.message_;
       else this.configProblem = { key: 'error.unexpected', params: { message: String((e as Error)?.message ?? e) } };

@@ -187,3 +187,18 @@ export async function waitUntil(check: () => Promise<boolean>, timeoutMs: number
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/**
+ * uvu prints nothing when a before/after hook throws (its runner returns from a `finally`): the
+ * file just shows "(0 / N)". Wrapped hooks print their error first, then fail as before.
+ */
+export function visibly(fn: () => Promise<void>): () => Promise<void> {
+  return async () => {
+    try {
+      await fn();
+    } catch (e) {
+      console.error('[test hook failed]', e);
+      throw e;
+    }
+  };
+}

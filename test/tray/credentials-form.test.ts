@@ -18,7 +18,7 @@ import {
 import { render } from '../../src/i18n';
 import type { TestKeyring } from '../helpers/keyring';
 import type { SambaServer } from '../helpers/samba';
-import { runCleanups } from '../helpers/temp';
+import { runCleanups, visibly } from '../helpers/temp';
 import { filesHolding, startShareAndKeyring } from './share-and-keyring';
 
 const test = suite('tray credentials form (real smbd, real keyring)');
@@ -31,10 +31,10 @@ let smb: SambaServer;
 let app: App;
 let configFile: string;
 
-test.before(async () => {
+test.before(visibly(async () => {
   ({ kr, smb, configFile } = await startShareAndKeyring(SMB_PW, { firstUrl: (url) => `${url}/praxis/nacht`, second: 'smb://nas2.local/Praxis%20Daten' }));
   app = compose(process.env);
-});
+}));
 test.after(runCleanups);
 
 function form(over: Partial<CredentialsFormValues> = {}): CredentialsFormValues {

@@ -8,7 +8,7 @@ import type { CredentialsPopover as Popover } from '../../src/tray/windows/crede
 import type { TestKeyring } from '../helpers/keyring';
 import { startQt, type TestQt } from '../helpers/qt';
 import type { SambaServer } from '../helpers/samba';
-import { runCleanups, waitUntil } from '../helpers/temp';
+import { runCleanups, waitUntil, visibly } from '../helpers/temp';
 import { filesHolding, startShareAndKeyring } from './share-and-keyring';
 
 const test = suite('tray credentials popover (Xvfb, real smbd, real keyring)');
@@ -24,7 +24,7 @@ let configFile: string;
 const held = new Set<string>();
 let closedCalls = 0;
 
-test.before(async () => {
+test.before(visibly(async () => {
   q = await startQt();
   ({ kr, smb, configFile } = await startShareAndKeyring(SMB_PW, { second: 'smb://nas2.local/archiv' }));
   const { CredentialsPopover } = await import('../../src/tray/windows/credentials-popover');
@@ -35,7 +35,7 @@ test.before(async () => {
     pump: { hold: (r) => held.add(r), release: (r) => held.delete(r) },
   });
   popover.onClosed = () => closedCalls++;
-});
+}));
 test.after(runCleanups);
 
 function w() {

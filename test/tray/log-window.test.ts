@@ -9,7 +9,7 @@ import { PraxisError } from '../../src/services/errors';
 import { fileSink, logFileName } from '../../src/services/run-log';
 import type { LogWindow as Window } from '../../src/tray/windows/log-window';
 import { startQt, type TestQt } from '../helpers/qt';
-import { makeTempDir, runCleanups, waitUntil } from '../helpers/temp';
+import { makeTempDir, runCleanups, waitUntil, visibly } from '../helpers/temp';
 
 const test = suite('tray log window (Xvfb)');
 
@@ -22,7 +22,7 @@ const opened: string[] = [];
 let openFails = false;
 const held = new Set<string>();
 
-test.before(async () => {
+test.before(visibly(async () => {
   q = await startQt();
   const root = await makeTempDir('praxis-logwin');
   logDir = join(root, 'logs');
@@ -43,7 +43,7 @@ test.before(async () => {
   reporter.warn('warn.vanished', { name: 'files', count: 2, files: 'Scan 2026-11-23.pdf, Brief.docx' });
   const { LogWindow } = await import('../../src/tray/windows/log-window');
   win = new LogWindow({ app, lang: 'de', pump: { hold: (r) => held.add(r), release: (r) => held.delete(r) } });
-});
+}));
 test.after(runCleanups);
 
 function w() {

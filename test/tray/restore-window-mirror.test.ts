@@ -14,7 +14,7 @@ import type { RestoreWindow as Window } from '../../src/tray/windows/restore-win
 import { CLI, cliEnv, runCli } from '../helpers/cli';
 import { startQt, type ClickableWidget, type TestQt } from '../helpers/qt';
 import { createSampleFiles, sampleFilePath } from '../helpers/sample-practice';
-import { makeTempDir, runCleanups } from '../helpers/temp';
+import { makeTempDir, runCleanups, visibly } from '../helpers/temp';
 import { mountTmpfs } from '../helpers/tmpfs';
 
 const test = suite('tray restore window: a mirror as the source (Xvfb, real path mirror, real CLI)');
@@ -29,7 +29,7 @@ let backupId: string;
 const held = new Set<string>();
 const LOST = sampleFilePath(3);
 
-test.before(async () => {
+test.before(visibly(async () => {
   q = await startQt();
   const root = await makeTempDir('praxis-restorewin-mirror');
   files = join(root, 'Anhaenge');
@@ -57,7 +57,7 @@ test.before(async () => {
 
   const { RestoreWindow } = await import('../../src/tray/windows/restore-window');
   win = new RestoreWindow({ app: compose(process.env), configFile, lang: 'de', cli: CLI, env, pump: { hold: (r) => held.add(r), release: (r) => held.delete(r) } });
-});
+}));
 test.after(runCleanups);
 
 function w() {

@@ -12,7 +12,7 @@ import { CLI, cliEnv, runCli } from '../helpers/cli';
 import { startPostgres, type PgServer } from '../helpers/postgres';
 import { startQt, type ClickableWidget, type TestQt } from '../helpers/qt';
 import { createSampleFiles, createSamplePostgres } from '../helpers/sample-practice';
-import { makeTempDir, runCleanups } from '../helpers/temp';
+import { makeTempDir, runCleanups, visibly } from '../helpers/temp';
 
 const test = suite('tray restore window (Xvfb, real PostgreSQL, real CLI)');
 
@@ -35,7 +35,7 @@ async function fingerprint(db = DB): Promise<string> {
   return `${await rows('patient')} ${await rows('besuch')}`;
 }
 
-test.before(async () => {
+test.before(visibly(async () => {
   q = await startQt();
   pg = await startPostgres();
   const root = await makeTempDir('praxis-restorewin');
@@ -69,7 +69,7 @@ test.before(async () => {
   const { RestoreWindow } = await import('../../src/tray/windows/restore-window');
   win = new RestoreWindow({ app: compose(process.env), configFile, lang: 'de', cli: CLI, env, pump: { hold: (r) => held.add(r), release: (r) => held.delete(r) } });
   win.onClosed = () => closedCalls++;
-});
+}));
 test.after(runCleanups);
 
 function w() {

@@ -12,7 +12,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { makeLoopDisk, type LoopDisk } from '../helpers/loop-disk';
 import { startQt, type TestQt } from '../helpers/qt';
-import { makeTempDir, runCleanups } from '../helpers/temp';
+import { makeTempDir, runCleanups, visibly } from '../helpers/temp';
 
 const { compose } = await import('../../src/app/compose');
 const { loadConfig } = await import('../../src/config/load');
@@ -42,7 +42,7 @@ const ORIGINAL = {
   hooks: { afterBackup: { command: ['/usr/local/bin/tomedo-resume'], timeoutSeconds: 120 } },
 };
 
-test.before(async () => {
+test.before(visibly(async () => {
   qt = await startQt();
   dir = await makeTempDir('praxis-settings-window');
   home = join(dir, 'home');
@@ -60,7 +60,7 @@ test.before(async () => {
   await win.ready;
   await qt.settle(300);
   assert.equal(held, ['settings']);
-});
+}));
 
 const w = () => win.widgets!;
 

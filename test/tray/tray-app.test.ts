@@ -10,7 +10,7 @@ import { cliEnv } from '../helpers/cli';
 import { startDisplay, type TestDisplay } from '../helpers/display';
 import { startPostgres } from '../helpers/postgres';
 import { createSampleFiles, createSamplePostgres } from '../helpers/sample-practice';
-import { makeTempDir, runCleanups } from '../helpers/temp';
+import { makeTempDir, runCleanups, visibly } from '../helpers/temp';
 import { startTrayApp, type RunningTray, type TraceEntry } from '../helpers/tray-app';
 
 let display: TestDisplay;
@@ -21,7 +21,7 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const openMenu = () => tray.openMenu();
 const choose = (menu: TraceEntry, action: string) => tray.choose(menu, action);
 
-test.before(async () => {
+test.before(visibly(async () => {
   const root = await makeTempDir('tray-app');
   const pg = await startPostgres();
   await createSamplePostgres(pg, 'praxis', { patients: 200 });
@@ -46,7 +46,7 @@ test.before(async () => {
   );
   display = await startDisplay({ tray: true });
   tray = await startTrayApp(display, ['--config', configFile], env, join(root, 'trace.jsonl'));
-});
+}));
 
 test('the app starts and its icon appears in the tray', async () => {
   const ready = await tray.waitFor((e) => e.t === 'ready', 20_000);

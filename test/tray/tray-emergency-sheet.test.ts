@@ -14,7 +14,7 @@ import { allText } from '../helpers/cli';
 import { startDisplay, type TestDisplay } from '../helpers/display';
 import { startKeyring, type TestKeyring } from '../helpers/keyring';
 import { createSampleFiles } from '../helpers/sample-practice';
-import { makeTempDir, runCleanups } from '../helpers/temp';
+import { makeTempDir, runCleanups, visibly } from '../helpers/temp';
 import { startTrayApp, type RunningTray } from '../helpers/tray-app';
 
 const MIRROR = 'tresor';
@@ -52,7 +52,7 @@ function sheetsBelow(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((n) => /Notfallblatt/.test(n));
 }
 
-test.before(async () => {
+test.before(visibly(async () => {
   const root = await makeTempDir('tray-sheet');
   keyring = await startKeyring();
   await keyring.store(ID, passphrase);
@@ -99,7 +99,7 @@ test.before(async () => {
   tray = await startTrayApp(display, ['--config', configFile], env, traceFile);
   await tray.waitFor((e) => e.t === 'ready', 20_000);
   for (let i = 0; i < 100 && !(await tray.iconCentre()); i++) await pause(50);
-});
+}));
 
 test('the menu offers the Notfallblatt of the encrypted mirror; choosing it writes the sheet and opens exactly that file', async () => {
   const menu = await tray.openMenu();

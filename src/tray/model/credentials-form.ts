@@ -56,7 +56,7 @@ export async function loadShareChoices(configFile: string, lang: Lang): Promise<
 function configProblem(lang: Lang, e: unknown): string {
   if (!(e instanceof ConfigError)) return errorText(lang, e);
   if (e.kind === 'notFound') return t(lang, 'config.notFound', { file: e.file });
-  if (e.kind === 'badJson') return t(lang, 'config.badJson', { file: e.file, message: e.details.join(' ') });
+  if (e.kind === 'badJson') return t(lang, 'config.badJson', { file: e.file, message: e.reasons.join(' ') });
   return [t(lang, 'config.invalid', { file: e.file }), ...e.problems.slice(0, 1).map((p) => renderProblem(lang, p))].join(' ');
 }
 

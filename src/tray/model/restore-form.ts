@@ -137,7 +137,7 @@ function problemText(lang: Lang, e: unknown): string {
   if (e instanceof PraxisError) return render(lang, e.message_);
   if (e instanceof ConfigError) {
     if (e.kind === 'notFound') return t(lang, 'config.notFound', { file: e.file });
-    if (e.kind === 'badJson') return t(lang, 'config.badJson', { file: e.file, message: e.details.join(' ') });
+    if (e.kind === 'badJson') return t(lang, 'config.badJson', { file: e.file, message: e.reasons.join(' ') });
     return [t(lang, 'config.invalid', { file: e.file }), ...e.problems.slice(0, 1).map((p) => renderProblem(lang, p))].join(' ');
   }
   return String((e as Error)?.message ?? e);
