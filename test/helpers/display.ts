@@ -2,7 +2,7 @@
 // the system-tray host (so a QSystemTrayIcon is really embedded and can be clicked), xdotool for
 // clicks and keys, imagemagick's `import` for screenshots. All started here, stopped by cleanup.
 import { execa, type ResultPromise } from 'execa';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { registerCleanup, waitUntil } from './temp';
 
@@ -21,18 +21,38 @@ export interface TestDisplay {
 /** Screenshots go here (gitignored); the closing note and README cite these paths. */
 export const SCREENSHOT_DIR = resolve(import.meta.dirname, '../../test-output/screenshots');
 
-function freeDisplay(): number {
-  for (let n = 90 + (process.pid % 100); n < 400; n++) {
-    if (!existsSync(`/tmp/.X${n}-lock`) && !existsSync(`/tmp/.X11-unix/X${n}`)) return n;
-  }
-  throw new Error('no free X display number');
+/**
+ * Xvfb on a display number it picks itself (-displayfd: it tries numbers until one is free and
+ * writes it back), so two test files, or a server still shutting down, never race for one number.
+ */
+async function startXvfb(width: number, height: number): Promise<{ xvfb: ResultPromise; name: string }> {
+  const xvfb = execa('Xvfb', ['-displayfd', '1', '-screen', '0', `${width}x${height}x24`, '-nolisten', 'tcp'], { reject: false, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', buffer: false });
+  let out = '';
+  let err = '';
+  xvfb.stderr!.on('data', (d: Buffer) => {
+    err = (err + d.toString()).slice(-2000);
+  });
+  const n = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Xvfb reported no display within 10 s: ${err}`)), 10_000);
+    xvfb.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /^(\d+)\n/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    void xvfb.then((r) => {
+      clearTimeout(timer);
+      reject(new Error(`Xvfb exited (${r.exitCode ?? r.signal}) before reporting a display: ${err}`));
+    });
+  });
+  return { xvfb, name: `:${n}` };
 }
 
 export async function startDisplay(opts: { tray?: boolean; width?: number; height?: number } = {}): Promise<TestDisplay> {
-  const n = freeDisplay();
-  const name = `:${n}`;
+  const { xvfb, name } = await startXvfb(opts.width ?? 1024, opts.height ?? 700);
   const children: ResultPromise[] = [];
-  const xvfb = execa('Xvfb', [name, '-screen', '0', `${opts.width ?? 1024}x${opts.height ?? 700}x24`, '-nolisten', 'tcp'], { reject: false, stdio: 'ignore' });
   children.push(xvfb);
   const env = { DISPLAY: name, XDG_RUNTIME_DIR: '', QT_QPA_PLATFORM: 'xcb' };
   const x = (file: string, args: string[]) => execa(file, args, { env: { ...process.env, DISPLAY: name } });
