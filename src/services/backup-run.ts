@@ -5,7 +5,7 @@ import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Config, FolderComponent, MariadbComponent, PostgresComponent } from '../config/schema';
-import { formatBytes, formatDuration, render, type Message } from '../i18n';
+import { formatBytes, formatDuration, render } from '../i18n';
 import type { Platform } from '../platform/paths';
 import { CommandError, onChildGroups } from '../process/runner';
 import { backupId, readCatalog, PARTIAL_SUFFIX, type BackupEntry } from './backup-catalog';
@@ -13,6 +13,7 @@ import { databasePassword, type SecretStore } from './credentials';
 import { ExitCode, PraxisError } from './errors';
 import type { Reporter, RunSummary } from './events';
 import { copyFolder } from './folder-copy';
+import { failedSummary, failureMessage } from './failure';
 import { indexFolder } from './folder-index';
 import { hookText, runHook } from './hooks';
 import { acquireLock, type HeldLock } from './lock';
@@ -284,23 +285,14 @@ export async function runBackup(config: Config, deps: BackupDeps, reporter: Repo
       }
     }
   } catch (e) {
-    let error = toMessage(e);
+    let error = failureMessage(e);
     if (isNoSpace(e)) {
       const space = await diskSpace(dir).catch(() => ({ free: 0, total: 0 }));
       error = { key: 'error.diskFull', params: { dir, free: formatBytes(space.free), total: formatBytes(space.total) } };
     }
     if (partial) await rm(partial, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }).catch(() => {});
-    const details = e instanceof PraxisError ? e.toolOutput : e instanceof CommandError ? e.stderrTail.slice(-10) : [];
     reporter.error('run.finished.failed', { reason: error });
-    summary = {
-      result: 'failed',
-      exitCode: e instanceof PraxisError ? e.exitCode : ExitCode.failed,
-      backupId: id || undefined,
-      durationMs: now().getTime() - started.getTime(),
-      warnings: [...reporter.warnings],
-      error,
-      details,
-    };
+    summary = failedSummary(e, error, { backupId: id || undefined, durationMs: now().getTime() - started.getTime(), warnings: reporter.warnings });
   }
 
   if (config.hooks?.afterBackup) await runAfterHook(config, reporter, id, summary);
@@ -336,23 +328,10 @@ async function runAfterHook(config: Config, reporter: Reporter, id: string, summ
   }
 }
 
-function toMessage(e: unknown): Message {
-  if (e instanceof PraxisError) return e.message_;
-  if (e instanceof CommandError && e.reason === 'cancelled') return { key: 'error.cancelled' };
-  if ((e as Error)?.name === 'AbortError') return { key: 'error.cancelled' };
-  return { key: 'error.unexpected', params: { message: (e as Error)?.message ?? String(e) } };
-}
-
 function failEarly(reporter: Reporter, started: Date, now: () => Date, e: unknown): RunSummary {
-  const error = toMessage(e);
+  const error = failureMessage(e);
   reporter.error('run.finished.failed', { reason: error });
-  const summary: RunSummary = {
-    result: 'failed',
-    exitCode: e instanceof PraxisError ? e.exitCode : ExitCode.failed,
-    durationMs: now().getTime() - started.getTime(),
-    warnings: [],
-    error,
-  };
+  const summary = failedSummary(e, error, { durationMs: now().getTime() - started.getTime(), warnings: [] });
   reporter.emit({ type: 'finished', summary });
   return summary;
 }

@@ -7,10 +7,10 @@ import { smbCredentialId } from '../diskutil/smb-mount';
 import { describeRef, type Volumes } from '../diskutil/volumes';
 import { formatBytes, formatDuration, render, type Message } from '../i18n';
 import type { Notifier } from '../notify/notifier';
-import { CommandError } from '../process/runner';
 import { readCatalog } from './backup-catalog';
 import { storeName, type SecretStore } from './credentials';
 import { PraxisError } from './errors';
+import { failureMessage } from './failure';
 import type { Reporter } from './events';
 import { gocryptfsCrypt } from './gocryptfs';
 import type { CryptContext, CryptView, MirrorCrypt } from './mirror-crypt';
@@ -73,13 +73,7 @@ export interface MirrorOptions {
   deep?: boolean;
 }
 
-/** What went wrong, as the admin is told it (a cancel is a cancel, not an error). */
-export function errorMessage(e: unknown): Message {
-  if (e instanceof PraxisError) return e.message_;
-  if (e instanceof CommandError && e.reason === 'cancelled') return { key: 'error.cancelled' };
-  if ((e as Error)?.name === 'AbortError') return { key: 'error.cancelled' };
-  return { key: 'error.unexpected', params: { message: (e as Error)?.message ?? String(e) } };
-}
+const errorMessage = (e: unknown): Message => failureMessage(e);
 
 /** What resolveTarget needs, from the mirror dependencies (the SMB password from the credential store). */
 export function resolveDeps(deps: MirrorDeps, m?: Mirror, access: AccessOptions = {}): ResolveDeps {

@@ -27,6 +27,7 @@ import { Reporter, type RunSummary } from './events';
 import { hookText, runHook } from './hooks';
 import { acquireLock, type HeldLock } from './lock';
 import type { ManifestComponent } from './manifest';
+import { failedSummary, failureMessage } from './failure';
 import { accessMirror, leaveMirror, type MirrorDeps, type OpenedMirror } from './mirror-run';
 import { preflightMariadb, restoreMariadb } from './restore-mariadb';
 import { preflightPostgres, restorePostgres } from './restore-postgres';
@@ -209,13 +210,6 @@ function childReporter(parent: Reporter): Reporter {
   ]);
 }
 
-function errorMessage(e: unknown): Message {
-  if (e instanceof PraxisError) return e.message_;
-  if (e instanceof CommandError && e.reason === 'cancelled') return { key: 'restore.run.cancelled' };
-  if ((e as Error)?.name === 'AbortError') return { key: 'restore.run.cancelled' };
-  return { key: 'error.unexpected', params: { message: (e as Error)?.message ?? String(e) } };
-}
-
 export async function runRestore(
   config: Config,
   req: RestoreRequest,
@@ -383,19 +377,9 @@ export async function runRestore(
       keptDatabases: kept,
     };
   } catch (e) {
-    const error = errorMessage(e);
+    const error = failureMessage(e, 'restore.run.cancelled');
     reporter.error('restore.run.failed', { reason: error, state: { key: changed ? 'restore.run.statePartlyDone' : 'restore.run.stateUntouched', params: { safety: safetyBackupId ?? '—' } } });
-    summary = {
-      result: 'failed',
-      exitCode: e instanceof PraxisError ? e.exitCode : ExitCode.failed,
-      backupId: req.id,
-      durationMs: now().getTime() - started.getTime(),
-      warnings: [...reporter.warnings],
-      error,
-      details: e instanceof PraxisError ? e.toolOutput : e instanceof CommandError ? e.stderrTail.slice(-10) : [],
-      safetyBackupId,
-      keptDatabases: kept,
-    };
+    summary = { ...failedSummary(e, error, { backupId: req.id, durationMs: now().getTime() - started.getTime(), warnings: reporter.warnings }), safetyBackupId, keptDatabases: kept };
   }
   return finish(summary);
 

@@ -10,6 +10,7 @@ import { backupId } from './backup-catalog';
 import { credentialId, type SecretStore } from './credentials';
 import { ExitCode, PraxisError } from './errors';
 import type { Reporter, RunSummary } from './events';
+import { failedSummary, failureMessage } from './failure';
 import { restoreSqlFile } from './restore-mariadb';
 import type { RestoreInteraction } from './restore-run';
 import type { ToolLocator } from './tool-locator';
@@ -64,8 +65,10 @@ export async function runSqlRestore(
     const warned = reporter.warnings.length > 0;
     return finish({ result: warned ? 'warning' : 'success', exitCode: warned ? ExitCode.warnings : ExitCode.ok });
   } catch (e) {
-    const error = e instanceof PraxisError ? e.message_ : { key: 'error.unexpected' as const, params: { message: String((e as Error)?.message ?? e) } };
+    const error = failureMessage(e, 'restore.run.cancelled');
     reporter.error('restore.run.failed', { reason: error, state: { key: 'restore.run.stateUntouched' } });
-    return finish({ result: 'failed', exitCode: e instanceof PraxisError ? e.exitCode : ExitCode.failed, error });
+    const summary = failedSummary(e, error, { durationMs: now().getTime() - started.getTime(), warnings: reporter.warnings });
+    reporter.emit({ type: 'finished', summary });
+    return summary;
   }
 }

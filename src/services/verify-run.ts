@@ -18,7 +18,8 @@ import type { SecretStore } from './credentials';
 import { ExitCode, PraxisError } from './errors';
 import type { Reporter, RunSummary } from './events';
 import { acquireLock, type HeldLock } from './lock';
-import { accessMirror, errorMessage, leaveMirror, type MirrorDeps, type OpenedMirror } from './mirror-run';
+import { failedSummary, failureMessage } from './failure';
+import { accessMirror, leaveMirror, type MirrorDeps, type OpenedMirror } from './mirror-run';
 import type { StatusStore } from './status-store';
 import type { StepContext } from './step-context';
 import type { ToolLocator } from './tool-locator';
@@ -151,17 +152,9 @@ export async function runVerify(
       verification: record,
     };
   } catch (e) {
-    const error = errorMessage(e);
+    const error = failureMessage(e);
     reporter.error('verify.notDone', { dest: destParam(dest), reason: error });
-    summary = {
-      result: 'failed',
-      exitCode: e instanceof PraxisError ? e.exitCode : ExitCode.failed,
-      backupId: req.id,
-      durationMs: now().getTime() - started.getTime(),
-      warnings: [...reporter.warnings],
-      error,
-      details: e instanceof PraxisError ? e.toolOutput : [],
-    };
+    summary = failedSummary(e, error, { backupId: req.id, durationMs: now().getTime() - started.getTime(), warnings: reporter.warnings });
   } finally {
     // The view first: a disk whose decrypted view stayed open must not be released.
     if (mounted && deps.mirrorDeps) await leaveMirror(mounted, deps.mirrorDeps, reporter);
