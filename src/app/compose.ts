@@ -58,7 +58,7 @@ export const FULL_DISK_ACCESS_PANE = 'x-apple.systempreferences:com.apple.prefer
 
 function macCrypt(): MacCrypt {
   const diskutil = new DiskutilVolumes(run);
-  return new MacCrypt({ run, info: (id) => diskutil.info(id), mount: (v) => diskutil.mount(v) });
+  return new MacCrypt({ run, info: (id) => diskutil.info(id), mount: (v) => diskutil.mount(v), unmount: (v) => diskutil.unmount(v) });
 }
 
 export function compose(env: NodeJS.ProcessEnv = process.env): App {

@@ -28,6 +28,8 @@ export interface MacCryptDeps {
   info(idOrPath: string): Promise<DiskInfo>;
   /** `diskutil mount` (DiskutilVolumes.mount), for a volume that was unlocked but is not mounted. */
   mount(v: Volume): Promise<Volume>;
+  /** `diskutil unmount` (DiskutilVolumes.unmount): a volume we unlocked and then refuse is locked again. */
+  unmount(v: Volume): Promise<void>;
   diskutil?: string;
   hdiutil?: string;
   /** Injected so tests do not wait. */
@@ -52,6 +54,7 @@ export class MacCrypt implements MirrorCrypt {
     // By UUID: the diskN id changes with every plugging in. A volume found without one cannot be
     // named to diskutil safely (a label could match another disk's volume).
     if (!v.uuid) throw new PraxisError('apfs.unlockFailed', { name: ctx.name, uuid: '–', detail: `${v.device}: no volume UUID` });
+    let unlockedByUs = true;
     try {
       await this.deps.run(planUnlockVolume(v.uuid, ctx.passphrase, this.deps.diskutil), { signal: ctx.signal });
     } catch (e) {
@@ -60,11 +63,15 @@ export class MacCrypt implements MirrorCrypt {
       // Unlocked already (by the admin in Finder, or by us in a run that was killed): fine, the
       // check below still insists on encryption.
       if (mapped !== 'alreadyUnlocked') throw mapped;
+      unlockedByUs = false;
     }
     let now = withInfo(v, await this.deps.info(v.id));
     // The guard: whatever diskutil answered above, only a volume that says it is encrypted with a
     // key of its own is used. (An unencrypted one normally fails the unlock with -69593 already.)
-    if (now.encrypted !== true) throw new PraxisError('apfs.notEncrypted', { name: ctx.name, uuid: v.uuid });
+    if (now.encrypted !== true) {
+      if (unlockedByUs && now.mountPoint) await this.deps.unmount(now).catch(() => undefined);
+      throw new PraxisError('apfs.notEncrypted', { name: ctx.name, uuid: v.uuid });
+    }
     if (!now.mountPoint) now = await this.deps.mount(now);
     return now;
   }

@@ -165,7 +165,7 @@ function macDeps(p: { dir: string; status: StatusStore }, volumes: Volumes, cryp
 }
 
 function macCrypt(disk: DiskState | null, images: ImageState, plans: CommandPlan[], volumes: Volumes) {
-  return new MacCrypt({ run: fakeRun(disk, images, plans) as never, info: async () => infoOf(disk!), mount: (v) => volumes.mount(v), sleep: async () => {} });
+  return new MacCrypt({ run: fakeRun(disk, images, plans) as never, info: async () => infoOf(disk!), mount: (v) => volumes.mount(v), unmount: (v) => volumes.unmount(v), sleep: async () => {} });
 }
 
 async function diskState(locked = true): Promise<DiskState> {
@@ -259,6 +259,20 @@ test('APFS volume that is not encrypted: refused whether diskutil says so (-6959
   assert.is(rb!.message?.key, 'apfs.notEncrypted');
   assert.equal(readdirSync(b.mountPoint), []);
   await unmountPath(b.mountPoint);
+});
+
+test('APFS volume that unlocks but then does not report FileVault (an answer we have no recording of): refused, and locked again by unmounting it', async () => {
+  const disk = await diskState();
+  disk.encrypted = false; // the unlock "succeeds", the fresh info has no FileVault
+  const vols = fakeVolumes(disk);
+  const p = await practice('apfs-nofv', [{ name: 'usb', type: 'volume', volume: { uuid: UUID }, encrypt: true }]);
+  const secrets = new MapStore(new Map([[encryptionCredentialId('usb'), generatePassphrase()]]));
+  const [r] = await runMirrors(p.config, macDeps(p, vols, macCrypt(disk, { passphrases: new Map() }, [], vols), secrets), new Reporter([]), new AbortController().signal);
+  assert.is(r!.result, 'failed');
+  assert.is(r!.message?.key, 'apfs.notEncrypted');
+  assert.equal(disk.calls, ['unmount'], 'the volume we unlocked is unmounted again');
+  assert.is(disk.mounted, false);
+  assert.equal(readdirSync(disk.mountPoint), [], 'nothing written');
 });
 
 test('APFS volume unlocked already by the admin ("not locked", -69589): used, and left mounted as it was found', async () => {
