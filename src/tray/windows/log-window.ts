@@ -3,11 +3,12 @@
 //
 // Load this module only after prepareQt() (qt-loader.ts): it imports the addon.
 import { mkdir } from 'node:fs/promises';
-import { Direction, QBoxLayout, QLabel, QPushButton, QTextBrowser, QWidget, WidgetEventTypes } from '@nodegui/nodegui';
+import { Direction, QBoxLayout, QLabel, QPushButton, QTextBrowser, QWidget } from '@nodegui/nodegui';
 import type { App } from '../../app/compose';
 import { render, t, type Lang } from '../../i18n';
 import { PraxisError } from '../../services/errors';
 import type { EventPump } from '../event-pump';
+import { WindowSlot } from './window-slot';
 import { formatClock, headerText, LogFollower, type LogLine, type LogUpdate } from '../model/log-view';
 
 const POLL_MS = 500;
@@ -45,11 +46,34 @@ export interface LogWindowDeps {
 export class LogWindow {
   onClosed?: () => void;
 
-  private parts: ReturnType<LogWindow['build']> | null = null;
+  private readonly slot: WindowSlot<ReturnType<LogWindow['build']>>;
   private follower: LogFollower | null = null;
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly deps: LogWindowDeps) {}
+  constructor(private readonly deps: LogWindowDeps) {
+    this.slot = new WindowSlot({
+      pump: deps.pump,
+      reason: PUMP_REASON,
+      build: () => this.build(),
+      opened: () => {
+        // A fresh follower: the window shows the whole newest log again, not just what came since it was last open.
+        this.follower = new LogFollower(this.deps.app.paths.logDir, this.deps.lang);
+        this.refresh();
+        // Polled only while the window is open: the tray sits in the menu bar all day.
+        this.timer = setInterval(() => this.refresh(), POLL_MS);
+      },
+      closed: () => {
+        if (this.timer) clearInterval(this.timer);
+        this.timer = null;
+        this.follower = null;
+        this.onClosed?.();
+      },
+    });
+  }
+
+  private get parts(): ReturnType<LogWindow['build']> | null {
+    return this.slot.parts;
+  }
 
   /** The widgets, for the tray's tests. */
   get widgets(): Readonly<ReturnType<LogWindow['build']>> | null {
@@ -61,32 +85,11 @@ export class LogWindow {
   }
 
   show(): void {
-    if (!this.parts) {
-      this.parts = this.build();
-      // A fresh follower: the window shows the whole newest log again, not just what came since it was last open.
-      this.follower = new LogFollower(this.deps.app.paths.logDir, this.deps.lang);
-      this.deps.pump?.hold(PUMP_REASON);
-      this.refresh();
-      // Polled only while the window is open: the tray sits in the menu bar all day.
-      this.timer = setInterval(() => this.refresh(), POLL_MS);
-    }
-    this.parts.window.show();
-    this.parts.window.raise();
-    this.parts.window.activateWindow();
+    this.slot.show();
   }
 
   close(): void {
-    this.parts?.window.close();
-  }
-
-  private closed(): void {
-    if (!this.parts) return;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    this.parts = null;
-    this.follower = null;
-    this.deps.pump?.release(PUMP_REASON);
-    this.onClosed?.();
+    this.slot.close();
   }
 
   /** Reads what the run appended and shows it; cheap when nothing changed (one readdir, one stat). */
@@ -171,7 +174,6 @@ export class LogWindow {
 
     openFolder.addEventListener('clicked', () => void this.openFolder());
     close.addEventListener('clicked', () => this.close());
-    window.addEventListener(WidgetEventTypes.Close, () => this.closed());
     return { window, header, view, problem, openFolder, close, layouts: [box, buttons] };
   }
 }

@@ -19,13 +19,13 @@ import {
   QPushButton,
   QWidget,
   TextInteractionFlag,
-  WidgetEventTypes,
 } from '@nodegui/nodegui';
 import type { App } from '../../app/compose';
 import { t, type Lang, type MessageKey } from '../../i18n';
 import type { EventPump } from '../event-pump';
 import { loadSources, mirrorListResult, readMirrorList, RestoreForm, type Tone } from '../model/restore-form';
 import { RunLauncher, type RunExit, type RunLauncherOptions } from '../run-launcher';
+import { WindowSlot } from './window-slot';
 
 const PUMP_REASON = 'restore';
 // Held while the CLI works, also when the window was closed meanwhile: its events still arrive.
@@ -65,7 +65,7 @@ export class RestoreWindow {
   private readonly checkLauncher: RunLauncher;
   private readonly runLauncher: RunLauncher;
   private readonly cliOptions: RunLauncherOptions;
-  private parts: ReturnType<RestoreWindow['build']> | null = null;
+  private readonly slot: WindowSlot<ReturnType<RestoreWindow['build']>>;
   /** Checkboxes of the shown backup's components (rebuilt when another backup is chosen). */
   private componentBoxes: { name: string; box: QCheckBox }[] = [];
   private componentsOf: string | null = null;
@@ -80,6 +80,22 @@ export class RestoreWindow {
     this.cliOptions = opts;
     this.checkLauncher = new RunLauncher(opts);
     this.runLauncher = new RunLauncher(opts);
+    this.slot = new WindowSlot({
+      pump: deps.pump,
+      reason: PUMP_REASON,
+      build: () => this.build(),
+      opened: () => {
+        this.componentsOf = null;
+        this.listed = [];
+        this.sourcesShown = [];
+        this.render();
+        void this.reload();
+      },
+      closed: () => {
+        this.componentBoxes = [];
+        this.onClosed?.();
+      },
+    });
   }
 
   /** The widgets, for the tray's tests. */
@@ -91,35 +107,20 @@ export class RestoreWindow {
     return this.form;
   }
 
+  private get parts(): ReturnType<RestoreWindow['build']> | null {
+    return this.slot.parts;
+  }
+
   get isOpen(): boolean {
     return this.parts !== null;
   }
 
   show(): void {
-    if (!this.parts) {
-      this.parts = this.build();
-      this.componentsOf = null;
-      this.listed = [];
-      this.sourcesShown = [];
-      this.deps.pump?.hold(PUMP_REASON);
-      this.render();
-      void this.reload();
-    }
-    this.parts.window.show();
-    this.parts.window.raise();
-    this.parts.window.activateWindow();
+    this.slot.show();
   }
 
   close(): void {
-    this.parts?.window.close();
-  }
-
-  private closed(): void {
-    if (!this.parts) return;
-    this.parts = null;
-    this.componentBoxes = [];
-    this.deps.pump?.release(PUMP_REASON);
-    this.onClosed?.();
+    this.slot.close();
   }
 
   /** Reads the config and the backup directory again (on opening, and after a restore made its safety backup). */
@@ -419,7 +420,6 @@ export class RestoreWindow {
     run.addEventListener('clicked', () => this.restore());
     cancel.addEventListener('clicked', () => this.cancel());
     close.addEventListener('clicked', () => this.close());
-    window.addEventListener(WidgetEventTypes.Close, () => this.closed());
 
     return {
       window,
