@@ -16,7 +16,7 @@ import { copyFolder } from './folder-copy';
 import { failedSummary, failureMessage } from './failure';
 import { indexFolder } from './folder-index';
 import { hookText, runHook } from './hooks';
-import { acquireLock, type HeldLock } from './lock';
+import { acquireLock, lockPurposeMessage, type HeldLock } from './lock';
 import { fsyncDir, writeManifest, MANIFEST_FORMAT, type Manifest, type ManifestComponent } from './manifest';
 import { recordVerified, reportVerification, verifyBackup, writeVerification } from './verify-check';
 import { dumpMariadb, probeMariadb, type MariaServerInfo } from './mariadb-dump';
@@ -306,7 +306,10 @@ export async function runBackup(config: Config, deps: BackupDeps, reporter: Repo
 
 /** A stale lock taken over and the orphans of its dead run stopped: worth two lines in the log. */
 export function reportLockTakeover(lock: HeldLock, reporter: Reporter): void {
-  if (lock.tookOver) reporter.info('run.lock.stale', { pid: lock.tookOver.pid, since: lock.tookOver.startedAt });
+  if (lock.tookOver) {
+    const t = lock.tookOver;
+    reporter.info('run.lock.stale', { what: lockPurposeMessage(t), pid: t.pid, since: t.startedAt, why: lock.staleReason ?? { key: 'lock.stale.ended' } });
+  }
   if (lock.stoppedOrphans.length) reporter.info('run.orphansStopped', { programs: lock.stoppedOrphans.map((g) => `${g.program} (PID ${g.pid})`).join(', ') });
 }
 

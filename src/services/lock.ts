@@ -1,28 +1,44 @@
-// One run at a time per backup directory. The lock is a file created with O_EXCL holding PID,
-// host and start time, so a second run can say who holds it and since when, and a lock left by
-// a dead process (kill -9, power cut) can be recognised and taken over.
+// One run at a time per backup directory. The lock is a file created atomically holding what
+// holds it (backup, restore, verify, mirror), PID, host and start time, so a second run can say
+// who holds it and since when — and the identity of the holding process (boot id, process start
+// time, command line; process-identity.ts), so a lock left by a dead process (kill -9, power cut)
+// is recognised and taken over even when its PID now belongs to some other process. Locks written
+// by older versions (PID, host, start time only) stay readable and are judged by what they have.
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { link, open, readFile, rename, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import type { Message } from '../i18n';
 import { killGroup, type LiveGroup } from '../process/runner';
 import { ExitCode, PraxisError } from './errors';
+import { processIdentity, type ProcessIdentity } from './process-identity';
 
 export const LOCK_FILE = '.praxis-backup.lock';
 /** The running children of the lock holder (rsync, pg_dump …), so a successor can stop orphans. */
 export const CHILDREN_FILE = '.praxis-backup.children';
 
+/** What holds the directory: named in the refusal, so a run blocked by a restore does not blame "a backup". */
+export type LockPurpose = 'backup' | 'restore' | 'verify' | 'mirror';
+
 export interface LockInfo {
   pid: number;
   host: string;
   startedAt: string;
+  /** Absent in locks of older versions. */
+  purpose?: LockPurpose;
+  /** The holder's identity (absent in locks of older versions): see process-identity.ts. */
+  bootId?: string;
+  procStart?: string;
+  command?: string;
 }
 
 export interface HeldLock {
   info: LockInfo;
   /** The stale lock this run took over, if any (the caller logs it). */
   tookOver?: LockInfo;
+  /** Why that lock was judged stale (lock.stale.*). */
+  staleReason?: Message;
   /** Child processes of the dead run that were still running and have been stopped. */
   stoppedOrphans: LiveGroup[];
   /** Keeps CHILDREN_FILE current; called by the runner's onChildGroups. */
@@ -93,10 +109,59 @@ async function createExclusive(path: string, info: LockInfo): Promise<boolean> {
   return true;
 }
 
-export async function acquireLock(dir: string, now: Date = new Date()): Promise<HeldLock> {
+/** What a refusal or a takeover message calls the holder. */
+export function lockPurposeMessage(info: Pick<LockInfo, 'purpose'>): Message {
+  return { key: info.purpose ? `lock.purpose.${info.purpose}` : 'lock.purpose.unknown' } as Message;
+}
+
+/**
+ * Locks of older versions carry no identity: their start time is all there is. Their holder wrote
+ * it just after it started, so a process with that PID that started clearly later, or a boot
+ * clearly later, means the holder is gone. The margin absorbs clock corrections.
+ */
+const OLD_FORMAT_MARGIN_MS = 5 * 60_000;
+
+/**
+ * Is the lock's holder still running? `stale` with the reason when it is provably not: its PID is
+ * gone (or a zombie), the computer has booted since, or the PID now names a process that started
+ * at another time (PID reuse). When it cannot tell, the lock is held: two runs at once in one
+ * directory would be worse than a refused one.
+ */
+export async function judgeHolder(held: LockInfo, mine: ProcessIdentity | null): Promise<{ stale: false } | { stale: true; why: Message }> {
+  if (!running(held.pid)) return { stale: true, why: { key: 'lock.stale.ended' } };
+  if (held.bootId && mine && held.bootId !== mine.bootId) return { stale: true, why: { key: 'lock.stale.rebooted' } };
+  const now = await processIdentity(held.pid);
+  if (!now) return running(held.pid) ? { stale: false } : { stale: true, why: { key: 'lock.stale.ended' } };
+  const reused: Message = { key: 'lock.stale.reused', params: { pid: held.pid, command: now.command.slice(0, 200) || '?' } };
+  if (held.procStart) return held.procStart === now.start && held.bootId === now.bootId ? { stale: false } : { stale: true, why: reused };
+  // An older version's lock.
+  const since = Date.parse(held.startedAt);
+  if (Number.isNaN(since)) return { stale: false };
+  if (now.bootMs !== undefined && now.bootMs > since + OLD_FORMAT_MARGIN_MS) return { stale: true, why: { key: 'lock.stale.rebooted' } };
+  if (now.startMs !== undefined && now.startMs > since + OLD_FORMAT_MARGIN_MS) return { stale: true, why: reused };
+  return { stale: false };
+}
+
+function refusal(held: LockInfo, path: string): PraxisError {
+  const what = lockPurposeMessage(held);
+  if (held.host !== hostname()) {
+    return new PraxisError('error.lockHeldOtherHost', { host: held.host, since: held.startedAt, file: path, what }, ExitCode.locked);
+  }
+  return new PraxisError('error.lockHeld', { what, since: held.startedAt, pid: held.pid, host: held.host }, ExitCode.locked);
+}
+
+export async function acquireLock(dir: string, now: Date = new Date(), purpose: LockPurpose = 'backup'): Promise<HeldLock> {
   const path = join(dir, LOCK_FILE);
-  const me: LockInfo = { pid: process.pid, host: hostname(), startedAt: now.toISOString() };
+  const self = await processIdentity(process.pid);
+  const me: LockInfo = {
+    pid: process.pid,
+    host: hostname(),
+    startedAt: now.toISOString(),
+    purpose,
+    ...(self ? { bootId: self.bootId, procStart: self.start, command: self.command.slice(0, 500) } : {}),
+  };
   let tookOver: LockInfo | undefined;
+  let staleReason: Message | undefined;
   for (let attempt = 0; attempt < 5; attempt++) {
     if (await create(path, me)) {
       const childrenFile = join(dir, CHILDREN_FILE);
@@ -104,6 +169,7 @@ export async function acquireLock(dir: string, now: Date = new Date()): Promise<
       return {
         info: me,
         tookOver,
+        staleReason,
         stoppedOrphans,
         // Synchronous and tiny: it must be on disk before a kill -9 can come.
         recordChildren: (groups) => {
@@ -123,13 +189,10 @@ export async function acquireLock(dir: string, now: Date = new Date()): Promise<
       };
     }
     const held = await readLock(path);
-    if (held && held.host !== me.host) {
-      // Another computer (backup dir on a shared disk): we cannot see its processes.
-      throw new PraxisError('error.lockHeldOtherHost', { host: held.host, since: held.startedAt, file: path }, ExitCode.locked);
-    }
-    if (held && isAlive(held.pid)) {
-      throw new PraxisError('error.lockHeld', { since: held.startedAt, pid: held.pid, host: held.host }, ExitCode.locked);
-    }
+    // Another computer (backup dir on a shared disk): we cannot see its processes.
+    if (held && held.host !== me.host) throw refusal(held, path);
+    const verdict = held ? await judgeHolder(held, self) : null;
+    if (held && verdict && !verdict.stale) throw refusal(held, path);
     // Stale (or unreadable: damaged, since create() never shows a partial file). Move it aside
     // atomically; only one of two racing runs can move a given file. If what we moved is not what
     // we judged stale, a live run created it meanwhile: put it back and give way.
@@ -140,15 +203,16 @@ export async function acquireLock(dir: string, now: Date = new Date()): Promise<
       continue; // someone else moved it first
     }
     const moved = await readLock(aside);
-    if (moved && (!held || moved.pid !== held.pid || moved.startedAt !== held.startedAt) && isAlive(moved.pid)) {
+    if (moved && (!held || moved.pid !== held.pid || moved.startedAt !== held.startedAt) && !(await judgeHolder(moved, self)).stale) {
       await link(aside, path).catch(() => {});
       await unlink(aside).catch(() => {});
-      throw new PraxisError('error.lockHeld', { since: moved.startedAt, pid: moved.pid, host: moved.host }, ExitCode.locked);
+      throw refusal(moved, path);
     }
     await unlink(aside).catch(() => {});
     tookOver = held ?? { pid: 0, host: me.host, startedAt: '?' };
+    staleReason = verdict?.stale ? verdict.why : { key: 'lock.stale.ended' };
   }
-  throw new PraxisError('error.lockHeld', { since: '?', pid: '?', host: me.host }, ExitCode.locked);
+  throw new PraxisError('error.lockHeld', { what: { key: 'lock.purpose.unknown' }, since: '?', pid: '?', host: me.host }, ExitCode.locked);
 }
 
 /** Alive and not a zombie (an orphan we killed may wait a while for init to reap it). */

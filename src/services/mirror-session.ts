@@ -37,7 +37,7 @@ export async function runMirrorSession(
   }
   let lock;
   try {
-    lock = await acquireLock(config.backupDir);
+    lock = await acquireLock(config.backupDir, new Date(), 'mirror');
   } catch (e) {
     const err = e as PraxisError;
     reporter.error('run.finished.failed', { reason: err.message_ ?? { key: 'error.unexpected', params: { message: String(e) } } });
@@ -78,7 +78,7 @@ export async function readMirror<T>(config: Config, name: string, deps: MirrorDe
   selectMirrors(config, [name]);
   // A new machine may not have the backup directory yet; the lock lives there.
   await mkdir(config.backupDir, { recursive: true, mode: 0o700 });
-  const lock = await acquireLock(config.backupDir);
+  const lock = await acquireLock(config.backupDir, new Date(), 'mirror');
   try {
     reportLockTakeover(lock, reporter);
     const opened = await accessMirror(config, name, deps, 'list.mirrorAbsent', access);

@@ -232,7 +232,7 @@ export async function runRestore(
   try {
     // A new machine restoring from the USB disk may not have the backup directory yet.
     await mkdir(config.backupDir, { recursive: true, mode: 0o700 });
-    lock = await acquireLock(config.backupDir, started);
+    lock = await acquireLock(config.backupDir, started, 'restore');
     reportLockTakeover(lock, reporter);
     src = await findSource(config, req, deps, signal);
     reporter.info('restore.run.source', { dir: src.dir });

@@ -53,7 +53,7 @@ export const SCHEDULED_LOCK_WAIT = { everyMs: 60_000, maxMs: 3 * 3600_000 };
 async function acquireWaiting(dir: string, now: () => Date, wait: VerifyRequest['waitForLock'], reporter: Reporter, signal: AbortSignal): Promise<HeldLock> {
   for (let waited = 0; ; waited += wait!.everyMs) {
     try {
-      return await acquireLock(dir, now());
+      return await acquireLock(dir, now(), 'verify');
     } catch (e) {
       if (!wait || !(e instanceof PraxisError) || e.exitCode !== ExitCode.locked || waited >= wait.maxMs) throw e;
       if (waited === 0) reporter.info('verify.waitingForLock');

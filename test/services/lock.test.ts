@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { PraxisError } from '../../src/services/errors';
+import { render } from '../../src/i18n';
 import { acquireLock, isAlive, LOCK_FILE, type LockInfo } from '../../src/services/lock';
+import { linuxIdentity, parseBootTime, parseProcessInfo, planBootTime, planProcessInfo } from '../../src/services/process-identity';
 import { makeTempDir, registerCleanup, runCleanups } from '../helpers/temp';
 
 const test = suite('lock');
@@ -44,7 +46,8 @@ test('acquire writes pid, host and start time; a second acquire while held → e
   const dir = await makeTempDir('praxis-lock');
   const started = new Date('2026-11-24T02:15:00.000Z');
   const held = await acquireLock(dir, started);
-  assert.equal(held.info, { pid: process.pid, host: hostname(), startedAt: started.toISOString() });
+  const self = linuxIdentity(process.pid)!;
+  assert.equal(held.info, { pid: process.pid, host: hostname(), startedAt: started.toISOString(), purpose: 'backup', bootId: self.bootId, procStart: self.start, command: self.command });
   assert.equal(await readInfo(dir), held.info);
   assert.is(held.tookOver, undefined);
 
@@ -88,7 +91,8 @@ test('a damaged (unreadable) lock file is taken over as stale', async () => {
 
 test('a lock of a live process on this host is not taken over (even one that is not us)', async () => {
   const dir = await makeTempDir('praxis-lock');
-  const other: LockInfo = { pid: process.ppid, host: hostname(), startedAt: '2026-11-24T01:00:00.000Z' };
+  // An older version's lock (no identity), written just after its holder started.
+  const other: LockInfo = { pid: process.ppid, host: hostname(), startedAt: new Date(linuxIdentity(process.ppid)!.startMs! + 1000).toISOString() };
   assert.ok(isAlive(other.pid));
   await writeFile(join(dir, LOCK_FILE), JSON.stringify(other));
   const e = await expectPraxisError(acquireLock(dir));
@@ -130,6 +134,104 @@ test('release removes only our own lock', async () => {
   await mine.release();
   assert.not.ok(existsSync(join(dir, LOCK_FILE)));
   await mine.release();
+});
+
+// ---- who holds it: purpose, and a PID that now names another process -----------------------
+
+/** A live process that is not a Praxis-Backup run (what a reused PID looks like after a power cut). */
+function foreignProcess(): number {
+  const child = spawn('sleep', ['600'], { stdio: 'ignore' });
+  registerCleanup(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  assert.ok(child.pid && isAlive(child.pid));
+  return child.pid!;
+}
+
+test('the lock names what holds it: a run blocked by a restore says a restore is running', async () => {
+  const dir = await makeTempDir('praxis-lock');
+  for (const purpose of ['restore', 'verify', 'mirror', 'backup'] as const) {
+    const held = await acquireLock(dir, new Date('2026-11-24T02:15:00.000Z'), purpose);
+    assert.is((await readInfo(dir)).purpose, purpose);
+    const e = await expectPraxisError(acquireLock(dir));
+    assert.is(e.exitCode, 75);
+    assert.equal(e.message_.params?.what, { key: `lock.purpose.${purpose}` });
+    await held.release();
+  }
+  const held = await acquireLock(dir, new Date('2026-11-24T02:15:00.000Z'), 'restore');
+  const e = await expectPraxisError(acquireLock(dir));
+  assert.match(render('en', e.message_), /^The backup directory is busy: a restore is already running \(since 2026-11-24T02:15:00.000Z, PID \d+ on /);
+  assert.match(render('de', e.message_), /^Es läuft bereits eine Wiederherstellung \(seit /);
+  await held.release();
+  // An older version's lock has no purpose: it is not called "a backup" either.
+  await writeFile(join(dir, LOCK_FILE), JSON.stringify({ pid: process.pid, host: hostname(), startedAt: new Date(linuxIdentity(process.pid)!.startMs! + 1000).toISOString() }));
+  const old = await expectPraxisError(acquireLock(dir));
+  assert.match(render('en', old.message_), /busy: another Praxis-Backup run is already running/);
+  await rm(join(dir, LOCK_FILE));
+});
+
+test('a lock whose PID now belongs to another process (other start time, or another boot) is taken over', async () => {
+  const dir = await makeTempDir('praxis-lock');
+  const pid = foreignProcess();
+  const self = linuxIdentity(process.pid)!;
+  const cases: [Partial<LockInfo>, string][] = [
+    [{ bootId: self.bootId, procStart: '17' }, 'lock.stale.reused'], // same boot, the PID started at another time
+    [{ bootId: 'a1b2c3d4-0000-4000-8000-000000000000', procStart: linuxIdentity(pid)!.start }, 'lock.stale.rebooted'], // before a reboot
+  ];
+  for (const [identity, why] of cases) {
+    const stale: LockInfo = { pid, host: hostname(), startedAt: '2026-11-22T03:15:00.000Z', purpose: 'backup', command: '/usr/bin/node /opt/praxis-backup/dist/cli.js run', ...identity };
+    await writeFile(join(dir, LOCK_FILE), JSON.stringify(stale));
+    const held = await acquireLock(dir);
+    assert.equal(held.tookOver, stale);
+    assert.is(held.staleReason?.key, why);
+    if (why === 'lock.stale.reused') assert.match(render('en', held.staleReason!), new RegExp(`PID ${pid} now belongs to another program \\(sleep 600\\)`));
+    assert.is((await readInfo(dir)).pid, process.pid);
+    assert.ok(isAlive(pid), 'the foreign process is left alone');
+    await held.release();
+  }
+});
+
+test('a lock of an older version (no identity) whose PID started after the lock was written is taken over', async () => {
+  const dir = await makeTempDir('praxis-lock');
+  const pid = foreignProcess();
+  const started = linuxIdentity(pid)!.startMs!;
+  // Written an hour before this PID's process started: the holder cannot be it.
+  const stale: LockInfo = { pid, host: hostname(), startedAt: new Date(started - 3600_000).toISOString() };
+  await writeFile(join(dir, LOCK_FILE), JSON.stringify(stale));
+  const held = await acquireLock(dir);
+  assert.equal(held.tookOver, stale);
+  // Reused, or (when this machine booted less than an hour before) a boot after the lock: both true.
+  assert.ok(['lock.stale.reused', 'lock.stale.rebooted'].includes(held.staleReason!.key), held.staleReason!.key);
+  await held.release();
+  // Written after it started: it may be the holder, so the lock stands.
+  const live: LockInfo = { pid, host: hostname(), startedAt: new Date(started + 1000).toISOString() };
+  await writeFile(join(dir, LOCK_FILE), JSON.stringify(live));
+  const e = await expectPraxisError(acquireLock(dir));
+  assert.is(e.exitCode, 75);
+  assert.equal(await readInfo(dir), live);
+});
+
+test('a live process with the identity the lock records holds it', async () => {
+  const dir = await makeTempDir('praxis-lock');
+  const pid = foreignProcess();
+  const id = linuxIdentity(pid)!;
+  const live: LockInfo = { pid, host: hostname(), startedAt: '2026-11-22T03:15:00.000Z', purpose: 'verify', bootId: id.bootId, procStart: id.start, command: id.command };
+  await writeFile(join(dir, LOCK_FILE), JSON.stringify(live));
+  const e = await expectPraxisError(acquireLock(dir));
+  assert.is(e.exitCode, 75);
+  assert.equal(e.message_.params?.what, { key: 'lock.purpose.verify' });
+  assert.equal(await readInfo(dir), live);
+});
+
+test('macOS identity: the planned ps and sysctl argv, and their recorded output parsed', () => {
+  assert.equal([planProcessInfo(4711).file, ...planProcessInfo(4711).args], ['/bin/ps', '-o', 'lstart=,command=', '-p', '4711']);
+  assert.equal([planBootTime().file, ...planBootTime().args], ['/usr/sbin/sysctl', '-n', 'kern.boottime']);
+  const info = parseProcessInfo('Wed Dec  2 04:10:35 2026     /usr/local/bin/node /Applications/Praxis-Backup.app/cli.js run --json\n');
+  assert.is(info?.start, 'Wed Dec 2 04:10:35 2026');
+  assert.is(info?.command, '/usr/local/bin/node /Applications/Praxis-Backup.app/cli.js run --json');
+  assert.is(parseProcessInfo(''), null);
+  assert.is(parseBootTime('{ sec = 1764648000, usec = 123456 } Wed Dec  2 04:00:00 2026\n'), '1764648000.123456');
+  assert.is(parseBootTime('garbage'), null);
 });
 
 // ---- two processes racing --------------------------------------------------------------------
