@@ -7,6 +7,7 @@
 import { execa, type ResultPromise } from 'execa';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import { inheritedSecret, isSecretEnvName } from './secret-env';
 
 export interface CommandPlan {
   /** What the user would call this step, used in errors and logs ("pg_dump of tomedo"). */
@@ -14,8 +15,16 @@ export interface CommandPlan {
   /** Absolute path of the program (resolved by the tool locator), or a bare name found in PATH. */
   file: string;
   args: string[];
-  /** Extra environment for the child only, e.g. PGPASSWORD. Never logged. */
+  /**
+   * Extra environment for the child only, e.g. PGPASSWORD. Never logged. The child starts from our
+   * environment WITHOUT its secrets (childEnv): what it needs must be given here.
+   */
   env?: Record<string, string>;
+  /**
+   * The child is Praxis-Backup itself (the tray starting `run`): it looks its passwords up in the
+   * environment as we do, so it inherits them. Nothing else does.
+   */
+  inheritSecrets?: boolean;
   cwd?: string;
   /** Exit codes that mean success. Default [0]. */
   okExitCodes?: number[];
@@ -131,6 +140,27 @@ export function displayArgv(plan: CommandPlan): string[] {
   return [plan.file, ...plan.args].map((a) => redact(a, plan.secrets));
 }
 
+/**
+ * The environment a child starts with: ours minus every variable that carries a secret
+ * (PRAXIS_BACKUP_PASSWORD_*, PGPASSWORD, MYSQL_PWD, PASSWD, …), plus the plan's own env.
+ *
+ * Why: a child's environment is readable in /proc/<pid>/environ by its owner and root, is passed
+ * on to every grandchild, and rsync, du, mount or a hook script (the admin's own, it may log its
+ * environment) never needs a database password. So each child gets exactly the secret its plan
+ * names. One exception keeps the tools' own means working (README: PRAXIS_BACKUP_KEYRING=off and
+ * a PGPASSWORD / MYSQL_PWD the admin exported for them): such a variable still reaches the client
+ * it is meant for (libpq tools, mariadb/mysql clients) when the plan does not set its own.
+ */
+export function childEnv(plan: Pick<CommandPlan, 'file' | 'env' | 'inheritSecrets'>, parent: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  const program = plan.file.split('/').pop() ?? plan.file;
+  for (const [name, value] of Object.entries(parent)) {
+    if (value === undefined) continue;
+    if (plan.inheritSecrets || !isSecretEnvName(name) || inheritedSecret(program, name)) out[name] = value;
+  }
+  return { ...out, ...plan.env };
+}
+
 function pushTail(tail: string[], line: string): void {
   tail.push(line);
   if (tail.length > TAIL_LINES) tail.shift();
@@ -190,8 +220,8 @@ export async function run(plan: CommandPlan, opts: RunOptions = {}): Promise<Run
   let child: ResultPromise;
   try {
     child = execa(plan.file, plan.args, {
-      env: plan.env,
-      extendEnv: true,
+      env: childEnv(plan),
+      extendEnv: false,
       cwd: plan.cwd,
       input: plan.input,
       stdin: plan.input !== undefined ? undefined : opts.stdin ? 'pipe' : 'ignore',

@@ -4,6 +4,7 @@
 import type { Component, Mirror } from '../config/schema';
 import { smbCredentialId } from '../diskutil/smb-mount';
 import type { Message } from '../i18n';
+import { PASSWORD_ENV_PREFIX } from '../process/secret-env';
 
 export interface SecretStore {
   /** The secret for a credential id, or null if none is stored. */
@@ -35,9 +36,12 @@ export function credentialId(c: Component): string | null {
   return `${scheme}://${c.user}@${c.host}:${c.port}/${c.database}`;
 }
 
-/** PRAXIS_BACKUP_PASSWORD_<NAME>: component name upper-cased, anything but A–Z/0–9 as "_". */
+/**
+ * PRAXIS_BACKUP_PASSWORD_<NAME>: component name upper-cased, anything but A–Z/0–9 as "_". The
+ * process runner keeps every such variable out of the environment of the programs it starts.
+ */
 export function passwordEnvVar(componentName: string): string {
-  return `PRAXIS_BACKUP_PASSWORD_${componentName.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+  return `${PASSWORD_ENV_PREFIX}${componentName.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
 }
 
 export class EnvSecretStore implements SecretStore {

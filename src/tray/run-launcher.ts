@@ -73,6 +73,7 @@ export class RunLauncher {
       args: [this.opts.cli, ...command, '--json', '--config', this.opts.configFile],
       // The tray shows the notifications itself (from these events); the language follows the tray's.
       env: { ...this.opts.env, PRAXIS_BACKUP_NOTIFY: 'none', PRAXIS_BACKUP_LANG: this.opts.lang },
+      inheritSecrets: true, // our own CLI: it reads PRAXIS_BACKUP_PASSWORD_* as the tray would
       okExitCodes: CLI_EXIT_CODES,
     };
     const onLine = (line: string) => {

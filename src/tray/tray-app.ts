@@ -273,7 +273,7 @@ export class TrayApp {
     const lines: string[] = [];
     try {
       await run(
-        { label: 'praxis-backup emergency-sheet', file: process.execPath, args: [this.o.cli, 'emergency-sheet', mirror, '--json', '--config', this.o.configFile], env: { PRAXIS_BACKUP_LANG: this.o.lang }, timeoutMs: 60_000 },
+        { label: 'praxis-backup emergency-sheet', file: process.execPath, args: [this.o.cli, 'emergency-sheet', mirror, '--json', '--config', this.o.configFile], env: { PRAXIS_BACKUP_LANG: this.o.lang }, inheritSecrets: true, timeoutMs: 60_000 },
         { onStdoutLine: (l) => lines.push(l) },
       );
       const file = (JSON.parse(lines.filter((l) => l.startsWith('{')).at(-1) ?? '{}') as { file?: string }).file;

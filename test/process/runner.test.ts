@@ -6,7 +6,8 @@ import * as assert from 'uvu/assert';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CommandError, displayArgv, run, type CommandPlan, type RunResult } from '../../src/process/runner';
+import { childEnv, CommandError, displayArgv, run, type CommandPlan, type RunResult } from '../../src/process/runner';
+import { runHook } from '../../src/services/hooks';
 import { makeTempDir, pidAlive, registerCleanup, runCleanups } from '../helpers/temp';
 
 const test = suite('process runner');
@@ -156,6 +157,66 @@ test('a secret passed through plan.env reaches the child but is not in its argv'
   assert.not.match(displayArgv(plan).join(' '), SECRET);
   // The env is for the child only, not leaked into ours.
   assert.is(process.env.PRAXIS_PW, undefined);
+});
+
+// ---- no secret of ours in a child's environment ----------------------------------------------
+
+// Variables that carry a password when the admin (or a script) sets them for a run.
+const OUR_SECRETS = {
+  PRAXIS_BACKUP_PASSWORD_DATENBANK: 'pw-of-the-database',
+  PRAXIS_BACKUP_PASSWORD_NAS: 'pw-of-the-share',
+  PGPASSWORD: 'pw-exported-for-libpq',
+  MYSQL_PWD: 'pw-exported-for-mariadb',
+  PASSWD: 'pw-exported-for-smbclient',
+};
+
+/** Runs fn with OUR_SECRETS in this process's environment, as a scripted run would have them. */
+async function withSecretsInOurEnv<T>(fn: () => Promise<T>): Promise<T> {
+  Object.assign(process.env, OUR_SECRETS);
+  try {
+    return await fn();
+  } finally {
+    for (const k of Object.keys(OUR_SECRETS)) delete process.env[k];
+  }
+}
+
+/** The child's own environment as the kernel has it (/proc/self/environ), name=value lines. */
+const PRINT_ENVIRON = 'tr "\\0" "\\n" < /proc/$$/environ';
+
+test('a child inherits none of our secret variables: its /proc/<pid>/environ has only the plan’s own', async () => {
+  const r = await withSecretsInOurEnv(() => run(sh(PRINT_ENVIRON, { env: { PGPASSWORD: 'given-by-the-plan', PGAPPNAME: 'x' } })));
+  const environ = r.stdoutTail.join('\n');
+  for (const [name, value] of Object.entries(OUR_SECRETS)) {
+    if (name === 'PGPASSWORD') continue;
+    assert.not.match(environ, value, `${name} leaked into the child`);
+    assert.not.match(environ, `${name}=`);
+  }
+  assert.ok(r.stdoutTail.includes('PGPASSWORD=given-by-the-plan'), 'the plan’s own secret arrives');
+  assert.not.match(environ, OUR_SECRETS.PGPASSWORD, 'ours is replaced by the plan’s');
+  assert.ok(r.stdoutTail.includes(`PATH=${process.env.PATH}`), 'everything else is inherited');
+});
+
+test('a hook (the admin’s own script) gets no secret either, only PRAXIS_BACKUP_ID', async () => {
+  const lines: string[] = [];
+  const hook = { command: PRINT_ENVIRON, timeoutSeconds: 30 };
+  await withSecretsInOurEnv(() => runHook('beforeBackup', hook, { PRAXIS_BACKUP_ID: '20260101_031500' }, (l) => lines.push(l)));
+  assert.ok(lines.includes('PRAXIS_BACKUP_ID=20260101_031500'));
+  for (const value of Object.values(OUR_SECRETS)) assert.not.ok(lines.some((l) => l.includes(value)), `hook saw ${value}`);
+});
+
+test('childEnv: a password variable the admin exported reaches only the tool it is for; our CLI inherits all', () => {
+  const parent = { ...OUR_SECRETS, PATH: '/usr/bin', HOME: '/home/praxis' };
+  const names = (file: string, extra: Partial<CommandPlan> = {}) => Object.keys(childEnv({ file, ...extra }, parent)).sort();
+  for (const tool of ['/usr/bin/rsync', 'du', '/bin/sh', '/usr/sbin/mount.cifs', '/usr/bin/gocryptfs', '/usr/bin/node']) {
+    const got = names(tool);
+    assert.not.ok(got.some((n) => n.startsWith('PRAXIS_BACKUP_PASSWORD_') || n === 'PGPASSWORD' || n === 'MYSQL_PWD'), `${tool}: ${got}`);
+  }
+  assert.equal(names('/usr/lib/postgresql/16/bin/pg_dump'), ['HOME', 'PATH', 'PGPASSWORD']);
+  assert.equal(names('psql'), ['HOME', 'PATH', 'PGPASSWORD']);
+  assert.equal(names('/usr/bin/mariadb-dump'), ['HOME', 'MYSQL_PWD', 'PATH']);
+  assert.equal(names('/usr/bin/smbclient'), ['HOME', 'PASSWD', 'PATH']);
+  assert.is(childEnv({ file: 'pg_dump', env: { PGPASSWORD: 'ours' } }, parent).PGPASSWORD, 'ours', 'the plan’s password wins');
+  assert.equal(names('/usr/bin/node', { inheritSecrets: true }), Object.keys(parent).sort());
 });
 
 // ---- line splitting and streaming -------------------------------------------------------------

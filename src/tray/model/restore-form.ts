@@ -200,6 +200,7 @@ export function mirrorListPlan(opts: RunLauncherOptions, name: string): CommandP
     file: opts.node,
     args: [opts.cli, 'list', '--mirror', name, '--json', '--config', opts.configFile],
     env: { ...opts.env, PRAXIS_BACKUP_NOTIFY: 'none', PRAXIS_BACKUP_LANG: opts.lang },
+    inheritSecrets: true, // our own CLI: an SMB mirror's password may be in PRAXIS_BACKUP_PASSWORD_*
     okExitCodes: LIST_EXIT_CODES,
   };
 }
