@@ -6,13 +6,15 @@
 //   1. checksums: every dump's sha256 and size re-read from the disk it lies on (backup-verify.ts);
 //      folders without an index: file count and bytes (what older backups can offer);
 //   2. folder index: files missing, extra, resized, touched; contents of all (--deep) or a sample;
-//   3. --restore-test: each dump loaded into a scratch database, rows counted (verify-databases.ts).
+//   3. --restore-test: each dump loaded into a scratch database, rows counted (verify-databases.ts);
+//   4. privacy: the backup folder 0700, its files 0600 (backup-modes.ts), fixed on request.
 import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config, MariadbComponent, PostgresComponent } from '../config/schema';
 import { formatDuration, type Message } from '../i18n';
 import { CommandError } from '../process/runner';
 import type { BackupEntry } from './backup-catalog';
+import { checkModes } from './backup-modes';
 import { verifyBackupDir } from './backup-verify';
 import { credentialId } from './credentials';
 import { PraxisError } from './errors';
@@ -59,6 +61,8 @@ export interface VerifyBackupOptions {
   /** The same backup in the local backup directory, when `entry` is a mirror's copy: the content reference. */
   referencePath?: string;
   now: Date;
+  /** Close a backup folder or file that others can read (verify --fix-permissions) instead of only saying so. */
+  fixPermissions?: boolean;
 }
 
 function failure(e: unknown): Message {
@@ -147,6 +151,18 @@ export async function verifyBackup(config: Config, entry: BackupEntry, o: Verify
     }
   }
 
+  // 4. Modes. Only in the backup directory, where we wrote them: a mirror's file system may have
+  // no modes of its own (exFAT, an SMB share shows what its mount options say), and the mirror's
+  // copy carries the local modes (rsync -a), so a fixed local backup is mirrored fixed.
+  if (o.destination === 'local') {
+    const modes = await checkModes(entry.path, entry.id, o.fixPermissions ?? false).catch((e: unknown) => ({
+      warnings: [{ key: 'verify.modeNotFixed', params: { path: entry.path, mode: '?', wanted: '0700', message: (e as Error).message } } as Message],
+      fixed: [],
+    }));
+    warnings.push(...modes.warnings);
+    for (const f of modes.fixed) ctx.reporter.info(f.key, f.params);
+  }
+
   return {
     format: 1,
     tool: { name: 'praxis-backup', version: m.tool.version },
@@ -163,10 +179,13 @@ export async function verifyBackup(config: Config, entry: BackupEntry, o: Verify
   };
 }
 
-/** verification.json beside the manifest, atomically (temp + fsync + rename): a reader never sees half of it. */
+/**
+ * verification.json beside the manifest, atomically (temp + fsync + rename): a reader never sees
+ * half of it. 0600 like every file of a backup: it names the practice's components and tables.
+ */
 export async function writeVerification(backupPath: string, record: VerificationRecord, toolVersion?: string): Promise<void> {
   const tmp = join(backupPath, `.${VERIFICATION_FILE}.tmp`);
-  const fh = await open(tmp, 'w', 0o644);
+  const fh = await open(tmp, 'w', 0o600);
   try {
     const r = toolVersion ? { ...record, tool: { name: 'praxis-backup' as const, version: toolVersion } } : record;
     await fh.writeFile(JSON.stringify(r, null, 2) + '\n');

@@ -35,6 +35,8 @@ export interface VerifyRequest {
   deep: boolean;
   /** A mirror's name: check its copy instead of the local backup. */
   target?: string;
+  /** Close a backup folder or file that others can read (`--fix-permissions`); otherwise only a warning. */
+  fixPermissions?: boolean;
   /**
    * While a backup holds the lock: try again every `everyMs`, up to `maxMs` in all, instead of
    * giving up at once (the scheduled check; said once in the log). Absent: exit 75 at once.
@@ -130,7 +132,7 @@ export async function runVerify(
     // The local copy of the same backup (same finish time) is the content reference for the mirror's.
     const reference = local?.find((b) => b.id === entry.id && b.manifest.finishedAt === entry.manifest.finishedAt);
     reporter.info('verify.started', { id: entry.id, dest: destParam(dest), dir: entry.path });
-    const record = await verifyBackup(config, entry, { destination: dest, deep: req.deep, restoreTest: req.restoreTest, referencePath: reference?.path, now: started }, ctx);
+    const record = await verifyBackup(config, entry, { destination: dest, deep: req.deep, restoreTest: req.restoreTest, referencePath: reference?.path, now: started, fixPermissions: req.fixPermissions }, ctx);
     record.durationMs = now().getTime() - started.getTime();
     try {
       await writeVerification(entry.path, record, deps.toolVersion);

@@ -1,17 +1,21 @@
 // The pure parts of verify: which files the sample reads (deterministic per seed, different per
 // backup and day, 20 or 1 %), how row counts are compared, the scratch names, and that a held
 // lock refuses the verify with 75 (retention must not remove a backup while it is read).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Reporter } from '../../src/services/events';
+import { validateConfig } from '../../src/config/load';
+import { runBackup } from '../../src/services/backup-run';
+import { EnvSecretStore } from '../../src/services/credentials';
+import { Reporter, type StampedEvent } from '../../src/services/events';
 import { acquireLock } from '../../src/services/lock';
 import { StatusStore } from '../../src/services/status-store';
 import { ToolLocator } from '../../src/services/tool-locator';
 import { compareRows, isScratchLeftover, scratchName } from '../../src/services/verify-databases';
 import { sampleOf, sampleSize } from '../../src/services/verify-index';
 import { runVerify } from '../../src/services/verify-run';
+import { createSampleFiles } from '../helpers/sample-practice';
 import { makeTempDir, runCleanups } from '../helpers/temp';
 
 const test = suite('verify (units)');
@@ -85,6 +89,62 @@ test('a held lock: verify refuses with 75 and touches nothing', async () => {
   } finally {
     await lock.release();
   }
+});
+
+// ---- privacy of the backup folder -------------------------------------------------------------
+
+const mode = (p: string) => statSync(p).mode & 0o7777;
+
+/** A real folder backup (rsync) of a source whose folders are 0755, as a practice's usually are. */
+async function privacyPractice() {
+  const dir = await makeTempDir('praxis-verify-modes-');
+  await createSampleFiles(join(dir, 'files'), { files: 4, bytesEach: 1000 });
+  chmodSync(join(dir, 'files'), 0o755);
+  const config = validateConfig({ backupDir: join(dir, 'backups'), components: [{ name: 'files', type: 'folder', path: join(dir, 'files') }], verify: { afterBackup: false } }, 'test');
+  const deps = { platform: 'linux' as const, tools: new ToolLocator('linux', process.env), secrets: new EnvSecretStore({}, new Map()), status: new StatusStore(join(dir, 'state')), toolVersion: 'test' };
+  const s = await runBackup(config, deps, new Reporter([]), new AbortController().signal);
+  assert.is(s.exitCode, 0, JSON.stringify(s.error));
+  return { config, deps, path: s.path!, id: s.backupId! };
+}
+
+async function verifyIt(p: Awaited<ReturnType<typeof privacyPractice>>, fixPermissions = false) {
+  const events: StampedEvent[] = [];
+  const s = await runVerify(p.config, { restoreTest: false, deep: false, fixPermissions }, p.deps, new Reporter([(e) => events.push(e)]), new AbortController().signal);
+  const said = (key: string) => events.filter((e) => 'message' in e && (e.message as { key: string }).key === key).map((e) => (e as any).message.params);
+  return { s, said };
+}
+
+test('every file of a backup is private: the folder 0700, each file at its top level 0600 (verification.json too)', async () => {
+  const p = await privacyPractice();
+  const { s } = await verifyIt(p);
+  assert.is(s.exitCode, 0, JSON.stringify(s.warnings));
+  assert.is(mode(p.path), 0o700);
+  const files = readdirSync(p.path, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name);
+  assert.ok(files.includes('verification.json') && files.includes('manifest.json') && files.includes('files.index.jsonl.gz'), files.join(', '));
+  for (const f of files) assert.is(mode(join(p.path, f)).toString(8), '600', f);
+});
+
+test('verify: a backup folder opened to everyone and a readable file are warnings (exit 3) naming path and mode; --fix-permissions closes them', async () => {
+  const p = await privacyPractice();
+  chmodSync(p.path, 0o777);
+  chmodSync(join(p.path, 'manifest.json'), 0o644);
+  const open = await verifyIt(p);
+  assert.is(open.s.exitCode, 3, 'ok with warnings: the backup can be put back, but others can read it');
+  assert.equal(open.said('verify.modeOpen'), [
+    { path: p.path, mode: '0777', wanted: '0700', id: p.id },
+    { path: join(p.path, 'manifest.json'), mode: '0644', wanted: '0600', id: p.id },
+  ]);
+  assert.is(mode(p.path), 0o777, 'without the flag nothing is changed');
+  // The copied tree keeps the practice's modes: not a finding (the 0700 folder keeps others out).
+  assert.is(mode(join(p.path, 'files')), 0o755);
+
+  const fixed = await verifyIt(p, true);
+  assert.is(fixed.s.exitCode, 0, JSON.stringify(fixed.s.warnings));
+  assert.is(fixed.said('verify.modeFixed').length, 2);
+  assert.is(mode(p.path), 0o700);
+  assert.is(mode(join(p.path, 'manifest.json')), 0o600);
+  assert.is(mode(join(p.path, 'files')), 0o755, 'the copied tree is left as it was');
+  assert.is((await verifyIt(p)).s.exitCode, 0, 'and stays fixed');
 });
 
 test.run();

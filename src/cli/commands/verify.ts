@@ -1,6 +1,6 @@
-// `praxis-backup verify [ID] [--restore-test] [--deep] [--target NAME] [--scheduled] [--json]`: checks a backup
-// (checksums, folder index; with --restore-test a load into a scratch database) and says whether
-// it can be put back. Thin: parse, call the engine (services/verify-run.ts), exit with its code.
+// `praxis-backup verify [ID] [--restore-test] [--deep] [--target NAME] [--fix-permissions] [--scheduled] [--json]`:
+// checks a backup (checksums, folder index, modes; with --restore-test a load into a scratch
+// database) and says whether it can be put back. Thin: parse, call the engine (services/verify-run.ts), exit with its code.
 import { resolve } from 'node:path';
 import type { App } from '../../app/compose';
 import { loadConfig } from '../../config/load';
@@ -20,6 +20,7 @@ export async function verifyCommand(app: App, argv: string[], out: Out): Promise
       'restore-test': { type: 'boolean', default: false },
       deep: { type: 'boolean', default: false },
       target: { type: 'string' },
+      'fix-permissions': { type: 'boolean', default: false },
       // Started by launchd / systemd on verify.cron (`schedule install` writes it into the job).
       scheduled: { type: 'boolean', default: false },
     },
@@ -32,7 +33,7 @@ export async function verifyCommand(app: App, argv: string[], out: Out): Promise
   const summary = await withCancel((signal) =>
     runVerify(
       config,
-      { id, restoreTest: values['restore-test'], deep: values.deep, target: values.target, waitForLock: values.scheduled ? SCHEDULED_LOCK_WAIT : undefined },
+      { id, restoreTest: values['restore-test'], deep: values.deep, target: values.target, fixPermissions: values['fix-permissions'], waitForLock: values.scheduled ? SCHEDULED_LOCK_WAIT : undefined },
       {
         platform: app.platform,
         tools: app.tools,
