@@ -11,7 +11,7 @@ import { cliEnv, readLogs, runCli, startCli, type CliEnv } from '../helpers/cli'
 import { makeLoopDisk, mountsOf, type LoopDisk } from '../helpers/loop-disk';
 import { startPostgres, type PgServer } from '../helpers/postgres';
 import { createSampleFiles, createSamplePostgres } from '../helpers/sample-practice';
-import { makeTempDir, runCleanups } from '../helpers/temp';
+import { makeTempDir, runCleanups, waitUntil } from '../helpers/temp';
 import { addVerifyData, flipBytes, readManifest, sha256, writeManifest } from './verify-support';
 
 const test = suite('verify');
@@ -240,24 +240,63 @@ test('bad input: unknown backup id and unknown mirror → 2; no backup yet → 1
 
 test('cancelled in the middle of the restore test (SIGTERM, as the tray\'s "Abbrechen"): the scratch database is dropped all the same', async () => {
   const p = await practice('abbruch');
-  await createSamplePostgres(pg, p.db, { patients: 20_000 });
+  // The practice software's own role owns its tables, as on a real server: the dump says
+  // `ALTER TABLE … OWNER TO praxis_abbruch_app`, and pg_restore has to wait for that role.
+  await pg.psql(`CREATE ROLE praxis_abbruch_app`);
+  await pg.psql(ownTables('praxis_abbruch_app'), p.db);
   const b = await backup(p);
-  const child = startCli(['verify', '--restore-test', '--config', p.configFile], p.env);
-  let sent = false;
-  child.stderr!.on('data', (d: Buffer) => {
-    if (!sent && /zur Probe in die Datenbank/.test(String(d))) {
-      sent = true;
-      setTimeout(() => child.kill('SIGTERM'), 150);
-    }
-  });
-  const r = await child;
-  assert.ok(sent, String(r.stderr));
-  if (/bestanden/.test(String(r.stderr))) return console.warn('  (the load finished before the cancel arrived; nothing to check)');
-  assert.is(r.exitCode, 1, String(r.stderr));
-  assert.match(String(r.stderr), /Probe-Datenbank praxis_verify_\d{8}_\d{6} wieder gelöscht/);
-  assert.equal(await scratch(), []);
-  assert.ok((await runCli(['verify', b.id, '--config', p.configFile], p.env)).code === 0);
+  await pg.psql(ownTables(pg.user), p.db); // the role owns nothing now: it can be dropped
+  // The cancel comes when the restore test is in the middle, whatever the machine's speed: this
+  // session drops the role in a transaction it keeps open, so the role is locked and pg_restore
+  // stops at the first table's owner change, inside the scratch database, until the transaction
+  // ends — which is after the cancel (then ROLLBACK: the role is back).
+  const hold = await holdOpen(`BEGIN; DROP ROLE praxis_abbruch_app;`);
+  try {
+    const child = startCli(['verify', '--restore-test', '--config', p.configFile], p.env);
+    const waiting = await waitUntil(async () => {
+      if (child.exitCode !== null) return true;
+      const n = await pg.psql(`SELECT count(*) FROM pg_stat_activity WHERE datname LIKE 'praxis\\_verify\\_%' AND wait_event_type = 'Lock'`);
+      return n !== '0';
+    }, 120_000, 25);
+    assert.ok(waiting && child.exitCode === null, `the restore test did not get to the owner change (exit ${child.exitCode}): ${child.exitCode === null ? '' : (await child).stderr}`);
+    child.kill('SIGTERM');
+    const r = await child;
+    assert.is(r.exitCode, 1, String(r.stderr));
+    assert.not.match(String(r.stderr), /bestanden/);
+    assert.match(String(r.stderr), /Probe-Datenbank praxis_verify_\d{8}_\d{6} wieder gelöscht/);
+    assert.equal(await scratch(), []);
+  } finally {
+    await hold.end('ROLLBACK;');
+  }
+  assert.ok((await runCli(['verify', b.id, '--restore-test', '--config', p.configFile], p.env)).code === 0);
 });
+
+/** Gives every table of the sample database to `role` (owned sequences follow their table). */
+const ownTables = (role: string) =>
+  `DO $$ DECLARE t record; BEGIN FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' LOOP ` +
+  `EXECUTE format('ALTER TABLE public.%I OWNER TO %I', t.tablename, ${pgLiteral(role)}); END LOOP; END $$`;
+const pgLiteral = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+/** A psql session that ran `sql` (and said so) and stays open until end() sends its last words. */
+async function holdOpen(sql: string): Promise<{ end(last: string): Promise<void> }> {
+  const session = execa(join(pg.binDir, 'psql'), ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', 'postgres'], { env: pg.env('postgres'), reject: false, stdin: 'pipe' });
+  let out = '';
+  session.stdout!.on('data', (d: Buffer) => (out += d));
+  session.stderr!.on('data', (d: Buffer) => (out += d));
+  session.stdin!.write(`${sql}\nSELECT 'held';\n`);
+  const held = await waitUntil(async () => out.includes('held') || session.exitCode !== null, 60_000, 20);
+  if (!held || !out.includes('held')) {
+    session.kill('SIGKILL');
+    throw new Error(`psql could not hold "${sql}": ${out}`);
+  }
+  return {
+    async end(last: string) {
+      session.stdin!.end(`${last}\n`);
+      const r = await session;
+      assert.is(r.exitCode, 0, `psql: ${out}`);
+    },
+  };
+}
 
 /** Mount the disk ourselves, run fn on the mirror's backup folder, unmount. */
 async function onDisk<T>(disk: LoopDisk, fn: (dir: string) => T): Promise<T> {
