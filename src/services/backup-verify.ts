@@ -3,10 +3,10 @@
 // and the base of `verify` later.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Manifest } from './manifest';
+import { breathe, lstatRaw, TreeRoot, walkTree } from './tree-walk';
 
 export interface VerifyProblem {
   component: string;
@@ -14,7 +14,7 @@ export interface VerifyProblem {
   what: string;
 }
 
-export async function sha256File(path: string): Promise<{ sha256: string; bytes: number }> {
+export async function sha256File(path: string | Buffer): Promise<{ sha256: string; bytes: number }> {
   const hash = createHash('sha256');
   let bytes = 0;
   await pipeline(createReadStream(path), async function* (source) {
@@ -26,21 +26,26 @@ export async function sha256File(path: string): Promise<{ sha256: string; bytes:
   return { sha256: hash.digest('hex'), bytes };
 }
 
-/** Regular files and their bytes; symlinks add their own length, as rsync's "Total file size" does. */
+/**
+ * Regular files and their bytes; symlinks add their own length, as rsync's "Total file size" does.
+ * Any name a file system allows counts (tree-walk.ts: names as bytes, paths beyond PATH_MAX).
+ */
 export async function treeStats(dir: string): Promise<{ files: number; bytes: number }> {
   let files = 0;
   let bytes = 0;
-  const stack = [dir];
-  while (stack.length) {
-    const d = stack.pop()!;
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) stack.push(p);
-      else if (e.isFile()) {
-        files++;
-        bytes += (await lstat(p)).size;
-      } else if (e.isSymbolicLink()) bytes += (await lstat(p)).size;
+  let n = 0;
+  const tree = new TreeRoot(dir);
+  try {
+    for (const e of walkTree(tree)) {
+      if (++n % 2000 === 0) await breathe();
+      if (e.kind !== 'file' && e.kind !== 'symlink') continue;
+      const st = lstatRaw(tree, e.raw);
+      if (!st) continue;
+      if (e.kind === 'file') files++;
+      bytes += st.size;
     }
+  } finally {
+    tree.close();
   }
   return { files, bytes };
 }

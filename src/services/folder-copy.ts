@@ -4,11 +4,12 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FolderComponent } from '../config/schema';
-import type { MessageKey } from '../i18n';
+import type { Message, MessageKey } from '../i18n';
 import { run, CommandError, type CommandPlan } from '../process/runner';
 import { ExitCode, PraxisError } from './errors';
 import { treeStats } from './backup-verify';
 import type { ManifestComponent } from './manifest';
+import { displayRsync } from './file-names';
 import type { StepContext } from './step-context';
 import type { ToolInfo } from './tool-locator';
 
@@ -61,8 +62,15 @@ export function parseProgress2(line: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
+// rsync's error lines name files in its own escaped form ("\#366" for a byte that is not UTF-8, "\#012"
+// for a newline in a name): shown to people as file-names.ts does everywhere ("R\xf6ntgen.pdf").
 const VANISHED = /file has vanished: "?(.+?)"?$/;
 const DENIED = /(Permission denied|Operation not permitted)/;
+const GONE = /No such file or directory/;
+const TOO_LONG = /overflows max-path len|File name too long/;
+/** An rsync error line for a message: without "rsync: [sender] ", its quoted names readable. */
+export const rsyncLineText = (line: string): string =>
+  line.replace(/^rsync: (\[[\w-]+\] )?/, '').replace(/"([^"]*)"/g, (_, name: string) => `"${displayRsync(name)}"`);
 
 export async function copyFolder(
   ctx: StepContext,
@@ -83,6 +91,8 @@ export async function copyFolder(
   const plan = planRsync(rsync, c, dest, linkDest);
   const vanished: string[] = [];
   const denied: string[] = [];
+  const gone: string[] = [];
+  const tooLong: string[] = [];
   let vanishedCount = 0;
   let noSpace = false;
   let result;
@@ -97,8 +107,12 @@ export async function copyFolder(
         const v = VANISHED.exec(line);
         if (v) {
           vanishedCount++;
-          if (vanished.length < 5) vanished.push(v[1]!);
-        } else if (DENIED.test(line) && denied.length < 10) denied.push(line.replace(/^rsync: /, ''));
+          if (vanished.length < 5) vanished.push(displayRsync(v[1]!));
+        } else if (DENIED.test(line)) {
+          if (denied.length < 10) denied.push(rsyncLineText(line));
+        } else if (GONE.test(line)) {
+          if (gone.length < 10) gone.push(rsyncLineText(line));
+        } else if (TOO_LONG.test(line) && tooLong.length < 3) tooLong.push(rsyncLineText(line).slice(0, 300));
         if (/No space left on device/.test(line)) noSpace = true;
       },
     });
@@ -111,14 +125,24 @@ export async function copyFolder(
     if (code === 23 && vanishedCount > 0 && denied.length === 0 && e.stderrTail.every((l) => VANISHED.test(l) || !/error|failed/i.test(l))) {
       result = { exitCode: 24, warning: true, stdoutTail: e.stdoutTail, stderrTail: e.stderrTail, durationMs: 0 };
     } else {
+      // 23 says only "some files/attrs were not transferred": what rsync said decides the words.
+      // A source folder that is gone now (unmounted share, removed while the databases were being
+      // dumped) is that, not missing permissions.
+      if (code === 23 && gone.length && !(await stat(c.path).catch(() => null))?.isDirectory()) {
+        throw new PraxisError('error.sourceVanished', { name: c.name, path: c.path }, ExitCode.failed, e.stderrTail.slice(-10));
+      }
       const permission = code === 23 && denied.length > 0;
+      const details: Message[] = [];
+      if (permission) details.push({ key: 'error.rsync.permission', params: { files: denied.join('; ') } });
+      if (code === 23 && gone.length) details.push({ key: 'error.rsync.gone', params: { files: gone.join('; ') } });
+      if (code === 23 && tooLong.length) details.push({ key: 'error.rsync.tooLong', params: { files: tooLong.join('; ') } });
       throw new PraxisError(
         'error.rsync',
         {
           name: c.name,
           code,
           meaning: { key: rsyncMeaningKey(code) },
-          details: permission ? { key: 'error.rsync.permission', params: { files: denied.join('; ') } } : '',
+          details: details.length ? details.reduce((a, b): Message => ({ key: 'error.rsync.more', params: { a, b } })) : '',
           // macOS: TCC refuses reads to processes without Full Disk Access (FACTS.md §5).
           hint: permission && ctx.platform === 'darwin' ? { key: 'error.rsync.fda' } : '',
         },

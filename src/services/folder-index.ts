@@ -3,17 +3,23 @@
 // sha256 hex}. It is what `verify` compares a backup (or a mirror's copy of it) against without
 // the source: a file missing, truncated or touched shows, and with deep indexing a changed byte.
 //
-// Order: by path, comparing the UTF-8 bytes (what `LC_ALL=C sort` does). A walk that sorts each
-// directory's entries with a directory's name followed by "/" yields exactly that order, so the
-// index is streamed while walking: memory holds the listings of the directories on the current
-// path, never the whole tree (100 000 files are not 100 000 lines in memory). The same order lets
-// the previous backup's index be read alongside in one pass (a merge), for the hashes of files
-// that did not change.
+// Names are bytes (file-names.ts). A path that is valid UTF-8 is "p" as it is (JSON carries a
+// newline in a name as \n); one that is not (a Latin-1 "R\xf6ntgen.pdf") has its exact bytes in
+// "b" (base64) and, in "p", its escaped readable form for people reading the file. Index format 2
+// (manifest: index.format); format 1 (no "format") wrote no line for such names at all, so a
+// reader of a format-1 index does not count them as extra.
+//
+// Order: by path bytes (what `LC_ALL=C sort` does). A walk that sorts each directory's entries
+// with a directory's name followed by "/" yields exactly that order, so the index is streamed
+// while walking (tree-walk.ts): memory holds the listings of the directories on the current path,
+// never the whole tree (100 000 files are not 100 000 lines in memory). The same order lets the
+// previous backup's index be read alongside in one pass (a merge), for the hashes of files that
+// did not change.
 //
 // The index describes the backup's copy (read after rsync), not the source: the source may change
 // while it is copied, and the copy is what a restore gets.
 import { createHash } from 'node:crypto';
-import { createReadStream, lstatSync, readdirSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -23,9 +29,14 @@ import type { BackupEntry } from './backup-catalog';
 import type { ManifestComponent } from './manifest';
 import type { StepContext } from './step-context';
 import { streamToFile } from './stream-to-file';
+import { bytesOf, displayPath, rawIsUtf8, rawOfText, textOf, type RawPath } from './file-names';
+import { lstatRaw, TreeRoot, walkTree } from './tree-walk';
 
 export interface IndexLine {
+  /** The path as text: exact when it is valid UTF-8, else the escaped readable form (then "b" holds it). */
   p: string;
+  /** base64 of the path's bytes, when they are not valid UTF-8 (index format 2). */
+  b?: string;
   s: number;
   m: number;
   h?: string;
@@ -35,16 +46,16 @@ export type FolderIndex = NonNullable<ManifestComponent['index']>;
 
 export const indexFileName = (component: string): string => `${component}.index.jsonl.gz`;
 
-/**
- * Path order of the index: UTF-8 bytes. JavaScript's own comparison (UTF-16 code units) agrees
- * with it except between a surrogate pair (a character beyond U+FFFF) and U+E000–U+FFFF, so only
- * names with such characters pay for the byte comparison.
- */
+/** The index format this version writes (manifest: index.format; absent = 1). */
+export const INDEX_FORMAT = 2;
+
+/** The bytes of a line's path, as a raw string (file-names.ts). */
+export const rawPathOf = (l: IndexLine): RawPath => (l.b !== undefined ? Buffer.from(l.b, 'base64').toString('latin1') : rawOfText(l.p));
+
+/** Path order of the index: the paths' bytes. */
 export function comparePaths(a: string, b: string): number {
-  if (WIDE.test(a) || WIDE.test(b)) return Buffer.compare(Buffer.from(a), Buffer.from(b));
-  return a < b ? -1 : a > b ? 1 : 0;
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
-const WIDE = /[\uD800-\uFFFF]/;
 
 /**
  * mtime as the index records it: Math.floor(stat.mtimeMs), whole milliseconds (rsync -a keeps the
@@ -53,59 +64,28 @@ const WIDE = /[\uD800-\uFFFF]/;
  */
 export const indexMtime = (mtimeMs: number): number => Math.floor(mtimeMs);
 
-interface Frame {
-  rel: string;
-  /** Sorted: a directory's name followed by "/", so that walking in this order is path order. */
-  entries: { name: string; dir: boolean }[];
-  next: number;
+interface WalkedFile {
+  raw: RawPath;
+  s: number;
+  m: number;
+  h?: string;
 }
 
-function frame(root: string, rel: string): Frame {
-  const entries = readdirSync(rel ? join(root, rel) : root, { withFileTypes: true })
-    .filter((e) => e.isFile() || e.isDirectory())
-    .map((e) => ({ name: e.name, dir: e.isDirectory(), key: e.isDirectory() ? `${e.name}/` : e.name }));
-  // The byte comparison only where a name needs it (see comparePaths); plain < for the rest.
-  if (entries.some((e) => WIDE.test(e.key))) entries.sort((a, b) => comparePaths(a.key, b.key));
-  else entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return { rel, entries, next: 0 };
-}
-
-/**
- * The regular files under root in index order, depth first with an explicit stack (the listings of
- * the directories on the current path are all it holds). Synchronous calls: a readdir or lstat
- * costs microseconds, the thread-pool round trip of the async ones more than that (measured: 50 000
- * files in about half the time); the caller takes a batch at a time and lets the event loop turn
- * between batches. Symlinks and special files are not files of the index.
- */
-class TreeWalk {
-  private readonly stack: Frame[];
-  constructor(private readonly root: string) {
-    this.stack = [frame(root, '')];
-  }
-  /** The next file, or null at the end. */
-  next(): IndexLine | null {
-    for (;;) {
-      const top = this.stack[this.stack.length - 1];
-      if (!top) return null;
-      const e = top.entries[top.next++];
-      if (!e) {
-        this.stack.pop();
-        continue;
-      }
-      const p = top.rel ? `${top.rel}/${e.name}` : e.name;
-      if (e.dir) {
-        this.stack.push(frame(this.root, p));
-        continue;
-      }
-      const st = lstatSync(join(this.root, p), { throwIfNoEntry: false });
-      if (st?.isFile()) return { p, s: st.size, m: indexMtime(st.mtimeMs) };
-    }
+/** The regular files under root in index order (symlinks and special files are not files of the index). */
+function* indexedFiles(tree: TreeRoot): Generator<WalkedFile> {
+  for (const e of walkTree(tree)) {
+    if (e.kind !== 'file') continue;
+    const st = lstatRaw(tree, e.raw);
+    if (st?.isFile()) yield { raw: e.raw, s: st.size, m: indexMtime(st.mtimeMs) };
   }
 }
 
 /** One line of the index file (written by hand: the fixed key order is also the cheapest). */
-function lineText(l: IndexLine): string {
-  return `{"p":${JSON.stringify(l.p)},"s":${l.s},"m":${l.m}${l.h ? `,"h":"${l.h}"` : ''}}\n`;
+function lineText(l: WalkedFile): string {
+  const path = rawIsUtf8(l.raw)
+    ? `"p":${JSON.stringify(textOf(l.raw))}`
+    : `"p":${JSON.stringify(displayPath(l.raw))},"b":"${bytesOf(l.raw).toString('base64')}"`;
+  return `{${path},"s":${l.s},"m":${l.m}${l.h ? `,"h":"${l.h}"` : ''}}\n`;
 }
 
 /** Reads an index file line by line (gunzipped, parsed), in its stored order. */
@@ -121,7 +101,7 @@ export async function* readIndex(file: string): AsyncGenerator<IndexLine> {
   }
 }
 
-export async function sha256File(path: string): Promise<string> {
+export async function sha256File(path: string | Buffer): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
@@ -133,19 +113,24 @@ export async function sha256File(path: string): Promise<string> {
  */
 class PreviousHashes {
   private readonly it: AsyncGenerator<IndexLine>;
-  private cur: IndexLine | undefined;
+  private cur: { raw: RawPath; l: IndexLine } | undefined;
   private started = false;
   constructor(file: string) {
     this.it = readIndex(file);
   }
-  async hashOf(line: IndexLine): Promise<string | undefined> {
+  private async advance(): Promise<void> {
+    const l = (await this.it.next()).value ?? undefined;
+    this.cur = l ? { raw: rawPathOf(l), l } : undefined;
+  }
+  async hashOf(line: WalkedFile): Promise<string | undefined> {
     if (!this.started) {
       this.started = true;
-      this.cur = (await this.it.next()).value ?? undefined;
+      await this.advance();
     }
-    while (this.cur && comparePaths(this.cur.p, line.p) < 0) this.cur = (await this.it.next()).value ?? undefined;
-    const c = this.cur;
-    return c && c.p === line.p && c.s === line.s && c.m === line.m && typeof c.h === 'string' ? c.h : undefined;
+    // Raw strings compare as their bytes: the index's order.
+    while (this.cur && this.cur.raw < line.raw) await this.advance();
+    const c = this.cur?.l;
+    return c && this.cur!.raw === line.raw && c.s === line.s && c.m === line.m && typeof c.h === 'string' ? c.h : undefined;
   }
   async close(): Promise<void> {
     await this.it.return(undefined);
@@ -181,17 +166,17 @@ export async function writeIndex(tree: string, file: string, opts: IndexOptions)
   }
   let files = 0;
   let hashed = 0;
+  const root = new TreeRoot(tree);
   async function* lines(): AsyncGenerator<string> {
     // ~64 KiB per chunk: one stream chunk per line would cost more than the line itself.
-    const walk = new TreeWalk(tree);
     let batch = '';
-    for (let line = walk.next(); line; line = walk.next()) {
+    for (const line of indexedFiles(root)) {
       if (opts.deep) {
         line.h = await previous?.hashOf(line);
         if (line.h === undefined) {
-          line.h = await sha256File(join(tree, line.p));
+          line.h = await sha256File(root.path(line.raw));
           hashed++;
-          opts.onHashed?.(line.p, line.s);
+          opts.onHashed?.(displayPath(line.raw), line.s);
         }
       }
       files++;
@@ -213,6 +198,7 @@ export async function writeIndex(tree: string, file: string, opts: IndexOptions)
     const w = await streamToFile(src.pipe(gz), file);
     return { sha256: w.sha256, files, hashed };
   } finally {
+    root.close();
     await previous?.close();
   }
 }
@@ -241,5 +227,5 @@ export async function indexFolder(
     count: w.files,
     deep: deep ? { key: 'run.index.deep', params: { hashed: w.hashed } } : '',
   });
-  return { path: name, sha256: w.sha256, files: w.files, deep };
+  return { path: name, sha256: w.sha256, files: w.files, deep, format: INDEX_FORMAT };
 }

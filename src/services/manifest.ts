@@ -40,9 +40,10 @@ const componentEntry = z.object({
   /**
    * Folder components: the file index, a gzip'd JSON-lines file beside the manifest (one line per
    * file: {"p": relative path, "s": size, "m": mtime in ms, "h"?: sha256 hex}); `deep` says whether
-   * every line carries "h".
+   * every line carries "h". `format` 2: a path that is not valid UTF-8 has its bytes in "b"
+   * (base64); absent (1): such paths were not recorded (folder-index.ts).
    */
-  index: z.object({ path: z.string(), sha256: z.string(), files: z.number().int(), deep: z.boolean() }).optional(),
+  index: z.object({ path: z.string(), sha256: z.string(), files: z.number().int(), deep: z.boolean(), format: z.number().int().optional() }).optional(),
 });
 
 export const manifestSchema = z.object({

@@ -6,6 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { FolderComponent } from '../config/schema';
 import { run, type CommandPlan } from '../process/runner';
+import { displayRsync } from './file-names';
 import { parseProgress2, supportsProgress2 } from './folder-copy';
 import type { StepContext } from './step-context';
 import type { ToolInfo } from './tool-locator';
@@ -41,7 +42,7 @@ export function planFolderRestore(rsync: ToolInfo, c: FolderComponent, from: str
 
 export interface DeletionPreview {
   count: number;
-  /** The first few, relative to the folder, for the confirmation. */
+  /** The first few, relative to the folder, for the confirmation: readable, escaped where not UTF-8 ("R\xf6ntgen.pdf"). */
   first: string[];
 }
 
@@ -57,7 +58,9 @@ export async function previewDeletions(ctx: StepContext, c: FolderComponent, fro
       // Directories are listed with a trailing slash after their files: count files only.
       if (m[1]!.endsWith('/')) return;
       preview.count++;
-      if (preview.first.length < max) preview.first.push(m[1]!);
+      // rsync escapes a name's unprintable bytes ("\#366", a newline "\#012"), so one line is one
+      // name; shown as every message shows names (file-names.ts).
+      if (preview.first.length < max) preview.first.push(displayRsync(m[1]!));
     },
   });
   return preview;

@@ -2,7 +2,7 @@
 // size and mtime in path order, sha256 only when deep, and a second deep backup reads only the
 // files that changed (the rest of the hashes come from the previous index).
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -12,7 +12,7 @@ import { compose } from '../../src/app/compose';
 import type { Config } from '../../src/config/schema';
 import { runBackup } from '../../src/services/backup-run';
 import { Reporter, type StampedEvent } from '../../src/services/events';
-import { comparePaths, indexFileName, readIndex, writeIndex, type IndexLine } from '../../src/services/folder-index';
+import { comparePaths, indexFileName, rawPathOf, readIndex, writeIndex, type IndexLine } from '../../src/services/folder-index';
 import { cliEnv } from '../helpers/cli';
 import { createSampleFiles } from '../helpers/sample-practice';
 import { makeTempDir, runCleanups } from '../helpers/temp';
@@ -99,6 +99,30 @@ test('deep: the sha256 of every file; reused from a previous index only where pa
   assert.is(hashed3.length, 41);
 });
 
+test('names as bytes: not UTF-8 (Latin-1), a newline, 255 bytes — each line names its file exactly, readable in "p", exact in "b"; deep hashes reused for them too', async () => {
+  const tree = join(root, 'odd');
+  const at = (raw: string) => Buffer.from(`${tree}/${raw}`, 'latin1');
+  const names = ['R\xf6ntgen.pdf', 'Befunde \xc4rzte/Bericht.pdf', 'neu\nzeile.txt', `${'\xe9'.repeat(251)}.pdf`, 'a\\b.txt', 'gew\xc3\xb6hnlich.txt'];
+  mkdirSync(at('Befunde \xc4rzte'), { recursive: true });
+  for (const n of names) writeFileSync(at(n), `Inhalt ${n.length}`);
+  const first = join(root, 'odd1.index.jsonl.gz');
+  const w1 = await writeIndex(tree, first, { deep: true });
+  const got = await lines(first);
+  const raws = got.map(rawPathOf);
+  assert.equal([...raws].sort(), [...names].sort(), 'every name, byte for byte');
+  assert.equal(raws, [...raws].sort(), 'in byte order');
+  const line = (raw: string) => got[raws.indexOf(raw)]!;
+  assert.equal(line('R\xf6ntgen.pdf'), { ...line('R\xf6ntgen.pdf'), p: 'R\\xf6ntgen.pdf', b: Buffer.from('R\xf6ntgen.pdf', 'latin1').toString('base64') });
+  assert.is(line('neu\nzeile.txt').p, 'neu\nzeile.txt', 'valid UTF-8: "p" as it is, no "b"');
+  assert.is(line('neu\nzeile.txt').b, undefined);
+  assert.is(line('gew\xc3\xb6hnlich.txt').p, 'gewöhnlich.txt');
+  for (const l of got) assert.is(l.h, sha(readFileSync(at(rawPathOf(l)))));
+  // The previous index is read alongside in byte order: nothing changed, nothing re-read.
+  const hashed: string[] = [];
+  await writeIndex(tree, join(root, 'odd2.index.jsonl.gz'), { deep: true, previous: { file: first, sha256: w1.sha256 }, onHashed: (p) => hashed.push(p) });
+  assert.equal(hashed, []);
+});
+
 test('backup runs: the index beside the manifest, recorded in it; a second deep run re-reads only changed files', async () => {
   const dir = join(root, 'runs');
   const src = join(dir, 'files');
@@ -119,7 +143,7 @@ test('backup runs: the index beside the manifest, recorded in it; a second deep 
   const plain = await once(false);
   const m = JSON.parse(readFileSync(join(plain.path, 'manifest.json'), 'utf8'));
   const idx = m.components[0].index;
-  assert.equal({ ...idx, sha256: undefined }, { path: indexFileName('files'), sha256: undefined, files: 25, deep: false });
+  assert.equal({ ...idx, sha256: undefined }, { path: indexFileName('files'), sha256: undefined, files: 25, deep: false, format: 2 });
   assert.is(idx.sha256, sha(readFileSync(join(plain.path, idx.path))));
   assert.is(plain.hashed, null);
 
