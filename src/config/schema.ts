@@ -63,10 +63,16 @@ const component = z.discriminatedUnion('type', [postgres, mariadb, folder], {
     issue.code === 'invalid_union_discriminator' ? { message: 'componentType' } : { message: ctx.defaultError },
 });
 
-const volumeRef = z.union([
-  z.object({ label: z.string().min(1) }).strict(),
-  z.object({ uuid: z.string().min(1) }).strict(),
-]);
+/**
+ * An errorMap for a plain union: none of its forms matched, so the problem is the union's own hint
+ * (`config.problem.<hint>`), never another union's (an invalid verify.afterBackup was once answered
+ * with the volume label/UUID hint).
+ */
+const unionHint = (hint: string): z.ZodErrorMap => (issue, ctx) => (issue.code === 'invalid_union' ? { message: hint } : { message: ctx.defaultError });
+
+const volumeRef = z.union([z.object({ label: z.string().min(1) }).strict(), z.object({ uuid: z.string().min(1) }).strict()], {
+  errorMap: unionHint('volumeRef'),
+});
 
 const mirrorMode = z.enum(['all', 'latest']).default('all');
 
@@ -118,7 +124,7 @@ const mirror = z.discriminatedUnion(
 const hook = z
   .object({
     /** argv, no shell: ["/usr/local/bin/tomedo-pause"]. A string is run by /bin/sh -c. */
-    command: z.union([z.array(z.string().min(1)).min(1), z.string().min(1)]),
+    command: z.union([z.array(z.string().min(1)).min(1), z.string().min(1)], { errorMap: unionHint('hookCommand') }),
     timeoutSeconds: z.number().int().min(1).max(86400).default(300),
   })
   .strict();
@@ -156,7 +162,7 @@ export const configSchema = z
          * dumps together are at most AUTO_RESTORE_TEST_MAX_BYTES (see src/services/verify-policy.ts
          * for the measured reason). Checksums and the file index are checked after every backup anyway.
          */
-        afterBackup: z.union([z.boolean(), z.literal('auto')]).default('auto'),
+        afterBackup: z.union([z.boolean(), z.literal('auto')], { errorMap: unionHint('afterBackup') }).default('auto'),
         /** A scheduled `verify --restore-test` of the newest backup, e.g. weekly for big databases. */
         cron: z
           .string()

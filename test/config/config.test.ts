@@ -120,13 +120,24 @@ const comps = (c: Cfg) => c.components as Cfg[];
 
 interface Row {
   name: string;
-  /** Returns the config text (raw JSON text for the bad-JSON row). */
-  make: (sb: Sandbox) => string;
+  /** Returns the config text (raw JSON text for the bad-JSON row; bytes for the rows that are not UTF-8). */
+  make: (sb: Sandbox) => string | Buffer;
   /** Field paths of the problems, exactly (empty for bad JSON, which has no field). */
   paths: string[];
   /** Must appear in the German stderr. */
   de: string[];
+  /** Must not appear in it (another field's hint). */
+  notDe?: string[];
 }
+
+/** The config's JSON with every "ö" in it as the single Latin-1 byte 0xF6: not UTF-8. */
+const latin1 = (text: string): Buffer => {
+  const parts = text.split('\u00f6').map((p) => Buffer.from(p, 'utf8'));
+  return Buffer.concat(parts.flatMap((b, i) => (i ? [Buffer.from([0xf6]), b] : [b])));
+};
+
+/** A JSON value nested `depth` arrays deep, as text (JSON.stringify of it would overflow). */
+const nested = (depth: number): string => '['.repeat(depth) + ']'.repeat(depth);
 
 const edit = (fn: (c: Cfg, sb: Sandbox) => void) => (sb: Sandbox) => {
   const c = base(sb);
@@ -267,6 +278,78 @@ const ROWS: Row[] = [
     paths: ['components[1].name'],
     de: ['components[1].name: „../files“ ist als Name nicht erlaubt'],
   },
+  {
+    // A Latin-1 folder name typed into the config by an editor set to Latin-1: was exit 1 after
+    // the backup directory had been created (the bytes became U+FFFD, a path that exists nowhere).
+    name: 'folder path with a byte that is not UTF-8',
+    make: (sb) => latin1(edit((c, s) => (comps(c)[1]!.path = join(s.source, 'Röntgen')))(sb)),
+    paths: ['components[1].path'],
+    de: ['components[1].path: enthält Bytes, die kein UTF-8 sind', 'übergeordneten Ordner'],
+  },
+  {
+    name: 'backupDir with a byte that is not UTF-8',
+    make: (sb) => latin1(edit((c, s) => (c.backupDir = join(s.dir, 'Sicherungen-Möller')))(sb)),
+    paths: ['backupDir'],
+    de: ['backupDir: enthält Bytes, die kein UTF-8 sind'],
+  },
+  {
+    name: 'folder path with a lone surrogate escape ("\\udcf6")',
+    make: (sb) => edit((c, s) => (comps(c)[1]!.path = join(s.source, 'R\udcf6ntgen')))(sb),
+    paths: ['components[1].path'],
+    de: ['components[1].path: enthält ein unvollständiges Unicode-Zeichen'],
+  },
+  {
+    name: 'database name with a NUL character',
+    make: edit((c) => (comps(c)[0]!.database = 'tomedo\u0000x')),
+    paths: ['components[0].database'],
+    de: ['components[0].database: enthält ein Null-Zeichen'],
+  },
+  {
+    // Crashed the validator with "Maximum call stack size exceeded" (exit 1).
+    name: 'backupDir of 100 000 nested brackets',
+    make: (sb) => edit((c) => (c.backupDir = '@NESTED@'))(sb).replace('"@NESTED@"', nested(100_000)),
+    paths: ['backupDir[0][0][0]…'],
+    de: ['backupDir[0][0][0]…: mehr als 32 Ebenen ineinander geschachtelt'],
+  },
+  {
+    name: 'a whole file of 500 000 nested brackets',
+    make: () => nested(500_000),
+    paths: ['[0][0][0][0]…'],
+    de: ['mehr als 32 Ebenen'],
+  },
+  {
+    name: 'a file larger than 1 MiB',
+    make: (sb) => edit(() => {})(sb) + ' '.repeat(1024 * 1024),
+    paths: ['(top level)'],
+    de: ['die Datei ist größer als 1 MiB', 'Ist es die richtige Datei (--config)?'],
+  },
+  {
+    // Was answered with the volume hint ("entweder { label } oder { uuid }").
+    name: 'verify.afterBackup "yes"',
+    make: edit((c) => (c.verify = { afterBackup: 'yes' })),
+    paths: ['verify.afterBackup'],
+    de: ['verify.afterBackup: „yes“ ist nicht erlaubt; erlaubt sind true', '"auto"'],
+    notDe: ['label', 'uuid'],
+  },
+  {
+    name: 'hook command an object',
+    make: edit((c) => (c.hooks = { beforeBackup: { command: { run: 'x' } } })),
+    paths: ['hooks.beforeBackup.command'],
+    de: ['hooks.beforeBackup.command: einen Befehl als Text'],
+    notDe: ['label', 'uuid'],
+  },
+  {
+    name: 'hook command an empty list',
+    make: edit((c) => (c.hooks = { beforeBackup: { command: [] } })),
+    paths: ['hooks.beforeBackup.command'],
+    de: ['hooks.beforeBackup.command: mindestens 1 Eintrag'],
+  },
+  {
+    name: 'practiceName of 300 characters',
+    make: edit((c) => (c.practiceName = 'P'.repeat(300))),
+    paths: ['practiceName'],
+    de: ['practiceName: höchstens 200 Zeichen'],
+  },
 ];
 
 test('the base config of the table is valid: a run exits 0 and writes backup, status and log', async () => {
@@ -300,6 +383,7 @@ for (const row of ROWS) {
     assert.is(plain.code, 2, `exit code; stderr:\n${plain.stderr}`);
     assert.is(plain.stdout, '', 'without --json nothing goes to stdout');
     for (const snippet of row.de) assert.ok(plain.stderr.includes(snippet), `stderr lacks ${JSON.stringify(snippet)}:\n${plain.stderr}`);
+    for (const snippet of row.notDe ?? []) assert.not.ok(plain.stderr.includes(snippet), `stderr has another field's hint ${JSON.stringify(snippet)}:\n${plain.stderr}`);
     for (const p of row.paths) assert.ok(plain.stderr.includes(`  - ${p}: `), `stderr does not name ${p}:\n${plain.stderr}`);
 
     // With --json: exactly these problems, nothing else (the row fails for its own reason).
@@ -314,6 +398,22 @@ for (const row of ROWS) {
     await assertNothingWritten(sb, 'plain and --json');
   });
 }
+
+test('every command that reads the config refuses one that is not UTF-8 with exit 2, naming the field, before writing anything', async () => {
+  const sb = await sandbox();
+  const cfg = edit((c, s) => {
+    comps(c)[1]!.path = join(s.source, 'Röntgen');
+    c.mirrors = [{ name: 'usb', type: 'path', path: join(s.dir, 'usb') }];
+  })(sb);
+  await writeFile(sb.configFile, latin1(cfg));
+  const commands = [['run'], ['mirror'], ['verify'], ['list', '--mirror', 'usb'], ['restore', '20261124_031500', '--yes'], ['schedule', 'install'], ['encryption', 'setup', 'usb', '--yes'], ['emergency-sheet', 'usb']];
+  for (const args of commands) {
+    const r = await cli(sb, [...args, '--config', sb.configFile]);
+    assert.is(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.ok(r.stderr.includes('  - components[1].path: enthält Bytes, die kein UTF-8 sind'), `${args.join(' ')}: ${r.stderr}`);
+  }
+  await assertNothingWritten(sb, 'all commands');
+});
 
 test('German by default, English with LANG=en_US.UTF-8 (same problem, same field)', async () => {
   const sb = await sandbox();
