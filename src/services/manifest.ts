@@ -38,6 +38,11 @@ const componentEntry = z.object({
    */
   rowsExact: z.enum(['snapshot', 'dump', 'consistent-snapshot']).optional(),
   /**
+   * MariaDB/MySQL: objects left out of the dump because they were broken when it was taken (a view
+   * on a dropped function or table cannot be dumped or loaded): a restore and its test know they are missing.
+   */
+  missingObjects: z.array(z.object({ kind: z.string(), name: z.string(), reason: z.string() })).optional(),
+  /**
    * Folder components: the file index, a gzip'd JSON-lines file beside the manifest (one line per
    * file: {"p": relative path, "s": size, "m": mtime in ms, "h"?: sha256 hex}); `deep` says whether
    * every line carries "h". `format` 2: a path that is not valid UTF-8 has its bytes in "b"

@@ -21,6 +21,7 @@ import { run, CommandError, type CommandPlan } from '../process/runner';
 import { connectFailed } from './db-errors';
 import { ExitCode, PraxisError } from './errors';
 import { serverMessage, withOptionFile } from './mariadb-dump';
+import type { ManifestComponent } from './manifest';
 import type { DbClient, DbPreflight, DbRestoreRequest, DbRestoreResult } from './restore-types';
 import type { StepContext } from './step-context';
 
@@ -58,6 +59,9 @@ export async function sqlTextBytes(file: string): Promise<number> {
     await fh.close();
   }
 }
+
+/** An object the backup does not hold because it was broken when the backup was taken (mariadb-dump.ts). */
+type MissingObject = NonNullable<ManifestComponent['missingObjects']>[number];
 
 /** `elexis_vor_restore_20261124_031500` must fit MariaDB's 64-character identifier limit. */
 const MAX_DB_NAME = 64 - '_vor_restore_YYYYMMDD_HHMMSS'.length;
@@ -399,7 +403,7 @@ export class DumpInspector extends Transform {
 export async function restoreMariadb(ctx: StepContext, req: DbRestoreRequest): Promise<DbRestoreResult> {
   const c = req.component as MariadbComponent;
   // The engine's dumps carry CREATE DATABASE/USE of the database they were taken from.
-  return restoreInto(ctx, c, req.dumpFile, req.password, req.stamp, req.dropPrevious, [c.database, req.entry.database ?? c.database], req.entry.rows);
+  return restoreInto(ctx, c, req.dumpFile, req.password, req.stamp, req.dropPrevious, [c.database, req.entry.database ?? c.database], req.entry.rows, req.entry.missingObjects);
 }
 
 export async function restoreSqlFile(ctx: StepContext, req: SqlFileRestoreRequest): Promise<DbRestoreResult> {
@@ -409,7 +413,7 @@ export async function restoreSqlFile(ctx: StepContext, req: SqlFileRestoreReques
 
 async function restoreInto(
   ctx: StepContext, c: MariadbComponent, file: string, password: string | null, stamp: string, dropPrevious: boolean, own: string[],
-  expectedRows?: Record<string, number>,
+  expectedRows?: Record<string, number>, missingInBackup: MissingObject[] = [],
 ): Promise<DbRestoreResult> {
   const started = Date.now();
   const live = c.database;
@@ -441,15 +445,38 @@ async function restoreInto(
       await dropSchema(s, fresh);
       throw e;
     }
-    const keptAs = await swap(s, live, fresh, vor, liveInfo.schema !== null);
+    const { keptAs, failures } = await swap(s, live, fresh, vor, liveInfo.schema !== null);
     let kept: string | null = keptAs;
-    if (keptAs && dropPrevious) {
-      await exec(s, `DROP DATABASE ${quoteIdent(keptAs)};`);
-      ctx.reporter.info('restore.maria.previousDropped', { name: keptAs });
-      kept = null;
+    try {
+      if (keptAs && dropPrevious) {
+        await exec(s, `DROP DATABASE ${quoteIdent(keptAs)};`);
+        ctx.reporter.info('restore.maria.previousDropped', { name: keptAs });
+        kept = null;
+      }
+    } catch (e) {
+      // The data is swapped in already: never "nothing was changed".
+      throw new PraxisError('restore.maria.swapIncomplete', { database: live, keptAs: keptAs ?? '—', message: serverMessage(e) }, ExitCode.failed, toolLines(e));
     }
-    return { database: live, keptAs: kept, tables, durationMs: Date.now() - started, warnings: [] };
+    return { database: live, keptAs: kept, tables, durationMs: Date.now() - started, warnings: objectWarnings(ctx, live, kept, failures, missingInBackup) };
   });
+}
+
+/**
+ * What could not be re-created, said per side: the backup's objects missing in the live database
+ * (the data is back, the practice software may miss them), and the previous state's objects
+ * missing in the kept copy (so it is not called complete). Each definition goes to the log, so
+ * nothing is lost that the admin or the software's support may want to create by hand.
+ */
+function objectWarnings(ctx: StepContext, live: string, kept: string | null, failures: ObjectFailure[], missingInBackup: MissingObject[]): Message[] {
+  const list = (fs: { kind: string; name: string; reason: string }[]) => fs.map((f) => `${f.kind} ${f.name} (${f.reason})`).join('; ');
+  const warnings: Message[] = [];
+  if (missingInBackup.length) warnings.push({ key: 'restore.maria.notInBackup', params: { database: live, objects: list(missingInBackup) } });
+  const restored = failures.filter((f) => f.side === 'restored');
+  const previous = failures.filter((f) => f.side === 'kept');
+  for (const f of kept ? failures : restored) ctx.reporter.info('restore.maria.definition', { kind: f.kind, name: f.name, schema: f.schema, definition: f.definition });
+  if (restored.length) warnings.push({ key: 'restore.maria.objectsMissing', params: { database: live, objects: list(restored) } });
+  if (kept && previous.length) warnings.push({ key: 'restore.maria.keptIncomplete', params: { keptAs: kept, objects: list(previous) } });
+  return warnings;
 }
 
 /** `<db>_restore_<stamp>` left by a restore that was killed: only names of exactly that form. */
@@ -585,29 +612,111 @@ async function objectsOf(s: Session, schema: string): Promise<SchemaObjects> {
   return { tables, defs };
 }
 
-/** Statements that re-create the definitions in the current database: routines, view stand-ins, views, triggers, events. */
-function recreate(defs: Definition[], disableEvents: boolean): string[] {
-  const out: string[] = [];
-  const withMode = (d: Definition) => {
-    out.push(`SET SESSION sql_mode = ${lit(d.sqlMode)}`);
-    if (d.timeZone) out.push(`SET SESSION time_zone = ${lit(d.timeZone)}`);
-    out.push(d.create);
-  };
-  defs.filter((d) => d.kind === 'PROCEDURE' || d.kind === 'FUNCTION').forEach(withMode);
-  const views = defs.filter((d) => d.kind === 'VIEW');
-  for (const v of views) out.push(`CREATE VIEW ${quoteIdent(v.name)} AS SELECT ${(v.columns ?? []).map((c) => `NULL AS ${quoteIdent(c)}`).join(', ') || '1'}`);
-  for (const v of views) out.push(v.create.replace(/^CREATE\s/i, 'CREATE OR REPLACE '));
-  defs.filter((d) => d.kind === 'TRIGGER').forEach(withMode);
-  for (const e of defs.filter((d) => d.kind === 'EVENT')) {
-    withMode(e);
-    if (disableEvents) out.push(`ALTER EVENT ${quoteIdent(e.name)} DISABLE`);
-  }
-  return out;
+/** Statements that re-create one object (or do one step) in `schema`; self-contained, so any tail of a script can be run again. */
+interface Unit {
+  stmts: string[];
+  /** The object this unit creates, and on which side: the restored (live) or the kept previous schema. */
+  obj?: { side: Side; def: Definition; schema: string };
+}
+type Side = 'restored' | 'kept';
+
+/** An object that could not be re-created on one side, and the server's reason. */
+export interface ObjectFailure {
+  side: Side;
+  schema: string;
+  kind: Kind;
+  name: string;
+  reason: string;
+  definition: string;
 }
 
-async function swap(s: Session, live: string, fresh: string, vor: string, liveExists: boolean): Promise<string | null> {
+/** Units that re-create the definitions in `schema`: routines, view stand-ins, views, triggers, events. */
+function recreate(schema: string, side: Side, defs: Definition[], disableEvents: boolean): Unit[] {
+  const use = `USE ${quoteIdent(schema)}`;
+  const unit = (d: Definition, extra: string[] = []): Unit => ({
+    stmts: [use, `SET SESSION sql_mode = ${lit(d.sqlMode)}`, ...(d.timeZone ? [`SET SESSION time_zone = ${lit(d.timeZone)}`] : []), d.create, ...extra],
+    obj: { side, def: d, schema },
+  });
+  const views = defs.filter((d) => d.kind === 'VIEW');
+  return [
+    ...defs.filter((d) => d.kind === 'PROCEDURE' || d.kind === 'FUNCTION').map((d) => unit(d)),
+    // Stand-ins first, so views on views load in any order; OR REPLACE, so a repeated tail runs again.
+    ...views.map((v): Unit => ({ stmts: [use, `CREATE OR REPLACE VIEW ${quoteIdent(v.name)} AS SELECT ${(v.columns ?? []).map((c) => `NULL AS ${quoteIdent(c)}`).join(', ') || '1'}`] })),
+    ...views.map((v): Unit => ({ stmts: [use, v.create.replace(/^CREATE\s/i, 'CREATE OR REPLACE ')], obj: { side, def: v, schema } })),
+    ...defs.filter((d) => d.kind === 'TRIGGER').map((d) => unit(d)),
+    ...defs.filter((d) => d.kind === 'EVENT').map((d) => unit(d, disableEvents ? [`ALTER EVENT ${quoteIdent(d.name)} DISABLE`] : [])),
+  ];
+}
+
+/** One client script of units; `lines[i]` is the first input line of statement i (the client's "at line N"). */
+function scriptOf(units: Unit[]): { text: string; owner: (line: number) => number } {
+  let text = `DELIMITER ${DELIM}\n`;
+  let line = 2;
+  const starts: { line: number; unit: number }[] = [];
+  units.forEach((u, i) => {
+    for (const st of u.stmts) {
+      starts.push({ line, unit: i });
+      text += `${st} ${DELIM}\n`;
+      line += st.split('\n').length;
+    }
+  });
+  const owner = (n: number) => {
+    let found = -1;
+    for (const s of starts) if (s.line <= n) found = s.unit;
+    return found;
+  };
+  return { text, owner };
+}
+
+/** `ERROR 1305 (42000) at line 57: FUNCTION x.f does not exist` → line and message. */
+const ERROR_LINE = /^ERROR \d+ \([\w ]+\) at line (\d+)[^:]*: (.*)$/;
+
+/** Runs units in one client; returns the error message of each unit that failed (by index). `force`: go on after an error. */
+async function runUnits(s: Session, units: Unit[], force: boolean): Promise<{ errors: Map<number, string>; failure?: unknown }> {
+  const { text, owner } = scriptOf(units);
+  const errors = new Map<number, string>();
+  const plan = planMariaSql(s.client, s.opt, s.c, null, s.secrets);
+  try {
+    // No cancel signal: once started, the script runs to its end (a few DDL statements).
+    await run(
+      { ...plan, args: force ? [...plan.args, '--force'] : plan.args, input: text },
+      {
+        onStderrLine: (l) => {
+          const m = ERROR_LINE.exec(l);
+          const u = m ? owner(Number(m[1])) : -1;
+          if (m && u >= 0 && !errors.has(u)) errors.set(u, m[2]!);
+        },
+      },
+    );
+    return { errors };
+  } catch (e) {
+    return { errors, failure: e };
+  }
+}
+
+/** Names of what exists in a schema now, as "KIND name". */
+async function existing(s: Session, schema: string): Promise<Set<string>> {
+  const l = lit(schema);
+  const rows = await query(s, [
+    `SELECT 'VIEW', TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ${l};`,
+    `SELECT 'TRIGGER', TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ${l};`,
+    `SELECT ROUTINE_TYPE, ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ${l};`,
+    `SELECT 'EVENT', EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ${l};`,
+  ].join('\n'));
+  return new Set(rows.map(([k, n]) => `${k} ${n!.toLowerCase()}`));
+}
+
+export interface SwapResult {
+  keptAs: string | null;
+  /** Objects of the backup missing in the live schema, and of the previous state missing in the kept one. */
+  failures: ObjectFailure[];
+}
+
+async function swap(s: Session, live: string, fresh: string, vor: string, liveExists: boolean): Promise<SwapResult> {
   const { ctx } = s;
   const [L, F, V] = [live, fresh, vor].map(quoteIdent) as [string, string, string];
+  // Read before anything changes; each side's objects come from its own schema: the backup's from
+  // the loaded copy, the previous ones from the live schema. A side's broken object never stops the other.
   const restored = await objectsOf(s, fresh);
   const previous: SchemaObjects = liveExists ? await objectsOf(s, live) : { tables: [], defs: [] };
   if (!liveExists) await exec(s, `CREATE DATABASE ${L} ${await charsetOf(s, fresh)};`);
@@ -619,44 +728,79 @@ async function swap(s: Session, live: string, fresh: string, vor: string, liveEx
     ...previous.tables.map((t) => `${L}.${quoteIdent(t)} TO ${V}.${quoteIdent(t)}`),
     ...restored.tables.map((t) => `${F}.${quoteIdent(t)} TO ${L}.${quoteIdent(t)}`),
   ];
-  const before = [
-    // A client that connected after the check would make RENAME wait for its locks for a year (the default).
-    'SET SESSION lock_wait_timeout = 60',
-    ...dropTriggers(live, previous),
-    ...dropTriggers(fresh, restored),
-    ...previous.defs.filter((d) => d.kind === 'VIEW').map((d) => `DROP VIEW ${L}.${quoteIdent(d.name)}`),
-  ];
-  const after = [
+  const before: Unit = {
+    stmts: [
+      // A client that connected after the check would make RENAME wait for its locks for a year (the default).
+      'SET SESSION lock_wait_timeout = 60',
+      ...dropTriggers(live, previous),
+      ...dropTriggers(fresh, restored),
+      ...previous.defs.filter((d) => d.kind === 'VIEW').map((d) => `DROP VIEW ${L}.${quoteIdent(d.name)}`),
+      ...(renames.length ? [`RENAME TABLE ${renames.join(', ')}`] : []),
+    ],
+  };
+  const after: Unit[] = [
     ...previous.defs.filter((d) => d.kind === 'PROCEDURE' || d.kind === 'FUNCTION' || d.kind === 'EVENT')
-      .map((d) => `DROP ${d.kind} ${L}.${quoteIdent(d.name)}`),
-    `USE ${L}`,
-    ...recreate(restored.defs, false),
-    ...(liveExists ? [`USE ${V}`, ...recreate(previous.defs, true)] : []),
-    `DROP DATABASE ${F}`,
+      .map((d): Unit => ({ stmts: [`DROP ${d.kind} IF EXISTS ${L}.${quoteIdent(d.name)}`] })),
+    // The backup's objects first: what the live schema held can never keep them from being created.
+    ...recreate(live, 'restored', restored.defs, false),
+    ...(liveExists ? recreate(vor, 'kept', previous.defs, true) : []),
+    { stmts: [`DROP DATABASE ${F}`] },
   ];
-  const script = (stmts: string[]) => `DELIMITER ${DELIM}\n` + stmts.map((x) => `${x} ${DELIM}\n`).join('');
-  const statements = [...before, ...(renames.length ? [`RENAME TABLE ${renames.join(', ')}`] : []), ...after];
+  const units = [before, ...after];
   ctx.reporter.info('restore.maria.swapping', { database: live, tables: restored.tables.length });
-  try {
-    // No cancel signal: once started, the swap runs to its end (a few DDL statements).
-    await run({ ...planMariaSql(s.client, s.opt, s.c, live, s.secrets), input: script(statements) });
-  } catch (e) {
-    const message = serverMessage(e);
+  // One client for all of it: killing us (even kill -9) after it started does not stop it halfway.
+  const main = await runUnits(s, units, false);
+  if (main.failure) {
+    const message = serverMessage(main.failure);
     const moved = (await query(s, `SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${lit(fresh)} AND TABLE_TYPE <> 'VIEW';`))[0]?.[0] === '0';
     if (!moved && liveExists) {
       // The RENAME did not happen: put back what was taken off the live tables before it.
-      const back = [`USE ${L}`, ...recreate(previous.defs.filter((d) => d.kind === 'TRIGGER' || d.kind === 'VIEW'), false)];
-      const plan = planMariaSql(s.client, s.opt, s.c, live, s.secrets);
-      await run({ ...plan, args: [...plan.args, '--force'], input: script(back) }).catch(() => {});
+      const back = recreate(live, 'kept', previous.defs.filter((d) => d.kind === 'TRIGGER' || d.kind === 'VIEW'), false);
+      await runUnits(s, back, true);
       await dropSchema(s, fresh);
       await query(s, `DROP DATABASE IF EXISTS ${V};`).catch(() => {});
-      throw new PraxisError('restore.maria.swapFailed', { database: live, message }, ExitCode.failed, toolLines(e));
+      throw new PraxisError('restore.maria.swapFailed', { database: live, message }, ExitCode.failed, toolLines(main.failure));
     }
-    throw new PraxisError('restore.maria.swapIncomplete', { database: live, keptAs: liveExists ? vor : fresh, message }, ExitCode.failed, toolLines(e));
+    if (!moved) throw new PraxisError('restore.maria.swapFailed', { database: live, message }, ExitCode.failed, toolLines(main.failure));
+    // The tables are swapped; a statement after the RENAME failed and the client stopped there. The
+    // rest is run again from that unit on, going on past errors, so each object's own error is known.
+    const from = main.errors.size ? Math.max(1, Math.min(...main.errors.keys())) : 1;
+    const rest = await runUnits(s, units.slice(from), true);
+    for (let i = from; i < units.length; i++) main.errors.delete(i);
+    for (const [i, m] of rest.errors) main.errors.set(i + from, m);
   }
-  if (liveExists) ctx.reporter.info('restore.maria.swapped', { database: live, keptAs: vor });
-  else ctx.reporter.info('restore.maria.swappedFresh', { database: live });
-  return liveExists ? vor : null;
+  try {
+    const failures = await whatIsMissing(s, units, main.errors, live, liveExists ? vor : null);
+    await query(s, `DROP DATABASE IF EXISTS ${F};`).catch((e) => ctx.reporter.warn('restore.maria.freshLeft', { name: fresh, message: serverMessage(e) }));
+    if (liveExists) ctx.reporter.info('restore.maria.swapped', { database: live, keptAs: vor });
+    else ctx.reporter.info('restore.maria.swappedFresh', { database: live });
+    return { keptAs: liveExists ? vor : null, failures };
+  } catch (e) {
+    // The data is swapped in already: whatever failed now, never "nothing was changed".
+    throw new PraxisError('restore.maria.swapIncomplete', { database: live, keptAs: liveExists ? vor : '—', message: serverMessage(e) }, ExitCode.failed, toolLines(e));
+  }
+}
+
+/**
+ * The objects that are not there after the swap, each with the client's error for it. What exists
+ * now is the truth; a view whose own statement failed is only its stand-in (NULL columns), which
+ * is removed rather than passed off as the view.
+ */
+async function whatIsMissing(s: Session, units: Unit[], errors: Map<number, string>, live: string, kept: string | null): Promise<ObjectFailure[]> {
+  const failures: ObjectFailure[] = [];
+  const have = { restored: await existing(s, live), kept: kept ? await existing(s, kept) : new Set<string>() };
+  const standIns: string[] = [];
+  units.forEach((u, i) => {
+    if (!u.obj) return;
+    const { side, def, schema } = u.obj;
+    const error = errors.get(i);
+    if (def.kind === 'VIEW' && error !== undefined) standIns.push(`DROP VIEW IF EXISTS ${quoteIdent(schema)}.${quoteIdent(def.name)};`);
+    else if (have[side].has(`${def.kind} ${def.name.toLowerCase()}`)) return;
+    if (failures.some((f) => f.side === side && f.kind === def.kind && f.name === def.name)) return;
+    failures.push({ side, schema, kind: def.kind, name: def.name, reason: error ?? 'not created', definition: def.create });
+  });
+  if (standIns.length) await query(s, standIns.join('\n'));
+  return failures;
 }
 
 async function charsetOf(s: Session, schema: string): Promise<string> {

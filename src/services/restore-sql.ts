@@ -66,7 +66,9 @@ export async function runSqlRestore(
     return finish({ result: warned ? 'warning' : 'success', exitCode: warned ? ExitCode.warnings : ExitCode.ok });
   } catch (e) {
     const error = failureMessage(e, 'restore.run.cancelled');
-    reporter.error('restore.run.failed', { reason: error, state: { key: 'restore.run.stateUntouched' } });
+    // Only a failure after the swap has changed the live database; the restorer's error then says how.
+    const swapped = e instanceof PraxisError && e.message_.key === 'restore.maria.swapIncomplete';
+    reporter.error('restore.run.failed', { reason: error, state: { key: swapped ? 'restore.run.stateDbSwapped' : 'restore.run.stateUntouched' } });
     const summary = failedSummary(e, error, { durationMs: now().getTime() - started.getTime(), warnings: reporter.warnings });
     reporter.emit({ type: 'finished', summary });
     return summary;

@@ -191,6 +191,9 @@ export async function restoreTestMariadb(ctx: StepContext, c: MariadbComponent, 
         const script = tables.map((tb) => `SELECT ${my.lit(tb)}, COUNT(*) FROM ${my.quoteIdent(scratch)}.${my.quoteIdent(tb)};`).join('\n');
         for (const [name, n] of await my.query(s, script, null, ctx.signal)) counts.set(name!, Number(n));
       }
+      // Views broken when the backup was taken are not in the dump (mariadb-dump.ts): known, said, not a failure of the test.
+      const missing = req.entry.missingObjects ?? [];
+      if (missing.length) result.warnings.push({ key: 'verify.maria.notInBackup', params: { component: c.name, objects: missing.map((o) => `${o.kind} ${o.name} (${o.reason})`).join('; ') } });
       return withRows(result, req.entry.rows, counts, c.name);
     } finally {
       await dropScratch(ctx, scratch, () => my.query(s, `DROP DATABASE IF EXISTS ${my.quoteIdent(scratch)};`));
