@@ -6,7 +6,9 @@
 import { execa } from 'execa';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync, unlinkSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { rawPathOf, readIndex } from '../../src/services/folder-index';
@@ -167,6 +169,29 @@ test('restore: the overview names newer files escaped, and the restore puts back
   const r = await runCli(['restore', id, '--yes', '--delete-newer-files', '--config', s.configFile], env.env);
   assert.is(r.code, 0, r.stdout + r.stderr);
   assert.equal(readTree(s.src), files, 'the folder is the backup again, byte for byte');
+});
+
+test('an index written before format 2 (no line for names that are not UTF-8) still verifies: those files are not called extra, the others are checked', async () => {
+  const s = await setup('format1', oddFiles(true));
+  assert.is((await runCli(['run', '--config', s.configFile], env.env)).code, 0);
+  const id = onlyBackup(s.backupDir);
+  const backup = join(s.backupDir, id);
+  // What the previous version wrote for this tree, had it not failed: the UTF-8 names only, no "format".
+  const indexFile = join(backup, 'files.index.jsonl.gz');
+  const kept = gunzipSync(readFileSync(indexFile)).toString('utf8').split('\n').filter((l) => l && !l.includes('"b":'));
+  const gz = gzipSync(kept.map((l) => `${l}\n`).join(''));
+  writeFileSync(indexFile, gz);
+  const manifestFile = join(backup, 'manifest.json');
+  const m = JSON.parse(readFileSync(manifestFile, 'utf8'));
+  m.components[0].index = { path: 'files.index.jsonl.gz', sha256: createHash('sha256').update(gz).digest('hex'), files: kept.length, deep: false };
+  writeFileSync(manifestFile, JSON.stringify(m, null, 2));
+  const ok = await runCli(['verify', id, '--config', s.configFile], env.env);
+  assert.is(ok.code, 0, ok.stdout + ok.stderr);
+  // The UTF-8 names are still compared: one gone is found.
+  unlinkSync(at(backup, 'files', NEWLINE));
+  const bad = await runCli(['verify', id, '--config', s.configFile], env.env);
+  assert.is(bad.code, 1, bad.stdout + bad.stderr);
+  assert.ok((bad.stdout + bad.stderr).includes('neu\\nzeile.txt'));
 });
 
 test('paths longer than PATH_MAX with the backup folder in front: run and verify --deep see every file', async () => {
