@@ -22,6 +22,7 @@ export function detectLang(env: NodeJS.ProcessEnv = process.env): Lang {
 }
 
 export function t(lang: Lang, key: MessageKey, params: Params = {}): string {
+  if (key === 'format.bytes') return formatBytes(Number(params.n), lang);
   const template = catalogs[lang][key] ?? de[key] ?? key;
   return template.replace(/\{(\w+)\}/g, (m, name: string) => {
     const v = params[name];
@@ -36,6 +37,14 @@ export function render(lang: Lang, msg: Message): string {
 
 export function msg(key: MessageKey, params?: Params): Message {
   return { key, params };
+}
+
+/**
+ * A byte count inside a message the engine emits before it knows the reader's language (events,
+ * status file, logs): rendered when the message is, so English reads "8.0 KB" and German "8,0 KB".
+ */
+export function byteCount(n: number): Message {
+  return { key: 'format.bytes', params: { n } };
 }
 
 export function formatBytes(n: number, lang: Lang = 'de'): string {

@@ -1,7 +1,7 @@
 // Before a single byte is written: will this backup fit, and still leave 10 % of the disk free
 // (the tomedo manual's rule, so the file system stays healthy)?
 import { statfs } from 'node:fs/promises';
-import { formatBytes } from '../i18n';
+import { byteCount } from '../i18n';
 import { run } from '../process/runner';
 import { PraxisError } from './errors';
 import type { ToolLocator } from './tool-locator';
@@ -32,9 +32,9 @@ export function checkSpace(dir: string, needed: number, space: DiskSpace): void 
   if (space.free - needed < reserve) {
     throw new PraxisError('error.space', {
       dir,
-      needed: formatBytes(needed),
-      reserve: formatBytes(reserve),
-      free: formatBytes(space.free),
+      needed: byteCount(needed),
+      reserve: byteCount(reserve),
+      free: byteCount(space.free),
     });
   }
 }

@@ -12,6 +12,9 @@ export interface DestinationStatus {
   lastVerified?: { at: string; backupId: string; ok: boolean; restoreTest: boolean; message?: Message };
 }
 
+/** What `current()` returns: a dead run's entry moves to interruptedRun. */
+export type CurrentStatus = Status & { interrupted?: boolean; interruptedRun?: NonNullable<Status['running']> };
+
 export interface Status {
   version: 1;
   running: null | {
@@ -68,10 +71,13 @@ export class StatusStore {
     return { version: 1, running: null, destinations: {} };
   }
 
-  /** The status as a reader should see it: a "running" entry of a dead process is not running. */
-  async current(): Promise<Status & { interrupted?: boolean }> {
+  /**
+   * The status as a reader should see it: a "running" entry of a dead process is not running but
+   * interrupted, and which run that was (start, PID, phase) is kept so the text can name it.
+   */
+  async current(): Promise<CurrentStatus> {
     const s = await this.read();
-    if (s.running && !isAlive(s.running.pid)) return { ...s, running: null, interrupted: true };
+    if (s.running && !isAlive(s.running.pid)) return { ...s, running: null, interrupted: true, interruptedRun: s.running };
     return s;
   }
 

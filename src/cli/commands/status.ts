@@ -36,6 +36,7 @@ export async function statusCommand(app: App, argv: string[], out: Out): Promise
     out.data({
       running: s.running,
       interrupted: s.interrupted ?? false,
+      interruptedRun: s.interruptedRun ? { startedAt: s.interruptedRun.startedAt, pid: s.interruptedRun.pid, backupId: s.interruptedRun.backupId, phase: s.interruptedRun.component ?? s.interruptedRun.phase } : null,
       lastRun: s.lastRun && {
         ...s.lastRun,
         message: s.lastRun.message ? messageJson(out.lang, s.lastRun.message) : undefined,
@@ -55,7 +56,10 @@ export async function statusCommand(app: App, argv: string[], out: Out): Promise
     return alertExitCode(alerts);
   }
   if (s.running) out.print(t(out.lang, 'status.running', { since: fmt(s.running.startedAt), pid: s.running.pid, phase: s.running.component ?? s.running.phase }));
-  else out.print(t(out.lang, 'status.idle'));
+  else if (s.interruptedRun) {
+    const r = s.interruptedRun;
+    out.print(t(out.lang, 'status.interrupted', { since: fmt(r.startedAt), pid: r.pid, phase: r.component ?? r.phase }));
+  } else out.print(t(out.lang, 'status.idle'));
   const dests: [string, DestinationStatus][] = Object.keys(s.destinations).length ? Object.entries(s.destinations) : [['local', {}]];
   for (const [name, d] of dests) {
     if (d.lastSuccess) out.print(t(out.lang, 'status.lastSuccess', { dest: name, when: fmt(d.lastSuccess.at) }));
