@@ -337,6 +337,7 @@ test('a mirror list that failed: the CLIâ€™s own words (stderr, a config errorâ€
     file: '/n',
     args: ['/d/cli.js', 'list', '--mirror', 'usb', '--json', '--config', '/c.json'],
     env: { HOME: '/h', PRAXIS_BACKUP_NOTIFY: 'none', PRAXIS_BACKUP_LANG: 'en' },
+    inheritSecrets: true,
     okExitCodes: [0, 1, 2, 3, 75],
   });
 });
