@@ -1,7 +1,7 @@
 // One backup run: lock, check, dump, copy, manifest, rename, retention, status. The order is the
 // safety argument: nothing is a backup until its manifest is fsync'd and its folder renamed from
 // .partial, and nothing old is removed until a new backup is complete.
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Config, FolderComponent, MariadbComponent, PostgresComponent } from '../config/schema';
@@ -27,6 +27,7 @@ import type { StatusStore } from './status-store';
 import type { StepContext } from './step-context';
 import type { ToolLocator } from './tool-locator';
 import { mirrorsExitCode, runMirrors, type MirrorDeps } from './mirror-run';
+import { removeTree } from './tree-walk';
 
 export interface BackupDeps {
   platform: Platform;
@@ -137,7 +138,7 @@ export async function runBackup(config: Config, deps: BackupDeps, reporter: Repo
     const catalog = await readCatalog(dir);
     for (const name of catalog.partial) {
       // We hold the lock, so no live run is writing these: remains of a killed run.
-      await rm(join(dir, name), { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+      await removeTree(join(dir, name), { maxRetries: 5, retryDelay: 200 });
       reporter.info('run.partial.removed', { name });
     }
     for (const name of catalog.invalid) reporter.info('run.unknownDirs', { name });
@@ -290,7 +291,7 @@ export async function runBackup(config: Config, deps: BackupDeps, reporter: Repo
       const space = await diskSpace(dir).catch(() => ({ free: 0, total: 0 }));
       error = { key: 'error.diskFull', params: { dir, free: formatBytes(space.free), total: formatBytes(space.total) } };
     }
-    if (partial) await rm(partial, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }).catch(() => {});
+    if (partial) await removeTree(partial, { maxRetries: 5, retryDelay: 200 }).catch(() => {});
     reporter.error('run.finished.failed', { reason: error });
     summary = failedSummary(e, error, { backupId: id || undefined, durationMs: now().getTime() - started.getTime(), warnings: reporter.warnings });
   }

@@ -16,6 +16,7 @@ import { parseProgress2, parseRsyncStats, rsyncMeaningKey, supportsProgress2 } f
 import { fsyncDir, MANIFEST_FILE } from './manifest';
 import { checkSpace, diskSpace } from './space-check';
 import type { ToolInfo, ToolLocator } from './tool-locator';
+import { removeTree } from './tree-walk';
 
 export interface SyncResult {
   copied: string[];
@@ -59,7 +60,7 @@ async function fsyncFile(path: string): Promise<void> {
 async function removeBackupDir(path: string): Promise<void> {
   // Manifest first: from this moment on the folder no longer looks like a backup.
   await rm(join(path, MANIFEST_FILE), { force: true });
-  await rm(path, { recursive: true, force: true, maxRetries: 3 });
+  await removeTree(path);
 }
 
 export interface SyncOptions {
@@ -76,7 +77,7 @@ export async function syncBackups(local: BackupEntry[], targetDir: string, o: Sy
 
   let target = await readCatalog(targetDir);
   for (const p of target.partial) {
-    await rm(join(targetDir, p), { recursive: true, force: true, maxRetries: 3 });
+    await removeTree(join(targetDir, p));
     o.reporter.info('mirror.partialRemoved', { name: o.name, id: p });
   }
 
@@ -129,7 +130,7 @@ export async function syncBackups(local: BackupEntry[], targetDir: string, o: Sy
       await rename(partial, join(targetDir, b.id));
       await fsyncDir(targetDir);
     } catch (e) {
-      await rm(partial, { recursive: true, force: true, maxRetries: 3 }).catch(() => {});
+      await removeTree(partial).catch(() => {});
       if (e instanceof CommandError && e.reason === 'exit') {
         if (noSpace) throw new PraxisError('mirror.full', { name: o.name, dir: targetDir });
         const code = e.exitCode ?? -1;

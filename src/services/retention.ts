@@ -1,8 +1,8 @@
 // Keeps `retention.keep` complete backups. Runs only after a successful backup; never removes the
 // newest one, never a .partial (the lock guarantees no live run has one), never a folder without
 // a valid manifest (it may be something the admin put there).
-import { rm } from 'node:fs/promises';
 import type { BackupEntry } from './backup-catalog';
+import { removeTree } from './tree-walk';
 
 export function backupsToRemove(complete: BackupEntry[], keep: number, justMade: string): BackupEntry[] {
   // complete is newest first
@@ -11,5 +11,5 @@ export function backupsToRemove(complete: BackupEntry[], keep: number, justMade:
 }
 
 export async function removeBackup(entry: BackupEntry): Promise<void> {
-  await rm(entry.path, { recursive: true, force: true, maxRetries: 3 });
+  await removeTree(entry.path);
 }

@@ -9,7 +9,8 @@
 // an ancestor directory, as "/proc/self/fd/<fd>/<rest>", which the kernel resolves from that
 // directory; no chdir (it would move every other relative path of the process). Elsewhere the call
 // fails with ENAMETOOLONG, and the caller names the path instead of crashing.
-import { closeSync, constants, existsSync, lstatSync, openSync, readdirSync, type Dirent, type Stats } from 'node:fs';
+import { closeSync, constants, existsSync, lstatSync, openSync, readdirSync, rmdirSync, unlinkSync, type Dirent, type Stats } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { bytesOf, rawOf, type RawPath } from './file-names';
 
 const PROC_FD = existsSync('/proc/self/fd') ? '/proc/self/fd' : null;
@@ -144,3 +145,36 @@ export function lstatRaw(tree: TreeRoot, raw: RawPath): Stats | undefined {
 
 /** Lets the event loop turn (timers, cancel, progress) between batches of synchronous calls. */
 export const breathe = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/**
+ * rm -r that also removes paths beyond PATH_MAX. Node's recursive rm works with whole paths and
+ * stops there with ENAMETOOLONG (a backup whose folder, with the backup directory in front, is
+ * deeper than 4096 bytes could then never be removed by retention); past that point the rest is
+ * removed through TreeRoot's descriptors. Missing is fine (force).
+ */
+export async function removeTree(dir: string, retry: { maxRetries?: number; retryDelay?: number } = { maxRetries: 3 }): Promise<void> {
+  try {
+    await rm(dir, { recursive: true, force: true, ...retry });
+    return;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENAMETOOLONG') throw e;
+  }
+  const tree = new TreeRoot(dir);
+  try {
+    removeBelow(tree, '');
+  } finally {
+    tree.close();
+  }
+  rmdirSync(dir);
+}
+
+function removeBelow(tree: TreeRoot, rel: RawPath): void {
+  for (const e of readdirSync(tree.path(rel), { withFileTypes: true, encoding: 'buffer' }) as Dirent<Buffer>[]) {
+    const name = rawOf(e.name as unknown as Buffer);
+    const raw = rel ? `${rel}/${name}` : name;
+    if (e.isDirectory()) {
+      removeBelow(tree, raw);
+      rmdirSync(tree.path(raw));
+    } else unlinkSync(tree.path(raw));
+  }
+}

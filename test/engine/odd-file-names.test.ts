@@ -73,13 +73,13 @@ function readTree(dir: string, rel = ''): Map<string, string> {
   return out;
 }
 
-async function setup(name: string, files: Map<string, string>, opts: { backupDir?: string } = {}) {
+async function setup(name: string, files: Map<string, string>, opts: { backupDir?: string; keep?: number } = {}) {
   const dir = join(root, name);
   const src = join(dir, 'files');
   writeTree(src, files);
   const backupDir = opts.backupDir ?? join(dir, 'backups');
   const configFile = join(dir, 'config.json');
-  await writeFile(configFile, JSON.stringify({ backupDir, components: [{ name: 'files', type: 'folder', path: src }], retention: { keep: 10 } }));
+  await writeFile(configFile, JSON.stringify({ backupDir, components: [{ name: 'files', type: 'folder', path: src }], retention: { keep: opts.keep ?? 10 } }));
   return { dir, src, backupDir, configFile };
 }
 
@@ -102,7 +102,7 @@ test.before(async () => {
 
 test.after(async () => {
   // Node's recursive rm stops at PATH_MAX (ENAMETOOLONG); GNU rm works from descriptors.
-  await execa('rm', ['-rf', join(root, 'long'), join(root, 'deep')], { reject: false });
+  await execa('rm', ['-rf', join(root, 'long'), join(root, 'long-retention'), join(root, 'deep'), join(root, 'deep-retention')], { reject: false });
   await runCleanups();
 });
 
@@ -194,15 +194,20 @@ test('an index written before format 2 (no line for names that are not UTF-8) st
   assert.ok((bad.stdout + bad.stderr).includes('neu\\nzeile.txt'));
 });
 
-test('paths longer than PATH_MAX with the backup folder in front: run and verify --deep see every file', async () => {
-  // rsync works inside the folders it copies (relative paths up to 4096 bytes); our walks start at
-  // the backup folder, here about 900 bytes deep: 3 400 + 900 > 4 096.
+/** A tree whose paths, with a backup folder of about 900 bytes in front, are longer than PATH_MAX (4096 bytes). */
+function deepFiles(): Map<string, string> {
   const deep = Array.from({ length: 14 }, (_, i) => `${String(i).padStart(2, '0')}${'\xe4'.repeat(236)}`);
   const files = new Map<string, string>([['oben.txt', 'oben']]);
   for (let i = 1; i <= deep.length; i++) files.set(`${deep.slice(0, i).join('/')}/d\xf6k.txt`, `Ebene ${i}`);
-  const longBackupDir = join(root, 'long', ...Array.from({ length: 4 }, (_, i) => `${i}${'b'.repeat(220)}`));
-  mkdirSync(longBackupDir, { recursive: true });
-  const s = await setup('deep', files, { backupDir: longBackupDir });
+  return files;
+}
+const longDir = (name: string) => join(root, name, ...Array.from({ length: 4 }, (_, i) => `${i}${'b'.repeat(220)}`));
+
+test('paths longer than PATH_MAX with the backup folder in front: run and verify --deep see every file', async () => {
+  // rsync works inside the folders it copies (relative paths up to 4096 bytes); our walks start at
+  // the backup folder, here about 900 bytes deep: 3 400 + 900 > 4 096.
+  const files = deepFiles();
+  const s = await setup('deep', files, { backupDir: longDir('long') });
   const r = await runCli(['run', '--config', s.configFile], env.env);
   assert.is(r.code, 0, r.stdout + r.stderr);
   const id = onlyBackup(s.backupDir);
@@ -211,6 +216,17 @@ test('paths longer than PATH_MAX with the backup folder in front: run and verify
   assert.equal([...(await indexPaths(backup))].sort(), [...files.keys()].sort());
   const v = await runCli(['verify', id, '--deep', '--config', s.configFile], env.env);
   assert.is(v.code, 0, v.stdout + v.stderr);
+});
+
+test('retention removes a backup whose paths are longer than PATH_MAX', async () => {
+  const s = await setup('deep-retention', deepFiles(), { backupDir: longDir('long-retention'), keep: 1 });
+  assert.is((await runCli(['run', '--config', s.configFile], env.env)).code, 0);
+  const first = onlyBackup(s.backupDir);
+  writeFileSync(join(s.src, 'neu.txt'), 'neu');
+  const r = await runCli(['run', '--config', s.configFile], env.env);
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.is.not(onlyBackup(s.backupDir), first);
+  assert.equal(readdirSync(s.backupDir).filter((n) => n.startsWith(first)), [], 'nothing of the old backup is left');
 });
 
 test('rsync 23 because the source folder disappeared before rsync read it: said so, not "permissions"', async () => {
