@@ -1,4 +1,8 @@
 // The thin CLI: commands, options, exit codes, both languages, `list --dir` on any folder.
+// The practice's zone for this process and the CLI it starts (children inherit it): schedule times
+// are local, and the test must not depend on whichever zone the machine has.
+process.env.TZ = 'Europe/Berlin';
+
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -43,6 +47,9 @@ test('unknown command and unknown option: exit 2 with a message naming them', as
 });
 
 test('status before any run: never backed up (an alert: exit 1 for monitoring), next run from the schedule', async () => {
+  // The CLI reads the real clock: what holds at any hour is that its next run is later than a
+  // moment taken before it was asked, on a weekday, at 03:15 local time.
+  const asked = Date.now();
   const r = await runCli(['status', '--config', configFile], env.env);
   assert.is(r.code, 1, r.stderr);
   assert.match(r.stdout, /⚠ Noch keine Sicherung auf „Sicherungsverzeichnis“\./);
@@ -56,7 +63,7 @@ test('status before any run: never backed up (an alert: exit 1 for monitoring), 
   assert.is(s.running, null);
   assert.equal(s.alerts.map((a: any) => [a.kind, a.destination]), [['never', 'local']]);
   const next = new Date(s.nextRun);
-  assert.ok(next.getTime() > Date.now());
+  assert.ok(next.getTime() > asked, `${s.nextRun} is not after ${new Date(asked).toISOString()}`);
   assert.is(next.getHours() * 60 + next.getMinutes(), 3 * 60 + 15);
   assert.ok(next.getDay() >= 1 && next.getDay() <= 5);
 });

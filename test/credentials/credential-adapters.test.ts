@@ -110,9 +110,9 @@ test('keytar store: "nothing found" in a locked keyring is reported as locked; u
 test('keytar store: a call that hangs (a dialog nobody sees) fails after the timeout', async () => {
   const hanging: KeytarModule = { ...memoryKeytar(), getPassword: () => new Promise(() => {}) };
   const store = new KeytarSecretStore({ platform: 'darwin', load: async () => hanging, timeoutMs: 50 });
-  const started = Date.now();
+  // The call never answers: coming back at all, with the timeout's words, is the timeout (no
+  // stopwatch, which a loaded machine could overrun).
   const e = await failure(store.get('smb://praxis@nas/backup'));
-  assert.ok(Date.now() - started < 2000);
   assert.match(render('de', e.message_), 'keine Antwort nach 0 s');
 });
 

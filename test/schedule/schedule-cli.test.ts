@@ -2,7 +2,7 @@
 // with its own HOME: render for both platforms, next in German and English, the config's cron
 // errors, install/status/remove on this machine (no systemd user manager), and a scheduled run
 // that meets a running backup.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import plist from 'plist';
 import { suite } from 'uvu';
@@ -34,6 +34,16 @@ test.before(async () => {
 test.after(() => runCleanups());
 
 const en = () => ({ ...env.env, LANG: 'en_GB.UTF-8' });
+
+/**
+ * The CLI counts the next runs from its own clock, read at some moment after `before` (taken just
+ * before it was started) and before now: its answer is the runs after one of those two moments —
+ * both the same unless a scheduled time fell in between. So this holds at any hour.
+ */
+function runsFrom(actual: unknown, cron: string, count: number, before: Date): void {
+  const candidates = [before, new Date()].map((from) => JSON.stringify(nextRuns(cron, count, from).map((d) => d.toISOString())));
+  assert.ok(candidates.includes(JSON.stringify(actual)), `${JSON.stringify(actual)} is not ${candidates.join(' or ')}`);
+}
 
 test('render --for systemd: the units on stdout, their paths on stderr, absolute ExecStart', async () => {
   const config = writeConfig('config.json', { schedule: { cron: '15 3 * * 1-5' } });
@@ -77,9 +87,9 @@ test('next --count 5: the expression in words and five local times, German and E
   const enTimes = e.stdout.split('\n').filter((l) => l.startsWith('  '));
   assert.is(enTimes.length, 5);
   for (const l of enTimes) assert.match(l, /^ {2}(Monday|Tuesday|Wednesday|Thursday|Friday), \d+ \S+ \d{4} at 03:15$/);
+  const before = new Date();
   const j = await runCli(['schedule', 'next', '--count', '3', '--config', config, '--json'], env.env);
-  const expected = nextRuns('15 3 * * 1-5', 3).map((d) => d.toISOString());
-  assert.equal(j.events[0]!.next, expected);
+  runsFrom(j.events[0]!.next, '15 3 * * 1-5', 3, before);
   assert.is(j.events[0]!.description, 'Mo–Fr um 03:15');
 });
 
@@ -146,10 +156,15 @@ test('install on this machine: files written, no user manager → exit 1 with wh
 });
 
 test('run --scheduled while a run holds the lock: exit 75, and status says the scheduled run was skipped', async () => {
-  const config = writeConfig('slow.json', { schedule: { cron: '15 3 * * 1-5' }, hooks: { beforeBackup: { command: ['/bin/sleep', '30'] } } });
+  // The first run holds the lock until the test stops it (its hook would sleep a day), however
+  // long the calls below take on a loaded machine.
+  const config = writeConfig('slow.json', { schedule: { cron: '15 3 * * 1-5' }, hooks: { beforeBackup: { command: ['/bin/sleep', '86400'], timeoutSeconds: 86400 } } });
   const first = startCli(['run', '--config', config], env.env);
   const lock = join(backupDir, '.praxis-backup.lock');
-  assert.ok(await waitUntil(async () => existsSync(lock), 15_000), 'the first run took the lock');
+  const statusFile = join(env.stateDir, 'status.json');
+  // Running as far as `status` can tell: the lock taken and the status file saying so.
+  const running = async () => existsSync(lock) && existsSync(statusFile) && !!JSON.parse(readFileSync(statusFile, 'utf8')).running;
+  assert.ok(await waitUntil(running, 60_000), 'the first run took the lock');
   try {
     // A manual run meeting the lock: 75, but no "skipped" (it was not a scheduled run).
     const manual = await runCli(['run', '--config', config], env.env);
@@ -217,9 +232,12 @@ test('next with verify.cron: a second, labelled list of the restore tests (Germa
   const e = await runCli(['schedule', 'next', '--count', '3', '--config', config], en());
   assert.match(e.stdout, /^Scheduled restore test: Sun at 22:00 \("0 22 \* \* 7"\)$/m);
   assert.match(e.stdout, /^The next 3 restore tests \(local time, /m);
+  const before = new Date();
   const j = await runCli(['schedule', 'next', '--count', '2', '--config', config, '--json'], env.env);
-  assert.equal(j.events[0]!.verify, { cron: '0 22 * * 7', description: 'So um 22:00', next: nextRuns('0 22 * * 7', 2).map((d) => d.toISOString()) });
-  assert.equal(j.events[0]!.next, nextRuns('15 3 * * 1-5', 2).map((d) => d.toISOString()));
+  const { next: verifyNext, ...verify } = j.events[0]!.verify;
+  assert.equal(verify, { cron: '0 22 * * 7', description: 'So um 22:00' });
+  runsFrom(verifyNext, '0 22 * * 7', 2, before);
+  runsFrom(j.events[0]!.next, '15 3 * * 1-5', 2, before);
   const without = await runCli(['schedule', 'next', '--config', writeConfig('config.json', { schedule: { cron: '15 3 * * 1-5' } }), '--json'], env.env);
   assert.is(without.events[0]!.verify, null);
 });
@@ -245,10 +263,11 @@ test('install / status / remove with verify.cron on this machine: four units, th
   assert.ok(lines.findIndex((l) => l.startsWith('praxis-backup.timer:')) < lines.findIndex((l) => l.startsWith('praxis-backup-verify.timer:')), s.stdout);
   assert.match(s.stdout, /^Geplante Prüfung mit Probe-Einspielen: So um 22:00/m);
   assert.match(s.stdout, /^Nächste geplante Prüfung: Sonntag, .* 22:00$/m);
+  const before = new Date();
   const sj = await runCli(['schedule', 'status', '--config', config, '--json'], env.env);
   assert.equal(sj.events[0]!.jobs.map((j: any) => j.role), ['backup', 'backup', 'verify', 'verify']);
   assert.is(sj.events[0]!.verifyCron, '0 22 * * 7');
-  assert.is(sj.events[0]!.nextVerify, nextRuns('0 22 * * 7', 1)[0]!.toISOString());
+  runsFrom([sj.events[0]!.nextVerify], '0 22 * * 7', 1, before);
   const r = await runCli(['schedule', 'remove'], env.env);
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, /Entfernt: .*praxis-backup-verify\.timer/);

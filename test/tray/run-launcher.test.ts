@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { execa } from 'execa';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { formatDuration } from '../../src/i18n';
 import { finishNotification } from '../../src/tray/model/notifications';
 import type { CliEvent } from '../../src/tray/model/run-events';
 import { RunLauncher, type RunExit } from '../../src/tray/run-launcher';
@@ -20,14 +21,18 @@ interface Setup {
   configFile: string;
 }
 
-async function setup(hookSeconds = 0): Promise<Setup> {
+/**
+ * `hold`: the run's beforeBackup hook waits until the test creates the file `release` in the run's
+ * folder (or is killed): the run is then as long as the test needs, on any machine.
+ */
+async function setup(opts: { hold?: boolean } = {}): Promise<Setup> {
   const root = await makeTempDir('tray-run');
   const { env, stateDir } = await cliEnv(root, { PRAXIS_BACKUP_KEYRING: 'off' });
   const files = join(root, 'files');
   await createSampleFiles(files, { files: 40 });
   const backupDir = join(root, 'backups');
   const config: Record<string, unknown> = { backupDir, components: [{ name: 'files', type: 'folder', path: files }], retention: { keep: 3 } };
-  if (hookSeconds) config.hooks = { beforeBackup: { command: ['sleep', String(hookSeconds)] } };
+  if (opts.hold) config.hooks = { beforeBackup: { command: ['sh', '-c', 'while [ ! -e "$0" ]; do sleep 0.05; done', join(root, 'release')], timeoutSeconds: 86400 } };
   const configFile = join(root, 'config.json');
   writeFileSync(configFile, JSON.stringify(config));
   return { root, env, stateDir, backupDir, configFile };
@@ -62,21 +67,23 @@ test('a real backup: events in order, exit 0, summary, notification with duratio
   assert.is(exit.summary?.backupId, ids[0]);
   const n = finishNotification('de', exit.summary, exit);
   assert.is(n.title, 'Sicherung abgeschlossen');
-  assert.match(n.body, /^Dauer \d+ s, [\d,]+ (KB|MB)\.$/);
+  assert.match(n.body, new RegExp(`^Dauer ${formatDuration(exit.summary!.durationMs ?? 0)}, [\\d,]+ (KB|MB)\\.$`));
   // The CLI was told not to notify by itself (the tray does): its status file still records the run.
   const status = JSON.parse(readFileSync(join(s.stateDir, 'status.json'), 'utf8'));
   assert.is(status.lastRun.result, 'success');
 });
 
 test('a second start is refused: by this tray at once, by the engine (75) with the reason', async () => {
-  const s = await setup(3);
+  const s = await setup({ hold: true });
   const launcher = launcherFor(s);
   const first = follow(launcher);
-  await waitUntil(async () => first.events.some((e) => e.type === 'started'), 15_000);
+  // The first run holds the lock (its hook waits) until the second one has been refused.
+  assert.ok(await waitUntil(async () => first.events.some((e) => e.type === 'log' && e.message.key === 'run.hook.started'), 60_000), 'the first run started its hook');
   assert.is(follow(launcher).started, false, 'the same tray does not start a second run');
   // Another tray / a terminal: the engine's lock refuses it and says since when and which PID.
   const second = follow(launcherFor(s));
   const exit2 = await second.done;
+  writeFileSync(join(s.root, 'release'), '');
   assert.is(exit2.exitCode, 75);
   const n = finishNotification('de', exit2.summary, exit2);
   assert.is(n.title, 'Sicherung nicht gestartet');
@@ -86,14 +93,14 @@ test('a second start is refused: by this tray at once, by the engine (75) with t
 });
 
 test('Abbrechen: the run stops cleanly, nothing half-written stays, the notification says cancelled', async () => {
-  const s = await setup(30);
+  // The hook never ends by itself: only the cancel can end this run.
+  const s = await setup({ hold: true });
   const launcher = launcherFor(s);
   const run = follow(launcher);
-  await waitUntil(async () => run.events.some((e) => e.type === 'log' && e.message.key === 'run.hook.started'), 15_000);
-  const t0 = Date.now();
+  assert.ok(await waitUntil(async () => run.events.some((e) => e.type === 'log' && e.message.key === 'run.hook.started'), 60_000), 'the run started its hook');
   assert.ok(launcher.cancel());
-  const exit = await run.done;
-  assert.ok(Date.now() - t0 < 10_000, 'cancel did not wait for the 30 s hook');
+  // Fails instead of hanging if the cancel did not end the hook; far above any machine's speed.
+  const exit = await Promise.race([run.done, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the cancel did not end the run')), 120_000).unref())]);
   assert.is(exit.summary?.error?.key, 'error.cancelled');
   assert.is(finishNotification('de', exit.summary, exit).title, 'Sicherung abgebrochen');
   assert.equal(existsSync(s.backupDir) ? readdirSync(s.backupDir).filter((n) => !n.startsWith('.')) : [], []);
@@ -112,7 +119,7 @@ test('a crashing run never takes the tray down: exit without summary becomes a c
 });
 
 test('quitting the tray does not stop its run: the backup finishes after the tray process is gone', async () => {
-  const s = await setup(2);
+  const s = await setup({ hold: true }); // the run waits in its hook until the tray is gone
   // .mts: the script lives outside the project (no package.json "type": "module" above it).
   const script = join(s.root, 'tray-quits.mts');
   const launcherModule = resolve(import.meta.dirname, '../../src/tray/run-launcher.ts');
@@ -126,8 +133,9 @@ l.start({ onEvent: (e) => { if (e.type === 'started') { console.log('started ' +
   assert.is(tray.exitCode, 0, tray.stderr);
   const pid = Number(/started (\d+)/.exec(tray.stdout)?.[1]);
   assert.ok(pid > 0);
+  writeFileSync(join(s.root, 'release'), '');
   const statusFile = join(s.stateDir, 'status.json');
-  const finished = await waitUntil(async () => existsSync(statusFile) && JSON.parse(readFileSync(statusFile, 'utf8')).lastRun?.result === 'success', 30_000);
+  const finished = await waitUntil(async () => existsSync(statusFile) && JSON.parse(readFileSync(statusFile, 'utf8')).lastRun?.result === 'success', 120_000);
   assert.ok(finished, 'the run went on and finished after its tray exited');
 });
 
