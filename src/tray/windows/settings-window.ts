@@ -52,6 +52,8 @@ export interface SettingsWindowDeps {
   lang: Lang;
   /** The tray's event pump: fast while the window is open. */
   pump?: { hold(reason: string): void; release(reason: string): void };
+  /** The clock the schedule preview counts the next runs from (tests set it; default: now). */
+  now?: () => Date;
 }
 
 const WIDTH = 880;
@@ -723,7 +725,7 @@ export class SettingsWindow {
   private updatePreview(): void {
     const w = this.w;
     if (!w) return;
-    const p = schedulePreview(this.form.cron, this.deps.lang);
+    const p = schedulePreview(this.form.cron, this.deps.lang, this.deps.now?.() ?? new Date());
     markInvalid(w.cron, 'error' in p);
     if ('error' in p) {
       setError(w.cronError, [p.error]);
