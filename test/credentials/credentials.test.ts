@@ -64,18 +64,26 @@ function filesBelow(dir: string): string[] {
  * While fn runs, reads /proc/<pid>/cmdline of every process carrying the keyring's marker in its
  * environment (the CLI and all its children inherit it) about every millisecond.
  */
-async function watchArgv<T>(fn: () => Promise<T>): Promise<{ result: T; argvs: Set<string> }> {
+async function watchArgv<T>(fn: () => Promise<T>): Promise<{ result: T; argvs: Set<string>; environs: Map<string, string> }> {
   // Every distinct argv, not one per pid: right after fork a child still shows the parent's argv.
   const argvs = new Set<string>();
+  // And what each of them had in its environment (argv → environ, NUL-separated): a password may
+  // reach only the program it is for (runner.ts, childEnv).
+  const environs = new Map<string, string>();
   const needle = `PRAXIS_TEST_KEYRING=${kr.dir}\0`;
   let scanning = true;
   const scan = () => {
     for (const name of readdirSync('/proc')) {
       if (!/^\d+$/.test(name)) continue;
       try {
-        if (!readFileSync(`/proc/${name}/environ`, 'latin1').includes(needle)) continue;
+        const environ = readFileSync(`/proc/${name}/environ`, 'latin1');
+        if (!environ.includes(needle)) continue;
         const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8');
-        if (cmd) argvs.add(cmd.split('\0').join(' '));
+        if (!cmd) continue;
+        const argv = cmd.split('\0').join(' ');
+        argvs.add(argv);
+        const before = environs.get(argv) ?? '';
+        if (!before.includes(environ)) environs.set(argv, before + '\0' + environ); // each distinct one once
       } catch {
         /* exited meanwhile */
       }
@@ -89,7 +97,7 @@ async function watchArgv<T>(fn: () => Promise<T>): Promise<{ result: T; argvs: S
   })();
   try {
     const result = await fn();
-    return { result, argvs };
+    return { result, argvs, environs };
   } finally {
     scanning = false;
     await loop;
@@ -215,7 +223,7 @@ test('run: the engine reads the PostgreSQL password from the keyring only; it is
   // The mirror is left out: mount.cifs cannot run here (no cifs in this kernel).
   const cfg = join(root, 'run-config.json');
   await writeFile(cfg, JSON.stringify({ ...JSON.parse(readFileSync(configFile, 'utf8')), mirrors: [] }));
-  const { result: r, argvs } = await watchArgv(() => cli(['run', '--config', cfg, '--json'], env));
+  const { result: r, argvs, environs } = await watchArgv(() => cli(['run', '--config', cfg, '--json'], env));
   assert.is(r.code, 0, r.stderr);
   const ids = readdirSync(backupDir);
   assert.is(ids.length, 1);
@@ -227,6 +235,11 @@ test('run: the engine reads the PostgreSQL password from the keyring only; it is
   const haystack = [r.stdout, r.stderr, readLogs(join(home, 'state', 'praxis-backup', 'logs')), allText(join(home, 'state')), allText(backupDir), ...seen].join('\n');
   // Also its distinctive start: a leak may come quoted or escaped (a conninfo string, a URL).
   for (const needle of [PG_PW, 'Pg-Geheim']) assert.not.ok(haystack.includes(needle), `password (${needle}) found in output, logs, status, backup or argv`);
+  // In environments: only in the PostgreSQL tools' (PGPASSWORD: pg_dump, psql, the restore test's
+  // pg_restore), never in the CLI's or any other program's.
+  const holders = [...environs].filter(([, e]) => e.includes('Pg-Geheim')).map(([a]) => a.split(' ')[0]!.split('/').pop()!);
+  assert.ok(holders.includes('pg_dump'), `pg_dump's environment never seen with the password: ${[...environs.keys()].join(' | ')}`);
+  for (const p of holders) assert.match(p, /^(psql|pg_[a-z_]+)$/, `the password is in the environment of ${p}`);
 });
 
 test('test: PostgreSQL with the right password exits 0, with a wrong one 1 and the server\'s message', async () => {
@@ -263,10 +276,11 @@ test('test: Samba with the right password exits 0; wrong password, missing share
   assert.match(ok.stderr, 'Benutzt von „nas“');
 
   assert.is((await cli(['credentials', 'set', smbId], kr.env, WRONG)).code, 0);
-  const { result: bad, argvs } = await watchArgv(() => cli(['credentials', 'test', smbId], kr.env));
+  const { result: bad, argvs, environs } = await watchArgv(() => cli(['credentials', 'test', smbId], kr.env));
   assert.is(bad.code, 1);
   assert.match(bad.stderr, `Anmeldung als „${smb.user}“ an //127.0.0.1:${smb.port}/backup fehlgeschlagen: Benutzername oder Passwort falsch (NT_STATUS_LOGON_FAILURE)`);
   for (const a of argvs) assert.not.ok(a.includes(WRONG), `password in argv: ${a}`);
+  for (const [a, e] of environs) if (e.includes(WRONG)) assert.match(a.split(' ')[0]!, /smbclient$/, `password in the environment of ${a}`);
   assert.not.ok(bad.stderr.includes(WRONG));
 
   const missingId = `smb://${smb.user}@127.0.0.1:${smb.port}/gibtsnicht`;
