@@ -49,6 +49,19 @@ const componentEntry = z.object({
    * (base64); absent (1): such paths were not recorded (folder-index.ts).
    */
   index: z.object({ path: z.string(), sha256: z.string(), files: z.number().int(), deep: z.boolean(), format: z.number().int().optional() }).optional(),
+  /**
+   * PostgreSQL components: the database's own owner, comment, connection limit, privileges and
+   * settings, read in pg_dump's snapshot (postgres-db-settings.ts). The dump carries them; this is
+   * what a restore checks the result against.
+   */
+  databaseSettings: z.object({
+    owner: z.string(),
+    comment: z.string().nullable(),
+    connectionLimit: z.number().int(),
+    acl: z.array(z.string()),
+    settings: z.array(z.string()),
+    roleSettings: z.record(z.array(z.string())),
+  }).optional(),
 });
 
 export const manifestSchema = z.object({

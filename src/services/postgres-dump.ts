@@ -12,6 +12,7 @@ import type { PostgresComponent } from '../config/schema';
 import { run, CommandError, type CommandPlan } from '../process/runner';
 import { connectFailed, dumpFailed } from './db-errors';
 import type { ManifestComponent } from './manifest';
+import { dbSettingsSql, parseDbSettings, type DbSettings } from './postgres-db-settings';
 import { SqlSession } from './sql-session';
 import type { StepContext } from './step-context';
 import { streamToFile, type WrittenFile } from './stream-to-file';
@@ -178,8 +179,13 @@ export async function dumpPostgres(
   const w = out.written!;
   const warnings: string[] = [];
   let rows: Record<string, number> | undefined;
+  let databaseSettings: DbSettings | undefined;
   try {
-    rows = await counting;
+    const counted = await counting;
+    // Read in the same snapshot, so it is exactly what the dump holds: what a restore checks against.
+    const settings = parseDbSettings(await counter.query(`${dbSettingsSql(null)};`));
+    rows = counted;
+    if (settings) databaseSettings = settings;
     await counter.close('COMMIT;'); // only now: pg_dump has long imported the snapshot
   } catch (e) {
     await counter.kill();
@@ -198,6 +204,7 @@ export async function dumpPostgres(
     serverVersion: server.version,
     dumpTool: { path: pgDump.path, version: pgDump.version },
     ...(rows ? { rows, rowsExact: 'snapshot' as const } : {}),
+    ...(databaseSettings ? { databaseSettings } : {}),
     warnings,
   };
 }

@@ -7,13 +7,18 @@
 // Every statement runs through psql (the one process seam), connected to the maintenance database
 // `postgres` — never to the live database, which we must not hold open while renaming it. The
 // admin password reaches psql/pg_restore as PGPASSWORD in their environment only.
-import { availableParallelism } from 'node:os';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { PostgresComponent } from '../config/schema';
 import type { Message } from '../i18n';
 import { CommandError, run, type CommandPlan } from '../process/runner';
 import { connectFailed } from './db-errors';
 import { ExitCode, PraxisError } from './errors';
 import { connArgs, parseProbe, pgEnv, serverMessage } from './postgres-dump';
+import {
+  addressedTo, dbSettingsSql, diffDbSettings, isDbLevelItem, parseDbLevelScript, parseDbSettings, rolesNamed, type DbLevelSql,
+} from './postgres-db-settings';
 import type { DbClient, DbPreflight, DbRestoreRequest, DbRestoreResult } from './restore-types';
 import type { StepContext } from './step-context';
 import type { ToolInfo } from './tool-locator';
@@ -74,9 +79,37 @@ export function planPgSql(psql: string, c: PostgresComponent, database: string, 
   };
 }
 
-/** The archive's table of contents: also the test whether this pg_restore can read the archive at all. */
+/**
+ * The archive's table of contents: also the test whether this pg_restore can read the archive at
+ * all. --create: only then does pg_restore list the entries of the database itself (its owner,
+ * comment, privileges and settings), which pg_dump writes into every archive.
+ */
 export function planPgRestoreList(pgRestore: string, dumpFile: string): CommandPlan {
-  return { label: 'pg_restore --list', file: pgRestore, args: ['--list', dumpFile], timeoutMs: 120_000 };
+  return { label: 'pg_restore --list', file: pgRestore, args: ['--create', '--list', dumpFile], timeoutMs: 120_000 };
+}
+
+/**
+ * The statements of the database-level entries as a script on stdout: -L (a list file holding only
+ * those entries) selects them, --create is what makes pg_restore emit them (see postgres-db-settings.ts).
+ */
+export function planPgRestoreDbLevel(pgRestore: string, dumpFile: string, listFile: string): CommandPlan {
+  return { label: 'pg_restore --create (database settings)', file: pgRestore, args: ['--create', '-L', listFile, '-f', '-', dumpFile], timeoutMs: 120_000 };
+}
+
+/**
+ * A script through psql's stdin in one transaction (-1): the database-level statements may hold
+ * values (a setting, a comment) that have no business in an argv that every local user can read.
+ */
+export function planPgScript(psql: string, c: PostgresComponent, database: string, script: string, password: string | null): CommandPlan {
+  return {
+    label: `psql (${database})`,
+    file: psql,
+    args: ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-1', ...connArgs(c), '-d', dbArg(database), '-f', '-'],
+    input: script,
+    env: pgEnv(password),
+    secrets: password ? [password] : [],
+    timeoutMs: 120_000,
+  };
 }
 
 /**
@@ -155,6 +188,10 @@ export interface PgToc {
   tables: PgTable[];
   /** Roles that own something in the dump: they must exist on the server. */
   owners: string[];
+  /** The dumped database itself (its DATABASE entry): name and owner. */
+  database?: { name: string; owner: string };
+  /** The list lines of the entries that belong to the database itself (postgres-db-settings.ts). */
+  dbLevel: string[];
   dumpedFrom?: string;
   dumpedBy?: string;
 }
@@ -167,7 +204,7 @@ export const tableKey = (t: PgTable): string => `${t.schema}.${t.name}`;
  * with spaces is what lies between them.
  */
 export function parseToc(lines: string[]): PgToc {
-  const toc: PgToc = { entries: 0, tables: [], owners: [] };
+  const toc: PgToc = { entries: 0, tables: [], owners: [], dbLevel: [] };
   const owners = new Set<string>();
   let items = 0;
   for (const line of lines) {
@@ -185,6 +222,8 @@ export function parseToc(lines: string[]): PgToc {
     const words = rest.split(' ');
     const owner = words[words.length - 1];
     if (owner) owners.add(owner);
+    if (isDbLevelItem(rest)) toc.dbLevel.push(line);
+    if (rest.startsWith('DATABASE - ') && owner) toc.database = { name: words.slice(2, -1).join(' '), owner };
     // "TABLE ATTACH <schema> <partition>" (a partition attached to its parent) is not a table of its own.
     if (rest.startsWith('TABLE ') && !rest.startsWith('TABLE DATA ') && !rest.startsWith('TABLE ATTACH ')) {
       const parts = rest.slice('TABLE '.length).split(' ');
@@ -327,9 +366,37 @@ export async function readToc(t: Target, pgRestore: ToolInfo, dumpFile: string):
   return parseToc(lines);
 }
 
-export function missingRoles(toc: PgToc, serverRoles: string[]): string[] {
+/** The database-level statements of the archive (none in an archive from before PostgreSQL 11). */
+export async function readDbLevelSql(t: Target, pgRestore: ToolInfo, dumpFile: string, toc: PgToc): Promise<DbLevelSql> {
+  if (!toc.dbLevel.length) return parseDbLevelScript('');
+  let script = '';
+  // A file, not stdin: pg_restore opens the list by name, and our children's stdin is a socket, not a pipe /dev/stdin could reopen.
+  const dir = await mkdtemp(join(tmpdir(), 'praxis-pg-list-'));
+  try {
+    const listFile = join(dir, 'database.list');
+    await writeFile(listFile, `${toc.dbLevel.join('\n')}\n`, { mode: 0o600 });
+    await run(planPgRestoreDbLevel(pgRestore.path, dumpFile, listFile), {
+      signal: t.ctx.signal,
+      // The raw bytes: a comment may hold a carriage return, which line splitting would turn into a newline.
+      consumeStdout: async (stdout) => {
+        stdout.setEncoding('utf8');
+        for await (const chunk of stdout) script += chunk as string;
+      },
+    });
+  } catch (e) {
+    if (e instanceof CommandError && e.reason === 'cancelled') throw e;
+    throw new PraxisError('restore.pg.archiveUnreadable', { file: dumpFile, message: serverMessage(e) });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  return parseDbLevelScript(script);
+}
+
+/** Owners of the dump's objects and the roles its database-level grants and settings name, absent on the server. */
+export function missingRoles(toc: PgToc, serverRoles: string[], dbLevel?: DbLevelSql): string[] {
   const have = new Set(serverRoles);
-  return toc.owners.filter((o) => !have.has(o));
+  const needed = new Set([...toc.owners, ...(dbLevel ? rolesNamed(dbLevel) : [])]);
+  return [...needed].filter((o) => !have.has(o)).sort();
 }
 
 interface Prepared {
@@ -337,6 +404,7 @@ interface Prepared {
   state: PgServerState;
   pgRestore: ToolInfo;
   toc: PgToc;
+  dbLevel: DbLevelSql;
   warnings: Message[];
 }
 
@@ -350,7 +418,8 @@ async function prepare(ctx: StepContext, req: DbRestoreRequest): Promise<Prepare
   // The server's own major first (its pg_restore knows its SQL), else the nearest newer one.
   const pgRestore = await ctx.tools.findPg('pg_restore', state.major);
   const toc = await readToc(t, pgRestore, req.dumpFile);
-  const missing = missingRoles(toc, state.roles);
+  const dbLevel = await readDbLevelSql(t, pgRestore, req.dumpFile, toc);
+  const missing = missingRoles(toc, state.roles, dbLevel);
   if (missing.length) {
     throw new PraxisError('restore.pg.rolesMissing', { database: c.database, roles: missing.join(', ') });
   }
@@ -361,7 +430,7 @@ async function prepare(ctx: StepContext, req: DbRestoreRequest): Promise<Prepare
   if (dumpMajor && serverMajor && dumpMajor !== serverMajor) {
     warnings.push({ key: 'restore.db.versionDiffers', params: { database: c.database, dump: dumpVersion!, server: state.version } });
   }
-  return { t, state, pgRestore, toc, warnings };
+  return { t, state, pgRestore, toc, dbLevel, warnings };
 }
 
 export async function preflightPostgres(ctx: StepContext, req: DbRestoreRequest): Promise<DbPreflight> {
@@ -381,11 +450,16 @@ export function dropSql(name: string, force: boolean, versionNum: number): strin
   return `DROP DATABASE IF EXISTS ${quoteIdent(name)}${force && versionNum >= 130000 ? ' WITH (FORCE)' : ''}`;
 }
 
-/** The new database gets the live one's owner, encoding and locale: it is going to replace it. */
-export function createSql(name: string, live: LiveDb | null): string {
-  const base = `CREATE DATABASE ${quoteIdent(name)} WITH TEMPLATE template0`;
-  if (!live) return base; // a fresh server: its defaults, owned by the admin who restores
-  let sqlText = `${base} OWNER ${quoteIdent(live.owner)} ENCODING ${quoteLiteral(live.encoding)} LC_COLLATE ${quoteLiteral(live.collate)} LC_CTYPE ${quoteLiteral(live.ctype)}`;
+/**
+ * The new database gets the live one's encoding and locale (it is going to replace it) and the
+ * backup's owner (the dump's DATABASE entry: what is being restored; the database-level grants
+ * pg_dump wrote are relative to that owner's default privileges). Without an owner in the dump,
+ * the live one's; on a fresh server without either, the admin who restores.
+ */
+export function createSql(name: string, live: LiveDb | null, owner: string | undefined = live?.owner): string {
+  const base = `CREATE DATABASE ${quoteIdent(name)} WITH TEMPLATE template0${owner ? ` OWNER ${quoteIdent(owner)}` : ''}`;
+  if (!live) return base; // a fresh server: its defaults
+  let sqlText = `${base} ENCODING ${quoteLiteral(live.encoding)} LC_COLLATE ${quoteLiteral(live.collate)} LC_CTYPE ${quoteLiteral(live.ctype)}`;
   const provider = live.row.datlocprovider;
   const locale = (live.row.daticulocale ?? live.row.datlocale) as string | null | undefined;
   if (provider === 'i' && locale) sqlText += ` LOCALE_PROVIDER icu ICU_LOCALE ${quoteLiteral(locale)}`;
@@ -472,7 +546,7 @@ export async function restorePostgres(ctx: StepContext, req: DbRestoreRequest): 
   const started = Date.now();
   // prepare() repeats the preflight's checks (the dump or the server may have changed since);
   // its warnings were the preflight's to give, and the run has said them already.
-  const { t, state, pgRestore, toc } = await prepare(ctx, req);
+  const { t, state, pgRestore, toc, dbLevel } = await prepare(ctx, req);
   const c = t.c;
   const db = c.database;
   const names = restoreNames(db, req.stamp);
@@ -488,7 +562,7 @@ export async function restorePostgres(ctx: StepContext, req: DbRestoreRequest): 
   }
 
   ctx.reporter.info('restore.pg.creating', { database: db, name: names.temp });
-  await sql(t, createSql(names.temp, state.live), { signal: ctx.signal });
+  await sql(t, createSql(names.temp, state.live, toc.database?.owner), { signal: ctx.signal });
 
   // From here on, every way out before the swap drops the new database again.
   let tables: number;
@@ -520,6 +594,9 @@ export async function restorePostgres(ctx: StepContext, req: DbRestoreRequest): 
     if (check.rowsDiffer.length) throw new PraxisError('restore.db.rowsDiffer', { database: db, tables: check.rowsDiffer.join(', ') });
     tables = check.tables;
     ctx.reporter.info('restore.pg.checked', { database: db, tables });
+    // Only now: a database-level statement_timeout or default_transaction_read_only of the
+    // backup's must not reach pg_restore's or the check's sessions.
+    await applyDbLevel(t, db, names.temp, dbLevel);
 
     // Last moment to cancel: the swap itself is not interrupted (see below).
     ctx.signal.throwIfAborted();
@@ -561,7 +638,54 @@ export async function restorePostgres(ctx: StepContext, req: DbRestoreRequest): 
   } else {
     ctx.reporter.info('restore.pg.swappedFresh', { database: db });
   }
+  warnings.push(...(await checkDbSettings(t, db, req.entry.databaseSettings)));
   return { database: db, keptAs, tables, durationMs: Date.now() - started, warnings };
+}
+
+/**
+ * The backup's own database-level statements, on the new database before the swap, in one
+ * transaction: if one fails (a setting this server does not know), the restore stops with the
+ * live database untouched and says which statement the server refused.
+ */
+export async function applyDbLevel(t: Target, database: string, target: string, dbLevel: DbLevelSql): Promise<void> {
+  if (!dbLevel.statements.length) return;
+  try {
+    await run(planPgScript(t.psql, t.c, MAINTENANCE_DB, addressedTo(dbLevel, target), t.password), { signal: t.ctx.signal });
+  } catch (e) {
+    if (e instanceof CommandError && e.reason === 'cancelled') throw e;
+    throw new PraxisError('restore.pg.settingsFailed', { database, message: serverMessage(e) });
+  }
+  t.ctx.reporter.info('restore.pg.settingsApplied', { database, count: dbLevel.statements.length });
+}
+
+/** The database's settings as the catalog has them now, or null when there is no such database. */
+export async function readDbSettings(t: Target, database: string, signal?: AbortSignal): Promise<ReturnType<typeof parseDbSettings>> {
+  return parseDbSettings(await sql(t, dbSettingsSql(quoteLiteral(database)), { signal }));
+}
+
+/**
+ * After the swap: the database now live has the owner, comment, privileges and settings the backup
+ * recorded. A difference is a warning, not a failure: the data is restored and in place, and the
+ * admin is told exactly which setting to put right. Backups from before the manifest recorded them
+ * are carried over all the same, only not checked (said in the log).
+ */
+async function checkDbSettings(t: Target, database: string, recorded: DbRestoreRequest['entry']['databaseSettings']): Promise<Message[]> {
+  if (!recorded) {
+    t.ctx.reporter.info('restore.pg.settingsNotRecorded', { database });
+    return [];
+  }
+  try {
+    // No signal: the restore is done; a cancel now must not make it look failed.
+    const found = await readDbSettings(t, database);
+    const differences = found ? diffDbSettings(found, recorded) : ['pg_database: —'];
+    if (!differences.length) {
+      t.ctx.reporter.info('restore.pg.settingsChecked', { database });
+      return [];
+    }
+    return [{ key: 'restore.pg.settingsDiffer', params: { database, differences: differences.join('; ') } }];
+  } catch (e) {
+    return [{ key: 'restore.pg.settingsNotChecked', params: { database, message: serverMessage(e) } }];
+  }
 }
 
 function clientsError(database: string, clients: DbClient[]): PraxisError {

@@ -14,6 +14,7 @@ import type { Message } from '../i18n';
 import { CommandError, run } from '../process/runner';
 import { PraxisError } from './errors';
 import type { ManifestComponent } from './manifest';
+import { diffDbSettings, type DbLevelSql, type DbSettings } from './postgres-db-settings';
 import * as my from './restore-mariadb';
 import * as pg from './restore-postgres';
 import type { StepContext } from './step-context';
@@ -104,7 +105,15 @@ export async function restoreTestPostgres(ctx: StepContext, c: PostgresComponent
     result.problems.push(e.message_);
     return result;
   }
-  const roles = pg.missingRoles(toc, state.roles);
+  let dbLevel: DbLevelSql;
+  try {
+    dbLevel = await pg.readDbLevelSql(t, pgRestore, req.dumpFile, toc);
+  } catch (e) {
+    if (!(e instanceof PraxisError)) throw e;
+    result.problems.push(e.message_);
+    return result;
+  }
+  const roles = pg.missingRoles(toc, state.roles, dbLevel);
   if (roles.length) {
     // The restore would refuse this dump on this server before loading anything: so does its test.
     result.problems.push({ key: 'restore.pg.rolesMissing', params: { database: c.database, roles: roles.join(', ') } });
@@ -112,7 +121,7 @@ export async function restoreTestPostgres(ctx: StepContext, c: PostgresComponent
   }
 
   ctx.reporter.info('verify.pg.loading', { component: c.name, name: scratch });
-  await pg.sql(t, pg.createSql(scratch, state.live), { signal: ctx.signal });
+  await pg.sql(t, pg.createSql(scratch, state.live, toc.database?.owner), { signal: ctx.signal });
   try {
     let done = 0;
     try {
@@ -136,11 +145,27 @@ export async function restoreTestPostgres(ctx: StepContext, c: PostgresComponent
     result.tables = check.tables;
     const present = toc.tables.map(pg.tableKey).filter((k) => !check.missing.includes(k));
     const counts = await pgCounts(t, scratch, present, ctx.signal);
+    // After the counts: the backup's database-level settings (a statement_timeout, say) must not reach them.
+    result.problems.push(...(await testDbLevel(t, c, scratch, dbLevel, req.entry.databaseSettings)));
     return withRows(result, req.entry.rows, counts, c.name);
   } finally {
     // No signal: after a cancel the drop must still run. FORCE ends a pg_restore job still inside.
     await dropScratch(ctx, scratch, () => pg.sql(t, pg.dropSql(scratch, true, state.versionNum)));
   }
+}
+
+/** The dump's database-level statements on the scratch database, as the restore runs them, and the result against the manifest. */
+async function testDbLevel(t: pg.Target, c: PostgresComponent, scratch: string, dbLevel: DbLevelSql, recorded: DbSettings | undefined): Promise<Message[]> {
+  try {
+    await pg.applyDbLevel(t, c.database, scratch, dbLevel);
+  } catch (e) {
+    if (!(e instanceof PraxisError)) throw e;
+    return [{ key: 'verify.pg.settingsFailed', params: { component: c.name, message: String(e.message_.params?.message ?? '') } }];
+  }
+  if (!recorded) return [];
+  const found = await pg.readDbSettings(t, scratch, t.ctx.signal);
+  const differences = found ? diffDbSettings(found, recorded) : [];
+  return differences.length ? [{ key: 'verify.pg.settingsDiffer', params: { component: c.name, differences: differences.join('; ') } }] : [];
 }
 
 /** count(*) of every table, one statement; keys "schema.table" like the manifest's. */
