@@ -29,6 +29,9 @@ export interface ClickableWidget {
   width(): number;
   height(): number;
   inherits(c: string): boolean;
+  isEnabled?(): boolean;
+  addEventListener?(signal: 'clicked', fn: () => void): void;
+  removeEventListener?(signal: 'clicked', fn: () => void): void;
 }
 
 let current: TestQt | null = null;
@@ -67,8 +70,23 @@ export async function startQt(opts: { tray?: boolean } = {}): Promise<TestQt> {
   const click = async (widget: ClickableWidget) => {
     const x = widget.inherits('QCheckBox') ? 8 : Math.floor(widget.width() / 2);
     const p = widget.mapToGlobal(new qt.QPoint(x, Math.floor(widget.height() / 2)));
-    await display.xdotool(['mousemove', String(p.x()), String(p.y()), 'click', '1']);
-    await settle(150);
+    // An enabled button says when the click arrived (its clicked signal): wait for that rather
+    // than for a fixed time, which a loaded machine (Xvfb, Qt's event thread) can overrun.
+    const button = widget.inherits('QAbstractButton') && widget.isEnabled?.() ? widget : null;
+    let clicked = false;
+    const onClicked = () => (clicked = true);
+    button?.addEventListener?.('clicked', onClicked);
+    try {
+      await display.xdotool(['mousemove', String(p.x()), String(p.y()), 'click', '1']);
+      if (button) await until('the click on the button', () => clicked, 60_000);
+      await settle(150);
+    } finally {
+      try {
+        button?.removeEventListener?.('clicked', onClicked);
+      } catch {
+        /* the click closed the window: the button is gone */
+      }
+    }
   };
   current = { qt, display, pump, settle, until, click };
   return current;

@@ -10,19 +10,20 @@ import { cliEnv } from '../helpers/cli';
 import { startDisplay, type TestDisplay } from '../helpers/display';
 import { startPostgres } from '../helpers/postgres';
 import { createSampleFiles, createSamplePostgres } from '../helpers/sample-practice';
-import { makeTempDir, runCleanups, visibly } from '../helpers/temp';
+import { makeTempDir, runCleanups, visibly, waitUntil } from '../helpers/temp';
 import { startTrayApp, type RunningTray, type TraceEntry } from '../helpers/tray-app';
 
 let display: TestDisplay;
 let tray: RunningTray;
 let backupDir: string;
+let root: string;
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const openMenu = () => tray.openMenu();
 const choose = (menu: TraceEntry, action: string) => tray.choose(menu, action);
 
 test.before(visibly(async () => {
-  const root = await makeTempDir('tray-app');
+  root = await makeTempDir('tray-app');
   const pg = await startPostgres();
   await createSamplePostgres(pg, 'praxis', { patients: 200 });
   const files = join(root, 'Anhaenge');
@@ -40,8 +41,8 @@ test.before(visibly(async () => {
       ],
       retention: { keep: 3 },
       schedule: { cron: '15 3 * * 1-5' },
-      // Long enough to open the menu while the run is going.
-      hooks: { beforeBackup: { command: ['sleep', '3'] } },
+      // The run waits in its hook until the test has seen it running in the menu (file `release`).
+      hooks: { beforeBackup: { command: ['sh', '-c', 'while [ ! -e "$0" ]; do sleep 0.05; done', join(root, 'release')], timeoutSeconds: 86400 } },
     }),
   );
   display = await startDisplay({ tray: true });
@@ -49,18 +50,13 @@ test.before(visibly(async () => {
 }));
 
 test('the app starts and its icon appears in the tray', async () => {
-  const ready = await tray.waitFor((e) => e.t === 'ready', 20_000);
+  const ready = await tray.waitFor((e) => e.t === 'ready', 60_000);
   assert.ok(ready.ms > 0);
-  let centre = null;
-  for (let i = 0; i < 100 && !centre; i++) {
-    centre = await tray.iconCentre();
-    if (!centre) await pause(50);
-  }
-  assert.ok(centre, 'icon embedded by trayer');
+  assert.ok(await waitUntil(async () => !!(await tray.iconCentre()), 60_000), 'icon embedded by trayer');
   const view = tray.trace().filter((e) => e.t === 'view').at(-1)!;
   assert.is(view.icon, 'warning', 'no backup yet');
   // The alert is said once (not at every status poll): no backup on the backup folder yet.
-  const alert = await tray.waitFor((e) => e.t === 'notify' && e.title === 'Praxis-Backup: bitte prüfen', 10_000);
+  const alert = await tray.waitFor((e) => e.t === 'notify' && e.title === 'Praxis-Backup: bitte prüfen', 60_000);
   assert.match(alert.body, /Noch keine Sicherung auf „Sicherungsverzeichnis“/);
   await display.screenshot('tray-icon.png');
 });
@@ -73,7 +69,7 @@ test('a real click path on „Backup jetzt“ runs a real backup; the menu shows
   await display.screenshot('menu.png');
   await choose(menu, 'backupNow');
 
-  await tray.waitFor((e) => e.t === 'view' && e.icon === 'running', 10_000);
+  await tray.waitFor((e) => e.t === 'view' && e.icon === 'running', 60_000);
   const running = await openMenu();
   const lines = (running.menu as any[]).map((e) => e.text).filter(Boolean);
   assert.ok(lines.some((l: string) => l.startsWith('Sicherung läuft')), lines.join(' | '));
@@ -81,22 +77,24 @@ test('a real click path on „Backup jetzt“ runs a real backup; the menu shows
   assert.not.ok(lines.includes('Backup jetzt'), 'no second start while one runs');
   await display.screenshot('menu-running.png');
   await display.xdotool(['key', 'Escape']);
+  writeFileSync(join(root, 'release'), '');
 
   const done = await tray.waitFor((e) => e.t === 'notify' && e.title !== 'Praxis-Backup: bitte prüfen', 120_000);
   assert.is(done.title, 'Sicherung abgeschlossen', JSON.stringify(done));
   assert.match(done.body, /^Dauer .+, .+ (KB|MB)\.$/);
   await pause(500);
   await display.screenshot('notification.png');
-  const exit = await tray.waitFor((e) => e.t === 'run-exit', 10_000);
+  const exit = await tray.waitFor((e) => e.t === 'run-exit', 60_000);
   assert.is(exit.exitCode, 0);
   const ids = readdirSync(backupDir).filter((n) => /^\d{8}_\d{6}$/.test(n));
   assert.is(ids.length, 1);
   assert.ok(existsSync(join(backupDir, ids[0]!, 'datenbank.pgdump')));
   assert.ok(existsSync(join(backupDir, ids[0]!, 'manifest.json')));
-  await tray.waitFor((e) => e.t === 'view' && e.icon === 'ok', 10_000);
+  await tray.waitFor((e) => e.t === 'view' && e.icon === 'ok', 60_000);
   const after = await openMenu();
   const texts = (after.menu as any[]).map((e) => e.text).filter(Boolean);
-  assert.ok(texts.some((l: string) => /^Letzte Sicherung: heute \d\d:\d\d ✓$/.test(l)), texts.join(' | '));
+  // The app reads the real clock: a backup just before midnight is „gestern“ in a menu opened after it.
+  assert.ok(texts.some((l: string) => /^Letzte Sicherung: (heute|gestern) \d\d:\d\d ✓$/.test(l)), texts.join(' | '));
   assert.ok(texts.some((l: string) => /^Nächste Sicherung: /.test(l)));
   await display.screenshot('menu-after.png');
   await display.xdotool(['key', 'Escape']);

@@ -14,7 +14,7 @@ import { allText } from '../helpers/cli';
 import { startDisplay, type TestDisplay } from '../helpers/display';
 import { startKeyring, type TestKeyring } from '../helpers/keyring';
 import { createSampleFiles } from '../helpers/sample-practice';
-import { makeTempDir, runCleanups, visibly } from '../helpers/temp';
+import { makeTempDir, runCleanups, visibly, waitUntil } from '../helpers/temp';
 import { startTrayApp, type RunningTray } from '../helpers/tray-app';
 
 const MIRROR = 'tresor';
@@ -97,8 +97,8 @@ test.before(visibly(async () => {
   traceFile = join(root, 'trace.jsonl');
   const env = { ...keyring.env, PATH: `${bin}:${keyring.env.PATH}`, LANG: 'de_DE.UTF-8', LC_ALL: '', LC_MESSAGES: '' };
   tray = await startTrayApp(display, ['--config', configFile], env, traceFile);
-  await tray.waitFor((e) => e.t === 'ready', 20_000);
-  for (let i = 0; i < 100 && !(await tray.iconCentre()); i++) await pause(50);
+  await tray.waitFor((e) => e.t === 'ready', 60_000);
+  assert.ok(await waitUntil(async () => !!(await tray.iconCentre()), 60_000), 'icon embedded by trayer');
 }));
 
 test('the menu offers the Notfallblatt of the encrypted mirror; choosing it writes the sheet and opens exactly that file', async () => {

@@ -1,4 +1,7 @@
 // The tray's model without Qt: every state gives the right icon, status lines and enabled actions.
+// Local times are the practice's (Europe/Berlin), not whichever zone the machine has.
+process.env.TZ = 'Europe/Berlin';
+
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Config } from '../../src/config/schema';
