@@ -38,7 +38,7 @@ export function writeIndex(backup: string, component: string, deep: boolean): { 
   });
   const gz = gzipSync(lines.join('\n') + '\n');
   const path = `${component}.index.jsonl.gz`;
-  writeFileSync(join(backup, path), gz);
+  writeFileSync(join(backup, path), gz, { mode: 0o600 }); // private, as the backup writes it (verify checks modes)
   return { path, sha256: sha256(gz), files: paths.length, deep };
 }
 

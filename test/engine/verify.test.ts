@@ -3,7 +3,7 @@
 // database that is gone afterwards); a tampered dump, a dump missing rows, a damaged folder and a
 // damaged copy on the mirror are each found and named — the last for that destination only.
 import { execa } from 'execa';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -160,6 +160,7 @@ test('a dump missing rows (re-dumped under the old manifest, checksum fixed): th
   const redumped = join(p.dir, 'redumped.pgdump');
   await execa(join(pg.binDir, 'pg_dump'), ['-Fc', '-f', redumped, crafted], { env: pgEnv });
   copyFileSync(redumped, dump);
+  chmodSync(dump, 0o600); // copyFile took pg_dump's 0644: the crafted dump differs in its rows only
   const data = readFileSync(dump);
   entry.sha256 = sha256(data);
   entry.bytes = data.length;
