@@ -184,6 +184,16 @@ test('a fresh server (no such database) under another name: created with the bac
   assert.equal(r.warnings, []);
 });
 
+test('a backup whose manifest does not record them (made before): carried over from the dump all the same, said to be unchecked', async () => {
+  const { databaseSettings: _, ...older } = entry;
+  const since = events.length;
+  const r = await restorePostgres(ctx(), request({ entry: older, dropPrevious: true }));
+  assert.equal(JSON.parse(await dbState('tomedo')), JSON.parse(backupState));
+  assert.equal(r.warnings, []);
+  const logged = events.slice(since).filter((e) => e.type === 'log').map((e) => (e as { message: { key: string } }).message.key);
+  assert.ok(logged.includes('restore.pg.settingsNotRecorded'), logged.join(', '));
+});
+
 test('the check after the swap: settings that differ from the backup\'s record are a warning naming them', async () => {
   const recorded = entry.databaseSettings!;
   const tampered: ManifestComponent = {
