@@ -665,6 +665,7 @@ export const de = {
   'verify.scratchLeft': 'Die Probe-Datenbank {name} konnte nicht gelöscht werden ({message}); die nächste Prüfung entfernt sie.',
   'verify.recordFailed': 'Das Prüfergebnis konnte nicht in {file} gespeichert werden: {message}',
   'verify.modeOpen': '{path} ist für andere Benutzer dieses Computers lesbar (Rechte {mode} statt {wanted}). Die Sicherung enthält Patientendaten: bitte „praxis-backup verify {id} --fix-permissions“ ausführen.',
+  'verify.modeUnreadable': 'Die Zugriffsrechte von {path} und seinen Dateien ließen sich nicht lesen: {message}. Ob andere Benutzer die Sicherung lesen können, ist daher nicht geprüft.',
   'verify.modeFixed': 'Rechte von {path} von {mode} auf {wanted} gesetzt: nur noch der Besitzer kann es lesen.',
   'verify.modeNotFixed': 'Die Rechte von {path} ({mode}) konnten nicht auf {wanted} gesetzt werden: {message}. Bitte als Besitzer der Sicherung (oder root) „chmod {wanted} {path}“ ausführen.',
   'verify.targetAbsent': 'Die Kopie auf „{name}“ kann nicht geprüft werden: {reason}',

@@ -665,6 +665,7 @@ export const en: Record<MessageKey, string> = {
   'verify.scratchLeft': 'The scratch database {name} could not be dropped ({message}); the next verification removes it.',
   'verify.recordFailed': 'The verification result could not be saved in {file}: {message}',
   'verify.modeOpen': '{path} can be read by other users of this computer (mode {mode} instead of {wanted}). The backup holds patient data: please run “praxis-backup verify {id} --fix-permissions”.',
+  'verify.modeUnreadable': 'The access rights of {path} and its files could not be read: {message}. Whether other users can read the backup is therefore not checked.',
   'verify.modeFixed': 'Mode of {path} changed from {mode} to {wanted}: only its owner can read it now.',
   'verify.modeNotFixed': 'The mode of {path} ({mode}) could not be set to {wanted}: {message}. Please run “chmod {wanted} {path}” as the owner of the backup (or root).',
   'verify.targetAbsent': 'The copy on “{name}” cannot be verified: {reason}',

@@ -156,7 +156,7 @@ export async function verifyBackup(config: Config, entry: BackupEntry, o: Verify
   // copy carries the local modes (rsync -a), so a fixed local backup is mirrored fixed.
   if (o.destination === 'local') {
     const modes = await checkModes(entry.path, entry.id, o.fixPermissions ?? false).catch((e: unknown) => ({
-      warnings: [{ key: 'verify.modeNotFixed', params: { path: entry.path, mode: '?', wanted: '0700', message: (e as Error).message } } as Message],
+      warnings: [{ key: 'verify.modeUnreadable', params: { path: entry.path, message: (e as Error).message } } as Message],
       fixed: [],
     }));
     warnings.push(...modes.warnings);
