@@ -102,7 +102,7 @@ test.before(async () => {
 
 test.after(async () => {
   // Node's recursive rm stops at PATH_MAX (ENAMETOOLONG); GNU rm works from descriptors.
-  await execa('rm', ['-rf', join(root, 'long'), join(root, 'long-retention'), join(root, 'deep'), join(root, 'deep-retention')], { reject: false });
+  await execa('rm', ['-rf', join(root, 'long'), join(root, 'long-retention'), join(root, 'deep'), join(root, 'deep-retention'), join(root, 'too-deep')], { reject: false });
   await runCleanups();
 });
 
@@ -227,6 +227,19 @@ test('retention removes a backup whose paths are longer than PATH_MAX', async ()
   assert.is(r.code, 0, r.stdout + r.stderr);
   assert.is.not(onlyBackup(s.backupDir), first);
   assert.equal(readdirSync(s.backupDir).filter((n) => n.startsWith(first)), [], 'nothing of the old backup is left');
+});
+
+test('a path rsync cannot copy (over 4096 bytes inside the folder): exit 1 naming it as too long, not as permissions; nothing half-made is left', async () => {
+  const s = await setup('too-deep', new Map([['oben.txt', 'oben']]));
+  // Deeper than one path may be: made step by step with cd, as a program working inside it would.
+  const deep = Array.from({ length: 18 }, (_, i) => `${String(i).padStart(2, '0')}${'n'.repeat(238)}`);
+  await execa('sh', ['-c', 'cd "$1" && shift && for d; do mkdir "$d" && cd -P "$d" || exit 1; done && echo tief > zu-tief.txt', 'sh', s.src, ...deep]);
+  const r = await runCli(['run', '--config', s.configFile], env.env);
+  assert.is(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stderr, /rsync 23/);
+  assert.match(r.stderr, /Pfade zu lang für rsync/);
+  assert.not.match(r.stderr, /Zugriffsrechte/);
+  assert.equal(readdirSync(s.backupDir), [], 'no backup and no .partial left');
 });
 
 test('rsync 23 because the source folder disappeared before rsync read it: said so, not "permissions"', async () => {
