@@ -1,12 +1,21 @@
 // What is in a backup directory. Only folders named by a timestamp with a valid, complete
-// manifest are backups; "*.partial" folders are work in progress or remains of a dead run and
-// are never listed, restored, mirrored or counted.
+// manifest are backups; "*.partial" folders are work in progress or remains of a dead run, and
+// "*.deleting" folders are backups being removed (renamed first, so that a removal is atomic for
+// every reader): neither is ever listed, restored, mirrored or counted.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MANIFEST_FILE, parseManifest, type Manifest } from './manifest';
 
 export const BACKUP_ID = /^\d{8}_\d{6}$/;
 export const PARTIAL_SUFFIX = '.partial';
+export const DELETING_SUFFIX = '.deleting';
+/**
+ * How far after "now" a backup's name may lie and still count as a real one. Generous on purpose:
+ * a backup wrongly called "future" is neither counted nor mirrored, while one counted a few hours
+ * early only holds a retention slot until its time has come (clock corrections, a folder copied
+ * from a computer in another time zone). A clock a year off or `29991231_235959` is far beyond it.
+ */
+export const FUTURE_SLACK_MS = 24 * 3600_000;
 
 export interface BackupEntry {
   id: string;
@@ -19,8 +28,20 @@ export interface Catalog {
   /** Newest first. */
   complete: BackupEntry[];
   partial: string[];
-  /** Timestamp folders without a valid manifest: reported, never touched. */
+  /** Backups whose removal was interrupted ("<id>.deleting"): the next run under the lock finishes it. */
+  deleting: string[];
+  /** Timestamp folders without a valid manifest: reported; removed only when clearly remains of ours (retention.ts). */
   invalid: string[];
+  /**
+   * Complete backups dated after `now` (only when readCatalog got a clock): not in `complete`, so
+   * they never count against real backups, are never mirrored and never removed automatically.
+   */
+  future: BackupEntry[];
+}
+
+export interface CatalogOptions {
+  /** The run's clock: backups named after it (beyond FUTURE_SLACK_MS) go to `future`. */
+  now?: Date;
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');
@@ -36,7 +57,7 @@ export function idToDate(id: string): Date {
   return new Date(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
 }
 
-export async function readCatalog(dir: string): Promise<Catalog> {
+export async function readCatalog(dir: string, opts: CatalogOptions = {}): Promise<Catalog> {
   const names = await readdir(dir).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return [] as string[];
     throw e;
@@ -44,10 +65,17 @@ export async function readCatalog(dir: string): Promise<Catalog> {
   const complete: BackupEntry[] = [];
   const partial: string[] = [];
   const invalid: string[] = [];
+  const deleting: string[] = [];
+  const future: BackupEntry[] = [];
+  const latest = opts.now ? opts.now.getTime() + FUTURE_SLACK_MS : Infinity;
   for (const name of names) {
     const path = join(dir, name);
     if (name.endsWith(PARTIAL_SUFFIX) && BACKUP_ID.test(name.slice(0, -PARTIAL_SUFFIX.length))) {
       partial.push(name);
+      continue;
+    }
+    if (name.endsWith(DELETING_SUFFIX) && BACKUP_ID.test(name.slice(0, -DELETING_SUFFIX.length))) {
+      deleting.push(name);
       continue;
     }
     if (!BACKUP_ID.test(name)) continue;
@@ -59,10 +87,14 @@ export async function readCatalog(dir: string): Promise<Catalog> {
       invalid.push(name);
       continue;
     }
-    complete.push({ id: name, path, manifest, bytes: manifest.components.reduce((s, c) => s + c.bytes, 0) });
+    const entry = { id: name, path, manifest, bytes: manifest.components.reduce((s, c) => s + c.bytes, 0) };
+    (idToDate(name).getTime() > latest ? future : complete).push(entry);
   }
-  complete.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  const newestFirst = (a: BackupEntry, b: BackupEntry) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+  complete.sort(newestFirst);
+  future.sort(newestFirst);
   partial.sort();
+  deleting.sort();
   invalid.sort();
-  return { complete, partial, invalid };
+  return { complete, partial, deleting, invalid, future };
 }

@@ -21,7 +21,7 @@ import { fsyncDir, writeManifest, MANIFEST_FORMAT, type Manifest, type ManifestC
 import { recordVerified, reportVerification, verifyBackup, writeVerification } from './verify-check';
 import { dumpMariadb, probeMariadb, type MariaServerInfo } from './mariadb-dump';
 import { dumpPostgres, probePostgres, type PgServerInfo } from './postgres-dump';
-import { backupsToRemove, removeBackup } from './retention';
+import { backupsToRemove, classifyInvalid, finishRemovals, removeBackup, removeBackupFolder } from './retention';
 import { checkSpace, diskSpace, treeSize } from './space-check';
 import type { StatusStore } from './status-store';
 import type { StepContext } from './step-context';
@@ -135,13 +135,19 @@ export async function runBackup(config: Config, deps: BackupDeps, reporter: Repo
     });
     reporter.emit({ type: 'started', id, backupDir: dir, components: config.components.map((c) => c.name), pid: process.pid });
 
-    const catalog = await readCatalog(dir);
+    const catalog = await readCatalog(dir, { now: started });
     for (const name of catalog.partial) {
       // We hold the lock, so no live run is writing these: remains of a killed run.
       await removeTree(join(dir, name), { maxRetries: 5, retryDelay: 200 });
       reporter.info('run.partial.removed', { name });
     }
-    for (const name of catalog.invalid) reporter.info('run.unknownDirs', { name });
+    for (const old of await finishRemovals(dir, catalog.deleting)) reporter.info('run.retention.finished', { id: old });
+    const invalid = await classifyInvalid(dir, catalog);
+    for (const name of invalid.remains) {
+      await removeBackupFolder(join(dir, name));
+      reporter.info('run.retention.remainsRemoved', { name });
+    }
+    for (const name of invalid.unknown) reporter.info('run.unknownDirs', { name, dir });
     const previous = catalog.complete[0];
 
     if (config.hooks?.beforeBackup) {
@@ -229,11 +235,13 @@ export async function runBackup(config: Config, deps: BackupDeps, reporter: Repo
     partial = '';
 
     // Retention only now, after the new backup is complete.
-    const after = await readCatalog(dir);
+    const after = await readCatalog(dir, { now: now() });
     for (const old of deps.restoreSafety ? [] : backupsToRemove(after.complete, config.retention.keep, id)) {
       await removeBackup(old);
       reporter.info('run.retention.removed', { id: old.id, keep: config.retention.keep });
     }
+    // Dated after now: not counted above and never removed automatically; the admin must look.
+    if (!deps.restoreSafety) for (const f of after.future) reporter.warn('run.futureBackup', { name: f.id, dir });
 
     const bytes = entries.reduce((s, e) => s + e.bytes, 0);
     const durationMs = finished.getTime() - started.getTime();
@@ -271,7 +279,7 @@ export async function runBackup(config: Config, deps: BackupDeps, reporter: Repo
     }
 
     if (deps.mirrors && config.mirrors.length) {
-      const results = await runMirrors(config, deps.mirrors, reporter, signal);
+      const results = await runMirrors(config, { ...deps.mirrors, now: deps.mirrors.now ?? now }, reporter, signal);
       summary.mirrors = results.map((r) => ({ name: r.name, result: r.result, copied: r.copied, bytesCopied: r.bytesCopied, ejected: r.ejected, message: r.message }));
       summary.warnings = [...reporter.warnings];
       const code = mirrorsExitCode(results);

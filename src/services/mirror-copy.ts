@@ -6,14 +6,16 @@
 // Why one rsync per backup instead of one `rsync -aH --delete` over the whole directory: with
 // one big rsync, an interrupted run leaves a folder with a manifest but half its files — exactly
 // the "looks complete and is not" the design forbids. Per backup, the manifest is the commit.
-import { copyFile, open, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, open, rename, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { run, CommandError } from '../process/runner';
 import { readCatalog, PARTIAL_SUFFIX, type BackupEntry } from './backup-catalog';
 import { ExitCode, PraxisError } from './errors';
 import type { Reporter } from './events';
 import { parseProgress2, parseRsyncStats, rsyncMeaningKey, supportsProgress2 } from './folder-copy';
+import { stallPoint } from './fault-injection';
 import { fsyncDir, MANIFEST_FILE } from './manifest';
+import { classifyInvalid, finishRemovals, removeBackupFolder } from './retention';
 import { checkSpace, diskSpace } from './space-check';
 import type { ToolInfo, ToolLocator } from './tool-locator';
 import { removeTree } from './tree-walk';
@@ -57,10 +59,13 @@ async function fsyncFile(path: string): Promise<void> {
   }
 }
 
-async function removeBackupDir(path: string): Promise<void> {
-  // Manifest first: from this moment on the folder no longer looks like a backup.
-  await rm(join(path, MANIFEST_FILE), { force: true });
-  await removeTree(path);
+/**
+ * The target's file system is no longer the one we started on: the disk was pulled, or unmounted
+ * under us. (The mount point may stay as an empty folder of the disk below: then its device differs.)
+ */
+export async function targetVanished(dir: string, dev: number): Promise<boolean> {
+  const st = await stat(dir).catch(() => null);
+  return !st || st.dev !== dev;
 }
 
 export interface SyncOptions {
@@ -80,6 +85,14 @@ export async function syncBackups(local: BackupEntry[], targetDir: string, o: Sy
     await removeTree(join(targetDir, p));
     o.reporter.info('mirror.partialRemoved', { name: o.name, id: p });
   }
+  // Removals an interrupted run began, and remains of older versions' in-place removals.
+  for (const id of await finishRemovals(targetDir, target.deleting)) o.reporter.info('mirror.removalFinished', { name: o.name, id });
+  const invalid = await classifyInvalid(targetDir, target);
+  for (const id of invalid.remains) {
+    await removeBackupFolder(join(targetDir, id));
+    o.reporter.info('mirror.remainsRemoved', { name: o.name, id });
+  }
+  for (const id of invalid.unknown) o.reporter.info('mirror.unknownDirs', { name: o.name, id, dir: targetDir });
 
   const oldestFirst = [...local].reverse();
   const wanted = o.mode === 'all' ? oldestFirst : oldestFirst.slice(-1);
@@ -123,10 +136,12 @@ export async function syncBackups(local: BackupEntry[], targetDir: string, o: Sy
         },
       });
       result.bytesCopied += parseRsyncStats(r.stdoutTail)?.bytesCopied ?? 0;
+      // The disk-pulled test removes the disk here, between the files and the manifest.
+      await stallPoint('mirror-manifest', join(dirname(b.path), `.mirror-${o.name}.stalled`));
       await copyFile(join(b.path, MANIFEST_FILE), join(partial, MANIFEST_FILE));
       await fsyncFile(join(partial, MANIFEST_FILE));
       await fsyncDir(partial);
-      if (onTarget.has(b.id)) await removeBackupDir(join(targetDir, b.id)); // a differing copy of the same id
+      if (onTarget.has(b.id)) await removeBackupFolder(join(targetDir, b.id)); // a differing copy of the same id
       await rename(partial, join(targetDir, b.id));
       await fsyncDir(targetDir);
     } catch (e) {
@@ -150,7 +165,8 @@ export async function syncBackups(local: BackupEntry[], targetDir: string, o: Sy
   const newestLocal = local[0]!.id;
   for (const t of target.complete) {
     if (keep.has(t.id) || t.id > newestLocal) continue;
-    await removeBackupDir(t.path);
+    // As locally: renamed to <id>.deleting first, then deleted (retention.ts).
+    await removeBackupFolder(t.path);
     result.removed.push(t.id);
     o.reporter.info('mirror.removed', { name: o.name, id: t.id });
   }

@@ -1,6 +1,7 @@
 // Copying the backup directory onto the configured mirrors: for each one find and guard the
 // target, check space, copy, verify what was copied by reading it back, unmount or eject, tell
 // the admin, and record the result per destination. One mirror's failure never stops the other.
+import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Config, Mirror } from '../config/schema';
 import { smbCredentialId } from '../diskutil/smb-mount';
@@ -14,7 +15,7 @@ import { failureMessage } from './failure';
 import type { Reporter } from './events';
 import { gocryptfsCrypt } from './gocryptfs';
 import type { CryptContext, CryptView, MirrorCrypt } from './mirror-crypt';
-import { syncBackups } from './mirror-copy';
+import { syncBackups, targetVanished } from './mirror-copy';
 import { encryptionCredentialId } from './passphrase';
 import { resolveTarget, type MirrorTarget, type ResolveDeps, type Shares } from './mirror-target';
 import type { StatusStore } from './status-store';
@@ -39,6 +40,8 @@ export interface MirrorDeps {
    */
   askPassphrase?(name: string): Promise<string | null>;
   lang: 'de' | 'en';
+  /** The run's clock (backup-run's): local backups dated after it are not mirrored. */
+  now?: () => Date;
 }
 
 export const cryptOf = (deps: Pick<MirrorDeps, 'crypt'>): MirrorCrypt => deps.crypt ?? gocryptfsCrypt;
@@ -239,6 +242,9 @@ async function mirrorOne(m: Mirror, config: Config, deps: MirrorDeps, reporter: 
   reporter.emit({ type: 'mirror-started', name: m.name, mirrorType: m.type });
   let target: MirrorTarget | undefined;
   let view: CryptView | null = null;
+  // The device of the place we write to, to tell "the disk was pulled" from other failures.
+  let dev: number | null = null;
+  let gone = false;
   try {
     const resolved = await resolveTarget(m, config.backupDir, resolveDeps(deps, m, { signal }));
     if (resolved.kind === 'absent') {
@@ -254,7 +260,8 @@ async function mirrorOne(m: Mirror, config: Config, deps: MirrorDeps, reporter: 
     view = await unlockTarget(m, target, deps, { signal });
     // Checked once more right before the first write: an encrypted mirror is never written in the clear.
     await assertDecrypted(m, target, view);
-    const local = (await readCatalog(config.backupDir)).complete;
+    dev = (await stat(target.dir)).dev;
+    const local = (await readCatalog(config.backupDir, { now: (deps.now ?? (() => new Date()))() })).complete;
     const sync = await syncBackups(local, target.dir, { name: m.name, mode: m.mode, tools: deps.tools, reporter, signal });
     Object.assign(r, { copied: sync.copied, removed: sync.removed, bytesCopied: sync.bytesCopied, newest: sync.newest });
 
@@ -285,11 +292,15 @@ async function mirrorOne(m: Mirror, config: Config, deps: MirrorDeps, reporter: 
     r.result = 'success';
   } catch (e) {
     r.result = 'failed';
-    r.message = errorMessage(e);
+    // A disk pulled mid-copy surfaces as whatever call came next (ENOENT on copyfile of the
+    // manifest, an rsync error, a failed read-back): say what happened instead.
+    gone = target !== undefined && dev !== null && !signal.aborted && (await targetVanished(target.dir, dev));
+    r.message = gone ? { key: 'mirror.targetGone', params: { name: m.name, dir: target!.dir } } : errorMessage(e);
   } finally {
     // The view first: unmounting or ejecting the disk under a mounted view would fail or lose data.
     const closed = await lockTarget(view, reporter, r);
-    if (target && closed) await releaseTarget(m, target, deps, reporter, r);
+    // A disk that is gone cannot be ejected; "eject failed, do not pull it" would be the wrong word.
+    if (target && closed && !gone) await releaseTarget(m, target, deps, reporter, r);
     r.durationMs = Date.now() - started;
   }
   return r;

@@ -334,7 +334,7 @@ test('readCatalog: complete newest first with byte sums; partial and invalid sor
 
 test('readCatalog: a missing directory is an empty catalog; an unreadable one is an error', async () => {
   const dir = await makeTempDir('praxis-catalog');
-  assert.equal(await readCatalog(join(dir, 'nope')), { complete: [], partial: [], invalid: [] });
+  assert.equal(await readCatalog(join(dir, 'nope')), { complete: [], partial: [], deleting: [], invalid: [], future: [] });
   if (process.getuid?.() === 0) return; // root reads everything; the EACCES case needs a normal user
   await mkdir(join(dir, 'locked'), { mode: 0o000 });
   await chmod(join(dir, 'locked'), 0o000);
