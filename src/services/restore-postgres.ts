@@ -17,7 +17,7 @@ import { connectFailed } from './db-errors';
 import { ExitCode, PraxisError } from './errors';
 import { connArgs, parseProbe, pgEnv, serverMessage } from './postgres-dump';
 import {
-  addressedTo, dbSettingsSql, diffDbSettings, isDbLevelItem, parseDbLevelScript, parseDbSettings, rolesNamed, type DbLevelSql,
+  addressedTo, dbSettingsSql, diffDbSettings, isDbLevelItem, parseDbLevelScript, parseDbSettings, rolesNamed, type DbLevelSql, type DbSettings,
 } from './postgres-db-settings';
 import type { DbClient, DbPreflight, DbRestoreRequest, DbRestoreResult } from './restore-types';
 import type { StepContext } from './step-context';
@@ -659,7 +659,7 @@ export async function applyDbLevel(t: Target, database: string, target: string, 
 }
 
 /** The database's settings as the catalog has them now, or null when there is no such database. */
-export async function readDbSettings(t: Target, database: string, signal?: AbortSignal): Promise<ReturnType<typeof parseDbSettings>> {
+export async function readDbSettings(t: Target, database: string, signal?: AbortSignal): Promise<DbSettings | null> {
   return parseDbSettings(await sql(t, dbSettingsSql(quoteLiteral(database)), { signal }));
 }
 
@@ -677,7 +677,7 @@ async function checkDbSettings(t: Target, database: string, recorded: DbRestoreR
   try {
     // No signal: the restore is done; a cancel now must not make it look failed.
     const found = await readDbSettings(t, database);
-    const differences = found ? diffDbSettings(found, recorded) : ['pg_database: —'];
+    const differences = found ? diffDbSettings(found, recorded) : [`datname: — ≠ ${database}`];
     if (!differences.length) {
       t.ctx.reporter.info('restore.pg.settingsChecked', { database });
       return [];
