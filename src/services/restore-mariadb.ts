@@ -800,7 +800,7 @@ async function whatIsMissing(s: Session, units: Unit[], errors: Map<number, stri
     failures.push({ side, schema, kind: def.kind, name: def.name, reason: error ?? 'not created', definition: def.create });
   });
   if (standIns.length) await query(s, standIns.join('\n'));
-  return failures;
+  return failures.sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
 }
 
 async function charsetOf(s: Session, schema: string): Promise<string> {

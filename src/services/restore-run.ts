@@ -10,7 +10,7 @@
 //      database and attachments may no longer match;
 //   5. clients must be closed (the manuals say: stop all clients first) — we ask, never kill;
 //   6. a complete backup of the current state first (the "safety backup"; --no-safety-backup
-//      skips it with a warning); if it fails, nothing is restored;
+//      skips it, said in the overview and the log, not a warning); if it fails, nothing is restored;
 //   7. free space for the folders, hooks.beforeRestore, the databases (each into a new database,
 //      checked, then swapped: restore-types.ts), the folders, hooks.afterRestore.
 import { mkdir, statfs, stat } from 'node:fs/promises';
@@ -283,7 +283,6 @@ export async function runRestore(
     }
     const partial = selected.length < entry.manifest.components.length;
     if (partial) reporter.warn('restore.run.partial', { chosen: selected.map((s) => s.entry.name).join(', '), left: entry.manifest.components.filter((m) => !selected.some((s) => s.entry.name === m.name)).map((m) => m.name).join(', ') });
-    if (!req.safetyBackup) reporter.warn('restore.run.noSafetyBackup');
     const clientsOf = () =>
       [...preflights.entries()].filter(([, p]) => p.clients.length).map(([component, p]) => ({ component, clients: p.clients }));
     const plan: RestorePlan = {
@@ -328,6 +327,10 @@ export async function runRestore(
       }
       safetyBackupId = safety.backupId;
       reporter.info('restore.run.safetyDone', { id: safety.backupId, dir: config.backupDir });
+    } else {
+      // The admin's own choice (the overview showed it before asking), not a finding about the
+      // outcome: said once, where the safety backup would have been made, and no reason for exit 3.
+      reporter.info('restore.run.noSafetyBackup');
     }
 
     // 7. Space, hook, databases, folders.
@@ -378,7 +381,7 @@ export async function runRestore(
     };
   } catch (e) {
     const error = failureMessage(e, 'restore.run.cancelled');
-    reporter.error('restore.run.failed', { reason: error, state: { key: changed ? 'restore.run.statePartlyDone' : 'restore.run.stateUntouched', params: { safety: safetyBackupId ?? '—' } } });
+    reporter.error('restore.run.failed', { reason: error, state: stateAfter(changed, safetyBackupId, kept) });
     summary = { ...failedSummary(e, error, { backupId: req.id, durationMs: now().getTime() - started.getTime(), warnings: reporter.warnings }), safetyBackupId, keptDatabases: kept };
   }
   return finish(summary);
@@ -401,6 +404,13 @@ export async function runRestore(
     reporter.emit({ type: 'finished', summary });
     return summary;
   }
+}
+
+/** What a failed restore leaves, naming only what exists: the safety backup, or the kept databases, or nothing changed. */
+function stateAfter(changed: boolean, safetyBackupId: string | undefined, kept: string[]): Message {
+  if (!changed) return { key: 'restore.run.stateUntouched' };
+  if (safetyBackupId) return { key: 'restore.run.statePartlyDone', params: { safety: safetyBackupId } };
+  return kept.length ? { key: 'restore.run.statePartlyDoneKept', params: { kept: kept.join(', ') } } : { key: 'restore.run.statePartlyDoneNoSafety' };
 }
 
 export function clientsText(list: { component: string; clients: DbClient[] }[]): string {

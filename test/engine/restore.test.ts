@@ -227,13 +227,18 @@ test('the safety backup exists and is complete before the first live change (see
   // When the hook ran, the database was still the changed one: the hook runs before any change.
 });
 
-test('--no-safety-backup: no safety backup, and the log says so as a warning', async () => {
+test('--no-safety-backup: no safety backup; the admin\'s own choice is said once, as information, and the exit follows the result (0)', async () => {
   const p = await practice('nosafety');
   const id = await backup(p);
   const r = await runCli(['restore', id, '--yes', '--no-safety-backup', '--config', p.configFile], p.env);
-  assert.is(r.code, 3, r.stderr);
-  assert.match(r.stderr, /Ohne Sicherheitskopie/);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stderr.match(/Ohne Sicherheitskopie/g)?.length, 1, r.stderr);
+  assert.not.match(r.stderr, /⚠[^\n]*--no-safety-backup/);
+  assert.match(r.stderr, /Es wird KEINE Sicherheitskopie des jetzigen Stands erstellt/, 'the overview shows the choice before asking');
   assert.is(ids(p.backupDir).length, 1);
+  const json = await runCli(['restore', id, '--yes', '--no-safety-backup', '--config', p.configFile, '--json'], p.env);
+  assert.is(json.code, 0, json.stderr);
+  assert.equal(json.events.at(-1)!.summary.warnings, []);
 });
 
 test('from a mirror disk: mounted for the restore, unmounted afterwards', async () => {
@@ -246,7 +251,7 @@ test('from a mirror disk: mounted for the restore, unmounted afterwards', async 
   // The local copy is gone (the server's disk died): only the USB disk has it.
   rmSync(join(p.backupDir, id), { recursive: true });
   const r = await runCli(['restore', id, '--from-mirror', 'usb', '--yes', '--no-safety-backup', '--config', p.configFile], p.env);
-  assert.is(r.code, 3, r.stderr);
+  assert.is(r.code, 0, r.stderr);
   assert.match(r.stderr, /Quelle der Wiederherstellung: .*Praxis-Backup/);
   assert.match(r.stderr, /wurde wieder ausgehängt/);
   assert.equal(mountsOf(disk.device), []);

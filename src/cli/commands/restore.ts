@@ -16,7 +16,11 @@ import type { Out } from '../output';
 import { ask, mirrorPassphraseAsker, readHidden, readPassphraseStdin } from '../terminal';
 import { runReporter, withCancel } from './run-support';
 
-export function planText(lang: Lang, plan: RestorePlan): string[] {
+/**
+ * The overview. `warnings`: false on the terminal, where each warning was printed as it was found,
+ * just above (said once); the tray and --json get them in the overview's text.
+ */
+export function planText(lang: Lang, plan: RestorePlan, warnings = true): string[] {
   const locale = lang === 'de' ? 'de-DE' : 'en-GB';
   const date = plan.backupDate.toLocaleString(locale, { dateStyle: 'full', timeStyle: 'short' });
   const lines = [t(lang, 'restore.plan.header', { id: plan.backupId, date, dir: plan.sourceDir })];
@@ -30,7 +34,7 @@ export function planText(lang: Lang, plan: RestorePlan): string[] {
       );
     }
   }
-  for (const w of plan.warnings) lines.push(`⚠ ${render(lang, w)}`);
+  if (warnings) for (const w of plan.warnings) lines.push(`⚠ ${render(lang, w)}`);
   if (plan.clients.length) lines.push(t(lang, 'restore.plan.clients', { clients: clientsText(plan.clients) }));
   lines.push(t(lang, 'restore.plan.lost', { date }));
   lines.push(t(lang, plan.safetyBackup ? 'restore.plan.safety' : 'restore.plan.noSafety'));
@@ -41,11 +45,11 @@ function interaction(out: Out, yes: boolean): RestoreInteraction {
   const tty = !!process.stdin.isTTY && !out.json;
   return {
     showPlan: async (plan) => {
-      for (const l of planText(out.lang, plan)) out.text(l);
+      for (const l of planText(out.lang, plan, false)) out.text(l);
       if (out.json) out.data({ type: 'restore-plan', plan, text: planText(out.lang, plan) });
     },
     confirm: async (plan) => {
-      for (const l of planText(out.lang, plan)) out.text(l);
+      for (const l of planText(out.lang, plan, false)) out.text(l);
       if (out.json) out.data({ type: 'restore-plan', plan, text: planText(out.lang, plan) });
       if (yes) return true;
       if (!tty) throw new PraxisError('restore.needsYes', {}, ExitCode.invalidInput);
