@@ -1,7 +1,7 @@
 // Mirrors onto real disks: labelled ext4 images attached as loop devices stand in for the USB
 // disk. Through the real CLI: found by label and by UUID, mounted, copied, verified, ejected
 // (unmounted), the admin told; an empty mount-point folder never written to; kill -9 mid-copy.
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { cliEnv, runCli, startCli, type CliEnv } from '../helpers/cli';
 import { makeLoopDisk, mountAt, mountsOf, type LoopDisk } from '../helpers/loop-disk';
 import { createSampleFiles } from '../helpers/sample-practice';
-import { makeTempDir, runCleanups, waitUntil } from '../helpers/temp';
+import { makeTempDir, registerCleanup, runCleanups, waitUntil } from '../helpers/temp';
 import { execa } from 'execa';
 
 const test = suite('mirrors onto loop-device disks');
@@ -74,6 +74,30 @@ test('mode all onto a disk found by label: all backups there, hard links kept, v
   // `list --dir` reads the disk like the local folder.
   const listed = await inspect(disk, (dir) => dir);
   assert.ok(listed.endsWith('Praxis-Backup'));
+});
+
+test('the USB disk pulled during the copy: "removed during the copy", naming the mirror; no eject attempted, nothing claimed', async () => {
+  const disk = await makeLoopDisk({ sizeMiB: 64, label: 'PRAXIS-WEG' });
+  const p = await practice('pulled', [{ name: 'usb', type: 'volume', volume: { label: 'PRAXIS-WEG' }, mode: 'all', eject: true }]);
+  // The engine's stall point (src/services/fault-injection.ts): after rsync, before the manifest.
+  const child = startCli(['run', '--config', p.configFile, '--json'], { ...env.env, PRAXIS_BACKUP_TEST_STALL: 'mirror-manifest' });
+  registerCleanup(() => void (child.exitCode === null && child.kill('SIGKILL')));
+  const marker = join(p.backupDir, '.mirror-usb.stalled');
+  await waitUntil(async () => existsSync(marker) || child.exitCode !== null, 60_000, 20);
+  if (!existsSync(marker)) assert.unreachable(`the run did not reach the mirror copy: ${String((await child).stderr)}`);
+  const [mountPoint] = mountsOf(disk.device);
+  assert.ok(mountPoint, 'the disk was mounted for the copy');
+  // Pulled: the kernel detaches the busy file system from the tree (lazy unmount), the device goes.
+  await execa('umount', ['-l', mountPoint!]);
+  await disk.detach();
+  rmSync(marker);
+  const r = await child;
+  assert.is(r.exitCode, 1, String(r.stderr));
+  assert.match(String(r.stderr), /Der Datenträger von „usb“ wurde während des Kopierens entfernt oder ausgehängt/);
+  assert.not.match(String(r.stderr), /Unerwarteter Fehler|ENOENT|ausgeworfen/);
+  const summary = JSON.parse(String(r.stdout).trim().split('\n').at(-1)!).summary;
+  assert.is(summary.mirrors[0].message.key, 'mirror.targetGone');
+  assert.is(summary.mirrors[0].message.params.name, 'usb');
 });
 
 test('found by UUID (any case); `volumes` lists it; `mirror` alone copies; mode latest keeps only the newest', async () => {
