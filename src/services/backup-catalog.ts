@@ -10,12 +10,12 @@ export const BACKUP_ID = /^\d{8}_\d{6}$/;
 export const PARTIAL_SUFFIX = '.partial';
 export const DELETING_SUFFIX = '.deleting';
 /**
- * How far after "now" a backup's name may lie and still count as a real one. Generous on purpose:
- * a backup wrongly called "future" is neither counted nor mirrored, while one counted a few hours
- * early only holds a retention slot until its time has come (clock corrections, a folder copied
- * from a computer in another time zone). A clock a year off or `29991231_235959` is far beyond it.
+ * How far after "now" a backup's name may lie and still count as a real one: small clock
+ * corrections (NTP stepping a clock that ran ahead) must not turn the backup just made into a
+ * "future" one. Daylight saving time needs no slack: a name from the repeated autumn hour is read
+ * as the earlier of the two times (ECMAScript's rule for ambiguous local times).
  */
-export const FUTURE_SLACK_MS = 24 * 3600_000;
+export const FUTURE_SLACK_MS = 3600_000;
 
 export interface BackupEntry {
   id: string;

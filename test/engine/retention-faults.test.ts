@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { validateConfig } from '../../src/config/load';
+import { readCatalog } from '../../src/services/backup-catalog';
 import { runBackup } from '../../src/services/backup-run';
 import { EnvSecretStore } from '../../src/services/credentials';
 import { Reporter, type StampedEvent } from '../../src/services/events';
@@ -208,6 +209,23 @@ test('a folder named like a backup from the future does not push out a real back
   // Still there and still not counted on the next days.
   await run(25);
   assert.equal(backups(config.backupDir), ['20261124_031500', '20261125_031500', future]);
+});
+
+test('"after now" with the run\'s clock: an hour of slack for clock corrections, no more', async () => {
+  const dir = join(root, 'future-edge');
+  await mkdir(dir);
+  const src = join(root, 'future', 'backups', '20261124_031500'); // made by the test above
+  const now = new Date(2026, 10, 24, 3, 15, 0);
+  for (const id of ['20261124_034500', '20261124_051500']) {
+    cpSync(src, join(dir, id), { recursive: true });
+    const m = JSON.parse(readFileSync(join(dir, id, 'manifest.json'), 'utf8'));
+    writeFileSync(join(dir, id, 'manifest.json'), JSON.stringify({ ...m, id }));
+  }
+  const cat = await readCatalog(dir, { now });
+  assert.equal(cat.complete.map((b) => b.id), ['20261124_034500']);
+  assert.equal(cat.future.map((b) => b.id), ['20261124_051500']);
+  // Without a clock (list, restore, verify: the admin's own choice) every complete backup is listed.
+  assert.equal((await readCatalog(dir)).complete.map((b) => b.id), ['20261124_051500', '20261124_034500']);
 });
 
 test.run();
