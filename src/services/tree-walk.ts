@@ -11,7 +11,7 @@
 // fails with ENAMETOOLONG, and the caller names the path instead of crashing.
 import { closeSync, constants, existsSync, lstatSync, openSync, readdirSync, rmdirSync, unlinkSync, type Dirent, type Stats } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { bytesOf, rawOf, type RawPath } from './file-names';
+import { bytesOf, displayPath, rawOf, type RawPath } from './file-names';
 
 const PROC_FD = existsSync('/proc/self/fd') ? '/proc/self/fd' : null;
 /** Paths up to this many bytes are used whole; longer ones are cut into hops of at most HOP. */
@@ -107,8 +107,28 @@ interface Frame {
   next: number;
 }
 
+/**
+ * Node names a Buffer path in its error message as lossy UTF-8 ("Befunde �rzte"), or as the
+ * /proc/self/fd detour: the message names the path as every message does (file-names.ts).
+ */
+function named<T>(tree: TreeRoot, raw: RawPath, call: () => T): T {
+  try {
+    return call();
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (typeof err.message === 'string' && err.syscall) {
+      const shown = displayPath(rawOf(tree.root) + (raw ? `/${raw}` : ''));
+      // "EACCES: permission denied, scandir '<path>'": the same with the path readable.
+      const at = err.message.indexOf(`, ${err.syscall} '`);
+      err.message = `${at >= 0 ? err.message.slice(0, at) : err.code}, ${err.syscall} '${shown}'`;
+    }
+    throw err;
+  }
+}
+
 function frame(tree: TreeRoot, rel: RawPath): Frame {
-  const entries = (readdirSync(tree.path(rel), { withFileTypes: true, encoding: 'buffer' }) as Dirent<Buffer>[]).map((e) => {
+  const listing = named(tree, rel, () => readdirSync(tree.path(rel), { withFileTypes: true, encoding: 'buffer' }) as Dirent<Buffer>[]);
+  const entries = listing.map((e) => {
     const name = rawOf(e.name as unknown as Buffer);
     const kind = kindOf(e);
     return { name, kind, key: kind === 'dir' ? `${name}/` : name };
@@ -140,7 +160,7 @@ export function* walkTree(tree: TreeRoot): Generator<WalkEntry> {
 
 /** lstat of a raw path below the tree; undefined when it is gone. */
 export function lstatRaw(tree: TreeRoot, raw: RawPath): Stats | undefined {
-  return lstatSync(tree.path(raw), { throwIfNoEntry: false });
+  return named(tree, raw, () => lstatSync(tree.path(raw), { throwIfNoEntry: false }));
 }
 
 /** Lets the event loop turn (timers, cancel, progress) between batches of synchronous calls. */
