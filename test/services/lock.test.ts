@@ -4,7 +4,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -13,6 +13,7 @@ import { PraxisError } from '../../src/services/errors';
 import { render } from '../../src/i18n';
 import { acquireLock, isAlive, LOCK_FILE, type LockInfo } from '../../src/services/lock';
 import { linuxIdentity, parseBootTime, parseProcessInfo, planBootTime, planProcessInfo } from '../../src/services/process-identity';
+import { cliEnv, runCli } from '../helpers/cli';
 import { makeTempDir, registerCleanup, runCleanups } from '../helpers/temp';
 
 const test = suite('lock');
@@ -232,6 +233,32 @@ test('macOS identity: the planned ps and sysctl argv, and their recorded output 
   assert.is(parseProcessInfo(''), null);
   assert.is(parseBootTime('{ sec = 1764648000, usec = 123456 } Wed Dec  2 04:00:00 2026\n'), '1764648000.123456');
   assert.is(parseBootTime('garbage'), null);
+});
+
+test('through the CLI: a run blocked by a restore names the restore; a stale lock of a reused PID is taken over', async () => {
+  const dir = await makeTempDir('praxis-lock-cli');
+  const env = (await cliEnv(dir)).env;
+  await mkdir(join(dir, 'src'));
+  await writeFile(join(dir, 'src', 'befund.txt'), 'x');
+  const backupDir = join(dir, 'backups');
+  await mkdir(backupDir);
+  const config = join(dir, 'config.json');
+  await writeFile(config, JSON.stringify({ backupDir, components: [{ name: 'files', type: 'folder', path: join(dir, 'src') }] }));
+
+  const restore = await acquireLock(backupDir, new Date('2026-11-24T09:30:00.000Z'), 'restore');
+  const blocked = await runCli(['run', '--config', config], env);
+  assert.is(blocked.code, 75, blocked.stderr);
+  assert.match(blocked.stderr, /Es läuft bereits eine Wiederherstellung \(seit 2026-11-24T09:30:00.000Z, PID \d+/);
+  assert.not.match(blocked.stderr, /ein Backup/);
+  await restore.release();
+
+  // After a power cut: the lock of a run from before, its PID now held by some other program.
+  const pid = foreignProcess();
+  await writeFile(join(backupDir, LOCK_FILE), JSON.stringify({ pid, host: hostname(), startedAt: '2026-11-22T03:15:00.000Z', purpose: 'backup', bootId: 'a1b2c3d4-0000-4000-8000-000000000000', procStart: '4242', command: 'node cli.js run' }));
+  const r = await runCli(['run', '--config', config], { ...env, LANG: 'en_US.UTF-8' });
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, new RegExp(`Took over a stale lock: a backup \\(PID ${pid}, since 2026-11-22T03:15:00.000Z\\) is no longer running – the computer has been restarted since\\.`));
+  assert.ok(isAlive(pid), 'the program that now has the PID is left alone');
 });
 
 // ---- two processes racing --------------------------------------------------------------------
