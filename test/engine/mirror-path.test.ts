@@ -1,7 +1,7 @@
 // The mirror engine with `type: path` targets on real file systems (tmpfs mounts stand in for a
 // second disk): modes all and latest, hard links on the target, the guard against a missing
 // target, a target too small, corruption caught by read-back verification, two targets.
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -10,6 +10,7 @@ import { validateConfig } from '../../src/config/load';
 import type { Config } from '../../src/config/schema';
 import type { Volumes } from '../../src/diskutil/volumes';
 import { SilentNotifier } from '../../src/notify/notifier';
+import { idToDate } from '../../src/services/backup-catalog';
 import { runBackup } from '../../src/services/backup-run';
 import { EnvSecretStore } from '../../src/services/credentials';
 import { Reporter, type StampedEvent } from '../../src/services/events';
@@ -118,6 +119,23 @@ test('mode latest: exactly the newest backup on the target after three runs', as
   }
   assert.ok(existsSync(join(target, last, 'files', 'tag-2.txt')));
   assert.equal(partials(target), []);
+});
+
+test('mode latest with a backup dated in the future beside the real ones: the real newest goes onto the target, the future one not', async () => {
+  const disk = await mountTmpfs(64);
+  const target = join(disk.path, 'praxis');
+  await mkdir(target);
+  const p = await practice('future', [{ name: 'stick', type: 'path', path: target, mode: 'latest' }]);
+  const real = await backup(p.config, p.status);
+  const future = '29991231_235959';
+  cpSync(join(p.config.backupDir, real), join(p.config.backupDir, future), { recursive: true });
+  const m = JSON.parse(readFileSync(join(p.config.backupDir, future, 'manifest.json'), 'utf8'));
+  writeFileSync(join(p.config.backupDir, future, 'manifest.json'), JSON.stringify({ ...m, id: future }));
+  // The run's clock, injected (as backup-run hands it on): a minute after the real backup was made.
+  const now = new Date(idToDate(real).getTime() + 60_000);
+  const r = await runMirrors(p.config, { ...deps(p.status), now: () => now }, collect().reporter, new AbortController().signal);
+  assert.is(r[0]!.result, 'success', JSON.stringify(r[0]!.message));
+  assert.equal(ids(target), [real]);
 });
 
 test('target folder missing (disk not mounted): nothing written; optional → warning, required → failure', async () => {
