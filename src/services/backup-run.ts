@@ -5,7 +5,7 @@ import { mkdir, readdir, rename } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Config, FolderComponent, MariadbComponent, PostgresComponent } from '../config/schema';
-import { formatBytes, formatDuration, render } from '../i18n';
+import { byteCount, formatDuration, render } from '../i18n';
 import type { Platform } from '../platform/paths';
 import { CommandError, onChildGroups } from '../process/runner';
 import { backupId, readCatalog, PARTIAL_SUFFIX, type BackupEntry } from './backup-catalog';
@@ -186,9 +186,9 @@ export async function runBackup(config: Config, deps: BackupDeps, reporter: Repo
       }
     }
     const space = await diskSpace(dir);
-    reporter.info('run.estimate', { size: formatBytes(estimate) });
+    reporter.info('run.estimate', { size: byteCount(estimate) });
     checkSpace(dir, estimate, space);
-    reporter.info('run.space.ok', { free: formatBytes(space.free), needed: formatBytes(estimate) });
+    reporter.info('run.space.ok', { free: byteCount(space.free), needed: byteCount(estimate) });
 
     await mkdir(partial, { mode: 0o700 });
     const entries: ManifestComponent[] = [];
@@ -211,7 +211,7 @@ export async function runBackup(config: Config, deps: BackupDeps, reporter: Repo
       reporter.emit({ type: 'component-finished', name: entry.name, bytes: entry.bytes, files: entry.files, sha256: entry.sha256 });
       reporter.info('run.component.finished', {
         name: entry.name,
-        size: formatBytes(entry.bytes),
+        size: byteCount(entry.bytes),
         files: entry.files !== undefined ? { key: 'run.component.files', params: { count: entry.files } } : '',
       });
     }
@@ -257,7 +257,7 @@ export async function runBackup(config: Config, deps: BackupDeps, reporter: Repo
     };
     reporter.info(warned ? 'run.finished.warning' : 'run.finished.ok', {
       id,
-      size: formatBytes(bytes),
+      size: byteCount(bytes),
       duration: formatDuration(durationMs),
       count: reporter.warnings.length,
     });
@@ -297,7 +297,7 @@ export async function runBackup(config: Config, deps: BackupDeps, reporter: Repo
     let error = failureMessage(e);
     if (isNoSpace(e)) {
       const space = await diskSpace(dir).catch(() => ({ free: 0, total: 0 }));
-      error = { key: 'error.diskFull', params: { dir, free: formatBytes(space.free), total: formatBytes(space.total) } };
+      error = { key: 'error.diskFull', params: { dir, free: byteCount(space.free), total: byteCount(space.total) } };
     }
     if (partial) await removeTree(partial, { maxRetries: 5, retryDelay: 200 }).catch(() => {});
     reporter.error('run.finished.failed', { reason: error });

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import type { Config, Mirror } from '../config/schema';
 import { smbCredentialId } from '../diskutil/smb-mount';
 import { describeRef, type Volumes } from '../diskutil/volumes';
-import { formatBytes, formatDuration, render, type Message } from '../i18n';
+import { byteCount, formatDuration, render, type Message } from '../i18n';
 import type { Notifier } from '../notify/notifier';
 import { readCatalog } from './backup-catalog';
 import { storeName, type SecretStore } from './credentials';
@@ -320,7 +320,7 @@ export async function runMirrors(config: Config, deps: MirrorDeps, reporter: Rep
       reporter.info('mirror.done', {
         name: m.name,
         count: r.copied.length,
-        size: formatBytes(r.bytesCopied),
+        size: byteCount(r.bytesCopied),
         duration: formatDuration(r.durationMs),
       });
     } else if (r.result === 'absent') {
