@@ -14,6 +14,7 @@ import * as assert from 'uvu/assert';
 import { rawPathOf, readIndex } from '../../src/services/folder-index';
 import { cliEnv, runCli, type CliEnv } from '../helpers/cli';
 import { makeTempDir, runCleanups } from '../helpers/temp';
+import { mountTmpfs } from '../helpers/tmpfs';
 
 const test = suite('odd file names');
 
@@ -73,13 +74,13 @@ function readTree(dir: string, rel = ''): Map<string, string> {
   return out;
 }
 
-async function setup(name: string, files: Map<string, string>, opts: { backupDir?: string; keep?: number } = {}) {
+async function setup(name: string, files: Map<string, string>, opts: { backupDir?: string; keep?: number; mirrors?: unknown[] } = {}) {
   const dir = join(root, name);
   const src = join(dir, 'files');
   writeTree(src, files);
   const backupDir = opts.backupDir ?? join(dir, 'backups');
   const configFile = join(dir, 'config.json');
-  await writeFile(configFile, JSON.stringify({ backupDir, components: [{ name: 'files', type: 'folder', path: src }], retention: { keep: opts.keep ?? 10 } }));
+  await writeFile(configFile, JSON.stringify({ backupDir, components: [{ name: 'files', type: 'folder', path: src }], retention: { keep: opts.keep ?? 10 }, ...(opts.mirrors ? { mirrors: opts.mirrors } : {}) }));
   return { dir, src, backupDir, configFile };
 }
 
@@ -149,6 +150,25 @@ test('verify names a missing or changed file whose name is not UTF-8 or holds a 
   assert.ok(text.includes('neu\\nzeile.txt ('), `changed size named escaped: ${text}`);
   assert.ok(text.includes('extra-\\xff.txt'), `extra file named escaped: ${text}`);
   assert.not.ok(text.includes('\ufffd'), 'no replacement characters');
+});
+
+test('a mirror copy of odd names is checked against the index: verify --target finds it whole, and names a lost file escaped', async () => {
+  const files = oddFiles(true);
+  // Another file system, as a USB disk is (a target on the backup's own disk is refused).
+  const disk = await mountTmpfs(64);
+  const target = join(disk.path, 'praxis');
+  mkdirSync(target);
+  const s = await setup('mirror', files, { mirrors: [{ name: 'usb', type: 'path', path: target, mode: 'all' }] });
+  const r = await runCli(['run', '--config', s.configFile], env.env);
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  const id = onlyBackup(s.backupDir);
+  assert.equal(readTree(join(target, id, 'files')), files, 'the mirror holds every file under its exact name');
+  const ok = await runCli(['verify', '--target', 'usb', '--deep', '--config', s.configFile], env.env);
+  assert.is(ok.code, 0, ok.stdout + ok.stderr);
+  unlinkSync(at(target, id, 'files', LATIN1_FILE));
+  const bad = await runCli(['verify', '--target', 'usb', '--config', s.configFile], env.env);
+  assert.is(bad.code, 1, bad.stdout + bad.stderr);
+  assert.ok((bad.stdout + bad.stderr).includes('R\\xf6ntgen.pdf'), bad.stdout + bad.stderr);
 });
 
 test('restore: the overview names newer files escaped, and the restore puts back every odd name exactly', async () => {
