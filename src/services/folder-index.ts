@@ -80,9 +80,13 @@ function* indexedFiles(tree: TreeRoot): Generator<WalkedFile> {
   }
 }
 
+const ASCII = /^[\x00-\x7f]*$/;
+
 /** One line of the index file (written by hand: the fixed key order is also the cheapest). */
 function lineText(l: WalkedFile): string {
-  const path = rawIsUtf8(l.raw)
+  const path = ASCII.test(l.raw)
+    ? `"p":${JSON.stringify(l.raw)}` // most paths: their raw form is their text
+    : rawIsUtf8(l.raw)
     ? `"p":${JSON.stringify(textOf(l.raw))}`
     : `"p":${JSON.stringify(displayPath(l.raw))},"b":"${bytesOf(l.raw).toString('base64')}"`;
   return `{${path},"s":${l.s},"m":${l.m}${l.h ? `,"h":"${l.h}"` : ''}}\n`;
