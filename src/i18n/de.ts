@@ -554,6 +554,7 @@ export const de = {
   'restore.run.folderDoneExact': '{name}: {path} entspricht wieder genau dem Backup.',
   'restore.run.folderDoneKept': '{name}: {path} wiederhergestellt; Dateien, die neuer als das Backup sind, wurden behalten.',
   'restore.run.finished': 'Wiederherstellung von {id} abgeschlossen ({duration}). Aufbewahrte alte Datenbanken: {kept}.',
+  'restore.run.finishedNoneKept': 'Wiederherstellung von {id} abgeschlossen ({duration}).',
   'restore.run.failed': 'Wiederherstellung fehlgeschlagen: {reason} {state}',
   'restore.run.stateUntouched': 'Es wurde nichts verändert.',
   'restore.run.statePartlyDoneNoSafety': 'Ein Teil wurde bereits zurückgeschrieben; eine Sicherheitskopie des Stands davor gibt es nicht (--no-safety-backup).',

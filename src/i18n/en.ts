@@ -554,6 +554,7 @@ export const en: Record<MessageKey, string> = {
   'restore.run.folderDoneExact': '{name}: {path} is exactly the backup again.',
   'restore.run.folderDoneKept': '{name}: {path} restored; files newer than the backup were kept.',
   'restore.run.finished': 'Restore of {id} complete ({duration}). Old databases kept: {kept}.',
+  'restore.run.finishedNoneKept': 'Restore of {id} complete ({duration}).',
   'restore.run.failed': 'Restore failed: {reason} {state}',
   'restore.run.stateUntouched': 'Nothing was changed.',
   'restore.run.statePartlyDoneNoSafety': 'Part of it was already written back; there is no safety backup of the state before (--no-safety-backup).',

@@ -368,7 +368,9 @@ export async function runRestore(
     }
     const durationMs = now().getTime() - started.getTime();
     const warned = reporter.warnings.length > 0;
-    reporter.info('restore.run.finished', { id: entry.id, duration: formatDuration(durationMs), kept: kept.join(', ') || '—' });
+    // Named only when there are any: a message names what exists, never "—".
+    if (kept.length) reporter.info('restore.run.finished', { id: entry.id, duration: formatDuration(durationMs), kept: kept.join(', ') });
+    else reporter.info('restore.run.finishedNoneKept', { id: entry.id, duration: formatDuration(durationMs) });
     summary = {
       result: warned ? 'warning' : 'success',
       exitCode: warned ? ExitCode.warnings : ExitCode.ok,

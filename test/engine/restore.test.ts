@@ -161,6 +161,7 @@ test('--delete-newer-files: attachments exactly the backup; the overview counts 
   assert.match(r.stderr, /1 Datei\(en\), die neuer als das Backup sind, werden GELÖSCHT, z\. B\.: neu-nach-dem-backup\.pdf/);
   assert.equal(tree(p.files), filesAtBackup);
   assert.equal((await databases()).filter((d) => d.startsWith(`${p.db}_vor_restore_`)), [], '--drop-previous');
+  assert.match(r.stderr, /Wiederherstellung von \d{8}_\d{6} abgeschlossen \([^)]*\)\.$/m, r.stderr);
 });
 
 test('only the database: warns that database and attachments may not match, and needs confirmation (no terminal: --yes)', async () => {
