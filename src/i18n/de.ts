@@ -146,6 +146,7 @@ export const de = {
   'mirror.verified': '{count} Backup(s) auf „{name}“ geprüft: Prüfsummen und Dateien stimmen.',
   'mirror.verifyFailed': 'Die Kopie von Backup {id} auf „{name}“ stimmt nicht mit dem Original überein: {problems}. Bitte Datenträger prüfen.',
   'mirror.ejected': 'Die USB-Festplatte „{label}“ wurde ausgeworfen und kann jetzt abgezogen werden.',
+  'mirror.notEjectedAfterFailure': 'Die Festplatte von „{name}“ wurde nach dem fehlgeschlagenen Kopieren nicht ausgeworfen: Sie bleibt angeschlossen, damit der nächste Versuch sie findet. Bitte zuerst die Ursache oben beheben.',
   'mirror.failed': 'Kopie auf Datenträger „{name}“ fehlgeschlagen: {reason}',
   'mirror.done': 'Datenträger „{name}“: {count} Backup(s) kopiert, {size} in {duration}.',
   'mirror.unknown': 'Unbekannter Datenträger „{name}“. Konfiguriert sind: {known}.',

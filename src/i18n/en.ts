@@ -146,6 +146,7 @@ export const en: Record<MessageKey, string> = {
   'mirror.verified': '{count} backup(s) on "{name}" checked: checksums and files match.',
   'mirror.verifyFailed': 'The copy of backup {id} on "{name}" does not match the original: {problems}. Please check the disk.',
   'mirror.ejected': 'The USB disk "{label}" was ejected and can be unplugged now.',
+  'mirror.notEjectedAfterFailure': 'The disk of mirror "{name}" was not ejected after the failed copy: it stays attached so that the next attempt finds it. Please fix the cause above first.',
   'mirror.failed': 'Copy onto mirror "{name}" failed: {reason}',
   'mirror.done': 'Mirror "{name}": {count} backup(s) copied, {size} in {duration}.',
   'mirror.unknown': 'Unknown mirror "{name}". Configured: {known}.',

@@ -300,7 +300,12 @@ async function mirrorOne(m: Mirror, config: Config, deps: MirrorDeps, reporter: 
     // The view first: unmounting or ejecting the disk under a mounted view would fail or lose data.
     const closed = await lockTarget(view, reporter, r);
     // A disk that is gone cannot be ejected; "eject failed, do not pull it" would be the wrong word.
-    if (target && closed && !gone) await releaseTarget(m, target, deps, reporter, r);
+    // After a failed copy the disk is only unmounted (if we mounted it), never ejected: ejecting
+    // powers a USB disk off, so the next night finds it absent (exit 3, a milder word than the
+    // failure it still is), and "can be unplugged now" would read as if the copy were done.
+    const failed = r.result === 'failed';
+    if (target && closed && !gone) await releaseTarget(m, target, deps, reporter, r, { eject: !failed });
+    if (failed && !gone && m.type === 'volume' && m.eject) reporter.info('mirror.notEjectedAfterFailure', { name: m.name });
     r.durationMs = Date.now() - started;
   }
   return r;

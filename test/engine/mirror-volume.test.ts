@@ -100,6 +100,23 @@ test('the USB disk pulled during the copy: "removed during the copy", naming the
   assert.is(summary.mirrors[0].message.params.name, 'usb');
 });
 
+test('a disk too small for the copy: failed, not ejected nor "can be unplugged", unmounted; the next night the same words and the same exit', async () => {
+  const disk = await makeLoopDisk({ sizeMiB: 64, label: 'ZU-KLEIN' });
+  const p = await practice('small', [{ name: 'usb', type: 'volume', volume: { label: 'ZU-KLEIN' }, mode: 'all', eject: true }]);
+  // 80 MiB of scans cannot fit onto a 64 MiB disk: the space check refuses before writing.
+  writeFileSync(join(p.src, 'ultraschall.bin'), Buffer.alloc(80 * 1024 * 1024, 1));
+  for (const night of [1, 2]) {
+    const r = await runCli(['run', '--config', p.configFile, '--json'], env.env);
+    assert.is(r.code, 1, `night ${night}: ${r.stderr}`);
+    assert.is(r.events.at(-1)!.summary.mirrors[0].message.key, 'mirror.space', `night ${night}`);
+    // Ejecting would power a real USB disk off: the next night would find it absent (exit 3).
+    assert.not.ok(r.events.some((e) => e.type === 'notification' && e.message.key === 'mirror.ejected'), `night ${night}: not told "can be unplugged"`);
+    assert.not.match(r.stderr, /kann jetzt abgezogen werden/);
+    assert.match(r.stderr, /„usb“ wurde nach dem fehlgeschlagenen Kopieren nicht ausgeworfen/);
+    assert.equal(mountsOf(disk.device), [], `night ${night}: what we mounted is unmounted again`);
+  }
+});
+
 test('found by UUID (any case); `volumes` lists it; `mirror` alone copies; mode latest keeps only the newest', async () => {
   const disk = await makeLoopDisk({ sizeMiB: 64, label: 'ZWEITE' });
   const p = await practice('uuid', [{ name: 'stick', type: 'volume', volume: { uuid: disk.uuid.toUpperCase() }, mode: 'latest' }]);
