@@ -16,7 +16,7 @@
 import { mkdir, statfs, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Component, Config, FolderComponent, MariadbComponent, PostgresComponent } from '../config/schema';
-import { formatBytes, formatDuration, type Message } from '../i18n';
+import { byteCount, formatDuration, type Message } from '../i18n';
 import { CommandError } from '../process/runner';
 import { runBackup, reportLockTakeover, type BackupDeps } from './backup-run';
 import { backupId, idToDate, readCatalog, type BackupEntry } from './backup-catalog';
@@ -196,7 +196,7 @@ async function checkFolderSpace(selected: Selected[]): Promise<void> {
     need.set(st.dev, cur);
   }
   for (const n of need.values()) {
-    if (n.bytes > n.free) throw new PraxisError('restore.run.noSpace', { path: n.path, needed: formatBytes(n.bytes), free: formatBytes(n.free) });
+    if (n.bytes > n.free) throw new PraxisError('restore.run.noSpace', { path: n.path, needed: byteCount(n.bytes), free: byteCount(n.free) });
   }
 }
 
