@@ -3,7 +3,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Message } from '../i18n';
-import { isAlive } from './lock';
+import { isAlive, judgeHolder } from './lock';
 
 export interface DestinationStatus {
   lastSuccess?: { at: string; backupId: string; bytesCopied?: number; durationMs?: number };
@@ -77,8 +77,25 @@ export class StatusStore {
    */
   async current(): Promise<CurrentStatus> {
     const s = await this.read();
-    if (s.running && !isAlive(s.running.pid)) return { ...s, running: null, interrupted: true, interruptedRun: s.running };
+    if (s.running && !(await this.stillRunning(s.running))) return { ...s, running: null, interrupted: true, interruptedRun: s.running };
     return s;
+  }
+
+  /** Runs already proven to be the process their PID names: alive, they stay that process (a live PID is never reused). */
+  private readonly proven = new Set<string>();
+
+  /**
+   * A PID alone does not prove the run lives: after a power cut it is soon given to another
+   * process, and `status` said "running since 2 days" for good. The lock's judgement (boot and
+   * process start against the run's start) decides, once per run; after that a kill(0) suffices.
+   */
+  private async stillRunning(r: NonNullable<Status['running']>): Promise<boolean> {
+    if (!isAlive(r.pid)) return false;
+    const key = `${r.pid}@${r.startedAt}`;
+    if (this.proven.has(key)) return true;
+    const verdict = await judgeHolder({ pid: r.pid, host: '', startedAt: r.startedAt }, null);
+    if (!verdict.stale) this.proven.add(key);
+    return !verdict.stale;
   }
 
   update(fn: (s: Status) => void): Promise<Status> {

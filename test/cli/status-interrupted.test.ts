@@ -1,6 +1,7 @@
 // `status` after a run that was killed (kill -9, power cut): the text must say what the JSON says,
 // that the last run was interrupted, and name it; "no backup is running" alone hides that the
 // night's backup is missing.
+import { execa } from 'execa';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -70,6 +71,29 @@ test('a run killed with -9 is reported as interrupted in the text, in German and
   assert.is(s.interrupted, true);
   assert.is(s.interruptedRun.pid, child.pid);
   assert.match(s.interruptedRun.backupId, /^\d{8}_\d{6}$/);
+});
+
+test('a run whose PID now belongs to another process (power cut, PID reused) is interrupted, not "running since 2020"', async () => {
+  // A process that is certainly alive and certainly started after the recorded run's start.
+  const other = execa('sleep', ['600']);
+  try {
+    await mkdir(env.stateDir, { recursive: true });
+    const status = {
+      version: 1,
+      running: { pid: other.pid, startedAt: '2020-01-06T02:15:00.000Z', backupId: '20200106_031500', backupDir: join(root, 'backups'), phase: 'backup', component: 'files' },
+      destinations: {},
+    };
+    await writeFile(join(env.stateDir, 'status.json'), JSON.stringify(status));
+    const de = await runCli(['status', '--config', configFile], env.env);
+    assert.not.match(de.stdout, /Backup läuft seit/, de.stdout);
+    assert.match(de.stdout, new RegExp(`letzte Backup .*PID ${other.pid}.* wurde unterbrochen, bei: files`));
+    const json = await runCli(['status', '--config', configFile, '--json'], env.env);
+    assert.is(json.events[0]!.running, null);
+    assert.is(json.events[0]!.interrupted, true);
+  } finally {
+    other.kill('SIGKILL');
+    await other.catch(() => {});
+  }
 });
 
 test.run();
