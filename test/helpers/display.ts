@@ -25,6 +25,9 @@ export const SCREENSHOT_DIR = resolve(import.meta.dirname, '../../test-output/sc
  * Xvfb on a display number it picks itself (-displayfd: it tries numbers until one is free and
  * writes it back), so two test files, or a server still shutting down, never race for one number.
  */
+/** How long Xvfb and trayer may take to come up: only a limit for a hang (a loaded 2-core CI machine took over 10 s). */
+const STARTUP_MS = 60_000;
+
 async function startXvfb(width: number, height: number): Promise<{ xvfb: ResultPromise; name: string }> {
   const xvfb = execa('Xvfb', ['-displayfd', '1', '-screen', '0', `${width}x${height}x24`, '-nolisten', 'tcp'], { reject: false, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', buffer: false });
   let out = '';
@@ -33,7 +36,7 @@ async function startXvfb(width: number, height: number): Promise<{ xvfb: ResultP
     err = (err + d.toString()).slice(-2000);
   });
   const n = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Xvfb reported no display within 10 s: ${err}`)), 10_000);
+    const timer = setTimeout(() => reject(new Error(`Xvfb reported no display within 60 s: ${err}`)), STARTUP_MS);
     xvfb.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /^(\d+)\n/.exec(out);
@@ -56,11 +59,11 @@ export async function startDisplay(opts: { tray?: boolean; width?: number; heigh
   children.push(xvfb);
   const env = { DISPLAY: name, XDG_RUNTIME_DIR: '', QT_QPA_PLATFORM: 'xcb' };
   const x = (file: string, args: string[]) => execa(file, args, { env: { ...process.env, DISPLAY: name } });
-  if (!(await waitUntil(() => x('xdpyinfo', []).then(() => true, () => false), 10_000))) throw new Error(`Xvfb did not start on ${name}`);
+  if (!(await waitUntil(() => x('xdpyinfo', []).then(() => true, () => false), STARTUP_MS))) throw new Error(`Xvfb did not start on ${name}`);
   if (opts.tray) {
     children.push(execa('trayer', ['--edge', 'top', '--align', 'right', '--widthtype', 'request', '--height', '32'], { env: { ...process.env, DISPLAY: name }, reject: false, stdio: 'ignore' }));
     const panel = async () => (await x('xwininfo', ['-root', '-tree'])).stdout.includes('"panel"');
-    if (!(await waitUntil(panel, 10_000))) throw new Error(`trayer did not show its panel on ${name}`);
+    if (!(await waitUntil(panel, STARTUP_MS))) throw new Error(`trayer did not show its panel on ${name}`);
   }
   let stopped = false;
   const stop = async () => {

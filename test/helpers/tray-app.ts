@@ -65,7 +65,7 @@ export async function startTrayApp(display: TestDisplay, args: string[], env: Re
           .filter(Boolean)
           .map((l) => JSON.parse(l) as TraceEntry)
       : [];
-  const waitFor: RunningTray['waitFor'] = async (pred, timeoutMs = 15_000, after = 0) => {
+  const waitFor: RunningTray['waitFor'] = async (pred, timeoutMs = 60_000, after = 0) => {
     let found: TraceEntry | undefined;
     const ok = await waitUntil(async () => {
       if (child.exitCode !== null) return true;
@@ -84,6 +84,8 @@ export async function startTrayApp(display: TestDisplay, args: string[], env: Re
     const [w, h, x, y] = m.slice(1).map(Number) as [number, number, number, number];
     return { x: x + Math.floor(w / 2), y: y + Math.floor(h / 2) };
   };
+  /** The app's windows directly below the root (its open menu, its windows), as xwininfo lists them. */
+  const topLevelWindows = async () => new Set([...(await display.tree()).matchAll(/^ {5}(0x[0-9a-f]+) "node": \("node" "node"\)/gm)].map((m) => m[1]!));
   return {
     child,
     pid: child.pid!,
@@ -93,17 +95,22 @@ export async function startTrayApp(display: TestDisplay, args: string[], env: Re
     iconCentre,
     openMenu: async () => {
       const before = trace().length;
+      const windows = await topLevelWindows();
       const c = await iconCentre();
       if (!c) throw new Error('the tray icon is not embedded in the tray');
       await display.xdotool(['mousemove', String(c.x), String(c.y), 'click', '3']);
-      const menu = await waitFor((e) => e.t === 'menu', 10_000, before);
-      await pause(400); // drawn
+      const menu = await waitFor((e) => e.t === 'menu', 60_000, before);
+      // The app traces the menu when it builds it, before Qt shows it; keys sent before the popup
+      // is on screen go nowhere. So: wait for its window (a top-level window of the app that was not there).
+      const appeared = async () => [...(await topLevelWindows())].some((id) => !windows.has(id));
+      if (!(await waitUntil(appeared, 60_000))) throw new Error('the menu was built but never appeared on screen');
+      await pause(400); // drawn and holding the keyboard
       return menu;
     },
     choose: async (menu, action, arg) => {
       const before = trace().length;
       await display.xdotool(['key', ...Array(downsTo(menu, action, arg)).fill('Down'), 'Return']);
-      return waitFor((e) => e.t === 'action' && e.action === action && (arg === undefined || e.arg === arg), 10_000, before);
+      return waitFor((e) => e.t === 'action' && e.action === action && (arg === undefined || e.arg === arg), 60_000, before);
     },
     output: () => ({ stdout, stderr }),
     stop,
