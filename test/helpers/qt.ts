@@ -64,7 +64,7 @@ export async function startQt(opts: { tray?: boolean } = {}): Promise<TestQt> {
   process.once('beforeExit', () => {
     void runCleanups().finally(() => process.exit(process.exitCode ?? 0));
   });
-  const until = async (what: string, check: () => boolean, ms = 10_000) => {
+  const until = async (what: string, check: () => boolean, ms = 30_000) => {
     if (!(await waitUntil(async () => (await settle(50), check()), ms))) throw new Error(`timed out waiting for: ${what}`);
   };
   const click = async (widget: ClickableWidget) => {

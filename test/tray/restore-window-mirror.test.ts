@@ -66,7 +66,7 @@ function w() {
   return parts;
 }
 
-const until = (what: string, check: () => boolean, ms = 15_000) => q.until(what, check, ms);
+const until = (what: string, check: () => boolean, ms = 30_000) => q.until(what, check, ms);
 const click = (widget: ClickableWidget) => q.click(widget);
 
 /** Chooses a source as the admin does: opens the combo box with a click, picks the entry with the keyboard. */

@@ -78,7 +78,7 @@ function w() {
   return parts;
 }
 
-const until = (what: string, check: () => boolean, ms = 10_000) => q.until(what, check, ms);
+const until = (what: string, check: () => boolean, ms = 30_000) => q.until(what, check, ms);
 const click = (widget: ClickableWidget) => q.click(widget);
 
 const tone = () => w().status.property('tone').toString();
