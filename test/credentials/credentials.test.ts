@@ -15,7 +15,7 @@ import { startPostgres, type PgServer } from '../helpers/postgres';
 import { runInPty } from '../helpers/pty';
 import { startSamba, type SambaServer } from '../helpers/samba';
 import { createSamplePostgres } from '../helpers/sample-practice';
-import { makeTempDir, runCleanups } from '../helpers/temp';
+import { makeTempDir, runCleanups, waitUntil } from '../helpers/temp';
 
 const test = suite('credentials in a real keyring');
 
@@ -60,11 +60,17 @@ function filesBelow(dir: string): string[] {
     .map((e) => join(e.parentPath, e.name));
 }
 
+interface Seen {
+  argvs: Set<string>;
+  environs: Map<string, string>;
+}
+
 /**
  * While fn runs, reads /proc/<pid>/cmdline of every process carrying the keyring's marker in its
- * environment (the CLI and all its children inherit it) about every millisecond.
+ * environment (the CLI and all its children inherit it) about every millisecond. fn gets what has
+ * been seen so far, to hold a process until it has been seen (sampling alone can miss a short one).
  */
-async function watchArgv<T>(fn: () => Promise<T>): Promise<{ result: T; argvs: Set<string>; environs: Map<string, string> }> {
+async function watchArgv<T>(fn: (seen: Seen) => Promise<T>): Promise<{ result: T } & Seen> {
   // Every distinct argv, not one per pid: right after fork a child still shows the parent's argv.
   const argvs = new Set<string>();
   // And what each of them had in its environment (argv → environ, NUL-separated): a password may
@@ -96,12 +102,39 @@ async function watchArgv<T>(fn: () => Promise<T>): Promise<{ result: T; argvs: S
     }
   })();
   try {
-    const result = await fn();
+    const result = await fn({ argvs, environs });
     return { result, argvs, environs };
   } finally {
     scanning = false;
     await loop;
   }
+}
+
+/**
+ * A psql session that holds `LOCK TABLE … IN ACCESS EXCLUSIVE MODE` in an open transaction: pg_dump
+ * waits on its ACCESS SHARE lock of that table until release() commits.
+ */
+async function holdTableLock(db: string, table: string): Promise<{ release: () => Promise<void> }> {
+  const session = execa(join(pg.binDir, 'psql'), ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-d', db], {
+    env: { ...pg.env(db), PATH: process.env.PATH!, PGAPPNAME: 'praxis-test-lock' },
+    extendEnv: false,
+    stdin: 'pipe',
+    reject: false,
+  });
+  let out = '';
+  session.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  session.stdin!.write(`BEGIN;\nLOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE;\nSELECT 'locked';\n`);
+  const locked = await waitUntil(async () => out.includes('locked') || session.exitCode !== null, 60_000);
+  if (!locked || !out.includes('locked')) {
+    session.kill();
+    throw new Error(`psql did not take the lock on ${table}: ${(await session).stderr}`);
+  }
+  return {
+    release: async () => {
+      session.stdin!.end('COMMIT;\n');
+      await session;
+    },
+  };
 }
 
 test.before(async () => {
@@ -114,7 +147,7 @@ test.before(async () => {
     startSamba({ password: SMB_PW }),
   ]);
   console.log(`  keyring ready in ${kr.startMs} ms, smbd in ${smb.startMs} ms (all servers: ${Date.now() - t0} ms)`);
-  // Enough rows that pg_dump runs long enough for the argv watcher to see it.
+  // Enough rows for a real dump (the run test holds pg_dump on a lock until the watcher has seen it).
   await createSamplePostgres(pg, 'tomedo', { patients: 400, visitsPerPatient: 5 });
   await maria.createDb('elexis');
   backupDir = join(root, 'backups');
@@ -223,7 +256,25 @@ test('run: the engine reads the PostgreSQL password from the keyring only; it is
   // The mirror is left out: mount.cifs cannot run here (no cifs in this kernel).
   const cfg = join(root, 'run-config.json');
   await writeFile(cfg, JSON.stringify({ ...JSON.parse(readFileSync(configFile, 'utf8')), mirrors: [] }));
-  const { result: r, argvs, environs } = await watchArgv(() => cli(['run', '--config', cfg, '--json'], env));
+  // pg_dump is held on a table lock until the watcher has read its argv and environment: a dump
+  // shorter than the watcher's poll interval (a loaded machine) cannot slip through unseen.
+  const lock = await holdTableLock('tomedo', 'patient');
+  const { result: r, argvs, environs } = await watchArgv(async (seen) => {
+    let ended = false;
+    const running = cli(['run', '--config', cfg, '--json'], env).finally(() => (ended = true));
+    try {
+      const waiting = await waitUntil(
+        async () => ended || (await pg.psql("SELECT count(*) FROM pg_stat_activity WHERE datname = 'tomedo' AND application_name = 'praxis-backup' AND wait_event_type = 'Lock'")).trim() !== '0',
+        120_000,
+      );
+      assert.ok(waiting && !ended, 'no backend of the run waited on the lock of table patient (did pg_dump start?)');
+      const pgDumpSeen = () => [...seen.environs].some(([a, e]) => /pg_dump -Fc/.test(a) && e.includes('Pg-Geheim'));
+      assert.ok(await waitUntil(async () => pgDumpSeen(), 60_000), `pg_dump waited on the lock, yet the watcher did not see it with the password: ${[...seen.argvs].join(' | ')}`);
+    } finally {
+      await lock.release();
+    }
+    return running;
+  });
   assert.is(r.code, 0, r.stderr);
   const ids = readdirSync(backupDir);
   assert.is(ids.length, 1);
