@@ -23,7 +23,7 @@ import type { StepContext } from '../../src/services/step-context';
 import { ToolLocator } from '../../src/services/tool-locator';
 import { startMariadb, type MariaServer } from '../helpers/mariadb';
 import { createSampleMariadb } from '../helpers/sample-practice';
-import { makeTempDir, runCleanups } from '../helpers/temp';
+import { makeTempDir, runCleanups, waitUntil } from '../helpers/temp';
 
 const test = suite('restore MariaDB');
 const PW = "Ma'Geheim \"2\" ; # ä";
@@ -179,10 +179,8 @@ test('a connected client: preflight lists it with its address, the swap is refus
   const sleeper = execa('mariadb', [...m.clientArgs(), '-D', 'elexis', '-e', 'SELECT SLEEP(60)'], { env: { MYSQL_PWD: PW }, reject: false });
   try {
     let clients: Awaited<ReturnType<typeof preflightMariadb>>['clients'] = [];
-    for (let i = 0; i < 50 && clients.length === 0; i++) {
-      clients = (await preflightMariadb(ctx(), request('elexis', elexis, 'x'))).clients;
-      if (!clients.length) await new Promise((r) => setTimeout(r, 100));
-    }
+    // Until the sleeper has connected (60 s only guards against a hang: a loaded machine starts it slowly).
+    await waitUntil(async () => (clients = (await preflightMariadb(ctx(), request('elexis', elexis, 'x'))).clients).length > 0, 60_000, 100);
     assert.is(clients.length, 1);
     assert.is(clients[0]!.address, '127.0.0.1');
     assert.is(clients[0]!.user, 'root');
@@ -240,15 +238,18 @@ test('kill -9 during the load: live unchanged; the next restore removes the left
     cwd: process.cwd(), reject: false, env: { REQ: JSON.stringify(request('gross', big, '20260101_070707')) },
   });
   let tables = 0;
-  for (let i = 0; i < 600 && tables === 0; i++) {
-    await new Promise((r) => setTimeout(r, 20));
-    tables = Number(await m.sql(`SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'gross_restore_20260101_070707'`));
-  }
+  // Until the load has created a table (60 s only guards against a hang).
+  await waitUntil(async () => (tables = Number(await m.sql(
+    `SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'gross_restore_20260101_070707'`))) > 0, 60_000, 20);
   assert.ok(tables > 0, `the load had begun: ${child.exitCode ?? 'running'}`);
   child.kill('SIGKILL');
   const r = await child;
   assert.is(r.signal, 'SIGKILL');
-  await new Promise((res) => setTimeout(res, 1500)); // the orphaned client reads to the end of its pipe and exits
+  // The orphaned client reads to the end of its pipe and exits: wait until the server no longer
+  // has its connection (the load's client is the only one using that schema), however long it takes.
+  const loaderGone = async () => Number(await m.sql(
+    `SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = 'gross_restore_20260101_070707'`)) === 0;
+  assert.ok(await waitUntil(loaderGone, 60_000), 'the orphaned load client has disconnected');
   assert.equal(await checksums('gross'), live, 'live unchanged');
   assert.equal(await schemas('gross\\_restore\\_%'), ['gross_restore_20260101_070707'], 'the leftover is still there');
   assert.equal(await schemas('gross\\_vor\\_restore\\_%'), []);
