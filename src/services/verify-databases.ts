@@ -121,8 +121,11 @@ export async function restoreTestPostgres(ctx: StepContext, c: PostgresComponent
   }
 
   ctx.reporter.info('verify.pg.loading', { component: c.name, name: scratch });
-  await pg.sql(t, pg.createSql(scratch, state.live, toc.database?.owner), { signal: ctx.signal });
   try {
+    // Inside the try, whose finally drops it (IF EXISTS: also when the CREATE itself failed). No
+    // signal: killing psql mid-CREATE would let the server commit the database after our drop; a
+    // cancel waits for this short statement and stops the pg_restore below, before it starts.
+    await pg.sql(t, pg.createSql(scratch, state.live, toc.database?.owner));
     let done = 0;
     try {
       const jobs = pg.restoreJobs(req.entry.bytes, availableParallelism());
@@ -197,8 +200,9 @@ export async function restoreTestMariadb(ctx: StepContext, c: MariadbComponent, 
     }
     const result: RestoreTestResult = { problems: [], warnings: [], tables: 0, counted: 0 };
     const charset = live.schema ? `CHARACTER SET ${live.schema.charset} COLLATE ${live.schema.collation}` : '';
-    await my.exec(s, `CREATE DATABASE ${my.quoteIdent(scratch)} ${charset};`);
     try {
+      // Inside the try, whose finally drops it (IF EXISTS: also when the CREATE itself failed).
+      await my.exec(s, `CREATE DATABASE ${my.quoteIdent(scratch)} ${charset};`);
       let inspector: my.DumpInspector;
       try {
         // The engine's dumps carry CREATE DATABASE/USE of the database they were taken from: that name is "ours".
