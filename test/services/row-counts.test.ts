@@ -53,6 +53,22 @@ async function pgDumpInto(dir: string, database = 'tomedo', signal?: AbortSignal
 
 const pgCount = async (table: string, db = 'tomedo') => Number(await pg.psql(`SELECT count(*) FROM ONLY ${table}`, db));
 
+/**
+ * A psql session that holds tomedo's besuch in ACCESS EXCLUSIVE mode, returned once the server
+ * shows the lock granted (not after a guessed time: a loaded machine starts psql slowly).
+ */
+async function holdBesuchLock() {
+  const holder = execa(join(pg.binDir, 'psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', 'tomedo'], { env: pg.env('tomedo'), stdin: 'pipe' });
+  holder.stdin!.write('BEGIN; LOCK TABLE besuch IN ACCESS EXCLUSIVE MODE; SELECT 1;\n');
+  const held = async () => Number(await pg.psql(
+    `SELECT count(*) FROM pg_locks WHERE locktype = 'relation' AND relation = 'public.besuch'::regclass
+       AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+       AND mode = 'AccessExclusiveLock' AND granted`, 'tomedo')) === 1;
+  // 60 s only guards against a hang; the lock is normally held within a second.
+  assert.ok(await waitUntil(held, 60_000), 'the holding psql session locked besuch');
+  return { holder }; // wrapped: execa's result is a thenable, returned bare it would be awaited until psql exits
+}
+
 /** pg_restore --list's TABLE DATA items as "schema.table" (schemas here have no spaces). */
 async function tableData(file: string): Promise<string[]> {
   const { stdout } = await execa(join(pg.binDir, 'pg_restore'), ['--list', file]);
@@ -142,9 +158,7 @@ test('PostgreSQL: rows written while pg_dump runs are in neither the dump nor th
   const before = { patient: await pgCount('patient'), besuch: await pgCount('besuch') };
   // Another session holds besuch locked: pg_dump (which imports the snapshot, then locks every
   // table) and the counting session wait for it. Meanwhile that session inserts and commits.
-  const holder = execa(join(pg.binDir, 'psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', 'tomedo'], { env: pg.env('tomedo'), stdin: 'pipe' });
-  holder.stdin!.write('BEGIN; LOCK TABLE besuch IN ACCESS EXCLUSIVE MODE; SELECT 1;\n');
-  await new Promise((r) => setTimeout(r, 300));
+  const { holder } = await holdBesuchLock();
   const dir = join(root, 'pg-concurrent');
   const dumping = pgDumpInto(dir);
   // Both pg_dump and the counting psql (application_name praxis-backup) wait for the lock.
@@ -166,13 +180,15 @@ test('PostgreSQL: rows written while pg_dump runs are in neither the dump nor th
 
 test('PostgreSQL: under a steady stream of inserts the counts equal the dump, table by table', async () => {
   // A writer commits a row into each table every few milliseconds for the whole dump.
+  const patientsBefore = await pgCount('patient');
   const writer = execa(join(pg.binDir, 'psql'), ['-X', '-q', '-d', 'tomedo', '-c',
     `DO $$ BEGIN FOR i IN 1..100000 LOOP
        INSERT INTO patient (nachname, vorname, geburtsdatum, geschlecht, angelegt) VALUES ('Strom', 'Schreiber', '1990-01-01', 'm', now());
        INSERT INTO besuch (patient_id, datum, anlass) VALUES (1, now(), 'Strom');
        COMMIT; PERFORM pg_sleep(0.002);
      END LOOP; END $$;`], { env: { ...pg.env('tomedo'), PGAPPNAME: 'praxis-test-writer' }, reject: false });
-  await new Promise((r) => setTimeout(r, 300));
+  // The dump starts once the writer has committed its first row (a loaded machine starts psql slowly).
+  assert.ok(await waitUntil(async () => (await pgCount('patient')) > patientsBefore, 60_000), 'the writer started writing');
   const dir = join(root, 'pg-stream');
   const entry = await pgDumpInto(dir);
   const afterDump = await pgCount('patient');
@@ -185,9 +201,7 @@ test('PostgreSQL: under a steady stream of inserts the counts equal the dump, ta
 });
 
 test('PostgreSQL: cancel stops pg_dump and the counting psql', async () => {
-  const holder = execa(join(pg.binDir, 'psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', 'tomedo'], { env: pg.env('tomedo'), stdin: 'pipe' });
-  holder.stdin!.write('BEGIN; LOCK TABLE besuch IN ACCESS EXCLUSIVE MODE; SELECT 1;\n');
-  await new Promise((r) => setTimeout(r, 300));
+  const { holder } = await holdBesuchLock();
   const ac = new AbortController();
   const dumping = pgDumpInto(join(root, 'pg-cancel'), 'tomedo', ac.signal).then(
     () => null,
