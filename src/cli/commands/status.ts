@@ -31,12 +31,15 @@ export async function statusCommand(app: App, argv: string[], out: Out): Promise
   // A skipped scheduled run stays news until the next run starts.
   const skipped = s.lastSkipped && (!s.lastRun || s.lastSkipped.at > s.lastRun.startedAt) ? s.lastSkipped : undefined;
   const fda = app.platform === 'darwin' ? await app.fullDiskAccess() : undefined;
+  // The run that ended without finishing, as the text and --json both name it (step: the component, else the phase).
+  const r = s.interruptedRun;
+  const interrupted = r && { startedAt: r.startedAt, pid: r.pid, backupId: r.backupId, phase: r.component ?? r.phase };
 
   if (out.json) {
     out.data({
       running: s.running,
       interrupted: s.interrupted ?? false,
-      interruptedRun: s.interruptedRun ? { startedAt: s.interruptedRun.startedAt, pid: s.interruptedRun.pid, backupId: s.interruptedRun.backupId, phase: s.interruptedRun.component ?? s.interruptedRun.phase } : null,
+      interruptedRun: interrupted ?? null,
       lastRun: s.lastRun && {
         ...s.lastRun,
         message: s.lastRun.message ? messageJson(out.lang, s.lastRun.message) : undefined,
@@ -56,10 +59,8 @@ export async function statusCommand(app: App, argv: string[], out: Out): Promise
     return alertExitCode(alerts);
   }
   if (s.running) out.print(t(out.lang, 'status.running', { since: fmt(s.running.startedAt), pid: s.running.pid, phase: s.running.component ?? s.running.phase }));
-  else if (s.interruptedRun) {
-    const r = s.interruptedRun;
-    out.print(t(out.lang, 'status.interrupted', { since: fmt(r.startedAt), pid: r.pid, phase: r.component ?? r.phase }));
-  } else out.print(t(out.lang, 'status.idle'));
+  else if (interrupted) out.print(t(out.lang, 'status.interrupted', { since: fmt(interrupted.startedAt), pid: interrupted.pid, phase: interrupted.phase }));
+  else out.print(t(out.lang, 'status.idle'));
   const dests: [string, DestinationStatus][] = Object.keys(s.destinations).length ? Object.entries(s.destinations) : [['local', {}]];
   for (const [name, d] of dests) {
     if (d.lastSuccess) out.print(t(out.lang, 'status.lastSuccess', { dest: name, when: fmt(d.lastSuccess.at) }));
