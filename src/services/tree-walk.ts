@@ -185,16 +185,31 @@ export async function removeTree(dir: string, retry: { maxRetries?: number; retr
   } finally {
     tree.close();
   }
-  rmdirSync(dir);
+  gone(() => rmdirSync(dir));
+}
+
+/**
+ * Missing is fine here too: Node's rm removes siblings concurrently, and those still in flight when
+ * one branch failed with ENAMETOOLONG go on deleting while we walk (seen in a CI run: ENOENT on
+ * unlink of a file rm had just removed).
+ */
+function gone(fn: () => void): void {
+  try {
+    fn();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
 }
 
 function removeBelow(tree: TreeRoot, rel: RawPath): void {
-  for (const e of readdirSync(tree.path(rel), { withFileTypes: true, encoding: 'buffer' }) as Dirent<Buffer>[]) {
+  let entries: Dirent<Buffer>[] = [];
+  gone(() => (entries = readdirSync(tree.path(rel), { withFileTypes: true, encoding: 'buffer' }) as Dirent<Buffer>[]));
+  for (const e of entries) {
     const name = rawOf(e.name as unknown as Buffer);
     const raw = rel ? `${rel}/${name}` : name;
     if (e.isDirectory()) {
       removeBelow(tree, raw);
-      rmdirSync(tree.path(raw));
-    } else unlinkSync(tree.path(raw));
+      gone(() => rmdirSync(tree.path(raw)));
+    } else gone(() => unlinkSync(tree.path(raw)));
   }
 }
