@@ -1,5 +1,5 @@
 // Bundles the CLI into dist/cli.js and the menu-bar app into dist/tray.js (ESM, like the sources). Native addons (keytar,
-// NodeGui, node-mac-permissions) cannot be bundled: they stay external and load from
+// NodeGui, node-mac-permissions) and packages that read files beside their code cannot be bundled: they stay external and load from
 // node_modules at run time.
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +30,10 @@ export default {
     keytar: 'module keytar',
     '@nodegui/nodegui': 'module @nodegui/nodegui',
     'node-mac-permissions': 'module node-mac-permissions',
+    // pdfkit reads its font metrics and fontkit's tables from files beside its own code; nodemailer
+    // loads transports by name. Bundled, both would look for those files inside dist/.
+    pdfkit: 'module pdfkit',
+    nodemailer: 'module nodemailer',
   },
   optimization: { minimize: false },
   devtool: false,

@@ -32,6 +32,7 @@ APT_PACKAGES=(
   xvfb trayer xdotool imagemagick x11-apps x11-utils  # headless tray tests: X server, tray host, clicks, screenshots, xdpyinfo/xwininfo
   samba smbclient                            # an SMB share to mirror onto in tests
   gocryptfs fuse3                            # encrypted mirrors on Linux (issue 8): cipher folder + FUSE mount, tested for real
+  poppler-utils                              # pdftotext/pdftoppm: the tests read and screenshot the PDF reports (issue 14)
 )
 
 install_debian_packages() {

@@ -105,8 +105,10 @@ const PROBLEM_KEYS = new Set([
   'config.problem.smbUrl',
   'config.problem.overlapsBackupDir',
   'config.problem.insideComponent',
+  'config.problem.email',
+  'config.problem.httpUrl',
 ]);
-const UNION_HINTS = new Set(['config.problem.volumeRef', 'config.problem.afterBackup', 'config.problem.hookCommand']);
+const UNION_HINTS = new Set(['config.problem.volumeRef', 'config.problem.afterBackup', 'config.problem.hookCommand', 'config.problem.weeklySummary']);
 function isProblemKey(k: string): k is MessageKey {
   return PROBLEM_KEYS.has(k);
 }

@@ -121,6 +121,77 @@ const mirror = z.discriminatedUnion(
   },
 );
 
+/** One mailbox: the addr-spec part only ("it@example.de"), no display names: they would need quoting rules of their own. */
+const emailAddress = z
+  .string({ required_error: 'required' })
+  .regex(/^[^\s@<>(),;:"]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/, { message: 'email' });
+
+/** An http(s) URL with a host: ntfy topics, webhooks and heartbeat pings are plain HTTP requests. */
+const httpUrl = z.string({ required_error: 'required' }).refine(
+  (u) => {
+    try {
+      const url = new URL(u);
+      return (url.protocol === 'https:' || url.protocol === 'http:') && url.hostname.length > 0 && !/\s/.test(u);
+    } catch {
+      return false;
+    }
+  },
+  { message: 'httpUrl' },
+);
+
+const weekday = z.enum(['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday']);
+
+/**
+ * Where findings go off the machine (issue 14). Every channel is optional; secrets never live here:
+ * the SMTP password is `smtp://<user>@<host>:<port>` and an ntfy access token `ntfy://<host>/<topic>`
+ * in the Keychain / Secret Service.
+ */
+const notify = z
+  .object({
+    /** The language of what is sent (mails are read by people other than the one at the server). */
+    language: z.enum(['de', 'en']).default('de'),
+    email: z
+      .object({
+        host,
+        port: port.default(587),
+        /** starttls: plain connect, then STARTTLS (required, never falls back); tls: TLS from the first byte (465); none: no encryption (a relay on the LAN). */
+        tls: z.enum(['starttls', 'tls', 'none']).default('starttls'),
+        /** Absent: the relay needs no login. */
+        user: z.string().min(1).max(320).optional(),
+        from: emailAddress,
+        to: z.array(emailAddress).min(1).max(20),
+        /** Accept a self-signed / unknown certificate. Off by default; the settings window warns when on. */
+        allowSelfSigned: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
+    ntfy: z
+      .object({
+        /** The topic URL: https://ntfy.example.de/praxis-backup */
+        url: httpUrl,
+        /** The topic needs an access token (stored as ntfy://<host>/<topic>). */
+        token: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
+    webhook: z.object({ url: httpUrl }).strict().optional(),
+    heartbeat: z
+      .object({
+        url: httpUrl,
+        /** healthchecks: <url>/start, <url>, <url>/fail (Healthchecks.io and compatible); uptime-kuma: <push-url>?status=up|down&msg=… */
+        style: z.enum(['healthchecks', 'uptime-kuma']).default('healthchecks'),
+      })
+      .strict()
+      .optional(),
+    /** Also a message after every good run (the heartbeat pings regardless). */
+    onSuccess: z.boolean().default(false),
+    /** The „Wochenbericht“: on this day (with the first run or status of that day), or false for none. */
+    weeklySummary: z.union([weekday, z.literal(false)], { errorMap: unionHint('weeklySummary') }).default('monday'),
+    /** The Datensicherungsprotokoll of the month before, mailed on the 1st (needs email). */
+    monthlyReport: z.boolean().default(true),
+  })
+  .strict();
+
 const hook = z
   .object({
     /** argv, no shell: ["/usr/local/bin/tomedo-pause"]. A string is run by /bin/sh -c. */
@@ -176,6 +247,7 @@ export const configSchema = z
       })
       .strict()
       .default({}),
+    notify: notify.optional(),
     alerts: z
       .object({
         /** The local backup directory's last successful, verified backup may be this old (default 26: nightly plus slack). */
@@ -229,3 +301,4 @@ export type PostgresComponent = Extract<Component, { type: 'postgres' }>;
 export type MariadbComponent = Extract<Component, { type: 'mariadb' | 'mysql' }>;
 export type FolderComponent = Extract<Component, { type: 'folder' }>;
 export type Mirror = Config['mirrors'][number];
+export type NotifyConfig = NonNullable<Config['notify']>;
