@@ -32,6 +32,12 @@ export interface App {
   tools: ToolLocator;
   status: StatusStore;
   version: string;
+  /**
+   * The clock of what is decided by the calendar (weekly summary, monthly report, once a day):
+   * the real time, or — for tests only — a start instant given by PRAXIS_BACKUP_TEST_NOW (ISO)
+   * that then advances in real time, so a test never depends on the day it runs.
+   */
+  now(): Date;
   secretsFor(config: Config): SecretStore;
   /** `credentials set|delete|list|test`: the Keychain / Secret Service itself. */
   credentials(): CredentialsService;
@@ -61,6 +67,14 @@ function macCrypt(): MacCrypt {
   return new MacCrypt({ run, info: (id) => diskutil.info(id), mount: (v) => diskutil.mount(v), unmount: (v) => diskutil.unmount(v) });
 }
 
+/** Real time, or a test's start instant advancing from the moment this process composed its app. */
+export function testClock(start: string | undefined): () => Date {
+  const at = start ? Date.parse(start) : NaN;
+  if (!start || Number.isNaN(at)) return () => new Date();
+  const t0 = Date.now();
+  return () => new Date(at + (Date.now() - t0));
+}
+
 export function compose(env: NodeJS.ProcessEnv = process.env): App {
   const platform: Platform = process.platform === 'darwin' ? 'darwin' : 'linux';
   const home = env.HOME || homedir();
@@ -74,6 +88,7 @@ export function compose(env: NodeJS.ProcessEnv = process.env): App {
     tools: new ToolLocator(platform, env),
     status: new StatusStore(paths.stateDir),
     version: pkg.version,
+    now: testClock(env.PRAXIS_BACKUP_TEST_NOW),
     // Environment first: it is explicit, per run. Then the keyring; if that cannot be reached, a
     // lookup fails with the reason and the fix (never a silent "no password"). Setups that keep
     // passwords elsewhere on purpose (~/.pgpass) say so with PRAXIS_BACKUP_KEYRING=off.
