@@ -350,6 +350,69 @@ const ROWS: Row[] = [
     paths: ['practiceName'],
     de: ['practiceName: höchstens 200 Zeichen'],
   },
+  // notify (issue 14): every channel field an admin types by hand.
+  {
+    name: 'notify.email.to with an invalid address',
+    make: edit((c) => (c.notify = { email: { host: 'mail.example.de', from: 'praxis@example.de', to: ['it-dienstleister@example.de', 'Dr. Müller <mueller@example>'] } })),
+    paths: ['notify.email.to[1]'],
+    de: ['notify.email.to[1]: „Dr. Müller <mueller@example>“ ist keine E-Mail-Adresse'],
+  },
+  {
+    name: 'notify.email.from without a domain',
+    make: edit((c) => (c.notify = { email: { host: 'mail.example.de', from: 'praxis', to: ['it@example.de'] } })),
+    paths: ['notify.email.from'],
+    de: ['notify.email.from: „praxis“ ist keine E-Mail-Adresse'],
+  },
+  {
+    name: 'notify.email.to empty',
+    make: edit((c) => (c.notify = { email: { host: 'mail.example.de', from: 'praxis@example.de', to: [] } })),
+    paths: ['notify.email.to'],
+    de: ['notify.email.to: mindestens 1 Eintrag'],
+  },
+  {
+    name: 'notify.email.port 70000',
+    make: edit((c) => (c.notify = { email: { host: 'mail.example.de', port: 70000, from: 'praxis@example.de', to: ['it@example.de'] } })),
+    paths: ['notify.email.port'],
+    de: ['notify.email.port: darf höchstens 65535 sein'],
+  },
+  {
+    name: 'notify.email.tls "ssl"',
+    make: edit((c) => (c.notify = { email: { host: 'mail.example.de', tls: 'ssl', from: 'praxis@example.de', to: ['it@example.de'] } })),
+    paths: ['notify.email.tls'],
+    de: ['notify.email.tls: „ssl“ ist nicht erlaubt', 'starttls, tls, none'],
+  },
+  {
+    name: 'notify.email.password in the config',
+    make: edit((c) => (c.notify = { email: { host: 'mail.example.de', user: 'praxis', password: 'geheim', from: 'praxis@example.de', to: ['it@example.de'] } })),
+    paths: ['notify.email.password'],
+    de: ['notify.email.password: unbekannter Schlüssel'],
+    notDe: ['geheim'],
+  },
+  {
+    name: 'notify.ntfy.url without a scheme',
+    make: edit((c) => (c.notify = { ntfy: { url: 'ntfy.example.de/praxis' } })),
+    paths: ['notify.ntfy.url'],
+    de: ['notify.ntfy.url: „ntfy.example.de/praxis“ ist keine Web-Adresse', 'https://'],
+  },
+  {
+    name: 'notify.webhook.url ftp',
+    make: edit((c) => (c.notify = { webhook: { url: 'ftp://monitor.example.de/hook' } })),
+    paths: ['notify.webhook.url'],
+    de: ['notify.webhook.url: „ftp://monitor.example.de/hook“ ist keine Web-Adresse'],
+  },
+  {
+    name: 'notify.heartbeat.style unknown',
+    make: edit((c) => (c.notify = { heartbeat: { url: 'https://hc.example.de/ping/2f9c', style: 'zabbix' } })),
+    paths: ['notify.heartbeat.style'],
+    de: ['notify.heartbeat.style: „zabbix“ ist nicht erlaubt', 'healthchecks, uptime-kuma'],
+  },
+  {
+    name: 'notify.weeklySummary "montag"',
+    make: edit((c) => (c.notify = { weeklySummary: 'montag' })),
+    paths: ['notify.weeklySummary'],
+    de: ['notify.weeklySummary: „montag“ ist nicht erlaubt; bitte einen Wochentag'],
+    notDe: ['label', 'uuid'],
+  },
 ];
 
 test('the base config of the table is valid: a run exits 0 and writes backup, status and log', async () => {
