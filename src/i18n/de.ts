@@ -813,6 +813,9 @@ export const de = {
   'cli.unknownCommand': 'Unbekannter Befehl „{command}“. Bekannt sind: {known}.',
   'cli.notYet': 'Der Befehl „{command}“ ist in dieser Version noch nicht verfügbar.',
   'cli.badArgs': 'Ungültige Angabe: {message}. „praxis-backup {command} --help“ zeigt die Optionen.',
+  'pdf.footer': 'erstellt von Praxis-Backup {version} am {at}',
+  'pdf.page': 'Seite {page} von {pages}',
+  'pdf.fontsMissing': 'Die Schriften für das PDF fehlen (Paket „{package}“ nicht gefunden). Praxis-Backup neu installieren.',
 } as const;
 
 export type MessageKey = keyof typeof de;

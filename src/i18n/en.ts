@@ -813,4 +813,7 @@ export const en: Record<MessageKey, string> = {
   'cli.unknownCommand': 'Unknown command "{command}". Known commands: {known}.',
   'cli.notYet': 'The command "{command}" is not available in this version yet.',
   'cli.badArgs': 'Invalid input: {message}. "praxis-backup {command} --help" lists the options.',
+  'pdf.footer': 'created by Praxis-Backup {version} on {at}',
+  'pdf.page': 'Page {page} of {pages}',
+  'pdf.fontsMissing': 'The fonts for the PDF are missing (package "{package}" not found). Reinstall Praxis-Backup.',
 };
