@@ -13,7 +13,20 @@ export type RunEvent =
   | { type: 'warning'; message: Message }
   | { type: 'notification'; message: Message }
   | { type: 'mirror-started'; name: string; mirrorType: string }
-  | { type: 'mirror-finished'; name: string; result: string; copied: string[]; bytesCopied: number; ejected?: boolean }
+  | {
+      type: 'mirror-finished';
+      name: string;
+      result: string;
+      copied: string[];
+      bytesCopied: number;
+      ejected?: boolean;
+      /** The copies were read back and matched (absent: nothing was copied, or the check did not run). */
+      verified?: boolean;
+      /** Where the copy went: the folder, and the disk's label and UUID or the share's URL (the monthly record names them). */
+      target?: { dir: string; label?: string | null; uuid?: string | null; url?: string };
+    }
+  /** First line of every log file: which program made it (the monthly record names the version per run). */
+  | { type: 'program'; name: 'praxis-backup'; version: string; host: string; command: string; pid: number }
   | { type: 'finished'; summary: RunSummary };
 
 export interface RunSummary {
@@ -38,14 +51,18 @@ export class Reporter {
   readonly warnings: Message[] = [];
   private lastProgress = new Map<string, number>();
 
-  constructor(private readonly sinks: EventSink[]) {}
+  /** `clock`: the time stamped on each event (the app's clock, so a test's runs land in the month it says). */
+  constructor(
+    private readonly sinks: EventSink[],
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
 
   addSink(sink: EventSink): void {
     this.sinks.push(sink);
   }
 
   emit(e: RunEvent): void {
-    const stamped = { ...e, ts: new Date().toISOString() } as StampedEvent;
+    const stamped = { ...e, ts: this.clock().toISOString() } as StampedEvent;
     for (const s of this.sinks) {
       try {
         s(stamped);

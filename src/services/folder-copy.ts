@@ -82,6 +82,7 @@ export async function copyFolder(
   if (!st?.isDirectory()) throw new PraxisError('error.sourceMissing', { name: c.name, path: c.path });
 
   const rsync = await ctx.tools.find('rsync');
+  ctx.reporter.info('run.tool', { tool: 'rsync', path: rsync.path, version: rsync.version });
   const dest = join(backupPath, c.name);
   let linkDest: string | null = null;
   if (previousBackupPath) {

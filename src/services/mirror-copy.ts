@@ -118,6 +118,7 @@ export async function syncBackups(local: BackupEntry[], targetDir: string, o: Sy
   }
 
   const rsync = await o.tools.find('rsync');
+  if (toCopy.length) o.reporter.info('run.tool', { tool: 'rsync', path: rsync.path, version: rsync.version });
   for (const b of toCopy) {
     o.signal.throwIfAborted();
     const prev = predecessor(b);

@@ -66,6 +66,8 @@ export interface MirrorResult {
   warnings: Message[];
   /** The read-back check of the newest copied backup (absent when nothing was copied). */
   verification?: VerifyResult;
+  /** Where the copy went (the folder; the disk's label and UUID, the share's URL), once the target was found. */
+  target?: { dir: string; label?: string | null; uuid?: string | null; url?: string };
 }
 
 export interface MirrorOptions {
@@ -253,6 +255,7 @@ async function mirrorOne(m: Mirror, config: Config, deps: MirrorDeps, reporter: 
       return r;
     }
     target = resolved.target;
+    r.target = { dir: target.dir, ...(target.volume ? { label: target.volume.label, uuid: target.volume.uuid } : {}), ...(m.type === 'smb' ? { url: m.url } : {}) };
     for (const w of target.warnings) {
       r.warnings.push(w);
       reporter.warn(w.key, w.params);
@@ -274,7 +277,7 @@ async function mirrorOne(m: Mirror, config: Config, deps: MirrorDeps, reporter: 
       const entry = onTarget.complete.find((b) => b.id === id);
       const original = local.find((b) => b.id === id);
       const v = entry
-        ? await verifyBackup(config, entry, { destination: m.name, deep: opts.deep ?? config.verify.deepIndex, restoreTest: false, referencePath: original?.path, now: new Date() }, ctx)
+        ? await verifyBackup(config, entry, { destination: m.name, deep: opts.deep ?? config.verify.deepIndex, restoreTest: false, referencePath: original?.path, now: (deps.now ?? (() => new Date()))() }, ctx)
         : null;
       if (v && entry) {
         r.verification = v;
@@ -320,7 +323,7 @@ export async function runMirrors(config: Config, deps: MirrorDeps, reporter: Rep
     });
     const r = await mirrorOne(m, config, deps, reporter, signal, opts);
     results.push(r);
-    const at = new Date().toISOString();
+    const at = (deps.now ?? (() => new Date()))().toISOString();
     if (r.result === 'success') {
       reporter.info('mirror.done', {
         name: m.name,
@@ -337,7 +340,7 @@ export async function runMirrors(config: Config, deps: MirrorDeps, reporter: Rep
       reporter.error('mirror.failed', { name: m.name, reason: r.message! });
       await notify(deps, reporter, { key: 'mirror.failed', params: { name: m.name, reason: r.message! } });
     }
-    reporter.emit({ type: 'mirror-finished', name: m.name, result: r.result, copied: r.copied, bytesCopied: r.bytesCopied, ejected: r.ejected });
+    reporter.emit({ type: 'mirror-finished', name: m.name, result: r.result, copied: r.copied, bytesCopied: r.bytesCopied, ejected: r.ejected, verified: r.verification?.ok, target: r.target });
     if (r.result === 'skipped') continue;
     await deps.status.update((s) => {
       const d = (s.destinations[m.name] ??= {});

@@ -13,7 +13,7 @@ export async function mirrorCommand(app: App, argv: string[], out: Out): Promise
   const config = await loadConfig(values.config ? resolve(values.config) : app.paths.configFile);
   const reporter = runReporter(app, out, 'mirror');
   const summary = await withCancel((signal) =>
-    runMirrorSession(config, { ...app.mirrorDeps(config, out.lang), status: app.status }, reporter, signal, {
+    runMirrorSession(config, { ...app.mirrorDeps(config, out.lang), status: app.status, now: () => app.now() }, reporter, signal, {
       names: positionals,
       onMount: values['on-mount'],
     }),

@@ -1,5 +1,6 @@
 // What `run` and `mirror` share: the sinks of a reporter (log file, stderr, --json stdout) and
 // turning signals into a clean cancel.
+import { hostname } from 'node:os';
 import type { App } from '../../app/compose';
 import type { Config } from '../../config/schema';
 import { render, t, type Lang } from '../../i18n';
@@ -9,8 +10,12 @@ import { fileSink, logFileName, pruneLogs, type LogKind } from '../../services/r
 import { messageJson, summaryJson, type Out } from '../output';
 
 export function runReporter(app: App, out: Out, kind: LogKind): Reporter {
-  const started = new Date();
-  const sinks: EventSink[] = [fileSink(app.paths.logDir, logFileName(started, process.pid, kind))];
+  // The app's clock: a test that says it is 3 November gets its run logged (and named) on 3 November.
+  const started = app.now();
+  const file = fileSink(app.paths.logDir, logFileName(started, process.pid, kind));
+  // Which program wrote this log (M 6.37 asks for software and version per run): read by the monthly record.
+  file({ type: 'program', name: 'praxis-backup', version: app.version, host: hostname(), command: kind, pid: process.pid, ts: started.toISOString() });
+  const sinks: EventSink[] = [file];
   sinks.push((e) => {
     const line = eventText(out.lang, e);
     if (line) out.text(line);
@@ -23,7 +28,7 @@ export function runReporter(app: App, out: Out, kind: LogKind): Reporter {
     });
   }
   pruneLogs(app.paths.logDir);
-  return new Reporter(sinks);
+  return new Reporter(sinks, () => app.now());
 }
 
 /** Ctrl-C, the tray's "Abbrechen" and launchd's stop all arrive as signals: cancel cleanly. */

@@ -26,6 +26,8 @@ export async function runCommand(app: App, argv: string[], out: Out): Promise<nu
         secrets: app.secretsFor(config),
         status: app.status,
         toolVersion: app.version,
+        // The backup's id is its start time: the app's clock, which a test can set (PRAXIS_BACKUP_TEST_NOW).
+        now: () => app.now(),
         mirrors: config.mirrors.length ? app.mirrorDeps(config, out.lang) : undefined,
         scheduled: values.scheduled,
         deepIndex: config.verify.deepIndex,

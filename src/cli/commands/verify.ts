@@ -40,6 +40,7 @@ export async function verifyCommand(app: App, argv: string[], out: Out): Promise
         secrets: app.secretsFor(config),
         status: app.status,
         toolVersion: app.version,
+        now: () => app.now(),
         mirrorDeps: values.target ? app.mirrorDeps(config, out.lang) : undefined,
       },
       reporter,
