@@ -35,7 +35,8 @@ export interface Notice {
 
 /** How one channel did with one notice. */
 export interface DeliveryOutcome {
-  channel: ChannelName;
+  /** 'heartbeat' only from Heartbeat.ping and `notify test heartbeat`. */
+  channel: ChannelName | 'heartbeat';
   ok: boolean;
   /** Where it failed: no secret in the keyring, connecting, TLS, login, the server refusing the message, an HTTP status. */
   stage?: 'secret' | 'connect' | 'tls' | 'auth' | 'send' | 'http' | 'timeout';
