@@ -20,6 +20,7 @@ import type { CredentialsPopover } from './windows/credentials-popover';
 import type { LogWindow } from './windows/log-window';
 import type { RestoreWindow } from './windows/restore-window';
 import type { SettingsWindow } from './windows/settings-window';
+import type { DocumentExportWindow } from './windows/document-export-window';
 
 export interface TrayAppOptions {
   app: App;
@@ -63,6 +64,7 @@ export class TrayApp {
   private log: LogWindow | null = null;
   private credentials: CredentialsPopover | null = null;
   private restore: RestoreWindow | null = null;
+  private exports: Partial<Record<'exportReport' | 'concept', DocumentExportWindow>> = {};
 
   constructor(private readonly o: TrayAppOptions) {
     this.launcher = new RunLauncher({ node: process.execPath, cli: o.cli, configFile: o.configFile, lang: o.lang });
@@ -223,6 +225,8 @@ export class TrayApp {
       case 'credentials':
       case 'settings':
       case 'restore':
+      case 'exportReport':
+      case 'concept':
         void this.openWindow(action).catch((e: unknown) => this.trace({ t: 'window-error', action, message: String((e as Error)?.message ?? e) }));
         return;
       case 'fullDiskAccess':
@@ -238,7 +242,7 @@ export class TrayApp {
     }
   }
 
-  private async openWindow(which: 'showLog' | 'credentials' | 'settings' | 'restore'): Promise<void> {
+  private async openWindow(which: 'showLog' | 'credentials' | 'settings' | 'restore' | 'exportReport' | 'concept'): Promise<void> {
     const deps = { app: this.o.app, configFile: this.o.configFile, lang: this.o.lang, pump: this.o.pump };
     if (which === 'showLog') {
       this.log ??= new (await import('./windows/log-window')).LogWindow(deps);
@@ -248,6 +252,11 @@ export class TrayApp {
       const p = new QCursor().pos();
       this.credentials ??= new (await import('./windows/credentials-popover')).CredentialsPopover(deps);
       this.credentials.showAt({ x: p.x, y: p.y });
+    } else if (which === 'exportReport' || which === 'concept') {
+      // The CLI writes the PDF (report --month / concept); the window picks month and place and opens the file.
+      const kind = which === 'exportReport' ? 'report' : 'concept';
+      const win = (this.exports[which] ??= new (await import('./windows/document-export-window')).DocumentExportWindow({ ...deps, kind, cli: this.o.cli }));
+      win.show();
     } else if (which === 'restore') {
       if (!this.restore) {
         this.restore = new (await import('./windows/restore-window')).RestoreWindow({ ...deps, cli: this.o.cli });

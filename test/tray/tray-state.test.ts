@@ -53,10 +53,14 @@ test('idle and fine: green icon, last backup today, next run, each destination, 
   assert.ok(t.includes('nas: vor 6 Stunden'));
   assert.equal(
     v.menu.filter((e) => e.kind === 'action').map((e) => (e as { action: string }).action),
-    ['backupNow', 'showLog', 'restore', 'credentials', 'settings', 'quit'],
+    ['backupNow', 'showLog', 'exportReport', 'restore', 'credentials', 'concept', 'settings', 'quit'],
   );
   assert.is(action(v.menu, 'backupNow')!.enabled, true);
   assert.is(action(v.menu, 'backupNow')!.text, 'Backup jetzt');
+  assert.is(action(v.menu, 'exportReport')!.text, 'Protokoll exportieren…');
+  assert.is(action(v.menu, 'exportReport')!.enabled, true);
+  assert.is(action(v.menu, 'concept')!.text, 'Datensicherungskonzept…');
+  assert.is(action(v.menu, 'concept')!.enabled, true);
   assert.is(action(v.menu, 'restore')!.enabled, false, 'restore waits for its issue');
   assert.is(action(v.menu, 'cancel'), undefined);
   assert.is(v.tooltip, 'Praxis-Backup – Letzte Sicherung: heute 03:20 ✓');
@@ -174,6 +178,9 @@ test('no config yet: error icon, says to open Einstellungen, Backup jetzt disabl
   assert.ok(texts(v.menu).some((l) => l.includes('Einstellungen…')));
   assert.is(action(v.menu, 'backupNow')!.enabled, false);
   assert.ok(texts(v.menu).includes('Kein Zeitplan eingerichtet (Einstellungen…)'));
+  // Both documents are made from the config: nothing to make them from yet.
+  assert.is(action(v.menu, 'exportReport')!.enabled, false);
+  assert.is(action(v.menu, 'concept')!.enabled, false);
 });
 
 test('never backed up: warning, said once', () => {

@@ -10,7 +10,7 @@ import type { DestinationStatus, Status } from '../../services/status-store';
 
 export type TrayIconState = 'ok' | 'running' | 'warning' | 'error';
 
-export type MenuAction = 'backupNow' | 'cancel' | 'showLog' | 'restore' | 'credentials' | 'emergencySheet' | 'settings' | 'fullDiskAccess' | 'quit';
+export type MenuAction = 'backupNow' | 'cancel' | 'showLog' | 'exportReport' | 'restore' | 'credentials' | 'emergencySheet' | 'concept' | 'settings' | 'fullDiskAccess' | 'quit';
 
 export type Tone = 'normal' | 'ok' | 'warning' | 'error';
 
@@ -225,6 +225,8 @@ export function trayView(input: TrayInput): TrayView {
     menu.push({ kind: 'action', action: 'backupNow', text: t(lang, 'tray.action.backupNow'), enabled: input.config !== null });
   }
   menu.push({ kind: 'action', action: 'showLog', text: t(lang, 'tray.action.showLog'), enabled: true });
+  // The month's Datensicherungsprotokoll as a PDF (the CLI writes it from the logs and manifests).
+  menu.push({ kind: 'action', action: 'exportReport', text: t(lang, 'tray.action.exportReport'), enabled: input.config !== null });
   menu.push({ kind: 'action', action: 'restore', text: t(lang, 'tray.action.restore'), enabled: !!input.restoreAvailable && !running });
   if (input.fullDiskAccessDenied) menu.push({ kind: 'action', action: 'fullDiskAccess', text: t(lang, 'tray.action.fullDiskAccess'), enabled: true });
   menu.push({ kind: 'separator' });
@@ -233,6 +235,8 @@ export function trayView(input: TrayInput): TrayView {
   for (const m of input.config?.mirrors ?? []) {
     if (m.encrypt) menu.push({ kind: 'action', action: 'emergencySheet', arg: m.name, text: t(lang, 'tray.action.emergencySheet', { name: m.name }), enabled: true });
   }
+  // The practice's Datensicherungskonzept, made from the config: printed beside the Notfallblatt.
+  menu.push({ kind: 'action', action: 'concept', text: t(lang, 'tray.action.concept'), enabled: input.config !== null });
   menu.push({ kind: 'action', action: 'settings', text: t(lang, 'tray.action.settings'), enabled: true });
   menu.push({ kind: 'separator' });
   menu.push({ kind: 'action', action: 'quit', text: t(lang, running ? 'tray.action.quitWhileRunning' : 'tray.action.quit'), enabled: true });

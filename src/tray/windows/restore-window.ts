@@ -12,20 +12,19 @@ import {
   QBoxLayout,
   QCheckBox,
   QComboBox,
-  QLabel,
   QListWidget,
   QListWidgetItem,
   QPlainTextEdit,
-  QPushButton,
   QWidget,
   TextInteractionFlag,
 } from '@nodegui/nodegui';
 import type { App } from '../../app/compose';
 import { t, type Lang, type MessageKey } from '../../i18n';
 import type { EventPump } from '../event-pump';
-import { loadSources, mirrorListResult, readMirrorList, RestoreForm, type Tone } from '../model/restore-form';
+import { loadSources, mirrorListResult, readMirrorList, RestoreForm } from '../model/restore-form';
 import { RunLauncher, type RunExit, type RunLauncherOptions } from '../run-launcher';
 import { WindowSlot } from './window-slot';
+import { showText as show, textButton, TONE_STYLE, wrappedLabel } from './widget-kit';
 
 const PUMP_REASON = 'restore';
 // Held while the CLI works, also when the window was closed meanwhile: its events still arrive.
@@ -33,14 +32,6 @@ const PUMP_RUN_REASON = 'restore-run';
 // Held while the CLI reads a mirror's list.
 const PUMP_LIST_REASON = 'restore-list';
 
-// Same colours as the other windows: green ok, orange warning, red and bold error.
-const TONE_STYLE: Record<Tone, string> = {
-  none: '',
-  pending: 'color: #555555;',
-  ok: 'color: #1b7a32; font-weight: bold;',
-  warn: 'color: #a04d00; font-weight: bold;',
-  error: 'color: #c62828; font-weight: bold;',
-};
 
 export interface RestoreWindowDeps {
   app: App;
@@ -299,24 +290,14 @@ export class RestoreWindow {
   private build() {
     const lang = this.deps.lang;
     const tr = (key: MessageKey) => t(lang, key);
-    const label = (text: string, style = '') => {
-      const l = new QLabel();
-      l.setText(text);
-      l.setWordWrap(true);
-      if (style) l.setStyleSheet(style);
-      return l;
-    };
+    const label = wrappedLabel;
     const heading = (key: MessageKey) => label(`${tr(key)}:`, 'font-weight: bold;');
     const checkbox = (key: MessageKey) => {
       const c = new QCheckBox();
       c.setText(tr(key));
       return c;
     };
-    const button = (key: MessageKey) => {
-      const b = new QPushButton();
-      b.setText(tr(key));
-      return b;
-    };
+    const button = (key: MessageKey) => textButton(tr(key));
 
     const window = new QWidget();
     window.setObjectName('restoreWindow');
@@ -447,10 +428,4 @@ export class RestoreWindow {
       labels: [title, intro, backupsHeading, componentsHeading, logHeading],
     };
   }
-}
-
-/** A label shown with this text, or hidden when there is none. */
-function show(label: QLabel, text: string | null): void {
-  label.setText(text ?? '');
-  label.setVisible(text !== null && text !== '');
 }
