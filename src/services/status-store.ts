@@ -4,6 +4,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Message } from '../i18n';
 import { isAlive, judgeHolder } from './lock';
+import { withFileLock } from './status-lock';
 
 export interface DestinationStatus {
   lastSuccess?: { at: string; backupId: string; bytesCopied?: number; durationMs?: number };
@@ -44,11 +45,17 @@ export interface Status {
   lastSkipped?: { at: string; reason: Message };
   /** Alert key → when it was last notified (once a day per alert; src/services/alerts.ts). */
   alertsNotified?: Record<string, string>;
+  /** The ISO week (2026-W49) whose „Wochenbericht“ was sent (src/alerting/calendar.ts). */
+  weeklySummarySent?: string;
+  /** The month (2026-11) whose Datensicherungsprotokoll was written and mailed. */
+  monthlyReportSent?: string;
   /** Full Disk Access as the last scheduled run saw it (macOS): TCC judges the process launchd started. */
   fullDiskAccess?: { at: string; status: string; executable: string; detail?: string };
 }
 
 export const STATUS_FILE = 'status.json';
+/** Held by every update of STATUS_FILE, across processes. */
+export const STATUS_LOCK = 'status.json.lock';
 
 
 export class StatusStore {
@@ -104,13 +111,16 @@ export class StatusStore {
     return next;
   }
 
+  /** The read-modify-write holds STATUS_LOCK (status-lock.ts says why): other processes update the same file. */
   private async write(fn: (s: Status) => void): Promise<Status> {
-    const s = await this.read();
-    fn(s);
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const tmp = `${this.path}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(s, null, 2) + '\n', { mode: 0o600 });
-    await rename(tmp, this.path);
-    return s;
+    return withFileLock(join(this.dir, STATUS_LOCK), async () => {
+      const s = await this.read();
+      fn(s);
+      const tmp = `${this.path}.${process.pid}.tmp`;
+      await writeFile(tmp, JSON.stringify(s, null, 2) + '\n', { mode: 0o600 });
+      await rename(tmp, this.path);
+      return s;
+    });
   }
 }
