@@ -1,6 +1,6 @@
 // The composition root: the only place that asks which platform this is and picks the adapters.
 import { realpathSync } from 'node:fs';
-import { homedir, userInfo } from 'node:os';
+import { homedir, hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import pkg from '../../package.json' with { type: 'json' };
 import type { Config } from '../config/schema';
@@ -25,6 +25,9 @@ import { checkFullDiskAccess, type FullDiskAccess } from '../platform/full-disk-
 import { LaunchdScheduler } from '../schedule/launchd-scheduler';
 import type { ProgramPaths, Scheduler, SchedulerKind } from '../schedule/scheduler';
 import { SystemdUserScheduler } from '../schedule/systemd-user-scheduler';
+import { createDeliverer, createHeartbeat, type NotifyDeliverer } from '../alerting/deliver';
+import { notifyCredentialIds } from '../alerting/credential-ids';
+import type { HeartbeatClient } from '../alerting/heartbeat';
 
 export interface App {
   platform: Platform;
@@ -57,6 +60,14 @@ export interface App {
    * FULL_DISK_ACCESS_PANE). Does not wait for the opened program; rejects when it cannot start.
    */
   openExternal(target: string): Promise<void>;
+  /**
+   * Issue 14: the configured notification channels (e-mail, ntfy, webhook) with the outbox in the
+   * state folder, or null when `notify` names none. Secrets: environment first
+   * (PRAXIS_BACKUP_PASSWORD_SMTP, PRAXIS_BACKUP_PASSWORD_NTFY), then the keyring.
+   */
+  deliverer(config: Config): NotifyDeliverer | null;
+  /** The heartbeat of `notify.heartbeat`, or null. */
+  heartbeat(config: Config): HeartbeatClient | null;
 }
 
 /** System Settings → Privacy & Security → Full Disk Access (macOS 13+, also understood by 10.15–12). */
@@ -139,8 +150,35 @@ export function compose(env: NodeJS.ProcessEnv = process.env): App {
       const plan = { label: `open ${target}`, file: platform === 'darwin' ? '/usr/bin/open' : 'xdg-open', args: [target], timeoutMs: 15_000 };
       await run(plan);
     },
+    deliverer: (config) =>
+      createDeliverer(config.notify, {
+        secrets: notifySecrets(config, env, keyring),
+        storeName: { key: platform === 'darwin' ? 'secretStore.name.darwin' : 'secretStore.name.linux' },
+        stateDir: paths.stateDir,
+        now: app.now,
+        hostname: hostname(),
+        version: app.version,
+        timeoutMs: notifyTimeout(env),
+      }),
+    heartbeat: (config) => createHeartbeat(config.notify, { version: app.version, timeoutMs: notifyTimeout(env) }),
   };
   return app;
+}
+
+/**
+ * The SMTP password and the ntfy token: PRAXIS_BACKUP_PASSWORD_SMTP / _NTFY for scripted setups
+ * (the runner keeps every PRAXIS_BACKUP_PASSWORD_* away from child processes), then the keyring.
+ */
+function notifySecrets(config: Config, env: NodeJS.ProcessEnv, keyring: CredentialStore): SecretStore {
+  const byId = new Map(notifyCredentialIds(config.notify).map(({ id, name }) => [id, name === 'notify.email' ? 'PRAXIS_BACKUP_PASSWORD_SMTP' : 'PRAXIS_BACKUP_PASSWORD_NTFY']));
+  const fromEnv = new EnvSecretStore(env, byId);
+  return new ChainSecretStore(env.PRAXIS_BACKUP_KEYRING === 'off' ? [fromEnv] : [fromEnv, keyring]);
+}
+
+/** PRAXIS_BACKUP_NOTIFY_TIMEOUT_MS: a longer wait for a slow link, or a short one in tests (0.1 s … 120 s). */
+function notifyTimeout(env: NodeJS.ProcessEnv): number | undefined {
+  const ms = Number(env.PRAXIS_BACKUP_NOTIFY_TIMEOUT_MS);
+  return Number.isFinite(ms) && ms >= 100 && ms <= 120_000 ? ms : undefined;
 }
 
 /**

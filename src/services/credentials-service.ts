@@ -2,6 +2,7 @@
 // engine looks up, passwords written to and deleted from the credential store, and a real login
 // with a stored password (PostgreSQL, MariaDB, SMB share) with every failure in the admin's words.
 import type { Component, Config, MariadbComponent, PostgresComponent } from '../config/schema';
+import { notifyCredentialIds } from '../alerting/credential-ids';
 import { smbCredentialId } from '../diskutil/smb-mount';
 import type { Message, MessageKey, Params } from '../i18n';
 import { CommandError, run } from '../process/runner';
@@ -11,7 +12,7 @@ import { planMariaProbe, withOptionFile } from './mariadb-dump';
 import { parseProbe, planPgProbe } from './postgres-dump';
 import type { ToolLocator } from './tool-locator';
 
-export type CredentialKind = 'smb' | 'postgres' | 'mariadb';
+export type CredentialKind = 'smb' | 'postgres' | 'mariadb' | 'smtp' | 'ntfy';
 
 /** A credential id taken apart. `id` is the canonical form: exactly what the engine asks the store for. */
 export interface CredentialRef {
@@ -27,6 +28,8 @@ export interface CredentialRef {
   database?: string;
   /** smb: the share, percent-decoded. */
   share?: string;
+  /** ntfy: the topic of an access token. */
+  topic?: string;
 }
 
 export interface CredentialEntry {
@@ -72,7 +75,8 @@ export interface TestResult {
   message: Message;
 }
 
-const EXAMPLES = 'smb://praxis@nas.local/backup, postgres://postgres@localhost:5432/tomedo, mariadb://root@127.0.0.1:3306/elexis';
+const EXAMPLES =
+  'smb://praxis@nas.local/backup, postgres://postgres@localhost:5432/tomedo, mariadb://root@127.0.0.1:3306/elexis, smtp://praxis@example.de@mail.example.de:587, ntfy://ntfy.example.de/praxis-backup';
 
 function badId(id: string, problem: MessageKey, params: Params = {}): PraxisError {
   return new PraxisError('credentials.badId', { id, problem: { key: problem, params }, examples: EXAMPLES }, ExitCode.invalidInput);
@@ -94,18 +98,20 @@ export function parseCredentialId(raw: string, userOption?: string): CredentialR
   const input = raw.trim();
   const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/.exec(input);
   const scheme = m?.[1]!.toLowerCase();
-  if (!m || (scheme !== 'smb' && scheme !== 'postgres' && scheme !== 'mariadb')) throw badId(input, 'credentials.idProblem.scheme');
-  const kind: CredentialKind = scheme;
+  if (!m || !['smb', 'postgres', 'mariadb', 'smtp', 'ntfy'].includes(scheme!)) throw badId(input, 'credentials.idProblem.scheme');
+  const kind = scheme as CredentialKind;
   // The user is everything before the last "@" ahead of the first "/": a user may contain "@"
   // (praxis@firma.de), a host or a database name never does.
   const parts = /^(?:([^/]+)@)?([^@/]*)(?:\/(.*))?$/.exec(m[2]!);
   if (!parts) throw badId(input, 'credentials.idProblem.host');
   let user = parts[1] ?? '';
+  // An ntfy access token belongs to a topic, not a user (notify.ntfy.token).
+  if (kind === 'ntfy' && (user || userOption !== undefined)) throw badId(input, 'credentials.idProblem.ntfyTopic');
   if (userOption !== undefined) {
     if (user && user !== userOption) throw badId(input, 'credentials.idProblem.userTwice', { inId: user, option: userOption });
     user = userOption;
   }
-  if (!user) throw badId(input, 'credentials.idProblem.user');
+  if (!user && kind !== 'ntfy') throw badId(input, 'credentials.idProblem.user');
   const hostPort = parts[2]!;
   const hp = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d*))?$/.exec(hostPort);
   if (!hostPort || !hp) throw badId(input, 'credentials.idProblem.host');
@@ -123,6 +129,17 @@ export function parseCredentialId(raw: string, userOption?: string): CredentialR
     if (sub.some(Boolean)) throw badId(input, 'credentials.idProblem.subPath', { suggestion: id });
     return { id, kind, user, hostPort, host, port, share };
   }
+  if (kind === 'ntfy') {
+    const topic = decode(path.replace(/\/+$/, ''));
+    if (!topic || topic.includes('/')) throw badId(input, 'credentials.idProblem.ntfyTopic');
+    return { id: `ntfy://${hostPort}/${topic}`, kind, user: '', hostPort, host, port, topic };
+  }
+  if (kind === 'smtp') {
+    // The SMTP password of notify.email: smtp://<user>@<host>:<port>, exactly as the deliverer asks.
+    if (port === null) throw badId(input, 'credentials.idProblem.smtpPort', { value: '—' });
+    if (path) throw badId(input, 'credentials.idProblem.smtpPath');
+    return { id: `smtp://${user}@${hostPort}`, kind, user, hostPort, host, port };
+  }
   if (port === null) throw badId(input, 'credentials.idProblem.port', { value: '—' });
   if (!path || path.includes('/')) throw badId(input, 'credentials.idProblem.database');
   return { id: `${kind}://${user}@${hostPort}/${path}`, kind, user, hostPort, host, port, database: path };
@@ -136,6 +153,7 @@ export function configuredIds(config: Config): { id: string; name: string }[] {
     if (id) out.push({ id, name: c.name });
   }
   for (const m of config.mirrors) if (m.type === 'smb') out.push({ id: smbCredentialId(m.url, m.user), name: m.name });
+  out.push(...notifyCredentialIds(config.notify));
   return out;
 }
 
@@ -145,6 +163,8 @@ function usedByIn(config: Config | null, id: string): string | null {
 
 function target(ref: CredentialRef): string {
   if (ref.kind === 'smb') return `//${ref.hostPort}/${ref.share}`;
+  if (ref.kind === 'smtp') return `SMTP ${ref.hostPort}`;
+  if (ref.kind === 'ntfy') return `ntfy ${ref.hostPort}/${ref.topic}`;
   return `${ref.kind === 'postgres' ? 'PostgreSQL' : 'MariaDB'} ${ref.hostPort}/${ref.database}`;
 }
 
@@ -201,6 +221,8 @@ export class CredentialsService {
   /** Logs in with the stored password. Throws a PraxisError (exit 1) saying what failed. */
   async test(id: string, config: Config | null, signal?: AbortSignal): Promise<TestResult> {
     const ref = parseCredentialId(id);
+    // A mail or push login is tested by sending: that is `notify test`, which says each step.
+    if (ref.kind === 'smtp' || ref.kind === 'ntfy') throw new PraxisError('credentials.test.useNotifyTest', { id: ref.id, channel: ref.kind === 'smtp' ? 'email' : 'ntfy' }, ExitCode.invalidInput);
     const usedBy = usedByIn(config, ref.id);
     const password = await this.deps.store.get(ref.id);
     if (password === null) throw new PraxisError('credentials.test.noPassword', { id: ref.id, store: this.deps.storeName });

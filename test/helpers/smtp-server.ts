@@ -50,7 +50,7 @@ export interface TestSmtpOptions {
   password?: string;
   /** Clients may send without AUTH (a relay on the LAN). Default false. */
   authOptional?: boolean;
-  /** Do not offer STARTTLS (a server that only speaks plain text). */
+  /** No STARTTLS: not offered, and refused when a client sends it anyway (a plain-text-only server). */
   hideStartTls?: boolean;
   /** Implicit TLS from the first byte (port 465 style) instead of STARTTLS. */
   implicitTls?: boolean;
@@ -135,6 +135,8 @@ export async function startSmtpServer(opts: TestSmtpOptions = {}): Promise<TestS
         cert,
         secure: opts.implicitTls ?? false,
         hideSTARTTLS: opts.hideStartTls ?? false,
+        // Hidden alone, smtp-server still accepts STARTTLS from a client that insists.
+        disabledCommands: opts.hideStartTls ? ['STARTTLS'] : [],
         authMethods: ['PLAIN', 'LOGIN'],
         authOptional: opts.authOptional ?? false,
         allowInsecureAuth: opts.allowInsecureAuth ?? false,
