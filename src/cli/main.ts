@@ -9,6 +9,7 @@ import { encryptionCommand } from './commands/encryption';
 import { emergencySheetCommand } from './commands/emergency-sheet';
 import { listCommand } from './commands/list';
 import { mirrorCommand } from './commands/mirror';
+import { reportCommand } from './commands/report';
 import { restoreCommand } from './commands/restore';
 import { volumesCommand } from './commands/volumes';
 import { runCommand } from './commands/run';
@@ -31,6 +32,7 @@ const COMMANDS: Record<string, Command> = {
   verify: verifyCommand,
   'emergency-sheet': emergencySheetCommand,
   encryption: encryptionCommand,
+  report: reportCommand,
 };
 /** In DESIGN.md's contract, built by later issues. */
 const LATER: string[] = [];
