@@ -9,6 +9,7 @@ import { encryptionCommand } from './commands/encryption';
 import { emergencySheetCommand } from './commands/emergency-sheet';
 import { listCommand } from './commands/list';
 import { mirrorCommand } from './commands/mirror';
+import { notifyCommand } from './commands/notify';
 import { reportCommand } from './commands/report';
 import { restoreCommand } from './commands/restore';
 import { volumesCommand } from './commands/volumes';
@@ -30,6 +31,7 @@ const COMMANDS: Record<string, Command> = {
   credentials: credentialsCommand,
   restore: restoreCommand,
   verify: verifyCommand,
+  notify: notifyCommand,
   'emergency-sheet': emergencySheetCommand,
   encryption: encryptionCommand,
   report: reportCommand,
