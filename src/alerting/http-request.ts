@@ -65,7 +65,7 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResult> {
     if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status };
     return { ok: false, stage: 'http', status: res.status, detail: text ? `${res.status} ${res.statusText}: ${text}` : `${res.status} ${res.statusText}` };
   } catch (e) {
-    if (deadline.aborted) return { ok: false, stage: 'timeout', detail: `${Math.round(req.timeoutMs / 1000)} s` };
+    if (deadline.aborted) return { ok: false, stage: 'timeout', detail: `${Math.max(1, Math.round(req.timeoutMs / 1000))} s` };
     if (req.signal?.aborted) return { ok: false, stage: 'timeout', detail: 'cancelled' };
     const { code, message } = rootCause(e);
     if (code && TLS_CODES.test(code)) return { ok: false, stage: 'tls', detail: `${code}: ${message}` };
@@ -79,7 +79,7 @@ export function httpFailure(label: Message, url: string, r: Extract<HttpResult, 
   const target = origin(url);
   switch (r.stage) {
     case 'timeout':
-      return { key: 'notify.fail.timeout', params: { channel: label, target, seconds: Math.round(timeoutMs / 1000) } };
+      return { key: 'notify.fail.timeout', params: { channel: label, target, seconds: Math.max(1, Math.round(timeoutMs / 1000)) } };
     case 'tls':
       return { key: 'notify.fail.httpTls', params: { channel: label, target, detail: r.detail } };
     case 'http':

@@ -6,6 +6,7 @@ import { detectLang, t } from '../i18n';
 import { ExitCode } from '../services/errors';
 import { credentialsCommand } from './commands/credentials';
 import { encryptionCommand } from './commands/encryption';
+import { conceptCommand } from './commands/concept';
 import { emergencySheetCommand } from './commands/emergency-sheet';
 import { listCommand } from './commands/list';
 import { mirrorCommand } from './commands/mirror';
@@ -33,6 +34,7 @@ const COMMANDS: Record<string, Command> = {
   verify: verifyCommand,
   notify: notifyCommand,
   'emergency-sheet': emergencySheetCommand,
+  concept: conceptCommand,
   encryption: encryptionCommand,
   report: reportCommand,
 };

@@ -69,7 +69,7 @@ function localDate(d: Date): string {
 }
 
 /** Quoted for a POSIX shell when needed (names from the config may contain spaces). */
-function sq(s: string): string {
+export function sq(s: string): string {
   return /^[A-Za-z0-9_./~:@%+=,-]+$/.test(s) || /^<[^<>']*>$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
@@ -78,9 +78,49 @@ function dqInner(s: string): string {
   return s.replace(/["\\$`]/g, '\\$&');
 }
 
-interface Step {
+export interface Step {
   text: string;
   code?: string;
+}
+
+/** Placeholders the reader replaces, in their language. */
+function placeholder(lang: Lang, k: 'name' | 'db' | 'target' | 'user'): string {
+  return lang === 'de' ? { name: '<name>', db: '<datenbank>', target: '<zielordner>', user: '<benutzer>' }[k] : `<${k === 'db' ? 'database' : k}>`;
+}
+
+/**
+ * The steps that put a backup back with the standard tools alone once its folder is open at `base`
+ * (a shell expression): the databases first, then the folders. Shared by the Notfallblatt and the
+ * Datensicherungskonzept, so both print the same commands. Without components: placeholders.
+ */
+export function standardRestoreSteps(lang: Lang, components: SheetComponent[] | undefined, base: string, tools: 'linux' | 'darwin'): Step[] {
+  const tx = (key: MessageKey, params: Params = {}) => t(lang, key, params);
+  const ph = (k: 'name' | 'db' | 'target' | 'user') => placeholder(lang, k);
+  const comps = components ?? [];
+  const dbs = comps.filter((c) => c.type !== 'folder');
+  const folders = comps.filter((c) => c.type === 'folder');
+  const pgs = comps.length ? dbs.filter((c) => c.type === 'postgres') : [{ name: ph('name'), type: 'postgres' as const, database: ph('db') }];
+  const marias = comps.length ? dbs.filter((c) => c.type !== 'postgres') : [{ name: ph('name'), type: 'mariadb' as const }];
+  const dirs = comps.length ? folders : [{ name: ph('name'), type: 'folder' as const, path: ph('target') }];
+  const steps: Step[] = [
+    { text: tx('sheet.step.newest'), code: `ls ${base}\nB=${base}/${lang === 'de' ? 'JJJJMMTT_HHMMSS' : 'YYYYMMDD_HHMMSS'}` },
+  ];
+  if (tools === 'darwin') steps.push({ text: tx('sheet.mac.tools') });
+  const sudo = tools === 'linux' ? 'sudo -u postgres ' : '';
+  for (const c of pgs) {
+    const db = sq(c.database ?? c.name);
+    steps.push({
+      text: tx('sheet.step.postgres', { file: `${c.name}.pgdump` }),
+      code: `${sudo}createdb ${db}\n${sudo}pg_restore --no-owner -d ${db} "$B/${c.name}.pgdump"`,
+    });
+  }
+  for (const c of marias) {
+    steps.push({ text: tx('sheet.step.mariadb', { file: `${c.name}.sql.gz` }), code: `gunzip -c "$B/${c.name}.sql.gz" | ${tools === 'linux' ? 'sudo ' : ''}mariadb` });
+  }
+  for (const c of dirs) {
+    steps.push({ text: tx('sheet.step.folder', { name: c.name }), code: `sudo cp -a "$B/${c.name}/." ${sq(c.path ?? ph('target'))}/` });
+  }
+  return steps;
 }
 
 export function renderEmergencySheet(i: SheetInput): string {
@@ -92,38 +132,9 @@ export function renderEmergencySheet(i: SheetInput): string {
   const locale = L === 'de' ? 'de-DE' : 'en-GB';
   const date = i.createdAt.toLocaleString(locale, { dateStyle: 'long', timeStyle: 'short' });
 
-  const comps = i.components ?? [];
-  const dbs = comps.filter((c) => c.type !== 'folder');
-  const folders = comps.filter((c) => c.type === 'folder');
-  // Placeholders the reader replaces, in their language.
-  const ph = (k: 'name' | 'db' | 'target' | 'user') =>
-    L === 'de' ? { name: '<name>', db: '<datenbank>', target: '<zielordner>', user: '<benutzer>' }[k] : `<${k === 'db' ? 'database' : k}>`;
-  const pgs = comps.length ? dbs.filter((c) => c.type === 'postgres') : [{ name: ph('name'), type: 'postgres' as const, database: ph('db') }];
-  const marias = comps.length ? dbs.filter((c) => c.type !== 'postgres') : [{ name: ph('name'), type: 'mariadb' as const }];
-  const dirs = comps.length ? folders : [{ name: ph('name'), type: 'folder' as const, path: ph('target') }];
-
+  const ph = (k: 'name' | 'db' | 'target' | 'user') => placeholder(L, k);
   /** The restore steps once the backup folder is open at `base` (shell expression). */
-  const restoreSteps = (base: string, tools: 'linux' | 'darwin'): Step[] => {
-    const steps: Step[] = [
-      { text: tx('sheet.step.newest'), code: `ls ${base}\nB=${base}/${L === 'de' ? 'JJJJMMTT_HHMMSS' : 'YYYYMMDD_HHMMSS'}` },
-    ];
-    if (tools === 'darwin') steps.push({ text: tx('sheet.mac.tools') });
-    const sudo = tools === 'linux' ? 'sudo -u postgres ' : '';
-    for (const c of pgs) {
-      const db = sq(c.database ?? c.name);
-      steps.push({
-        text: tx('sheet.step.postgres', { file: `${c.name}.pgdump` }),
-        code: `${sudo}createdb ${db}\n${sudo}pg_restore --no-owner -d ${db} "$B/${c.name}.pgdump"`,
-      });
-    }
-    for (const c of marias) {
-      steps.push({ text: tx('sheet.step.mariadb', { file: `${c.name}.sql.gz` }), code: `gunzip -c "$B/${c.name}.sql.gz" | ${tools === 'linux' ? 'sudo ' : ''}mariadb` });
-    }
-    for (const c of dirs) {
-      steps.push({ text: tx('sheet.step.folder', { name: c.name }), code: `sudo cp -a "$B/${c.name}/." ${sq(c.path ?? ph('target'))}/` });
-    }
-    return steps;
-  };
+  const restoreSteps = (base: string, tools: 'linux' | 'darwin'): Step[] => standardRestoreSteps(L, i.components, base, tools);
 
   const linux = (): Step[] => {
     const openDisk: Step =

@@ -56,6 +56,16 @@ test('refused with exit 2, naming the problem', () => {
     ['postgres://postgres@localhost:5432/a/b', undefined, 'credentials.idProblem.database', 'Datenbank fehlt'],
     ['smb://praxis@nas.local', undefined, 'credentials.idProblem.share', 'Freigabe fehlt'],
     ['smb://praxis@nas.local/backup/tomedo', undefined, 'credentials.idProblem.subPath', 'smb://praxis@nas.local/backup.'],
+    // The notification secrets (issue 14): smtp://user@host:port, ntfy://host/topic without a user.
+    ['smtp://praxis@mail.example.de', undefined, 'credentials.idProblem.smtpPort', 'SMTP-Kennung nennt ihn immer'],
+    ['smtp://praxis@mail.example.de:0', undefined, 'credentials.idProblem.port', '0'],
+    ['smtp://mail.example.de:587', undefined, 'credentials.idProblem.user', 'Benutzername fehlt'],
+    ['smtp://praxis@mail.example.de:587/x', undefined, 'credentials.idProblem.smtpPath', 'endet nach dem Port'],
+    ['ntfy://praxis@ntfy.example.de/topic', undefined, 'credentials.idProblem.ntfyTopic', 'ohne Benutzer'],
+    ['ntfy://ntfy.example.de/topic', 'praxis', 'credentials.idProblem.ntfyTopic', 'ohne Benutzer'],
+    ['ntfy://ntfy.example.de', undefined, 'credentials.idProblem.ntfyTopic', 'Server und Thema'],
+    ['ntfy://ntfy.example.de/a/b', undefined, 'credentials.idProblem.ntfyTopic', 'Server und Thema'],
+    ['imap://praxis@mail.example.de:993', undefined, 'credentials.idProblem.scheme', 'smtp:// oder ntfy://'],
   ];
   for (const [id, user, key, text] of cases) {
     const p = problem(id, user);
