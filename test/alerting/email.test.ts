@@ -3,6 +3,7 @@
 // date, attachment), that the certificate is checked unless allowSelfSigned says otherwise, that
 // STARTTLS is required, and that every failure names its stage, the server's words and the fix.
 import { writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -12,7 +13,7 @@ import type { NotifyConfig } from '../../src/config/schema';
 import { render } from '../../src/i18n';
 import { MapStore } from '../helpers/map-store';
 import { startSmtpServer, type TestSmtp } from '../helpers/smtp-server';
-import { makeTempDir, runCleanups, visibly } from '../helpers/temp';
+import { makeTempDir, registerCleanup, runCleanups, visibly } from '../helpers/temp';
 
 const NOW = new Date('2026-11-24T03:20:00Z');
 
@@ -179,6 +180,49 @@ test('nobody listening: stage connect naming host and port and what to check', a
   assert.match(text, new RegExp(`127\\.0\\.0\\.1:${gone.port}`));
   assert.match(text, /ECONNREFUSED/);
   assert.match(text, /Firewall/);
+});
+
+test('"tls": "tls" (port 465 style) against an implicit-TLS server: delivered encrypted; against a STARTTLS port: stage tls saying port and "tls" must fit', async () => {
+  const implicit = await startSmtpServer({ implicitTls: true });
+  const ok = createDeliverer(emailConfig(implicit, { tls: 'tls' }), await deps(implicit.password, implicit))!;
+  const [sent] = await ok.send(notice());
+  assert.equal(sent!.ok, true, render('de', sent!.message));
+  assert.match(render('de', sent!.message), /, TLS, angemeldet/);
+  const [mail] = await implicit.waitForMessages(1);
+  assert.is(mail!.secure, true);
+  await implicit.stop();
+
+  const mismatch = createDeliverer(emailConfig(smtp, { tls: 'tls' }), await deps(smtp.password, smtp))!;
+  const [o] = await mismatch.test('email', notice());
+  assert.equal([o!.ok, o!.stage], [false, 'tls'], render('de', o!.message));
+  assert.match(render('de', o!.message), /587 mit "starttls", 465 mit "tls"/);
+});
+
+test('"tls": "none" to a LAN relay: plain SMTP on purpose (no STARTTLS attempted), delivered', async () => {
+  const relay = await startSmtpServer({ authOptional: true });
+  const d = createDeliverer(emailConfig(relay, { tls: 'none', user: undefined }), await deps(null, relay))!;
+  const [o] = await d.send(notice());
+  assert.equal(o!.ok, true, render('de', o!.message));
+  assert.match(render('de', o!.message), /unverschlüsselt, ohne Anmeldung/);
+  const [mail] = await relay.waitForMessages(1);
+  assert.is(mail!.secure, false);
+  await relay.stop();
+});
+
+test('a server that accepts the connection but never greets: stage timeout after the injected timeout; the call resolves', async () => {
+  const sockets: Socket[] = [];
+  const silent = createServer((s) => void sockets.push(s));
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+  registerCleanup(() => {
+    for (const s of sockets) s.destroy();
+    return new Promise<void>((r) => silent.close(() => r()));
+  });
+  const port = (silent.address() as AddressInfo).port;
+  const cfg = emailConfig({ ...smtp, port } as TestSmtp);
+  const d = createDeliverer(cfg, { ...(await deps(smtp.password, { ...smtp, port } as TestSmtp)), timeoutMs: 300 })!;
+  const [o] = await d.test('email', notice());
+  assert.equal([o!.ok, o!.stage], [false, 'timeout'], render('de', o!.message));
+  assert.match(render('de', o!.message), new RegExp(`127\\.0\\.0\\.1:${port} antwortet nicht mehr`));
 });
 
 test.run();
