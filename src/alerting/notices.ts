@@ -4,7 +4,6 @@
 // the facts come in. No secret ever gets here; file names are left out (redact.ts), so no patient
 // data either: component names and counts only.
 import { hostname } from 'node:os';
-import type { Config } from '../config/schema';
 import { formatBytes, formatDuration, render, t, type Lang, type Message } from '../i18n';
 import type { Alert } from '../services/alerts';
 import type { RunSummary } from '../services/events';
@@ -22,7 +21,7 @@ export interface NoticeContext {
   now: Date;
 }
 
-export function noticeContext(config: Pick<Config, 'practiceName' | 'notify'>, now: Date, host: string = hostname()): NoticeContext {
+export function noticeContext(config: { practiceName?: string; notify?: { language?: Lang } }, now: Date, host: string = hostname()): NoticeContext {
   return { lang: config.notify?.language ?? 'de', name: config.practiceName ?? host, host, now };
 }
 

@@ -746,6 +746,7 @@ export const de = {
   'notice.weekly.warning': '{day} {time} ⚠ {size}, {count} Warnung(en)',
   'notice.weekly.failed': '{day} {time} ✗ {reason}',
   'notice.weekly.none': '{day} – keine Sicherung',
+  'notice.weekly.incomplete': 'unterbrochen, ohne Abschluss im Protokoll',
   'notice.weekly.restoreTests': 'Wiederherstellungstests: {ok} gelungen, {failed} fehlgeschlagen',
   'notice.weekly.noRestoreTests': 'Wiederherstellungstests: keiner in dieser Woche',
   'notice.weekly.copies': 'Kopien auf Datenträger:',

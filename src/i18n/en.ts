@@ -746,6 +746,7 @@ export const en: Record<MessageKey, string> = {
   'notice.weekly.warning': '{day} {time} ⚠ {size}, {count} warning(s)',
   'notice.weekly.failed': '{day} {time} ✗ {reason}',
   'notice.weekly.none': '{day} – no backup',
+  'notice.weekly.incomplete': 'interrupted, no end in the log',
   'notice.weekly.restoreTests': 'Restore tests: {ok} good, {failed} failed',
   'notice.weekly.noRestoreTests': 'Restore tests: none this week',
   'notice.weekly.copies': 'Copies onto backup disks:',

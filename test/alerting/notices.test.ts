@@ -52,7 +52,7 @@ test('a failed backup in German: subject with the practice, reason, what to do, 
 });
 
 test('the same in English; without a practice name the host names the server', () => {
-  const ctx = noticeContext({ notify: { language: 'en' } as any }, NOW, 'praxis-server');
+  const ctx = noticeContext({ notify: { language: 'en' } }, NOW, 'praxis-server');
   const n = failureNotice(ctx, { what: 'run', summary: failed, startedAt: STARTED, logTail: [], lastGood: null });
   assert.is(n.subject, 'Praxis-Backup praxis-server: Backup failed');
   assert.match(n.text, /^The backup on praxis-server failed:/);
@@ -67,7 +67,7 @@ test('each command has its own subject; a restore or verification is named by it
   const subjects = (['mirror', 'restore', 'verify'] as const).map((what) => failureNotice(ctx, { what, summary: failed, startedAt: STARTED, logTail: [] }));
   assert.equal(subjects.map((n) => n.subject.replace('Praxis-Backup Praxis Dr. Muster: ', '')), ['Spiegelung fehlgeschlagen', 'Wiederherstellung fehlgeschlagen', 'Prüfung fehlgeschlagen']);
   assert.is(subjects[1]!.id, `failure:restore:${STARTED.toISOString()}`);
-  const en = noticeContext({ ...config, notify: { language: 'en' } as any }, NOW, 'h');
+  const en = noticeContext({ ...config, notify: { language: 'en' as const } }, NOW, 'h');
   assert.is(failureNotice(en, { what: 'verify', summary: failed, startedAt: STARTED, logTail: [] }).subject, 'Praxis-Backup Praxis Dr. Muster: Verification failed');
   // Summer time: the offset follows the date, not the machine's present.
   const summer = failureNotice(ctx, { what: 'run', summary: failed, startedAt: new Date('2026-07-01T01:15:00Z'), logTail: [] });
@@ -86,7 +86,7 @@ test('file names (which may name patients) stay on the server; counts and compon
   assert.not.match(n.text, /Mueller|Schmidt/);
   assert.not.match(JSON.stringify(n.event), /Mueller|Schmidt/);
   // A good run in English: size in the reader's notation.
-  const good = successNotice(noticeContext({ ...config, notify: { language: 'en' } as any }, NOW, 'h'), { ...ok, result: 'success', exitCode: 0, warnings: [], mirrors: [] }, STARTED);
+  const good = successNotice(noticeContext({ ...config, notify: { language: 'en' as const } }, NOW, 'h'), { ...ok, result: 'success', exitCode: 0, warnings: [], mirrors: [] }, STARTED);
   assert.is(good.subject, 'Praxis-Backup Praxis Dr. Muster: Backup succeeded');
   assert.match(good.text, /Backup 20261202_031500 complete: 1.5 KB in 1 min 5 s\./);
 });
@@ -101,7 +101,7 @@ test('the alerts of the day in one notice, named by the day and the problems', (
   assert.is(n.id, 'alert:2026-12-02:never:nas+tooOld:usb');
   assert.match(n.text, /meldet 2 offene\(n\) Punkt\(e\):\n\n⚠ Letzte Sicherung auf „usb“ vor 9 Tagen \(erlaubt: 8 Tagen\)\.\n⚠ Noch keine Sicherung auf „nas“\./);
   assert.match(n.text, /höchstens einmal am Tag/);
-  const en = alertNotice(noticeContext({ ...config, notify: { language: 'en' } as any }, NOW, 'praxis-server'), alerts);
+  const en = alertNotice(noticeContext({ ...config, notify: { language: 'en' as const } }, NOW, 'praxis-server'), alerts);
   assert.is(en.subject, 'Praxis-Backup Praxis Dr. Muster: please check');
   assert.match(en.text, /reports 2 open issue\(s\)/);
 });
@@ -145,7 +145,7 @@ test('the Wochenbericht: every night of the week with its result, restore tests,
   assert.ok(lines.includes('⚠ Noch keine Sicherung auf „nas“.'));
   // A phone shows about 40–60 characters a line: the report's own lines stay short.
   for (const l of lines) assert.ok(l.length <= 70, `too long for a phone: ${l}`);
-  const en = weeklySummaryNotice(noticeContext({ ...config, notify: { language: 'en' } as any }, NOW, 'praxis-server'), '2026-W49', week);
+  const en = weeklySummaryNotice(noticeContext({ ...config, notify: { language: 'en' as const } }, NOW, 'praxis-server'), '2026-W49', week);
   assert.is(en.subject, 'Praxis-Backup Praxis Dr. Muster: Weekly summary 2026-11-23 – 2026-11-29');
   assert.match(en.text, /\nMon 2026-11-23 03:15 ✓ 5\.0 GB, 4 min 0 s\n/);
   assert.match(en.text, /\nFri 2026-11-27 – no backup\n/);

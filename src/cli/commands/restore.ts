@@ -5,6 +5,7 @@
 // Thin: parse, talk to the admin (a terminal) or require --yes, call the engine.
 import { resolve } from 'node:path';
 import type { App } from '../../app/compose';
+import { CommandNotify } from '../../alerting/command-notify';
 import { loadConfig } from '../../config/load';
 import type { MariadbComponent, PostgresComponent } from '../../config/schema';
 import { render, t, type Lang } from '../../i18n';
@@ -14,7 +15,7 @@ import { runSqlRestore, type SqlRestoreInteraction } from '../../services/restor
 import { parseCommand } from '../args';
 import type { Out } from '../output';
 import { ask, mirrorPassphraseAsker, readHidden, readPassphraseStdin } from '../terminal';
-import { runReporter, withCancel } from './run-support';
+import { notifyPorts, runReporter, withCancel } from './run-support';
 
 /**
  * The overview. `warnings`: false on the terminal, where each warning was printed as it was found,
@@ -117,6 +118,9 @@ export async function restoreCommand(app: App, argv: string[], out: Out): Promis
   const config = await loadConfig(configFile);
   const reporter = runReporter(app, out, 'restore');
   const io = interaction(out, values.yes);
+  // A failed restore is said off the machine at once (issue 14); a dry run changes nothing and says
+  // nothing. Made once the arguments are checked: a typing error must not wait for a mail server.
+  const notifier = () => new CommandNotify(notifyPorts(app, config), config, 'restore', reporter, { silent: values['dry-run'] });
 
   if (values.sql !== undefined) {
     if (positionals.length) throw new UsageError('restore --sql takes no backup ID', 'restore');
@@ -126,10 +130,12 @@ export async function restoreCommand(app: App, argv: string[], out: Out): Promis
       const known = config.components.filter((x) => x.type === 'mariadb' || x.type === 'mysql').map((x) => (x as MariadbComponent).database);
       throw new PraxisError('restore.sqlNoComponent', { database: values.database, known: known.join(', ') || '—' }, ExitCode.invalidInput);
     }
+    const notify = notifier();
     const summary = await withCancel((signal) =>
       runSqlRestore(c, resolve(values.sql!), values['drop-previous'], { platform: app.platform, tools: app.tools, secrets: app.secretsFor(config) }, sqlInteraction(out, values.yes, io), reporter, signal),
     );
     if (summary.error && !out.json) out.text(render(out.lang, summary.error));
+    await notify.finish(summary);
     return summary.exitCode;
   }
 
@@ -139,6 +145,7 @@ export async function restoreCommand(app: App, argv: string[], out: Out): Promis
   // an argument; stdin is then used up: confirmations need --yes), or typed at the prompt.
   const passphrase = values['passphrase-stdin'] && values['from-mirror'] ? await readPassphraseStdin(values['from-mirror']) : undefined;
   if (values['passphrase-stdin'] && !values['from-mirror']) throw new UsageError('--passphrase-stdin goes with --from-mirror', 'restore');
+  const notify = notifier();
   const summary = await withCancel((signal) =>
     runRestore(
       config,
@@ -170,5 +177,6 @@ export async function restoreCommand(app: App, argv: string[], out: Out): Promis
     for (const d of summary.details ?? []) out.text(`  ${d}`);
     if (!out.json && summary.error) out.text(render(out.lang, summary.error));
   }
+  await notify.finish(summary);
   return summary.exitCode;
 }

@@ -1,10 +1,11 @@
-// What `run` and `mirror` share: the sinks of a reporter (log file, stderr, --json stdout) and
-// turning signals into a clean cancel.
+// What `run` and `mirror` share: the sinks of a reporter (log file, stderr, --json stdout),
+// turning signals into a clean cancel, and what is sent off the machine around a command.
 import { hostname } from 'node:os';
 import type { App } from '../../app/compose';
 import type { Config } from '../../config/schema';
 import { render, t, type Lang } from '../../i18n';
-import { claimDueAlerts, computeAlerts } from '../../services/alerts';
+import { claimAndSendFindings, type FindingsOptions, type FindingsPorts } from '../../alerting/findings-notify';
+import { computeAlerts, type MissedReason } from '../../services/alerts';
 import { eventText, Reporter, type EventSink } from '../../services/events';
 import { fileSink, logFileName, pruneLogs, type LogKind } from '../../services/run-log';
 import { messageJson, summaryJson, type Out } from '../output';
@@ -45,11 +46,40 @@ export async function withCancel<T>(fn: (signal: AbortSignal) => Promise<T>): Pr
 }
 
 /**
- * After a scheduled job (`run --scheduled`, `verify --restore-test --scheduled`): at night nobody may
- * have the menu bar open, so the job says what is old or broken itself, once a day, like the tray would.
+ * The ports of src/alerting for one command: one deliverer per process (its outbox serves every
+ * notice of this command), the heartbeat, the app's clock.
  */
-export async function notifyAlerts(app: App, config: Config, lang: Lang): Promise<void> {
-  const alerts = computeAlerts({ config, status: await app.status.current(), now: new Date() });
-  const due = await claimDueAlerts(app.status, alerts, new Date());
+export function notifyPorts(app: App, config: Config): FindingsPorts {
+  return {
+    now: () => app.now(),
+    status: app.status,
+    deliverer: app.deliverer(config),
+    heartbeat: app.heartbeat(config),
+    stateDir: app.paths.stateDir,
+    logDir: app.paths.logDir,
+    version: app.version,
+  };
+}
+
+export interface NotifyAlertsOptions {
+  /** Made for this command already (notifyPorts). */
+  ports?: FindingsPorts;
+  /** Claim today's alerts (default). False: only what the calendar makes due (weekly summary, monthly report). */
+  alerts?: boolean;
+  /** Alerts this command's failure notice has just said (claimed, not repeated). */
+  alreadySaid?: FindingsOptions['alreadySaid'];
+  missedReason?: MissedReason;
+}
+
+/**
+ * After a scheduled job (`run --scheduled`, `verify --restore-test --scheduled`) and any run: at
+ * night nobody may have the menu bar open, so the job says what is old or broken itself, once a
+ * day, like the tray would — on the desktop and through the configured channels (issue 14), with
+ * the weekly summary and the monthly report when the calendar says they are due.
+ */
+export async function notifyAlerts(app: App, config: Config, lang: Lang, o: NotifyAlertsOptions = {}): Promise<void> {
+  const ports = o.ports ?? notifyPorts(app, config);
+  const alerts = o.alerts === false ? [] : computeAlerts({ config, status: await app.status.current(), now: ports.now(), missedReason: o.missedReason });
+  const due = await claimAndSendFindings(ports, config, alerts, { alerts: o.alerts !== false, alreadySaid: o.alreadySaid });
   if (due.length) await app.notifier().notify(t(lang, 'alert.notify.title'), due.map((a) => render(lang, a.message)).join('\n'));
 }

@@ -2,13 +2,14 @@
 // the sinks, call the engine.
 import { resolve } from 'node:path';
 import type { App } from '../../app/compose';
+import { CommandNotify } from '../../alerting/command-notify';
 import { loadConfig } from '../../config/load';
 import { render } from '../../i18n';
 import { runBackup } from '../../services/backup-run';
 import { restoreTestAfterBackup } from '../../services/verify-policy';
 import { parseCommand } from '../args';
 import type { Out } from '../output';
-import { notifyAlerts, runReporter, withCancel } from './run-support';
+import { notifyAlerts, notifyPorts, runReporter, withCancel } from './run-support';
 
 export async function runCommand(app: App, argv: string[], out: Out): Promise<number> {
   // --scheduled: started by launchd / systemd (`schedule install` writes it into the job).
@@ -16,6 +17,9 @@ export async function runCommand(app: App, argv: string[], out: Out): Promise<nu
   const configFile = values.config ? resolve(values.config) : app.paths.configFile;
   const config = await loadConfig(configFile);
   const reporter = runReporter(app, out, 'run');
+  // Issue 14: the heartbeat around the backup, the failure notice at once, the outbox retried.
+  const ports = notifyPorts(app, config);
+  const notify = new CommandNotify(ports, config, 'run', reporter, { heartbeat: true });
   if (values.scheduled) await recordFullDiskAccess(app);
   const summary = await withCancel((signal) =>
     runBackup(
@@ -44,9 +48,12 @@ export async function runCommand(app: App, argv: string[], out: Out): Promise<nu
     // The reason was already printed as an event; repeat it last so it is what the admin sees.
     out.text(render(out.lang, summary.error));
   }
+  await notify.finish(summary);
   // At night nobody may have the menu bar open: a scheduled run says what is old or broken
-  // (a USB disk not copied for 9 days) itself, once a day, like the tray would.
-  if (values.scheduled) await notifyAlerts(app, config, out.lang).catch(() => {});
+  // (a USB disk not copied for 9 days) itself, once a day, like the tray would. A run by hand
+  // leaves the alerts to the tray and the admin looking; the weekly summary and the monthly
+  // report go with any run.
+  await notifyAlerts(app, config, out.lang, { ports, alerts: values.scheduled }).catch(() => {});
   return summary.exitCode;
 }
 

@@ -10,8 +10,11 @@ import { ConfigError } from '../../services/errors';
 import { alertExitCode, computeAlerts, missedReasonFrom, type MissedReason } from '../../services/alerts';
 import type { DestinationStatus, Status } from '../../services/status-store';
 import type { FullDiskAccess } from '../../platform/full-disk-access';
+import { claimAndSendFindings } from '../../alerting/findings-notify';
+import { undeliveredSince } from '../../alerting/undelivered';
 import { parseCommand } from '../args';
 import { messageJson, type Out } from '../output';
+import { notifyPorts } from './run-support';
 
 export async function statusCommand(app: App, argv: string[], out: Out): Promise<number> {
   const { values } = parseCommand('status', argv, {});
@@ -25,7 +28,7 @@ export async function statusCommand(app: App, argv: string[], out: Out): Promise
   const s = await app.status.current();
   const next = config?.schedule ? nextRuns(config.schedule.cron, 1)[0] : undefined;
   // Old or broken backups, a missed night: what a monitoring system polls `status --json` for (exit 1).
-  const alerts = config ? computeAlerts({ config, status: s, now: new Date(), missedReason: config.schedule ? await scheduleReason(app) : undefined }) : [];
+  const alerts = config ? computeAlerts({ config, status: s, now: app.now(), missedReason: config.schedule ? await scheduleReason(app) : undefined }) : [];
   const locale = out.lang === 'de' ? 'de-DE' : 'en-GB';
   const fmt = (iso: string) => new Date(iso).toLocaleString(locale, { dateStyle: 'medium', timeStyle: 'short' });
   // A skipped scheduled run stays news until the next run starts.
@@ -73,6 +76,18 @@ export async function statusCommand(app: App, argv: string[], out: Out): Promise
   if (skipped) out.print(t(out.lang, 'status.skipped', { when: fmt(skipped.at) }));
   if (fda) for (const line of fullDiskAccessLines(out, fda, s.fullDiskAccess, fmt)) out.print(line);
   out.print(next ? t(out.lang, 'status.next', { when: next.toLocaleString(locale, { dateStyle: 'full', timeStyle: 'short' }) }) : t(out.lang, 'status.noSchedule'));
+  const waiting = undeliveredSince(app);
+  if (waiting) out.print(`⚠ ${t(out.lang, 'tray.state.undelivered', { count: waiting.count, when: fmt(waiting.since.toISOString()) })}`);
+  // Issue 14, after the screen is written (sending may take the channels' timeout): what could not
+  // be delivered is retried; today's alerts (once a day, shared with the tray and the scheduled
+  // run), the weekly summary and the monthly report go out when due. A server without the tray and
+  // without a schedule still tells someone when a script or a person runs `status`. Not --json:
+  // monitoring polls that every few minutes and must get an answer at once that changes nothing.
+  if (config) {
+    const ports = notifyPorts(app, config);
+    await ports.deliverer?.flush().catch(() => []);
+    await claimAndSendFindings(ports, config, alerts, { alerts: true });
+  }
   return alertExitCode(alerts);
 }
 

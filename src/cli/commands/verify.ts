@@ -3,6 +3,7 @@
 // database) and says whether it can be put back. Thin: parse, call the engine (services/verify-run.ts), exit with its code.
 import { resolve } from 'node:path';
 import type { App } from '../../app/compose';
+import { CommandNotify } from '../../alerting/command-notify';
 import { loadConfig } from '../../config/load';
 import { render } from '../../i18n';
 import { BACKUP_ID } from '../../services/backup-catalog';
@@ -10,7 +11,7 @@ import { ExitCode, PraxisError } from '../../services/errors';
 import { runVerify, SCHEDULED_LOCK_WAIT } from '../../services/verify-run';
 import { parseCommand } from '../args';
 import type { Out } from '../output';
-import { notifyAlerts, runReporter, withCancel } from './run-support';
+import { notifyAlerts, notifyPorts, runReporter, withCancel } from './run-support';
 
 export async function verifyCommand(app: App, argv: string[], out: Out): Promise<number> {
   const { values, positionals } = parseCommand(
@@ -30,6 +31,9 @@ export async function verifyCommand(app: App, argv: string[], out: Out): Promise
   if (id !== undefined && !BACKUP_ID.test(id)) throw new PraxisError('verify.badId', { id }, ExitCode.invalidInput);
   const config = await loadConfig(values.config ? resolve(values.config) : app.paths.configFile);
   const reporter = runReporter(app, out, 'verify');
+  // A failed verification is said off the machine at once (issue 14); what is queued is retried.
+  const ports = notifyPorts(app, config);
+  const notify = new CommandNotify(ports, config, 'verify', reporter);
   const summary = await withCancel((signal) =>
     runVerify(
       config,
@@ -51,7 +55,10 @@ export async function verifyCommand(app: App, argv: string[], out: Out): Promise
     for (const d of summary.details ?? []) out.text(`  ${d}`);
     if (!out.json && summary.error) out.text(render(out.lang, summary.error));
   }
-  // A failed scheduled verification is a failed backup for the admin: the alert says so (once a day).
-  if (values.scheduled) await notifyAlerts(app, config, out.lang).catch(() => {});
+  await notify.finish(summary);
+  // A failed scheduled verification is a failed backup for the admin: the alert says so (once a
+  // day). Off the machine the failure notice has just said it: the alert is not mailed again.
+  const said = summary.exitCode === ExitCode.failed;
+  if (values.scheduled) await notifyAlerts(app, config, out.lang, { ports, alreadySaid: (a) => said && a.kind === 'verifyFailed' }).catch(() => {});
   return summary.exitCode;
 }
