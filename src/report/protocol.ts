@@ -123,7 +123,8 @@ class Protocol {
 
   private scopeText(r: PeriodRun): string {
     const lines: string[] = [];
-    if (r.backupId) lines.push(this.tx('report.backupId', { id: r.backupId }));
+    // A failed backup run had chosen its id, but no such backup exists: say so.
+    if (r.backupId) lines.push(this.tx(r.kind === 'backup' && (r.result === 'failed' || r.result === 'incomplete') ? 'report.backupIdNotMade' : 'report.backupId', { id: r.backupId }));
     for (const c of r.components) {
       const files = c.files !== null ? `, ${this.tx('report.files', { count: c.files })}` : '';
       lines.push(`${c.name} (${c.type ?? '?'}): ${c.bytes === null ? this.tx('report.notFinished') : this.size(c.bytes) + files}`);
@@ -161,9 +162,11 @@ class Protocol {
       return;
     }
     const num = (n: number | null) => (n === null ? '—' : n.toLocaleString(this.lang === 'de' ? 'de-DE' : 'en-GB'));
+    doc.paragraph(this.tx('report.tests.columns'), { small: true, grey: true });
     const rows = this.d.restoreTests.map((x: RestoreTest) => [
       this.when(x.at),
-      `${x.backupId ?? '—'}\n${x.destination === 'local' ? this.tx('report.dest.local') : x.destination}`,
+      // The local backup directory is the usual case; a mirror's copy is named.
+      `${x.backupId ?? '—'}${x.destination === 'local' ? '' : `\n${x.destination}`}`,
       `${x.component}${x.database ? `\n${this.tx('report.database', { name: x.database })}` : ''}`,
       num(x.tables),
       num(x.tablesCompared),
@@ -172,13 +175,13 @@ class Protocol {
     ]);
     doc.table(
       [
-        { header: this.tx('report.col.when'), width: 1.1 },
-        { header: this.tx('report.col.backup'), width: 1.3 },
-        { header: this.tx('report.col.database'), width: 1.3 },
+        { header: this.tx('report.col.when'), width: 1.0 },
+        { header: this.tx('report.col.backup'), width: 1.5 },
+        { header: this.tx('report.col.database'), width: 1.65 },
         { header: this.tx('report.col.tables'), width: 0.8, align: 'right' },
-        { header: this.tx('report.col.tablesCompared'), width: 1.0, align: 'right' },
-        { header: this.tx('report.col.rows'), width: 0.9, align: 'right' },
-        { header: this.tx('report.col.result'), width: 1.9 },
+        { header: this.tx('report.col.tablesCompared'), width: 0.95, align: 'right' },
+        { header: this.tx('report.col.rows'), width: 0.75, align: 'right' },
+        { header: this.tx('report.col.result'), width: 1.35 },
       ],
       rows,
     );
@@ -201,12 +204,12 @@ class Protocol {
     ]);
     doc.table(
       [
-        { header: this.tx('report.col.when'), width: 1.1 },
-        { header: this.tx('report.col.disk'), width: 2.2 },
-        { header: this.tx('report.col.copied'), width: 1.4 },
+        { header: this.tx('report.col.when'), width: 1.05 },
+        { header: this.tx('report.col.disk'), width: 2.0 },
+        { header: this.tx('report.col.copied'), width: 1.65 },
         { header: this.tx('report.col.checked'), width: 0.8 },
-        { header: this.tx('report.col.ejected'), width: 0.9 },
-        { header: this.tx('report.col.result'), width: 1.9 },
+        { header: this.tx('report.col.ejected'), width: 1.25 },
+        { header: this.tx('report.col.result'), width: 1.25 },
       ],
       rows,
     );
