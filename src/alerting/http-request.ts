@@ -16,7 +16,7 @@ export interface HttpRequest {
 
 export type HttpResult =
   | { ok: true; status: number }
-  | { ok: false; stage: NonNullable<DeliveryOutcome['stage']>; status?: number; detail: string };
+  | { ok: false; stage: NonNullable<DeliveryOutcome['stage']>; status?: number; detail: string; /** 3xx: the origin it points to. */ redirect?: string };
 
 /** scheme://host[:port] — what may be shown of a URL whose path or query is a token. */
 export function origin(url: string): string {
@@ -59,10 +59,14 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResult> {
   const deadline = AbortSignal.timeout(req.timeoutMs);
   const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;
   try {
-    const res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body, signal, redirect: 'follow' });
+    // Redirects are not followed: an http:// URL answered with "moved to https://" would turn the
+    // POST into a GET without its body (fetch does that for 301/302), and ntfy's web page or a
+    // monitor's login page would answer 200 — a message reported as delivered that never was.
+    const res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body, signal, redirect: 'manual' });
     // The body is read (and capped) so the connection is released, and a short error text can be shown.
     const text = scrub((await res.text()).replace(/\s+/g, ' ').trim(), req.url).slice(0, 200);
     if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status };
+    if (res.status >= 300 && res.status < 400) return { ok: false, stage: 'http', status: res.status, detail: '', redirect: origin(new URL(res.headers.get('location') ?? '/', req.url).toString()) };
     return { ok: false, stage: 'http', status: res.status, detail: text ? `${res.status} ${res.statusText}: ${text}` : `${res.status} ${res.statusText}` };
   } catch (e) {
     if (deadline.aborted) return { ok: false, stage: 'timeout', detail: `${Math.max(1, Math.round(req.timeoutMs / 1000))} s` };
@@ -83,6 +87,7 @@ export function httpFailure(label: Message, url: string, r: Extract<HttpResult, 
     case 'tls':
       return { key: 'notify.fail.httpTls', params: { channel: label, target, detail: r.detail } };
     case 'http':
+      if (r.redirect) return { key: 'notify.fail.httpRedirect', params: { channel: label, target, status: r.status ?? 0, location: r.redirect } };
       return { key: 'notify.fail.http', params: { channel: label, target, status: r.status ?? 0, detail: r.detail } };
     default:
       return { key: 'notify.fail.connect', params: { channel: label, target, detail: r.detail } };

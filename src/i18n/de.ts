@@ -200,6 +200,7 @@ export const de = {
   'notify.fail.connect': '{channel}: Keine Verbindung zu {target} ({detail}). Bitte Adresse, Port, Netzwerk und Firewall prüfen.',
   'notify.fail.httpTls': '{channel}: Die sichere Verbindung (TLS) zu {target} ist fehlgeschlagen ({detail}). Bitte das Zertifikat des Servers prüfen.',
   'notify.fail.http': '{channel}: {target} hat mit HTTP {status} geantwortet ({detail}). Bitte die Adresse in der Konfiguration prüfen.',
+  'notify.fail.httpRedirect': '{channel}: {target} leitet weiter (HTTP {status}) nach {location}. Bitte die Adresse in der Konfiguration auf die neue ändern (meist https:// statt http://); weitergeleitet würde die Nachricht ohne Inhalt ankommen.',
   'notify.fail.ntfyToken': 'ntfy: {target} lehnt das Zugangstoken ab (HTTP {status}). Bitte ein gültiges Token speichern: praxis-backup credentials set {id}',
   'notify.fail.ntfyNeedsToken': 'ntfy: {target} verlangt ein Zugangstoken für dieses Thema (HTTP {status}). In notify.ntfy "token": true eintragen und das Token speichern: praxis-backup credentials set {id}',
   'notify.fail.emailConnect': 'E-Mail: Keine Verbindung zu {server} ({detail}). Bitte Servername und Port (notify.email.host/port), Netzwerk und Firewall prüfen.',

@@ -200,6 +200,7 @@ export const en: Record<MessageKey, string> = {
   'notify.fail.connect': '{channel}: cannot connect to {target} ({detail}). Please check the address, port, network and firewall.',
   'notify.fail.httpTls': '{channel}: the secure connection (TLS) to {target} failed ({detail}). Please check the server\'s certificate.',
   'notify.fail.http': '{channel}: {target} answered HTTP {status} ({detail}). Please check the address in the configuration.',
+  'notify.fail.httpRedirect': '{channel}: {target} redirects (HTTP {status}) to {location}. Please change the address in the configuration to the new one (usually https:// instead of http://); redirected, the message would arrive without its content.',
   'notify.fail.ntfyToken': 'ntfy: {target} refuses the access token (HTTP {status}). Please store a valid token: praxis-backup credentials set {id}',
   'notify.fail.ntfyNeedsToken': 'ntfy: {target} requires an access token for this topic (HTTP {status}). Set "token": true in notify.ntfy and store the token: praxis-backup credentials set {id}',
   'notify.fail.emailConnect': 'E-mail: cannot connect to {server} ({detail}). Please check the server name and port (notify.email.host/port), the network and the firewall.',

@@ -101,6 +101,17 @@ test('webhook answering 500: stage http with the status; the message shows the o
   assert.not.ok(text.includes('s3cr3t-token-path'), text);
 });
 
+test('a redirect (http:// moved to https://) is not followed: stage http naming where it points, not a false "accepted"', async () => {
+  http.setStatus('/moved', 301);
+  const d = createDeliverer(cfg({ ntfy: { url: `${http.url}/moved/topic` }, webhook: { url: `${http.url}/moved` } }), await deps())!;
+  const before = http.requests.length;
+  const outcomes = await d.test(undefined, NOTICE);
+  const webhook = outcomes.find((o) => o.channel === 'webhook')!;
+  assert.equal([webhook.ok, webhook.stage], [false, 'http']);
+  assert.match(render('de', webhook.message), /leitet weiter \(HTTP 301\) nach https:\/\/127\.0\.0\.1:1\./);
+  assert.is(http.requests.slice(before).filter((r) => r.path === '/moved').length, 1, 'asked once, not followed');
+});
+
 test('nobody listening: stage connect; a hanging endpoint: stage timeout after the injected timeout (the call resolves)', async () => {
   const port = await freePort();
   const refused = createDeliverer(cfg({ webhook: { url: `http://127.0.0.1:${port}/hook` } }), await deps())!;

@@ -18,7 +18,7 @@ export interface RecordedRequest {
 }
 
 export interface HttpRecorderOptions {
-  /** Status per path (exact match on the path without query); default 200. */
+  /** Status per path (exact match on the path without query); default 200. A 3xx redirects to https://127.0.0.1:1<path>. */
   status?: Record<string, number>;
   /** Paths (or '*' for all) whose requests are recorded but never answered. */
   hang?: string[];
@@ -59,7 +59,9 @@ export async function startHttpRecorder(opts: HttpRecorderOptions = {}): Promise
       });
       if (hang.has('*') || hang.has(u.pathname)) return; // never answer
       const status = statusByPath.get(u.pathname) ?? 200;
-      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
+      // A 3xx points to the same path on https (the usual "use https" redirect).
+      const location = status >= 300 && status < 400 ? { location: `https://127.0.0.1:1${u.pathname}` } : {};
+      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...location });
       res.end(status < 300 ? 'OK' : `error ${status} from test server`);
     });
   });
