@@ -4,6 +4,7 @@
 // a path mirror on its own tmpfs. Then `report --month 2026-11`: the PDF read back with poppler
 // (pdftotext, pdffonts, pdftoppm) names every field, and --json carries the same facts.
 import { execFileSync } from 'node:child_process';
+import { execa } from 'execa';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -11,7 +12,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import pkg from '../../package.json' with { type: 'json' };
 import { formatBytes } from '../../src/i18n';
-import { cliEnv, runCli } from '../helpers/cli';
+import { CLI, cliEnv, runCli } from '../helpers/cli';
 import { startPostgres, type PgServer } from '../helpers/postgres';
 import { createSampleFiles, createSamplePostgres } from '../helpers/sample-practice';
 import { makeTempDir, runCleanups } from '../helpers/temp';
@@ -205,10 +206,13 @@ test('--json: the same facts as one object, messages with their text', async () 
   assert.equal(d.totals, { backups: 3, failed: 1, warnings: 0, incomplete: 0, restoreTests: 1, restoreTestsFailed: 0, mirrorCopies: 2, mirrorCopiesFailed: 0 });
 });
 
-test('a month without runs still gives a PDF that says so, with the open findings', async () => {
-  const out = join(root, 'september.pdf');
-  const r = await runCli(['report', '--month', '2026-09', '--out', out, '--config', configFile], at('2026-12-01T07:00:00Z'));
-  assert.is(r.code, 0, r.stderr);
+test('a month without runs still gives a PDF that says so, with the open findings (no --out: in the current folder)', async () => {
+  const cwd = join(root, 'cwd');
+  await mkdir(cwd);
+  const r = await execa(process.execPath, [CLI, 'report', '--month', '2026-09', '--config', configFile], { cwd, env: at('2026-12-01T07:00:00Z'), reject: false, stdin: 'ignore' });
+  assert.is(r.exitCode, 0, String(r.stderr));
+  const out = join(cwd, 'Datensicherungsprotokoll-2026-09.pdf');
+  assert.match(String(r.stdout), /in diesem Monat ist kein Lauf aufgezeichnet \(2 offene Befunde\)/);
   const raw = squash(pdfText(out, '-raw'));
   assert.ok(raw.includes(squash('In diesem Zeitraum ist kein Lauf aufgezeichnet')));
   assert.ok(raw.includes(squash('Letzte Sicherung auf „Sicherungsverzeichnis“ vor 15 Tagen')));
