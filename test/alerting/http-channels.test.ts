@@ -103,7 +103,7 @@ test('webhook answering 500: stage http with the status; the message shows the o
 
 test('a redirect (http:// moved to https://) is not followed: stage http naming where it points, not a false "accepted"', async () => {
   http.setStatus('/moved', 301);
-  const d = createDeliverer(cfg({ ntfy: { url: `${http.url}/moved/topic` }, webhook: { url: `${http.url}/moved` } }), await deps())!;
+  const d = createDeliverer(cfg({ ntfy: { url: `${http.url}/moved/topic`, token: false }, webhook: { url: `${http.url}/moved` } }), await deps())!;
   const before = http.requests.length;
   const outcomes = await d.test(undefined, NOTICE);
   const webhook = outcomes.find((o) => o.channel === 'webhook')!;
