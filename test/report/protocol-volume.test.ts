@@ -40,7 +40,7 @@ test('a copy onto a USB disk: label, UUID, read back, ejected — in the PDF and
   assert.is(r.code, 0, r.stderr);
   const layout = execFileSync('pdftotext', ['-layout', out, '-'], { encoding: 'utf8' });
   assert.match(layout, /Zahnarztpraxis Jäger/);
-  assert.match(layout, /20\.11\.2026\s+usb \(volume\)\s+20261120_031500\s+ja\s+ja\s+erfolgreich/);
+  assert.match(layout, /20\.11\.2026\s+usb \(volume\)\s+20261120_0315\d\d\s+ja\s+ja\s+erfolgreich/);
   assert.match(layout, /Name PRAXIS-USB/);
   const raw = execFileSync('pdftotext', ['-raw', out, '-'], { encoding: 'utf8' }).replace(/\s+/g, '');
   assert.ok(raw.includes(`UUID${disk.uuid}`), `UUID ${disk.uuid} in the PDF`);
