@@ -26,6 +26,22 @@ test('four processes incrementing one field 40 times each lose no update', async
   assert.not.ok(readdirNames(dir).includes(STATUS_LOCK));
 });
 
+test('six processes claiming the same alert at the same instant: exactly one wins it (one mail, not six)', async () => {
+  const CLAIM = resolve(import.meta.dirname, '../fixtures/claim-racer.ts');
+  const dir = await makeTempDir('praxis-claim-race-');
+  // Far enough ahead that every racer has started (tsx takes a while on a loaded machine); they wait until then.
+  const at = Date.now() + 5000;
+  const racers = Array.from({ length: 6 }, () => execa(process.execPath, ['--import', 'tsx', CLAIM, dir, String(at), '2026-11-23T08:00:00Z'], { reject: false }));
+  const won = (await Promise.all(racers)).map((r) => {
+    assert.is(r.exitCode, 0, String(r.stderr));
+    return Number(String(r.stdout).trim());
+  });
+  assert.is(won.reduce((a, b) => a + b, 0), 1, `won per process: ${won.join(',')}`);
+  // And it is recorded: a seventh look the same day finds nothing to say.
+  const later = await execa(process.execPath, ['--import', 'tsx', CLAIM, dir, '0', '2026-11-23T09:00:00Z']);
+  assert.is(String(later.stdout).trim(), '0');
+});
+
 test('a lock left by a dead process is taken over', async () => {
   const dir = await makeTempDir('praxis-status-lock-');
   // A process that has certainly ended: its PID is gone once execa returns.

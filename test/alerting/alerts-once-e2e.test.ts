@@ -1,0 +1,88 @@
+// An alert leaves the server once a day, however many look at the same moment: a scheduled run
+// and three `status` started together (separate processes, one status.json) see the USB copy grow
+// stale; one mail says it. The next day, one more. The clock is the CLI's (PRAXIS_BACKUP_TEST_NOW),
+// the zone the child's (TZ); the mail server is real (STARTTLS, AUTH) on 127.0.0.1.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { cliEnv, runCli, startCli } from '../helpers/cli';
+import { createSampleFiles } from '../helpers/sample-practice';
+import { startSmtpServer, type TestSmtp } from '../helpers/smtp-server';
+import { mountTmpfs } from '../helpers/tmpfs';
+import { makeTempDir, runCleanups, visibly } from '../helpers/temp';
+
+const test = suite('alerts once a day');
+
+let smtp: TestSmtp;
+test.before(
+  visibly(async () => {
+    smtp = await startSmtpServer();
+  }),
+);
+test.after(visibly(runCleanups));
+
+test('a stale USB copy seen by a scheduled run and three status at once: one mail; the next day one more', async () => {
+  const root = await makeTempDir('praxis-alert-once');
+  const files = join(root, 'files');
+  await createSampleFiles(files, { files: 5 });
+  // The USB disk: a file system of its own (a path mirror on the backup's own disk is refused).
+  const disk = await mountTmpfs(16);
+  const usb = disk.path;
+  const config = join(root, 'config.json');
+  await writeFile(
+    config,
+    JSON.stringify({
+      practiceName: 'Praxis Dr. Test',
+      backupDir: join(root, 'backups'),
+      components: [{ name: 'befunde', type: 'folder', path: files }],
+      mirrors: [{ name: 'usb', type: 'path', path: usb, mode: 'all' }],
+      // Only the USB copy can grow old here: the local folder gets a fresh backup each night.
+      alerts: { localMaxAgeHours: 24 * 30, mirrorMaxAgeDays: 1 },
+      notify: {
+        language: 'de',
+        email: { host: '127.0.0.1', port: smtp.port, tls: 'starttls', user: smtp.user, from: 'praxis@example.test', to: ['it@example.test'], allowSelfSigned: true },
+        weeklySummary: false,
+        monthlyReport: false,
+      },
+    }),
+  );
+  const { env } = await cliEnv(root, { PRAXIS_BACKUP_KEYRING: 'off', PRAXIS_BACKUP_NOTIFY: 'none', PRAXIS_BACKUP_PASSWORD_SMTP: smtp.password, TZ: 'Europe/Berlin' });
+  const at = (iso: string) => ({ ...env, PRAXIS_BACKUP_TEST_NOW: iso });
+  const first = await runCli(['run', '--config', config], at('2026-11-20T02:15:00Z'));
+  assert.is(first.code, 0, first.stderr);
+  // The disk went home and stayed there.
+  await disk.unmount();
+  const before = smtp.messages.length;
+  const alertMails = () => smtp.messages.slice(before).filter((m) => m.subject === 'Praxis-Backup Praxis Dr. Test: bitte prüfen');
+
+  const now = at('2026-11-23T02:15:00Z');
+  const all = await Promise.all([
+    startCli(['run', '--scheduled', '--config', config], now),
+    startCli(['status', '--config', config], now),
+    startCli(['status', '--config', config], now),
+    startCli(['status', '--config', config], now),
+  ]);
+  assert.is(all[0]!.exitCode, 3, String(all[0]!.stderr)); // the optional USB disk is absent: a warning
+  for (const st of all.slice(1)) assert.is(st.exitCode, 1, String(st.stderr)); // status: an alert is open
+  const day1 = alertMails();
+  assert.is(day1.length, 1, day1.map((m) => m.text).join('\n---\n'));
+  assert.match(day1[0]!.text, /⚠ Letzte Sicherung auf „usb“ vor 3 Tagen \(erlaubt: 24 Stunden\)\./);
+  assert.match(day1[0]!.text, /höchstens einmal am Tag/);
+
+  // Later that day: known already.
+  await runCli(['status', '--config', config], at('2026-11-23T15:00:00Z'));
+  assert.is(alertMails().length, 1);
+
+  // The next day it is news again: once.
+  const next = at('2026-11-24T08:00:00Z');
+  await Promise.all([startCli(['status', '--config', config], next), startCli(['status', '--config', config], next)]);
+  const day2 = alertMails();
+  assert.is(day2.length, 2, day2.map((m) => m.text).join('\n---\n'));
+  assert.match(day2[1]!.text, /„usb“ vor 4 Tagen/);
+  // --json is for monitoring: it reports, exits 1, and sends nothing.
+  await runCli(['status', '--json', '--config', config], at('2026-11-25T08:00:00Z'));
+  assert.is(alertMails().length, 2);
+});
+
+test.run();
