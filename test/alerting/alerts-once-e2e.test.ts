@@ -11,6 +11,7 @@ import { createSampleFiles } from '../helpers/sample-practice';
 import { startSmtpServer, type TestSmtp } from '../helpers/smtp-server';
 import { mountTmpfs } from '../helpers/tmpfs';
 import { makeTempDir, runCleanups, visibly } from '../helpers/temp';
+import { emailConfig } from './mail-config';
 
 const test = suite('alerts once a day');
 
@@ -41,7 +42,7 @@ test('a stale USB copy seen by a scheduled run and three status at once: one mai
       alerts: { localMaxAgeHours: 24 * 30, mirrorMaxAgeDays: 1 },
       notify: {
         language: 'de',
-        email: { host: '127.0.0.1', port: smtp.port, tls: 'starttls', user: smtp.user, from: 'praxis@example.test', to: ['it@example.test'], allowSelfSigned: true },
+        email: emailConfig(smtp),
         weeklySummary: false,
         monthlyReport: false,
       },

@@ -14,6 +14,7 @@ import { startPostgres, type PgServer } from '../helpers/postgres';
 import { createSamplePostgres } from '../helpers/sample-practice';
 import { startSmtpServer, type TestSmtp } from '../helpers/smtp-server';
 import { makeTempDir, runCleanups, visibly } from '../helpers/temp';
+import { emailConfig } from './mail-config';
 
 const test = suite('a failed backup is mailed');
 
@@ -40,7 +41,7 @@ async function setup(extra: Record<string, string> = {}) {
       practiceName: 'Praxis Dr. Test',
       backupDir: join(root, 'backups'),
       components: [{ name: 'datenbank', type: 'postgres', database: 'tomedo', host: '127.0.0.1', port: pg.port, user: pg.user }],
-      notify: { language: 'de', email: { host: '127.0.0.1', port: smtp.port, tls: 'starttls', user: smtp.user, from: 'praxis@example.test', to: ['it@example.test'], allowSelfSigned: true } },
+      notify: { language: 'de', email: emailConfig(smtp) },
     }),
   );
   const env = await cliEnv(root, {
