@@ -266,7 +266,7 @@ export class TrayApp {
       this.restore.show();
     } else {
       if (!this.settings) {
-        this.settings = new (await import('./windows/settings-window')).SettingsWindow(deps);
+        this.settings = new (await import('./windows/settings-window')).SettingsWindow({ ...deps, cli: this.o.cli });
         this.settings.onClosed = () => void this.watcher.refresh();
       }
       this.settings.show();

@@ -114,7 +114,9 @@ test('an encrypted mirror stays encrypted through every edit, also a change of t
 
 test('a first setup starts with the manual’s schedule and ten generations', () => {
   const form = F.formFromConfig(null);
-  assert.equal(form, { backupDir: '', components: [], mirrors: [], cron: '15 3 * * 1-5', retention: '10' });
+  const { notify, ...rest } = form;
+  assert.equal(rest, { backupDir: '', components: [], mirrors: [], cron: '15 3 * * 1-5', retention: '10' });
+  assert.is(notify.origin, undefined, 'no notify section yet');
   assert.equal(F.newComponent({ ...form, components: [{ ...F.newComponent(form, 'folder') }, { ...F.newComponent(form, 'postgres') }] }, 'postgres').name, 'datenbank-2');
 });
 

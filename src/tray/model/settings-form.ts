@@ -12,6 +12,8 @@ import { formatBytes, render, t, type Lang, type MessageKey } from '../../i18n';
 import { describeCron } from '../../schedule/cron-describe';
 import type { Scheduler } from '../../schedule/scheduler';
 import { ConfigError, PraxisError, type ConfigProblem } from '../../services/errors';
+import { flag, inOriginalOrder, obj, str, text, whole, withoutUndefined } from './form-values';
+import { notifyConfigOf, notifyFieldLabel, notifyFieldOf, notifyFormFrom, type NotifyFormState } from './notify-form';
 import { writeFileAtomically, type RawConfig } from './settings-file';
 
 export const COMPONENT_TYPES = ['postgres', 'mariadb', 'mysql', 'folder'] as const;
@@ -60,6 +62,8 @@ export interface SettingsForm {
   cron: string;
   /** Generations to keep, as the spin box holds it. */
   retention: string;
+  /** „Benachrichtigungen“ (model/notify-form.ts). */
+  notify: NotifyFormState;
 }
 
 /** What a new config starts with: the schedule of the Elexis manual's example (Mo–Fr 03:15). */
@@ -69,8 +73,6 @@ const NEW_RETENTION = '10';
 const COMPONENT_EDITED = ['name', 'type', 'database', 'host', 'port', 'user', 'path'];
 const MIRROR_EDITED = ['name', 'type', 'volume', 'url', 'user', 'path', 'mode', 'eject', 'required', 'encrypt'];
 
-const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
-const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 const list = (v: unknown): Record<string, unknown>[] => (Array.isArray(v) ? v.map(obj) : []);
 
 /** What the window does not edit of an original row, when the row still has the original's type. */
@@ -78,9 +80,6 @@ function extraOf(type: string, origin: Record<string, unknown> | undefined, edit
   if (!origin || origin.type !== type) return {};
   return Object.fromEntries(Object.entries(origin).filter(([k]) => !edited.includes(k)));
 }
-
-/** A switch that is off: written only when the file said so before, so opening and saving changes nothing. */
-const flag = (on: boolean, key: string, origin: Record<string, unknown> | undefined) => (on || (origin && key in origin) ? on : undefined);
 
 export function volumeValue(ref: unknown): string {
   const r = obj(ref);
@@ -97,7 +96,7 @@ export function volumeRefOf(value: string): { uuid: string } | { label: string }
 
 /** The form for a config as it is on disk (valid or not), or for a first setup (null). */
 export function formFromConfig(config: Readonly<RawConfig> | null): SettingsForm {
-  if (!config) return { backupDir: '', components: [], mirrors: [], cron: NEW_CRON, retention: NEW_RETENTION };
+  if (!config) return { backupDir: '', components: [], mirrors: [], cron: NEW_CRON, retention: NEW_RETENTION, notify: notifyFormFrom(undefined) };
   return {
     backupDir: str(config.backupDir),
     components: list(config.components).map((c) => ({
@@ -125,24 +124,8 @@ export function formFromConfig(config: Readonly<RawConfig> | null): SettingsForm
     })),
     cron: str(obj(config.schedule).cron),
     retention: config.retention === undefined ? NEW_RETENTION : str(obj(config.retention).keep),
+    notify: notifyFormFrom(config.notify),
   };
-}
-
-/** Empty text means "not given": zod then says "required", or applies the documented default. */
-const text = (s: string): string | undefined => (s.trim() === '' ? undefined : s.trim());
-/** Whole numbers become numbers; anything else stays text so validation names the field. */
-const whole = (s: string): number | string | undefined => (s.trim() === '' ? undefined : /^\d+$/.test(s.trim()) ? Number(s.trim()) : s.trim());
-
-function withoutUndefined(o: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
-}
-
-/** The row's keys in the order the file had them, new ones after: a diff shows only real changes. */
-function inOriginalOrder(row: Record<string, unknown>, origin: Record<string, unknown> | undefined): Record<string, unknown> {
-  const clean = withoutUndefined(row);
-  if (!origin) return clean;
-  const keys = [...Object.keys(origin).filter((k) => k in clean), ...Object.keys(clean).filter((k) => !(k in origin))];
-  return Object.fromEntries(keys.map((k) => [k, clean[k]]));
 }
 
 function componentOf(row: ComponentRow): Record<string, unknown> {
@@ -176,6 +159,7 @@ export function configFromForm(form: SettingsForm, original: Readonly<RawConfig>
   if (form.mirrors.length || 'mirrors' in out) out.mirrors = form.mirrors.map(mirrorOf);
   const cron = form.cron.trim().replace(/\s+/g, ' ');
   out.schedule = cron ? { ...obj(out.schedule), cron } : undefined;
+  out.notify = notifyConfigOf(form.notify);
   return withoutUndefined(out);
 }
 
@@ -201,6 +185,7 @@ export function fieldOf(path: (string | number)[]): FieldId {
   if (top === 'backupDir') return 'backupDir';
   if (top === 'retention') return 'retention';
   if (top === 'schedule') return 'schedule';
+  if (top === 'notify') return notifyFieldOf(path);
   if ((top === 'components' || top === 'mirrors') && typeof index === 'number') {
     const edited = top === 'components' ? COMPONENT_EDITED : MIRROR_EDITED;
     return typeof key === 'string' && edited.includes(key) ? `${top}.${index}.${key}` : `${top}.${index}`;
@@ -236,6 +221,7 @@ export function fieldLabel(lang: Lang, form: SettingsForm, field: FieldId, path:
   if (top === 'backupDir') return t(lang, 'tray.settings.backupDir.label');
   if (top === 'retention') return t(lang, 'tray.settings.retention.label');
   if (top === 'schedule') return t(lang, 'tray.settings.schedule.label');
+  if (top === 'notify') return notifyFieldLabel(lang, field);
   if (top === 'components' || top === 'mirrors') {
     if (i === undefined) return t(lang, top === 'components' ? 'tray.settings.components.title' : 'tray.settings.mirrors.title');
     const n = Number(i);

@@ -25,6 +25,10 @@ import type { App } from '../../app/compose';
 import type { Volume } from '../../diskutil/volumes';
 import { t, type Lang, type MessageKey } from '../../i18n';
 import { readRawConfig, type RawConfig } from '../model/settings-file';
+import { parseTestLine, smtpIdOfForm, storeNotifySecrets, testOutcome } from '../model/notify-form';
+import type { NotifyTestLine } from '../../alerting/contracts';
+import { findCli, RunLauncher } from '../run-launcher';
+import { NotifySection } from './notify-section';
 import {
   COMPONENT_TYPES,
   componentDefaults,
@@ -54,6 +58,10 @@ export interface SettingsWindowDeps {
   pump?: { hold(reason: string): void; release(reason: string): void };
   /** The clock the schedule preview counts the next runs from (tests set it; default: now). */
   now?: () => Date;
+  /** dist/cli.js for „Test senden“ (default: findCli()). */
+  cli?: string;
+  /** Extra environment for that CLI (tests: HOME, the keyring's bus). */
+  env?: Record<string, string>;
 }
 
 const WIDTH = 880;
@@ -214,11 +222,25 @@ export class SettingsWindow {
   private saving = false;
   /** Containers without a field of their own in SettingsWidgets, held so their wrappers live as long as the window. */
   private containers: QWidget[] = [];
+  /** „Benachrichtigungen“ (notify-section.ts). */
+  private notify: NotifySection | null = null;
+  private notifyTest: RunLauncher | null = null;
 
   constructor(private readonly deps: SettingsWindowDeps) {}
 
   get widgets(): SettingsWidgets | null {
     return this.w;
+  }
+
+  /** The „Benachrichtigungen“ section's widgets while the window is open. */
+  get notifyWidgets(): NotifySection['w'] | null {
+    return this.w ? (this.notify?.w ?? null) : null;
+  }
+
+  /** Scrolls the form until the widget is in view (the notify section lies below the first screen). */
+  reveal(widget: QWidget): void {
+    const scroll = this.containers[0];
+    if (scroll instanceof QScrollArea) scroll.ensureWidgetVisible(widget, 10, 40);
   }
 
   /** Creates the window, or raises it when it is already open. */
@@ -245,6 +267,7 @@ export class SettingsWindow {
     if (!w) return;
     this.w = null;
     this.componentList = this.mirrorList = null;
+    this.notify = null;
     this.containers = [];
     w.window.hide();
     w.window.deleteLater();
@@ -359,6 +382,9 @@ export class SettingsWindow {
       this.form.retention = String(v);
       this.clearError('retention');
     });
+
+    this.notify = new NotifySection(this.deps.lang, { form: () => this.form.notify, clearError: (f) => this.clearError(f), test: () => void this.testNotify() });
+    body.addWidget(this.notify.widget);
 
     const otherError = errorLabel();
     body.addWidget(otherError);
@@ -494,6 +520,8 @@ export class SettingsWindow {
     this.renderComponents();
     this.renderMirrors();
     this.updatePreview();
+    this.notify?.fill(this.form.notify);
+    void this.updatePasswordNote();
   }
 
   // ---- components ----
@@ -745,6 +773,7 @@ export class SettingsWindow {
   private target(field: FieldId): { widget?: QWidget; label: QLabel } {
     const w = this.w!;
     const [top, i, key] = field.split('.');
+    if (top === 'notify' && this.notify) return this.notify.target(field);
     if (top === 'backupDir') return { widget: w.backupDir, label: w.backupDirError };
     if (top === 'retention') return { widget: w.retention, label: w.retentionError };
     if (top === 'schedule') return { widget: w.cron, label: w.cronError };
@@ -780,7 +809,7 @@ export class SettingsWindow {
     if (!w) return;
     const labels = new Map<QLabel, string[]>();
     const framed = new Set<QWidget>();
-    const allLabels = [w.backupDirError, w.retentionError, w.componentsError, w.mirrorsError, w.otherError, ...w.components.map((r) => r.error), ...w.mirrors.map((r) => r.error)];
+    const allLabels = [w.backupDirError, w.retentionError, w.componentsError, w.mirrorsError, w.otherError, ...w.components.map((r) => r.error), ...w.mirrors.map((r) => r.error), ...(this.notify?.errorLabels() ?? [])];
     for (const l of allLabels) labels.set(l, []);
     for (const [field, message] of this.problems) {
       const { widget, label: l } = this.target(field);
@@ -789,7 +818,7 @@ export class SettingsWindow {
       if (widget) framed.add(widget);
     }
     for (const [l, lines] of labels) setError(l, lines);
-    const editable = [w.backupDir, ...w.components.flatMap((r) => [r.name, r.type, r.target, r.host, r.port, r.user]), ...w.mirrors.flatMap((r) => [r.name, r.type, r.volume, r.target, r.user, r.mode])];
+    const editable = [w.backupDir, ...w.components.flatMap((r) => [r.name, r.type, r.target, r.host, r.port, r.user]), ...w.mirrors.flatMap((r) => [r.name, r.type, r.volume, r.target, r.user, r.mode]), ...(this.notify?.editable() ?? [])];
     for (const e of editable) markInvalid(e, framed.has(e));
     // A bad expression is already shown by the live preview, in the same words; anything else
     // wrong with the schedule part (e.g. onDiskAttach in the file) still needs its line.
@@ -808,16 +837,27 @@ export class SettingsWindow {
     s.setVisible(text !== '');
   }
 
-  private async save(): Promise<void> {
-    if (this.saving || !this.w) return;
+  /** Saves when the form is valid; true when the config (and any typed notify secret) is written. */
+  private async save(): Promise<boolean> {
+    if (this.saving || !this.w) return false;
+    let saved = false;
     this.saving = true;
     this.w.save.setEnabled(false);
     this.summary(this.tr('tray.settings.summary.saving'), GREY);
     try {
       const result = await saveSettings({ form: this.form, original: this.original, configFile: this.deps.configFile, scheduler: this.deps.app.scheduler(), lang: this.deps.lang });
-      if (!this.w) return;
+      if (!this.w) return false;
       const s = saveSummary(result, this.deps.lang);
       if (result.ok) {
+        saved = true;
+        // The SMTP password / ntfy token typed here: into the keyring only, then out of the widgets.
+        const secret = this.notify ? await storeNotifySecrets(this.deps.app.credentials(), result.config.notify, this.notify.secrets(), this.deps.lang) : null;
+        if (secret) {
+          s.text = `${s.text}\n${secret.text}`;
+          if (secret.kind === 'warning' && s.kind === 'ok') s.kind = 'warning';
+          if (secret.kind === 'ok') this.notify?.clearSecrets();
+        }
+        if (!this.w) return saved;
         // What is on disk now is the original for the next save (and the rows' origins with it).
         this.original = configFromForm(this.form, this.original);
         this.form = formFromConfig(this.original);
@@ -835,5 +875,47 @@ export class SettingsWindow {
       this.saving = false;
       this.w?.save.setEnabled(true);
     }
+    return saved;
+  }
+
+  /** Whether the keyring already holds the SMTP password for the login in the form (ids only, never the secret). */
+  private async updatePasswordNote(): Promise<void> {
+    const id = smtpIdOfForm(this.form.notify);
+    if (!id) return this.notify?.setPasswordNote(null);
+    const stored = await this.deps.app.credentials().list().then((l) => l.some((e) => e.id === id), () => null);
+    if (stored === null || smtpIdOfForm(this.form.notify) !== id) return;
+    this.notify?.setPasswordNote(this.tr(stored ? 'tray.settings.notify.passwordStored' : 'tray.settings.notify.passwordMissing', { id }));
+  }
+
+  /** „Test senden“: save first (the CLI tests what is on disk), then `notify test --json`, one line per channel. */
+  private async testNotify(): Promise<void> {
+    const section = this.notify;
+    if (!section || this.notifyTest?.running) return;
+    section.setTesting(true);
+    section.showTest([this.tr('tray.settings.notify.testing')], 'pending');
+    if (!(await this.save())) {
+      this.notify?.showTest([this.tr('tray.settings.notify.testNotSaved')], 'error');
+      this.notify?.setTesting(false);
+      return;
+    }
+    const cli = this.deps.cli ?? findCli();
+    const lines: NotifyTestLine[] = [];
+    const launcher = (this.notifyTest = new RunLauncher({ node: process.execPath, cli: cli ?? 'dist/cli.js', configFile: this.deps.configFile, lang: this.deps.lang, env: this.deps.env }));
+    this.deps.pump?.hold('settings-notify-test');
+    launcher.start(
+      {
+        onEvent: (e) => {
+          const l = parseTestLine(e);
+          if (l) lines.push(l);
+        },
+        onExit: (exit) => {
+          this.deps.pump?.release('settings-notify-test');
+          const o = testOutcome(this.deps.lang, lines, exit);
+          this.notify?.showTest(o.lines, o.tone);
+          this.notify?.setTesting(false);
+        },
+      },
+      ['notify', 'test'],
+    );
   }
 }
