@@ -9,10 +9,9 @@ import { basename, join } from 'node:path';
 import type { Config } from '../config/schema';
 import { claimDueAlerts, type Alert } from '../services/alerts';
 import type { StatusStore } from '../services/status-store';
-import { collectPeriod } from '../report/period';
-import { writeMonthlyReport } from '../report/protocol';
 import { monthlyReportDue, weeklySummaryDue } from './calendar';
 import type { NotifyPorts } from './command-notify';
+import type { Deliverer, Heartbeat } from './contracts';
 import { alertNotice, monthlyReportNotice, noticeContext, weeklySummaryNotice, type NoticeContext } from './notices';
 import { weekFacts } from './week-facts';
 
@@ -21,6 +20,29 @@ export interface FindingsPorts extends NotifyPorts {
   stateDir: string;
   logDir: string;
   version: string;
+}
+
+/** What findingsPorts needs of the composition root (App), structurally: the alerting layer does not import it. */
+export interface FindingsApp {
+  now(): Date;
+  status: StatusStore;
+  paths: { stateDir: string; logDir: string };
+  version: string;
+  deliverer(config: Config): Deliverer | null;
+  heartbeat(config: Config): Heartbeat | null;
+}
+
+/** The ports for one config: one deliverer per process and config (its outbox serves every notice it sends). */
+export function findingsPorts(app: FindingsApp, config: Config): FindingsPorts {
+  return {
+    now: () => app.now(),
+    status: app.status,
+    deliverer: app.deliverer(config),
+    heartbeat: app.heartbeat(config),
+    stateDir: app.paths.stateDir,
+    logDir: app.paths.logDir,
+    version: app.version,
+  };
 }
 
 export interface FindingsOptions {
@@ -76,6 +98,8 @@ async function sendWeeklySummary(ports: FindingsPorts, config: Config, ctx: Noti
   const day = config.notify?.weeklySummary;
   const due = await claim(ports.status, 'weeklySummarySent', (sent) => withKey(weeklySummaryDue(day, sent, ctx.now), (w) => w.week));
   if (!due) return;
+  // Loaded when due only: the tray, which asks every few seconds, need not carry the report code (and pdfkit).
+  const { collectPeriod } = await import('../report/period');
   const data = await collectPeriod({ ...due.period, now: ctx.now, config, logDir: ports.logDir, stateDir: ports.stateDir });
   await ports.deliverer!.send(weeklySummaryNotice(ctx, due.week, weekFacts(data, config)));
 }
@@ -96,6 +120,7 @@ async function sendMonthlyReport(ports: FindingsPorts, config: Config, ctx: Noti
   }
   const dir = join(ports.stateDir, 'reports');
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  const { writeMonthlyReport } = await import('../report/protocol');
   const { path } = await writeMonthlyReport({ config, month: pending.month, lang: ctx.lang, out: dir, now: ctx.now, version: ports.version, logDir: ports.logDir, stateDir: ports.stateDir });
   const due = await claim(ports.status, 'monthlyReportSent', (m) => withKey(monthlyReportDue(true, m, ctx.now), (d) => d.month));
   if (due) await ports.deliverer!.send(monthlyReportNotice(ctx, due.month, { path, filename: basename(path) }));

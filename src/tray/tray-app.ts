@@ -6,7 +6,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { QAction, QCursor, QIcon, QMenu, QPoint, QSystemTrayIcon, QSystemTrayIconActivationReason } from '@nodegui/nodegui';
 import { FULL_DISK_ACCESS_PANE, type App } from '../app/compose';
-import { claimDueAlerts, computeAlerts, missedReasonFrom, type Alert, type MissedReason } from '../services/alerts';
+import { claimAndSendFindings, findingsPorts, type FindingsPorts } from '../alerting/findings-notify';
+import { undeliveredSince } from '../alerting/undelivered';
+import type { Config } from '../config/schema';
+import { computeAlerts, missedReasonFrom, type Alert, type MissedReason } from '../services/alerts';
 import { render, t, type Lang } from '../i18n';
 import type { EventPump } from './event-pump';
 import { finishNotification, notificationFor, type TrayNotification } from './model/notifications';
@@ -57,6 +60,9 @@ export class TrayApp {
   private snapshot: Snapshot | null = null;
   private fullDiskAccessDenied = false;
   private missedReason: MissedReason | undefined;
+  /** Notices waiting in the outbox for over a day (issue 14): a finding of its own. */
+  private undelivered: { count: number; since: Date } | null = null;
+  private ports: { config: Config; ports: FindingsPorts } | null = null;
   private lastSchedulerCheck = 0;
   private menuOpen = false;
   private lastIconFile = '';
@@ -109,13 +115,21 @@ export class TrayApp {
   private alerts(): Alert[] {
     const s = this.snapshot;
     if (!s?.config) return [];
-    return computeAlerts({ config: s.config, status: s.status, now: new Date(), missedReason: this.missedReason });
+    return computeAlerts({ config: s.config, status: s.status, now: this.o.app.now(), missedReason: this.missedReason });
+  }
+
+  /** One deliverer per config the tray has loaded (its outbox serves every notice it sends). */
+  private findingsPorts(config: Config): FindingsPorts {
+    if (this.ports?.config !== config) this.ports = { config, ports: findingsPorts(this.o.app, config) };
+    return this.ports.ports;
   }
 
   /**
    * Old or broken backups and missed nights: one notification a day per problem (the status file
    * remembers what was said, shared with scheduled runs). The scheduler is asked every 30 minutes
-   * why a night may have been missed.
+   * why a night may have been missed. What the tray claims also leaves the machine through the
+   * configured channels (issue 14), and so do the weekly summary and the monthly report when due:
+   * the tray is often the first to look.
    */
   private async notifyAlerts(): Promise<void> {
     if (!this.snapshot?.config) return;
@@ -123,7 +137,13 @@ export class TrayApp {
       this.lastSchedulerCheck = Date.now();
       this.missedReason = await this.o.app.scheduler().status().then(missedReasonFrom, () => undefined);
     }
-    const due = await claimDueAlerts(this.o.app.status, this.alerts(), new Date());
+    const config = this.snapshot.config;
+    const due = await claimAndSendFindings(this.findingsPorts(config), config, this.alerts(), { alerts: true });
+    const waiting = undeliveredSince(this.o.app);
+    if (waiting?.since.getTime() !== this.undelivered?.since.getTime() || waiting?.count !== this.undelivered?.count) {
+      this.undelivered = waiting;
+      this.update();
+    }
     if (!due.length) return;
     const error = due.some((a) => a.severity === 'error');
     this.notify({ title: t(this.o.lang, 'alert.notify.title'), body: due.map((a) => render(this.o.lang, a.message)).join('\n'), level: error ? 'error' : 'warning' });
@@ -141,6 +161,7 @@ export class TrayApp {
       configProblem: s?.configProblem,
       ownRun: this.own,
       fullDiskAccessDenied: this.fullDiskAccessDenied || s?.status.fullDiskAccess?.status === 'denied',
+      undelivered: this.undelivered,
       restoreAvailable: true,
     });
   }

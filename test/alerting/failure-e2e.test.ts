@@ -23,7 +23,7 @@ let smtp: TestSmtp;
 test.before(
   visibly(async () => {
     pg = await startPostgres();
-    await createSamplePostgres(pg, 'tomedo', { patients: 20, visits: 2 });
+    await createSamplePostgres(pg, 'tomedo', { patients: 20, visitsPerPatient: 2 });
     smtp = await startSmtpServer();
   }),
 );

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import type { App } from '../../app/compose';
 import type { Config } from '../../config/schema';
 import { render, t, type Lang } from '../../i18n';
-import { claimAndSendFindings, type FindingsOptions, type FindingsPorts } from '../../alerting/findings-notify';
+import { claimAndSendFindings, findingsPorts, type FindingsOptions, type FindingsPorts } from '../../alerting/findings-notify';
 import { computeAlerts, type MissedReason } from '../../services/alerts';
 import { eventText, Reporter, type EventSink } from '../../services/events';
 import { fileSink, logFileName, pruneLogs, type LogKind } from '../../services/run-log';
@@ -45,20 +45,9 @@ export async function withCancel<T>(fn: (signal: AbortSignal) => Promise<T>): Pr
   }
 }
 
-/**
- * The ports of src/alerting for one command: one deliverer per process (its outbox serves every
- * notice of this command), the heartbeat, the app's clock.
- */
+/** The ports of src/alerting for one command (one deliverer per process: its outbox serves every notice of the command). */
 export function notifyPorts(app: App, config: Config): FindingsPorts {
-  return {
-    now: () => app.now(),
-    status: app.status,
-    deliverer: app.deliverer(config),
-    heartbeat: app.heartbeat(config),
-    stateDir: app.paths.stateDir,
-    logDir: app.paths.logDir,
-    version: app.version,
-  };
+  return findingsPorts(app, config);
 }
 
 export interface NotifyAlertsOptions {

@@ -50,6 +50,8 @@ export interface TrayInput {
   restoreAvailable?: boolean;
   /** From computeAlerts (src/services/alerts.ts): too old, verification failed, schedule missed. */
   alerts?: Alert[];
+  /** Notices waiting in the outbox for over a day (src/alerting/undelivered.ts): nobody off the machine hears. */
+  undelivered?: { count: number; since: Date } | null;
 }
 
 const REASON_MAX = 90;
@@ -142,6 +144,7 @@ function findings(input: TrayInput): Finding[] {
     out.push({ tone: 'warning', text: t(lang, 'tray.state.skipped', { when: dayAndTime(new Date(s.lastSkipped.at), now, lang) }) });
   }
   if (input.fullDiskAccessDenied) out.push({ tone: 'warning', text: t(lang, 'tray.state.fullDiskAccess') });
+  if (input.undelivered) out.push({ tone: 'warning', text: t(lang, 'tray.state.undelivered', { count: input.undelivered.count, when: dayAndTime(input.undelivered.since, now, lang) }) });
   return out;
 }
 
