@@ -88,7 +88,7 @@ export class CommandNotify {
     await this.startPing; // the monitor must see start before its end
     const failed = summary.result === 'failed';
     const line = failed
-      ? render(this.lang, withoutFileNames(summary.error ?? { key: 'notice.noReason', params: { code: summary.exitCode } }))
+      ? render(this.lang, withoutFileNames(summary.error ?? this.tail.lastError ?? { key: 'notice.noReason', params: { code: summary.exitCode } }))
       : summary.result === 'warning'
         ? render(this.lang, { key: 'run.finished.warning', params: { id: summary.backupId ?? '?', count: summary.warnings.length } })
         : render(this.lang, { key: 'run.finished.ok', params: { id: summary.backupId ?? '?', size: { key: 'format.bytes', params: { n: summary.bytes ?? 0 } }, duration: formatDuration(summary.durationMs) } });
@@ -101,7 +101,8 @@ export class CommandNotify {
     if (summary.result === 'failed') {
       if (summary.exitCode !== EXIT_FAILED || (summary.error && NOT_A_FAILURE.has(summary.error.key))) return null;
       const local = (await this.ports.status.read().catch(() => null))?.destinations.local?.lastSuccess;
-      return failureNotice(ctx, { what: this.what, summary, startedAt: this.startedAt, logTail: this.tail.text, lastGood: local ? { backupId: local.backupId, at: local.at } : null });
+      const reason = summary.error ?? this.tail.lastError ?? undefined;
+      return failureNotice(ctx, { what: this.what, summary: { ...summary, error: reason }, startedAt: this.startedAt, logTail: this.tail.text, lastGood: local ? { backupId: local.backupId, at: local.at } : null });
     }
     if (this.what === 'run' && this.config.notify?.onSuccess) return successNotice(ctx, summary, this.startedAt);
     return null;
