@@ -2,16 +2,13 @@
 // and three `status` started together (separate processes, one status.json) see the USB copy grow
 // stale; one mail says it. The next day, one more. The clock is the CLI's (PRAXIS_BACKUP_TEST_NOW),
 // the zone the child's (TZ); the mail server is real (STARTTLS, AUTH) on 127.0.0.1.
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cliEnv, runCli, startCli } from '../helpers/cli';
-import { createSampleFiles } from '../helpers/sample-practice';
+import { runCli, startCli } from '../helpers/cli';
 import { startSmtpServer, type TestSmtp } from '../helpers/smtp-server';
 import { mountTmpfs } from '../helpers/tmpfs';
-import { makeTempDir, runCleanups, visibly } from '../helpers/temp';
-import { emailConfig } from './mail-config';
+import { runCleanups, visibly } from '../helpers/temp';
+import { emailConfig, notifyPractice } from './notify-practice';
 
 const test = suite('alerts once a day');
 
@@ -24,20 +21,12 @@ test.before(
 test.after(visibly(runCleanups));
 
 test('a stale USB copy seen by a scheduled run and three status at once: one mail; the next day one more', async () => {
-  const root = await makeTempDir('praxis-alert-once');
-  const files = join(root, 'files');
-  await createSampleFiles(files, { files: 5 });
   // The USB disk: a file system of its own (a path mirror on the backup's own disk is refused).
   const disk = await mountTmpfs(16);
-  const usb = disk.path;
-  const config = join(root, 'config.json');
-  await writeFile(
-    config,
-    JSON.stringify({
+  const { config, env } = await notifyPractice('praxis-alert-once', {
+    config: () => ({
       practiceName: 'Praxis Dr. Test',
-      backupDir: join(root, 'backups'),
-      components: [{ name: 'befunde', type: 'folder', path: files }],
-      mirrors: [{ name: 'usb', type: 'path', path: usb, mode: 'all' }],
+      mirrors: [{ name: 'usb', type: 'path', path: disk.path, mode: 'all' }],
       // Only the USB copy can grow old here: the local folder gets a fresh backup each night.
       alerts: { localMaxAgeHours: 24 * 30, mirrorMaxAgeDays: 1 },
       notify: {
@@ -47,8 +36,8 @@ test('a stale USB copy seen by a scheduled run and three status at once: one mai
         monthlyReport: false,
       },
     }),
-  );
-  const { env } = await cliEnv(root, { PRAXIS_BACKUP_KEYRING: 'off', PRAXIS_BACKUP_NOTIFY: 'none', PRAXIS_BACKUP_PASSWORD_SMTP: smtp.password, TZ: 'Europe/Berlin' });
+    env: { PRAXIS_BACKUP_PASSWORD_SMTP: smtp.password },
+  });
   const at = (iso: string) => ({ ...env, PRAXIS_BACKUP_TEST_NOW: iso });
   const first = await runCli(['run', '--config', config], at('2026-11-20T02:15:00Z'));
   assert.is(first.code, 0, first.stderr);

@@ -3,15 +3,13 @@
 // backup mails „Verification failed“ with the count but not the file's name (attachments are often
 // named after patients); a copy onto a required disk that is not there mails „Mirror copy failed“.
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cliEnv, runCli } from '../helpers/cli';
-import { createSampleFiles } from '../helpers/sample-practice';
+import { runCli } from '../helpers/cli';
 import { startSmtpServer, type TestSmtp } from '../helpers/smtp-server';
-import { makeTempDir, runCleanups, visibly } from '../helpers/temp';
-import { emailConfig } from './mail-config';
+import { runCleanups, visibly } from '../helpers/temp';
+import { emailConfig, notifyPractice } from './notify-practice';
 
 const test = suite('notices of verify, mirror and a good run');
 
@@ -24,23 +22,15 @@ test.before(
 test.after(visibly(runCleanups));
 
 const PATIENT_FILE = 'Mueller_Hans_Befund_1957.pdf';
+const practiceConfig = (notify: Record<string, unknown> = {}) => ({
+  practiceName: 'Dr. Test Practice',
+  notify: { language: 'en', email: emailConfig(smtp), weeklySummary: false, monthlyReport: false, ...notify },
+});
+const envOf = () => ({ PRAXIS_BACKUP_PASSWORD_SMTP: smtp.password, PRAXIS_BACKUP_TEST_NOW: '2026-11-24T02:15:00Z' });
 
 test('onSuccess: a good run is mailed; a verification that finds a file gone is mailed without the file’s name', async () => {
-  const root = await makeTempDir('praxis-verify-mail');
-  const files = join(root, 'files');
-  await createSampleFiles(files, { files: 5 });
+  const { root, files, config, env } = await notifyPractice('praxis-verify-mail', { config: () => practiceConfig({ onSuccess: true }), env: envOf() });
   writeFileSync(join(files, PATIENT_FILE), 'Befund');
-  const config = join(root, 'config.json');
-  await writeFile(
-    config,
-    JSON.stringify({
-      practiceName: 'Dr. Test Practice',
-      backupDir: join(root, 'backups'),
-      components: [{ name: 'attachments', type: 'folder', path: files }],
-      notify: { language: 'en', email: emailConfig(smtp), onSuccess: true, weeklySummary: false, monthlyReport: false },
-    }),
-  );
-  const { env } = await cliEnv(root, { PRAXIS_BACKUP_KEYRING: 'off', PRAXIS_BACKUP_PASSWORD_SMTP: smtp.password, PRAXIS_BACKUP_TEST_NOW: '2026-11-24T02:15:00Z', TZ: 'Europe/Berlin' });
   const before = smtp.messages.length;
   const mails = () => smtp.messages.slice(before);
 
@@ -51,7 +41,7 @@ test('onSuccess: a good run is mailed; a verification that finds a file gone is 
 
   // The file goes missing from the backup (a damaged disk): verify finds and names it — at the server.
   const backup = join(root, 'backups', readdirSync(join(root, 'backups')).find((n) => /^\d{8}_\d{6}$/.test(n))!);
-  rmSync(join(backup, 'attachments', PATIENT_FILE));
+  rmSync(join(backup, 'befunde', PATIENT_FILE));
   const verify = await runCli(['verify', '--config', config], { ...env, PRAXIS_BACKUP_TEST_NOW: '2026-11-24T09:00:00Z' });
   assert.is(verify.code, 1, verify.stderr);
   assert.ok(verify.stderr.includes(PATIENT_FILE), 'the admin at the server is told which file');
@@ -67,22 +57,11 @@ test('onSuccess: a good run is mailed; a verification that finds a file gone is 
 });
 
 test('a copy onto a required disk that is not there: „Mirror copy failed“, once', async () => {
-  const root = await makeTempDir('praxis-mirror-mail');
-  const files = join(root, 'files');
-  await createSampleFiles(files, { files: 3 });
-  const config = join(root, 'config.json');
-  await writeFile(
-    config,
-    JSON.stringify({
-      practiceName: 'Dr. Test Practice',
-      backupDir: join(root, 'backups'),
-      components: [{ name: 'attachments', type: 'folder', path: files }],
-      // A folder on the backup's own disk: the disk meant to be there is not mounted.
-      mirrors: [{ name: 'offsite', type: 'path', path: join(root, 'offsite'), mode: 'latest', required: true }],
-      notify: { language: 'en', email: emailConfig(smtp), weeklySummary: false, monthlyReport: false },
-    }),
-  );
-  const { env } = await cliEnv(root, { PRAXIS_BACKUP_KEYRING: 'off', PRAXIS_BACKUP_PASSWORD_SMTP: smtp.password, PRAXIS_BACKUP_TEST_NOW: '2026-11-24T02:15:00Z', TZ: 'Europe/Berlin' });
+  // A folder on the backup's own disk: the disk meant to be there is not mounted.
+  const { config, env } = await notifyPractice('praxis-mirror-mail', {
+    config: ({ root }) => ({ ...practiceConfig(), mirrors: [{ name: 'offsite', type: 'path', path: join(root, 'offsite'), mode: 'latest', required: true }] }),
+    env: envOf(),
+  });
   // No backup yet, no backup folder: the copy fails for that reason, and the mail says which.
   const before = smtp.messages.length;
   const none = await runCli(['mirror', '--config', config], env);

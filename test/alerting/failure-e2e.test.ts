@@ -14,7 +14,7 @@ import { startPostgres, type PgServer } from '../helpers/postgres';
 import { createSamplePostgres } from '../helpers/sample-practice';
 import { startSmtpServer, type TestSmtp } from '../helpers/smtp-server';
 import { makeTempDir, runCleanups, visibly } from '../helpers/temp';
-import { emailConfig } from './mail-config';
+import { emailConfig } from './notify-practice';
 
 const test = suite('a failed backup is mailed');
 

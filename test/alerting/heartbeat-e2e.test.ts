@@ -7,10 +7,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cliEnv, runCli } from '../helpers/cli';
+import { runCli } from '../helpers/cli';
 import { startHttpRecorder, type HttpRecorder } from '../helpers/http-recorder';
-import { createSampleFiles } from '../helpers/sample-practice';
-import { makeTempDir, runCleanups, visibly } from '../helpers/temp';
+import { runCleanups, visibly } from '../helpers/temp';
+import { notifyPractice } from './notify-practice';
 
 const test = suite('heartbeat around a run');
 
@@ -22,22 +22,14 @@ test.before(
 );
 test.after(visibly(runCleanups));
 
-async function setup(check: string, folderExists = true) {
-  const root = await makeTempDir('praxis-heartbeat');
-  const files = join(root, 'files');
-  if (folderExists) await createSampleFiles(files, { files: 5 });
-  const config = join(root, 'config.json');
-  await writeFile(
-    config,
-    JSON.stringify({
-      backupDir: join(root, 'backups'),
-      components: [{ name: 'befunde', type: 'folder', path: files }],
-      notify: { language: 'de', heartbeat: { url: `${http.url}/ping/${check}` } },
-    }),
-  );
-  await mkdir(join(root, 'backups'), { recursive: true });
-  const { env } = await cliEnv(root, { PRAXIS_BACKUP_KEYRING: 'off', PRAXIS_BACKUP_TEST_NOW: '2026-11-24T02:15:00Z', TZ: 'Europe/Berlin', PRAXIS_BACKUP_NOTIFY_TIMEOUT_MS: '2000' });
-  return { root, config, env };
+async function setup(check: string, folder = true) {
+  const p = await notifyPractice('praxis-heartbeat', {
+    folder,
+    config: () => ({ notify: { language: 'de', heartbeat: { url: `${http.url}/ping/${check}` } } }),
+    env: { PRAXIS_BACKUP_TEST_NOW: '2026-11-24T02:15:00Z', PRAXIS_BACKUP_NOTIFY_TIMEOUT_MS: '2000' },
+  });
+  await mkdir(join(p.root, 'backups'), { recursive: true });
+  return p;
 }
 
 const pings = (check: string) => http.requests.filter((r) => r.path.startsWith(`/ping/${check}`));

@@ -4,15 +4,13 @@
 // first run of the month, as a PDF attachment. The days are the CLI's clock (PRAXIS_BACKUP_TEST_NOW)
 // in the child's zone (TZ): 25 November 2026 is a Wednesday.
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cliEnv, runCli } from '../helpers/cli';
-import { createSampleFiles } from '../helpers/sample-practice';
+import { runCli } from '../helpers/cli';
 import { startSmtpServer, type TestSmtp } from '../helpers/smtp-server';
-import { makeTempDir, runCleanups, visibly } from '../helpers/temp';
-import { emailConfig } from './mail-config';
+import { runCleanups, visibly } from '../helpers/temp';
+import { emailConfig, notifyPractice } from './notify-practice';
 
 const test = suite('weekly summary and monthly report');
 
@@ -25,20 +23,10 @@ test.before(
 test.after(visibly(runCleanups));
 
 test('Wochenbericht on Wednesday once (not on the second run that day, not on other days); last month’s protocol once, on the 1st', async () => {
-  const root = await makeTempDir('praxis-weekly');
-  const files = join(root, 'files');
-  await createSampleFiles(files, { files: 5 });
-  const config = join(root, 'config.json');
-  await writeFile(
-    config,
-    JSON.stringify({
-      practiceName: 'Praxis Dr. Test',
-      backupDir: join(root, 'backups'),
-      components: [{ name: 'befunde', type: 'folder', path: files }],
-      notify: { language: 'de', email: emailConfig(smtp), weeklySummary: 'wednesday', monthlyReport: true },
-    }),
-  );
-  const { env, stateDir } = await cliEnv(root, { PRAXIS_BACKUP_KEYRING: 'off', PRAXIS_BACKUP_NOTIFY: 'none', PRAXIS_BACKUP_PASSWORD_SMTP: smtp.password, TZ: 'Europe/Berlin' });
+  const { config, env, stateDir } = await notifyPractice('praxis-weekly', {
+    config: () => ({ practiceName: 'Praxis Dr. Test', notify: { language: 'de', email: emailConfig(smtp), weeklySummary: 'wednesday', monthlyReport: true } }),
+    env: { PRAXIS_BACKUP_PASSWORD_SMTP: smtp.password },
+  });
   const before = smtp.messages.length;
   const mails = () => smtp.messages.slice(before);
   const weekly = () => mails().filter((m) => m.subject.startsWith('Praxis-Backup Praxis Dr. Test: Wochenbericht'));
