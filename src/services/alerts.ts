@@ -8,7 +8,7 @@ import { idToDate } from './backup-catalog';
 import type { ScheduleStatus } from '../schedule/scheduler';
 import type { DestinationStatus, Status, StatusStore } from './status-store';
 
-export type AlertKind = 'tooOld' | 'never' | 'verifyFailed' | 'scheduleMissed';
+export type AlertKind = 'tooOld' | 'never' | 'verifyFailed' | 'scheduleMissed' | 'notEjected';
 
 export interface Alert {
   /** Stable per problem ("tooOld:usb"): the once-a-day notification is counted per key. */
@@ -104,7 +104,20 @@ export function computeAlerts(input: AlertInput): Alert[] {
   }
   const missed = scheduleMissed(input);
   if (missed) out.push(missed);
+  out.push(...notEjected(status));
   return out;
+}
+
+/**
+ * A USB disk the last run could not eject must not be pulled out, and whoever swaps the disks is
+ * often not at the server: an alert (the run itself ends with 3, which sends nothing by itself),
+ * named by the disk and the run, so it is said once and goes with the next run.
+ */
+function notEjected(status: Status): Alert[] {
+  const run = status.lastRun;
+  return (run?.warnings ?? [])
+    .filter((w) => w.key === 'error.ejectRefused')
+    .map((w) => ({ key: `notEjected:${String(w.params?.label ?? '')}:${run!.backupId ?? run!.startedAt}`, kind: 'notEjected' as const, destination: null, severity: 'warning' as const, message: w }));
 }
 
 /** „9 Tagen“ reads better than „216 h 0 min“ once it is more than two days. */

@@ -129,6 +129,7 @@ function findings(input: TrayInput): Finding[] {
   // "Never" for the local folder is the line above already.
   for (const a of input.alerts ?? []) {
     if (a.kind === 'never' && a.destination === 'local') continue;
+    if (a.kind === 'notEjected') continue; // said first, above, in the tray's own words
     const text = render(lang, a.message);
     out.push({ tone: a.severity, text: text.length > 160 ? `${text.slice(0, 159).trimEnd()}…` : text });
   }
