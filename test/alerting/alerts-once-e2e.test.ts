@@ -2,6 +2,8 @@
 // and three `status` started together (separate processes, one status.json) see the USB copy grow
 // stale; one mail says it. The next day, one more. The clock is the CLI's (PRAXIS_BACKUP_TEST_NOW),
 // the zone the child's (TZ); the mail server is real (STARTTLS, AUTH) on 127.0.0.1.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runCli, startCli } from '../helpers/cli';
@@ -73,6 +75,15 @@ test('a stale USB copy seen by a scheduled run and three status at once: one mai
   // --json is for monitoring: it reports, exits 1, and sends nothing.
   await runCli(['status', '--json', '--config', config], at('2026-11-25T08:00:00Z'));
   assert.is(alertMails().length, 2);
+});
+
+test('without channels, status claims nothing: the tray still shows the day’s alerts on the desktop', async () => {
+  const p = await notifyPractice('praxis-alert-nochannel', { config: () => ({}), env: { PRAXIS_BACKUP_TEST_NOW: '2026-11-23T08:00:00Z' } });
+  const st = await runCli(['status', '--config', p.config], p.env);
+  assert.is(st.code, 1, st.stderr); // „Noch keine Sicherung“ is open
+  assert.match(st.stdout, /Noch keine Sicherung auf „Sicherungsverzeichnis“/);
+  const status = existsSync(join(p.stateDir, 'status.json')) ? JSON.parse(readFileSync(join(p.stateDir, 'status.json'), 'utf8')) : {};
+  assert.is(status.alertsNotified, undefined);
 });
 
 test.run();

@@ -83,9 +83,10 @@ export async function statusCommand(app: App, argv: string[], out: Out): Promise
   // run), the weekly summary and the monthly report go out when due. A server without the tray and
   // without a schedule still tells someone when a script or a person runs `status`. Not --json:
   // monitoring polls that every few minutes and must get an answer at once that changes nothing.
-  if (config) {
-    const ports = notifyPorts(app, config);
-    await ports.deliverer?.flush().catch(() => []);
+  // Without channels nothing is claimed: the tray's desktop notification must still come.
+  const ports = config && notifyPorts(app, config);
+  if (config && ports?.deliverer) {
+    await ports.deliverer.flush().catch(() => []);
     await claimAndSendFindings(ports, config, alerts, { alerts: true });
   }
   return alertExitCode(alerts);
