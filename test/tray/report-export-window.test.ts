@@ -124,6 +124,24 @@ test('another month and a file name of one’s own; a folder that does not exist
   win.close();
 });
 
+test('„Durchsuchen…“ opens a save dialog without blocking the app; the file typed there becomes the target', async () => {
+  const win = await open('concept');
+  const w = win.widgets!;
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 20); // Node's loop keeps running while the dialog is open
+  await q.click(w.browse);
+  await q.settle(800);
+  const before = ticks;
+  await q.settle(300);
+  assert.ok(ticks > before, 'no nested Qt loop: timers still fire with the dialog open');
+  await q.display.screenshot('export-browse-dialog.png');
+  await q.display.xdotool(['type', '--delay', '30', 'Konzept-2026.pdf']);
+  await q.display.xdotool(['key', 'Return']);
+  await q.until('the chosen file is in the field', () => w.file.text() === join(outDir, 'Konzept-2026.pdf'), 30_000);
+  clearInterval(timer);
+  win.close();
+});
+
 test('„Datensicherungskonzept…“: written from the config and opened', async () => {
   const win = await open('concept');
   const w = win.widgets!;
