@@ -1,7 +1,7 @@
-// `praxis-backup concept [--out FILE.pdf]`: the practice's Datensicherungskonzept from the config,
+// `praxis-backup concept [--out FILE.pdf|DIR]`: the practice's Datensicherungskonzept from the config,
 // as a PDF to print, fill in and hand to an auditor. Reads no secret and no status: only the config.
 import { statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { App } from '../../app/compose';
 import { loadConfig } from '../../config/load';
 import { t } from '../../i18n';
@@ -15,16 +15,12 @@ export const CONCEPT_FILE = 'Datensicherungskonzept.pdf';
 
 export async function conceptCommand(app: App, argv: string[], out: Out): Promise<number> {
   const { values } = parseCommand('concept', argv, { out: { type: 'string' } });
-  const file = resolve(values.out ?? CONCEPT_FILE);
+  // A folder (like report's --out) gets the usual name inside.
+  const target = resolve(values.out ?? CONCEPT_FILE);
+  const file = isDirectory(target) ? join(target, CONCEPT_FILE) : target;
   if (!/\.pdf$/i.test(file)) throw new PraxisError('concept.cli.notPdf', { file }, ExitCode.invalidInput);
   const dir = dirname(file);
-  let isDir = false;
-  try {
-    isDir = statSync(dir).isDirectory();
-  } catch {
-    /* missing: said below */
-  }
-  if (!isDir) throw new PraxisError('error.dirMissing', { dir }, ExitCode.invalidInput);
+  if (!isDirectory(dir)) throw new PraxisError('error.dirMissing', { dir }, ExitCode.invalidInput);
   const configFile = values.config ? resolve(values.config) : app.paths.configFile;
   const config = await loadConfig(configFile);
   await writeConcept(file, { config, configFile, lang: out.lang, now: app.now(), platform: app.platform, version: app.version });
@@ -32,4 +28,12 @@ export async function conceptCommand(app: App, argv: string[], out: Out): Promis
   else out.print(file);
   out.text(t(out.lang, 'concept.cli.written', { file }));
   return ExitCode.ok;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
