@@ -71,7 +71,6 @@ test('wrong database password: exit 1, exactly one mail with reason, what to do,
   const mails = smtp.messages.slice(before);
   assert.is(mails.length, 1, mails.map((m) => m.subject).join(' | '));
   const m = mails[0]!;
-  if (process.env.SHOW_MAIL) console.log(m.text);
   assert.is(m.subject, 'Praxis-Backup Praxis Dr. Test: Sicherung fehlgeschlagen');
   assert.equal(m.to, ['it@example.test']);
   assert.ok(m.secure, 'sent over STARTTLS');

@@ -69,7 +69,6 @@ test('Wochenbericht on Wednesday once (not on the second run that day, not on ot
   assert.is(weekly().length, 2);
   assert.is(monthly().length, 1);
   const w2 = weekly()[1]!;
-  if (process.env.SHOW_MAIL) console.log(w2.text);
   assert.is(w2.subject, 'Praxis-Backup Praxis Dr. Test: Wochenbericht 25.11.2026 – 01.12.2026');
   const l2 = w2.text.split('\n');
   assert.ok(l2.includes('Sicherungen: 4 gelungen, 0 mit Warnungen, 0 fehlgeschlagen'), w2.text);
