@@ -69,6 +69,9 @@ test('the tray mails the alert it claims, status the same day not again; a notic
   await display.screenshot('tray-undelivered.png');
   await display.xdotool(['key', 'Escape']);
 
+  // Monitoring reads it from status --json, which retries nothing (it must answer at once).
+  const json = await runCli(['status', '--json', '--config', p.config], { ...p.env, PRAXIS_BACKUP_TEST_NOW: '2026-11-23T09:04:00Z' });
+  assert.equal(json.events[0]!.undelivered, { count: 1, since: '2026-11-21T02:16:00.000Z' });
   // `status` the same day: the alert is known (no second mail); the queued notice is retried and delivered.
   const seen = tray.trace().length;
   const st = await runCli(['status', '--config', p.config], { ...p.env, PRAXIS_BACKUP_TEST_NOW: '2026-11-23T09:05:00Z' });

@@ -37,6 +37,7 @@ export async function statusCommand(app: App, argv: string[], out: Out): Promise
   // The run that ended without finishing, as the text and --json both name it (step: the component, else the phase).
   const r = s.interruptedRun;
   const interrupted = r && { startedAt: r.startedAt, pid: r.pid, backupId: r.backupId, phase: r.component ?? r.phase };
+  const waiting = undeliveredSince(app);
 
   if (out.json) {
     out.data({
@@ -58,6 +59,8 @@ export async function statusCommand(app: App, argv: string[], out: Out): Promise
       alerts: alerts.map((a) => ({ key: a.key, kind: a.kind, destination: a.destination, severity: a.severity, message: messageJson(out.lang, a.message), text: render(out.lang, a.message) })),
       skipped: skipped ? { at: skipped.at, reason: messageJson(out.lang, skipped.reason) } : null,
       fullDiskAccess: fda ? { now: fda, scheduledRun: s.fullDiskAccess ?? null } : undefined,
+      // Notices waiting in the outbox for over a day: nobody off the machine hears (issue 14).
+      undelivered: waiting ? { count: waiting.count, since: waiting.since.toISOString() } : null,
     });
     return alertExitCode(alerts);
   }
@@ -76,7 +79,6 @@ export async function statusCommand(app: App, argv: string[], out: Out): Promise
   if (skipped) out.print(t(out.lang, 'status.skipped', { when: fmt(skipped.at) }));
   if (fda) for (const line of fullDiskAccessLines(out, fda, s.fullDiskAccess, fmt)) out.print(line);
   out.print(next ? t(out.lang, 'status.next', { when: next.toLocaleString(locale, { dateStyle: 'full', timeStyle: 'short' }) }) : t(out.lang, 'status.noSchedule'));
-  const waiting = undeliveredSince(app);
   if (waiting) out.print(`⚠ ${t(out.lang, 'tray.state.undelivered', { count: waiting.count, when: fmt(waiting.since.toISOString()) })}`);
   // Issue 14, after the screen is written (sending may take the channels' timeout): what could not
   // be delivered is retried; today's alerts (once a day, shared with the tray and the scheduled
