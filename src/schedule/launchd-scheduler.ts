@@ -23,6 +23,14 @@ const BOOTSTRAP_IO = 5;
 /** "Bootstrap failed: 125: Domain does not support specified action": no GUI login (SSH). */
 const BOOTSTRAP_NO_DOMAIN = 125;
 
+/**
+ * An agent in gui/<uid> exists only while the user is logged in at the screen ("Aqua agents are
+ * loaded only when a user has logged in at the GUI", launchctl(1)), and keytar reads that user's
+ * login keychain. After a restart nothing runs until somebody logs in; with FileVault on, macOS
+ * offers no automatic login (Apple, support.apple.com/102316). Said at install and in every status.
+ */
+const LOGIN_NOTE: Message = { key: 'schedule.launchdLogin' };
+
 export interface LaunchdDeps {
   run: Runner;
   home: string;
@@ -96,7 +104,7 @@ export class LaunchdScheduler implements Scheduler {
       const gone = await this.removeAgent(VERIFY_LABEL);
       if (gone) notes.push({ key: 'schedule.verifyRemoved', params: { name: VERIFY_LABEL } });
     }
-    notes.push({ key: 'schedule.launchdWake' });
+    notes.push({ key: 'schedule.launchdWake' }, LOGIN_NOTE);
     notes.push({ key: 'schedule.fdaHint', params: { node: this.deps.program.node } });
     return { files: files.map((f) => f.path), notes };
   }
@@ -161,7 +169,7 @@ export class LaunchdScheduler implements Scheduler {
       }
       jobs.push(job);
     }
-    return { kind: 'launchd', jobs, notes: [{ key: 'schedule.launchdWake' }] };
+    return { kind: 'launchd', jobs, notes: [{ key: 'schedule.launchdWake' }, LOGIN_NOTE] };
   }
 }
 

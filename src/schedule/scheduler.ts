@@ -4,6 +4,7 @@
 // can ask either for its files.
 import type { Lang, Message } from '../i18n';
 import type { run } from '../process/runner';
+import type { LingerInfo, LingerOutcome } from './linger';
 
 export type SchedulerKind = 'launchd' | 'systemd';
 
@@ -46,6 +47,8 @@ export interface RenderedFile {
 export interface InstallResult {
   files: string[];
   notes: Message[];
+  /** systemd: whether the timer runs with nobody logged in; not 'on' makes install exit 3. */
+  linger?: LingerOutcome;
 }
 
 export interface RemoveResult {
@@ -80,6 +83,8 @@ export interface ScheduleStatus {
   kind: SchedulerKind;
   jobs: ScheduledJob[];
   notes: Message[];
+  /** systemd: lingering of the user (see linger.ts); absent on macOS. */
+  linger?: LingerInfo;
 }
 
 export interface Scheduler {

@@ -2,7 +2,10 @@
 // ~/.config/systemd/user and enables the timer with `systemctl --user`. That needs a running user
 // manager (systemd --user, started by a login session or kept by `loginctl enable-linger`); without
 // one the files are still written, and install says exactly what is missing and exits 1, because a
-// schedule that is not active must never look installed. With `verify.cron` a second timer
+// schedule that is not active must never look installed. Once the timer is enabled, install makes
+// sure it also runs with nobody logged in (lingering, linger.ts): switched on when it can be, else
+// the sudo command and exit 3. Why not system units for a service account (`--system`): see the
+// README, "Linux (systemd user units)". With `verify.cron` a second timer
 // (praxis-backup-verify.timer) is enabled beside the backup's; without it, one left from an
 // earlier install is disabled and deleted.
 import { existsSync, readFileSync } from 'node:fs';
@@ -10,6 +13,7 @@ import { mkdir, unlink, writeFile } from 'node:fs/promises';
 import type { Message } from '../i18n';
 import { CommandError, type CommandPlan } from '../process/runner';
 import { ExitCode, PraxisError } from '../services/errors';
+import { ensureLinger, lingerInstallMessage, lingerState, lingerStatusMessage } from './linger';
 import type { InstallResult, JobRole, ProgramPaths, RemoveResult, RenderedFile, Runner, ScheduledJob, ScheduleSpec, Scheduler, ScheduleStatus } from './scheduler';
 import { renderSystemdUnits, SERVICE_UNIT, TIMER_UNIT, userUnitDir, VERIFY_SERVICE_UNIT, VERIFY_TIMER_UNIT } from './systemd-units';
 
@@ -20,6 +24,8 @@ export interface SystemdDeps {
   /** The login name, for the `loginctl enable-linger <user>` advice. */
   user: string;
   program: ProgramPaths;
+  /** logind's linger folder (default /var/lib/systemd/linger); tests use a temp folder. */
+  lingerDir?: string;
 }
 
 const SYSTEMCTL = 'systemctl';
@@ -79,6 +85,10 @@ export class SystemdUserScheduler implements Scheduler {
     return new PraxisError('schedule.noUserManager', { user: this.deps.user, files: files.join(', ') }, ExitCode.failed, [...e.stderrTail, ...e.stdoutTail].slice(-5));
   }
 
+  private lingerDeps() {
+    return { run: this.deps.run, user: this.deps.user, ...(this.deps.lingerDir ? { lingerDir: this.deps.lingerDir } : {}) };
+  }
+
   async install(spec: ScheduleSpec): Promise<InstallResult> {
     const files = this.render(spec);
     await mkdir(this.unitDir, { recursive: true });
@@ -99,8 +109,11 @@ export class SystemdUserScheduler implements Scheduler {
       throw new PraxisError('schedule.systemctlFailed', { command: err.label ?? 'systemctl', code: err.exitCode ?? err.reason }, ExitCode.failed, err.stderrTail?.slice(-5) ?? []);
     }
     if (spec.onDiskAttach) notes.unshift({ key: 'schedule.onDiskAttachLinux' });
-    notes.push({ key: 'schedule.systemdPersistent' }, { key: 'schedule.lingerHint', params: { user: this.deps.user } });
-    return { files: paths, notes };
+    // After the timer is enabled: a failed install changes nothing else, and its message already
+    // names the linger command.
+    const linger = await ensureLinger(this.lingerDeps());
+    notes.push({ key: 'schedule.systemdPersistent' }, lingerInstallMessage(linger));
+    return { files: paths, notes, linger };
   }
 
   /** Disables the verify timer (if its file is there) and deletes its units; the paths deleted. */
@@ -192,7 +205,11 @@ export class SystemdUserScheduler implements Scheduler {
       jobs.push(job);
     }
     notes.push({ key: 'schedule.systemdPersistent' });
-    return { kind: 'systemd', jobs, notes };
+    // Asked only when there is a timer to keep running.
+    if (!jobs.some((j) => j.role === 'backup' && j.installed)) return { kind: 'systemd', jobs, notes };
+    const linger = await lingerState(this.lingerDeps());
+    notes.push(lingerStatusMessage(linger));
+    return { kind: 'systemd', jobs, notes, linger };
   }
 }
 

@@ -26,6 +26,8 @@ export type MissedReason =
   | { kind: 'notLoaded' }
   | { kind: 'programMissing'; path: string }
   | { kind: 'fullDiskAccess'; executable: string }
+  /** systemd user timer without lingering: it fires only while the user is logged in. */
+  | { kind: 'notLingering'; user: string }
   | { kind: 'unknown' };
 
 export interface AlertInput {
@@ -175,6 +177,7 @@ function missedReasonMessage(r: MissedReason | undefined, status: Status): Messa
   if (r?.kind === 'notLoaded') return { key: 'alert.missed.notLoaded' };
   if (r?.kind === 'programMissing') return { key: 'alert.missed.programMissing', params: { path: r.path } };
   if (r?.kind === 'fullDiskAccess') return { key: 'alert.missed.fullDiskAccess', params: { executable: r.executable } };
+  if (r?.kind === 'notLingering') return { key: 'alert.missed.notLingering', params: { user: r.user } };
   // The last scheduled run itself said it had no Full Disk Access: the likely cause on a Mac.
   if (status.fullDiskAccess?.status === 'denied') return { key: 'alert.missed.fullDiskAccess', params: { executable: status.fullDiskAccess.executable } };
   return { key: 'alert.missed.unknown' };
@@ -188,6 +191,8 @@ export function missedReasonFrom(s: ScheduleStatus): MissedReason | undefined {
   const missing = s.jobs.flatMap((j) => j.missingPrograms)[0];
   if (missing) return { kind: 'programMissing', path: missing };
   if (s.jobs.some((j) => j.installed && j.loaded === false)) return { kind: 'notLoaded' };
+  // Installed and loaded, but nobody logged in at the time: the likely cause on a headless server.
+  if (s.linger?.state === 'off') return { kind: 'notLingering', user: s.linger.user };
   return undefined;
 }
 

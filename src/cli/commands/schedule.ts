@@ -9,7 +9,7 @@ import { loadConfig } from '../../config/load';
 import type { Config } from '../../config/schema';
 import { render, t } from '../../i18n';
 import { describeCron } from '../../schedule/cron-describe';
-import type { ScheduleSpec, SchedulerKind, ScheduleStatus } from '../../schedule/scheduler';
+import type { InstallResult, ScheduleSpec, SchedulerKind, ScheduleStatus } from '../../schedule/scheduler';
 import { ConfigError, ExitCode, PraxisError, UsageError } from '../../services/errors';
 import { parseCommand } from '../args';
 import { messageJson, type Out } from '../output';
@@ -61,8 +61,9 @@ export async function scheduleCommand(app: App, argv: string[], out: Out): Promi
           verifyCron: verifyCron ?? null,
           nextVerify: firstVerify?.toISOString() ?? null,
           notes: result.notes.map((n) => messageJson(out.lang, n)),
+          linger: result.linger ?? null,
         });
-        return ExitCode.ok;
+        return installExit(result.linger);
       }
       out.print(t(out.lang, 'schedule.installed', { kind: scheduler.kind, schedule: words(out, config.schedule.cron) }));
       for (const f of result.files) out.print(t(out.lang, 'schedule.file', { path: f }));
@@ -72,7 +73,7 @@ export async function scheduleCommand(app: App, argv: string[], out: Out): Promi
         out.print(t(out.lang, 'schedule.verifyNext', { when: longDate(out, firstVerify!) }));
       }
       for (const n of result.notes) out.print(render(out.lang, n));
-      return ExitCode.ok;
+      return installExit(result.linger);
     }
     case 'remove': {
       const result = await app.scheduler().remove();
@@ -95,6 +96,11 @@ export async function scheduleCommand(app: App, argv: string[], out: Out): Promi
       return ExitCode.ok;
     }
   }
+}
+
+/** Installed, but a timer that runs only while somebody is logged in is "done with a warning". */
+function installExit(linger: InstallResult['linger']): number {
+  return linger && linger.state !== 'on' ? ExitCode.warnings : ExitCode.ok;
 }
 
 async function scheduledConfig(file: string): Promise<Config & { schedule: NonNullable<Config['schedule']> }> {
