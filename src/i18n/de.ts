@@ -375,6 +375,8 @@ export const de = {
   'tray.sheet.done': 'Das Notfallblatt liegt in {file} und wurde geöffnet: bitte ausdrucken und im Tresor aufbewahren, nicht beim Server.',
   'tray.sheet.failed': 'Das Notfallblatt konnte nicht geschrieben werden: {reason}',
   'tray.action.settings': 'Einstellungen…',
+  'tray.action.help': 'Hilfe…',
+  'tray.help.failed': 'Das Handbuch konnte nicht geöffnet werden ({reason}). Es liegt in {file}.',
   'tray.action.quit': 'Beenden',
   'tray.action.quitWhileRunning': 'Beenden (die Sicherung läuft weiter)',
   'tray.notify.ejected.title': 'USB-Festplatte kann abgezogen werden',

@@ -375,6 +375,8 @@ export const en: Record<MessageKey, string> = {
   'tray.sheet.done': 'The emergency sheet is in {file} and was opened: please print it and keep it in the safe, not with the server.',
   'tray.sheet.failed': 'The emergency sheet could not be written: {reason}',
   'tray.action.settings': 'Settings…',
+  'tray.action.help': 'Help…',
+  'tray.help.failed': 'The manual could not be opened ({reason}). It is in {file}.',
   'tray.action.quit': 'Quit',
   'tray.action.quitWhileRunning': 'Quit (the backup keeps running)',
   'tray.notify.ejected.title': 'USB disk can be unplugged',

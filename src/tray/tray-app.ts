@@ -18,6 +18,7 @@ import { trayView, type MenuAction, type MenuEntry, type OwnRun, type TrayIconSt
 import { CommandError, run } from '../process/runner';
 import { RunLauncher, type RunExit } from './run-launcher';
 import { StatusWatcher, type Snapshot } from './status-watcher';
+import { findManual } from './manual-path';
 // The windows load on first use: most days nobody opens them, and the menu bar app stays smaller.
 import type { CredentialsPopover } from './windows/credentials-popover';
 import type { LogWindow } from './windows/log-window';
@@ -253,6 +254,9 @@ export class TrayApp {
       case 'fullDiskAccess':
         void this.o.app.openExternal(FULL_DISK_ACCESS_PANE).catch(() => {});
         return;
+      case 'help':
+        void this.openHelp();
+        return;
       case 'emergencySheet':
         if (arg) void this.emergencySheet(arg);
         return;
@@ -316,6 +320,15 @@ export class TrayApp {
       const reason = e instanceof CommandError ? e.stderrTail.filter(Boolean).at(-1) ?? e.message : String((e as Error)?.message ?? e);
       this.notify({ title: t(this.o.lang, 'tray.sheet.title'), body: t(this.o.lang, 'tray.sheet.failed', { reason }), level: 'error' });
     }
+  }
+
+  /** Opens the handbook with the desktop's opener; if that fails, the notification names the file. */
+  private async openHelp(): Promise<void> {
+    const file = findManual(this.o.lang);
+    const failed = (reason: string) =>
+      this.notify({ title: t(this.o.lang, 'tray.action.help').replace(/…$/, ''), body: t(this.o.lang, 'tray.help.failed', { reason, file: file ?? 'docs/' }), level: 'warning' });
+    if (!file) return failed('docs/ not found');
+    await this.o.app.openExternal(file).catch((e: unknown) => failed(String((e as Error)?.message ?? e)));
   }
 
   private backupNow(): void {

@@ -53,7 +53,7 @@ test('idle and fine: green icon, last backup today, next run, each destination, 
   assert.ok(t.includes('nas: vor 6 Stunden'));
   assert.equal(
     v.menu.filter((e) => e.kind === 'action').map((e) => (e as { action: string }).action),
-    ['backupNow', 'showLog', 'exportReport', 'restore', 'credentials', 'concept', 'settings', 'quit'],
+    ['backupNow', 'showLog', 'exportReport', 'restore', 'credentials', 'concept', 'settings', 'help', 'quit'],
   );
   assert.is(action(v.menu, 'backupNow')!.enabled, true);
   assert.is(action(v.menu, 'backupNow')!.text, 'Backup jetzt');

@@ -10,7 +10,7 @@ import type { DestinationStatus, Status } from '../../services/status-store';
 
 export type TrayIconState = 'ok' | 'running' | 'warning' | 'error';
 
-export type MenuAction = 'backupNow' | 'cancel' | 'showLog' | 'exportReport' | 'restore' | 'credentials' | 'emergencySheet' | 'concept' | 'settings' | 'fullDiskAccess' | 'quit';
+export type MenuAction = 'backupNow' | 'cancel' | 'showLog' | 'exportReport' | 'restore' | 'credentials' | 'emergencySheet' | 'concept' | 'settings' | 'help' | 'fullDiskAccess' | 'quit';
 
 export type Tone = 'normal' | 'ok' | 'warning' | 'error';
 
@@ -242,6 +242,8 @@ export function trayView(input: TrayInput): TrayView {
   // The practice's Datensicherungskonzept, made from the config: printed beside the Notfallblatt.
   menu.push({ kind: 'action', action: 'concept', text: t(lang, 'tray.action.concept'), enabled: input.config !== null });
   menu.push({ kind: 'action', action: 'settings', text: t(lang, 'tray.action.settings'), enabled: true });
+  // The practice's handbook (docs/handbuch.md, docs/manual.md): always there, also without a config.
+  menu.push({ kind: 'action', action: 'help', text: t(lang, 'tray.action.help'), enabled: true });
   menu.push({ kind: 'separator' });
   menu.push({ kind: 'action', action: 'quit', text: t(lang, running ? 'tray.action.quitWhileRunning' : 'tray.action.quit'), enabled: true });
 
