@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { t, type Lang } from '../i18n';
 import { ExitCode, PraxisError } from '../services/errors';
 import { normalisePassphrase } from '../services/passphrase';
+import { clearProgressLine } from './progress-line';
 
 /** Lines typed (or piped) on stdin, one per question; '' once stdin has ended. The prompt goes to stderr. */
 export function stdinAnswers(): { ask(prompt: string): Promise<string>; close(): void } {
@@ -13,6 +14,7 @@ export function stdinAnswers(): { ask(prompt: string): Promise<string>; close():
   const lines = rl[Symbol.asyncIterator]();
   return {
     ask: async (prompt) => {
+      clearProgressLine();
       process.stderr.write(`${prompt} `);
       const next = await lines.next();
       // A terminal echoes the typed line with its Enter; a piped answer is not shown, so end the prompt's line.
@@ -25,6 +27,7 @@ export function stdinAnswers(): { ask(prompt: string): Promise<string>; close():
 
 /** One visible line from the terminal (one question; several in a row: stdinAnswers, which also reads a pipe). */
 export async function ask(question: string): Promise<string> {
+  clearProgressLine();
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
   try {
     return await new Promise<string>((res) => rl.question(question, res));
@@ -46,6 +49,7 @@ export async function readStdin(): Promise<string> {
  */
 export function readHidden(prompt: string): Promise<string | null> {
   const stdin = process.stdin;
+  clearProgressLine();
   // Raw mode first, prompt second: whatever is typed once the prompt shows is never echoed.
   stdin.setRawMode(true);
   process.stderr.write(prompt);

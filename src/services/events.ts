@@ -9,7 +9,7 @@ export type RunEvent =
   | { type: 'log'; level: Level; message: Message }
   | { type: 'component-started'; name: string; componentType: string; restore?: boolean }
   | { type: 'component-finished'; name: string; bytes: number; files?: number; sha256?: string }
-  | { type: 'progress'; name: string; percent: number; phase: string }
+  | ({ type: 'progress'; name: string; percent: number; phase: string } & ProgressNumbers)
   | { type: 'warning'; message: Message }
   | { type: 'notification'; message: Message }
   | { type: 'mirror-started'; name: string; mirrorType: string }
@@ -28,6 +28,22 @@ export type RunEvent =
   /** First line of every log file: which program made it (the monthly record names the version per run). */
   | { type: 'program'; name: 'praxis-backup'; version: string; host: string; command: string; pid: number }
   | { type: 'finished'; summary: RunSummary };
+
+/**
+ * What a step knows besides its percent (rsync's --info=progress2 line): the live line on a terminal
+ * and the --json events show them. Absent when not known; never guessed.
+ */
+// A type, not an interface: the log file's sink takes events as plain records.
+export type ProgressNumbers = {
+  /** Bytes done so far. */
+  bytes?: number;
+  /** Files (and folders) done so far, and how many there are once the list is complete. */
+  files?: number;
+  totalFiles?: number;
+  bytesPerSecond?: number;
+  /** Only while the total is known (rsync's "to-chk", not "ir-chk" while it still scans). */
+  secondsLeft?: number;
+};
 
 export interface RunSummary {
   result: 'success' | 'warning' | 'failed';
@@ -87,12 +103,12 @@ export class Reporter {
   }
 
   /** At most one progress event per second and component: rsync can draw 50 lines a second. */
-  progress(name: string, percent: number, phase: string): void {
+  progress(name: string, percent: number, phase: string, numbers: ProgressNumbers = {}): void {
     const now = Date.now();
     const last = this.lastProgress.get(name) ?? 0;
     if (now - last < 1000 && percent < 100) return;
     this.lastProgress.set(name, now);
-    this.emit({ type: 'progress', name, percent, phase });
+    this.emit({ type: 'progress', name, percent, phase, ...numbers });
   }
 }
 

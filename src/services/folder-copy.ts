@@ -8,6 +8,7 @@ import type { Message, MessageKey } from '../i18n';
 import { run, CommandError, type CommandPlan } from '../process/runner';
 import { ExitCode, PraxisError } from './errors';
 import { treeStats } from './backup-verify';
+import type { ProgressNumbers } from './events';
 import type { ManifestComponent } from './manifest';
 import { displayRsync } from './file-names';
 import type { StepContext } from './step-context';
@@ -58,8 +59,32 @@ export function parseRsyncStats(lines: string[]): RsyncStats | null {
 
 /** "   1,234,567  45%  12.34MB/s  0:00:12 (xfr#…)" → 45 */
 export function parseProgress2(line: string): number | null {
-  const m = /^\s*[\d,.']+\s+(\d{1,3})%/.exec(line);
-  return m ? Number(m[1]) : null;
+  return parseProgress2Numbers(line)?.percent ?? null;
+}
+
+const RATE_UNIT: Record<string, number> = { '': 1, k: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
+
+/**
+ * Everything an --info=progress2 line says: bytes done, percent, rate (rsync's kB are 1024 bytes),
+ * time left, files checked of all ("to-chk=left/total"). While rsync still scans ("ir-chk") the
+ * total grows, so neither the file total nor its time estimate is given; the 100% line shows the
+ * elapsed time in that column, not time left.
+ */
+export function parseProgress2Numbers(line: string): ({ percent: number } & ProgressNumbers) | null {
+  const m = /^\s*([\d,.']+)\s+(\d{1,3})%(?:\s+([\d.,]+)([kMGT]?)B\/s\s+(\d+):(\d\d):(\d\d))?(?:.*\((?:xfr#\d+, )?(ir|to)-chk=(\d+)\/(\d+)\))?/.exec(line);
+  if (!m) return null;
+  const percent = Number(m[2]);
+  const r: { percent: number } & ProgressNumbers = { percent, bytes: num(m[1]) };
+  // A rate of 0 is rsync's first line, before it has measured anything: no rate, no time left.
+  const rate = m[3] === undefined ? 0 : Math.round(Number(m[3].replace(',', '.')) * RATE_UNIT[m[4] ?? '']!);
+  if (rate > 0) r.bytesPerSecond = rate;
+  const known = m[8] === 'to';
+  if (m[8]) {
+    r.files = Number(m[10]) - Number(m[9]);
+    if (known) r.totalFiles = Number(m[10]);
+  }
+  if (rate > 0 && percent < 100 && m[8] !== 'ir') r.secondsLeft = Number(m[5]) * 3600 + Number(m[6]) * 60 + Number(m[7]);
+  return r;
 }
 
 // rsync's error lines name files in its own escaped form ("\#366" for a byte that is not UTF-8, "\#012"
@@ -101,8 +126,8 @@ export async function copyFolder(
     result = await run(plan, {
       signal: ctx.signal,
       onStdoutLine: (line) => {
-        const p = parseProgress2(line);
-        if (p !== null) ctx.reporter.progress(c.name, p, 'copy');
+        const p = parseProgress2Numbers(line);
+        if (p) ctx.reporter.progress(c.name, p.percent, 'copy', p);
       },
       onStderrLine: (line) => {
         const v = VANISHED.exec(line);

@@ -12,7 +12,7 @@ import { run, CommandError } from '../process/runner';
 import { readCatalog, PARTIAL_SUFFIX, type BackupEntry } from './backup-catalog';
 import { ExitCode, PraxisError } from './errors';
 import type { Reporter } from './events';
-import { parseProgress2, parseRsyncStats, rsyncMeaningKey, supportsProgress2 } from './folder-copy';
+import { parseProgress2Numbers, parseRsyncStats, rsyncMeaningKey, supportsProgress2 } from './folder-copy';
 import { stallPoint } from './fault-injection';
 import { fsyncDir, MANIFEST_FILE } from './manifest';
 import { classifyInvalid, finishRemovals, removeBackupFolder } from './retention';
@@ -129,8 +129,8 @@ export async function syncBackups(local: BackupEntry[], targetDir: string, o: Sy
       const r = await run(plan, {
         signal: o.signal,
         onStdoutLine: (line) => {
-          const p = parseProgress2(line);
-          if (p !== null) o.reporter.progress(`mirror:${o.name}`, p, b.id);
+          const p = parseProgress2Numbers(line);
+          if (p) o.reporter.progress(`mirror:${o.name}`, p.percent, b.id, p);
         },
         onStderrLine: (line) => {
           if (/No space left on device/.test(line)) noSpace = true;

@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import type { FolderComponent } from '../config/schema';
 import { run, type CommandPlan } from '../process/runner';
 import { displayRsync } from './file-names';
-import { parseProgress2, supportsProgress2 } from './folder-copy';
+import { parseProgress2Numbers, supportsProgress2 } from './folder-copy';
 import type { StepContext } from './step-context';
 import type { ToolInfo } from './tool-locator';
 
@@ -72,8 +72,8 @@ export async function restoreFolder(ctx: StepContext, c: FolderComponent, from: 
   const r = await run(planFolderRestore(rsync, c, from, opts), {
     signal: ctx.signal,
     onStdoutLine: (line) => {
-      const p = parseProgress2(line);
-      if (p !== null) ctx.reporter.progress(c.name, p, 'restore');
+      const p = parseProgress2Numbers(line);
+      if (p) ctx.reporter.progress(c.name, p.percent, 'restore', p);
     },
   });
   return { warning: r.warning };

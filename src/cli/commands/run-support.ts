@@ -9,6 +9,7 @@ import { computeAlerts, type MissedReason } from '../../services/alerts';
 import { eventText, Reporter, type EventSink } from '../../services/events';
 import { fileSink, logFileName, pruneLogs, type LogKind } from '../../services/run-log';
 import { messageJson, summaryJson, type Out } from '../output';
+import { attachProgressLine, progressSink } from '../progress-line';
 
 export function runReporter(app: App, out: Out, kind: LogKind): Reporter {
   // The app's clock: a test that says it is 3 November gets its run logged (and named) on 3 November.
@@ -17,6 +18,9 @@ export function runReporter(app: App, out: Out, kind: LogKind): Reporter {
   // Which program wrote this log (M 6.37 asks for software and version per run): read by the monthly record.
   file({ type: 'program', name: 'praxis-backup', version: app.version, host: hostname(), command: kind, pid: process.pid, ts: started.toISOString() });
   const sinks: EventSink[] = [file];
+  // On a terminal: the live progress line, cleared by a step's end before that step's line prints.
+  const live = attachProgressLine(out);
+  if (live) sinks.push(progressSink(live));
   sinks.push((e) => {
     const line = eventText(out.lang, e);
     if (line) out.text(line);
