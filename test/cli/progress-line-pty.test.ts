@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { CLI, cliEnv, runCli } from '../helpers/cli';
 import { runInPty } from '../helpers/pty';
 import { makeTempDir, runCleanups } from '../helpers/temp';
+import { mountTmpfs } from '../helpers/tmpfs';
 
 const test = suite('progress line on a terminal');
 test.after(runCleanups);
@@ -16,7 +17,7 @@ const FILES = 2000;
 const BIG = 4 * 1024 * 1024 + 5;
 
 /** A practice folder of FILES small letters and one scan; returns the config file and the total bytes. */
-async function practice(root: string): Promise<{ configFile: string; bytes: number }> {
+async function practice(root: string, mirror?: string): Promise<{ configFile: string; bytes: number }> {
   const src = join(root, 'files');
   await mkdir(join(src, 'briefe'), { recursive: true });
   let bytes = BIG;
@@ -27,7 +28,8 @@ async function practice(root: string): Promise<{ configFile: string; bytes: numb
   }
   await writeFile(join(src, 'scan.bin'), Buffer.alloc(BIG, 3));
   const configFile = join(root, 'config.json');
-  await writeFile(configFile, JSON.stringify({ backupDir: join(root, 'backups'), components: [{ name: 'files', type: 'folder', path: src }] }));
+  const mirrors = mirror ? [{ name: 'usb', type: 'path', path: mirror }] : [];
+  await writeFile(configFile, JSON.stringify({ backupDir: join(root, 'backups'), components: [{ name: 'files', type: 'folder', path: src }], mirrors }));
   return { configFile, bytes };
 }
 
@@ -80,6 +82,23 @@ test('run on a terminal: the line is redrawn with \\r and a percent, fits the wi
   const shown = screen(r.out);
   assert.not.ok(shown.some((l) => / %  /.test(l)), `progress left on screen:\n${shown.join('\n')}`);
   assert.equal(shape(shown, root), shape(piped.stderr.split('\n').filter(Boolean), root2));
+});
+
+test('the copy onto a mirror and a restore draw their own lines on a terminal', async () => {
+  const root = await makeTempDir('progress-mirror');
+  // A disk of its own (a real tmpfs): a mirror on the backup's own disk is refused.
+  const disk = await mountTmpfs(64);
+  const { configFile } = await practice(root, disk.path);
+  const env = (await cliEnv(root)).env;
+  const r = await pty(`run --config ${configFile}`, env, 100);
+  assert.is(r.code, 0, r.out);
+  const id = /Backup (\d{8}_\d{6}) gestartet/.exec(r.out)?.[1];
+  assert.ok(id, r.out);
+  assert.ok(r.out.split('\r').some((d) => d.startsWith(`Kopiere ${id} auf usb: 100 %`)), `mirror line: ${JSON.stringify(r.out)}`);
+  const back = await pty(`restore ${id} --yes --no-safety-backup --config ${configFile}`, env, 100);
+  assert.is(back.code, 0, back.out);
+  assert.ok(back.out.split('\r').some((d) => /^Stelle files wieder her: \d+ %/.test(d)), `restore line: ${JSON.stringify(back.out)}`);
+  assert.not.ok(screen(back.out).some((l) => / %  |: \d+ %$/.test(l)), 'restore progress left on screen');
 });
 
 test('stderr piped (not a terminal): no \\r and no progress line, the event lines only', async () => {
