@@ -18,6 +18,7 @@ import { ensureLinger, lingerState, lingerStatusMessage } from '../../src/schedu
 import type { ScheduleSpec } from '../../src/schedule/scheduler';
 import { SystemdUserScheduler } from '../../src/schedule/systemd-user-scheduler';
 import { missedReasonFrom } from '../../src/services/alerts';
+import { formFromConfig, saveSettings, saveSummary } from '../../src/tray/model/settings-form';
 import { makeTempDir, runCleanups } from '../helpers/temp';
 
 const test = suite('linger');
@@ -178,6 +179,21 @@ test('a missed run with lingering off: the alert names the cause and the command
   // On: no such reason.
   writeFileSync(join(lingerDir, USER), '');
   assert.is(missedReasonFrom(await scheduler(fakeRunner(withManager(() => ({ exit: 0 }))).run).status()), undefined);
+});
+
+test('the tray\'s settings window: saved with lingering refused is a warning naming the sudo command, not "ok"', async () => {
+  const raw = { backupDir: join(root, 'backups'), components: [{ name: 'files', type: 'folder', path: join(root, 'files') }], schedule: { cron: '15 3 * * 1-5' } };
+  const configFile = join(root, 'tray-config.json');
+  const save = async (loginctl: (argv: string[]) => Reply) => {
+    freshLingerDir();
+    const r = await saveSettings({ form: formFromConfig(raw), original: raw, configFile, scheduler: scheduler(fakeRunner(withManager(loginctl)).run), lang: 'de' });
+    return saveSummary(r, 'de');
+  };
+  const refused = await save((argv) => (is(argv, SHOW) ? { exit: 0, stdout: ['Linger=no'] } : { exit: 1, stderr: ACCESS_DENIED }));
+  assert.is(refused.kind, 'warning');
+  assert.match(refused.text, /läuft NUR, solange praxis angemeldet ist.*„sudo loginctl enable-linger praxis“/);
+  const enabled = await save((argv) => (is(argv, SHOW) ? { exit: 0, stdout: ['Linger=no'] } : { exit: 0 }));
+  assert.is(enabled.kind, 'ok', enabled.text);
 });
 
 test('the real loginctl of this machine, through the real runner', async () => {

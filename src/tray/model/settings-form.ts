@@ -10,6 +10,7 @@ import type { Config } from '../../config/schema';
 import type { Volume } from '../../diskutil/volumes';
 import { formatBytes, render, t, type Lang, type MessageKey } from '../../i18n';
 import { describeCron } from '../../schedule/cron-describe';
+import { lingerInstallMessage } from '../../schedule/linger';
 import type { Scheduler } from '../../schedule/scheduler';
 import { ConfigError, PraxisError, type ConfigProblem } from '../../services/errors';
 import { flag, inOriginalOrder, obj, str, text, whole, withoutUndefined } from './form-values';
@@ -391,7 +392,8 @@ const shortUuid = (u: string) => (u.length > 13 ? `${u.slice(0, 8)}…` : u);
 // ---- saving ----
 
 export type ScheduleOutcome =
-  | { action: 'installed'; files: string[]; notes: string[] }
+  /** warning: installed, but it runs only while the user is logged in (Linux without lingering). */
+  | { action: 'installed'; files: string[]; notes: string[]; warning?: string }
   | { action: 'removed'; removed: string[]; notes: string[] }
   /** The config IS saved; the operating system's schedule is not what it says. Never silent. */
   | { action: 'failed'; wanted: 'install' | 'remove'; reason: string; detail: string[] };
@@ -427,6 +429,8 @@ export async function saveSettings(req: SaveRequest): Promise<SaveResult> {
       const verifyCron = checked.config.verify?.cron;
       const r = await req.scheduler.install({ cron: schedule.cron, onDiskAttach: schedule.onDiskAttach, ...(verifyCron ? { verifyCron } : {}), configFile: file, lang: req.lang });
       outcome = { action: 'installed', files: r.files, notes: r.notes.map((n) => render(req.lang, n)) };
+      // The notes are not shown in the window: a timer that needs somebody logged in must not look fine.
+      if (r.linger && r.linger.state !== 'on') outcome.warning = render(req.lang, lingerInstallMessage(r.linger));
     } else {
       const r = await req.scheduler.remove();
       outcome = { action: 'removed', removed: r.removed, notes: r.notes.map((n) => render(req.lang, n)) };
@@ -453,5 +457,6 @@ export function saveSummary(result: SaveResult, lang: Lang): { text: string; kin
   const cron = result.config.schedule!.cron;
   const words = describeCron(cron, lang);
   const schedule = words ? t(lang, 'schedule.described', { text: words, cron }) : t(lang, 'schedule.raw', { cron });
-  return { text: t(lang, 'tray.settings.summary.saved', { schedule }), kind: 'ok' };
+  const saved = t(lang, 'tray.settings.summary.saved', { schedule });
+  return s.warning ? { text: `${saved} ${s.warning}`, kind: 'warning' } : { text: saved, kind: 'ok' };
 }
