@@ -8,8 +8,9 @@
 //   1. every key of the families that hold only failures and warnings:
 //      error.*, warn.*, alert.*, notify.fail.*, mirror.crypt.*, tray.state.*, config.problem.*,
 //      tray.export.problem.*;
-//   2. in the families the menu bar, its windows, notifications, mails and the log show
-//      (mirror.*, restore.*, verify.*, credentials.test.*, schedule.*, tray.*, notify.test.*),
+//   2. in the families the menu bar, its windows, notifications, mails and the log show, and those
+//      of setting it up (schedule, start at login, the first-run assistant): mirror.*, restore.*,
+//      verify.*, credentials.test.*, schedule.*, tray.*, notify.test.*, autostart.*, init.* —
 //      every key whose LAST name segment says something went wrong (FAILURE below: failed, wrong,
 //      missing, absent, denied, damaged, refused, unreadable, crashed, gone, full, space, …).
 // Left out on purpose: messages of commands that only the IT service provider types on a terminal
@@ -31,7 +32,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const manuals = { de: join(root, 'docs/handbuch.md'), en: join(root, 'docs/manual.md') } as const;
 
 const ALL_OF = ['error.', 'warn.', 'alert.', 'notify.fail.', 'mirror.crypt.', 'tray.state.', 'config.problem.', 'tray.export.problem.'];
-const FAILURES_IN = ['mirror.', 'restore.', 'verify.', 'credentials.test.', 'schedule.', 'tray.', 'notify.test.'];
+const FAILURES_IN = ['mirror.', 'restore.', 'verify.', 'credentials.test.', 'schedule.', 'tray.', 'notify.test.', 'autostart.', 'init.'];
 const FAILURE =
   /fail|wrong|missing|absent|denied|damaged|refused|unreadable|crash|unexpected|notStarted|killed|guard|^full$|^space$|sameDisk|gone|noSpace|problems|invalid|noConfig|notConfigured|tooNew|differ|notFound|incomplete|notInstalled|notLoaded|noUserManager|noGuiSession|bootstrap5|tooManyIntervals|left$|^bad|notOpened|noComponent/i;
 
@@ -74,7 +75,10 @@ for (const lang of ['de', 'en'] as const) {
   test(`${lang}: every user-facing error key has an entry quoting its text in ${manuals[lang].slice(root.length + 1)}`, () => {
     const doc = documented(readFileSync(manuals[lang], 'utf8'));
     const missing = userFacingErrorKeys(Object.keys(de)).filter((k) => !doc.has(k));
-    assert.equal(missing, [], `no entry in the problem list for: ${missing.join(', ')}`);
+    // The lines to add (to a fitting group, with a „Lösung“ that says what to do):
+    const quote = (k: string) => (lang === 'de' ? `„${shown(catalogue[k] ?? '')}“` : `“${shown(catalogue[k] ?? '')}”`);
+    const toAdd = missing.map((k) => `- ${quote(k)} <!-- key: ${k} -->`).join('\n');
+    assert.equal(missing, [], `no entry in the problem list for: ${missing.join(', ')}\nadd:\n${toAdd}`);
     const stale: string[] = [];
     for (const [k, line] of doc) {
       if (!(k in catalogue)) stale.push(`${k} (no such key)`);
