@@ -7,12 +7,13 @@
 // added later is caught without touching this file):
 //   1. every key of the families that hold only failures and warnings:
 //      error.*, warn.*, alert.*, notify.fail.*, mirror.crypt.*, tray.state.*, config.problem.*,
-//      tray.export.problem.*;
+//      tray.export.problem.*, tray.settings.cron.* (the settings window's inline schedule errors);
 //   2. in the families the menu bar, its windows, notifications, mails and the log show, and those
 //      of setting it up (schedule, start at login, the first-run assistant): mirror.*, restore.*,
 //      verify.*, credentials.test.*, schedule.*, tray.*, notify.test.*, autostart.*, init.* —
 //      every key whose LAST name segment says something went wrong (FAILURE below: failed, wrong,
-//      missing, absent, denied, damaged, refused, unreadable, crashed, gone, full, space, …).
+//      missing, absent, denied, damaged, refused, unreadable, crashed, gone, full, space, a
+//      …Warning, …NoUser, notHere, …).
 // Left out on purpose: messages of commands that only the IT service provider types on a terminal
 // (cli.*, credentials.* except credentials.test.*, encryption.*, apfs.*, volumes.*, hdiutil.*,
 // report.*, concept.*, sheet.*, list.*, status.*): `--help` and the README answer those; the PDF
@@ -31,10 +32,10 @@ import { trayView } from '../../src/tray/model/tray-state';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const manuals = { de: join(root, 'docs/handbuch.md'), en: join(root, 'docs/manual.md') } as const;
 
-const ALL_OF = ['error.', 'warn.', 'alert.', 'notify.fail.', 'mirror.crypt.', 'tray.state.', 'config.problem.', 'tray.export.problem.'];
+const ALL_OF = ['error.', 'warn.', 'alert.', 'notify.fail.', 'mirror.crypt.', 'tray.state.', 'config.problem.', 'tray.export.problem.', 'tray.settings.cron.'];
 const FAILURES_IN = ['mirror.', 'restore.', 'verify.', 'credentials.test.', 'schedule.', 'tray.', 'notify.test.', 'autostart.', 'init.'];
 const FAILURE =
-  /fail|wrong|missing|absent|denied|damaged|refused|unreadable|crash|unexpected|notStarted|killed|guard|^full$|^space$|sameDisk|gone|noSpace|problems|invalid|noConfig|notConfigured|tooNew|differ|notFound|incomplete|notInstalled|notLoaded|noUserManager|noGuiSession|bootstrap5|tooManyIntervals|left$|^bad|notOpened|noComponent/i;
+  /fail|wrong|missing|absent|denied|damaged|refused|unreadable|crash|unexpected|notStarted|killed|guard|^full$|^space$|sameDisk|gone|noSpace|problems|invalid|noConfig|notConfigured|tooNew|differ|notFound|incomplete|notInstalled|notLoaded|noUserManager|noGuiSession|bootstrap5|tooManyIntervals|left$|^bad|notOpened|noComponent|NoUser$|NoUrl$|notHere|warning$|labelOnly|noFile|exitOnly/i;
 
 /** The rule above, applied to a catalogue's keys. */
 export function userFacingErrorKeys(keys: string[]): string[] {
