@@ -4,10 +4,13 @@
 // the setting as a file, /var/lib/systemd/linger/<user> (read first: no process, works without a
 // bus); `loginctl show-user` is asked only when the file is not there.
 //
-// `loginctl enable-linger <user>` works for root, and for the user himself where polkit allows it
-// (org.freedesktop.login1.set-self-linger: yes for an active local session, an admin's password
-// otherwise). `--no-ask-password`: over SSH polkit would start a password prompt on our terminal
-// (pkttyagent) that a script cannot answer; refused at once, the admin is told the sudo command.
+// `loginctl enable-linger <user>` works for root, and for the user himself where polkit allows it:
+// systemd's policy (Debian 12: /usr/share/polkit-1/actions/org.freedesktop.login1.policy) says yes
+// to org.freedesktop.login1.set-self-linger in any session, but a server without polkitd refuses
+// ("The name org.freedesktop.PolicyKit1 was not provided by any .service files"), and a local rule
+// may ask for an admin's password. `--no-ask-password`: polkit would then start a password prompt
+// on our terminal (pkttyagent) that a script cannot answer; refused at once instead, the admin is
+// told the sudo command.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Message } from '../i18n';

@@ -4,6 +4,8 @@
 // in a temp folder standing in for /var/lib/systemd/linger. Recorded texts and where they are from:
 //   "Failed to get user: User ID 1001 is not logged in or lingering"  systemd/systemd#33488
 //   "Could not enable linger: Access denied"                           systemd/systemd#3365 (polkit refused)
+//   "Could not enable linger: The name org.freedesktop.PolicyKit1 was not provided by any .service
+//    files"                                                            hashbang/shell-etc#67 (no polkitd)
 //   "System has not been booted with systemd as init system (PID 1). Can't operate." and
 //   "Failed to connect to bus: Host is down"                           `loginctl enable-linger nobody` here
 // The last one is also checked against the real loginctl of this machine, when it has no logind.
@@ -25,6 +27,7 @@ const test = suite('linger');
 const USER = 'praxis';
 const NOT_LINGERING = ['Failed to get user: User ID 1001 is not logged in or lingering'];
 const ACCESS_DENIED = ['Could not enable linger: Access denied'];
+const NO_POLKIT = ['Could not enable linger: The name org.freedesktop.PolicyKit1 was not provided by any .service files'];
 const NO_LOGIND = ["System has not been booted with systemd as init system (PID 1). Can't operate.", 'Failed to connect to bus: Host is down'];
 
 const SHOW = ['loginctl', 'show-user', USER, '--property=Linger'];
@@ -133,6 +136,16 @@ test('off and polkit refuses ("Could not enable linger: Access denied"): install
   const en = render('en', note);
   assert.match(en, /runs ONLY while praxis is logged in/);
   assert.match(en, /"sudo loginctl enable-linger praxis"/);
+});
+
+test('a server without polkitd: the same warning, with loginctl\'s reason', async () => {
+  freshLingerDir();
+  const { run } = fakeRunner(withManager((argv) => (is(argv, SHOW) ? { exit: 0, stdout: ['Linger=no'] } : { exit: 1, stderr: NO_POLKIT })));
+  const r = await scheduler(run).install(spec);
+  assert.is(r.linger?.state, 'off');
+  const de = render('de', r.notes.find((m) => m.key === 'schedule.linger.failed')!);
+  assert.ok(de.includes(`(loginctl: ${NO_POLKIT[0]})`), de);
+  assert.match(de, /„sudo loginctl enable-linger praxis“/);
 });
 
 test('no user manager: install fails (exit 1) before asking logind — no lingering switched on for a schedule that is not active', async () => {
