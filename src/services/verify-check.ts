@@ -24,7 +24,7 @@ import type { StepContext } from './step-context';
 import type { Reporter } from './events';
 import type { StatusStore } from './status-store';
 import { restoreTestMariadb, restoreTestPostgres, type RestoreTestResult } from './verify-databases';
-import { checkFolderIndex } from './verify-index';
+import { checkFolderIndex, type IndexCheckOptions } from './verify-index';
 
 export const VERIFICATION_FILE = 'verification.json';
 
@@ -75,6 +75,14 @@ function failure(e: unknown): Message {
 /** The run's ports; the platform only matters to the restore test (the mirror's copy check has none to give). */
 export type VerifyContext = Omit<StepContext, 'platform'> & { platform?: Platform };
 
+/** The folder check's reading as progress: by bytes (by files when all are empty); no rate or time left, which only rsync measures. */
+function readProgress(ctx: VerifyContext, name: string): IndexCheckOptions['onRead'] {
+  return (d) => {
+    const percent = Math.floor(d.totalBytes > 0 ? (d.bytes * 100) / d.totalBytes : (d.files * 100) / d.totalFiles);
+    ctx.reporter.progress(name, percent, 'verify', { bytes: d.bytes, files: d.files, totalFiles: d.totalFiles });
+  };
+}
+
 /** Checks one backup folder. Throws only on cancel; everything found is in problems/warnings. */
 export async function verifyBackup(config: Config, entry: BackupEntry, o: VerifyBackupOptions, ctx: VerifyContext): Promise<VerificationRecord> {
   const started = Date.now();
@@ -107,7 +115,7 @@ export async function verifyBackup(config: Config, entry: BackupEntry, o: Verify
       continue;
     }
     try {
-      const r = await checkFolderIndex({ backupPath: entry.path, entry: { ...c, index: c.index }, deep: o.deep, seed: sampleSeed, referencePath: o.referencePath, signal: ctx.signal });
+      const r = await checkFolderIndex({ backupPath: entry.path, entry: { ...c, index: c.index }, deep: o.deep, seed: sampleSeed, referencePath: o.referencePath, signal: ctx.signal, onRead: readProgress(ctx, c.name) });
       problems.push(...r.problems);
       components.push({ name: c.name, type: c.type, files: r.files, contentChecked: r.contentChecked });
       ctx.reporter.info(o.deep ? 'verify.index.doneDeep' : 'verify.index.done', { component: c.name, files: r.files, read: r.contentChecked, dest: destParam(o.destination) });

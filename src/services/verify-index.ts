@@ -86,6 +86,8 @@ export interface IndexCheckOptions {
   /** The same backup elsewhere (the local one, for a mirror's copy): content reference where the index has no "h". */
   referencePath?: string;
   signal: AbortSignal;
+  /** After each file whose content was read (--deep reads them all, which takes long): for the progress line. */
+  onRead?: (done: { files: number; totalFiles: number; bytes: number; totalBytes: number }) => void;
 }
 
 export async function checkFolderIndex(o: IndexCheckOptions): Promise<IndexCheck> {
@@ -155,9 +157,15 @@ async function compare(o: IndexCheckOptions, index: Map<RawPath, IndexLine>, tre
   const contentDiffers: RawPath[] = [];
   const unreadable: string[] = [];
   const reference = o.referencePath ? new TreeRoot(join(o.referencePath, entry.path)) : null;
+  const totalBytes = toRead.reduce((sum, p) => sum + index.get(p)!.s, 0);
+  let readFiles = 0;
+  let readBytes = 0;
   try {
     for (const p of toRead) {
       o.signal.throwIfAborted();
+      if (readFiles > 0) o.onRead?.({ files: readFiles, totalFiles: toRead.length, bytes: readBytes, totalBytes });
+      readFiles++;
+      readBytes += index.get(p)!.s;
       let h: string;
       try {
         h = (await sha256File(tree.path(p))).sha256;
@@ -171,6 +179,7 @@ async function compare(o: IndexCheckOptions, index: Map<RawPath, IndexLine>, tre
   } finally {
     reference?.close();
   }
+  if (readFiles > 0) o.onRead?.({ files: readFiles, totalFiles: toRead.length, bytes: readBytes, totalBytes });
   if (contentDiffers.length) problems.push({ key: 'verify.index.contentDiffers', params: { component, count: contentDiffers.length, files: named(contentDiffers.map(displayPath)) } });
   if (unreadable.length) problems.push({ key: 'verify.index.unreadable', params: { component, count: unreadable.length, files: named(unreadable) } });
   return { problems, contentChecked: toRead.length, files: index.size, ...(o.deep ? {} : { sampled: toRead.length }) };

@@ -84,17 +84,22 @@ test('run on a terminal: the line is redrawn with \\r and a percent, fits the wi
   assert.equal(shape(shown, root), shape(piped.stderr.split('\n').filter(Boolean), root2));
 });
 
-test('the copy onto a mirror and a restore draw their own lines on a terminal', async () => {
+test('the copy onto a mirror, a deep verify and a restore draw their own lines on a terminal', async () => {
   const root = await makeTempDir('progress-mirror');
   // A disk of its own (a real tmpfs): a mirror on the backup's own disk is refused.
   const disk = await mountTmpfs(64);
-  const { configFile } = await practice(root, disk.path);
+  const { configFile, bytes } = await practice(root, disk.path);
   const env = (await cliEnv(root)).env;
   const r = await pty(`run --config ${configFile}`, env, 100);
   assert.is(r.code, 0, r.out);
   const id = /Backup (\d{8}_\d{6}) gestartet/.exec(r.out)?.[1];
   assert.ok(id, r.out);
   assert.ok(r.out.split('\r').some((d) => d.startsWith(`Kopiere ${id} auf usb: 100 %`)), `mirror line: ${JSON.stringify(r.out)}`);
+  // verify --deep reads every file: its line counts them (the folder's files, without folders) and their bytes.
+  const verify = await pty(`verify ${id} --deep --config ${configFile}`, env, 100);
+  assert.is(verify.code, 0, verify.out);
+  const all = (FILES + 1).toLocaleString('de-DE');
+  assert.ok(verify.out.split('\r').some((d) => d.startsWith(`Prüfe files: 100 %  ${(bytes / 1024 / 1024).toFixed(1).replace('.', ',')} MB  ${all}/${all} Dateien`)), `verify line: ${JSON.stringify(verify.out)}`);
   const back = await pty(`restore ${id} --yes --no-safety-backup --config ${configFile}`, env, 100);
   assert.is(back.code, 0, back.out);
   assert.ok(back.out.split('\r').some((d) => /^Stelle files wieder her: \d+ %/.test(d)), `restore line: ${JSON.stringify(back.out)}`);
@@ -126,10 +131,13 @@ test('--json on a terminal: JSON lines and no progress line; the progress events
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, any>);
   assert.ok(events.some((e) => e.type === 'finished' && e.summary.result === 'success'), 'finished event');
-  const last = events.filter((e) => e.type === 'progress' && e.name === 'files').at(-1);
+  const last = events.filter((e) => e.type === 'progress' && e.name === 'files' && e.phase === 'copy').at(-1);
   assert.ok(last, 'a progress event of the folder');
   // rsync counts the folders too: briefe/, the top folder.
   assert.equal({ percent: last!.percent, bytes: last!.bytes, files: last!.files, totalFiles: last!.totalFiles }, { percent: 100, bytes, files: FILES + 3, totalFiles: FILES + 3 });
+  // The check after the backup reads a sample of the files: its events count what it read.
+  const check = events.filter((e) => e.type === 'progress' && e.name === 'files' && e.phase === 'verify').at(-1);
+  assert.ok(check && check.percent === 100 && check.files === check.totalFiles && check.files > 0 && check.bytes > 0, JSON.stringify(check));
 });
 
 test.run();
