@@ -19,10 +19,12 @@ import { CommandError, run as realRun, type CommandPlan, type RunOptions, type R
 import { ensureLinger, lingerState, lingerStatusMessage } from '../../src/schedule/linger';
 import type { ScheduleSpec } from '../../src/schedule/scheduler';
 import { SystemdUserScheduler } from '../../src/schedule/systemd-user-scheduler';
-import { missedReasonFrom } from '../../src/services/alerts';
+import { computeAlerts, missedReasonFrom } from '../../src/services/alerts';
 import { formFromConfig, saveSettings, saveSummary } from '../../src/tray/model/settings-form';
 import { makeTempDir, runCleanups } from '../helpers/temp';
 
+// The missed-run test builds local times: the same zone for them and for cron, whatever the machine's.
+process.env.TZ = 'Europe/Berlin';
 const test = suite('linger');
 const USER = 'praxis';
 const NOT_LINGERING = ['Failed to get user: User ID 1001 is not logged in or lingering'];
@@ -189,6 +191,13 @@ test('a missed run with lingering off: the alert names the cause and the command
   await scheduler(fakeRunner(withManager(() => ({ exit: 0 }))).run).install(spec);
   const s = await scheduler(fakeRunner(withManager((argv) => (is(argv, SHOW) ? { exit: 0, stdout: ['Linger=no'] } : { exit: 1 }))).run).status();
   assert.equal(missedReasonFrom(s), { kind: 'notLingering', user: USER });
+  // Last run Monday 03:15, now Wednesday noon (local time, fixed): Tuesday's run is missed.
+  const lastRun = { startedAt: new Date(2026, 10, 23, 3, 15).toISOString(), finishedAt: new Date(2026, 10, 23, 3, 20).toISOString(), result: 'success' as const, exitCode: 0, warnings: [] };
+  const alerts = computeAlerts({ config: { mirrors: [], schedule: { cron: spec.cron, onDiskAttach: false }, alerts: { localMaxAgeHours: 26, mirrorMaxAgeDays: 8 } }, status: { version: 1, running: null, lastRun, destinations: {} }, now: new Date(2026, 10, 25, 12, 0), missedReason: missedReasonFrom(s) });
+  const missed = alerts.find((a) => a.kind === 'scheduleMissed');
+  assert.ok(missed, JSON.stringify(alerts));
+  assert.match(render('de', missed!.message), /es war niemand angemeldet: als Administrator „sudo loginctl enable-linger praxis“/);
+  assert.match(render('en', missed!.message), /and nobody was: as an administrator, "sudo loginctl enable-linger praxis"/);
   // On: no such reason.
   writeFileSync(join(lingerDir, USER), '');
   assert.is(missedReasonFrom(await scheduler(fakeRunner(withManager(() => ({ exit: 0 }))).run).status()), undefined);
