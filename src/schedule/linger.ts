@@ -52,8 +52,11 @@ export function loginctlPlans(user: string) {
 /** logind's answer for a user who has neither a session nor lingering: lingering is off. */
 const NOT_LINGERING = /is not logged in or lingering/i;
 
-const tail = (e: unknown): string[] =>
-  e instanceof CommandError ? [...e.stderrTail, ...e.stdoutTail].filter((l) => l.trim()).slice(-3) : [String((e as Error)?.message ?? e)];
+/** loginctl's last words; when it said nothing (not installed: spawn ENOENT) the runner's summary. */
+function tail(e: unknown): string[] {
+  const lines = e instanceof CommandError ? [...e.stderrTail, ...e.stdoutTail].filter((l) => l.trim()).slice(-3) : [];
+  return lines.length ? lines : [String((e as Error)?.message ?? e)];
+}
 
 export async function lingerState(deps: LingerDeps): Promise<LingerInfo> {
   const { user } = deps;

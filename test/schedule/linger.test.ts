@@ -150,6 +150,19 @@ test('a server without polkitd: the same warning, with loginctl\'s reason', asyn
   assert.match(de, /„sudo loginctl enable-linger praxis“/);
 });
 
+test('no loginctl installed (the real runner, a PATH without it): unknown, with the runner\'s reason', async () => {
+  const path = process.env.PATH;
+  process.env.PATH = freshLingerDir(); // an empty folder
+  try {
+    const info = await lingerState({ run: realRun, user: USER, lingerDir });
+    assert.is(info.state, 'unknown');
+    assert.match(info.detail!.join(' '), /loginctl/);
+    assert.match(render('en', lingerStatusMessage(info)), /^Without login: unknown, loginctl gives no answer \(.*loginctl.*\)/);
+  } finally {
+    process.env.PATH = path;
+  }
+});
+
 test('no user manager: install fails (exit 1) before asking logind — no lingering switched on for a schedule that is not active', async () => {
   freshLingerDir();
   const { run, calls } = fakeRunner((argv) => (argv[0] === 'systemctl' ? { exit: 1, stderr: ['Failed to connect to bus: No medium found'] } : assert.unreachable(argv.join(' ')) as never));
