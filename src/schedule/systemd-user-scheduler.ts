@@ -4,8 +4,8 @@
 // one the files are still written, and install says exactly what is missing and exits 1, because a
 // schedule that is not active must never look installed. Once the timer is enabled, install makes
 // sure it also runs with nobody logged in (lingering, linger.ts): switched on when it can be, else
-// the sudo command and exit 3. Why not system units for a service account (`--system`): see the
-// README, "Linux (systemd user units)". With `verify.cron` a second timer
+// the sudo command and exit 3. Why not system units for a service account (`--system`): README,
+// "Nobody logged in". With `verify.cron` a second timer
 // (praxis-backup-verify.timer) is enabled beside the backup's; without it, one left from an
 // earlier install is disabled and deleted.
 import { existsSync, readFileSync } from 'node:fs';
