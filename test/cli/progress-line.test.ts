@@ -5,7 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { clockText, ProgressLine, progressSink, progressText, type ProgressView } from '../../src/cli/progress-line';
+import { attachProgressLine, clearProgressLine, clockText, ProgressLine, progressSink, progressText, type ProgressView } from '../../src/cli/progress-line';
 import { run } from '../../src/process/runner';
 import type { StampedEvent } from '../../src/services/events';
 import { parseProgress2Numbers, planRsync } from '../../src/services/folder-copy';
@@ -152,6 +152,54 @@ test('the sink: progress draws (not the backup\'s step count "total"), a step\'s
   writes.length = 0;
   line.log('Backup done');
   assert.equal(writes, ['Backup done\n'], 'after the end, the summary line stands alone');
+});
+
+// ---- when it is there ------------------------------------------------------------------------------
+
+function fakeOut(json = false) {
+  const printed: string[] = [];
+  return { printed, out: { lang: 'de' as const, json, text: (l: string) => void printed.push(l) } };
+}
+
+function fakeStream(isTTY: boolean, columns = 40) {
+  const written: string[] = [];
+  return { written, stream: { isTTY, columns, write: (s: string) => written.push(s) > 0 } as unknown as NodeJS.WriteStream };
+}
+
+const progressEvent = (percent: number): StampedEvent => ({ type: 'progress', name: 'files', percent, phase: 'copy', ts: '2026-11-03T02:00:00.000Z' });
+
+test('not attached on a pipe or with --json: the command\'s text is left as it was', () => {
+  for (const [json, tty] of [[false, false], [true, true]] as const) {
+    const { out } = fakeOut(json);
+    const text = out.text;
+    assert.is(attachProgressLine(out, fakeStream(tty).stream, { TERM: 'xterm' }), null);
+    assert.is(out.text, text);
+  }
+});
+
+test('attached on a terminal: text lines go through the line (cleared first, redrawn after), in the terminal\'s width', () => {
+  const { out, printed } = fakeOut();
+  const { stream, written } = fakeStream(true, 20);
+  const line = attachProgressLine(out, stream, { TERM: 'xterm-256color' })!;
+  assert.ok(line);
+  progressSink(line)(progressEvent(40));
+  out.text('Sichere scans (folder) …');
+  assert.equal(printed, ['Sichere scans (folder) …']);
+  assert.equal(written, ['\rSichere files: 40 %\x1b[K', '\r\x1b[K', '\rSichere files: 40 %\x1b[K']);
+  // A question (terminal.ts) clears it; the next progress draws it again.
+  written.length = 0;
+  clearProgressLine();
+  out.text('Passwort?');
+  assert.equal(written, ['\r\x1b[K']);
+});
+
+test('TERM=dumb: attached, without escape sequences', () => {
+  const { out } = fakeOut();
+  const { stream, written } = fakeStream(true, 80);
+  const line = attachProgressLine(out, stream, { TERM: 'dumb' })!;
+  progressSink(line)(progressEvent(5));
+  out.text('x');
+  assert.equal(written, ['\rSichere files: 5 %', `\r${' '.repeat('Sichere files: 5 %'.length)}\r`, '\rSichere files: 5 %']);
 });
 
 // ---- the numbers from rsync ------------------------------------------------------------------------
