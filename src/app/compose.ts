@@ -16,7 +16,7 @@ import { run } from '../process/runner';
 import { KeytarSecretStore } from '../credentials/keytar-secret-store';
 import { defaultCollectionLocked } from '../credentials/secret-service-lock';
 import { MountLoginTester, SmbclientLoginTester } from '../credentials/smb-login-test';
-import { ChainSecretStore, EnvSecretStore, type CredentialStore, type SecretStore } from '../services/credentials';
+import { ChainSecretStore, ConfiguredSecretStore, EnvSecretStore, type CredentialStore, type SecretStore } from '../services/credentials';
 import { CredentialsService } from '../services/credentials-service';
 import type { MirrorDeps } from '../services/mirror-run';
 import { StatusStore } from '../services/status-store';
@@ -102,11 +102,10 @@ export function compose(env: NodeJS.ProcessEnv = process.env): App {
     now: testClock(env.PRAXIS_BACKUP_TEST_NOW),
     // Environment first: it is explicit, per run. Then the keyring; if that cannot be reached, a
     // lookup fails with the reason and the fix (never a silent "no password"). Setups that keep
-    // passwords elsewhere on purpose (~/.pgpass) say so with PRAXIS_BACKUP_KEYRING=off.
-    secretsFor: (config) => {
-      const fromEnv = EnvSecretStore.forComponents(env, config.components, config.mirrors);
-      return new ChainSecretStore(env.PRAXIS_BACKUP_KEYRING === 'off' ? [fromEnv] : [fromEnv, keyring]);
-    },
+    // passwords elsewhere on purpose (~/.pgpass) say so per component with "password": "none", or
+    // for everything with PRAXIS_BACKUP_KEYRING=off.
+    secretsFor: (config) =>
+      ConfiguredSecretStore.forConfig(env, config.components, config.mirrors, env.PRAXIS_BACKUP_KEYRING === 'off' ? null : keyring),
     keyring: () => keyring,
     credentials: () =>
       new CredentialsService({

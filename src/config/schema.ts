@@ -20,6 +20,15 @@ const port = z.number({ required_error: 'required' }).int().min(1).max(65535);
 const host = z.string().min(1).max(255);
 const dbName = z.string({ required_error: 'required' }).min(1).max(64);
 
+/**
+ * Where a database's or share's password comes from (issue 15). "keyring": the Keychain / Secret
+ * Service (an unreachable keyring is an error). "none": the keyring is never asked; the server needs
+ * no password or the tool's own means give it (peer/trust, ~/.pgpass, ~/.my.cnf). Absent (databases):
+ * log in without a password first, ask the keyring only when the server wants one. The environment
+ * (PRAXIS_BACKUP_PASSWORD_<NAME>) wins in every mode: it is explicit, per run.
+ */
+const passwordMode = z.enum(['keyring', 'none']).optional();
+
 const postgres = z
   .object({
     name: componentName,
@@ -28,6 +37,7 @@ const postgres = z
     host: host.default('localhost'),
     port: port.default(5432),
     user: z.string().min(1).default('postgres'),
+    password: passwordMode,
   })
   .strict();
 
@@ -39,6 +49,7 @@ const mariadb = z
     host: host.default('127.0.0.1'),
     port: port.default(3306),
     user: z.string().min(1).default('root'),
+    password: passwordMode,
   })
   .strict();
 
@@ -97,6 +108,7 @@ const mirror = z.discriminatedUnion(
         type: z.literal('smb'),
         url: z.string().regex(/^smb:\/\/[^/\s]+\/[^\s]+$/, { message: 'smbUrl' }),
         user: z.string().min(1),
+        password: passwordMode,
         mode: mirrorMode,
         required: z.boolean().default(false),
         /** Encrypted on the target (absent: no); the passphrase lives in the credential store as encryption://<name>. */
@@ -301,4 +313,5 @@ export type PostgresComponent = Extract<Component, { type: 'postgres' }>;
 export type MariadbComponent = Extract<Component, { type: 'mariadb' | 'mysql' }>;
 export type FolderComponent = Extract<Component, { type: 'folder' }>;
 export type Mirror = Config['mirrors'][number];
+export type PasswordMode = NonNullable<PostgresComponent['password']>;
 export type NotifyConfig = NonNullable<Config['notify']>;

@@ -9,7 +9,8 @@ import { byteCount, formatDuration, render } from '../i18n';
 import type { Platform } from '../platform/paths';
 import { CommandError, onChildGroups } from '../process/runner';
 import { backupId, readCatalog, PARTIAL_SUFFIX, type BackupEntry } from './backup-catalog';
-import { databasePassword, type SecretStore } from './credentials';
+import { credentialId, type SecretStore } from './credentials';
+import { loginDatabase, SettledSecretStore } from './db-login';
 import { ExitCode, PraxisError } from './errors';
 import type { Reporter, RunSummary } from './events';
 import { copyFolder } from './folder-copy';
@@ -165,26 +166,28 @@ export async function runBackup(config: Config, deps: BackupDeps, reporter: Repo
 
     // Connect to every database before writing anything: a wrong password fails in a second,
     // not after an hour of copying attachments.
+    // The probe also settles how to log in (db-login.ts: environment, keyring, or none from us).
     const prepared: Prepared[] = [];
+    const settled = new Map<string, string | null>();
     let estimate = 0;
     for (const c of config.components) {
       if (c.type === 'postgres') {
-        const password = await databasePassword(deps.secrets, c);
-        if (password === null) reporter.info('warn.noPassword', { name: c.name });
-        const server = await probePostgres(ctx, c, password);
+        const { password, server } = await loginDatabase(deps.secrets, c, reporter, (pw, on) => probePostgres(ctx, c, pw, on));
+        settled.set(credentialId(c)!, password);
         estimate += server.databaseBytes;
         prepared.push({ kind: 'postgres', c, password, server });
       } else if (c.type === 'folder') {
         estimate += await folderEstimate(deps.tools, c, previous, signal);
         prepared.push({ kind: 'folder', c });
       } else {
-        const password = await databasePassword(deps.secrets, c);
-        if (password === null) reporter.info('warn.noPassword', { name: c.name });
-        const server = await probeMariadb(ctx, c, password);
+        const { password, server } = await loginDatabase(deps.secrets, c, reporter, (pw, on) => probeMariadb(ctx, c, pw, on));
+        settled.set(credentialId(c)!, password);
         estimate += server.databaseBytes;
         prepared.push({ kind: 'mariadb', c, password, server });
       }
     }
+    // The restore test after the backup logs in the same way, without asking the keyring again.
+    ctx.secrets = new SettledSecretStore(settled, deps.secrets);
     const space = await diskSpace(dir);
     reporter.info('run.estimate', { size: byteCount(estimate) });
     checkSpace(dir, estimate, space);

@@ -84,6 +84,50 @@ export class ChainSecretStore implements SecretStore {
   }
 }
 
+/**
+ * The secrets of one config (App.secretsFor): the environment first, then the keyring — except
+ * for the ids whose component or share says `"password": "none"`: for those the keyring is never
+ * asked (a nightly run without a desktop must not even try). `keyring` null: PRAXIS_BACKUP_KEYRING=off.
+ * The run asks the two sources apart (db-login.ts): it logs which one it used, and asks the keyring
+ * only when the server wants a password.
+ */
+export class ConfiguredSecretStore implements SecretStore {
+  constructor(
+    private readonly env: SecretStore,
+    private readonly keyring: SecretStore | null,
+    private readonly keyringless: ReadonlySet<string>,
+  ) {}
+  static forConfig(env: NodeJS.ProcessEnv, components: Component[], mirrors: Mirror[], keyring: SecretStore | null): ConfiguredSecretStore {
+    const none = new Set<string>();
+    for (const c of components) {
+      const id = credentialId(c);
+      if (id && c.type !== 'folder' && c.password === 'none') none.add(id);
+    }
+    for (const m of mirrors) if (m.type === 'smb' && m.password === 'none') none.add(smbCredentialId(m.url, m.user));
+    return new ConfiguredSecretStore(EnvSecretStore.forComponents(env, components, mirrors), keyring, none);
+  }
+  get description(): string {
+    return [this.env.description, ...(this.keyring ? [this.keyring.description] : [])].join(', ');
+  }
+  get displayName(): Message | undefined {
+    return this.keyring?.displayName;
+  }
+  /** Whether the keyring may be asked for this id at all (not switched off, not `"password": "none"`). */
+  keyringAllowed(id: string): boolean {
+    return this.keyring !== null && !this.keyringless.has(id);
+  }
+  fromEnvironment(id: string): Promise<string | null> {
+    return this.env.get(id);
+  }
+  /** The keyring only; throws error.secretStoreUnavailable when it cannot be reached. */
+  async fromKeyring(id: string): Promise<string | null> {
+    return this.keyringAllowed(id) ? this.keyring!.get(id) : null;
+  }
+  async get(id: string): Promise<string | null> {
+    return (await this.fromEnvironment(id)) ?? (await this.fromKeyring(id));
+  }
+}
+
 /** The stored password of a database component, or null (then the tool's own means apply: ~/.pgpass, peer auth). */
 export async function databasePassword(secrets: SecretStore, c: Component): Promise<string | null> {
   const id = credentialId(c);

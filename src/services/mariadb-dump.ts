@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import type { MariadbComponent } from '../config/schema';
 import { run, CommandError, type CommandPlan } from '../process/runner';
 import { connectFailed, dumpFailed } from './db-errors';
+import type { LoginSignals } from './db-login';
 import type { ManifestComponent } from './manifest';
 import { SqlDumpRowCounter } from './sql-dump-rows';
 import { SqlSession } from './sql-session';
@@ -143,17 +144,37 @@ export function serverMessage(e: unknown): string {
   return (e as Error).message;
 }
 
-export async function probeMariadb(ctx: StepContext, c: MariadbComponent, password: string | null): Promise<MariaServerInfo> {
+/** `onSignals` hears what the client said about logging in (db-login.ts), on success and failure. */
+export async function probeMariadb(
+  ctx: StepContext,
+  c: MariadbComponent,
+  password: string | null,
+  onSignals?: (s: LoginSignals) => void,
+): Promise<MariaServerInfo> {
   const client = await ctx.tools.find('mariadb');
   try {
     return await withOptionFile(c, password, async (opt) => {
       const r = await run(planMariaProbe(client.path, opt, c, password ? [password] : []), { signal: ctx.signal });
+      onSignals?.(mariaLoginSignals(r.stderrTail));
       const [version, size] = (r.stdoutTail[0] ?? '').split('\t');
       return { version: version ?? '', databaseBytes: Number(size) || 0 };
     });
   } catch (e) {
+    if (e instanceof CommandError) onSignals?.(mariaLoginSignals(e.stderrTail));
     connectFailed(e, c, serverMessage(e));
   }
+}
+
+/**
+ * The client's words, measured with mariadb 10.11: no password at hand → "ERROR 1045 (28000):
+ * Access denied for user 'root'@'127.0.0.1' (using password: NO)" (with one that is wrong: "YES",
+ * which is no request for one); an option file it skips → "Warning: World-writable config file
+ * '/home/x/.my.cnf' is ignored" (0644 is still read).
+ */
+export function mariaLoginSignals(stderr: string[]): LoginSignals {
+  const text = stderr.join('\n');
+  const ignoredFiles = [...text.matchAll(/World-writable config file '(.+?)' is ignored/g)].map((m) => m[1]!);
+  return { wantsPassword: /ERROR 1045 .*\(using password: NO\)/.test(text), ignoredFiles };
 }
 
 export async function dumpMariadb(

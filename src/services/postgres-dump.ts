@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { PostgresComponent } from '../config/schema';
 import { run, CommandError, type CommandPlan } from '../process/runner';
 import { connectFailed, dumpFailed } from './db-errors';
+import type { LoginSignals } from './db-login';
 import type { ManifestComponent } from './manifest';
 import { dbSettingsSql, parseDbSettings, type DbSettings } from './postgres-db-settings';
 import { SqlSession } from './sql-session';
@@ -129,15 +130,37 @@ export function serverMessage(e: unknown): string {
   return (e as Error).message;
 }
 
-/** Connects once before anything is written: version (to pick pg_dump) and size (for the space check). */
-export async function probePostgres(ctx: StepContext, c: PostgresComponent, password: string | null): Promise<PgServerInfo> {
+/**
+ * Connects once before anything is written: version (to pick pg_dump) and size (for the space
+ * check). `onSignals` hears what psql said about logging in (db-login.ts), on success and failure.
+ */
+export async function probePostgres(
+  ctx: StepContext,
+  c: PostgresComponent,
+  password: string | null,
+  onSignals?: (s: LoginSignals) => void,
+): Promise<PgServerInfo> {
   const psql = await ctx.tools.findPg('psql');
   try {
     const r = await run(planPgProbe(psql.path, c, password), { signal: ctx.signal });
+    onSignals?.(pgLoginSignals(r.stderrTail));
     return parseProbe(r.stdoutTail.join('\n'));
   } catch (e) {
+    if (e instanceof CommandError) onSignals?.(pgLoginSignals(e.stderrTail));
     connectFailed(e, c, serverMessage(e));
   }
+}
+
+/**
+ * libpq's words, measured with psql 15: no password at hand → "fe_sendauth: no password supplied";
+ * a wrong one → "password authentication failed for user …"; a password file it skips for its mode →
+ * `WARNING: password file "/home/x/.pgpass" has group or world access; permissions should be u=rw
+ * (0600) or less` (also for $PGPASSFILE).
+ */
+export function pgLoginSignals(stderr: string[]): LoginSignals {
+  const text = stderr.join('\n');
+  const ignoredFiles = [...text.matchAll(/password file "(.+?)" has group or world access/g)].map((m) => m[1]!);
+  return { wantsPassword: /fe_sendauth: no password supplied|password authentication failed/.test(text), ignoredFiles };
 }
 
 export async function dumpPostgres(

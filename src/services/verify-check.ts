@@ -17,6 +17,7 @@ import type { BackupEntry } from './backup-catalog';
 import { checkModes } from './backup-modes';
 import { verifyBackupDir } from './backup-verify';
 import { credentialId } from './credentials';
+import { databaseLoginPassword } from './db-login';
 import { PraxisError } from './errors';
 import { fsyncDir, type ManifestComponent } from './manifest';
 import type { Platform } from '../platform/paths';
@@ -142,10 +143,11 @@ export async function verifyBackup(config: Config, entry: BackupEntry, o: Verify
         continue;
       }
       const id = credentialId(live);
-      const req = { entry: c, dumpFile: join(entry.path, c.path), password: id ? await ctx.secrets.get(id) : null, backupId: entry.id };
       ctx.reporter.info('verify.restoreTest', { component: c.name });
       let r: RestoreTestResult;
       try {
+        // Logged in as the backup did (db-login.ts): no keyring where the server needs no password.
+        const req = { entry: c, dumpFile: join(entry.path, c.path), password: id ? await databaseLoginPassword(dbCtx, live) : null, backupId: entry.id };
         r = live.type === 'postgres' ? await restoreTestPostgres(dbCtx, live as PostgresComponent, req) : await restoreTestMariadb(dbCtx, live as MariadbComponent, req);
       } catch (e) {
         problems.push({ key: 'verify.restoreTestFailed', params: { component: c.name, reason: failure(e) } });

@@ -58,6 +58,8 @@ export interface StartPostgresOptions {
   /** Data directory on its own tmpfs (default: yes when root on Linux — no disk I/O, much faster;
    * memory is only used as filled). Set false for data larger than RAM. */
   ramdisk?: boolean;
+  /** Authentication for TCP connections (pg_hba.conf "host" lines; default 'scram-sha-256'): 'trust' logs anyone in without a password. */
+  authHost?: 'scram-sha-256' | 'trust';
 }
 
 const SERVICE_USER = 'postgres';
@@ -166,7 +168,7 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Pg
     try {
       const [cmd, args] = asServiceUser(join(binDir, 'initdb'), [
         '-D', dataDir, '--username', user, `--pwfile=${pwfile}`,
-        '--auth-host=scram-sha-256', '--auth-local=peer',
+        `--auth-host=${opts.authHost ?? 'scram-sha-256'}`, '--auth-local=peer',
         '--encoding=UTF8', '--locale=C', '--no-sync', '--no-instructions',
       ]);
       await execa(cmd, args, { cwd: dir, env: { LC_ALL: 'C' } }).catch((err) => {
