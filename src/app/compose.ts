@@ -186,7 +186,7 @@ function notifyTimeout(env: NodeJS.ProcessEnv): number | undefined {
  * systemd start jobs without the login shell's PATH, so `node` alone would not be found. After a
  * node update or moving the installation, `schedule status` names the path that is gone.
  */
-function selfProgram(): ProgramPaths {
+export function selfProgram(): ProgramPaths {
   const script = process.argv[1] ?? '';
   let cli = script;
   try {

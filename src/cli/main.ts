@@ -17,6 +17,7 @@ import { volumesCommand } from './commands/volumes';
 import { runCommand } from './commands/run';
 import { scheduleCommand } from './commands/schedule';
 import { statusCommand } from './commands/status';
+import { trayCommand } from './commands/tray';
 import { verifyCommand } from './commands/verify';
 import { makeOut, reportError, type Out } from './output';
 
@@ -29,6 +30,7 @@ const COMMANDS: Record<string, Command> = {
   status: statusCommand,
   volumes: volumesCommand,
   schedule: scheduleCommand,
+  tray: trayCommand,
   credentials: credentialsCommand,
   restore: restoreCommand,
   verify: verifyCommand,

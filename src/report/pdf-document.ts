@@ -298,15 +298,15 @@ export class PdfDocument {
   }
 }
 
-/** Temp file beside the target, fsync'd, renamed over it: a reader never sees half a PDF. */
-export async function writeFileAtomic(path: string, bytes: Buffer): Promise<void> {
+/** Temp file beside the target, fsync'd, renamed over it: a reader never sees half a PDF (or half a desktop entry: src/autostart). */
+export async function writeFileAtomic(path: string, bytes: Buffer | string, mode = 0o600): Promise<void> {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    const fh = await open(tmp, 'wx', 0o600);
+    const fh = await open(tmp, 'wx', mode);
     try {
       await fh.writeFile(bytes);
-      await fh.chmod(0o600); // open's mode is subject to the umask
+      await fh.chmod(mode); // open's mode is subject to the umask
       await fh.sync();
     } finally {
       await fh.close();
