@@ -14,6 +14,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { allText, CLI, readLogs } from '../helpers/cli';
 import { startMariadb, type MariaServer } from '../helpers/mariadb';
+import { startKeyring } from '../helpers/keyring';
 import { startPostgres, type PgServer } from '../helpers/postgres';
 import { createSampleMariadb, createSamplePostgres } from '../helpers/sample-practice';
 import { makeTempDir, runCleanups } from '../helpers/temp';
@@ -65,7 +66,7 @@ function nightlyEnv(k: Case, extra: Record<string, string> = {}): Record<string,
 
 async function runNightly(k: Case, extra: Record<string, string> = {}, args = ['run']) {
   const env = nightlyEnv(k, extra);
-  assert.not.ok('DBUS_SESSION_BUS_ADDRESS' in env || 'DISPLAY' in env);
+  if (!extra.DBUS_SESSION_BUS_ADDRESS) assert.not.ok('DBUS_SESSION_BUS_ADDRESS' in env || 'DISPLAY' in env);
   const r = await execa(process.execPath, [CLI, ...args, '--config', k.config], { env, extendEnv: false, reject: false, stdin: 'ignore' });
   const out = `${r.stdout}\n${r.stderr}`;
   return { code: r.exitCode ?? -1, out, log: readLogs(join(k.stateDir, 'logs')) };
@@ -232,6 +233,40 @@ test('MariaDB with ~/.my.cnf and "password": "none": succeeds without the keyrin
   assert.is(backups(k).length, 1);
   assert.match(r.log, 'Anmeldung an „elexis“: ohne Passwort (Socket-Anmeldung oder Optionsdatei ~/.my.cnf)');
   assert.not.match(r.out + r.log, 'Schlüsselbund');
+});
+
+test('MariaDB with ~/.my.cnf and the mode not set: logs in without the keyring too', async () => {
+  const k = await newCase([mariaComponent()]);
+  await myCnf(k, 0o644); // only world-writable is ignored by the client
+  const r = await runNightly(k);
+  assert.is(r.code, 0, r.out);
+  assert.match(r.log, 'Anmeldung an „elexis“: ohne Passwort');
+});
+
+test('with a keyring on the bus: not set asks it only after the server asked; "none" never does', async () => {
+  const kr = await startKeyring();
+  try {
+    const id = `postgres://${scramPg.user}@${scramPg.host}:${scramPg.port}/tomedo`;
+    await kr.store(id, PG_PW);
+    const bus = { DBUS_SESSION_BUS_ADDRESS: kr.env.DBUS_SESSION_BUS_ADDRESS!, PRAXIS_TEST_KEYRING: kr.env.PRAXIS_TEST_KEYRING! };
+    const unset = await newCase([pgComponent(scramPg)]);
+    const r = await runNightly(unset, bus);
+    assert.is(r.code, 0, r.out);
+    assert.match(r.log, 'Anmeldung an „datenbank“: mit dem Passwort aus dem Schlüsselbund (Secret Service).');
+    assert.not.ok(allText(unset.home).includes(PG_PW), 'password in state/logs');
+    // The keyring holds the right password, but "none" means it is not asked: the server's request fails the run.
+    const none = await newCase([pgComponent(scramPg, 'none')]);
+    const n = await runNightly(none, bus);
+    assert.is(n.code, 1, n.out);
+    assert.match(n.out, '"password": "none" fragt Praxis-Backup den Schlüsselbund nicht');
+    // A trust server with the mode not set: logged in without, although a keyring was there.
+    const trust = await newCase([pgComponent(trustPg)]);
+    const t = await runNightly(trust, bus);
+    assert.is(t.code, 0, t.out);
+    assert.match(t.log, 'Anmeldung an „datenbank“: ohne Passwort');
+  } finally {
+    await kr.stop();
+  }
 });
 
 test('MariaDB with a world-writable ~/.my.cnf: the client ignores it, the error names it and chmod 600', async () => {
