@@ -127,9 +127,3 @@ export class ConfiguredSecretStore implements SecretStore {
     return (await this.fromEnvironment(id)) ?? (await this.fromKeyring(id));
   }
 }
-
-/** The stored password of a database component, or null (then the tool's own means apply: ~/.pgpass, peer auth). */
-export async function databasePassword(secrets: SecretStore, c: Component): Promise<string | null> {
-  const id = credentialId(c);
-  return id ? secrets.get(id) : null;
-}
