@@ -65,7 +65,7 @@ export const de = {
   'login.toolFile.mariadb': '~/.my.cnf (Abschnitt [client] mit user=… und password=…; chmod 600 ~/.my.cnf)',
   'login.ignored.pgpass': 'Die Passwortdatei {file} wird von PostgreSQL (libpq) nicht gelesen, weil Gruppe oder andere darauf zugreifen dürfen. Beheben mit: chmod 600 {file}',
   'login.ignored.mycnf': 'Die Optionsdatei {file} wird von MariaDB nicht gelesen, weil alle sie beschreiben dürfen. Beheben mit: chmod 600 {file}',
-  'login.ignoredHint': ' {text}',
+  'login.ignoredHint': ' {text}.',
   'login.why.none': 'mit "password": "none" fragt Praxis-Backup den Schlüsselbund nicht',
   'login.why.keyringOff': 'PRAXIS_BACKUP_KEYRING=off ist gesetzt (Passwörter bewusst von anderswo)',
   'error.dbPasswordNotFromTool': 'Keine Anmeldung an „{database}“ auf {host}:{port} als {user} („{name}“): der Server verlangt ein Passwort ({message}), und {why}. Das Passwort muss dann aus {toolFile} kommen, oder für Skripte aus der Umgebungsvariable {variable}.{ignored}',

@@ -65,7 +65,7 @@ export const en: Record<MessageKey, string> = {
   'login.toolFile.mariadb': '~/.my.cnf (section [client] with user=… and password=…; chmod 600 ~/.my.cnf)',
   'login.ignored.pgpass': 'The password file {file} is ignored by PostgreSQL (libpq) because its group or others may access it. To fix: chmod 600 {file}',
   'login.ignored.mycnf': 'The option file {file} is ignored by MariaDB because everyone may write to it. To fix: chmod 600 {file}',
-  'login.ignoredHint': ' {text}',
+  'login.ignoredHint': ' {text}.',
   'login.why.none': 'with "password": "none" Praxis-Backup does not ask the keyring',
   'login.why.keyringOff': 'PRAXIS_BACKUP_KEYRING=off is set (passwords deliberately from elsewhere)',
   'error.dbPasswordNotFromTool': 'Cannot log in to database "{database}" on {host}:{port} as {user} ("{name}"): the server asks for a password ({message}), and {why}. The password must then come from {toolFile}, or for scripts from the environment variable {variable}.{ignored}',
