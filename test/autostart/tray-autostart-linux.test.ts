@@ -4,7 +4,7 @@
 // real tray host, and the icon appears); desktop-file-validate checks them when it is installed.
 import { execa } from 'execa';
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -190,6 +190,16 @@ test('status: a switched-off entry and a gone Node binary are named, with the fi
   // install repairs both.
   assert.is((await runCli(['tray', 'install'], env.env)).code, 0);
   assert.is(readFileSync(autostart, 'utf8'), original);
+});
+
+test('status: a file gone since install makes it partial, naming the file; install puts it back', async () => {
+  unlinkSync(icon2);
+  const r = await runCli(['tray', 'status'], env.env);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^Start bei der Anmeldung: nur teilweise eingerichtet; „praxis-backup tray install“ ergänzt den Rest\.$/m);
+  assert.ok(r.stdout.includes(`  ${icon2}: fehlt\n`), r.stdout);
+  assert.is((await runCli(['tray', 'install'], env.env)).code, 0);
+  assert.ok(readFileSync(icon2).equals(readFileSync(join(ASSETS, 'ok@2x.png'))));
 });
 
 test('install --config: the app gets the absolute config path', async () => {
