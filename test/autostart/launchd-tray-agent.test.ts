@@ -11,8 +11,10 @@ import type { AutostartSpec } from '../../src/autostart/autostart';
 import { LaunchdTrayAgent, renderTrayAgent, TRAY_LABEL, trayAgentDict } from '../../src/autostart/launchd-tray-agent';
 import { findQode, trayProgram } from '../../src/autostart/tray-program';
 import { render } from '../../src/i18n';
-import { CommandError, type CommandPlan, type RunOptions, type RunResult } from '../../src/process/runner';
+import type { CommandPlan } from '../../src/process/runner';
+import type { Runner } from '../../src/schedule/scheduler';
 import { PraxisError } from '../../src/services/errors';
+import { fakeRunner } from '../helpers/fake-runner';
 import { makeTempDir, runCleanups } from '../helpers/temp';
 
 const test = suite('launchd tray agent');
@@ -45,23 +47,7 @@ test.before(async () => {
 });
 test.after(() => runCleanups());
 
-type Reply = { exit: number; stdout?: string[]; stderr?: string[] };
-
-/** Answers like launchctl would and records every argv. */
-function fakeLaunchctl(reply: (plan: CommandPlan, nth: number) => Reply) {
-  const calls: string[][] = [];
-  const run = async (plan: CommandPlan, opts: RunOptions = {}): Promise<RunResult> => {
-    const argv = [plan.file, ...plan.args];
-    calls.push(argv);
-    const r = reply(plan, calls.filter((c) => c.join('\0') === argv.join('\0')).length);
-    for (const l of r.stdout ?? []) opts.onStdoutLine?.(l);
-    for (const l of r.stderr ?? []) opts.onStderrLine?.(l);
-    if (!(plan.okExitCodes ?? [0]).includes(r.exit)) throw new CommandError(plan.label, argv, r.exit, undefined, r.stderr ?? [], r.stdout ?? [], 'exit');
-    return { exitCode: r.exit, warning: false, stdoutTail: r.stdout ?? [], stderrTail: r.stderr ?? [], durationMs: 1 };
-  };
-  return { run: run as ConstructorParameters<typeof LaunchdTrayAgent>[0]['run'], calls };
-}
-const agent = (run: ConstructorParameters<typeof LaunchdTrayAgent>[0]['run'], sleeps: number[] = []) =>
+const agent = (run: Runner, sleeps: number[] = []) =>
   new LaunchdTrayAgent({ run, home, uid: UID, sleep: async (ms) => void sleeps.push(ms) });
 const PRINT_ARGV = ['/bin/launchctl', 'print', `gui/${UID}/${TRAY_LABEL}`];
 const BOOTOUT_ARGV = ['/bin/launchctl', 'bootout', `gui/${UID}/${TRAY_LABEL}`];
@@ -101,7 +87,7 @@ test('plist: --config becomes two more arguments, absolute', () => {
 });
 
 test('install, not loaded: writes the plist (0644), no bootout, bootstrap gui/<uid> <plist>; exact argv', async () => {
-  const { run, calls } = fakeLaunchctl((p) => (isPrint(p) ? { exit: 113 } : { exit: 0 }));
+  const { run, calls } = fakeRunner((p) => (isPrint(p) ? { exit: 113 } : { exit: 0 }));
   const r = await agent(run).install(spec);
   assert.equal(calls, [PRINT_ARGV, bootstrapArgv()]);
   assert.equal(r.files, [plistFile]);
@@ -113,18 +99,18 @@ test('install, not loaded: writes the plist (0644), no bootout, bootstrap gui/<u
 });
 
 test('install, already loaded: bootout first, then bootstrap', async () => {
-  const { run, calls } = fakeLaunchctl((p) => (isPrint(p) ? { exit: 0, stdout: PRINT.split('\n') } : { exit: 0 }));
+  const { run, calls } = fakeRunner((p) => (isPrint(p) ? { exit: 0, stdout: PRINT.split('\n') } : { exit: 0 }));
   await agent(run).install(spec);
   assert.equal(calls, [PRINT_ARGV, BOOTOUT_ARGV, bootstrapArgv()]);
 });
 
 test('install: "Bootstrap failed: 5" is retried once after a second; twice is an error with the fix (exit 1)', async () => {
   const sleeps: number[] = [];
-  const once = fakeLaunchctl((p, n) => (isPrint(p) ? { exit: 113 } : n === 1 ? { exit: 5, stderr: BOOTSTRAP_5 } : { exit: 0 }));
+  const once = fakeRunner((p, n) => (isPrint(p) ? { exit: 113 } : n === 1 ? { exit: 5, stderr: BOOTSTRAP_5 } : { exit: 0 }));
   await agent(once.run, sleeps).install(spec);
   assert.equal(once.calls, [PRINT_ARGV, bootstrapArgv(), bootstrapArgv()]);
   assert.equal(sleeps, [1000]);
-  const always = fakeLaunchctl((p) => (isPrint(p) ? { exit: 113 } : { exit: 5, stderr: BOOTSTRAP_5 }));
+  const always = fakeRunner((p) => (isPrint(p) ? { exit: 113 } : { exit: 5, stderr: BOOTSTRAP_5 }));
   try {
     await agent(always.run).install(spec);
     assert.unreachable('accepted');
@@ -139,7 +125,7 @@ test('install: "Bootstrap failed: 5" is retried once after a second; twice is an
 });
 
 test('install over SSH (125, no GUI session): written, starts at the next login, a warning (exit 3) not an error', async () => {
-  const { run, calls } = fakeLaunchctl((p) => (isPrint(p) ? { exit: 113 } : { exit: 125, stderr: BOOTSTRAP_125 }));
+  const { run, calls } = fakeRunner((p) => (isPrint(p) ? { exit: 113 } : { exit: 125, stderr: BOOTSTRAP_125 }));
   const r = await agent(run).install(spec);
   assert.equal(calls, [PRINT_ARGV, bootstrapArgv()], 'no retry: another try cannot make a GUI session');
   assert.is(r.warning, true);
@@ -148,7 +134,7 @@ test('install over SSH (125, no GUI session): written, starts at the next login,
 });
 
 test('install: another launchctl failure is exit 1 with the command and code', async () => {
-  const { run } = fakeLaunchctl((p) => (isPrint(p) ? { exit: 113 } : { exit: 37, stderr: ['Bootstrap failed: 37: Operation already in progress'] }));
+  const { run } = fakeRunner((p) => (isPrint(p) ? { exit: 113 } : { exit: 37, stderr: ['Bootstrap failed: 37: Operation already in progress'] }));
   try {
     await agent(run).install(spec);
     assert.unreachable('accepted');
@@ -160,7 +146,7 @@ test('install: another launchctl failure is exit 1 with the command and code', a
 });
 
 test('install refuses a relative path (exit 2) before writing anything', async () => {
-  const { run, calls } = fakeLaunchctl(() => ({ exit: 0 }));
+  const { run, calls } = fakeRunner(() => ({ exit: 0 }));
   try {
     await agent(run).install({ ...spec, configFile: 'praxis.json' });
     assert.unreachable('accepted');
@@ -172,7 +158,7 @@ test('install refuses a relative path (exit 2) before writing anything', async (
 });
 
 test('status: loaded with its state from the recorded print; current; a gone qode is named', async () => {
-  const { run } = fakeLaunchctl(() => ({ exit: 0, stdout: PRINT.split('\n') }));
+  const { run } = fakeRunner(() => ({ exit: 0, stdout: PRINT.split('\n') }));
   writeFileSync(plistFile, renderTrayAgent(spec, home).content);
   const s = await agent(run).status(spec);
   assert.is(s.installed, true);
@@ -189,13 +175,13 @@ test('status: loaded with its state from the recorded print; current; a gone qod
 
 test('remove: bootout when loaded (ends the app launchd started), delete the file; exact argv; then nothing to do', async () => {
   writeFileSync(plistFile, renderTrayAgent(spec, home).content);
-  const loaded = fakeLaunchctl((p) => (isPrint(p) ? { exit: 0, stdout: PRINT.split('\n') } : { exit: 0 }));
+  const loaded = fakeRunner((p) => (isPrint(p) ? { exit: 0, stdout: PRINT.split('\n') } : { exit: 0 }));
   const r = await agent(loaded.run).remove();
   assert.equal(loaded.calls, [PRINT_ARGV, BOOTOUT_ARGV]);
   assert.equal(r.removed, [plistFile]);
   assert.equal(r.notes.map((n) => n.key), ['autostart.launchd.stopped']);
   assert.not.ok(existsSync(plistFile));
-  const none = fakeLaunchctl(() => ({ exit: 113 }));
+  const none = fakeRunner(() => ({ exit: 113 }));
   const again = await agent(none.run).remove();
   assert.equal(none.calls, [PRINT_ARGV]);
   assert.equal(again.removed, []);

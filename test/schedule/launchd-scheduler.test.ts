@@ -8,13 +8,14 @@ import plist from 'plist';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { render } from '../../src/i18n';
-import { CommandError, type CommandPlan, type RunOptions, type RunResult } from '../../src/process/runner';
+import type { CommandPlan } from '../../src/process/runner';
 import { AGENT_LABEL, launchAgentDicts, ON_MOUNT_LABEL, renderLaunchAgents, VERIFY_LABEL } from '../../src/schedule/launchd-agent';
 import { LaunchdScheduler } from '../../src/schedule/launchd-scheduler';
 import { parseLaunchctlPrint } from '../../src/schedule/launchctl-print';
 import type { ScheduleSpec } from '../../src/schedule/scheduler';
 import { missedReasonFrom } from '../../src/services/alerts';
 import { PraxisError } from '../../src/services/errors';
+import { fakeRunner } from '../helpers/fake-runner';
 import { makeTempDir, runCleanups } from '../helpers/temp';
 
 const test = suite('launchd');
@@ -43,23 +44,6 @@ test.before(async () => {
 });
 test.after(() => runCleanups());
 
-type Reply = { exit: number; stdout?: string[]; stderr?: string[] };
-
-/** A runner that answers like launchctl would (from recorded output) and records every plan. */
-function fakeRunner(reply: (plan: CommandPlan, nth: number) => Reply) {
-  const calls: string[][] = [];
-  const run = async (plan: CommandPlan, opts: RunOptions = {}): Promise<RunResult> => {
-    const argv = [plan.file, ...plan.args];
-    calls.push(argv);
-    const r = reply(plan, calls.filter((c) => c.join(' ') === argv.join(' ')).length);
-    for (const l of r.stdout ?? []) opts.onStdoutLine?.(l);
-    for (const l of r.stderr ?? []) opts.onStderrLine?.(l);
-    const ok = plan.okExitCodes ?? [0];
-    if (!ok.includes(r.exit)) throw new CommandError(plan.label, argv, r.exit, undefined, r.stderr ?? [], r.stdout ?? [], 'exit');
-    return { exitCode: r.exit, warning: false, stdoutTail: (r.stdout ?? []).slice(-60), stderrTail: r.stderr ?? [], durationMs: 1 };
-  };
-  return { run: run as LaunchdDepsRun, calls };
-}
 type LaunchdDepsRun = ConstructorParameters<typeof LaunchdScheduler>[0]['run'];
 
 const printed = { exit: 0, stdout: PRINT.split('\n') };
