@@ -106,6 +106,7 @@ for (const lang of ['de', 'en'] as const) {
       ownRun: null,
       fullDiskAccessDenied: true,
       restoreAvailable: true,
+      autostart: true, // the „Bei Anmeldung starten“ switch, shown where the platform has one
       alerts: [],
     } as never);
     const actions = v.menu.filter((e) => e.kind === 'action').map((e) => (e as { text: string }).text);
