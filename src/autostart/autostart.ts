@@ -68,7 +68,10 @@ export interface RemoveResult {
 export interface Autostart {
   readonly kind: AutostartKind;
   install(spec: AutostartSpec): Promise<AutostartResult>;
-  remove(): Promise<RemoveResult>;
+  /** keepRunning: macOS leaves the loaded agent (and the app it started) until logout; the tray's own switch uses it. */
+  remove(opts?: { keepRunning?: boolean }): Promise<RemoveResult>;
+  /** Whether the login will start the app: the entry or agent file is there (cheap, for the menu's check mark). */
+  isInstalled(): boolean;
   /** `spec`: what install would write now, to tell whether the installed files are current. */
   status(spec: AutostartSpec | null): Promise<AutostartStatus>;
 }

@@ -3,10 +3,11 @@
 // 0644 like every desktop entry, icon and LaunchAgent (launchd refuses agents others may write).
 import { mkdir, rmdir } from 'node:fs/promises';
 import { dirname, relative } from 'node:path';
-import { writeFileAtomic } from '../report/pdf-document';
 
 export async function installFile(file: string, content: string | Buffer): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
+  // Loaded on use: pdf-document brings pdfkit, which the menu bar app (it only asks isInstalled) must not load at start.
+  const { writeFileAtomic } = await import('../report/pdf-document');
   await writeFileAtomic(file, content, 0o644);
 }
 

@@ -116,9 +116,19 @@ export class LaunchdTrayAgent implements Autostart {
     }
   }
 
-  async remove(): Promise<RemoveResult> {
+  isInstalled(): boolean {
+    return existsSync(agentPlistPath(this.deps.home, TRAY_LABEL));
+  }
+
+  async remove(opts: { keepRunning?: boolean } = {}): Promise<RemoveResult> {
     const path = agentPlistPath(this.deps.home, TRAY_LABEL);
     const notes: Message[] = [];
+    // From the app's own menu: a bootout would end the very app the admin is clicking in. Without the
+    // file, the agent launchd still holds is gone at logout, and the next login starts nothing.
+    if (opts.keepRunning && existsSync(path)) {
+      await unlink(path);
+      return { removed: [path], kept: [], notes: [{ key: 'autostart.launchd.keptRunning' }] };
+    }
     const loaded = (await this.print()) !== null;
     // bootout also ends the app launchd started from it (SIGTERM: it exits 0, KeepAlive leaves it ended).
     if (loaded) {

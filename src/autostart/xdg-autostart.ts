@@ -112,6 +112,10 @@ export class XdgAutostart implements Autostart {
     return { files, notes: [{ key: 'autostart.xdg.nextLogin' }], warning: false };
   }
 
+  isInstalled(): boolean {
+    return existsSync(this.autostartFile);
+  }
+
   async remove(): Promise<RemoveResult> {
     const removed: string[] = [];
     const kept: string[] = [];

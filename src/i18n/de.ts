@@ -362,6 +362,8 @@ export const de = {
   'autostart.launchd.bootstrap5': 'launchd hat den Agenten „{label}“ nicht geladen („Bootstrap failed: 5: Input/output error“). Meist ist er noch geladen oder das Entladen war noch nicht fertig, seltener ist {path} fehlerhaft (prüfen mit „plutil -lint {path}“). Bitte „launchctl bootout gui/$(id -u)/{label}“ ausführen und „praxis-backup tray install“ wiederholen.',
   'autostart.launchd.failed': '{command} ist fehlgeschlagen (Code {code}); die Datei {path} ist geschrieben und wird bei der nächsten Anmeldung geladen.',
   'autostart.launchd.stopped': 'Die von launchd gestartete Menüleisten-App wurde beendet.',
+  'autostart.launchd.keptRunning': 'Bei der nächsten Anmeldung startet die App nicht mehr; die laufende bleibt bis zur Abmeldung.',
+  'tray.action.autostart': 'Bei Anmeldung starten',
   'autostart.status.installed': 'Start bei der Anmeldung: eingerichtet.',
   'autostart.status.partial': 'Start bei der Anmeldung: nur teilweise eingerichtet; „praxis-backup tray install“ ergänzt den Rest.',
   'autostart.status.notInstalled': 'Start bei der Anmeldung: nicht eingerichtet („praxis-backup tray install“ richtet ihn ein).',

@@ -362,6 +362,8 @@ export const en: Record<MessageKey, string> = {
   'autostart.launchd.bootstrap5': 'launchd did not load the agent "{label}" ("Bootstrap failed: 5: Input/output error"). Usually it is still loaded or unloading had not finished; less often {path} is broken (check with "plutil -lint {path}"). Please run "launchctl bootout gui/$(id -u)/{label}" and repeat "praxis-backup tray install".',
   'autostart.launchd.failed': '{command} failed (code {code}); the file {path} is written and will be loaded at the next login.',
   'autostart.launchd.stopped': 'The menu-bar app launchd had started was ended.',
+  'autostart.launchd.keptRunning': 'The app no longer starts at the next login; the one running stays until logout.',
+  'tray.action.autostart': 'Start at login',
   'autostart.status.installed': 'Start at login: set up.',
   'autostart.status.partial': 'Start at login: only partly set up; "praxis-backup tray install" adds the rest.',
   'autostart.status.notInstalled': 'Start at login: not set up ("praxis-backup tray install" sets it up).',

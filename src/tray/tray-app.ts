@@ -19,6 +19,8 @@ import { CommandError, run } from '../process/runner';
 import { RunLauncher, type RunExit } from './run-launcher';
 import { StatusWatcher, type Snapshot } from './status-watcher';
 import { findManual } from './manual-path';
+import type { Autostart } from '../autostart/autostart';
+import { createAutostart } from '../autostart/create-autostart';
 // The windows load on first use: most days nobody opens them, and the menu bar app stays smaller.
 import type { CredentialsPopover } from './windows/credentials-popover';
 import type { LogWindow } from './windows/log-window';
@@ -72,9 +74,12 @@ export class TrayApp {
   private credentials: CredentialsPopover | null = null;
   private restore: RestoreWindow | null = null;
   private exports: Partial<Record<'exportReport' | 'concept', DocumentExportWindow>> = {};
+  /** Reads only whether the login starts this app; changing it goes through the CLI (toggleAutostart). */
+  private readonly autostart: Autostart;
 
   constructor(private readonly o: TrayAppOptions) {
     this.launcher = new RunLauncher({ node: process.execPath, cli: o.cli, configFile: o.configFile, lang: o.lang });
+    this.autostart = createAutostart(o.app.platform);
     this.watcher = new StatusWatcher({
       status: o.app.status,
       configFile: o.configFile,
@@ -164,6 +169,7 @@ export class TrayApp {
       fullDiskAccessDenied: this.fullDiskAccessDenied || s?.status.fullDiskAccess?.status === 'denied',
       undelivered: this.undelivered,
       restoreAvailable: true,
+      autostart: this.autostart.isInstalled(),
     });
   }
 
@@ -211,6 +217,10 @@ export class TrayApp {
       if (e.kind === 'info') a.setEnabled(false);
       else {
         a.setEnabled(e.enabled);
+        if (e.checked !== undefined) {
+          a.setCheckable(true);
+          a.setChecked(e.checked);
+        }
         const action = e.action;
         const arg = e.arg;
         a.addEventListener('triggered', () => this.onAction(action, arg));
@@ -232,6 +242,7 @@ export class TrayApp {
       if (!a || e.kind === 'separator') return;
       a.setText(e.kind === 'info' ? infoText(e) : e.text);
       if (e.kind === 'action') a.setEnabled(e.enabled);
+      if (e.kind === 'action' && e.checked !== undefined) a.setChecked(e.checked);
     });
     this.entries = v.menu;
   }
@@ -256,6 +267,9 @@ export class TrayApp {
         return;
       case 'help':
         void this.openHelp();
+        return;
+      case 'autostart':
+        void this.toggleAutostart();
         return;
       case 'emergencySheet':
         if (arg) void this.emergencySheet(arg);
@@ -320,6 +334,27 @@ export class TrayApp {
       const reason = e instanceof CommandError ? e.stderrTail.filter(Boolean).at(-1) ?? e.message : String((e as Error)?.message ?? e);
       this.notify({ title: t(this.o.lang, 'tray.sheet.title'), body: t(this.o.lang, 'tray.sheet.failed', { reason }), level: 'error' });
     }
+  }
+
+  /**
+   * „Bei Anmeldung starten“: `tray install` or `tray remove --keep-running` through the CLI, as a
+   * terminal would (one code path, and the CLI's own message if it fails). --keep-running: on macOS a
+   * bootout would end this very app. The check mark is read back from the file, not assumed.
+   */
+  private async toggleAutostart(): Promise<void> {
+    const args = this.autostart.isInstalled() ? ['tray', 'remove', '--keep-running'] : ['tray', 'install', '--config', this.o.configFile];
+    const lines: string[] = [];
+    try {
+      await run(
+        { label: `praxis-backup ${args.slice(0, 2).join(' ')}`, file: process.execPath, args: [this.o.cli, ...args], env: { PRAXIS_BACKUP_LANG: this.o.lang }, okExitCodes: [0, 3], timeoutMs: 120_000 },
+        { onStdoutLine: (l) => lines.push(l) },
+      );
+    } catch (e) {
+      const reason = e instanceof CommandError ? e.stderrTail.filter(Boolean).at(-1) ?? e.message : String((e as Error)?.message ?? e);
+      this.notify({ title: t(this.o.lang, 'tray.action.autostart'), body: reason, level: 'error' });
+    }
+    this.trace({ t: 'autostart', installed: this.autostart.isInstalled(), output: lines });
+    this.update();
   }
 
   /** Opens the handbook with the desktop's opener; if that fails, the notification names the file. */

@@ -191,6 +191,17 @@ test('remove: bootout when loaded (ends the app launchd started), delete the fil
   assert.is(s.loaded, false);
 });
 
+test('remove --keep-running (the app’s own switch): deletes the file, no launchctl call, so the app clicking it goes on', async () => {
+  writeFileSync(plistFile, renderTrayAgent(spec, home).content);
+  const { run, calls } = fakeRunner(() => ({ exit: 0, stdout: PRINT.split('\n') }));
+  const r = await agent(run).remove({ keepRunning: true });
+  assert.equal(calls, []);
+  assert.equal(r.removed, [plistFile]);
+  assert.equal(r.notes.map((n) => n.key), ['autostart.launchd.keptRunning']);
+  assert.not.ok(existsSync(plistFile));
+  assert.is(agent(run).isInstalled(), false);
+});
+
 test('program: qode found upwards from dist/ (as @nodegui/qode installs it), dist/tray.js beside the CLI', () => {
   const cli = join(spec.program.tray, '..', 'cli.js');
   assert.is(findQode(join(cli, '..')), spec.program.runtime);

@@ -11,10 +11,11 @@ import { messageJson, type Out } from '../output';
 const SUBCOMMANDS = ['install', 'remove', 'status'] as const;
 
 export async function trayCommand(app: App, argv: string[], out: Out): Promise<number> {
-  const { values, positionals } = parseCommand('tray', argv, {}, 1);
+  const { values, positionals } = parseCommand('tray', argv, { 'keep-running': { type: 'boolean' } }, 1);
   const sub = positionals[0] as (typeof SUBCOMMANDS)[number] | undefined;
   if (!sub || !SUBCOMMANDS.includes(sub)) throw new UsageError(`expected one of ${SUBCOMMANDS.join('|')}${sub ? `, got "${sub}"` : ''}`, 'tray');
   if (values.config !== undefined && sub === 'remove') throw new UsageError('--config goes with install and status, not with remove', 'tray');
+  if (values['keep-running'] && sub !== 'remove') throw new UsageError('--keep-running only goes with remove', 'tray');
   const autostart = createAutostart(app.platform);
 
   switch (sub) {
@@ -32,7 +33,7 @@ export async function trayCommand(app: App, argv: string[], out: Out): Promise<n
       return result.warning ? ExitCode.warnings : ExitCode.ok;
     }
     case 'remove': {
-      const result = await autostart.remove();
+      const result = await autostart.remove({ keepRunning: values['keep-running'] === true });
       if (out.json) out.data({ removed: result.removed, kept: result.kept, notes: result.notes.map((n) => messageJson(out.lang, n)) });
       else {
         for (const f of result.removed) out.print(t(out.lang, 'autostart.removed', { path: f }));

@@ -10,13 +10,13 @@ import type { DestinationStatus, Status } from '../../services/status-store';
 
 export type TrayIconState = 'ok' | 'running' | 'warning' | 'error';
 
-export type MenuAction = 'backupNow' | 'cancel' | 'showLog' | 'exportReport' | 'restore' | 'credentials' | 'emergencySheet' | 'concept' | 'settings' | 'help' | 'fullDiskAccess' | 'quit';
+export type MenuAction = 'backupNow' | 'cancel' | 'showLog' | 'exportReport' | 'restore' | 'credentials' | 'emergencySheet' | 'concept' | 'settings' | 'autostart' | 'help' | 'fullDiskAccess' | 'quit';
 
 export type Tone = 'normal' | 'ok' | 'warning' | 'error';
 
 export type MenuEntry =
   | { kind: 'info'; id: string; text: string; tone: Tone }
-  | { kind: 'action'; action: MenuAction; text: string; enabled: boolean; /** e.g. the mirror of an emergency sheet */ arg?: string }
+  | { kind: 'action'; action: MenuAction; text: string; enabled: boolean; /** e.g. the mirror of an emergency sheet */ arg?: string; /** a switch: shown with a check mark */ checked?: boolean }
   | { kind: 'separator' };
 
 export interface TrayView {
@@ -52,6 +52,8 @@ export interface TrayInput {
   alerts?: Alert[];
   /** Notices waiting in the outbox for over a day (src/alerting/undelivered.ts): nobody off the machine hears. */
   undelivered?: { count: number; since: Date } | null;
+  /** Whether the login starts this app (`tray install`); undefined: no „Bei Anmeldung starten“ switch. */
+  autostart?: boolean;
 }
 
 const REASON_MAX = 90;
@@ -242,6 +244,7 @@ export function trayView(input: TrayInput): TrayView {
   // The practice's Datensicherungskonzept, made from the config: printed beside the Notfallblatt.
   menu.push({ kind: 'action', action: 'concept', text: t(lang, 'tray.action.concept'), enabled: input.config !== null });
   menu.push({ kind: 'action', action: 'settings', text: t(lang, 'tray.action.settings'), enabled: true });
+  if (input.autostart !== undefined) menu.push({ kind: 'action', action: 'autostart', text: t(lang, 'tray.action.autostart'), enabled: true, checked: input.autostart });
   // The practice's handbook (docs/handbuch.md, docs/manual.md): always there, also without a config.
   menu.push({ kind: 'action', action: 'help', text: t(lang, 'tray.action.help'), enabled: true });
   menu.push({ kind: 'separator' });
