@@ -243,7 +243,7 @@ test('remove leaves an entry at our path that we did not write', async () => {
 });
 
 test('bad arguments: exit 2 with the reason', async () => {
-  for (const args of [['tray'], ['tray', 'start'], ['tray', 'install', 'extra'], ['tray', 'install', '--bogus'], ['tray', 'remove', '--config', '/x.json']]) {
+  for (const args of [['tray'], ['tray', 'start'], ['tray', 'install', 'extra'], ['tray', 'install', '--bogus'], ['tray', 'remove', '--config', '/x.json'], ['tray', 'install', '--keep-running']]) {
     const r = await runCli(args, env.env);
     assert.is(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, /^Ungültige Angabe: .+„praxis-backup tray --help“/, args.join(' '));
