@@ -33,6 +33,7 @@ APT_PACKAGES=(
   samba smbclient                            # an SMB share to mirror onto in tests
   gocryptfs fuse3                            # encrypted mirrors on Linux (issue 8): cipher folder + FUSE mount, tested for real
   poppler-utils                              # pdftotext/pdftoppm: the tests read and screenshot the PDF reports (issue 14)
+  desktop-file-utils                         # desktop-file-validate: the tests check the autostart and menu entries (issue 15)
 )
 
 install_debian_packages() {

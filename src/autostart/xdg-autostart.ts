@@ -69,7 +69,9 @@ export class XdgAutostart implements Autostart {
     const keywords = both('autostart.entry.keywords');
     const entry: DesktopEntry = {
       Type: 'Application',
-      Version: '1.5',
+      // 1.4, not 1.5: Debian 12's desktop-file-validate (0.26) rejects 1.5 as unknown, and no key
+      // of 1.5 (SingleMainWindow) is used here.
+      Version: '1.4',
       Name: 'Praxis-Backup',
       'Name[de]': 'Praxis-Backup',
       GenericName: generic.en,
