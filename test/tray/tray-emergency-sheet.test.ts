@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { generatePassphrase } from '../../src/services/passphrase';
 import { allText } from '../helpers/cli';
+import { installFakeOpener, type FakeOpener } from '../helpers/fake-opener';
 import { startDisplay, type TestDisplay } from '../helpers/display';
 import { startKeyring, type TestKeyring } from '../helpers/keyring';
 import { createSampleFiles } from '../helpers/sample-practice';
@@ -27,21 +28,13 @@ let tray: RunningTray;
 let desktop: string;
 let stateDir: string;
 let traceFile: string;
-let openedFile: string;
-let openerFails: string;
+let opener: FakeOpener;
 const passphrase = generatePassphrase();
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Every call of the stand-in opener: its argv (without the program). */
-function opened(): string[][] {
-  return existsSync(openedFile)
-    ? readFileSync(openedFile, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as string[])
-    : [];
-}
+const opened = () => opener.calls();
 
 /** The passphrase as typed, or its characters without the dashes: either is a leak. */
 const leaks = (text: string) => text.includes(passphrase) || text.includes(passphrase.replaceAll('-', ''));
@@ -61,24 +54,9 @@ test.before(visibly(async () => {
   mkdirSync(desktop);
   stateDir = join(keyring.env.XDG_STATE_HOME!, 'praxis-backup');
 
-  // On Linux the app opens files with `xdg-open` (src/app/compose.ts openExternal), found on PATH.
-  // There is no desktop here and so no opener behind xdg-open: a stand-in, first on PATH, records
-  // its argv (one JSON array a call) and exits 0 like xdg-open does after handing over (3 when told to fail).
-  const bin = join(root, 'bin');
-  mkdirSync(bin);
-  openedFile = join(root, 'xdg-open-calls.jsonl');
-  openerFails = join(root, 'xdg-open-fails');
-  writeFileSync(
-    join(bin, 'xdg-open'),
-    [
-      `#!${process.execPath}`,
-      `const fs = require('node:fs');`,
-      `fs.appendFileSync(${JSON.stringify(openedFile)}, JSON.stringify(process.argv.slice(2)) + '\\n');`,
-      // xdg-open's own exit code when it finds no tool to open with (a desktop-less server).
-      `if (fs.existsSync(${JSON.stringify(openerFails)})) process.exit(3);`,
-    ].join('\n') + '\n',
-    { mode: 0o755 },
-  );
+  // On Linux the app opens files with `xdg-open`; no desktop here, so a stand-in first on PATH
+  // records what it is asked to open (test/helpers/fake-opener.ts).
+  opener = installFakeOpener(root);
 
   const files = join(root, 'Anhaenge');
   await createSampleFiles(files, { files: 3, bytesEach: 1024 });
@@ -95,7 +73,7 @@ test.before(visibly(async () => {
   );
   display = await startDisplay({ tray: true });
   traceFile = join(root, 'trace.jsonl');
-  const env = { ...keyring.env, PATH: `${bin}:${keyring.env.PATH}`, LANG: 'de_DE.UTF-8', LC_ALL: '', LC_MESSAGES: '' };
+  const env = { ...keyring.env, PATH: `${opener.bin}:${keyring.env.PATH}`, LANG: 'de_DE.UTF-8', LC_ALL: '', LC_MESSAGES: '' };
   tray = await startTrayApp(display, ['--config', configFile], env, traceFile);
   await tray.waitFor((e) => e.t === 'ready', 60_000);
   assert.ok(await waitUntil(async () => !!(await tray.iconCentre()), 60_000), 'icon embedded by trayer');
@@ -138,7 +116,7 @@ test('the menu offers the Notfallblatt of the encrypted mirror; choosing it writ
 
 test('the opener fails (no desktop to open with): the sheet is written all the same, the notification does not claim it was opened', async () => {
   rmSync(join(desktop, readdirSync(desktop)[0]!));
-  writeFileSync(openerFails, '');
+  opener.failing(true);
   const openedBefore = opened().length;
   const menu = await tray.openMenu();
   const before = tray.trace().length;
@@ -154,7 +132,7 @@ test('the opener fails (no desktop to open with): the sheet is written all the s
   assert.is((statSync(file).mode & 0o777).toString(8), '600');
   assert.not.ok(leaks(readFileSync(traceFile, 'utf8')) || leaks(tray.output().stderr), 'no passphrase in the trace or output');
   rmSync(file);
-  rmSync(openerFails);
+  opener.failing(false);
 });
 
 test('no passphrase stored: the notification says so; no sheet is written, nothing is opened', async () => {

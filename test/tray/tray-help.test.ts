@@ -4,8 +4,9 @@
 // the opener fails (a server without a desktop), the notification names the file to open by hand.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { installFakeOpener, type FakeOpener } from '../helpers/fake-opener';
 import { createSampleFiles } from '../helpers/sample-practice';
 import { startDisplay, type TestDisplay } from '../helpers/display';
 import { makeTempDir, runCleanups, visibly, waitUntil } from '../helpers/temp';
@@ -15,20 +16,10 @@ const DOCS = resolve(import.meta.dirname, '../../docs');
 
 let display: TestDisplay;
 let root: string;
-let bin: string;
 let configFile: string;
-let openedFile: string;
-let openerFails: string;
+let opener: FakeOpener;
 
-/** Every call of the stand-in opener: its argv (without the program). */
-function opened(): string[][] {
-  return existsSync(openedFile)
-    ? readFileSync(openedFile, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as string[])
-    : [];
-}
+const opened = () => opener.calls();
 
 async function startTray(lang: 'de' | 'en', name: string): Promise<RunningTray> {
   const traceFile = join(root, `trace-${name}.jsonl`);
@@ -36,7 +27,7 @@ async function startTray(lang: 'de' | 'en', name: string): Promise<RunningTray> 
     ...(process.env as Record<string, string>),
     HOME: join(root, 'home'),
     XDG_STATE_HOME: join(root, `state-${name}`),
-    PATH: `${bin}:${process.env.PATH}`,
+    PATH: `${opener.bin}:${process.env.PATH}`,
     LANG: lang === 'de' ? 'de_DE.UTF-8' : 'en_GB.UTF-8',
     LC_ALL: '',
     LC_MESSAGES: '',
@@ -51,23 +42,8 @@ async function startTray(lang: 'de' | 'en', name: string): Promise<RunningTray> 
 test.before(visibly(async () => {
   root = await makeTempDir('tray-help');
   mkdirSync(join(root, 'home'));
-  // On Linux the app opens files with `xdg-open` (src/app/compose.ts openExternal), found on PATH.
-  // No desktop here, so a stand-in first on PATH records its argv and exits 0 like xdg-open after
-  // handing over (3, xdg-open's "no tool to open with", when told to fail).
-  bin = join(root, 'bin');
-  mkdirSync(bin);
-  openedFile = join(root, 'xdg-open-calls.jsonl');
-  openerFails = join(root, 'xdg-open-fails');
-  writeFileSync(
-    join(bin, 'xdg-open'),
-    [
-      `#!${process.execPath}`,
-      `const fs = require('node:fs');`,
-      `fs.appendFileSync(${JSON.stringify(openedFile)}, JSON.stringify(process.argv.slice(2)) + '\\n');`,
-      `if (fs.existsSync(${JSON.stringify(openerFails)})) process.exit(3);`,
-    ].join('\n') + '\n',
-    { mode: 0o755 },
-  );
+  // xdg-open's stand-in: records what the app asks it to open.
+  opener = installFakeOpener(root);
   const files = join(root, 'Anhaenge');
   await createSampleFiles(files, { files: 2, bytesEach: 512 });
   configFile = join(root, 'config.json');
@@ -99,7 +75,7 @@ test('English: „Help…“ opens docs/manual.md; when the opener fails, the no
   assert.ok(await waitUntil(async () => opened().length > before, 30_000), 'the opener was called');
   assert.equal(opened().slice(before), [[join(DOCS, 'manual.md')]], 'exactly the English manual, once');
 
-  writeFileSync(openerFails, '');
+  opener.failing(true);
   menu = await tray.openMenu();
   before = tray.trace().length;
   await tray.choose(menu, 'help');
