@@ -15,15 +15,10 @@ import type { CommandPlan } from '../../src/process/runner';
 import type { Runner } from '../../src/schedule/scheduler';
 import { PraxisError } from '../../src/services/errors';
 import { fakeRunner } from '../helpers/fake-runner';
+import { BOOTSTRAP_125, BOOTSTRAP_5, MESSAGES, PRINT, UID } from '../helpers/launchctl-recorded';
 import { makeTempDir, runCleanups } from '../helpers/temp';
 
 const test = suite('launchd tray agent');
-const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'macos');
-const PRINT = readFileSync(join(FIXTURES, 'launchctl-print-user-domain-agent.txt'), 'utf8');
-const MESSAGES = readFileSync(join(FIXTURES, 'DISKUTIL-MESSAGES.md'), 'utf8');
-const BOOTSTRAP_5 = ['Bootstrap failed: 5: Input/output error', 'Try re-running the command as root for richer errors.'];
-const BOOTSTRAP_125 = ['Bootstrap failed: 125: Domain does not support specified action'];
-const UID = 501;
 
 let root: string;
 let home: string;
