@@ -1,7 +1,18 @@
 #!/usr/bin/env node
 // Runs every test/**/*.test.ts in its own Node process (each file starts and stops its own
 // servers, so one crashing file cannot take the others down), then prints the one closing line
-// CI reads: "N passed, N failed". uvu's own summary is per file and not read by CI.
+// CI reads: "N passed, N failed, skipped (needs macOS): N[, N skipped]". CI reads only the start
+// ("N passed, N failed"); uvu's own summary is per file and not read by CI.
+//
+// "skipped (needs macOS)": tests that can only be proven on a Mac (test/darwin/: real diskutil,
+// launchctl, Keychain, openrsync) are registered with uvu's test.skip on other systems, so they
+// are counted, visibly, and never as passed. uvu's summary says only "Skipped: N", not why, so
+// each such file also prints a marker line (test/darwin/needs-macos.ts, MAC_SKIP_MARKER) with how
+// many of its skips are for that reason. The marker, not the folder, decides: a Mac-only file may
+// skip a test for another reason too (no Homebrew rsync), and that stays an ordinary skip. The
+// count is capped at uvu's own skip count, so a stray marker cannot invent skips. And a file under
+// test/darwin/ that *passes* tests on another system is a defect (it would claim a Mac was proven
+// here): those passes count as failures.
 //
 // Usage: npm test [-- PATTERN]   (PATTERN: substring of the test file path)
 import { spawn } from 'node:child_process';
@@ -22,6 +33,18 @@ function findTests(dir) {
 }
 
 const stripAnsi = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
+
+// Keep in step with test/darwin/needs-macos.ts (a .mjs cannot import the .ts without tsx).
+const MAC_SKIP_MARKER = /^\[needs macOS\] skipped (\d+)\b/gm;
+const onMac = process.platform === 'darwin';
+const isDarwinOnly = (rel) => rel.split(/[\\/]/).slice(0, 2).join('/') === 'test/darwin';
+
+/** Of a file's skips, how many it declared as "needs macOS" (never more than uvu skipped). */
+function macSkips(text, skipped) {
+  let n = 0;
+  for (const m of text.matchAll(MAC_SKIP_MARKER)) n += Number(m[1]);
+  return Math.min(n, skipped);
+}
 
 // A test file that hangs (a server or Xvfb child keeps it alive after a failed before-hook: uvu
 // swallows hook errors and then never exits) must not stall CI for its 90 minutes. Whole file:
@@ -63,31 +86,41 @@ function runFile(file) {
       const skipped = Number(/Skipped:\s+(\d+)/.exec(text)?.[1] ?? 0);
       if (Number.isNaN(total) || Number.isNaN(passed)) {
         // The file crashed before uvu could summarise: count it as one failure so it is never silent.
-        resolve({ passed: 0, failed: 1, skipped: 0, crashed: stopped || `exit ${code ?? signal}` });
+        resolve({ passed: 0, failed: 1, skipped: 0, macSkipped: 0, crashed: stopped || `exit ${code ?? signal}` });
         return;
       }
-      let failed = total - passed - skipped;
+      // uvu's Total counts the tests it ran; its skips (test.skip, or the rest beside a test.only)
+      // are not in it, so failed is Total − Passed (not − Skipped as well).
+      let failed = total - passed;
+      const macSkipped = macSkips(text, skipped);
+      if (!onMac && isDarwinOnly(relative(root, file)) && passed > 0) {
+        process.stdout.write(`[run-tests] ${passed} test(s) of a macOS-only file passed on ${process.platform}: they must skip here (test/darwin/needs-macos.ts), so they count as failed\n`);
+        failed += passed;
+        resolve({ passed: 0, failed, skipped: skipped - macSkipped, macSkipped });
+        return;
+      }
       if (code !== 0 && failed === 0 && !stopped) failed = 1; // uvu said nothing failed but the process did
       if (stopped && failed === 0) failed = 1; // it finished its tests but hung: that is a defect too
       // uvu prints no error for a failed before/after hook, nor for an error it cannot format.
       const shown = (text.match(/ FAIL /g) ?? []).length;
       if (failed > shown) process.stdout.write(`[run-tests] ${failed - shown} test(s) failed without a message: most likely a test.before hook threw (uvu swallows hook errors); run the file alone with node --import tsx ${relative(root, file)}\n`);
-      resolve({ passed, failed, skipped, ...(stopped ? { crashed: stopped } : {}) });
+      resolve({ passed, failed, skipped: skipped - macSkipped, macSkipped, ...(stopped ? { crashed: stopped } : {}) });
     });
   });
 }
 
 const files = findTests(join(root, 'test')).filter((f) => f.includes(pattern));
-let passed = 0, failed = 0, skipped = 0;
+let passed = 0, failed = 0, skipped = 0, macSkipped = 0;
 const crashed = [];
 for (const file of files) {
   const rel = relative(root, file);
   process.stdout.write(`\n▶ ${rel}\n`);
   const r = await runFile(file);
-  passed += r.passed; failed += r.failed; skipped += r.skipped;
+  passed += r.passed; failed += r.failed; skipped += r.skipped; macSkipped += r.macSkipped;
   if (r.failed) crashed.push(`${rel}${r.crashed ? ` (${r.crashed})` : ''}`);
 }
 if (crashed.length) process.stdout.write(`\nFailing files:\n  ${crashed.join('\n  ')}\n`);
 if (files.length === 0) { failed = 1; process.stdout.write('No test files found.\n'); }
-process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
+// Always shown, 0 on a Mac: the line itself says whether this run proved the Mac-only parts.
+process.stdout.write(`\n${passed} passed, ${failed} failed, skipped (needs macOS): ${macSkipped}${skipped ? `, ${skipped} skipped` : ''}\n`);
 process.exit(failed ? 1 : 0);
