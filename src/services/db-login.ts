@@ -131,6 +131,32 @@ export async function loginDatabase<T>(secrets: SecretStore, c: DbComponent, rep
 }
 
 /**
+ * The password a restore tries first, the way the config says (restore asks the admin itself and
+ * has its own "wrong password" check, so it cannot use loginDatabase's probe): the environment;
+ * with "keyring" the keyring (an unreachable one is its own error); otherwise none from us, and
+ * `keyringLater` says whether the keyring may be asked once the server turns that down — so a
+ * restore on a server with trust/peer/~/.pgpass never touches a keyring it does not need.
+ */
+export async function firstLoginPassword(secrets: SecretStore, c: DbComponent): Promise<{ password: string | null; keyringLater: boolean }> {
+  const id = credentialId(c)!;
+  const src = sources(secrets);
+  const fromEnv = await src.env(id);
+  if (fromEnv !== null) return { password: fromEnv, keyringLater: false };
+  if (c.password === 'keyring') return { password: await src.keyring(id), keyringLater: false };
+  return { password: null, keyringLater: c.password === undefined && src.keyringOn(id) };
+}
+
+/** The keyring's password for a restore after the server asked for one; null when there is none or the keyring cannot be reached (the admin is asked then). */
+export async function laterKeyringPassword(secrets: SecretStore, c: DbComponent): Promise<string | null> {
+  try {
+    return await sources(secrets).keyring(credentialId(c)!);
+  } catch (e) {
+    if (e instanceof PraxisError && e.message_.key === 'error.secretStoreUnavailable') return null;
+    throw e;
+  }
+}
+
+/**
  * The passwords the run's probes settled on, for the rest of the run (dumps, the restore test after
  * the backup): asked again, the keyring would be touched although the server needed none.
  */

@@ -21,7 +21,7 @@ import { CommandError } from '../process/runner';
 import { runBackup, reportLockTakeover, type BackupDeps } from './backup-run';
 import { backupId, idToDate, readCatalog, type BackupEntry } from './backup-catalog';
 import { verifyBackupDir } from './backup-verify';
-import { credentialId } from './credentials';
+import { firstLoginPassword, laterKeyringPassword } from './db-login';
 import { ExitCode, PraxisError } from './errors';
 import { Reporter, type RunSummary } from './events';
 import { hookText, runHook } from './hooks';
@@ -253,19 +253,39 @@ export async function runRestore(
       if (!isDb(s.component)) continue;
       const c = s.component;
       const restorer = c.type === 'postgres' ? restorers.postgres : restorers.mariadb;
-      const id = credentialId(c);
-      let password = id ? await deps.secrets.get(id) : null;
-      if (password === null) password = await io.password(c, 'missing');
+      // The order of a backup's login (db-login.ts): environment; "keyring" → the keyring;
+      // otherwise none from us first, the keyring only when the server asks, the admin last.
+      const first = await firstLoginPassword(deps.secrets, c);
+      let password = first.password;
+      if (password === null && c.password === 'keyring') password = await io.password(c, 'missing');
       const request: DbRestoreRequest = { component: c, dumpFile: s.source, entry: s.entry, password, stamp, dropPrevious: req.dropPrevious };
+      const wrongPassword = (e: unknown) => e instanceof PraxisError && e.message_.key === 'restore.db.wrongPassword';
       let pre: DbPreflight;
       try {
         pre = await restorer.preflight(ctx, request);
       } catch (e) {
-        if (!(e instanceof PraxisError && e.message_.key === 'restore.db.wrongPassword')) throw e;
-        const again = await io.password(c, 'wrong');
-        if (again === null) throw e;
-        request.password = again;
-        pre = await restorer.preflight(ctx, request);
+        if (!wrongPassword(e)) throw e;
+        let retried = e;
+        let done: DbPreflight | null = null;
+        if (request.password === null && first.keyringLater) {
+          const stored = await laterKeyringPassword(deps.secrets, c);
+          if (stored !== null) {
+            request.password = stored;
+            try {
+              done = await restorer.preflight(ctx, request);
+            } catch (e2) {
+              if (!wrongPassword(e2)) throw e2;
+              retried = e2;
+            }
+          }
+        }
+        if (!done) {
+          const asked = await io.password(c, request.password === null ? 'missing' : 'wrong');
+          if (asked === null) throw retried;
+          request.password = asked;
+          done = await restorer.preflight(ctx, request);
+        }
+        pre = done;
       }
       for (const w of pre.warnings) reporter.warn(w.key, w.params);
       dbReqs.set(s.entry.name, request);

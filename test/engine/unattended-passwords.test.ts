@@ -8,7 +8,7 @@
 // run that succeeds did not ask it.
 import { execa } from 'execa';
 import { existsSync, readdirSync } from 'node:fs';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -264,6 +264,35 @@ test('with a keyring on the bus: not set asks it only after the server asked; "n
     const t = await runNightly(trust, bus);
     assert.is(t.code, 0, t.out);
     assert.match(t.log, 'Anmeldung an „datenbank“: ohne Passwort');
+  } finally {
+    await kr.stop();
+  }
+});
+
+test('restore, mode not set: trust logs in without the keyring; scram asks the keyring only after the server asked', async () => {
+  // Trust, no D-Bus at all: the restore used to ask the keyring first and stopped at „nicht erreichbar“.
+  const trust = await newCase([pgComponent(trustPg)]);
+  assert.is((await runNightly(trust)).code, 0);
+  const id = backups(trust)[0]!;
+  const r = await runNightly(trust, {}, ['restore', id, '--yes', '--no-safety-backup']);
+  assert.is(r.code, 0, r.out);
+  assert.not.match(r.out, /Schlüsselbund|Secret Service/);
+  // Scram, the password only in a keyring on the bus: found after the server's request, no prompt (stdin is closed).
+  const kr = await startKeyring();
+  try {
+    const cid = `postgres://${scramPg.user}@${scramPg.host}:${scramPg.port}/tomedo`;
+    await kr.store(cid, PG_PW);
+    const bus = { DBUS_SESSION_BUS_ADDRESS: kr.env.DBUS_SESSION_BUS_ADDRESS!, PRAXIS_TEST_KEYRING: kr.env.PRAXIS_TEST_KEYRING! };
+    const scram = await newCase([pgComponent(scramPg)]);
+    assert.is((await runNightly(scram, bus)).code, 0);
+    const s = await runNightly(scram, bus, ['restore', backups(scram)[0]!, '--yes', '--no-safety-backup']);
+    assert.is(s.code, 0, s.out);
+    assert.not.ok(allText(scram.home).includes(PG_PW), 'password in state/logs');
+    // "none" with the same keyring: never asked, so the server's request ends the restore, nothing changed.
+    const cfg = JSON.parse(await readFile(scram.config, 'utf8')) as { components: object[] };
+    await writeFile(scram.config, JSON.stringify({ ...cfg, components: [pgComponent(scramPg, 'none')] }));
+    const n = await runNightly(scram, bus, ['restore', backups(scram)[0]!, '--yes', '--no-safety-backup']);
+    assert.is(n.code, 1, n.out);
   } finally {
     await kr.stop();
   }
