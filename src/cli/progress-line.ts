@@ -8,13 +8,16 @@ import type { EventSink, ProgressNumbers } from '../services/events';
 export interface ProgressView extends ProgressNumbers {
   name: string;
   phase: string;
-  percent: number;
+  /** null: not known (a database dump): the line shows bytes and speed without a percent. */
+  percent: number | null;
 }
+
+const finished = (v: ProgressView): boolean => v.percent !== null && v.percent >= 100;
 
 /** What the step does, in words: the engine's phase names ('copy', 'restore', 'verify', a mirror's backup id). */
 export function progressLabel(lang: Lang, v: Pick<ProgressView, 'name' | 'phase'>): string {
   if (v.name.startsWith('mirror:')) return t(lang, 'progress.mirror', { backup: v.phase, mirror: v.name.slice('mirror:'.length) });
-  if (v.phase === 'copy' || v.phase === 'restore' || v.phase === 'verify') return t(lang, `progress.${v.phase}`, { name: v.name });
+  if (v.phase === 'copy' || v.phase === 'restore' || v.phase === 'verify' || v.phase === 'dump') return t(lang, `progress.${v.phase}`, { name: v.name });
   return v.name;
 }
 
@@ -43,8 +46,9 @@ export function progressText(lang: Lang, v: ProgressView, columns: number): stri
   const max = Math.max(1, columns - 1);
   const count = new Intl.NumberFormat(lang === 'de' ? 'de-DE' : 'en-GB');
   // [text, drop rank: higher is dropped first]
-  const fields: [string, number][] = [[t(lang, 'progress.percent', { n: v.percent }), 0]];
-  if (v.bytes !== undefined) fields.push([formatBytes(v.bytes, lang), 2]);
+  const fields: [string, number][] = v.percent !== null ? [[t(lang, 'progress.percent', { n: v.percent }), 0]] : [];
+  // Without a percent the bytes are what shows the step moves: they stay to the last.
+  if (v.bytes !== undefined) fields.push([formatBytes(v.bytes, lang), v.percent === null ? 0 : 2]);
   if (v.files !== undefined) {
     fields.push([
       v.totalFiles !== undefined
@@ -91,7 +95,7 @@ export class ProgressLine {
 
   /** A new state: drawn at once when the step changes or ends, else at most every minIntervalMs (the rest wait for the next one). */
   update(v: ProgressView): void {
-    const changed = !this.view || this.view.name !== v.name || this.view.phase !== v.phase || (v.percent >= 100 && this.view.percent < 100);
+    const changed = !this.view || this.view.name !== v.name || this.view.phase !== v.phase || (finished(v) && !finished(this.view));
     this.view = v;
     if (changed || this.o.now() - this.lastDraw >= (this.o.minIntervalMs ?? 200)) this.draw();
   }
@@ -104,7 +108,7 @@ export class ProgressLine {
   log(line: string, print: (line: string) => void = (l) => this.o.write(l + '\n')): void {
     this.erase();
     print(line);
-    if (this.view && this.view.percent < 100) this.draw();
+    if (this.view && !finished(this.view)) this.draw();
   }
 
   /** The step is over (or a question is asked): the line goes, until the next progress. */

@@ -1059,6 +1059,7 @@ export const de = {
   'progress.copy': 'Sichere {name}',
   'progress.restore': 'Stelle {name} wieder her',
   'progress.verify': 'Prüfe {name}',
+  'progress.dump': 'Sichere Datenbank {name}',
   'progress.mirror': 'Kopiere {backup} auf {mirror}',
   'progress.percent': '{n} %',
   'progress.files': '{files} Dateien',

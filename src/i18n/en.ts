@@ -1059,6 +1059,7 @@ export const en: Record<MessageKey, string> = {
   'progress.copy': 'Backing up {name}',
   'progress.restore': 'Restoring {name}',
   'progress.verify': 'Checking {name}',
+  'progress.dump': 'Saving database {name}',
   'progress.mirror': 'Copying {backup} to {mirror}',
   'progress.percent': '{n}%',
   'progress.files': '{files} files',

@@ -130,7 +130,7 @@ export async function runBackup(config: Config, deps: BackupDeps, reporter: Repo
     reporter.addSink((e) => {
       if (e.type === 'progress' && e.name !== 'total') {
         void deps.status.update((st) => {
-          if (st.running) Object.assign(st.running, { component: e.name, componentPercent: e.percent });
+          if (st.running) Object.assign(st.running, { component: e.name, componentPercent: e.percent ?? undefined });
         });
       }
     });

@@ -9,7 +9,8 @@ export type RunEvent =
   | { type: 'log'; level: Level; message: Message }
   | { type: 'component-started'; name: string; componentType: string; restore?: boolean }
   | { type: 'component-finished'; name: string; bytes: number; files?: number; sha256?: string }
-  | ({ type: 'progress'; name: string; percent: number; phase: string } & ProgressNumbers)
+  /** percent null: not known while the step runs (a database dump's size is known only at its end); the numbers still are. */
+  | ({ type: 'progress'; name: string; percent: number | null; phase: string } & ProgressNumbers)
   | { type: 'warning'; message: Message }
   | { type: 'notification'; message: Message }
   | { type: 'mirror-started'; name: string; mirrorType: string }
@@ -103,10 +104,10 @@ export class Reporter {
   }
 
   /** At most one progress event per second and component: rsync can draw 50 lines a second. */
-  progress(name: string, percent: number, phase: string, numbers: ProgressNumbers = {}): void {
+  progress(name: string, percent: number | null, phase: string, numbers: ProgressNumbers = {}): void {
     const now = Date.now();
     const last = this.lastProgress.get(name) ?? 0;
-    if (now - last < 1000 && percent < 100) return;
+    if (now - last < 1000 && (percent === null || percent < 100)) return;
     this.lastProgress.set(name, now);
     this.emit({ type: 'progress', name, percent, phase, ...numbers });
   }

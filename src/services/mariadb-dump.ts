@@ -31,6 +31,7 @@ import type { ManifestComponent } from './manifest';
 import { SqlDumpRowCounter } from './sql-dump-rows';
 import { SqlSession } from './sql-session';
 import type { StepContext } from './step-context';
+import { dumpProgress } from './dump-progress';
 import { streamToFile, type WrittenFile } from './stream-to-file';
 
 export interface MariaServerInfo {
@@ -216,7 +217,7 @@ export async function dumpMariadb(
         await run(planMariaDump(dumper.path, opt, c, secrets, broken), {
           signal: ctx.signal,
           consumeStdout: async (stdout) => {
-            out.written = await streamToFile(stdout, join(destDir, file), { gzip: true, observe: (b) => inDump.push(b) });
+            out.written = await streamToFile(stdout, join(destDir, file), { gzip: true, observe: (b) => inDump.push(b), onBytes: dumpProgress(ctx.reporter, c.name) });
           },
         });
       } catch (e) {

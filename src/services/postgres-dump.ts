@@ -16,6 +16,7 @@ import type { ManifestComponent } from './manifest';
 import { dbSettingsSql, parseDbSettings, type DbSettings } from './postgres-db-settings';
 import { SqlSession } from './sql-session';
 import type { StepContext } from './step-context';
+import { dumpProgress } from './dump-progress';
 import { streamToFile, type WrittenFile } from './stream-to-file';
 
 export interface PgServerInfo {
@@ -192,7 +193,7 @@ export async function dumpPostgres(
     await run(planPgDump(pgDump.path, c, password, snapshot), {
       signal: ctx.signal,
       consumeStdout: async (stdout) => {
-        out.written = await streamToFile(stdout, join(destDir, file));
+        out.written = await streamToFile(stdout, join(destDir, file), { onBytes: dumpProgress(ctx.reporter, c.name) });
       },
     });
   } catch (e) {

@@ -16,15 +16,19 @@ export interface StreamToFileOptions {
   gzip?: boolean;
   /** Sees every chunk of the source as it is (before gzip), e.g. to count a dump's rows on the way. */
   observe?: (chunk: Buffer) => void;
+  /** The bytes written so far, after every chunk (the dump's progress). */
+  onBytes?: (bytes: number) => void;
 }
 
 export async function streamToFile(src: Readable, path: string, opts: StreamToFileOptions = {}): Promise<WrittenFile> {
   const hash = createHash('sha256');
   let bytes = 0;
+  const onBytes = opts.onBytes;
   const tap = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       hash.update(chunk);
       bytes += chunk.length;
+      onBytes?.(bytes);
       cb(null, chunk);
     },
   });

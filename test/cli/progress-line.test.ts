@@ -34,6 +34,20 @@ test('what is not known is left out, not guessed (no total, no time left, no spe
   assert.is(progressText('en', { name: 'mirror:usb', phase: '2026-11-03_0200', percent: 3 }, 200), 'Copying 2026-11-03_0200 to usb: 3%');
 });
 
+test('a database dump: bytes and speed without a percent (its end is not known), and never 100 %-finished', () => {
+  const v: ProgressView = { name: 'tomedo', phase: 'dump', percent: null, bytes: 52_428_800, bytesPerSecond: 10 * 1024 * 1024 };
+  assert.is(progressText('de', v, 200), 'Sichere Datenbank tomedo: 50 MB  10 MB/s');
+  assert.is(progressText('en', v, 200), 'Saving database tomedo: 50 MB  10 MB/s');
+  // Narrow: the speed goes, the bytes stay (they are what shows the dump moves); the label is cut after.
+  assert.is(progressText('en', v, 26), 'Saving database t…: 50 MB');
+  // A log line redraws it below (it has not finished), like any step under 100 %.
+  const writes: string[] = [];
+  const line = new ProgressLine({ lang: 'en', write: (s) => writes.push(s), columns: () => 80, now: () => 0 });
+  line.update(v);
+  line.log('something happened', (l) => writes.push(l + '\n'));
+  assert.is(writes.at(-1), '\rSaving database tomedo: 50 MB  10 MB/s\x1b[K');
+});
+
 test('never wider than the terminal minus one column; files, then speed, then bytes go first; the percent stays', () => {
   for (const lang of ['de', 'en'] as const) {
     const wide = progressText(lang, full, 400);

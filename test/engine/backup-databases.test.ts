@@ -115,6 +115,13 @@ test('run: exit 0, layout and manifest as in DESIGN.md', async () => {
   for (const [t, n] of Object.entries(mariaCounts)) assert.is(mc.rows[t], n, t);
   assert.is(mc.rowsExact, 'dump');
 
+  // Each dump said it was moving: bytes written (never more than the file), no percent (its end is not known).
+  for (const c of [pgc, mc]) {
+    const dumping = r.events.filter((e: any) => e.type === 'progress' && e.name === c.name && e.phase === 'dump');
+    assert.ok(dumping.length >= 1, `no dump progress of ${c.name}`);
+    assert.ok(dumping.every((e: any) => e.percent === null && e.bytes > 0 && e.bytes <= c.bytes), JSON.stringify(dumping));
+  }
+
   assert.is(byName.files.files, folderFiles.files);
   assert.is(byName.files.bytes, folderFiles.bytes);
   assert.is(byName.client.files, 1);

@@ -70,6 +70,8 @@ test('progress: components done plus the current one, mirrors restart at their o
   r = applyEvent(r, { type: 'started', id: 'x', components: ['db', 'files'], pid: 1, ts });
   assert.is(r.percent, 0);
   r = applyEvent(r, { type: 'component-started', name: 'db', componentType: 'postgres', ts });
+  r = applyEvent(r, { type: 'progress', name: 'db', percent: null, phase: 'dump', ts });
+  assert.is(r.percent, 0, 'a dump without a percent leaves the count as it is (no NaN)');
   r = applyEvent(r, { type: 'component-finished', name: 'db', ts });
   assert.is(r.percent, 50);
   r = applyEvent(r, { type: 'component-started', name: 'files', componentType: 'folder', ts });

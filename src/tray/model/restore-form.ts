@@ -528,7 +528,7 @@ export class RestoreForm {
       this.step = restoring ? text : t(this.lang, 'tray.restore.safetyStep', { step: text });
       this.stepBase = this.step;
     }
-    if (e.type === 'progress' && e.name !== 'total' && this.stepBase) {
+    if (e.type === 'progress' && e.name !== 'total' && e.percent !== null && this.stepBase) {
       this.step = t(this.lang, 'tray.restore.percent', { step: this.stepBase, percent: Math.round(e.percent) });
     }
   }

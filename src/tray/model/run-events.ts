@@ -23,7 +23,8 @@ export type CliEvent =
   | { type: 'started'; id: string; components: string[]; pid: number; ts: string }
   | { type: 'component-started'; name: string; componentType: string; ts: string }
   | { type: 'component-finished'; name: string; ts: string }
-  | { type: 'progress'; name: string; percent: number; phase: string; ts: string }
+  /** percent null: a database dump, whose end is not known before it comes. */
+  | { type: 'progress'; name: string; percent: number | null; phase: string; ts: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: JsonMessage; ts: string }
   | { type: 'warning'; message: JsonMessage; ts: string }
   | { type: 'notification'; message: JsonMessage; ts: string }
@@ -60,7 +61,7 @@ export function applyEvent(run: OwnRun & { components?: string[]; done?: number 
     }
     case 'progress': {
       // 'total' is the engine's coarse count of components, which we already follow finer here.
-      if (e.name === 'total') return run;
+      if (e.name === 'total' || e.percent === null) return run;
       // A mirror copy reports its own 0–100 % (rsync over the whole backup).
       if (e.name.startsWith('mirror:')) return { ...run, phase: 'mirror', component: e.name.slice('mirror:'.length), percent: e.percent };
       const n = run.components?.length;
