@@ -47,3 +47,23 @@ export function macHooks(suite: Test, before?: () => unknown, after?: () => unkn
   if (before) suite.before(async () => void (await before()));
   if (after) suite.after(async () => void (await after()));
 }
+
+/**
+ * Tests that change the logged-in user's own macOS state for a while (the default keychain, agents
+ * under the product's real launchd labels de.praxis-backup.*): on a CI runner (CI is set) or when
+ * PRAXIS_BACKUP_TEST_MAC_SYSTEM=1 says this Mac may be used so. On a developer's Mac without that,
+ * they are ordinary skips (with the reason printed once), so `npm test` never boots out the
+ * developer's own tray agent. Off a Mac: skipped as "needs macOS" like every other test here.
+ */
+export const MAC_SYSTEM_ALLOWED = ON_MAC && (!!process.env.CI || process.env.PRAXIS_BACKUP_TEST_MAC_SYSTEM === '1');
+
+export function macSystemTest(suite: Test, what: string): (name: string, fn: Handler) => void {
+  if (!ON_MAC || MAC_SYSTEM_ALLOWED) return macTest(suite);
+  process.stdout.write(`(skipped: ${what} changes this Mac's user state; set PRAXIS_BACKUP_TEST_MAC_SYSTEM=1 to run it here)\n`);
+  return (name, fn) => suite.skip(name, fn);
+}
+
+/** macHooks for a macSystemTest file: only where its tests run. */
+export function macSystemHooks(suite: Test, before?: () => unknown, after?: () => unknown): void {
+  if (MAC_SYSTEM_ALLOWED) macHooks(suite, before, after);
+}
