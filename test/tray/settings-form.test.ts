@@ -95,6 +95,15 @@ test('form → config: edits land, parts the window does not edit stay, defaults
   form.components[0]!.type = 'postgres';
   form.components[0]!.database = 'x';
   assert.not.ok('exclude' in (F.configFromForm(form, original).components as Record<string, unknown>[])[0]!);
+  // The password mode: written only when chosen, kept from the file, emptied back to not set.
+  const db = form.components[1]!;
+  assert.not.ok('password' in (F.configFromForm(form, original).components as Record<string, unknown>[])[1]!);
+  db.password = 'none';
+  assert.is((F.configFromForm(form, original).components as Record<string, unknown>[])[1]!.password, 'none');
+  const reopened = F.formFromConfig(F.configFromForm(form, original));
+  assert.is(reopened.components[1]!.password, 'none');
+  reopened.components[1]!.password = '';
+  assert.not.ok('password' in (F.configFromForm(reopened, original).components as Record<string, unknown>[])[1]!);
   // Emptying the schedule removes the whole part, onDiskAttach with it.
   form.cron = '';
   assert.not.ok('schedule' in F.configFromForm(form, original));

@@ -75,6 +75,10 @@ test('opens with the config: fields filled, rows per component, the preview of t
   assert.is(w().components[0]!.target.text(), 'tomedo');
   assert.is(w().components[1]!.target.text(), '/srv/tomedo/files');
   assert.not.ok(w().components[1]!.port.isEnabled()); // a folder has no port
+  // The database's password mode: not set in the file → „automatisch“; a folder has none.
+  assert.is(w().components[0]!.password.currentText(), 'automatisch');
+  assert.ok(w().components[0]!.password.isEnabled());
+  assert.not.ok(w().components[1]!.password.isEnabled());
   assert.is(w().retention.value(), 10);
   assert.is(
     w().preview.text(),
@@ -155,12 +159,15 @@ test('save: the file is written (the CLI loader accepts it, hooks kept, .bak mad
   const disk = disks[1]!;
   m.volume.setCurrentIndex(m.volumeValues.findIndex((v) => v.toLowerCase() === `uuid:${disk.uuid}`.toLowerCase()));
   w().retention.setValue(14);
+  // A server where nobody is logged in at night: the keyring is never to be asked.
+  w().components[0]!.password.setCurrentIndex(2);
   w().save.click();
   await waitFor(() => w().summary.isVisible() && !w().summary.text().includes('…'), 20_000);
   const config = await loadConfig(configFile);
   assert.is(config.schedule?.cron, '30 1 * * 1-6');
   assert.is(config.retention.keep, 14);
   assert.is(config.components[0]!.type === 'postgres' && config.components[0]!.port, 5433);
+  assert.is(config.components[0]!.type === 'postgres' && config.components[0]!.password, 'none');
   assert.equal(config.mirrors[0], { name: 'usb', type: 'volume', volume: { uuid: disk.uuid }, mode: 'all', eject: true, required: false });
   assert.equal(config.hooks, ORIGINAL.hooks);
   assert.equal((config.components[1] as { exclude?: string[] }).exclude, ['*.tmp']);

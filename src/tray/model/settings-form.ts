@@ -19,6 +19,8 @@ import { writeFileAtomically, type RawConfig } from './settings-file';
 
 export const COMPONENT_TYPES = ['postgres', 'mariadb', 'mysql', 'folder'] as const;
 export const MIRROR_TYPES = ['volume', 'smb', 'path'] as const;
+/** The choices of a database's „Passwort“ column, '' first: the config's default (not set). */
+export const PASSWORD_MODES = ['', 'keyring', 'none'] as const;
 export const MIRROR_MODES = ['all', 'latest'] as const;
 
 export interface ComponentRow {
@@ -30,6 +32,11 @@ export interface ComponentRow {
   port: string;
   user: string;
   path: string;
+  /**
+   * Where a database's password comes from (config `password`): '' = not set (no password first,
+   * the keyring only when the server asks), 'keyring', 'none' (never the keyring). One of PASSWORD_MODES.
+   */
+  password: string;
   /** The component as it was on disk: what the window does not edit (e.g. a folder's `exclude`)
    * is kept from it verbatim, as long as the type stays (another type would reject those keys). */
   origin?: Record<string, unknown>;
@@ -71,7 +78,7 @@ export interface SettingsForm {
 export const NEW_CRON = '15 3 * * 1-5';
 const NEW_RETENTION = '10';
 
-const COMPONENT_EDITED = ['name', 'type', 'database', 'host', 'port', 'user', 'path'];
+const COMPONENT_EDITED = ['name', 'type', 'database', 'host', 'port', 'user', 'path', 'password'];
 const MIRROR_EDITED = ['name', 'type', 'volume', 'url', 'user', 'path', 'mode', 'eject', 'required', 'encrypt'];
 
 const list = (v: unknown): Record<string, unknown>[] => (Array.isArray(v) ? v.map(obj) : []);
@@ -108,6 +115,7 @@ export function formFromConfig(config: Readonly<RawConfig> | null): SettingsForm
       port: str(c.port),
       user: str(c.user),
       path: str(c.path),
+      password: str(c.password),
       origin: c,
     })),
     mirrors: list(config.mirrors).map((m) => ({
@@ -133,7 +141,7 @@ function componentOf(row: ComponentRow): Record<string, unknown> {
   const extra = extraOf(row.type, row.origin, COMPONENT_EDITED);
   const base = { name: text(row.name), type: row.type };
   if (row.type === 'folder') return inOriginalOrder({ ...base, path: text(row.path), ...extra }, row.origin);
-  return inOriginalOrder({ ...base, database: text(row.database), host: text(row.host), port: whole(row.port), user: text(row.user), ...extra }, row.origin);
+  return inOriginalOrder({ ...base, database: text(row.database), host: text(row.host), port: whole(row.port), user: text(row.user), password: text(row.password), ...extra }, row.origin);
 }
 
 function mirrorOf(row: MirrorRow): Record<string, unknown> {
@@ -330,7 +338,7 @@ function freeName(base: string, taken: string[]): string {
 
 export function newComponent(form: SettingsForm, type: 'postgres' | 'mariadb' | 'folder'): ComponentRow {
   const base = type === 'folder' ? 'ordner' : 'datenbank';
-  return { name: freeName(base, form.components.map((c) => c.name)), type, database: '', host: '', port: '', user: '', path: '' };
+  return { name: freeName(base, form.components.map((c) => c.name)), type, database: '', host: '', port: '', user: '', path: '', password: '' };
 }
 
 export function newMirror(form: SettingsForm): MirrorRow {

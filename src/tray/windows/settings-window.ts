@@ -31,6 +31,7 @@ import { findCli, RunLauncher } from '../run-launcher';
 import { NotifySection } from './notify-section';
 import {
   COMPONENT_TYPES,
+  PASSWORD_MODES,
   componentDefaults,
   configFromForm,
   formFromConfig,
@@ -73,7 +74,7 @@ const GREEN = '#1e6b2e';
 const GREY = '#555555';
 
 /** Column widths shared by a section's header and its rows, so they line up. 0 = takes the rest. */
-const COMPONENT_COLS = { name: 120, type: 170, target: 0, host: 110, port: 64, user: 96, remove: 30 };
+const COMPONENT_COLS = { name: 120, type: 170, target: 0, host: 110, port: 64, user: 96, password: 128, remove: 30 };
 const MIRROR_COLS = { name: 84, type: 118, target: 0, user: 80, mode: 108, eject: 72, required: 60, remove: 30 };
 
 interface ComponentRowWidgets {
@@ -85,6 +86,8 @@ interface ComponentRowWidgets {
   host: QLineEdit;
   port: QLineEdit;
   user: QLineEdit;
+  /** Where the password comes from: automatisch / Schlüsselbund / keins (PASSWORD_MODES). */
+  password: QComboBox;
   remove: QPushButton;
   error: QLabel;
 }
@@ -318,6 +321,7 @@ export class SettingsWindow {
       host: 'tray.settings.col.host',
       port: 'tray.settings.col.port',
       user: 'tray.settings.col.user',
+      password: 'tray.settings.col.password',
     });
     this.componentList = components.list;
     const componentsError = components.error;
@@ -555,9 +559,22 @@ export class SettingsWindow {
       host: lineEdit(row.host, c.host),
       port: lineEdit(row.port, c.port),
       user: lineEdit(row.user, c.user),
+      password: combo(PASSWORD_MODES.map((m) => this.tr(`tray.settings.password.${m || 'auto'}` as MessageKey)), c.password),
       remove: button('✕'),
       error,
     };
+    r.password.setToolTip(this.tr('tray.settings.password.hint'));
+    const modes = [...PASSWORD_MODES] as string[];
+    if (!modes.includes(row.password)) {
+      // A value this window does not know (a typo in the file): shown as it is, so validation can name it.
+      r.password.addItem(undefined, row.password);
+      modes.push(row.password);
+    }
+    r.password.setCurrentIndex(modes.indexOf(row.password));
+    r.password.addEventListener('currentIndexChanged', (idx) => {
+      this.form.components[i]!.password = modes[idx] ?? '';
+      this.clearError(`components.${i}.password`);
+    });
     r.remove.setFixedWidth(c.remove);
     r.remove.setToolTip(this.tr('tray.settings.remove'));
     if (!types.includes(row.type)) {
@@ -566,7 +583,7 @@ export class SettingsWindow {
       types.push(row.type);
     }
     r.type.setCurrentIndex(types.indexOf(row.type));
-    for (const x of [r.name, r.type, r.target, r.host, r.port, r.user, r.remove]) l.addWidget(x, x === r.target ? 1 : 0);
+    for (const x of [r.name, r.type, r.target, r.host, r.port, r.user, r.password, r.remove]) l.addWidget(x, x === r.target ? 1 : 0);
     this.componentKinds(r, row.type);
     const edit = (field: 'name' | 'host' | 'port' | 'user', e: QLineEdit) =>
       e.addEventListener('textChanged', (text) => {
@@ -608,6 +625,7 @@ export class SettingsWindow {
       e.setEnabled(!folder);
       e.setPlaceholderText(def);
     }
+    r.password.setEnabled(!folder);
   }
 
   // ---- mirrors ----
@@ -818,7 +836,7 @@ export class SettingsWindow {
       if (widget) framed.add(widget);
     }
     for (const [l, lines] of labels) setError(l, lines);
-    const editable = [w.backupDir, ...w.components.flatMap((r) => [r.name, r.type, r.target, r.host, r.port, r.user]), ...w.mirrors.flatMap((r) => [r.name, r.type, r.volume, r.target, r.user, r.mode]), ...(this.notify?.editable() ?? [])];
+    const editable = [w.backupDir, ...w.components.flatMap((r) => [r.name, r.type, r.target, r.host, r.port, r.user, r.password]), ...w.mirrors.flatMap((r) => [r.name, r.type, r.volume, r.target, r.user, r.mode]), ...(this.notify?.editable() ?? [])];
     for (const e of editable) markInvalid(e, framed.has(e));
     // A bad expression is already shown by the live preview, in the same words; anything else
     // wrong with the schedule part (e.g. onDiskAttach in the file) still needs its line.
