@@ -10,7 +10,8 @@
 //      tray.export.problem.*, tray.settings.cron.* (the settings window's inline schedule errors);
 //   2. in the families the menu bar, its windows, notifications, mails and the log show, and those
 //      of setting it up (schedule, start at login, the first-run assistant): mirror.*, restore.*,
-//      verify.*, credentials.test.*, schedule.*, tray.*, notify.test.*, autostart.*, init.* —
+//      verify.*, credentials.test.*, schedule.*, tray.*, notify.test.*, autostart.*, init.*,
+//      discover.* (what the assistant found: a server, a folder) —
 //      every key whose LAST name segment says something went wrong (FAILURE below: failed, wrong,
 //      missing, absent, denied, damaged, refused, unreadable, crashed, gone, full, space, a
 //      …Warning, …NoUser, notHere, …).
@@ -33,7 +34,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const manuals = { de: join(root, 'docs/handbuch.md'), en: join(root, 'docs/manual.md') } as const;
 
 const ALL_OF = ['error.', 'warn.', 'alert.', 'notify.fail.', 'mirror.crypt.', 'tray.state.', 'config.problem.', 'tray.export.problem.', 'tray.settings.cron.'];
-const FAILURES_IN = ['mirror.', 'restore.', 'verify.', 'credentials.test.', 'schedule.', 'tray.', 'notify.test.', 'autostart.', 'init.'];
+const FAILURES_IN = ['mirror.', 'restore.', 'verify.', 'credentials.test.', 'schedule.', 'tray.', 'notify.test.', 'autostart.', 'init.', 'discover.'];
 const FAILURE =
   /fail|wrong|missing|absent|denied|damaged|refused|unreadable|crash|unexpected|notStarted|killed|guard|^full$|^space$|sameDisk|gone|noSpace|problems|invalid|noConfig|notConfigured|tooNew|differ|notFound|incomplete|notInstalled|notLoaded|noUserManager|noGuiSession|bootstrap5|tooManyIntervals|left$|^bad|notOpened|noComponent|NoUser$|NoUrl$|notHere|warning$|labelOnly|noFile|exitOnly/i;
 

@@ -53,6 +53,8 @@ async function dataDisks(deps: BackupDirDeps): Promise<string[]> {
     if (!m.source.startsWith('/dev/') || !DISK_FS.has(m.fsType) || m.mountPoint === '/' || SYSTEM_MOUNT.test(m.mountPoint)) continue;
     if (external.has(m.mountPoint) || seen.has(m.mountPoint)) continue;
     seen.add(m.mountPoint);
+    // Containers bind single files of the host's disk (/etc/hosts): a mount point, but no folder.
+    if (!(await stat(m.mountPoint).then((s) => s.isDirectory(), () => false))) continue;
     const space = await diskSpace(m.mountPoint).catch(() => null);
     if (space) disks.push({ mp: m.mountPoint, total: space.total });
   }
@@ -70,11 +72,11 @@ export async function backupDirCandidates(deps: BackupDirDeps, estimateBytes: nu
     signal.throwIfAborted();
     // The folder is made later, by apply: judge the disk it will be on.
     const there = await existingAncestor(path);
-    const dev = (await stat(there)).dev;
-    if (devices.has(dev) || !(await writable(there))) continue;
+    const st = await stat(there);
+    if (!st.isDirectory() || devices.has(st.dev) || !(await writable(there))) continue;
     const placement = await locate(path, deps.table, deps.volumes);
     if (placement.location !== 'local') continue;
-    devices.add(dev);
+    devices.add(st.dev);
     const space = await diskSpace(there);
     out.push({ path, location: placement.location, freeBytes: space.free, totalBytes: space.total, fits: space.free >= needed });
   }
