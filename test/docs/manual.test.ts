@@ -7,7 +7,8 @@
 // added later is caught without touching this file):
 //   1. every key of the families that hold only failures and warnings:
 //      error.*, warn.*, alert.*, notify.fail.*, mirror.crypt.*, tray.state.*, config.problem.*,
-//      tray.export.problem.*, tray.settings.cron.* (the settings window's inline schedule errors);
+//      tray.export.problem.*, tray.settings.cron.* (the settings window's inline schedule errors),
+//      login.ignored.* (a ~/.pgpass or option file the database tool ignores: a run's warning);
 //   2. in the families the menu bar, its windows, notifications, mails and the log show, and those
 //      of setting it up (schedule, start at login, the first-run assistant): mirror.*, restore.*,
 //      verify.*, credentials.test.*, schedule.*, tray.*, notify.test.*, autostart.*, init.*,
@@ -33,7 +34,7 @@ import { trayView } from '../../src/tray/model/tray-state';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const manuals = { de: join(root, 'docs/handbuch.md'), en: join(root, 'docs/manual.md') } as const;
 
-const ALL_OF = ['error.', 'warn.', 'alert.', 'notify.fail.', 'mirror.crypt.', 'tray.state.', 'config.problem.', 'tray.export.problem.', 'tray.settings.cron.'];
+const ALL_OF = ['error.', 'warn.', 'alert.', 'notify.fail.', 'mirror.crypt.', 'tray.state.', 'config.problem.', 'tray.export.problem.', 'tray.settings.cron.', 'login.ignored.'];
 const FAILURES_IN = ['mirror.', 'restore.', 'verify.', 'credentials.test.', 'schedule.', 'tray.', 'notify.test.', 'autostart.', 'init.', 'discover.'];
 const FAILURE =
   /fail|wrong|missing|absent|denied|damaged|refused|unreadable|crash|unexpected|notStarted|killed|guard|^full$|^space$|sameDisk|gone|noSpace|problems|invalid|noConfig|notConfigured|tooNew|differ|notFound|incomplete|notInstalled|notLoaded|noUserManager|noGuiSession|bootstrap5|tooManyIntervals|left$|^bad|notOpened|noComponent|NoUser$|NoUrl$|notHere|warning$|labelOnly|noFile|exitOnly/i;
