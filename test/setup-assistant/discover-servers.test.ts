@@ -3,7 +3,8 @@
 // without one. Each server is tried without a password first; the one that asks is listed again
 // with the typed password (wrong, then right). psql and mariadb are started through recording
 // shims: the passwords never appear in any argv.
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { execa } from 'execa';
+import { chmod, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -258,6 +259,52 @@ test('no password ever in an argv: psql and mariadb got theirs in the environmen
   for (const secret of [PG_PW, MARIA_PW, 'falsch']) assert.not.ok(log.includes(secret), `"${secret}" in an argv`);
   // Without a password from us, none was set for the child either.
   assert.ok(lines.some((l) => l.startsWith('psql ') && l.includes(String(trustPg.port)) && l.endsWith('PGPASSWORD= MYSQL_PWD=')));
+});
+
+test('default places: the sockets where the platform keeps them are found; a stale socket and silent places yield nothing', async () => {
+  const root = join(base, 'socket-root');
+  await mkdir(join(root, 'run/postgresql'), { recursive: true });
+  await mkdir(join(root, 'run/mysqld'), { recursive: true });
+  await mkdir(join(root, 'tmp'), { recursive: true });
+  await symlink(join(trustPg.socketDir, `.s.PGSQL.${trustPg.port}`), join(root, 'run/postgresql', `.s.PGSQL.${trustPg.port}`));
+  await symlink(maria.socket, join(root, 'run/mysqld/mysqld.sock'));
+  // Left behind by a server that crashed: the file is a socket, but nobody listens.
+  const stale = join(root, 'tmp', '.s.PGSQL.5439');
+  await execa('python3', ['-c', 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])', stale]);
+  const all = await discovery({}, { defaultPlaces: true, fsRoot: root }).findServers(signal());
+  const ours = all.filter((s) => s.where.startsWith(root) || s.where === maria.socket);
+  assert.equal(
+    ours.map((s) => [s.kind, s.via, s.host, s.port, s.where, s.user]),
+    [
+      ['postgres', 'socket', join(root, 'run/postgresql'), trustPg.port, join(root, 'run/postgresql', `.s.PGSQL.${trustPg.port}`), 'postgres'],
+      // The config can only name the client's own socket: "localhost".
+      ['mariadb', 'socket', 'localhost', 3306, maria.socket, 'root'],
+    ],
+  );
+  // Something answered, so it is shown: the peer login of "postgres" is refused to this OS user;
+  // MariaDB's root asks for its password.
+  assert.is(ours[0]!.login, 'failed');
+  assert.is(ours[0]!.problem?.key, 'discover.loginFailed');
+  assert.match(String(ours[0]!.problem?.params?.message), /Peer authentication failed/);
+  assert.is(ours[1]!.login, 'password');
+});
+
+test('client tools missing: the server is shown as failed, with the install hint', async () => {
+  const empty = join(base, 'no-tools');
+  await mkdir(empty, { recursive: true });
+  class NoTools extends ToolLocator {
+    override async searchDirs(): Promise<string[]> {
+      return [empty];
+    }
+  }
+  const d = discovery({ postgres: [{ host: '127.0.0.1', port: trustPg.port }], mariadb: [{ host: '127.0.0.1', port: maria.port }] }, { tools: new NoTools('linux', {}) });
+  const all = await d.findServers(signal());
+  assert.equal(all.map((s) => [s.kind, s.login, s.problem?.key, s.toolVersion]), [
+    ['postgres', 'failed', 'error.toolMissing', undefined],
+    ['mariadb', 'failed', 'error.toolMissing', undefined],
+  ]);
+  assert.match(String(all[0]!.problem?.params?.hint), /apt install postgresql-client/);
+  assert.match(String(all[1]!.problem?.params?.hint), /apt install mariadb-client/);
 });
 
 test('init --postgres/--mariadb targets: HOST:PORT, [v6]:PORT, USER@HOST:PORT, sockets; nonsense is null', () => {

@@ -28,7 +28,7 @@ export interface DiscoveryOptions {
   extra?: Partial<Record<DatabaseKind, ProbeTarget[]>>;
   /** Knock at the default ports and sockets (5432, 3306, /run/postgresql, /run/mysqld/…). Default true. */
   defaultPlaces?: boolean;
-  /** Prefix of the system paths searched for data folders (/var/lib/postgresql, /opt/homebrew/var …). Default "/". */
+  /** Prefix of the system paths searched for sockets and data folders (/run/postgresql, /var/lib/postgresql, /opt/homebrew/var …). Default "/". */
   fsRoot?: string;
   /** The admin's home (Postgres.app's data folders, ~/Praxis-Backup). Default $HOME. */
   home?: string;

@@ -91,7 +91,7 @@ function refused(c: Candidate): FoundServer {
 
 export async function findServers(deps: ServerDiscoveryDeps, signal: AbortSignal): Promise<FoundServer[]> {
   const found: FoundServer[] = [];
-  for (const c of await candidates(deps.platform, deps.defaults, deps.extra)) {
+  for (const c of await candidates(deps.platform, deps.defaults, deps.extra, deps.roots.fsRoot)) {
     if (await answers(c, signal)) found.push(await probe(deps, c, signal));
     // Nothing at a default place is no news; at a place the admin named, it is the answer.
     else if (c.explicit) found.push(refused(c));

@@ -82,10 +82,12 @@ async function explicitSocket(kind: DatabaseKind, t: ProbeTarget): Promise<Candi
   return pgSocket(t.host, t.port ?? DEFAULT_PORT.postgres, true, t.user);
 }
 
+/** `fsRoot`: prefix of the default socket places ("/" for real; tests hand in a folder of their own). */
 export async function candidates(
   platform: Platform,
   defaults: boolean,
   extra: Partial<Record<DatabaseKind, ProbeTarget[]>>,
+  fsRoot = '/',
 ): Promise<Candidate[]> {
   const out: Candidate[] = [];
   for (const kind of ['postgres', 'mariadb'] as const) {
@@ -95,21 +97,23 @@ export async function candidates(
     }
     if (!defaults) continue;
     if (kind === 'postgres') {
-      const dirs = new Set(await Promise.all(PG_SOCKET_DIRS[platform].map((d) => realpath(d).catch(() => d))));
+      const dirs = new Set(await Promise.all(PG_SOCKET_DIRS[platform].map((d) => realpath(join(fsRoot, d)).catch(() => join(fsRoot, d)))));
       for (const d of dirs) out.push(...(await pgSocketsIn(d)));
     } else {
-      const files = new Set(await Promise.all(MARIA_SOCKETS[platform].map((f) => realpath(f).catch(() => f))));
+      const files = new Set(await Promise.all(MARIA_SOCKETS[platform].map((f) => realpath(join(fsRoot, f)).catch(() => join(fsRoot, f)))));
       for (const f of files) if (await isSocket(f)) out.push(mariaSocket(f, DEFAULT_PORT.mariadb, false));
     }
   }
   return out;
 }
 
-/** Does anything answer there? A TCP connect (closed at once) or an existing socket. */
+/**
+ * Does anything answer there? A connect, closed at once: TCP, or the socket (a socket file left by
+ * a server that crashed is still there, and refuses).
+ */
 export async function answers(p: Place, signal: AbortSignal, timeoutMs = 3000): Promise<boolean> {
-  if (p.via === 'socket') return isSocket(p.socketFile ?? p.where);
   return new Promise((resolve) => {
-    const sock = connect({ host: p.host, port: p.port });
+    const sock = p.via === 'socket' ? connect({ path: p.socketFile ?? p.where }) : connect({ host: p.host, port: p.port });
     const done = (ok: boolean) => {
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
