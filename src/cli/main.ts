@@ -6,6 +6,7 @@ import { detectLang, t } from '../i18n';
 import { ExitCode } from '../services/errors';
 import { credentialsCommand } from './commands/credentials';
 import { encryptionCommand } from './commands/encryption';
+import { initCommand } from './commands/init';
 import { conceptCommand } from './commands/concept';
 import { emergencySheetCommand } from './commands/emergency-sheet';
 import { listCommand } from './commands/list';
@@ -24,6 +25,7 @@ import { makeOut, reportError, type Out } from './output';
 type Command = (app: ReturnType<typeof compose>, argv: string[], out: Out) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
+  init: initCommand,
   run: runCommand,
   mirror: mirrorCommand,
   list: listCommand,

@@ -18,7 +18,7 @@ import { describeCron } from '../schedule/cron-describe';
 import type { ConfigProblem } from '../services/errors';
 import { STEP_IDS, type Answers, type BackupDirCandidate, type DatabaseAnswer, type Discovery, type FolderAnswer, type FolderFacts, type FoundServer, type MirrorAnswer, type StepId, type TypedPasswords } from './contracts';
 import { credentialIdOf, toConfig } from './answers';
-import { DEFAULT_SCHEDULE, databaseAnswer, estimateBytes, folderAnswer, mirrorDisks, proposeBackupDir, proposeMirror, proposePracticeDatabase, spaceNeeded } from './proposals';
+import { DEFAULT_SCHEDULE, databaseAnswer, estimateBytes, folderAnswer, mirrorDisks, proposeBackupDir, proposeMirror, proposePracticeDatabases, spaceNeeded } from './proposals';
 
 export { STEP_IDS, type StepId };
 export { toConfig, credentialIdOf };
@@ -34,7 +34,7 @@ export interface DatabasesStep {
   id: 'databases';
   /** Everything discovery found, including servers that want a password ('password') or failed (problem set). */
   servers: FoundServer[];
-  /** The practice database on a server we could list (a name like tomedo/elexis first, else the biggest non-system one); [] when none. */
+  /** The practice databases on servers we could list (every one named like tomedo/elexis, else the biggest non-system one); [] when none. */
   proposal: DatabaseAnswer[];
   answer: DatabaseAnswer[];
   problems: StepProblem[];
@@ -158,9 +158,11 @@ export class SetupAssistant {
   }
 
   private repropose(): void {
-    const practice = proposePracticeDatabase(this.servers);
     const taken = this.folderAnswers.map((f) => f.name);
-    this.dbProposal = practice ? [databaseAnswer(practice.server, practice.database.name, taken, this.typedFor.has(serverKey(practice.server)))] : [];
+    this.dbProposal = [];
+    for (const p of proposePracticeDatabases(this.servers)) {
+      this.dbProposal.push(databaseAnswer(p.server, p.database.name, [...taken, ...this.dbProposal.map((d) => d.name)], this.typedFor.has(serverKey(p.server))));
+    }
     this.setDatabases(this.dbProposal);
   }
 

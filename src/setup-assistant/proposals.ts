@@ -24,16 +24,23 @@ export interface PracticeDatabase {
 const usable = (servers: FoundServer[]) => servers.filter((s) => s.login === 'none' && s.databases.length > 0);
 
 /**
- * The practice database: one named like a practice program first (tomedo, elexis, medical …; the
- * biggest of those if several), else the biggest non-system database on any server we could log
- * in to. Null when there is none (nothing found, or every server still wants a password).
+ * The practice databases: every database named like a practice program (tomedo, elexis, medical …,
+ * biggest first; a practice with tomedo on PostgreSQL and Elexis on MariaDB gets both), else the
+ * biggest non-system database on any server we could log in to. [] when there is none (nothing
+ * found, or every server still wants a password).
  */
-export function proposePracticeDatabase(servers: FoundServer[]): PracticeDatabase | null {
+export function proposePracticeDatabases(servers: FoundServer[]): PracticeDatabase[] {
   const all = usable(servers).flatMap((server) => server.databases.filter((d) => !d.system).map((database) => ({ server, database })));
   const bySize = (a: PracticeDatabase, b: PracticeDatabase) => b.database.sizeBytes - a.database.sizeBytes || a.database.name.localeCompare(b.database.name);
   const named = all.filter((c) => PRACTICE_NAMES.test(c.database.name)).sort(bySize);
-  if (named.length) return named[0]!;
-  return all.sort(bySize)[0] ?? null;
+  if (named.length) return named;
+  const biggest = all.sort(bySize)[0];
+  return biggest ? [biggest] : [];
+}
+
+/** The one database to name first (proposePracticeDatabases' first), or null. */
+export function proposePracticeDatabase(servers: FoundServer[]): PracticeDatabase | null {
+  return proposePracticeDatabases(servers)[0] ?? null;
 }
 
 /**

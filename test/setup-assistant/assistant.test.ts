@@ -9,7 +9,7 @@ import type { Volume } from '../../src/diskutil/volumes';
 import { render } from '../../src/i18n';
 import { SetupAssistant, toConfig } from '../../src/setup-assistant/assistant';
 import type { BackupDirCandidate, Discovery, FolderFacts, FoundServer } from '../../src/setup-assistant/contracts';
-import { componentNameFrom, proposePracticeDatabase } from '../../src/setup-assistant/proposals';
+import { componentNameFrom, proposePracticeDatabase, proposePracticeDatabases } from '../../src/setup-assistant/proposals';
 
 const test = suite('setup assistant model');
 const MB = 1024 * 1024;
@@ -103,6 +103,7 @@ test('without a practice name the biggest non-system database, across servers; a
   const p = proposePracticeDatabase([pg([['template1', 50 * GB, true], ['small', 1 * MB], ['big', 3 * GB]]), maria([['mid', 2 * GB], ['mysql', 8 * GB, true]]), failed]);
   assert.is(p?.database.name, 'big');
   assert.is(p?.server.kind, 'postgres');
+  assert.equal(proposePracticeDatabases([pg([['big', 3 * GB]]), maria([['mid', 2 * GB]])]).map((x) => x.database.name), ['big']);
   assert.is(proposePracticeDatabase([pg([['postgres', 1, true]])]), null);
   // elexis on MariaDB wins over a bigger plain one on PostgreSQL
   assert.is(proposePracticeDatabase([pg([['big', 3 * GB]]), maria([['elexis', 1 * MB]])])?.database.name, 'elexis');
@@ -230,8 +231,8 @@ test('the answers make a config the schema accepts: names, password modes, folde
     disks: [disk('1b2c-3d4e')],
   });
   const d = await a.discoverDatabases();
-  const server = d.servers[1]!;
-  a.setDatabases([...d.answer, a.answerFor(server, 'elexis')]);
+  // Both are named like a practice program: both proposed, each on its own server.
+  assert.equal(d.proposal.map((x) => [x.kind, x.database]), [['postgres', 'tomedo'], ['mariadb', 'elexis']]);
   await a.setFolders([a.folderFor('/srv/Anhänge', 'data')]);
   await a.discoverBackupDirs();
   await a.discoverDisks();
