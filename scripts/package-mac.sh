@@ -111,6 +111,7 @@ grep -q '^ENTRY=cli\.js$' "$res/bin/praxis-backup" || die "packaging/macos/launc
 # --- Info.plist
 node packaging/macos/write-info-plist.mjs --base assets/Info.plist --version "$version" \
   --executable "$name" --icon AppIcon --out "$contents/Info.plist"
+mac plutil -lint "$contents/Info.plist"
 
 # --- the app icon: the .iconset sizes iconutil expects, from the 1024 px PNG
 iconset="$out/AppIcon.iconset"

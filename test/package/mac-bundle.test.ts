@@ -87,6 +87,7 @@ s('Info.plist parsed back: LSUIElement, identifier, executable in MacOS/, versio
 s('dry run: the Mac-only commands are printed, not run (codesign ad hoc, iconutil, hdiutil UDZO)', () => {
   assert.match(printed, /\[dry-run\] would run: codesign --force --deep --sign - --identifier de\.praxis-backup\.app /);
   assert.match(printed, /\[dry-run\] would run: codesign --verify --deep --strict/);
+  assert.match(printed, /\[dry-run\] would run: plutil -lint \S+\/Contents\/Info\.plist/);
   assert.match(printed, /\[dry-run\] would run: sips -z 1024 1024 packaging\/macos\/AppIcon\.png --out \S+icon_512x512@2x\.png/);
   assert.match(printed, new RegExp(`\\[dry-run\\] would run: hdiutil create .* -format UDZO \\S+/Praxis-Backup-${pkg.version.replace(/\./g, '\\.')}\\.dmg`));
   assert.match(printed, /\[dry-run\] would run: \S+\/bin\/macdeployqt /);
@@ -139,6 +140,7 @@ s('the macOS workflow parses as YAML: macOS runner, setup, tests, darwin tests, 
   assert.match(runs, /npm test/);
   assert.match(runs, /node scripts\/run-tests\.mjs test\/darwin\//);
   assert.match(runs, /bash scripts\/package-mac\.sh --out build\/macos/);
+  assert.match(runs, /open build\/macos\/Praxis-Backup\.app/);
   // Every script a step runs exists in this checkout.
   for (const m of runs.matchAll(/\b(scripts\/[\w.-]+)/g)) assert.ok(existsSync(join(root, m[1]!)), `the workflow runs ${m[1]}, which does not exist`);
   const upload = job.steps.find((st) => st.uses?.startsWith('actions/upload-artifact@'));
