@@ -122,6 +122,7 @@ for px in 16 32 128 256 512; do
   mac sips -z $((px * 2)) $((px * 2)) packaging/macos/AppIcon.png --out "$iconset/icon_${px}x${px}@2x.png"
 done
 mac iconutil -c icns "$iconset" -o "$res/AppIcon.icns"
+if (( !dry )); then rm -rf "$iconset"; fi
 
 # --- Qt into the bundle, as @nodegui/packer does: macdeployqt copies the frameworks and plugins the
 # NodeGui addon links against into Frameworks/ and PlugIns/ and points the addon at them.
