@@ -4,7 +4,7 @@
 // means for real; the external disks are the adapter's list with a UUID. Network file systems cannot
 // be mounted here (no cifs/nfs in this kernel), so their judgement is checked on a recorded mount table.
 import { execa } from 'execa';
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -20,6 +20,7 @@ import { mountTmpfs, type TmpfsMount } from '../helpers/tmpfs';
 const test = suite('discovery: folders, backup directory, external disks');
 
 const MiB = 1024 * 1024;
+const isRoot = process.getuid?.() === 0;
 let base: string;
 let small: TmpfsMount;
 let big: TmpfsMount;
@@ -98,9 +99,31 @@ test('folder facts: a folder that does not exist is said so, on the disk it woul
 test('folder facts: a cancelled count stops with the abort, not with a wrong number', async () => {
   const c = new AbortController();
   c.abort();
-  // 2501 files: the walk reaches a batch boundary, where it checks the signal.
+  // 2501 files: the walk reaches batch boundaries, where it checks the signal.
   const err = await discovery().folderFacts(join(small.path, 'Anhaenge'), c.signal).then(() => null, (e: unknown) => e as Error);
   assert.is(err?.name, 'AbortError');
+});
+
+test('folder facts: a subfolder the admin may not read is said, naming the folder (rsync would skip it)', async () => {
+  const dir = join(big.path, 'Praxis');
+  await mkdir(join(dir, 'offen'), { recursive: true });
+  await mkdir(join(dir, 'geschuetzt'), { recursive: true });
+  await writeFile(join(dir, 'offen', 'a.txt'), 'a');
+  await writeFile(join(dir, 'geschuetzt', 'b.txt'), 'b');
+  await chmod(join(dir, 'geschuetzt'), isRoot ? 0o700 : 0o000);
+  const child = join(import.meta.dirname, '..', 'fixtures', 'folder-facts-child.ts');
+  // Root reads every folder: the count runs as nobody, for whom "geschuetzt" is closed.
+  const r = isRoot
+    ? await execa('runuser', ['-u', 'nobody', '--', process.execPath, '--import', 'tsx', child, dir], { cwd: join(import.meta.dirname, '..', '..') })
+    : await execa(process.execPath, ['--import', 'tsx', child, dir]);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { error?: { key: string; params: Record<string, string> } };
+  assert.is(out.error?.key, 'discover.folderUnreadable', r.stdout);
+  assert.is(out.error?.params.path, dir);
+  assert.match(out.error!.params.message, /EACCES.*geschuetzt/);
+  // Readable again, the same folder counts.
+  await chmod(join(dir, 'geschuetzt'), 0o755);
+  const again = JSON.parse((await execa(process.execPath, ['--import', 'tsx', child, dir])).stdout.trim()) as { facts?: { files: number } };
+  assert.equal(again.facts, { files: 2, bytes: 2 });
 });
 
 test('folder facts: a folder on the USB disk (a loop disk the Volumes adapter calls external) is "removable"', async () => {

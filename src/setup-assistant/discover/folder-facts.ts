@@ -1,7 +1,7 @@
 // Step 2 of the assistant: a folder's size and file count (what a first backup will copy), and
 // where it lives. The walk is the backup's own (tree-walk.ts): any file name, paths beyond PATH_MAX,
-// synchronous calls in batches with the event loop let through between them, so a million
-// attachments are counted in seconds and the tray window stays responsive while they are.
+// synchronous calls in batches with the event loop let through between them (a million
+// attachments take about 20 s, and the tray window stays responsive meanwhile).
 import { stat } from 'node:fs/promises';
 import { PraxisError } from '../../services/errors';
 import { breathe, lstatRaw, TreeRoot, walkTree } from '../../services/tree-walk';
@@ -9,8 +9,11 @@ import type { Volume } from '../../diskutil/volumes';
 import type { FolderFacts } from '../contracts';
 import { locate, type MountTable } from './mount-location';
 
-/** Entries between two turns of the event loop (about a millisecond of lstat calls). */
-const BATCH = 2000;
+/**
+ * Entries between two turns of the event loop: about 10 ms of lstat calls (measured here: 200 000
+ * files in 4.5 s), so the tray window keeps drawing while a million attachments are counted.
+ */
+const BATCH = 500;
 
 /**
  * Regular files and their bytes (st_size: what rsync transfers). Symlinks are copied as links and
