@@ -242,13 +242,26 @@ test('data folders without a running server (Debian, Homebrew, Postgres.app) are
   await mkdir(join(mac, 'opt/homebrew/var/mysql'), { recursive: true });
   const onMac = await discovery({}, { platform: 'darwin', fsRoot: mac, home, loginUser: 'anna' }).findServers(signal());
   assert.equal(
-    onMac.map((s) => [s.kind, s.where, s.port, s.via]),
+    onMac.map((s) => [s.kind, s.where, s.port, s.via, s.user]),
     [
-      ['postgres', join(home, 'Library/Application Support/Postgres/var-16'), 5432, 'dataDir'],
-      ['postgres', join(mac, 'opt/homebrew/var/postgresql@14'), 5433, 'dataDir'],
-      ['mariadb', join(mac, 'opt/homebrew/var/mysql'), 3306, 'dataDir'],
+      ['postgres', join(home, 'Library/Application Support/Postgres/var-16'), 5432, 'dataDir', 'anna'],
+      ['postgres', join(mac, 'opt/homebrew/var/postgresql@14'), 5433, 'dataDir', 'anna'],
+      ['mariadb', join(mac, 'opt/homebrew/var/mysql'), 3306, 'dataDir', 'anna'],
     ],
   );
+});
+
+test('a data folder\'s server, started meanwhile, is listed over TCP; still silent, it stays a data folder', async () => {
+  const d = discovery({});
+  const folder: FoundServer = {
+    kind: 'postgres', host: '127.0.0.1', port: trustPg.port, via: 'dataDir', where: '/var/lib/postgresql/15/main', user: 'postgres',
+    login: 'failed', databases: [], problem: { key: 'discover.dataDirNotStarted', params: {} },
+  };
+  const started = await d.listDatabases(folder, null, signal());
+  assert.equal([started.via, started.where, started.login, started.problem], ['tcp', `127.0.0.1:${trustPg.port}`, 'none', undefined]);
+  assert.ok(started.databases.some((x) => x.name === 'tomedo'));
+  const silent = await d.listDatabases({ ...folder, port: await freePort() }, null, signal());
+  assert.equal([silent.via, silent.where, silent.login, silent.problem?.key], ['dataDir', '/var/lib/postgresql/15/main', 'failed', 'discover.dataDirNotStarted']);
 });
 
 test('no password ever in an argv: psql and mariadb got theirs in the environment or the option file', async () => {

@@ -98,7 +98,7 @@ export async function findServers(deps: ServerDiscoveryDeps, signal: AbortSignal
   }
   const servers = dedupe(found);
   for (const d of await findDataFolders(deps.platform, deps.roots)) {
-    const running = servers.some((s) => s.kind === d.kind && s.port === d.port && isLocal(s.host) && s.via !== 'dataDir');
+    const running = servers.some((s) => s.kind === d.kind && s.port === d.port && isLocal(s.host) && s.via !== 'dataDir' && s.problem?.key !== 'discover.refused');
     if (running) continue;
     servers.push({
       kind: d.kind,
@@ -106,7 +106,8 @@ export async function findServers(deps: ServerDiscoveryDeps, signal: AbortSignal
       port: d.port,
       via: 'dataDir',
       where: d.dir,
-      user: usersFor(deps, { kind: d.kind } as Candidate)[0]!,
+      // macOS's data folders are Homebrew's and Postgres.app's: initialised as the login user, who is their superuser.
+      user: deps.platform === 'darwin' && deps.loginUser ? deps.loginUser : SUPERUSER[d.kind],
       login: 'failed',
       databases: [],
       problem: msg('discover.dataDirNotStarted', { kind: KIND_NAME[d.kind], dir: d.dir, port: d.port }),
