@@ -119,7 +119,7 @@ test('folder facts: a subfolder the admin may not read is said, naming the folde
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { error?: { key: string; params: Record<string, string> } };
   assert.is(out.error?.key, 'discover.folderUnreadable', r.stdout);
   assert.is(out.error?.params.path, dir);
-  assert.match(out.error!.params.message, /EACCES.*geschuetzt/);
+  assert.match(String(out.error?.params.message), /EACCES.*geschuetzt/);
   // Readable again, the same folder counts.
   await chmod(join(dir, 'geschuetzt'), 0o755);
   const again = JSON.parse((await execa(process.execPath, ['--import', 'tsx', child, dir])).stdout.trim()) as { facts?: { files: number } };
