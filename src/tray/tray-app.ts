@@ -27,6 +27,7 @@ import type { LogWindow } from './windows/log-window';
 import type { RestoreWindow } from './windows/restore-window';
 import type { SettingsWindow } from './windows/settings-window';
 import type { DocumentExportWindow } from './windows/document-export-window';
+import type { SetupWindow } from './windows/setup-window';
 
 export interface TrayAppOptions {
   app: App;
@@ -74,6 +75,7 @@ export class TrayApp {
   private credentials: CredentialsPopover | null = null;
   private restore: RestoreWindow | null = null;
   private exports: Partial<Record<'exportReport' | 'concept', DocumentExportWindow>> = {};
+  private setup: SetupWindow | null = null;
   /** Reads only whether the login starts this app; changing it goes through the CLI (toggleAutostart). */
   private readonly autostart: Autostart;
 
@@ -115,6 +117,8 @@ export class TrayApp {
     this.update();
     this.tray.show();
     this.trace({ t: 'ready', ms: Math.round(performance.now()) });
+    // The first start without a config: the first-run assistant instead of a menu that can do nothing (issue 15).
+    if (!existsSync(this.o.configFile)) void this.openWindow('setup').catch((e: unknown) => this.trace({ t: 'window-error', action: 'setup', message: String((e as Error)?.message ?? e) }));
     if (this.o.app.platform === 'darwin') void this.checkFullDiskAccess();
   }
 
@@ -281,9 +285,22 @@ export class TrayApp {
     }
   }
 
-  private async openWindow(which: 'showLog' | 'credentials' | 'settings' | 'restore' | 'exportReport' | 'concept'): Promise<void> {
+  private async openWindow(which: 'showLog' | 'credentials' | 'settings' | 'restore' | 'exportReport' | 'concept' | 'setup'): Promise<void> {
     const deps = { app: this.o.app, configFile: this.o.configFile, lang: this.o.lang, pump: this.o.pump };
-    if (which === 'showLog') {
+    if (which === 'setup') {
+      if (!this.setup) {
+        const [{ SetupWindow }, { createDiscovery, parseProbeTarget }, { discoveryExtrasFromEnv }] = await Promise.all([
+          import('./windows/setup-window'),
+          import('../setup-assistant/discover/create-discovery'),
+          import('./model/setup-form'),
+        ]);
+        const discovery = createDiscovery({ platform: this.o.app.platform, tools: this.o.app.tools, volumes: this.o.app.volumes(), extra: discoveryExtrasFromEnv(process.env, parseProbeTarget) });
+        this.setup = new SetupWindow({ ...deps, cli: this.o.cli, discovery });
+        // The CLI wrote the config: the menu can now back up.
+        this.setup.onConfigured = () => void this.watcher.refresh();
+      }
+      this.setup.show();
+    } else if (which === 'showLog') {
       this.log ??= new (await import('./windows/log-window')).LogWindow(deps);
       this.log.show();
     } else if (which === 'credentials') {
