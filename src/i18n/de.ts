@@ -71,7 +71,7 @@ export const de = {
   'discover.loginFailed': 'Anmeldung an {kind} unter {where} als „{user}“ nicht möglich: {message}',
   'discover.passwordWrong': 'Das Passwort für „{user}“ wurde von {kind} unter {where} nicht angenommen: bitte erneut eingeben. ({message})',
   'discover.dataDirNotStarted': 'In {dir} liegen die Daten eines {kind}-Servers, aber auf Port {port} antwortet keiner: bitte den Server starten und die Suche wiederholen.',
-  'discover.folderUnreadable': 'Der Ordner {path} lässt sich nicht vollständig lesen ({message}): bitte die Zugriffsrechte prüfen – was nicht lesbar ist, fehlt auch im Backup.',
+  'discover.folderUnreadable': '{count} Einträge lassen sich nicht lesen, zuerst {path} ({message}): bitte die Zugriffsrechte prüfen – was nicht lesbar ist, fehlt auch im Backup.',
   'login.why.keyringOff': 'PRAXIS_BACKUP_KEYRING=off ist gesetzt (Passwörter bewusst von anderswo)',
   'error.dbPasswordNotFromTool': 'Keine Anmeldung an „{database}“ auf {host}:{port} als {user} („{name}“): der Server verlangt ein Passwort ({message}), und {why}. Das Passwort muss dann aus {toolFile} kommen, oder für Skripte aus der Umgebungsvariable {variable}.{ignored}',
   'error.dbPasswordKeyringUnavailable': 'Keine Anmeldung an „{database}“ auf {host}:{port} als {user} („{name}“): der Server verlangt ein Passwort ({message}), und aus dem Schlüsselbund kann es nicht kommen.{ignored} Zwei Wege: (1) ohne Schlüsselbund: in der Konfiguration bei „{name}“ "password": "none" setzen und das Passwort in {toolFile} hinterlegen; (2) den Schlüsselbund erreichbar machen, in dem das Passwort für {id} liegt. {keyring}',

@@ -71,7 +71,7 @@ export const en: Record<MessageKey, string> = {
   'discover.loginFailed': 'Cannot log in to {kind} at {where} as "{user}": {message}',
   'discover.passwordWrong': 'The password for "{user}" was not accepted by {kind} at {where}: please enter it again. ({message})',
   'discover.dataDirNotStarted': '{dir} holds the data of a {kind} server, but nothing answers on port {port}: please start the server and search again.',
-  'discover.folderUnreadable': 'The folder {path} cannot be read completely ({message}): please check the permissions – what cannot be read is missing from the backup too.',
+  'discover.folderUnreadable': '{count} entries cannot be read, the first is {path} ({message}): please check the permissions – what cannot be read is missing from the backup too.',
   'login.why.keyringOff': 'PRAXIS_BACKUP_KEYRING=off is set (passwords deliberately from elsewhere)',
   'error.dbPasswordNotFromTool': 'Cannot log in to database "{database}" on {host}:{port} as {user} ("{name}"): the server asks for a password ({message}), and {why}. The password must then come from {toolFile}, or for scripts from the environment variable {variable}.{ignored}',
   'error.dbPasswordKeyringUnavailable': 'Cannot log in to database "{database}" on {host}:{port} as {user} ("{name}"): the server asks for a password ({message}), and it cannot come from the keyring.{ignored} Two ways out: (1) without the keyring: set "password": "none" for "{name}" in the configuration and put the password into {toolFile}; (2) make the keyring reachable that holds the password for {id}. {keyring}',

@@ -72,6 +72,8 @@ export interface FolderFacts {
   /** ext4, apfs, nfs4, cifs, … as the mount table says. */
   fileSystem: string | null;
   mountPoint: string | null;
+  /** Set when part of it cannot be read (discover.folderUnreadable: the first, how many): a backup would miss those. */
+  problem?: Message;
 }
 
 export interface BackupDirCandidate {

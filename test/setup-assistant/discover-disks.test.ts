@@ -11,6 +11,7 @@ import * as assert from 'uvu/assert';
 import { LinuxVolumes } from '../../src/diskutil/linux-volumes';
 import { parseMountinfo } from '../../src/diskutil/smb-mount';
 import { ToolLocator } from '../../src/services/tool-locator';
+import type { FolderFacts } from '../../src/setup-assistant/contracts';
 import { createDiscovery, type DiscoveryOptions } from '../../src/setup-assistant/discover/create-discovery';
 import { mountTableFor } from '../../src/setup-assistant/discover/mount-location';
 import { makeLoopDisk, mountAt, type LoopDisk } from '../helpers/loop-disk';
@@ -104,26 +105,31 @@ test('folder facts: a cancelled count stops with the abort, not with a wrong num
   assert.is(err?.name, 'AbortError');
 });
 
-test('folder facts: a subfolder the admin may not read is said, naming the folder (rsync would skip it)', async () => {
+test('folder facts: what the admin may not read is counted past and named, with how many (rsync would skip them)', async () => {
   const dir = join(big.path, 'Praxis');
-  await mkdir(join(dir, 'offen'), { recursive: true });
-  await mkdir(join(dir, 'geschuetzt'), { recursive: true });
-  await writeFile(join(dir, 'offen', 'a.txt'), 'a');
-  await writeFile(join(dir, 'geschuetzt', 'b.txt'), 'b');
-  await chmod(join(dir, 'geschuetzt'), isRoot ? 0o700 : 0o000);
+  for (const sub of ['offen', 'geschuetzt', 'auch-geschuetzt']) {
+    await mkdir(join(dir, sub), { recursive: true });
+    await writeFile(join(dir, sub, 'brief.txt'), 'ab');
+  }
+  for (const sub of ['geschuetzt', 'auch-geschuetzt']) await chmod(join(dir, sub), isRoot ? 0o700 : 0o000);
   const child = join(import.meta.dirname, '..', 'fixtures', 'folder-facts-child.ts');
-  // Root reads every folder: the count runs as nobody, for whom "geschuetzt" is closed.
-  const r = isRoot
-    ? await execa('runuser', ['-u', 'nobody', '--', process.execPath, '--import', 'tsx', child, dir], { cwd: join(import.meta.dirname, '..', '..') })
-    : await execa(process.execPath, ['--import', 'tsx', child, dir]);
-  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { error?: { key: string; params: Record<string, string> } };
-  assert.is(out.error?.key, 'discover.folderUnreadable', r.stdout);
-  assert.is(out.error?.params.path, dir);
-  assert.match(String(out.error?.params.message), /EACCES.*geschuetzt/);
-  // Readable again, the same folder counts.
-  await chmod(join(dir, 'geschuetzt'), 0o755);
-  const again = JSON.parse((await execa(process.execPath, ['--import', 'tsx', child, dir])).stdout.trim()) as { facts?: { files: number } };
-  assert.equal(again.facts, { files: 2, bytes: 2 });
+  const count = async (asNobody: boolean): Promise<FolderFacts> => {
+    // Root reads every folder: the count runs as nobody, for whom the two are closed.
+    const r = asNobody
+      ? await execa('runuser', ['-u', 'nobody', '--', process.execPath, '--import', 'tsx', child, dir], { cwd: join(import.meta.dirname, '..', '..') })
+      : await execa(process.execPath, ['--import', 'tsx', child, dir]);
+    return JSON.parse(r.stdout.trim().split('\n').pop()!) as FolderFacts;
+  };
+  const closed = await count(isRoot);
+  assert.equal([closed.exists, closed.files, closed.bytes], [true, 1, 2]);
+  assert.is(closed.problem?.key, 'discover.folderUnreadable');
+  assert.is(closed.problem?.params?.count, 2);
+  assert.ok([join(dir, 'geschuetzt'), join(dir, 'auch-geschuetzt')].includes(String(closed.problem?.params?.path)), JSON.stringify(closed.problem));
+  assert.match(String(closed.problem?.params?.message), /EACCES/);
+  // Readable again, the same folder counts whole, without a problem.
+  for (const sub of ['geschuetzt', 'auch-geschuetzt']) await chmod(join(dir, sub), 0o755);
+  const open = await count(false);
+  assert.equal([open.files, open.bytes, open.problem], [3, 6, undefined]);
 });
 
 test('folder facts: a folder on the USB disk (a loop disk the Volumes adapter calls external) is "removable"', async () => {
