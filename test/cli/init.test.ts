@@ -5,7 +5,7 @@
 // and the mirror copy is on the disk. Plus the refusals: no terminal without --yes, an existing
 // config without --force, bad options — each exit 2 naming what to fix.
 import { execa } from 'execa';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -15,6 +15,7 @@ import { startKeyring, type TestKeyring } from '../helpers/keyring';
 import { makeLoopDisk, mountsOf, type LoopDisk } from '../helpers/loop-disk';
 import { startMariadb, type MariaServer } from '../helpers/mariadb';
 import { startPostgres, type PgServer } from '../helpers/postgres';
+import { runInPty } from '../helpers/pty';
 import { makeTempDir, runCleanups } from '../helpers/temp';
 
 const test = suite('init');
@@ -193,6 +194,90 @@ test('--answers FILE --yes --json (the tray window\'s way): the answers as given
   assert.is(bad.exitCode, 2);
   assert.match(String(bad.stderr), 'backupDir');
   assert.not.ok(existsSync(q.configFile));
+});
+
+test('no keyring (no D-Bus): the password typed for --yes still makes the first backup; storing it is a warning (exit 3) with the command for later', async () => {
+  const p = await practice('nokeyring');
+  const e = env(p.dir, { PRAXIS_BACKUP_PASSWORD_POSTGRES: PG_PASSWORD });
+  // No bus at all: neither the address nor a socket at $XDG_RUNTIME_DIR/bus (libdbus's fallback).
+  delete e.DBUS_SESSION_BUS_ADDRESS;
+  e.XDG_RUNTIME_DIR = join(p.dir, 'run');
+  mkdirSync(e.XDG_RUNTIME_DIR);
+  const r = await cli(['init', '--yes', '--json', '--config', p.configFile, ...places(), '--backup-dir', p.backups, '--no-mirror', '--no-schedule', '--no-tray'], e);
+  assert.is(r.exitCode, 3, String(r.stderr));
+  const ev = events(r.stdout);
+  const failed = ev.filter((x) => x.type === 'apply-stage' && x.state === 'failed');
+  assert.equal(failed.map((x) => [x.stage, x.message.key]), [['passwords', 'init.apply.passwordsFailed']]);
+  const summary = ev.find((x) => x.type === 'apply-summary')!;
+  assert.is(summary.restoreTest, 'passed');
+  assert.ok(summary.next.some((n: any) => n.key === 'init.next.storePassword' && n.text.includes(`postgres://postgres@127.0.0.1:${pg.port}/tomedo`)), JSON.stringify(summary.next));
+  const tomedo = (await loadConfig(p.configFile)).components.find((c) => c.name === 'tomedo');
+  assert.is(tomedo?.type === 'postgres' && tomedo.password, 'keyring');
+});
+
+/** systemctl and loginctl as stand-ins first in PATH (no systemd here): they answer as the real ones and log their argv (as test/schedule/linger-cli.test.ts). */
+function systemdStandIns(dir: string): string {
+  const bin = join(dir, 'bin');
+  mkdirSync(bin, { recursive: true });
+  const script = `#!/bin/sh
+echo "$(basename "$0") $*" >> "$(dirname "$0")/calls.log"
+case "$(basename "$0")" in
+systemctl) case " $* " in *" show "*) printf 'LoadState=loaded\\nActiveState=active\\nUnitFileState=enabled\\n' ;; esac; exit 0 ;;
+loginctl) case "$1" in show-user) echo Linger=yes; exit 0 ;; esac; exit 0 ;;
+esac
+exit 64
+`;
+  for (const tool of ['systemctl', 'loginctl']) {
+    writeFileSync(join(bin, tool), script);
+    chmodSync(join(bin, tool), 0o755);
+  }
+  return bin;
+}
+
+test('on a real terminal: typed answers, the password hidden and stored in the keyring, the schedule in words with its next runs, installed; first backup with restore test', async () => {
+  const p = await practice('pty');
+  const bin = systemdStandIns(p.dir);
+  const e = env(p.dir, { PATH: `${bin}:${kr.env.PATH}`, USER: 'praxis-init-test' });
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, CLI, 'init', '--config', p.configFile, ...places()].map(q).join(' ');
+  const r = await runInPty(
+    command,
+    e,
+    [
+      { waitFor: 'Passwort für „postgres“', type: PG_PASSWORD },
+      { waitFor: 'Übernehmen? [J/n]', type: '' },
+      { waitFor: 'Ordner mit Anhängen', type: p.files },
+      { waitFor: '5 Dateien', type: '' },
+      // Each text appears first at its own prompt (the helper searches all that was shown so far).
+      { waitFor: 'Programmordner (z. B.', type: '' },
+      { waitFor: 'Backup-Verzeichnis (Enter', type: p.backups },
+      { waitFor: 'Auf welche Festplatte kopieren?', type: '0' },
+      { waitFor: 'für keinen Zeitplan', type: '30 2 * * *' },
+      { waitFor: 'täglich um 02:30', type: '' },
+      { waitFor: 'bei jeder Anmeldung starten?', type: 'n' },
+      { waitFor: 'Wiederherstellungsprobe erstellen?', type: '' },
+      { waitFor: 'schreiben und einrichten?', type: '' },
+    ],
+    240_000,
+  );
+  assert.is(r.code, 0, r.out);
+  assert.not.ok(r.out.includes(PG_PASSWORD), 'the typed password is not echoed');
+  // The proposal first, in words, then the typed one with its next runs from the injected clock (Berlin).
+  assert.match(r.out, 'Zeitplan: Mo–Fr um 03:15 („15 3 * * 1-5“)');
+  assert.match(r.out, 'Donnerstag, 3. Dezember 2026 um 03:15');
+  assert.match(r.out, 'Zeitplan: täglich um 02:30 („30 2 * * *“)');
+  assert.match(r.out, 'Donnerstag, 3. Dezember 2026 um 02:30');
+  assert.match(r.out, 'Wiederherstellungsprobe bestanden');
+  assert.match(r.out, 'Als Nächstes:');
+  const config = await loadConfig(p.configFile);
+  assert.is(config.schedule?.cron, '30 2 * * *');
+  assert.equal(config.components.map((c) => c.name).sort(), ['Anhange', 'elexis', 'tomedo']);
+  assert.equal(config.mirrors, []);
+  assert.is(await kr.lookup(`postgres://postgres@127.0.0.1:${pg.port}/tomedo`), PG_PASSWORD);
+  const timer = readFileSync(join(p.dir, 'home', '.config', 'systemd', 'user', 'praxis-backup.timer'), 'utf8');
+  assert.match(timer, /OnCalendar=.*02:30/);
+  assert.match(readFileSync(join(bin, 'calls.log'), 'utf8'), /systemctl --user .*enable/);
+  assert.not.ok(existsSync(join(p.dir, 'home', '.config', 'autostart', 'praxis-backup.desktop')), 'tray at login was declined');
 });
 
 test.run();
