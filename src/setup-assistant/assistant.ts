@@ -18,6 +18,7 @@ import { describeCron } from '../schedule/cron-describe';
 import type { ConfigProblem } from '../services/errors';
 import { STEP_IDS, type Answers, type BackupDirCandidate, type DatabaseAnswer, type Discovery, type FolderAnswer, type FolderFacts, type FoundServer, type MirrorAnswer, type StepId, type TypedPasswords } from './contracts';
 import { credentialIdOf, toConfig } from './answers';
+import { freeSpaceAt, type FreeSpace } from './free-space';
 import { DEFAULT_SCHEDULE, databaseAnswer, estimateBytes, folderAnswer, mirrorDisks, proposeBackupDir, proposeMirror, proposePracticeDatabases, spaceNeeded } from './proposals';
 
 export { STEP_IDS, type StepId };
@@ -250,11 +251,11 @@ export class SetupAssistant {
 
   /**
    * The admin's backup directory. Looks it up (location, free space of its disk) so that a removable
-   * or network disk is refused and too little room is said before anything is written. `space`
-   * comes from the caller when it knows it (statfs of the nearest existing folder); discovery's
-   * folder facts say where the folder lives.
+   * or network disk is refused and too little room is said before anything is written. `space`:
+   * the disk's free/total bytes; by default statfs of the nearest existing folder (free-space.ts);
+   * null when unknown (then only the location is judged). Discovery's folder facts say where it lives.
    */
-  async setBackupDir(path: string, space: { freeBytes: number; totalBytes: number } | null = null, signal: AbortSignal = NO_SIGNAL): Promise<BackupDirStep> {
+  async setBackupDir(path: string, space: FreeSpace | null = freeSpaceAt(path), signal: AbortSignal = NO_SIGNAL): Promise<BackupDirStep> {
     this.backupDirAnswer = path;
     const known = this.candidates.find((c) => c.path === path);
     if (known) this.backupDirChosen = known;

@@ -75,10 +75,10 @@ async function practice(name: string): Promise<{ dir: string; files: string; con
 
 const places = () => ['--postgres', `127.0.0.1:${pg.port}`, '--mariadb', `127.0.0.1:${maria.port}`];
 
-test('--yes: both databases, the folder, the USB disk; password in the keyring, first backup with restore test passed, copy on the disk', async () => {
+test('--yes: both databases, the folder, the USB disk encrypted (Notfallblatt); password in the keyring, first backup with restore test passed, copy on the disk', async () => {
   const p = await practice('yes');
   const r = await cli(
-    ['init', '--yes', '--json', '--config', p.configFile, ...places(), '--folder', p.files, '--backup-dir', p.backups, '--disk', disk.uuid, '--no-encrypt', '--no-schedule', '--no-tray'],
+    ['init', '--yes', '--json', '--config', p.configFile, ...places(), '--folder', p.files, '--backup-dir', p.backups, '--disk', disk.uuid, '--no-schedule', '--no-tray'],
     env(p.dir, { PRAXIS_BACKUP_PASSWORD_POSTGRES: PG_PASSWORD }),
   );
   assert.is(r.exitCode, 0, `${r.stderr}\n${r.stdout}`);
@@ -87,7 +87,7 @@ test('--yes: both databases, the folder, the USB disk; password in the keyring, 
   assert.equal(Object.keys(byName).sort(), ['Anhange', 'elexis', 'tomedo']);
   assert.equal(byName.tomedo, { name: 'tomedo', type: 'postgres', database: 'tomedo', host: '127.0.0.1', port: pg.port, user: 'postgres', password: 'keyring' });
   assert.equal(byName.elexis, { name: 'elexis', type: 'mariadb', database: 'elexis', host: '127.0.0.1', port: maria.port, user: 'root', password: 'none' });
-  assert.equal(config.mirrors.map((m) => [m.name, m.type === 'volume' && m.volume]), [['usb', { uuid: disk.uuid }]]);
+  assert.equal(config.mirrors.map((m) => [m.name, m.type === 'volume' && m.volume, m.encrypt]), [['usb', { uuid: disk.uuid }, true]]);
   assert.is(config.backupDir, p.backups);
   assert.is(config.schedule?.cron, '15 3 * * 1-5');
   assert.is(await kr.lookup(`postgres://postgres@127.0.0.1:${pg.port}/tomedo`), PG_PASSWORD);
@@ -99,8 +99,15 @@ test('--yes: both databases, the folder, the USB disk; password in the keyring, 
   assert.is(summary.restoreTest, 'passed');
   assert.is(summary.configFile, p.configFile);
   assert.match(summary.backupId, /^20261202_10\d{4}$/); // the injected clock, Berlin time
-  assert.ok(summary.next.some((n: any) => n.key === 'init.next.takeDiskHome'));
-  assert.equal(ev.filter((e) => e.type === 'apply-stage' && e.state === 'skipped').map((e) => e.stage).sort(), ['encryption', 'schedule', 'tray']);
+  assert.equal(summary.next.map((n: any) => n.key), ['init.next.printSheet', 'init.next.takeDiskHome', 'init.next.status']);
+  assert.equal(ev.filter((e) => e.type === 'apply-stage' && e.state === 'skipped').map((e) => e.stage).sort(), ['schedule', 'tray']);
+  // „verschlüsseln?“ went through the existing encryption setup: passphrase in the keyring, the sheet written (no Desktop: the state folder).
+  assert.ok(ev.some((e) => e.type === 'apply-stage' && e.stage === 'encryption' && e.state === 'done'));
+  const passphrase = await kr.lookup('encryption://usb');
+  assert.ok(passphrase && passphrase.length >= 20);
+  const stateDir = join(p.dir, 'home', '.local', 'state', 'praxis-backup');
+  assert.ok(readdirSync(stateDir).some((f) => /Notfallblatt.*\.html$/i.test(f)), readdirSync(stateDir).join(', '));
+  assert.not.ok(r.stdout.includes(passphrase!) || r.stderr.includes(passphrase!), 'the passphrase only on the sheet');
   // The backup itself: three components, verified with the restore test, and copied onto the disk.
   const manifest = JSON.parse(readFileSync(join(p.backups, summary.backupId, 'manifest.json'), 'utf8'));
   assert.equal(manifest.components.map((c: any) => c.name).sort(), ['Anhange', 'elexis', 'tomedo']);

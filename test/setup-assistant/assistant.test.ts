@@ -9,6 +9,8 @@ import type { Volume } from '../../src/diskutil/volumes';
 import { render } from '../../src/i18n';
 import { SetupAssistant, toConfig } from '../../src/setup-assistant/assistant';
 import type { BackupDirCandidate, Discovery, FolderFacts, FoundServer } from '../../src/setup-assistant/contracts';
+import { mountTmpfs } from '../helpers/tmpfs';
+import { runCleanups } from '../helpers/temp';
 import { componentNameFrom, proposePracticeDatabase, proposePracticeDatabases } from '../../src/setup-assistant/proposals';
 
 const test = suite('setup assistant model');
@@ -264,4 +266,18 @@ test('names: made valid and unique; a bad or doubled name is an error naming the
   assert.ok(made.problems.some((p) => p.path === 'components[0].name' && p.key === 'config.problem.name'), JSON.stringify(made.problems));
 });
 
+test('a typed backup directory that does not exist yet is judged by the free space of the disk it will be on (a real 8 MiB tmpfs)', async () => {
+  const disk = await mountTmpfs(8);
+  const dir = `${disk.path}/praxis/backups`; // not there yet: statfs of the tmpfs itself
+  const big = assistant({ servers: [pg([['tomedo', 10 * MB]])] });
+  await big.discoverDatabases();
+  const b = await big.setBackupDir(dir);
+  assert.equal(b.problems.map((p) => p.message.key), ['init.backupDir.tooSmall']);
+  assert.ok(b.chosen!.totalBytes === 8 * MB, String(b.chosen!.totalBytes));
+  const small = assistant({ servers: [pg([['tomedo', 5 * MB]])] }); // 5.5 MiB needed
+  await small.discoverDatabases();
+  assert.equal((await small.setBackupDir(dir)).problems, []);
+});
+
+test.after(() => runCleanups());
 test.run();

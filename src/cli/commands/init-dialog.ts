@@ -2,9 +2,7 @@
 // what was found, the proposal in brackets (Enter takes it), the step's problems after every
 // answer. Passwords are typed hidden (readHidden, as `credentials set`). Returns false when the
 // admin stops (Ctrl-C at a password, "n" at the end).
-import { dirname } from 'node:path';
 import { formatBytes, render, t, type MessageKey } from '../../i18n';
-import { diskSpace } from '../../services/space-check';
 import type { SetupAssistant, StepProblem } from '../../setup-assistant/assistant';
 import type { DatabaseAnswer, FolderAnswer } from '../../setup-assistant/contracts';
 import type { Out } from '../output';
@@ -13,18 +11,6 @@ import type { Preset } from './init';
 
 const YES = ['', 'j', 'ja', 'y', 'yes'];
 const locale = (out: Out) => (out.lang === 'de' ? 'de-DE' : 'en-GB');
-
-/** Free space of the disk a (perhaps not yet existing) directory will be on: statfs of its nearest existing parent. */
-export async function nearestSpace(path: string): Promise<{ freeBytes: number; totalBytes: number } | null> {
-  for (let p = path; ; p = dirname(p)) {
-    try {
-      const s = await diskSpace(p);
-      return { freeBytes: s.free, totalBytes: s.total };
-    } catch {
-      if (p === dirname(p)) return null;
-    }
-  }
-}
 
 async function yesNo(out: Out, key: MessageKey, params: Record<string, string | number> = {}, defaultYes = true): Promise<boolean> {
   const a = (await ask(`${t(out.lang, key, params)} ${defaultYes ? '[J/n]' : '[j/N]'} `)).trim().toLowerCase();
@@ -84,11 +70,11 @@ export async function runDialog(a: SetupAssistant, out: Out, signal: AbortSignal
   // 3. Backup directory
   out.text(t(out.lang, 'init.step.backupDir'));
   let b = await a.discoverBackupDirs(signal);
-  if (preset.backupDir) b = await a.setBackupDir(preset.backupDir, await nearestSpace(preset.backupDir), signal);
+  if (preset.backupDir) b = await a.setBackupDir(preset.backupDir);
   out.text(t(out.lang, 'init.estimate', { size: formatBytes(b.estimateBytes, out.lang), needed: formatBytes(b.neededBytes, out.lang) }));
   for (;;) {
     const typed = (await ask(`${t(out.lang, 'init.ask.backupDir')} [${b.answer}] `)).trim();
-    if (typed) b = await a.setBackupDir(typed, await nearestSpace(typed), signal);
+    if (typed) b = await a.setBackupDir(typed);
     show(out, b.problems);
     if (b.answer && !b.problems.some((p) => p.level === 'error')) break;
   }

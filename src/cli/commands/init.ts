@@ -18,7 +18,7 @@ import type { Answers, ApplyEvent, DatabaseKind, Discovery, TypedPasswords } fro
 import { parseCommand } from '../args';
 import { messageJson, type Out } from '../output';
 import { ask } from '../terminal';
-import { nearestSpace, runDialog } from './init-dialog';
+import { runDialog } from './init-dialog';
 import { encryptionCommand } from './encryption';
 import { runReporter, withCancel } from './run-support';
 
@@ -153,7 +153,7 @@ async function acceptProposals(a: SetupAssistant, out: Out, signal: AbortSignal,
   }
   await a.setFolders([...p.folders.map((f) => a.folderFor(f, 'data')), ...p.programFolders.map((f) => a.folderFor(f, 'program'))], signal);
   await a.discoverBackupDirs(signal);
-  if (p.backupDir) await a.setBackupDir(p.backupDir, await nearestSpace(p.backupDir), signal);
+  if (p.backupDir) await a.setBackupDir(p.backupDir);
   const m = await a.discoverDisks(signal);
   if (p.disk === null) a.setMirror(null);
   else if (p.disk !== 'proposal') {
