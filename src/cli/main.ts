@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // praxis-backup command line. Thin: picks the command, hands it the composed app, maps errors to
 // the documented exit codes.
+import pkg from '../../package.json' with { type: 'json' };
 import { compose } from '../app/compose';
 import { detectLang, t } from '../i18n';
 import { ExitCode } from '../services/errors';
@@ -56,6 +57,11 @@ export async function main(argv: string[]): Promise<number> {
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     out.print(t(lang, 'cli.usage'));
     return command ? ExitCode.ok : ExitCode.invalidInput;
+  }
+  // The installed version alone on stdout (package.json's, bundled into dist/cli.js), for an admin and for scripts.
+  if (command === '--version' || command === 'version') {
+    out.print(pkg.version);
+    return ExitCode.ok;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
     out.print(t(lang, 'cli.usage'));
