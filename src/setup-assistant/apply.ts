@@ -162,9 +162,11 @@ export async function applyAnswers(answers: Answers, passwords: TypedPasswords, 
       p.signal,
     );
     restoreTest = await restoreTestOutcome(summary);
-    if (summary.exitCode === ExitCode.failed) {
+    if (summary.result === 'failed') {
+      // Failed, or another backup holds the lock (75): the run's own exit code, as `run` would end.
       emit({ type: 'apply-stage', stage: 'backup', state: 'failed', message: summary.error });
-      exit = ExitCode.failed;
+      exit = summary.exitCode;
+      next.unshift(msg('init.next.runBackup'));
     } else {
       if (summary.exitCode !== ExitCode.ok) exit = ExitCode.warnings;
       emit({ type: 'apply-stage', stage: 'backup', state: 'done', message: msg('init.apply.backupDone', { id: summary.backupId ?? '-', dir: config.backupDir }) });

@@ -191,10 +191,12 @@ export class SetupAssistant {
   databases(): DatabasesStep {
     const problems: StepProblem[] = [];
     this.servers.forEach((s, i) => {
-      if (s.problem) problems.push({ field: `servers[${i}]`, level: s.login === 'failed' ? 'warning' : 'warning', message: s.problem });
+      // Warnings only: a server we cannot use is shown, the others can still be chosen.
+      if (s.problem) problems.push({ field: `servers[${i}]`, level: 'warning', message: s.problem });
       else if (s.login === 'password' && !this.typedFor.has(serverKey(s))) problems.push({ field: `servers[${i}]`, level: 'warning', message: msg('init.db.needsPassword', { where: s.where, user: s.user }) });
     });
-    if (this.dbAnswer.length === 0) problems.push({ field: 'databases', level: this.servers.length ? 'warning' : 'warning', message: msg(this.servers.length ? 'init.db.noneChosen' : 'init.db.noneFound') });
+    // Folders alone are a valid backup: no database is worth a warning, not a refusal.
+    if (this.dbAnswer.length === 0) problems.push({ field: 'databases', level: 'warning', message: msg(this.servers.length ? 'init.db.noneChosen' : 'init.db.noneFound') });
     this.dbAnswer.forEach((d, i) => problems.push(...nameProblems(`databases[${i}].name`, d.name, this.names(), i)));
     return { id: 'databases', servers: this.servers, proposal: this.dbProposal, answer: this.dbAnswer, problems };
   }

@@ -222,6 +222,12 @@ test('no keyring (no D-Bus): the password typed for --yes still makes the first 
   assert.is(tomedo?.type === 'postgres' && tomedo.password, 'keyring');
 });
 
+/** `init --config F --postgres … --mariadb …` as one shell command line for the pty. */
+function initInShell(configFile: string): string {
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  return [process.execPath, CLI, 'init', '--config', configFile, ...places()].map(q).join(' ');
+}
+
 /** systemctl and loginctl as stand-ins first in PATH (no systemd here): they answer as the real ones and log their argv (as test/schedule/linger-cli.test.ts). */
 function systemdStandIns(dir: string): string {
   const bin = join(dir, 'bin');
@@ -245,8 +251,7 @@ test('on a real terminal: typed answers, the password hidden and stored in the k
   const p = await practice('pty');
   const bin = systemdStandIns(p.dir);
   const e = env(p.dir, { PATH: `${bin}:${kr.env.PATH}`, USER: 'praxis-init-test' });
-  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  const command = [process.execPath, CLI, 'init', '--config', p.configFile, ...places()].map(q).join(' ');
+  const command = initInShell(p.configFile);
   const r = await runInPty(
     command,
     e,
@@ -285,6 +290,18 @@ test('on a real terminal: typed answers, the password hidden and stored in the k
   assert.match(timer, /OnCalendar=.*02:30/);
   assert.match(readFileSync(join(bin, 'calls.log'), 'utf8'), /systemctl --user .*enable/);
   assert.not.ok(existsSync(join(p.dir, 'home', '.config', 'autostart', 'praxis-backup.desktop')), 'tray at login was declined');
+});
+
+test('on a terminal, Ctrl-C at a question ends the setup: exit 1, said, nothing written', async () => {
+  const p = await practice('ctrl-c');
+  const command = initInShell(p.configFile);
+  const r = await runInPty(command, env(p.dir), [
+    { waitFor: 'Passwort für „postgres“', type: PG_PASSWORD },
+    { waitFor: 'Übernehmen? [J/n]', type: '\u0003' },
+  ]);
+  assert.is(r.code, 1, r.out);
+  assert.match(r.out, 'Einrichtung abgebrochen: es wurde nichts geschrieben.');
+  assert.not.ok(existsSync(p.configFile));
 });
 
 test.run();

@@ -83,10 +83,17 @@ export async function initCommand(app: App, argv: string[], out: Out): Promise<n
     if (backupDir) answers.backupDir = backupDir;
   } else {
     const assistant = new SetupAssistant({ discovery: makeDiscovery(app, places), now: () => app.now(), lang: out.lang });
+    // Ctrl-C at a question pauses readline and leaves its promise unsettled, so the process just
+    // ends: say so and end as failed (nothing is written before the last question is answered).
+    const abandoned = () => {
+      out.text(t(out.lang, 'init.cancelled'));
+      process.exitCode = ExitCode.failed;
+    };
+    process.once('exit', abandoned);
     const chosen = await withCancel(async (signal) => {
       if (interactive) return runDialog(assistant, out, signal, { backupDir, folders, programFolders });
       return acceptProposals(assistant, out, signal, { backupDir, folders, programFolders, encrypt: !values['no-encrypt'], disk: values['no-mirror'] ? null : (values.disk ?? 'proposal') });
-    });
+    }).finally(() => process.removeListener('exit', abandoned));
     if (!chosen) {
       out.text(t(out.lang, 'init.cancelled'));
       return ExitCode.failed;
