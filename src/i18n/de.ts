@@ -657,6 +657,7 @@ export const de = {
   'setupWindow.location.local': 'interne Festplatte',
   'setupWindow.location.network': 'Netzlaufwerk',
   'setupWindow.location.removable': 'Wechselfestplatte',
+  'setupWindow.searchAgain': 'Erneut suchen',
   'setupWindow.choose': 'Wählen…',
   'setupWindow.chooseFolder': 'Ordner wählen',
   'setupWindow.backupDir.estimate': 'Geschätzte Größe eines Backups: {size} (mit 10 % Reserve nötig: {needed})',

@@ -657,6 +657,7 @@ export const en: Record<MessageKey, string> = {
   'setupWindow.location.local': 'internal disk',
   'setupWindow.location.network': 'network drive',
   'setupWindow.location.removable': 'removable disk',
+  'setupWindow.searchAgain': 'Search again',
   'setupWindow.choose': 'Choose…',
   'setupWindow.chooseFolder': 'Choose a folder',
   'setupWindow.backupDir.estimate': 'Estimated size of one backup: {size} (with a 10 % reserve: {needed} needed)',

@@ -116,9 +116,10 @@ export class TrayApp {
     this.snapshot = await this.watcher.start();
     this.update();
     this.tray.show();
-    this.trace({ t: 'ready', ms: Math.round(performance.now()) });
     // The first start without a config: the first-run assistant instead of a menu that can do nothing (issue 15).
-    if (!existsSync(this.o.configFile)) void this.openWindow('setup').catch((e: unknown) => this.trace({ t: 'window-error', action: 'setup', message: String((e as Error)?.message ?? e) }));
+    const firstStart = !existsSync(this.o.configFile);
+    this.trace({ t: 'ready', ms: Math.round(performance.now()), firstStart });
+    if (firstStart) void this.openWindow('setup').catch((e: unknown) => this.trace({ t: 'window-error', action: 'setup', message: String((e as Error)?.message ?? e) }));
     if (this.o.app.platform === 'darwin') void this.checkFullDiskAccess();
   }
 
@@ -295,7 +296,7 @@ export class TrayApp {
           import('./model/setup-form'),
         ]);
         const discovery = createDiscovery({ platform: this.o.app.platform, tools: this.o.app.tools, volumes: this.o.app.volumes(), extra: discoveryExtrasFromEnv(process.env, parseProbeTarget) });
-        this.setup = new SetupWindow({ ...deps, cli: this.o.cli, discovery });
+        this.setup = new SetupWindow({ ...deps, cli: this.o.cli, discovery, trace: (e) => this.trace(e) });
         // The CLI wrote the config: the menu can now back up.
         this.setup.onConfigured = () => void this.watcher.refresh();
       }

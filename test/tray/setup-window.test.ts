@@ -189,7 +189,16 @@ test('4 USB-Festplatte: the loop disk is offered by UUID; unencrypted is warned 
   assert.ok(i > 0, rows.map((r) => r.text).join(' | '));
   assert.is(w().diskList.item(0).text(), 'Keine Kopie auf eine USB-Festplatte');
   assert.is(w().diskList.item(i).text(), `PRAXIS-USB – 32 MB (UUID ${disk.uuid})`);
-  w().diskList.setCurrentRow(i);
+  assert.is(w().diskAgain.text(), 'Erneut suchen');
+  // A second disk plugged in while the page is shown: „Erneut suchen“ lists it too.
+  const second = await makeLoopDisk({ sizeMiB: 24, label: 'PRAXIS-USB-2' });
+  assert.not.ok(f().mirrorRows().some((r) => r.uuid === second.uuid));
+  await click(w().diskAgain);
+  await until('the disks again', () => idle() && f().mirrorRows().some((r) => r.uuid === second.uuid));
+  await q.settle(150);
+  assert.ok(f().mirrorRows().some((r) => r.uuid === disk.uuid));
+  await second.detach();
+  w().diskList.setCurrentRow(f().mirrorRows().findIndex((r) => r.uuid === disk.uuid));
   await q.settle(100);
   assert.is(f().assistant.answers().mirror?.uuid, disk.uuid);
   assert.ok(w().encrypt.isChecked(), 'encrypted is proposed');

@@ -177,6 +177,16 @@ export class SetupForm {
 
   // ---- step 1 -------------------------------------------------------------------------------
 
+  /** „Erneut suchen“: a server started or a disk plugged in after the page was shown. */
+  async searchAgain(): Promise<void> {
+    if (this.busy) return;
+    this.ownProblem = null;
+    if (this.step === 'databases') {
+      this.loginProblem = null;
+      await this.lookUp('setupWindow.busy.servers', () => this.assistant.discoverDatabases());
+    } else if (this.step === 'mirror') await this.lookUp('setupWindow.busy.disks', () => this.assistant.discoverDisks());
+  }
+
   /** One row per database that can be backed up (non-system, on a server that let us in). */
   databaseRows(): DatabaseRow[] {
     const s = this.assistant.databases();
@@ -375,6 +385,8 @@ export class SetupForm {
 
   /** The step's problems (the model's, in the admin's words) plus this window's own. */
   problems(step: StepId = this.step): Line[] {
+    // Before the servers were looked for, „none found“ would be a false statement.
+    if (step === 'databases' && !this.discovered.has('databases')) return [];
     const state = this.assistant.step(step);
     const own: Line[] = [];
     if (this.ownProblem && (step === this.step)) own.push(this.ownProblem);

@@ -60,6 +60,8 @@ export interface SetupWindowDeps {
   now?: () => Date;
   /** Where the answers file goes (default the system's temp folder). */
   tmpDir?: string;
+  /** Test seam of the tray (PRAXIS_BACKUP_TRAY_TRACE): the page shown and what it lists, whenever that changes. */
+  trace?: (entry: Record<string, unknown>) => void;
 }
 
 export class SetupWindow {
@@ -78,6 +80,7 @@ export class SetupWindow {
   /** Set while render() writes into the widgets: their change signals are not the admin's. */
   private rendering = false;
   private entered = false;
+  private traced = '';
 
   constructor(private readonly deps: SetupWindowDeps) {
     const credentials = deps.app.credentials();
@@ -97,8 +100,9 @@ export class SetupWindow {
       opened: () => {
         this.dbShown = '';
         this.listed = { dirs: '', disks: '' };
-        this.render();
-        if (!this.entered) {
+        // The first page looks up the servers at once: shown as busy from its first paint, not as „nothing found“.
+        if (this.entered) this.render();
+        else {
           this.entered = true;
           void this.work(() => this.form.enter());
         }
@@ -259,6 +263,7 @@ export class SetupWindow {
       p.encrypt.setChecked(f.encrypt);
       p.encrypt.setEnabled(inputs && f.mirrorUuid !== null);
       p.diskList.setEnabled(inputs);
+      for (const b of [p.dbAgain, p.diskAgain]) b.setEnabled(inputs);
 
       const sched = f.schedule;
       p.scheduleOn.setChecked(sched.on);
@@ -302,9 +307,20 @@ export class SetupWindow {
       p.next.setText(t(lang, f.step === 'finish' ? 'setupWindow.apply' : 'setupWindow.next'));
       p.close.setText(t(lang, f.phase.kind === 'done' ? 'setupWindow.close' : 'setupWindow.later'));
       p.close.setEnabled(f.phase.kind !== 'storing');
+      this.traceShown(problems);
     } finally {
       this.rendering = false;
     }
+  }
+
+  private traceShown(problems: Line[]): void {
+    if (!this.deps.trace) return;
+    const f = this.form;
+    const entry = { t: 'setup', step: f.phase.kind === 'steps' ? f.step : f.phase.kind, busy: f.busyLine, databases: f.databaseRows().map((r) => ({ text: r.text, checked: r.checked })), problems };
+    const key = JSON.stringify(entry);
+    if (key === this.traced) return;
+    this.traced = key;
+    this.deps.trace(entry);
   }
 
   /** A list's rows, rebuilt only when they changed (a rebuild would move the admin's selection signal). */
@@ -420,6 +436,11 @@ export class SetupWindow {
     pwRow.addWidget(logIn);
     db.addLayout(pwRow);
     db.addStretch(1);
+    const dbAgain = textButton(tr('setupWindow.searchAgain'));
+    const dbAgainRow = row();
+    dbAgainRow.addWidget(dbAgain);
+    dbAgainRow.addStretch(1);
+    db.addLayout(dbAgainRow);
     pages.addWidget(dbPage);
 
     // 2. Folders.
@@ -482,6 +503,11 @@ export class SetupWindow {
     const encrypt = checkbox('setupWindow.mirror.encrypt');
     ml.addWidget(encrypt);
     ml.addWidget(label(tr('setupWindow.mirror.encryptHint'), 'color: #555;'));
+    const diskAgain = textButton(tr('setupWindow.searchAgain'));
+    const diskAgainRow = row();
+    diskAgainRow.addWidget(diskAgain);
+    diskAgainRow.addStretch(1);
+    ml.addLayout(diskAgainRow);
     pages.addWidget(diskPage);
 
     // 5. Schedule.
@@ -585,6 +611,7 @@ export class SetupWindow {
     time.addEventListener('textChanged', (text) => this.changed(() => this.form.setSchedule({ time: text })));
     trayAtLogin.addEventListener('clicked', (on) => this.changed(() => this.form.assistant.setTrayAtLogin(on)));
     firstBackup.addEventListener('clicked', (on) => this.changed(() => this.form.assistant.setFirstBackup(on)));
+    for (const again of [dbAgain, diskAgain]) again.addEventListener('clicked', () => void this.work(() => this.form.searchAgain()));
     back.addEventListener('clicked', () => this.back());
     next.addEventListener('clicked', () => this.next());
     close.addEventListener('clicked', () => this.close());
@@ -599,6 +626,8 @@ export class SetupWindow {
       problems: { layout: problemsLayout, labels: [] as QLabel[] },
       dbBox,
       dbEmpty,
+      dbAgain,
+      diskAgain,
       passwordLabel,
       password,
       logIn,
@@ -626,7 +655,7 @@ export class SetupWindow {
       back,
       next,
       close,
-      keep: [...keep, dbPage, folderPage, dirPage, diskPage, schedPage, finishPage, progressPage, pwRow, dirRow, when, buttons, at] as unknown[],
+      keep: [...keep, dbPage, folderPage, dirPage, diskPage, schedPage, finishPage, progressPage, pwRow, dirRow, when, buttons, at, dbAgainRow, diskAgainRow] as unknown[],
     };
   }
 }
