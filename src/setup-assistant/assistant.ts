@@ -366,6 +366,23 @@ export class SetupAssistant {
     this.extras.firstBackup = on;
   }
 
+  /**
+   * Takes answers made elsewhere (`init --answers FILE`: the tray window's, or a hand-written file)
+   * and looks them up as if they had been given step by step: folder facts, the backup directory's
+   * disk and location. Then finish() judges them exactly like answers given here.
+   */
+  async loadAnswers(a: Answers, signal: AbortSignal = NO_SIGNAL): Promise<FinishStep> {
+    this.setDatabases(a.databases);
+    await this.setFolders(a.folders, signal);
+    await this.setBackupDir(a.backupDir, freeSpaceAt(a.backupDir), signal);
+    this.setMirror(a.mirror);
+    this.setSchedule(a.schedule);
+    this.setPracticeName(a.practiceName);
+    this.setTrayAtLogin(a.trayAtLogin);
+    this.setFirstBackup(a.firstBackup);
+    return this.finish();
+  }
+
   /** The answers so far (serialisable: what the tray window writes for `init --answers`). */
   answers(): Answers {
     const a: Answers = {

@@ -199,7 +199,13 @@ test('--answers FILE --yes --json (the tray window\'s way): the answers as given
   writeFileSync(join(q.dir, 'a.json'), JSON.stringify({ ...answers, backupDir: 'backups' }));
   const bad = await cli(['init', '--answers', join(q.dir, 'a.json'), '--yes', '--config', q.configFile], env(q.dir));
   assert.is(bad.exitCode, 2);
-  assert.match(String(bad.stderr), 'backupDir');
+  assert.match(String(bad.stderr), 'Fehler bei backupDir');
+  assert.not.ok(existsSync(q.configFile));
+  // A folder that is not there passes the schema, but not the assistant's check: exit 2 naming the field.
+  writeFileSync(join(q.dir, 'b.json'), JSON.stringify({ ...answers, backupDir: q.backups, folders: [{ name: 'weg', path: join(q.dir, 'weg'), role: 'data' }] }));
+  const gone = await cli(['init', '--answers', join(q.dir, 'b.json'), '--yes', '--config', q.configFile], env(q.dir));
+  assert.is(gone.exitCode, 2, String(gone.stderr));
+  assert.match(String(gone.stderr), `Fehler bei folders[0].path: Den Ordner ${join(q.dir, 'weg')} gibt es nicht`);
   assert.not.ok(existsSync(q.configFile));
 });
 

@@ -13,7 +13,7 @@ import { ConfigError, ExitCode, PraxisError, UsageError } from '../../services/e
 import { parseAnswers } from '../../setup-assistant/answers';
 import { applyAnswers } from '../../setup-assistant/apply';
 import { createDiscovery, parseProbeTarget, type ProbeTarget } from '../../setup-assistant/discover/create-discovery';
-import { SetupAssistant, type StepProblem } from '../../setup-assistant/assistant';
+import { SetupAssistant, type FinishStep, type StepProblem } from '../../setup-assistant/assistant';
 import type { Answers, ApplyEvent, DatabaseKind, Discovery, TypedPasswords } from '../../setup-assistant/contracts';
 import { parseCommand } from '../args';
 import { messageJson, type Out } from '../output';
@@ -79,8 +79,13 @@ export async function initCommand(app: App, argv: string[], out: Out): Promise<n
   let answers: Answers;
   let passwords: TypedPasswords = new Map();
   if (values.answers) {
-    answers = await readAnswersFile(resolve(values.answers));
-    if (backupDir) answers.backupDir = backupDir;
+    const given = await readAnswersFile(resolve(values.answers));
+    if (backupDir) given.backupDir = backupDir;
+    // Judged by the same model as typed answers: a missing folder or a backup directory on a USB disk is refused here too.
+    const assistant = new SetupAssistant({ discovery: makeDiscovery(app, places), now: () => app.now(), lang: out.lang });
+    const fin = await withCancel((signal) => assistant.loadAnswers(given, signal));
+    refuseErrors(out, fin);
+    answers = assistant.answers();
   } else {
     const assistant = new SetupAssistant({ discovery: makeDiscovery(app, places), now: () => app.now(), lang: out.lang });
     // Ctrl-C at a question pauses readline and leaves its promise unsettled, so the process just
@@ -169,7 +174,12 @@ async function acceptProposals(a: SetupAssistant, out: Out, signal: AbortSignal,
     if (!d) throw new UsageError(`--disk ${p.disk}: no attached external disk has this UUID (praxis-backup volumes lists them)`, 'init');
     a.setMirror({ name: 'usb', uuid: d.uuid!, label: d.label, encrypt: p.encrypt });
   } else if (m.answer && !p.encrypt) a.setMirror({ ...m.answer, encrypt: false });
-  const fin = a.finish();
+  refuseErrors(out, a.finish());
+  return true;
+}
+
+/** Warnings are said; errors (each naming its field) end init with exit 2 before anything is written. */
+function refuseErrors(out: Out, fin: FinishStep): void {
   for (const pr of fin.problems.filter((x) => x.level === 'warning')) printProblem(out, pr);
   const errors = fin.problems.filter((x) => x.level === 'error');
   if (errors.length || !fin.config) {
@@ -177,7 +187,6 @@ async function acceptProposals(a: SetupAssistant, out: Out, signal: AbortSignal,
     if (!errors.length) throw new ConfigError('(init)', [], 'invalid', fin.configProblems);
     throw new PraxisError('init.notReady', { count: errors.length }, ExitCode.invalidInput);
   }
-  return true;
 }
 
 export function printProblem(out: Out, p: StepProblem): void {
