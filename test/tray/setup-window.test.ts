@@ -182,7 +182,7 @@ test('3 Backup-Verzeichnis: the estimate, the place with room proposed and chose
   await screenshot('backupDir');
 });
 
-test('4 USB-Festplatte: the loop disk is offered by UUID; unencrypted is warned about', async () => {
+test('4 USB-Festplatte: the loop disk is offered by UUID, encrypted; unencrypted is warned about', async () => {
   await next('mirror');
   const rows = f().mirrorRows();
   const i = rows.findIndex((r) => r.uuid === disk.uuid);
@@ -202,11 +202,13 @@ test('4 USB-Festplatte: the loop disk is offered by UUID; unencrypted is warned 
   await q.settle(100);
   assert.is(f().assistant.answers().mirror?.uuid, disk.uuid);
   assert.ok(w().encrypt.isChecked(), 'encrypted is proposed');
-  // This test leaves the encryption setup (passphrase, Notfallblatt) to its own tests.
   await click(w().encrypt);
   assert.not.ok(w().encrypt.isChecked());
   assert.equal(problems(), [{ tone: 'warn', text: 'Die Kopie „usb“ wird nicht verschlüsselt: wer die USB-Festplatte findet, kann die Patientendaten lesen.' }]);
   await screenshot('mirror');
+  await click(w().encrypt);
+  assert.ok(w().encrypt.isChecked());
+  assert.equal(problems(), []);
 });
 
 test('5 Zeitplan: Mo–Fr 03:15 in words with the next three runs; a wrong time stops „Weiter“', async () => {
@@ -236,7 +238,7 @@ test('6 Übersicht: what will be set up; „Einrichten“', async () => {
     `• Datenbank labor (MariaDB/MySQL auf 127.0.0.1:${maria.port}, Passwort im Schlüsselbund)`,
     `• Anhänge: ${files}`,
     `• Backup-Verzeichnis: ${join(place.path, 'Praxis-Backup')}`,
-    '• Kopie auf die USB-Festplatte „PRAXIS-USB“ (unverschlüsselt)',
+    '• Kopie auf die USB-Festplatte „PRAXIS-USB“, verschlüsselt',
     `• Zeitplan: ${w().scheduleWords.text()}`,
   ]);
   assert.ok(w().firstBackup.isChecked());
@@ -272,12 +274,12 @@ test('7 Einrichten: password into the keyring, answers 0600 without it, the CLI 
   assert.not.ok(existsSync(f().answersFile ?? join(answersDir, 'none')), 'the answers file is removed');
   const config = JSON.parse(readFileSync(configFile, 'utf8'));
   assert.equal(config.components.map((c: { name: string; password?: string }) => [c.name, c.password ?? null]), [['tomedo', 'none'], ['labor', 'keyring'], ['tomedo-files', null]]);
-  assert.equal(config.mirrors, [{ name: 'usb', type: 'volume', volume: { uuid: disk.uuid } }]);
+  assert.equal(config.mirrors, [{ name: 'usb', type: 'volume', volume: { uuid: disk.uuid }, encrypt: true }]);
   const stages = w().stages.labels.map((l) => l.text());
   assert.match(stages[0]!, `✓ Konfiguration – `);
   assert.match(stages[0]!, configFile);
   assert.is(stages[1], '✓ Passwörter – 1 im Schlüsselbund gespeichert');
-  assert.is(stages[2], '– Verschlüsselung der USB-Festplatte – nicht gewählt');
+  assert.match(stages[2]!, /^✓ Verschlüsselung der USB-Festplatte – /);
   assert.match(stages[5]!, /^✓ Erstes Backup mit Wiederherstellungstest/);
   assert.match(w().log.toPlainText(), 'Einspieltest „labor“ bestanden');
   assert.ok(['ok', 'warn'].includes(w().result.property('tone').toString()), w().result.text());
@@ -286,6 +288,7 @@ test('7 Einrichten: password into the keyring, answers 0600 without it, the CLI 
   assert.match(details, `Backups liegen in: ${join(place.path, 'Praxis-Backup')}`);
   assert.match(details, /Erstes Backup: \d{8}_\d{6}/);
   assert.match(details, 'Wiederherstellungstest: bestanden.');
+  assert.match(details, /Notfallblatt/);
   assert.is(w().bar.value(), 100);
   assert.is(w().close.text(), 'Schließen');
   await screenshot('done');
