@@ -287,6 +287,9 @@ test('on a real terminal: typed answers, the password hidden and stored in the k
   assert.match(r.out, 'Donnerstag, 3. Dezember 2026 um 02:30');
   assert.match(r.out, 'Wiederherstellungsprobe bestanden');
   assert.match(r.out, 'Als Nächstes:');
+  // The first backup's live progress line, redrawn in place with \r (its first and 100 % draws always reach the screen).
+  const draws = r.out.split('\r').filter((d) => /^Sichere Anhange: \d+ %/.test(d));
+  assert.ok(draws.some((d) => d.startsWith('Sichere Anhange: 100 %')), `progress draws: ${JSON.stringify(draws)}`);
   const config = await loadConfig(p.configFile);
   assert.is(config.schedule?.cron, '30 2 * * *');
   assert.equal(config.components.map((c) => c.name).sort(), ['Anhange', 'elexis', 'tomedo']);
