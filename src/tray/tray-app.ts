@@ -296,7 +296,7 @@ export class TrayApp {
           import('./model/setup-form'),
         ]);
         const discovery = createDiscovery({ platform: this.o.app.platform, tools: this.o.app.tools, volumes: this.o.app.volumes(), extra: discoveryExtrasFromEnv(process.env, parseProbeTarget) });
-        this.setup = new SetupWindow({ ...deps, cli: this.o.cli, discovery, trace: (e) => this.trace(e) });
+        this.setup = new SetupWindow({ ...deps, cli: this.o.cli, discovery, trace: (e) => this.trace(e), emergencySheet: (name) => void this.emergencySheet(name) });
         // The CLI wrote the config: the menu can now back up.
         this.setup.onConfigured = () => void this.watcher.refresh();
       }

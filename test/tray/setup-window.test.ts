@@ -44,6 +44,7 @@ let answersDir: string;
 let win: Window;
 let shot = 0;
 const held = new Set<string>();
+const sheets: string[] = [];
 
 test.before(visibly(async () => {
   q = await startQt();
@@ -83,6 +84,8 @@ test.before(visibly(async () => {
     now: () => new Date(NOW),
     tmpDir: answersDir,
     pump: { hold: (r) => held.add(r), release: (r) => held.delete(r) },
+    // The tray's menu action (tested with the real CLI in tray-emergency-sheet.test.ts): which disk's sheet was asked for.
+    emergencySheet: (name) => sheets.push(name),
   });
 }));
 
@@ -265,6 +268,7 @@ test('7 Einrichten: password into the keyring, answers 0600 without it, the CLI 
   assert.is(await kr.lookup(`mariadb://root@127.0.0.1:${maria.port}/labor`), maria.password, 'stored in the keyring before the CLI started');
   assert.is(w().heading.text(), 'Praxis-Backup wird eingerichtet');
   assert.not.ok(w().next.isVisible());
+  assert.not.ok(w().sheet.isVisible(), 'no sheet before the encryption is set up');
 
   await until('the CLI ended', () => f().phase.kind === 'done', 600_000);
   await q.settle(200);
@@ -289,6 +293,10 @@ test('7 Einrichten: password into the keyring, answers 0600 without it, the CLI 
   assert.match(details, /Erstes Backup: \d{8}_\d{6}/);
   assert.match(details, 'Wiederherstellungstest: bestanden.');
   assert.match(details, /Notfallblatt/);
+  assert.ok(w().sheet.isVisible());
+  assert.is(w().sheet.text(), 'Notfallblatt „usb“ drucken…');
+  await click(w().sheet);
+  assert.equal(sheets, ['usb']);
   assert.is(w().bar.value(), 100);
   assert.is(w().close.text(), 'Schließen');
   await screenshot('done');

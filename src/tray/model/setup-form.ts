@@ -563,6 +563,12 @@ export class SetupForm {
     return lines;
   }
 
+  /** The encrypted mirror whose Notfallblatt is to be printed now: once its encryption was set up. */
+  sheetMirror(): string | null {
+    const m = this.assistant.answers().mirror;
+    return this.phase.kind === 'done' && m?.encrypt && this.progress.stages.encryption.state === 'done' ? m.name : null;
+  }
+
   stageLines(): Line[] {
     const mark: Record<StageState, string> = { waiting: '○', start: '…', done: '✓', skipped: '–', failed: '✗' };
     const tone: Record<StageState, Tone> = { waiting: 'none', start: 'pending', done: 'ok', skipped: 'none', failed: 'warn' };

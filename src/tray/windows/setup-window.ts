@@ -62,6 +62,8 @@ export interface SetupWindowDeps {
   tmpDir?: string;
   /** Test seam of the tray (PRAXIS_BACKUP_TRAY_TRACE): the page shown and what it lists, whenever that changes. */
   trace?: (entry: Record<string, unknown>) => void;
+  /** „Notfallblatt drucken…“ after an encrypted USB disk was set up: the tray's own menu action (the CLI writes it, the desktop opens it). */
+  emergencySheet?: (mirror: string) => void;
 }
 
 export class SetupWindow {
@@ -290,6 +292,9 @@ export class SetupWindow {
       p.result.setStyleSheet(TONE_STYLE[result?.tone ?? 'none']);
       p.result.setProperty('tone', result?.tone ?? 'none');
       show(p.details, f.resultDetails().join('\n') || null);
+      const sheet = this.deps.emergencySheet ? f.sheetMirror() : null;
+      p.sheet.setVisible(sheet !== null);
+      if (sheet) p.sheet.setText(t(lang, 'tray.action.emergencySheet', { name: sheet }));
       const log = f.progress.log.join('\n');
       if (p.log.toPlainText() !== log) {
         p.log.setPlainText(log);
@@ -567,6 +572,11 @@ export class SetupWindow {
     const details = label('');
     details.setTextInteractionFlags(TextInteractionFlag.TextSelectableByMouse);
     pl.addWidget(details);
+    const sheet = textButton('');
+    const sheetRow = row();
+    sheetRow.addWidget(sheet);
+    sheetRow.addStretch(1);
+    pl.addLayout(sheetRow);
     const log = new QPlainTextEdit();
     log.setObjectName('log');
     log.setReadOnly(true);
@@ -612,6 +622,10 @@ export class SetupWindow {
     trayAtLogin.addEventListener('clicked', (on) => this.changed(() => this.form.assistant.setTrayAtLogin(on)));
     firstBackup.addEventListener('clicked', (on) => this.changed(() => this.form.assistant.setFirstBackup(on)));
     for (const again of [dbAgain, diskAgain]) again.addEventListener('clicked', () => void this.work(() => this.form.searchAgain()));
+    sheet.addEventListener('clicked', () => {
+      const name = this.form.sheetMirror();
+      if (name) this.deps.emergencySheet?.(name);
+    });
     back.addEventListener('clicked', () => this.back());
     next.addEventListener('clicked', () => this.next());
     close.addEventListener('clicked', () => this.close());
@@ -651,11 +665,12 @@ export class SetupWindow {
       current,
       result,
       details,
+      sheet,
       log,
       back,
       next,
       close,
-      keep: [...keep, dbPage, folderPage, dirPage, diskPage, schedPage, finishPage, progressPage, pwRow, dirRow, when, buttons, at, dbAgainRow, diskAgainRow] as unknown[],
+      keep: [...keep, dbPage, folderPage, dirPage, diskPage, schedPage, finishPage, progressPage, pwRow, dirRow, when, buttons, at, dbAgainRow, diskAgainRow, sheetRow] as unknown[],
     };
   }
 }
