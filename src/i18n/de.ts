@@ -1472,6 +1472,7 @@ export const de = {
   'init.next.takeDiskHome': 'Die USB-Festplatte („{name}“) nach dem Kopieren abends mit nach Hause nehmen und mit einer zweiten im Wechsel anschließen.',
   'init.next.status': 'Den Stand prüfen: „praxis-backup status“ oder das Symbol in der Menüleiste.',
   'init.db.needsPassword': 'Der Datenbankserver {where} verlangt ein Passwort für „{user}“: bitte einmal eingeben (es wird im Schlüsselbund gespeichert).',
+  'init.nothingChosen': 'Weder eine Datenbank noch ein Ordner ist gewählt: es gäbe nichts zu sichern. Bitte eine Datenbank wählen (verlangt der Server ein Passwort, es eingeben; in Skripten PRAXIS_BACKUP_PASSWORD_POSTGRES bzw. _MARIADB) oder einen Ordner angeben (--folder).',
   'init.db.noneChosen': 'Keine Datenbank gewählt: es werden nur Ordner gesichert.',
   'init.db.noneFound': 'Auf diesem Rechner wurde kein Datenbankserver (PostgreSQL, MariaDB/MySQL) gefunden: es werden nur Ordner gesichert.',
   'init.folder.notAbsolute': '{path}: bitte den vollständigen Pfad angeben (beginnt mit /).',

@@ -1472,6 +1472,7 @@ export const en: Record<MessageKey, string> = {
   'init.next.takeDiskHome': 'Take the USB disk ("{name}") home in the evening after the copy, alternating with a second one.',
   'init.next.status': 'Check the state: "praxis-backup status" or the icon in the menu bar.',
   'init.db.needsPassword': 'The database server {where} asks for a password for "{user}": please type it once (it is stored in the keyring).',
+  'init.nothingChosen': 'Neither a database nor a folder is chosen: there would be nothing to back up. Please choose a database (if the server asks for a password, type it; in scripts PRAXIS_BACKUP_PASSWORD_POSTGRES or _MARIADB) or give a folder (--folder).',
   'init.db.noneChosen': 'No database chosen: only folders are backed up.',
   'init.db.noneFound': 'No database server (PostgreSQL, MariaDB/MySQL) was found on this computer: only folders are backed up.',
   'init.folder.notAbsolute': '{path}: please give the full path (starting with /).',

@@ -426,6 +426,10 @@ export class SetupAssistant {
   finish(): FinishStep {
     const steps = [this.databases(), this.folders(), this.backupDir(), this.mirror(), this.schedule()];
     const problems = steps.flatMap((s) => s.problems);
+    if (this.dbAnswer.length + this.folderAnswers.length === 0) {
+      // Said in the assistant's words rather than as the schema's "components: at least one".
+      problems.push({ field: 'databases', level: 'error', message: msg('init.nothingChosen') });
+    }
     const answers = this.answers();
     const made = toConfig(answers);
     const hasError = problems.some((p) => p.level === 'error') || made.config === null;

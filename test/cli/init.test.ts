@@ -162,6 +162,12 @@ test('without a terminal and without --yes/--answers: exit 2 saying to use --yes
     assert.is(r.exitCode, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(String(r.stderr), named);
   }
+  // The server asks for a password and the script gives none: nothing left to back up, said in the assistant's words.
+  const nothing = await cli(['init', '--yes', '--config', p.configFile, '--postgres', `127.0.0.1:${pg.port}`, '--backup-dir', p.backups, '--no-mirror'], e);
+  assert.is(nothing.exitCode, 2, String(nothing.stderr));
+  assert.match(String(nothing.stderr), `verlangt ein Passwort für „postgres“`);
+  assert.match(String(nothing.stderr), 'Fehler bei databases: Weder eine Datenbank noch ein Ordner ist gewählt');
+  assert.not.ok(existsSync(p.configFile));
   const missing = await cli(['init', '--answers', join(p.dir, 'nope.json'), '--yes', '--config', p.configFile], e);
   assert.is(missing.exitCode, 2);
   assert.match(String(missing.stderr), 'nope.json');
