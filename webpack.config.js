@@ -24,6 +24,10 @@ export default {
   resolve: { extensions: ['.ts', '.js', '.json'] },
   module: {
     rules: [{ test: /\.ts$/, loader: 'ts-loader', options: { transpileOnly: true }, exclude: /node_modules/ }],
+    // import.meta stays as it is: the app finds docs/, assets/tray, build/native and dist/cli.js upwards
+    // from import.meta.url, which must be where the bundle runs (/usr/lib/praxis-backup/dist in the
+    // .deb). Webpack's default replaces it with the build machine's source path (file:///…/src/…).
+    parser: { javascript: { importMeta: false } },
   },
   externalsType: 'module',
   externals: {
