@@ -319,4 +319,14 @@ test('on a terminal, Ctrl-C at a question ends the setup: exit 1, said, nothing 
   assert.not.ok(existsSync(p.configFile));
 });
 
+test('on a terminal, an existing config is replaced only when the admin says so: "n" leaves it (exit 2)', async () => {
+  const p = await practice('ask-overwrite');
+  writeFileSync(p.configFile, '{"backupDir": "/x", "components": []}');
+  const r = await runInPty(initInShell(p.configFile), env(p.dir), [{ waitFor: 'Ersetzen (die alte bleibt als .bak)?', type: 'n' }]);
+  assert.is(r.code, 2, r.out);
+  assert.match(r.out, `Die Konfiguration ${p.configFile} bleibt unverändert`);
+  assert.is(readFileSync(p.configFile, 'utf8'), '{"backupDir": "/x", "components": []}');
+  assert.not.ok(r.out.includes('1/6'), 'asked before anything else');
+});
+
 test.run();
