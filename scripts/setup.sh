@@ -34,6 +34,7 @@ APT_PACKAGES=(
   gocryptfs fuse3                            # encrypted mirrors on Linux (issue 8): cipher folder + FUSE mount, tested for real
   poppler-utils                              # pdftotext/pdftoppm: the tests read and screenshot the PDF reports (issue 14)
   desktop-file-utils                         # desktop-file-validate: the tests check the autostart and menu entries (issue 15)
+  lintian dpkg-dev binutils                  # npm run package:deb: lintian checks the .deb, dpkg-shlibdeps computes Depends, strip (issue 15)
 )
 
 install_debian_packages() {

@@ -18,7 +18,8 @@ import { installFile, pruneEmptyParents } from './install-file';
 import { findUpwards } from './tray-program';
 
 export const DESKTOP_ID = 'praxis-backup';
-const ICON_SOURCES = [
+/** The icon sizes and their assets; the .deb (scripts/package-deb.ts) installs the same into /usr/share/icons. */
+export const ICON_SOURCES = [
   { dir: '22x22', asset: 'ok.png' },
   { dir: '22x22@2', asset: 'ok@2x.png' },
 ];
