@@ -283,7 +283,7 @@ export async function buildDeb(outDir: string): Promise<string> {
   const packages = runtimePackages(ROOT, roots.installed);
   for (const m of roots.absent) say(`not bundled: ${m} (not installed here: ${roots.why[m]})`);
   copyModules(stage, packages);
-  say(`node_modules: ${packages.length} packages for ${roots.installed.join(', ')} (left out as build-only: ${Object.values(BUILD_ONLY).flat().join(', ')})`);
+  say(`node_modules: ${packages.length} packages for ${roots.installed.join(', ')} (left out as build-only: ${[...new Set(Object.values(BUILD_ONLY).flat())].join(', ')})`);
 
   const elfs = filesBelow(stage).filter((f) => isElf(join(stage, f)));
   for (const f of elfs.filter((f) => f.endsWith('.node'))) sh('strip', ['--strip-unneeded', join(stage, f)]);
