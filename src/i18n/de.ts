@@ -621,6 +621,7 @@ export const de = {
   'tray.credentials.unexpected': 'Unerwarteter Fehler: {message}',
   'tray.credentials.noConfig': 'Die Konfiguration konnte nicht gelesen werden; bitte Server und Freigabe selbst eintragen. ({reason})',
   // tray: restore window
+  'tray.action.setup': 'Einrichtungsassistent…',
   'setupWindow.title': 'Einrichtung – Praxis-Backup',
   'setupWindow.heading': 'Schritt {n} von {count}: {step}',
   'setupWindow.step.databases': 'Datenbank',

@@ -621,6 +621,7 @@ export const en: Record<MessageKey, string> = {
   'tray.credentials.unexpected': 'Unexpected error: {message}',
   'tray.credentials.noConfig': 'The configuration could not be read; please enter server and share yourself. ({reason})',
   // tray: restore window
+  'tray.action.setup': 'Setup assistant…',
   'setupWindow.title': 'Setup – Praxis-Backup',
   'setupWindow.heading': 'Step {n} of {count}: {step}',
   'setupWindow.step.databases': 'Database',

@@ -265,6 +265,7 @@ export class TrayApp {
       case 'restore':
       case 'exportReport':
       case 'concept':
+      case 'setup':
         void this.openWindow(action).catch((e: unknown) => this.trace({ t: 'window-error', action, message: String((e as Error)?.message ?? e) }));
         return;
       case 'fullDiskAccess':

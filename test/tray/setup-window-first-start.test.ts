@@ -1,7 +1,8 @@
 // The built menu-bar app (dist/tray.js) on Xvfb with trayer: started with a config file that does
 // not exist, it opens the first-run assistant by itself, and its discovery finds the server named
 // in PRAXIS_BACKUP_DISCOVER_POSTGRES (a PostgreSQL with trust authentication on a random port) and
-// proposes its „tomedo“. Started with a config, it opens no such window.
+// proposes its „tomedo“; its menu offers „Einrichtungsassistent…“ to open it again. Started with a
+// config, it opens no such window and the menu has no such entry.
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -46,6 +47,12 @@ test('no config: the assistant opens on its own, finds the named server and prop
     assert.ok(title.trim() !== '', 'the window is on the screen');
     await display.screenshot('setup-window-first-start.png');
     assert.not.ok(existsSync(configFile), 'nothing written before the admin says so');
+    // Not set up yet: the menu offers the assistant again (after „Später“ it is the way back).
+    const menu = await tray.openMenu();
+    assert.is((menu.menu as { action?: string; text?: string }[]).find((e) => e.action === 'setup')?.text, 'Einrichtungsassistent…');
+    const before = tray.trace().length;
+    await tray.choose(menu, 'setup');
+    await tray.waitFor((e) => e.t === 'window' && e.which === 'setup', 60_000, before);
   } finally {
     await tray.stop();
   }
@@ -59,6 +66,8 @@ test('with a config: no assistant', async () => {
     const ready = await tray.waitFor((e) => e.t === 'ready');
     // The app decides at start, and says so: the window below would have been asked for right then.
     assert.is(ready.firstStart, false);
+    const view = await tray.waitFor((e) => e.t === 'view');
+    assert.not.ok((view.menu as { action?: string }[]).some((e) => e.action === 'setup'), 'set up: no assistant in the menu');
     assert.not.ok(tray.trace().some((e) => e.t === 'window' || e.t === 'setup' || e.t === 'window-error'), JSON.stringify(tray.trace().map((e) => e.t)));
   } finally {
     await tray.stop();

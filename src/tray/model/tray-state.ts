@@ -10,7 +10,7 @@ import type { DestinationStatus, Status } from '../../services/status-store';
 
 export type TrayIconState = 'ok' | 'running' | 'warning' | 'error';
 
-export type MenuAction = 'backupNow' | 'cancel' | 'showLog' | 'exportReport' | 'restore' | 'credentials' | 'emergencySheet' | 'concept' | 'settings' | 'autostart' | 'help' | 'fullDiskAccess' | 'quit';
+export type MenuAction = 'backupNow' | 'cancel' | 'showLog' | 'exportReport' | 'restore' | 'credentials' | 'emergencySheet' | 'concept' | 'setup' | 'settings' | 'autostart' | 'help' | 'fullDiskAccess' | 'quit';
 
 export type Tone = 'normal' | 'ok' | 'warning' | 'error';
 
@@ -243,6 +243,8 @@ export function trayView(input: TrayInput): TrayView {
   }
   // The practice's Datensicherungskonzept, made from the config: printed beside the Notfallblatt.
   menu.push({ kind: 'action', action: 'concept', text: t(lang, 'tray.action.concept'), enabled: input.config !== null });
+  // Not set up yet (no config file): the first-run assistant again, after „Später“ in its window.
+  if (!input.config && !input.configProblem) menu.push({ kind: 'action', action: 'setup', text: t(lang, 'tray.action.setup'), enabled: true });
   menu.push({ kind: 'action', action: 'settings', text: t(lang, 'tray.action.settings'), enabled: true });
   if (input.autostart !== undefined) menu.push({ kind: 'action', action: 'autostart', text: t(lang, 'tray.action.autostart'), enabled: true, checked: input.autostart });
   // The practice's handbook (docs/handbuch.md, docs/manual.md): always there, also without a config.
