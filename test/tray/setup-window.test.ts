@@ -7,14 +7,14 @@
 // stages, the first backup and its restore test. A screenshot per step in test-output/screenshots/.
 process.env.TZ = 'Europe/Berlin';
 
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { SetupWindow as Window } from '../../src/tray/windows/setup-window';
 import { CLI } from '../helpers/cli';
 import { startKeyring, type TestKeyring } from '../helpers/keyring';
-import { makeLoopDisk, type LoopDisk } from '../helpers/loop-disk';
+import { makeLoopDisk, mountAt, type LoopDisk } from '../helpers/loop-disk';
 import { startMariadb, type MariaServer } from '../helpers/mariadb';
 import { startPostgres, type PgServer } from '../helpers/postgres';
 import { startQt, type ClickableWidget, type TestQt } from '../helpers/qt';
@@ -172,7 +172,7 @@ test('2 Ordner: a folder that does not exist is refused; the attachments folder 
   await screenshot('folders');
 });
 
-test('3 Backup-Verzeichnis: the estimate, the place with room proposed and chosen', async () => {
+test('3 Backup-Verzeichnis: the estimate, the place with room proposed and chosen; a USB disk refused (tomedo\'s rule)', async () => {
   await next('backupDir');
   const s = f().assistant.backupDir();
   assert.ok(s.estimateBytes > 0);
@@ -183,6 +183,29 @@ test('3 Backup-Verzeichnis: the estimate, the place with room proposed and chose
   assert.is(w().dirPath.text(), join(place.path, 'Praxis-Backup'));
   assert.equal(problems(), []);
   await screenshot('backupDir');
+
+  // A folder on a mounted USB disk, typed in: refused, no „Weiter“.
+  const usb = await makeLoopDisk({ sizeMiB: 32, label: 'STICK' });
+  const mnt = join(root, 'stick');
+  mkdirSync(mnt);
+  await mountAt(usb.device, mnt);
+  try {
+    await type(w().dirPath, join(mnt, 'Praxis-Backup'));
+    await until('the refusal', () => idle() && problems().length > 0);
+    await q.settle(150);
+    assert.equal(problems().map((p) => p.tone), ['error']);
+    assert.match(problems()[0]!.text, `${join(mnt, 'Praxis-Backup')} liegt auf einer Wechselfestplatte. Das lokale Backup-Verzeichnis muss immer verfügbar sein`);
+    assert.is(w().dirList.currentRow(), -1);
+    assert.not.ok(w().next.isEnabled());
+    await q.display.screenshot('setup-window-3-backupDir-refused.png');
+  } finally {
+    await usb.detach();
+  }
+  // Back to the proposal: chosen from the list.
+  w().dirList.setCurrentRow(0);
+  await until('the proposal again', () => idle() && problems().length === 0);
+  assert.is(w().dirPath.text(), join(place.path, 'Praxis-Backup'));
+  assert.ok(w().next.isEnabled());
 });
 
 test('4 USB-Festplatte: the loop disk is offered by UUID, encrypted; unencrypted is warned about', async () => {
