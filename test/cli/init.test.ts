@@ -5,7 +5,7 @@
 // and the mirror copy is on the disk. Plus the refusals: no terminal without --yes, an existing
 // config without --force, bad options — each exit 2 naming what to fix.
 import { execa } from 'execa';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -16,6 +16,7 @@ import { makeLoopDisk, mountsOf, type LoopDisk } from '../helpers/loop-disk';
 import { startMariadb, type MariaServer } from '../helpers/mariadb';
 import { startPostgres, type PgServer } from '../helpers/postgres';
 import { runInPty } from '../helpers/pty';
+import { systemdStandIns } from '../helpers/systemd-stand-ins';
 import { makeTempDir, runCleanups } from '../helpers/temp';
 
 const test = suite('init');
@@ -240,28 +241,9 @@ function initInShell(configFile: string): string {
   return [process.execPath, CLI, 'init', '--config', configFile, ...places()].map(q).join(' ');
 }
 
-/** systemctl and loginctl as stand-ins first in PATH (no systemd here): they answer as the real ones and log their argv (as test/schedule/linger-cli.test.ts). */
-function systemdStandIns(dir: string): string {
-  const bin = join(dir, 'bin');
-  mkdirSync(bin, { recursive: true });
-  const script = `#!/bin/sh
-echo "$(basename "$0") $*" >> "$(dirname "$0")/calls.log"
-case "$(basename "$0")" in
-systemctl) case " $* " in *" show "*) printf 'LoadState=loaded\\nActiveState=active\\nUnitFileState=enabled\\n' ;; esac; exit 0 ;;
-loginctl) case "$1" in show-user) echo Linger=yes; exit 0 ;; esac; exit 0 ;;
-esac
-exit 64
-`;
-  for (const tool of ['systemctl', 'loginctl']) {
-    writeFileSync(join(bin, tool), script);
-    chmodSync(join(bin, tool), 0o755);
-  }
-  return bin;
-}
-
 test('on a real terminal: typed answers, the password hidden and stored in the keyring, the schedule in words with its next runs, installed; first backup with restore test', async () => {
   const p = await practice('pty');
-  const bin = systemdStandIns(p.dir);
+  const { bin } = systemdStandIns(p.dir);
   const e = env(p.dir, { PATH: `${bin}:${kr.env.PATH}`, USER: 'praxis-init-test' });
   const command = initInShell(p.configFile);
   const r = await runInPty(

@@ -4,6 +4,11 @@
 // database and verifies it, writes scheduler units and an autostart entry that name the installed
 // files, the menu-bar app started from the package's menu entry shows its icon under Xvfb, and
 // `apt-get purge` removes every file of the package and leaves the config and the backups.
+// And the issue's acceptance path with the installed files: `init --yes` on a server nobody is
+// logged in to yields a valid config, the schedule (lingering asked for), the tray at login (its
+// icon shown), a first backup whose restore test passed, and the nightly job started from the
+// written unit backs up again without a keyring; `schedule remove` + `tray remove` before the
+// purge leave only config, state and backups in that HOME.
 //
 // Needs root (apt-get, dpkg), dpkg-deb, lintian, Xvfb; skipped with a visible count otherwise. The
 // package is purged in the after-hook (and on SIGTERM/SIGINT through the cleanup registry) whatever
@@ -20,7 +25,9 @@ import { parseDesktopEntry, splitExec } from '../../src/autostart/desktop-entry'
 import { CLI } from '../helpers/cli';
 import { startDisplay } from '../helpers/display';
 import { startPostgres, type PgServer } from '../helpers/postgres';
-import { createSamplePostgres } from '../helpers/sample-practice';
+import { makeLoopDisk, mountsOf } from '../helpers/loop-disk';
+import { createSampleFiles, createSamplePostgres } from '../helpers/sample-practice';
+import { systemdStandIns } from '../helpers/systemd-stand-ins';
 import { makeTempDir, registerCleanup, runCleanups, waitUntil } from '../helpers/temp';
 
 const test = suite('.deb package: build, lintian, install, run, purge');
@@ -89,7 +96,8 @@ test.before(async () => {
   if (missing.length) return;
   if (installedStatus() === 'installed') throw new Error(`${PKG.name} is installed on this machine already; this test installs and purges it. Remove it first: apt-get purge ${PKG.name}`);
   registerCleanup(purge, { label: `apt-get purge ${PKG.name}`, sync: purge });
-  pg = await startPostgres({ authHost: 'trust' });
+  // Superuser "postgres", trust on TCP: what init finds on a fresh Debian server without being told a user.
+  pg = await startPostgres({ authHost: 'trust', user: 'postgres' });
   await createSamplePostgres(pg, 'tomedo', { patients: 20, visitsPerPatient: 2 });
 });
 
@@ -226,16 +234,19 @@ function dependencyClosure(): Set<string> {
   return seen;
 }
 
-real('the menu-bar app started as the package\'s menu entry says shows its icon under Xvfb; every Qt plugin it loads comes with a dependency', async () => {
+/**
+ * Starts argv (a desktop entry's Exec) under its own Xvfb with trayer as the tray host, as a login
+ * would, and waits until the app traced its icon and trayer embedded it. stop() ends both.
+ */
+async function trayShowsIcon(argv: string[], env: Record<string, string>, traceName: string) {
   const display = await startDisplay({ tray: true });
-  const trace = join(root, 'tray-trace.jsonl');
-  const argv = splitExec(parseDesktopEntry(readFileSync(MENU, 'utf8'))!.Exec!);
-  const app = execa(argv[0]!, argv.slice(1), { env: { ...appEnv(), ...display.env, PRAXIS_BACKUP_TRAY_TRACE: trace, DBUS_SESSION_BUS_ADDRESS: '' }, extendEnv: false, reject: false, stdin: 'ignore', all: true });
-  const stop = async () => {
+  const trace = join(root, traceName);
+  const app = execa(argv[0]!, argv.slice(1), { env: { ...env, ...display.env, PRAXIS_BACKUP_TRAY_TRACE: trace, DBUS_SESSION_BUS_ADDRESS: '' }, extendEnv: false, reject: false, stdin: 'ignore', all: true });
+  const stopApp = async () => {
     app.kill('SIGTERM');
     await app;
   };
-  registerCleanup(stop, { label: 'installed tray app', sync: () => app.kill('SIGKILL') });
+  registerCleanup(stopApp, { label: 'installed tray app', sync: () => app.kill('SIGKILL') });
   const traced = () => (existsSync(trace) ? readFileSync(trace, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { t: string }) : []);
   assert.ok(await waitUntil(async () => app.exitCode !== null || traced().some((e) => e.t === 'icon'), 60_000), `no icon traced: ${JSON.stringify(traced())}`);
   if (app.exitCode !== null) assert.unreachable(`the app exited (${app.exitCode}): ${(await app).all}`);
@@ -245,6 +256,19 @@ real('the menu-bar app started as the package\'s menu entry says shows its icon 
   };
   assert.ok(await waitUntil(async () => /"node": \("node" "node"\)/.test(await panel()), 60_000), 'the icon was not embedded in the tray');
   assert.ok(traced().some((e) => e.t === 'ready'), JSON.stringify(traced()));
+  return {
+    app,
+    display,
+    stop: async () => {
+      await stopApp();
+      await display.stop();
+    },
+  };
+}
+
+real('the menu-bar app started as the package\'s menu entry says shows its icon under Xvfb; every Qt plugin it loads comes with a dependency', async () => {
+  const argv = splitExec(parseDesktopEntry(readFileSync(MENU, 'utf8'))!.Exec!);
+  const { app, display, stop } = await trayShowsIcon(argv, appEnv(), 'tray-trace.jsonl');
   // It is the installed runtime and the installed files that run.
   const cmdline = readFileSync(`/proc/${app.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
   assert.equal(cmdline, argv);
@@ -262,8 +286,153 @@ real('the menu-bar app started as the package\'s menu entry says shows its icon 
   }
   await display.screenshot('deb-installed-tray.png');
   await stop();
-  await display.stop();
 });
+
+// The acceptance of issue 15 with the installed package: `praxis-backup init --yes` on a server
+// nobody is logged in to (no D-Bus, no DISPLAY, no keyring at all), PostgreSQL with trust
+// authentication, a folder and a loop disk as the USB disk. systemctl/loginctl are stand-ins on
+// PATH (no systemd here) so the schedule install is exercised up to the units it writes; the
+// nightly job is then started as its timer would, from the written ExecStart=.
+const SERVER_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+let server: { home: string; configFile: string; backupDir: string; bin: string; callsLog: string; mounts: string; firstBackup: string; nightBackup: string } | undefined;
+
+/** A job or an ssh/sudo shell with nobody logged in to a desktop: no DBUS_SESSION_BUS_ADDRESS, no DISPLAY, no XDG_RUNTIME_DIR. */
+function serverEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const s = server!;
+  const env = {
+    HOME: s.home,
+    USER: 'praxis',
+    PATH: `${s.bin}:${SERVER_PATH}`,
+    LANG: 'de_DE.UTF-8',
+    TZ: 'UTC',
+    PRAXIS_BACKUP_NOTIFY: 'none',
+    PRAXIS_BACKUP_MOUNT_BASE: s.mounts,
+    // The clock of init's first backup; the nightly run and status set their own.
+    PRAXIS_BACKUP_TEST_NOW: '2026-11-20T09:00:00Z',
+    ...extra,
+  };
+  assert.not.ok('DBUS_SESSION_BUS_ADDRESS' in env || 'DISPLAY' in env || 'XDG_RUNTIME_DIR' in env);
+  return env;
+}
+
+/** ExecStart=/Environment= of a unit file as systemd reads them ("…" quoting, $$ and %% doubled). */
+function unitCommand(file: string): { argv: string[]; env: Record<string, string> } {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const unescape = (w: string) => (w.startsWith('"') ? w.slice(1, -1).replace(/\\(.)/g, '$1') : w).replace(/\$\$/g, '$').replace(/%%/g, '%');
+  const exec = lines.find((l) => l.startsWith('ExecStart='))!.slice('ExecStart='.length);
+  const argv = (exec.match(/"(?:[^"\\]|\\.)*"|\S+/g) ?? []).map(unescape);
+  const env = Object.fromEntries(lines.filter((l) => l.startsWith('Environment=')).map((l) => l.slice('Environment='.length).split(/=(.*)/s).slice(0, 2)));
+  return { argv, env };
+}
+
+real('init --yes of the installed program, nobody logged in: trust PostgreSQL with password "none", a folder, the USB disk; config valid, schedule installed with lingering, tray at login, first backup with its restore test passed', async () => {
+  const base = join(root, 'server');
+  const home = join(base, 'home');
+  await mkdir(home, { recursive: true });
+  const files = join(base, 'praxis', 'Anhaenge');
+  await createSampleFiles(files, { files: 12 });
+  const disk = await makeLoopDisk({ sizeMiB: 64, label: 'PRAXIS-USB' });
+  const sd = systemdStandIns(base, { linger: 'no' });
+  server = { home, configFile: join(home, '.config', 'praxis-backup', 'config.json'), backupDir: join(home, 'Backups'), bin: sd.bin, callsLog: sd.callsLog, mounts: join(base, 'mounts'), firstBackup: '', nightBackup: '' };
+  const started = Date.now();
+  // Unencrypted: an encrypted disk's passphrase lives in the keyring, which a server without a desktop does not have.
+  const r = await execa(BIN, ['init', '--yes', '--json', '--postgres', `${pg.host}:${pg.port}`, '--folder', files, '--backup-dir', server.backupDir, '--disk', disk.uuid, '--no-encrypt'], {
+    env: serverEnv(),
+    extendEnv: false,
+    reject: false,
+    stdin: 'ignore',
+  });
+  console.log(`  init --yes: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  assert.is(r.exitCode, 0, `${r.stderr}\n${r.stdout}`);
+  const ev = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, any>);
+  assert.equal(ev.filter((e) => e.type === 'apply-stage' && e.state === 'failed'), [], r.stdout);
+
+  // The config, loaded by the installed program (status refuses an invalid one).
+  const config = JSON.parse(readFileSync(server.configFile, 'utf8'));
+  const db = config.components.find((c: any) => c.type === 'postgres');
+  assert.equal([db?.database, db?.port, db?.password], ['tomedo', pg.port, 'none'], JSON.stringify(config.components));
+  assert.ok(config.components.some((c: any) => c.type === 'folder' && c.path === files), JSON.stringify(config.components));
+  assert.equal(config.mirrors.map((m: any) => [m.name, m.volume?.uuid, m.encrypt === true]), [['usb', disk.uuid, false]]);
+  const summary = ev.find((e) => e.type === 'apply-summary')!;
+  assert.is(summary.restoreTest, 'passed');
+  assert.is(summary.configFile, server.configFile);
+  server.firstBackup = summary.backupId;
+  // status: the config loads, the last run is this backup, nothing to alert about (exit 1 would be an alert).
+  const st = await execa(BIN, ['status', '--json'], { env: serverEnv({ PRAXIS_BACKUP_TEST_NOW: '2026-11-20T09:05:00Z' }), extendEnv: false, reject: false, stdin: 'ignore' });
+  assert.is(st.exitCode, 0, `${st.stderr}\n${st.stdout}`);
+  assert.match(st.stdout, server.firstBackup);
+
+  // The first backup: there, verified with the restore test, copied onto the disk and the disk unmounted.
+  const verification = JSON.parse(readFileSync(join(server.backupDir, server.firstBackup, 'verification.json'), 'utf8'));
+  assert.equal([verification.ok, verification.checked.restoreTest], [true, true]);
+  assert.equal(ev.find((e) => e.type === 'finished')?.summary.mirrors.map((m: any) => [m.name, m.result]), [['usb', 'success']]);
+  assert.equal(mountsOf(disk.device), [], 'unmounted again');
+
+  // The schedule: the units run the INSTALLED node and cli.js, and lingering was asked for, so the timer runs with nobody logged in.
+  const unitDir = join(home, '.config', 'systemd', 'user');
+  const { argv } = unitCommand(join(unitDir, 'praxis-backup.service'));
+  assert.equal(argv, [`${LIB}/bin/node`, `${LIB}/dist/cli.js`, 'run', '--scheduled', '--config', server.configFile]);
+  assert.match(readFileSync(join(unitDir, 'praxis-backup.timer'), 'utf8'), /^OnCalendar=Mon\.\.Fri \*-\*-\* 03:15:00$/m);
+  const calls = readFileSync(server.callsLog, 'utf8');
+  assert.match(calls, 'loginctl --no-ask-password enable-linger praxis');
+  assert.match(calls, /systemctl --user enable --now praxis-backup\.timer/);
+
+  // The tray at the next login: the autostart entry starts the installed tray, and that shows its icon.
+  const entry = parseDesktopEntry(readFileSync(join(home, '.config', 'autostart', 'praxis-backup.desktop'), 'utf8'))!;
+  const trayArgv = splitExec(entry.Exec!);
+  assert.equal(trayArgv, [...splitExec(parseDesktopEntry(readFileSync(MENU, 'utf8'))!.Exec!), '--config', server.configFile]);
+  const { app, display, stop } = await trayShowsIcon(trayArgv, { ...serverEnv(), PATH: SERVER_PATH }, 'server-tray-trace.jsonl');
+  assert.equal(readFileSync(`/proc/${app.pid}/cmdline`, 'utf8').split('\0').filter(Boolean), trayArgv);
+  await display.screenshot('deb-init-tray-after-login.png');
+  await stop();
+});
+
+real('the nightly job as its timer starts it (the unit\'s ExecStart=, nobody logged in): a second backup, no keyring touched', async () => {
+  assert.ok(server?.firstBackup, 'init --yes did not run');
+  const { argv, env } = unitCommand(join(server.home, '.config', 'systemd', 'user', 'praxis-backup.service'));
+  // What systemd's user manager gives a job (HOME, USER, PATH) plus the unit's Environment=; no
+  // D-Bus session: any keyring lookup fails here, so a run that succeeds asked none.
+  const started = Date.now();
+  const r = await execa(argv[0]!, argv.slice(1), { env: { ...serverEnv({ PRAXIS_BACKUP_TEST_NOW: '2026-11-23T03:15:00Z', PATH: SERVER_PATH }), ...env }, extendEnv: false, reject: false, stdin: 'ignore', all: true });
+  console.log(`  nightly run: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  assert.is(r.exitCode, 0, r.all);
+  assert.not.match(String(r.all), /Schlüsselbund|Secret Service|D-Bus/);
+  server.nightBackup = '20261123_031500';
+  assert.equal(readdirSync(server.backupDir).filter((d) => /^\d{8}_\d{6}$/.test(d)).sort(), [server.firstBackup, server.nightBackup].sort());
+  const manifest = JSON.parse(readFileSync(join(server.backupDir, server.nightBackup, 'manifest.json'), 'utf8'));
+  assert.ok(manifest.components.some((c: any) => c.type === 'postgres'), JSON.stringify(manifest.components));
+  const st = await execa(BIN, ['status', '--json'], { env: serverEnv({ PRAXIS_BACKUP_TEST_NOW: '2026-11-23T03:20:00Z' }), extendEnv: false, reject: false, stdin: 'ignore' });
+  assert.is(st.exitCode, 0, `${st.stderr}\n${st.stdout}`);
+  const status = JSON.parse(st.stdout.trim().split('\n').at(-1)!);
+  assert.equal([status.lastRun?.backupId, status.lastRun?.result], [server.nightBackup, 'success'], st.stdout);
+});
+
+// Before removing the package, each user who set it up removes his own timer and autostart entry
+// (the README says so). No prerm does it: a maintainer script must not edit users' homes, and root
+// cannot reach each user's systemd manager to stop a timer anyway; units left behind would start
+// a program that is gone every night.
+real('before apt-get purge: `schedule remove` and `tray remove` leave nothing in HOME but the config, the state (logs) and the backups', async () => {
+  assert.ok(server?.firstBackup, 'init --yes did not run');
+  for (const args of [['schedule', 'remove'], ['tray', 'remove']]) {
+    const r = await execa(BIN, args, { env: serverEnv(), extendEnv: false, reject: false, stdin: 'ignore', all: true });
+    assert.is(r.exitCode, 0, `${args.join(' ')}: ${r.all}`);
+  }
+  assert.match(readFileSync(server.callsLog, 'utf8'), /systemctl --user disable --now praxis-backup\.timer/);
+  assert.equal(leftInHome(server.home), []);
+});
+
+/**
+ * Files in a HOME other than the config, the state folder (logs, status) and the backups. Not ours
+ * either: ~/.dbus/session-bus/, libdbus's record of the bus it autolaunched for the Xvfb "login"
+ * here, which has no session bus (a desktop login has one; any X program would leave it).
+ */
+function leftInHome(home: string): string[] {
+  const kept = ['.config/praxis-backup/', '.local/state/praxis-backup/', 'Backups/', '.dbus/session-bus/'];
+  return readdirSync(home, { recursive: true, withFileTypes: true })
+    .filter((d) => !d.isDirectory())
+    .map((d) => join(d.parentPath, d.name).slice(home.length + 1))
+    .filter((f) => !kept.some((k) => f.startsWith(k)));
+}
 
 real('apt-get purge removes every file of the package; the config and the backups stay', async () => {
   assert.ok(installedByUs && packageFiles.length > 0, 'the package was not installed');
@@ -276,6 +445,12 @@ real('apt-get purge removes every file of the package; the config and the backup
   assert.equal(left, []);
   assert.ok(existsSync(configFile), 'the config is gone');
   assert.equal(readdirSync(backupDir).filter((d) => /^\d{8}_\d{6}$/.test(d)), ['20261120_020000']);
+  // The server set up with init: its config and both backups stay, nothing else of ours.
+  if (server?.nightBackup) {
+    assert.ok(existsSync(server.configFile), 'the config of init is gone');
+    assert.equal(readdirSync(server.backupDir).filter((d) => /^\d{8}_\d{6}$/.test(d)).sort(), [server.firstBackup, server.nightBackup].sort());
+    assert.equal(leftInHome(server.home), []);
+  }
 });
 
 test.run();
