@@ -159,8 +159,15 @@ test('2 Ordner: a folder that does not exist is refused; the attachments folder 
   await q.settle(150);
   assert.equal(problems(), [{ tone: 'error', text: `Den Ordner ${join(root, 'gibt-es-nicht')} gibt es nicht: bitte den Pfad prüfen.` }]);
   assert.is(w().folders.program.facts.text(), 'Diesen Ordner gibt es nicht.');
+  assert.not.ok(w().next.isEnabled(), 'not on with an error');
+  // Typed but not looked up yet: „Weiter“ is on, and looks it up before it goes on.
+  w().folders.program.path.setText(join(root, 'auch-nicht-da'));
+  await q.settle(50);
+  assert.ok(w().next.isEnabled());
   await click(w().next);
-  assert.is(f().step, 'folders', 'not on with an error');
+  await until('the lookup on „Weiter“', () => idle() && w().folders.program.facts.isVisible());
+  assert.is(f().step, 'folders', 'stays: the folder does not exist');
+  assert.match(problems()[0]!.text, `Den Ordner ${join(root, 'auch-nicht-da')} gibt es nicht`);
 
   await type(w().folders.program.path, '');
   await type(w().folders.data.path, files);

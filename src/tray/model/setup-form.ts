@@ -425,6 +425,8 @@ export class SetupForm {
   get canNext(): boolean {
     if (this.busy || this.phase.kind !== 'steps') return false;
     if (this.ownProblem?.tone === 'error') return false;
+    // A folder typed but not looked up yet: „Weiter“ looks it up first (and stays if it is wrong).
+    if (this.step === 'folders' && FOLDER_ROLES.some((r) => this.paths[r].trim() !== this.lookedUp[r])) return true;
     if (this.step === 'finish') return this.assistant.finish().config !== null;
     return !this.assistant.step(this.step).problems.some((p) => p.level === 'error');
   }

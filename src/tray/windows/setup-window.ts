@@ -308,7 +308,7 @@ export class SetupWindow {
       p.back.setVisible(!applying);
       p.next.setVisible(!applying);
       p.back.setEnabled(f.canBack);
-      p.next.setEnabled(f.canNext || (f.step === 'folders' && !f.busy));
+      p.next.setEnabled(f.canNext);
       p.next.setText(t(lang, f.step === 'finish' ? 'setupWindow.apply' : 'setupWindow.next'));
       p.close.setText(t(lang, f.phase.kind === 'done' ? 'setupWindow.close' : 'setupWindow.later'));
       p.close.setEnabled(f.phase.kind !== 'storing');
@@ -466,9 +466,8 @@ export class SetupWindow {
       fl.addLayout(r);
       fl.addWidget(facts);
       keep.push(r);
-      path.addEventListener('textChanged', (text) => {
-        if (!this.rendering) this.form.setFolderPath(role, text);
-      });
+      // Typed: remembered at once (so „Weiter“ knows to look it up), looked up when the field is left.
+      path.addEventListener('textChanged', (text) => this.changed(() => this.form.setFolderPath(role, text)));
       path.addEventListener('editingFinished', () => {
         if (!this.rendering) this.choose(role, path.text());
       });
