@@ -214,6 +214,7 @@ export class SetupForm {
     if (!on) return this.assistant.setDatabases(others);
     const server = s.servers.find((x) => id.startsWith(serverKey(x) + '/'));
     if (!server) return;
+    // Without this row first, so that answerFor names the new component uniquely among the rest.
     this.assistant.setDatabases(others);
     this.assistant.setDatabases([...others, this.assistant.answerFor(server, id.slice(serverKey(server).length + 1))]);
   }
