@@ -65,7 +65,18 @@ export class SetupAssistant {
 
   /** Finds the servers (each tried without a password) and takes the proposal as the answer. */
   async discoverDatabases(signal: AbortSignal = NO_SIGNAL): Promise<DatabasesStep> {
-    this.servers = await this.o.discovery.findServers(signal);
+    const found = await this.o.discovery.findServers(signal);
+    // A search again ("Erneut suchen": a server was started meanwhile) must not forget a password
+    // the admin already typed: such a server is listed with it again, not shown as asking anew.
+    this.servers = await Promise.all(
+      found.map(async (s) => {
+        const typed = this.typedFor.get(serverKey(s));
+        if (s.login !== 'password' || typed === undefined) return s;
+        const again = await this.o.discovery.listDatabases(s, typed, signal);
+        if (again.login !== 'none') this.typedFor.delete(serverKey(s));
+        return again;
+      }),
+    );
     this.repropose();
     return this.databases();
   }

@@ -46,11 +46,16 @@ export function proposePracticeDatabase(servers: FoundServer[]): PracticeDatabas
 /**
  * A valid, unique component name from anything (a database or folder name): characters the config
  * does not allow become "-", it is cut to 64, and "-2", "-3" … make it unique (case-insensitively,
- * as the schema compares). `fallback` when nothing usable is left ("Anhänge" → "Anh-nge" is fine;
- * "…" → fallback).
+ * as the schema compares). German umlauts and ß are written out as Germans do when they cannot
+ * type them ("Anhänge" → "Anhaenge", "Röntgen" → "Roentgen", "Straße" → "Strasse"); other accents
+ * are dropped ("Café" → "Cafe"). `fallback` when nothing usable is left ("…" → fallback).
  */
+const GERMAN_SPELLED_OUT: Record<string, string> = { ä: 'ae', ö: 'oe', ü: 'ue', Ä: 'Ae', Ö: 'Oe', Ü: 'Ue', ß: 'ss' };
+
 export function componentNameFrom(raw: string, taken: Iterable<string>, fallback = 'data'): string {
   let base = raw
+    .normalize('NFC')
+    .replace(/[äöüÄÖÜß]/g, (c) => GERMAN_SPELLED_OUT[c]!)
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '') // ä → a: a name people can still read
     .replace(/[^A-Za-z0-9_-]+/g, '-')

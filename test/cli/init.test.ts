@@ -85,7 +85,7 @@ test('--yes: both databases, the folder, the USB disk encrypted (Notfallblatt); 
   assert.is(r.exitCode, 0, `${r.stderr}\n${r.stdout}`);
   const config = await loadConfig(p.configFile);
   const byName = Object.fromEntries(config.components.map((c) => [c.name, c]));
-  assert.equal(Object.keys(byName).sort(), ['Anhange', 'elexis', 'tomedo']);
+  assert.equal(Object.keys(byName).sort(), ['Anhaenge', 'elexis', 'tomedo']);
   assert.equal(byName.tomedo, { name: 'tomedo', type: 'postgres', database: 'tomedo', host: '127.0.0.1', port: pg.port, user: 'postgres', password: 'keyring' });
   assert.equal(byName.elexis, { name: 'elexis', type: 'mariadb', database: 'elexis', host: '127.0.0.1', port: maria.port, user: 'root', password: 'none' });
   assert.equal(config.mirrors.map((m) => [m.name, m.type === 'volume' && m.volume, m.encrypt]), [['usb', { uuid: disk.uuid }, true]]);
@@ -111,7 +111,7 @@ test('--yes: both databases, the folder, the USB disk encrypted (Notfallblatt); 
   assert.not.ok(r.stdout.includes(passphrase!) || r.stderr.includes(passphrase!), 'the passphrase only on the sheet');
   // The backup itself: three components, verified with the restore test, and copied onto the disk.
   const manifest = JSON.parse(readFileSync(join(p.backups, summary.backupId, 'manifest.json'), 'utf8'));
-  assert.equal(manifest.components.map((c: any) => c.name).sort(), ['Anhange', 'elexis', 'tomedo']);
+  assert.equal(manifest.components.map((c: any) => c.name).sort(), ['Anhaenge', 'elexis', 'tomedo']);
   const verification = JSON.parse(readFileSync(join(p.backups, summary.backupId, 'verification.json'), 'utf8'));
   assert.equal([verification.ok, verification.checked.restoreTest], [true, true]);
   const finished = ev.find((e) => e.type === 'finished')!;
@@ -276,11 +276,11 @@ test('on a real terminal: typed answers, the password hidden and stored in the k
   assert.match(r.out, 'Wiederherstellungsprobe bestanden');
   assert.match(r.out, 'Als Nächstes:');
   // The first backup's live progress line, redrawn in place with \r (its first and 100 % draws always reach the screen).
-  const draws = r.out.split('\r').filter((d) => /^Sichere Anhange: \d+ %/.test(d));
-  assert.ok(draws.some((d) => d.startsWith('Sichere Anhange: 100 %')), `progress draws: ${JSON.stringify(draws)}`);
+  const draws = r.out.split('\r').filter((d) => /^Sichere Anhaenge: \d+ %/.test(d));
+  assert.ok(draws.some((d) => d.startsWith('Sichere Anhaenge: 100 %')), `progress draws: ${JSON.stringify(draws)}`);
   const config = await loadConfig(p.configFile);
   assert.is(config.schedule?.cron, '30 2 * * *');
-  assert.equal(config.components.map((c) => c.name).sort(), ['Anhange', 'elexis', 'tomedo']);
+  assert.equal(config.components.map((c) => c.name).sort(), ['Anhaenge', 'elexis', 'tomedo']);
   assert.equal(config.mirrors, []);
   assert.is(await kr.lookup(`postgres://postgres@127.0.0.1:${pg.port}/tomedo`), PG_PASSWORD);
   const timer = readFileSync(join(p.dir, 'home', '.config', 'systemd', 'user', 'praxis-backup.timer'), 'utf8');

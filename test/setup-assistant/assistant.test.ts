@@ -125,6 +125,11 @@ test('a server that asks: nothing proposed until the password is typed, then "ke
   assert.equal(s.answer.map((d) => [d.database, d.password]), [['praxis', 'keyring']]);
   assert.equal([...a.typedPasswords()], [['postgres://postgres@localhost:5432/praxis', 's3cret']]);
   assert.not.ok(s.problems.some((p) => p.message.key === 'init.db.needsPassword'));
+  // „Erneut suchen“ (a server started meanwhile): the typed password is used again, not asked anew.
+  s = await a.discoverDatabases();
+  assert.equal(s.answer.map((d) => [d.database, d.password]), [['praxis', 'keyring']]);
+  assert.is(a.typedPasswords().size, 1);
+  assert.not.ok(s.problems.some((p) => p.message.key === 'init.db.needsPassword'));
   // Chosen away: the password is not kept for a database that is not backed up.
   a.setDatabases([]);
   assert.is(a.typedPasswords().size, 0);
@@ -243,7 +248,7 @@ test('the answers make a config the schema accepts: names, password modes, folde
   assert.equal(fin.problems.filter((p) => p.level === 'error'), []);
   assert.ok(fin.config);
   const parsed = configSchema.parse(toConfig(fin.answers).input);
-  assert.equal(parsed.components.map((c) => [c.name, c.type]), [['tomedo', 'postgres'], ['elexis', 'mariadb'], ['Anhange', 'folder']]);
+  assert.equal(parsed.components.map((c) => [c.name, c.type]), [['tomedo', 'postgres'], ['elexis', 'mariadb'], ['Anhaenge', 'folder']]);
   assert.equal(parsed.components.map((c) => ('password' in c ? c.password : ('role' in c ? c.role : null))), ['none', 'none', 'data']);
   assert.equal(parsed.mirrors, [{ name: 'usb', type: 'volume', volume: { uuid: '1b2c-3d4e' }, mode: 'all', eject: false, required: false, encrypt: true }]);
   assert.equal(parsed.schedule?.cron, '15 3 * * 1-5');
@@ -255,6 +260,11 @@ test('names: made valid and unique; a bad or doubled name is an error naming the
   assert.is(componentNameFrom('praxis db (alt)', []), 'praxis-db-alt');
   assert.is(componentNameFrom('Tomedo', ['tomedo', 'tomedo-2']), 'Tomedo-3');
   assert.is(componentNameFrom('…', [], 'files'), 'files');
+  // German umlauts written out as Germans do, other accents dropped; decomposed input (a macOS file name) the same.
+  assert.is(componentNameFrom('Röntgen Bilder', []), 'Roentgen-Bilder');
+  assert.is(componentNameFrom('Stra\u00dfe', []), 'Strasse');
+  assert.is(componentNameFrom('Anha\u0308nge', []), 'Anhaenge');
+  assert.is(componentNameFrom('Café', []), 'Cafe');
   const a = assistant({ servers: [pg([['tomedo', 1]])], folders: { '/srv/tomedo': facts('/srv/tomedo', 1, 1) } });
   await a.discoverDatabases();
   await a.setFolders([{ name: 'TOMEDO', path: '/srv/tomedo', role: 'data' }]);
