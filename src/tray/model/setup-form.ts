@@ -6,10 +6,9 @@
 // 0600, typed passwords into the keyring first, never into the file) and the CLI's events folded
 // into a progress page.
 import { randomBytes } from 'node:crypto';
-import { existsSync, statfsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { formatBytes, render, t, type Lang, type Message, type MessageKey } from '../../i18n';
 import { SetupAssistant, STEP_IDS, type StepProblem, type StepId } from '../../setup-assistant/assistant';
 import type { ApplyStage, DatabaseKind, Discovery, FoundServer, Location } from '../../setup-assistant/contracts';
@@ -299,7 +298,7 @@ export class SetupForm {
   async setBackupDir(path: string): Promise<void> {
     const p = path.trim();
     if (p === this.assistant.backupDir().answer && this.assistant.backupDir().chosen) return;
-    await this.lookUp('setupWindow.busy.folder', () => this.assistant.setBackupDir(p, spaceOf(p)));
+    await this.lookUp('setupWindow.busy.folder', () => this.assistant.setBackupDir(p));
   }
 
   // ---- step 4 -------------------------------------------------------------------------------
@@ -586,19 +585,6 @@ export class SetupForm {
 function emptyProgress(): ApplyProgress {
   const stages = Object.fromEntries(APPLY_STAGES.map((s) => [s, { state: 'waiting' as StageState, text: null }])) as ApplyProgress['stages'];
   return { stages, percent: null, current: null, log: [], summary: null };
-}
-
-/** The free space of the disk a folder would be on: asked of the nearest folder that exists. */
-export function spaceOf(path: string): { freeBytes: number; totalBytes: number } | null {
-  if (!path.startsWith('/')) return null;
-  let dir = path;
-  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
-  try {
-    const s = statfsSync(dir);
-    return { freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize };
-  } catch {
-    return null;
-  }
 }
 
 /**
