@@ -57,6 +57,16 @@ export async function startDisplay(opts: { tray?: boolean; width?: number; heigh
   const { xvfb, name } = await startXvfb(opts.width ?? 1024, opts.height ?? 700);
   const children: ResultPromise[] = [];
   children.push(xvfb);
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    for (const c of children.reverse()) c.kill('SIGTERM');
+    await Promise.allSettled(children);
+  };
+  // Registered before the waits below: when one of them gives up, Xvfb and trayer are still
+  // stopped (left running, they kept the test process alive after its last test).
+  registerCleanup(stop, { label: `Xvfb ${name}`, sync: () => children.forEach((c) => c.kill('SIGKILL')) });
   const env = { DISPLAY: name, XDG_RUNTIME_DIR: '', QT_QPA_PLATFORM: 'xcb' };
   const x = (file: string, args: string[]) => execa(file, args, { env: { ...process.env, DISPLAY: name } });
   if (!(await waitUntil(() => x('xdpyinfo', []).then(() => true, () => false), STARTUP_MS))) throw new Error(`Xvfb did not start on ${name}`);
@@ -65,14 +75,6 @@ export async function startDisplay(opts: { tray?: boolean; width?: number; heigh
     const panel = async () => (await x('xwininfo', ['-root', '-tree'])).stdout.includes('"panel"');
     if (!(await waitUntil(panel, STARTUP_MS))) throw new Error(`trayer did not show its panel on ${name}`);
   }
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    for (const c of children.reverse()) c.kill('SIGTERM');
-    await Promise.allSettled(children);
-  };
-  registerCleanup(stop, { label: `Xvfb ${name}`, sync: () => children.forEach((c) => c.kill('SIGKILL')) });
   return {
     name,
     env,

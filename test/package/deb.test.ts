@@ -255,7 +255,8 @@ async function trayShowsIcon(argv: string[], env: Record<string, string>, traceN
     return tree.slice(Math.max(0, tree.indexOf('"panel"')));
   };
   assert.ok(await waitUntil(async () => /"node": \("node" "node"\)/.test(await panel()), 60_000), 'the icon was not embedded in the tray');
-  assert.ok(traced().some((e) => e.t === 'ready'), JSON.stringify(traced()));
+  // 'ready' may come after the embedding on a loaded machine: waited for, not looked at once.
+  assert.ok(await waitUntil(async () => traced().some((e) => e.t === 'ready'), 60_000), JSON.stringify(traced()));
   return {
     app,
     display,
