@@ -166,7 +166,8 @@ export async function applyAnswers(answers: Answers, passwords: TypedPasswords, 
       // Failed, or another backup holds the lock (75): the run's own exit code, as `run` would end.
       emit({ type: 'apply-stage', stage: 'backup', state: 'failed', message: summary.error });
       exit = summary.exitCode;
-      next.unshift(msg('init.next.runBackup'));
+      // The backup itself may be complete (a copy or its check failed): then the next step is the cause, not "make the first backup".
+      next.unshift(summary.path ? msg('init.next.fixThenRun', { id: summary.backupId ?? '-' }) : msg('init.next.runBackup'));
     } else {
       if (summary.exitCode !== ExitCode.ok) exit = ExitCode.warnings;
       emit({ type: 'apply-stage', stage: 'backup', state: 'done', message: msg('init.apply.backupDone', { id: summary.backupId ?? '-', dir: config.backupDir }) });

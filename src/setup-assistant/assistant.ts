@@ -33,6 +33,14 @@ export interface AssistantOptions {
   lang: Lang;
   /** How many next runs to show (default 3). */
   nextRunCount?: number;
+  /**
+   * Whether the keyring can be reached now (absent: assumed yes, as in a desktop session). An
+   * encrypted disk's passphrase lives there and every copy reads it: on a server with nobody
+   * logged in (no D-Bus, no Secret Service) an encrypted mirror could never be written, so the disk
+   * is then proposed unencrypted with the reason, and choosing encryption is an error, not a
+   * config that fails every night.
+   */
+  keyringReachable?: () => Promise<boolean>;
 }
 
 const NO_SIGNAL = new AbortController().signal;
@@ -50,6 +58,8 @@ export class SetupAssistant {
   private disks: Volume[] = [];
   private mirrorAnswer: MirrorAnswer | null = null;
   private mirrorTouched = false;
+  /** The keyring could not be reached when the disks were looked up (keyringReachable). */
+  private keyringDown = false;
   private scheduleAnswer: string | null = DEFAULT_SCHEDULE;
   private passwords: TypedPasswords = new Map();
   /** Servers (kind://host:port) the admin typed a password for: their databases get "password": "keyring". */
@@ -242,7 +252,8 @@ export class SetupAssistant {
   /** The attached external disks; proposes the first (encrypted) unless the admin chose already. */
   async discoverDisks(signal: AbortSignal = NO_SIGNAL): Promise<MirrorStep> {
     this.disks = mirrorDisks(await this.o.discovery.externalDisks(signal));
-    if (!this.mirrorTouched) this.mirrorAnswer = proposeMirror(this.disks);
+    this.keyringDown = this.o.keyringReachable ? !(await this.o.keyringReachable()) : false;
+    if (!this.mirrorTouched) this.mirrorAnswer = proposeMirror(this.disks, !this.keyringDown);
     return this.mirror();
   }
 
@@ -259,9 +270,10 @@ export class SetupAssistant {
     else {
       problems.push(...nameProblems('mirror.name', m.name, [], -1));
       if (!m.uuid) problems.push({ field: 'mirror.uuid', level: 'error', message: msg('init.mirror.noUuid', { name: m.name }) });
-      if (!m.encrypt) problems.push({ field: 'mirror.encrypt', level: 'warning', message: msg('init.mirror.unencrypted', { name: m.name }) });
+      if (m.encrypt && this.keyringDown) problems.push({ field: 'mirror.encrypt', level: 'error', message: msg('init.mirror.encryptNeedsKeyring', { name: m.name }) });
+      else if (!m.encrypt) problems.push({ field: 'mirror.encrypt', level: 'warning', message: msg(this.keyringDown ? 'init.mirror.unencryptedNoKeyring' : 'init.mirror.unencrypted', { name: m.name }) });
     }
-    return { id: 'mirror', disks: this.disks, proposal: proposeMirror(this.disks), answer: m, problems };
+    return { id: 'mirror', disks: this.disks, proposal: proposeMirror(this.disks, !this.keyringDown), answer: m, problems };
   }
 
   // ---- step 5: schedule -------------------------------------------------------------------

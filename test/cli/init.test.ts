@@ -216,16 +216,21 @@ test('--answers FILE --yes --json (the tray window\'s way): the answers as given
   assert.not.ok(existsSync(q.configFile));
 });
 
-test('no keyring (no D-Bus): the password typed for --yes still makes the first backup; storing it is a warning (exit 3) with the command for later', async () => {
+test('no keyring (no D-Bus): the password typed for --yes still makes the first backup; storing it is a warning (exit 3) with the command for later; the USB disk is proposed unencrypted, saying why', async () => {
   const p = await practice('nokeyring');
   const e = env(p.dir, { PRAXIS_BACKUP_PASSWORD_POSTGRES: PG_PASSWORD });
   // No bus at all: neither the address nor a socket at $XDG_RUNTIME_DIR/bus (libdbus's fallback).
   delete e.DBUS_SESSION_BUS_ADDRESS;
   e.XDG_RUNTIME_DIR = join(p.dir, 'run');
   mkdirSync(e.XDG_RUNTIME_DIR);
-  const r = await cli(['init', '--yes', '--json', '--config', p.configFile, ...places(), '--backup-dir', p.backups, '--no-mirror', '--no-schedule', '--no-tray'], e);
+  const r = await cli(['init', '--yes', '--json', '--config', p.configFile, ...places(), '--backup-dir', p.backups, '--disk', disk.uuid, '--no-schedule', '--no-tray'], e);
   assert.is(r.exitCode, 3, String(r.stderr));
   const ev = events(r.stdout);
+  // Its passphrase would have to come from the keyring at every copy: encrypting here would fail every night.
+  assert.ok(ev.some((x) => x.type === 'init-problem' && x.field === 'mirror.encrypt' && x.level === 'warning' && x.message.key === 'init.mirror.unencryptedNoKeyring'), JSON.stringify(ev.filter((x) => x.type === 'init-problem')));
+  const usb = (await loadConfig(p.configFile)).mirrors[0];
+  assert.ok(usb && !usb.encrypt, JSON.stringify(usb));
+  assert.ok(ev.some((x) => x.type === 'mirror-finished' && x.result === 'success'), 'the unencrypted copy was made');
   const failed = ev.filter((x) => x.type === 'apply-stage' && x.state === 'failed');
   assert.equal(failed.map((x) => [x.stage, x.message.key]), [['passwords', 'init.apply.passwordsFailed']]);
   const summary = ev.find((x) => x.type === 'apply-summary')!;

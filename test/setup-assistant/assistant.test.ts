@@ -205,6 +205,13 @@ test('the mirror: the first external disk with a UUID, encrypted; none attached 
   assert.equal(m.answer, { name: 'usb', uuid: '1b2c-3d4e', label: 'PRAXIS-USB', encrypt: true });
   a.setMirror({ ...m.answer!, encrypt: false });
   assert.equal(a.mirror().problems.map((p) => [p.field, p.message.key]), [['mirror.encrypt', 'init.mirror.unencrypted']]);
+  // No keyring reachable (nobody logged in): proposed unencrypted with the reason; choosing encryption is an error.
+  const headless = new SetupAssistant({ discovery: discovery({ servers: [], disks: [disk('1b2c-3d4e', true, 'PRAXIS-USB')] }), now: () => NOW, lang: 'de', keyringReachable: async () => false });
+  const h = await headless.discoverDisks();
+  assert.is(h.answer?.encrypt, false);
+  assert.equal(h.problems.map((p) => [p.field, p.level, p.message.key]), [['mirror.encrypt', 'warning', 'init.mirror.unencryptedNoKeyring']]);
+  headless.setMirror({ ...h.answer!, encrypt: true });
+  assert.equal(headless.mirror().problems.map((p) => [p.field, p.level, p.message.key]), [['mirror.encrypt', 'error', 'init.mirror.encryptNeedsKeyring']]);
   const none = await assistant({ servers: [] }).discoverDisks();
   assert.is(none.answer, null);
   assert.equal(none.problems.map((p) => p.message.key), ['init.mirror.noDisk']);

@@ -82,12 +82,12 @@ export async function initCommand(app: App, argv: string[], out: Out): Promise<n
     const given = await readAnswersFile(resolve(values.answers));
     if (backupDir) given.backupDir = backupDir;
     // Judged by the same model as typed answers: a missing folder or a backup directory on a USB disk is refused here too.
-    const assistant = new SetupAssistant({ discovery: makeDiscovery(app, places), now: () => app.now(), lang: out.lang });
+    const assistant = new SetupAssistant({ discovery: makeDiscovery(app, places), now: () => app.now(), lang: out.lang, keyringReachable: () => keyringAnswers(app) });
     const fin = await withCancel((signal) => assistant.loadAnswers(given, signal));
     refuseErrors(out, fin);
     answers = assistant.answers();
   } else {
-    const assistant = new SetupAssistant({ discovery: makeDiscovery(app, places), now: () => app.now(), lang: out.lang });
+    const assistant = new SetupAssistant({ discovery: makeDiscovery(app, places), now: () => app.now(), lang: out.lang, keyringReachable: () => keyringAnswers(app) });
     // Ctrl-C at a question pauses readline and leaves its promise unsettled, so the process just
     // ends: say so and end as failed (nothing is written before the last question is answered).
     const abandoned = () => {
@@ -140,6 +140,20 @@ async function readAnswersFile(file: string): Promise<Answers> {
   return r.answers;
 }
 
+/**
+ * Whether the keyring answers now: an encrypted disk's passphrase is read from it by every copy, so
+ * where it cannot be reached (a server with nobody logged in) the assistant proposes no encryption.
+ */
+async function keyringAnswers(app: App): Promise<boolean> {
+  if (process.env.PRAXIS_BACKUP_KEYRING === 'off') return false;
+  try {
+    await app.keyring().get('praxis-backup://keyring-probe');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Discovery with the extra places of --postgres / --mariadb. */
 function makeDiscovery(app: App, extra: Record<DatabaseKind, ProbeTarget[]>): Discovery {
   return createDiscovery({ platform: app.platform, tools: app.tools, volumes: app.volumes(), extra });
@@ -172,7 +186,8 @@ async function acceptProposals(a: SetupAssistant, out: Out, signal: AbortSignal,
     // --disk UUID: that disk, which must be attached (a script names the one it means when several are).
     const d = m.disks.find((x) => x.uuid!.toLowerCase() === p.disk!.toLowerCase());
     if (!d) throw new UsageError(`--disk ${p.disk}: no attached external disk has this UUID (praxis-backup volumes lists them)`, 'init');
-    a.setMirror({ name: 'usb', uuid: d.uuid!, label: d.label, encrypt: p.encrypt });
+    // Encrypted as proposed: not where the keyring cannot be reached (the proposal then says why).
+    a.setMirror({ name: 'usb', uuid: d.uuid!, label: d.label, encrypt: p.encrypt && (m.proposal?.encrypt ?? true) });
   } else if (m.answer && !p.encrypt) a.setMirror({ ...m.answer, encrypt: false });
   refuseErrors(out, a.finish());
   return true;
