@@ -7,7 +7,13 @@ import type { SetupAssistant, StepProblem } from '../../setup-assistant/assistan
 import type { DatabaseAnswer, FolderAnswer } from '../../setup-assistant/contracts';
 import type { Out } from '../output';
 import { ask, readHidden } from '../terminal';
-import type { Preset } from './init';
+
+/** What the command line already said (--backup-dir, --folder, --program-folder): asked no more. */
+export interface Preset {
+  backupDir?: string;
+  folders: string[];
+  programFolders: string[];
+}
 
 const YES = ['', 'j', 'ja', 'y', 'yes'];
 const locale = (out: Out) => (out.lang === 'de' ? 'de-DE' : 'en-GB');

@@ -18,7 +18,7 @@ import type { Answers, ApplyEvent, DatabaseKind, Discovery, TypedPasswords } fro
 import { parseCommand } from '../args';
 import { messageJson, type Out } from '../output';
 import { ask } from '../terminal';
-import { runDialog } from './init-dialog';
+import { runDialog, type Preset } from './init-dialog';
 import { encryptionCommand } from './encryption';
 import { runReporter, withCancel } from './run-support';
 
@@ -157,12 +157,6 @@ async function keyringAnswers(app: App): Promise<boolean> {
 /** Discovery with the extra places of --postgres / --mariadb. */
 function makeDiscovery(app: App, extra: Record<DatabaseKind, ProbeTarget[]>): Discovery {
   return createDiscovery({ platform: app.platform, tools: app.tools, volumes: app.volumes(), extra });
-}
-
-export interface Preset {
-  backupDir?: string;
-  folders: string[];
-  programFolders: string[];
 }
 
 /**
