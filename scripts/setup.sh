@@ -35,6 +35,7 @@ APT_PACKAGES=(
   poppler-utils                              # pdftotext/pdftoppm: the tests read and screenshot the PDF reports (issue 14)
   desktop-file-utils                         # desktop-file-validate: the tests check the autostart and menu entries (issue 15)
   lintian dpkg-dev binutils                  # npm run package:deb: lintian checks the .deb, dpkg-shlibdeps computes Depends, strip (issue 15)
+  firebird3.0-server firebird3.0-utils       # a real Firebird 3 server and gbak for the third database kind's tests (issue 16; test/helpers/firebird.ts)
 )
 
 install_debian_packages() {
