@@ -203,10 +203,11 @@ export class SetupAssistant {
   /**
    * The admin's backup directory. Looks it up (location, free space of its disk) so that a removable
    * or network disk is refused and too little room is said before anything is written. `space`:
-   * the disk's free/total bytes; by default statfs of the nearest existing folder (free-space.ts);
-   * null when unknown (then only the location is judged). Discovery's folder facts say where it lives.
+   * the disk's free/total bytes; when not given, those of the nearest existing folder's disk
+   * (free-space.ts); null when unknown (then only the location is judged). Discovery's folder facts say where it lives.
    */
-  async setBackupDir(path: string, space: FreeSpace | null = freeSpaceAt(path), signal: AbortSignal = NO_SIGNAL): Promise<BackupDirStep> {
+  async setBackupDir(path: string, given?: FreeSpace | null, signal: AbortSignal = NO_SIGNAL): Promise<BackupDirStep> {
+    const space = given === undefined ? await freeSpaceAt(path) : given;
     this.backupDirAnswer = path;
     const known = this.candidates.find((c) => c.path === path);
     if (known) this.backupDirChosen = known;
@@ -325,7 +326,7 @@ export class SetupAssistant {
   async loadAnswers(a: Answers, signal: AbortSignal = NO_SIGNAL): Promise<FinishStep> {
     this.setDatabases(a.databases);
     await this.setFolders(a.folders, signal);
-    await this.setBackupDir(a.backupDir, freeSpaceAt(a.backupDir), signal);
+    await this.setBackupDir(a.backupDir, undefined, signal);
     this.setMirror(a.mirror);
     this.setSchedule(a.schedule);
     this.setPracticeName(a.practiceName);

@@ -1,8 +1,10 @@
-// Free space of the disk a backup directory will be on, before the directory exists: statfs of
-// its nearest existing parent. Both front ends ask it through SetupAssistant.setBackupDir, so the
-// terminal and the window judge a typed directory alike.
-import { existsSync, statfsSync } from 'node:fs';
-import { dirname } from 'node:path';
+// Free space of the disk a backup directory will be on, before the directory exists: the disk of
+// its nearest existing parent (the same walk and statfs the discovery's candidates use). Both front
+// ends ask it through SetupAssistant.setBackupDir, so the terminal and the window judge a typed
+// directory alike.
+import { isAbsolute } from 'node:path';
+import { diskSpace } from '../services/space-check';
+import { existingAncestor } from './discover/mount-location';
 
 export interface FreeSpace {
   freeBytes: number;
@@ -10,13 +12,11 @@ export interface FreeSpace {
 }
 
 /** Null for a relative path or when nothing on the way up can be read. */
-export function freeSpaceAt(path: string): FreeSpace | null {
-  if (!path.startsWith('/')) return null;
-  let dir = path;
-  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+export async function freeSpaceAt(path: string): Promise<FreeSpace | null> {
+  if (!isAbsolute(path)) return null;
   try {
-    const s = statfsSync(dir);
-    return { freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize };
+    const s = await diskSpace(await existingAncestor(path));
+    return { freeBytes: s.free, totalBytes: s.total };
   } catch {
     return null;
   }

@@ -3,11 +3,10 @@
 // option file (withOptionFile), never argv; the same reading of the client's login words.
 import type { MariadbComponent } from '../../config/schema';
 import { CommandError, run, type CommandPlan } from '../../process/runner';
-import { PraxisError } from '../../services/errors';
 import { mariaLoginSignals, serverMessage, withOptionFile } from '../../services/mariadb-dump';
-import type { ToolInfo, ToolLocator } from '../../services/tool-locator';
+import type { ToolLocator } from '../../services/tool-locator';
 import type { FoundDatabase } from '../contracts';
-import type { KindLister, Listing, Place } from './server-listing';
+import { findListingTools, type KindLister, type Listing, type Place } from './server-listing';
 
 const SYSTEM = new Set(['mysql', 'information_schema', 'performance_schema', 'sys']);
 
@@ -51,15 +50,9 @@ export function parseMariaList(lines: string[]): { port: number; databases: Foun
 export const mariadbLister: KindLister = {
   kind: 'mariadb',
   async list(tools: ToolLocator, place: Place, user: string, password: string | null, signal: AbortSignal): Promise<Listing> {
-    let client: ToolInfo;
-    try {
-      client = await tools.find('mariadb');
-    } catch (e) {
-      if (e instanceof PraxisError) return { ok: false, wantsPassword: false, wrongPassword: false, problem: e.message_, message: '' };
-      throw e;
-    }
-    const dump = await tools.find('mariadb-dump').catch(() => null);
-    const toolVersion = (dump ?? client).version;
+    const found = await findListingTools(() => tools.find('mariadb'), () => tools.find('mariadb-dump'));
+    if ('missing' in found) return found.missing;
+    const { client, toolVersion } = found;
     // For a socket the option file says host=localhost: the client then takes --socket.
     const c = { host: place.socketFile ? 'localhost' : place.host, port: place.port, user } as MariadbComponent;
     const lines: string[] = [];

@@ -4,11 +4,10 @@
 // libpq's login words (pgLoginSignals).
 import type { PostgresComponent } from '../../config/schema';
 import { CommandError, run, type CommandPlan } from '../../process/runner';
-import { PraxisError } from '../../services/errors';
 import { connArgs, pgEnv, pgLoginSignals, serverMessage } from '../../services/postgres-dump';
-import type { ToolInfo, ToolLocator } from '../../services/tool-locator';
+import type { ToolLocator } from '../../services/tool-locator';
 import type { FoundDatabase } from '../contracts';
-import type { KindLister, Listing, Place } from './server-listing';
+import { findListingTools, type KindLister, type Listing, type Place } from './server-listing';
 
 /**
  * One JSON array per database, so any name survives psql's line output. The size only where the
@@ -46,16 +45,9 @@ export function parsePgList(lines: string[]): FoundDatabase[] {
 export const postgresLister: KindLister = {
   kind: 'postgres',
   async list(tools: ToolLocator, place: Place, user: string, password: string | null, signal: AbortSignal): Promise<Listing> {
-    let psql: ToolInfo;
-    try {
-      psql = await tools.findPg('psql');
-    } catch (e) {
-      if (e instanceof PraxisError) return { ok: false, wantsPassword: false, wrongPassword: false, problem: e.message_, message: '' };
-      throw e;
-    }
-    // The version of pg_dump is what the backup will use; psql's stands in where pg_dump is missing.
-    const dump = await tools.findPg('pg_dump').catch(() => null);
-    const toolVersion = (dump ?? psql).version;
+    const found = await findListingTools(() => tools.findPg('psql'), () => tools.findPg('pg_dump'));
+    if ('missing' in found) return found.missing;
+    const { client: psql, toolVersion } = found;
     for (const database of CONNECT_TO) {
       const lines: string[] = [];
       try {

@@ -3,7 +3,8 @@
 // (the server's own words). Each kind is one module that answers `list` (borgmatic's layout):
 // postgres-listing.ts, mariadb-listing.ts.
 import type { Message } from '../../i18n';
-import type { ToolLocator } from '../../services/tool-locator';
+import { PraxisError } from '../../services/errors';
+import type { ToolInfo, ToolLocator } from '../../services/tool-locator';
 import type { DatabaseKind, FoundDatabase } from '../contracts';
 
 /** Where to knock: TCP host and port, or a socket (PostgreSQL: its directory; MariaDB: the socket file). */
@@ -37,4 +38,21 @@ export type Listing =
 export interface KindLister {
   kind: DatabaseKind;
   list(tools: ToolLocator, place: Place, user: string, password: string | null, signal: AbortSignal): Promise<Listing>;
+}
+
+/**
+ * The client that lists a kind's databases, and the version of the dump tool the backup will use
+ * (the client's where the dump tool is missing). A missing client is the Listing that says so with
+ * the locator's install hint.
+ */
+export async function findListingTools(client: () => Promise<ToolInfo>, dump: () => Promise<ToolInfo>): Promise<{ client: ToolInfo; toolVersion: string } | { missing: Listing }> {
+  let found: ToolInfo;
+  try {
+    found = await client();
+  } catch (e) {
+    if (e instanceof PraxisError) return { missing: { ok: false, wantsPassword: false, wrongPassword: false, problem: e.message_, message: '' } };
+    throw e;
+  }
+  const d = await dump().catch(() => null);
+  return { client: found, toolVersion: (d ?? found).version };
 }
