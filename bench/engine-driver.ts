@@ -14,7 +14,7 @@ import { compose } from '../src/app/compose';
 import { runReporter, withCancel } from '../src/cli/commands/run-support';
 import { makeOut } from '../src/cli/output';
 import { loadConfig } from '../src/config/load';
-import { runBackup } from '../src/services/backup-run';
+import { runBackup } from '../src/backup/backup-run';
 
 export interface DriverResult {
   exitCode: number;

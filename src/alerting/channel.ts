@@ -1,7 +1,7 @@
 // What every channel (e-mail, ntfy, webhook) answers, so the deliverer, the outbox and
 // `notify test` treat them alike (one module per channel, like borgmatic's monitoring hooks).
 import type { Lang, Message } from '../i18n';
-import type { SecretStore } from '../services/credentials';
+import type { SecretStore } from '../credentials/credentials';
 import type { ChannelName, DeliveryOutcome, Notice } from './contracts';
 
 export interface ChannelDeps {

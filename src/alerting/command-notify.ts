@@ -16,8 +16,8 @@
 //   has no heartbeat URL to ping: the monitor notices the missing success ping instead.
 import type { Config } from '../config/schema';
 import { formatDuration, render, type Lang } from '../i18n';
-import type { Reporter, RunSummary } from '../services/events';
-import type { StatusStore } from '../services/status-store';
+import type { Reporter, RunSummary } from '../run/events';
+import type { StatusStore } from '../run/status-store';
 import type { Deliverer, Heartbeat } from './contracts';
 import { LogTail } from './log-tail';
 import { failureNotice, noticeContext, successNotice, type FailedCommand } from './notices';

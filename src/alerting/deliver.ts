@@ -3,7 +3,7 @@
 // folder, clock, host name, version, timeouts) so tests run it against real peers on 127.0.0.1.
 import type { NotifyConfig } from '../config/schema';
 import type { Message } from '../i18n';
-import type { SecretStore } from '../services/credentials';
+import type { SecretStore } from '../credentials/credentials';
 import type { Channel, ChannelDeps } from './channel';
 import { CHANNEL_NAMES, type ChannelName, type Deliverer, type DeliveryOutcome, type Notice } from './contracts';
 import { EmailChannel } from './email';

@@ -7,8 +7,8 @@
 import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Config } from '../config/schema';
-import { claimDueAlerts, type Alert } from '../services/alerts';
-import type { StatusStore } from '../services/status-store';
+import { claimDueAlerts, type Alert } from './alert-rules';
+import type { StatusStore } from '../run/status-store';
 import { monthlyReportDue, weeklySummaryDue } from './calendar';
 import type { NotifyPorts } from './command-notify';
 import type { Deliverer, Heartbeat } from './contracts';

@@ -2,7 +2,7 @@
 // holds (its text is already free of secrets: the runner redacts child output before an event is
 // made), rendered in the notice's language, file names left out (redact.ts), with the local time.
 import type { Lang, Message } from '../i18n';
-import { eventText, type EventSink, type StampedEvent } from '../services/events';
+import { eventText, type EventSink, type StampedEvent } from '../run/events';
 import { localTime } from '../report/local-time';
 import { withoutFileNames } from './redact';
 

@@ -5,8 +5,8 @@
 // data either: component names and counts only.
 import { hostname } from 'node:os';
 import { formatBytes, formatDuration, render, t, type Lang, type Message } from '../i18n';
-import type { Alert } from '../services/alerts';
-import type { RunSummary } from '../services/events';
+import type { Alert } from './alert-rules';
+import type { RunSummary } from '../run/events';
 import { localDate, localDateTime, localTime } from '../report/local-time';
 import type { Period } from './calendar';
 import type { Notice } from './contracts';

@@ -22,7 +22,7 @@ import { AGENT_PATH, agentLogDir, agentPlistPath } from '../schedule/launchd-age
 import { launchctlPlans, NOT_LOADED } from '../schedule/launchd-scheduler';
 import { parseLaunchctlPrint } from '../schedule/launchctl-print';
 import type { Runner } from '../schedule/scheduler';
-import { ExitCode, PraxisError } from '../services/errors';
+import { ExitCode, PraxisError } from '../core/errors';
 import { trayArgv, type Autostart, type AutostartFile, type AutostartResult, type AutostartSpec, type AutostartStatus, type RemoveResult } from './autostart';
 import { installFile } from './install-file';
 

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Platform } from '../platform/paths';
-import { ExitCode, PraxisError } from '../services/errors';
+import { ExitCode, PraxisError } from '../core/errors';
 import type { TrayProgram } from './autostart';
 
 /** `npm start`'s flag: a 1 MiB young generation keeps the all-day app's resident size down (README). */

@@ -11,7 +11,7 @@ import { readFile, unlink } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { t, type Message } from '../i18n';
-import { ExitCode, PraxisError } from '../services/errors';
+import { ExitCode, PraxisError } from '../core/errors';
 import { trayArgv, WRITTEN_BY, type Autostart, type AutostartFile, type AutostartResult, type AutostartSpec, type AutostartStatus, type RemoveResult } from './autostart';
 import { execLine, parseDesktopEntry, renderDesktopEntry, splitExec, type DesktopEntry } from './desktop-entry';
 import { installFile, pruneEmptyParents } from './install-file';

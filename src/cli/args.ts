@@ -1,7 +1,7 @@
 // Argument parsing with node:util's parseArgs: built in, strict about unknown options, no
 // dependency to keep up to date. Each command declares its own options.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { UsageError } from '../services/errors';
+import { UsageError } from '../core/errors';
 
 export const GLOBAL_OPTIONS = {
   config: { type: 'string' },

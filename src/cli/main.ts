@@ -4,7 +4,7 @@
 import pkg from '../../package.json' with { type: 'json' };
 import { compose } from '../app/compose';
 import { detectLang, t } from '../i18n';
-import { ExitCode } from '../services/errors';
+import { ExitCode } from '../core/errors';
 import { credentialsCommand } from './commands/credentials';
 import { encryptionCommand } from './commands/encryption';
 import { initCommand } from './commands/init';

@@ -2,8 +2,8 @@
 // on stdout. Every user-facing string comes from the catalogue.
 import { renderProblem } from '../config/load';
 import { render, t, type Lang, type Message } from '../i18n';
-import { ConfigError, ExitCode, PraxisError, UsageError } from '../services/errors';
-import type { RunSummary } from '../services/events';
+import { ConfigError, ExitCode, PraxisError, UsageError } from '../core/errors';
+import type { RunSummary } from '../run/events';
 
 export interface Out {
   lang: Lang;

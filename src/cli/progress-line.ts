@@ -3,7 +3,7 @@
 // silent for an hour. Log lines clear it, print, and draw it again below. Only on a terminal and
 // without --json: a pipe or a log file gets the event lines alone (--json carries the numbers).
 import { formatBytes, t, type Lang } from '../i18n';
-import type { EventSink, ProgressNumbers } from '../services/events';
+import type { EventSink, ProgressNumbers } from '../run/events';
 
 export interface ProgressView extends ProgressNumbers {
   name: string;

@@ -3,8 +3,8 @@
 // echo — never taken from an argument (argv is visible to every user in `ps`).
 import { createInterface } from 'node:readline';
 import { t, type Lang } from '../i18n';
-import { ExitCode, PraxisError } from '../services/errors';
-import { normalisePassphrase } from '../services/passphrase';
+import { ExitCode, PraxisError } from '../core/errors';
+import { normalisePassphrase } from '../encryption/passphrase';
 import { clearProgressLine } from './progress-line';
 
 /** Lines typed (or piped) on stdin, one per question; '' once stdin has ended. The prompt goes to stderr. */

@@ -2,7 +2,7 @@
 import { open } from 'node:fs/promises';
 import type { z } from 'zod';
 import { t, type Lang, type MessageKey, type Params } from '../i18n';
-import { ConfigError, type ConfigProblem } from '../services/errors';
+import { ConfigError, type ConfigProblem } from '../core/errors';
 import { configSchema, type Config } from './schema';
 
 export function formatPath(path: (string | number)[]): string {

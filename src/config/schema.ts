@@ -242,7 +242,7 @@ export const configSchema = z
       .object({
         /**
          * Restore test after every backup: true, false, or "auto" (default): when the backup's
-         * dumps together are at most AUTO_RESTORE_TEST_MAX_BYTES (see src/services/verify-policy.ts
+         * dumps together are at most AUTO_RESTORE_TEST_MAX_BYTES (see src/verify/verify-policy.ts
          * for the measured reason). Checksums and the file index are checked after every backup anyway.
          */
         afterBackup: z.union([z.boolean(), z.literal('auto')], { errorMap: unionHint('afterBackup') }).default('auto'),

@@ -9,8 +9,8 @@
 import type { Message, MessageKey, Params } from '../i18n';
 import type { Platform } from '../platform/paths';
 import { redact } from '../process/runner';
-import type { CredentialStore } from '../services/credentials';
-import { PraxisError } from '../services/errors';
+import type { CredentialStore } from './credentials';
+import { PraxisError } from '../core/errors';
 
 export const SERVICE = 'Praxis-Backup';
 

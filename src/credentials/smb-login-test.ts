@@ -12,8 +12,8 @@ import { access, constants, mkdir, mkdtemp, rmdir } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import type { SmbShares } from '../diskutil/smb-mount';
 import { CommandError, type CommandPlan, type RunResult } from '../process/runner';
-import type { ShareLogin, ShareLoginTester } from '../services/credentials-service';
-import { PraxisError } from '../services/errors';
+import type { ShareLogin, ShareLoginTester } from './credentials-service';
+import { PraxisError } from '../core/errors';
 
 type Runner = (plan: CommandPlan) => Promise<RunResult>;
 

@@ -30,7 +30,7 @@
 // - Error texts: see mapUnlockFailure. None is in DISKUTIL-MESSAGES.md; each is labelled there.
 import { formatBytes, t, type Lang } from '../i18n';
 import { CommandError, type CommandPlan } from '../process/runner';
-import { PraxisError } from '../services/errors';
+import { PraxisError } from '../core/errors';
 import { DISKUTIL } from './diskutil-volumes';
 import type { Volume } from './volumes';
 

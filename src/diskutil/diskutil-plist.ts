@@ -3,7 +3,7 @@
 // here; diskutil-volumes.ts runs diskutil and hands the output in. Tested against recorded real
 // outputs (test/fixtures/macos, provenance in SOURCES.md there).
 import plist from 'plist';
-import { PraxisError } from '../services/errors';
+import { PraxisError } from '../core/errors';
 import type { Volume } from './volumes';
 
 type Dict = { readonly [key: string]: unknown };

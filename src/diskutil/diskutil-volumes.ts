@@ -3,7 +3,7 @@
 // the injected runner, so tests feed it the recorded outputs of real Macs.
 import type { Message } from '../i18n';
 import { CommandError, type CommandPlan, type run as runnerRun } from '../process/runner';
-import { PraxisError } from '../services/errors';
+import { PraxisError } from '../core/errors';
 import {
   diskutilError,
   isSpotlight,

@@ -22,7 +22,7 @@
 //   the man page's "-stdinpass replaces -passphrase"; not captured].
 // - Error texts: see classifyHdiutilFailure.
 import type { CommandError, CommandPlan, RunResult } from '../process/runner';
-import { PraxisError } from '../services/errors';
+import { PraxisError } from '../core/errors';
 import { assertStdinPassphrase } from './apfs-encryption';
 
 export const HDIUTIL = '/usr/bin/hdiutil';

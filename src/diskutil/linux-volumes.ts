@@ -11,7 +11,7 @@
 import { access, constants, mkdir, readFile, realpath, rmdir, statfs } from 'node:fs/promises';
 import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import { CommandError, run, type CommandPlan, type RunOptions, type RunResult } from '../process/runner';
-import { PraxisError } from '../services/errors';
+import { PraxisError } from '../core/errors';
 import { msg, type Message } from '../i18n';
 import {
   parseBlkidUdev,

@@ -1,4 +1,4 @@
-// The macOS adapter of the MirrorCrypt port (src/services/mirror-crypt.ts):
+// The macOS adapter of the MirrorCrypt port (src/core/mirror-crypt.ts):
 // - a volume mirror is an encrypted APFS volume: `diskutil apfs unlockVolume <UUID>
 //   -stdinpassphrase` before use (diskutil mounts it), then `diskutil info` must say FileVault —
 //   a volume that is not encrypted is refused, never written in the clear. Unmount/eject locks it
@@ -13,9 +13,9 @@ import { readdir, rmdir, stat, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Mirror } from '../config/schema';
 import { CommandError, type run as runnerRun } from '../process/runner';
-import { PraxisError } from '../services/errors';
-import { SPARSEBUNDLE_NAME, SPARSEBUNDLE_VOLNAME, type CryptContext, type CryptView, type MirrorCrypt } from '../services/mirror-crypt';
-import { isMountPoint } from '../services/mirror-target';
+import { PraxisError } from '../core/errors';
+import { SPARSEBUNDLE_NAME, SPARSEBUNDLE_VOLNAME, type CryptContext, type CryptView, type MirrorCrypt } from '../core/mirror-crypt';
+import { isMountPoint } from '../destinations/mirror-target';
 import { mapUnlockFailure, planUnlockVolume } from './apfs-encryption';
 import type { DiskInfo } from './diskutil-plist';
 import { withInfo } from './diskutil-plist';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Message } from '../i18n';
 import type { Platform } from '../platform/paths';
 import { CommandError, type CommandPlan } from '../process/runner';
-import { PraxisError } from '../services/errors';
+import { PraxisError } from '../core/errors';
 import type { DiskutilRefusal } from './diskutil-plist';
 import { blockerMessage, DISKUTIL, diskutilPlans, runRetryingOnDissent, type RetryOptions, type Runner } from './diskutil-volumes';
 
@@ -275,7 +275,7 @@ export interface SmbSharesOptions extends RetryOptions {
   tempDir?: string;
 }
 
-/** Mounts and unmounts SMB shares; matches the `Shares` port of src/services/mirror-target.ts. */
+/** Mounts and unmounts SMB shares; matches the `Shares` port of src/destinations/mirror-target.ts. */
 export class SmbShares {
   constructor(private readonly opts: SmbSharesOptions) {}
 

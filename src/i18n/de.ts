@@ -846,7 +846,7 @@ export const de = {
   'restore.pg.settingsNotRecorded': 'Diese Sicherung hält die Datenbank-Einstellungen von „{database}“ nicht fest (ältere Version): Sie wurden aus dem Dump übernommen, aber nicht geprüft.',
   'restore.pg.settingsDiffer': 'Die Daten von „{database}“ sind wiederhergestellt, aber die Datenbank-Einstellungen weichen von denen der Sicherung ab (vorgefunden ≠ Sicherung): {differences}. Bitte wie in der Sicherung setzen (ALTER DATABASE, GRANT/REVOKE, COMMENT ON DATABASE), sonst kann sich die Praxissoftware womöglich nicht verbinden oder findet das falsche Schema.',
   'restore.pg.settingsNotChecked': 'Die Daten von „{database}“ sind wiederhergestellt, aber die Datenbank-Einstellungen ließen sich nicht prüfen: {message}. Bitte Eigentümer, Zugriffsrechte und Einstellungen der Datenbank von Hand prüfen.',
-  // restore: the run (src/services/restore-run.ts) and the `restore` command
+  // restore: the run (src/restore/restore-run.ts) and the `restore` command
   'restore.run.source': 'Quelle der Wiederherstellung: {dir}',
   'restore.run.sourceAbsent': 'Der Datenträger „{name}“ ist nicht erreichbar: {reason}',
   'restore.run.sourceUnmounted': '{path} wurde wieder ausgehängt.',
@@ -925,7 +925,7 @@ export const de = {
   'restore.maria.keptIncomplete': 'Der bisherige Stand bleibt als „{keptAs}“ mit allen Tabellen und Daten erhalten, aber ohne: {objects} (sie ließen sich dort nicht wieder anlegen; ihre Definitionen stehen im Protokoll).',
   'restore.maria.notInBackup': 'Diese Objekte von „{database}“ sind nicht in der Sicherung (sie waren beim Backup defekt und fehlen daher jetzt auch): {objects}.',
   'restore.maria.definition': 'Definition von {kind} {name} (in {schema} nicht angelegt): {definition}',
-  // alerts (src/services/alerts.ts): status, tray and the once-a-day notification
+  // alerts (src/alerting/alert-rules.ts): status, tray and the once-a-day notification
   'alert.dest.local': 'Sicherungsverzeichnis',
   'alert.never': 'Noch keine Sicherung auf „{dest}“.',
   'alert.tooOld': 'Letzte Sicherung auf „{dest}“ vor {age} (erlaubt: {limit}).',

@@ -846,7 +846,7 @@ export const en: Record<MessageKey, string> = {
   'restore.pg.settingsNotRecorded': 'This backup does not record the database settings of "{database}" (made by an older version): they were taken over from the dump, but not checked.',
   'restore.pg.settingsDiffer': 'The data of "{database}" is restored, but its database settings differ from the ones the backup recorded (found ≠ backup): {differences}. Please set them as in the backup (ALTER DATABASE, GRANT/REVOKE, COMMENT ON DATABASE), or the practice software may not connect or may find the wrong schema.',
   'restore.pg.settingsNotChecked': 'The data of "{database}" is restored, but its database settings could not be checked: {message}. Please check owner, access rights and settings of the database by hand.',
-  // restore: the run (src/services/restore-run.ts) and the `restore` command
+  // restore: the run (src/restore/restore-run.ts) and the `restore` command
   'restore.run.source': 'Restoring from: {dir}',
   'restore.run.sourceAbsent': 'The disk “{name}” cannot be reached: {reason}',
   'restore.run.sourceUnmounted': '{path} was unmounted again.',
@@ -925,7 +925,7 @@ export const en: Record<MessageKey, string> = {
   'restore.maria.keptIncomplete': 'The previous state is kept as "{keptAs}" with all its tables and data, but without: {objects} (they could not be re-created there; their definitions are in the log).',
   'restore.maria.notInBackup': 'The backup does not contain these objects of "{database}" (they were broken when it was taken, so they are missing now too): {objects}.',
   'restore.maria.definition': 'Definition of {kind} {name} (not created in {schema}): {definition}',
-  // alerts (src/services/alerts.ts): status, tray and the once-a-day notification
+  // alerts (src/alerting/alert-rules.ts): status, tray and the once-a-day notification
   'alert.dest.local': 'backup folder',
   'alert.never': 'No backup on “{dest}” yet.',
   'alert.tooOld': 'Last backup on “{dest}” {age} ago (allowed: {limit}).',

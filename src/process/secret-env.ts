@@ -1,7 +1,7 @@
 // Which environment variables carry a secret, and which program may still inherit one of them.
 // The process runner takes them out of every child's environment (runner.ts, childEnv).
 
-/** PRAXIS_BACKUP_PASSWORD_<NAME>: a password for one component or mirror (services/credentials.ts). */
+/** PRAXIS_BACKUP_PASSWORD_<NAME>: a password for one component or mirror (credentials/credentials.ts). */
 export const PASSWORD_ENV_PREFIX = 'PRAXIS_BACKUP_PASSWORD_';
 
 /**

@@ -8,8 +8,8 @@ import { nextRuns } from '../config/cron';
 import type { Config, Mirror, NotifyConfig } from '../config/schema';
 import { formatBytes, t, type Lang, type MessageKey, type Params } from '../i18n';
 import { describeCron } from '../schedule/cron-describe';
-import { sheetComponents, sq, standardRestoreSteps } from '../services/emergency-sheet';
-import { AUTO_RESTORE_TEST_MAX_BYTES } from '../services/verify-policy';
+import { sheetComponents, sq, standardRestoreSteps } from '../encryption/emergency-sheet';
+import { AUTO_RESTORE_TEST_MAX_BYTES } from '../verify/verify-policy';
 
 export type ConceptBlock =
   | { kind: 'paragraph'; text: string; note?: boolean }

@@ -16,8 +16,8 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import PDFDocument from 'pdfkit';
 import { t, type Lang } from '../i18n';
-import { PraxisError } from '../services/errors';
-import { fsyncDir } from '../services/manifest';
+import { PraxisError } from '../core/errors';
+import { fsyncDir } from '../backup-directory/manifest';
 import { localDateTime } from './local-time';
 
 const REGULAR = 'DejaVuSans';

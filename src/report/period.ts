@@ -8,12 +8,12 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Config } from '../config/schema';
 import type { Message } from '../i18n';
-import { computeAlerts, type Alert } from '../services/alerts';
-import { idToDate, readCatalog } from '../services/backup-catalog';
-import type { RunSummary, StampedEvent } from '../services/events';
-import { MANIFEST_FILE, type ManifestComponent } from '../services/manifest';
-import { StatusStore, type Status } from '../services/status-store';
-import { VERIFICATION_FILE, type VerificationRecord } from '../services/verify-check';
+import { computeAlerts, type Alert } from '../alerting/alert-rules';
+import { idToDate, readCatalog } from '../backup-directory/catalog';
+import type { RunSummary, StampedEvent } from '../run/events';
+import { MANIFEST_FILE, type ManifestComponent } from '../backup-directory/manifest';
+import { StatusStore, type Status } from '../run/status-store';
+import { VERIFICATION_FILE, type VerificationRecord } from '../verify/verify-check';
 
 export type RunKind = 'backup' | 'mirror' | 'restore' | 'verify';
 /** `incomplete`: the log has no end (the run was killed, the machine lost power, or it still runs). */

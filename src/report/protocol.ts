@@ -7,7 +7,7 @@ import { access, constants, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/schema';
 import { formatBytes, render, t, type Lang, type Message, type MessageKey } from '../i18n';
-import { ExitCode, PraxisError } from '../services/errors';
+import { ExitCode, PraxisError } from '../core/errors';
 import { localDate, localDateTime, localTime } from './local-time';
 import { PdfDocument } from './pdf-document';
 import { collectPeriod, monthPeriod, type MirrorCopy, type PeriodData, type PeriodRun, type RestoreTest, type ToolUse } from './period';

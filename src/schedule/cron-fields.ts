@@ -3,7 +3,7 @@
 // steps mean exactly what `status` and `schedule next` (cron-parser's nextRuns) say they mean.
 import { CronExpressionParser } from 'cron-parser';
 import { cronProblem } from '../config/cron';
-import { ExitCode, PraxisError } from '../services/errors';
+import { ExitCode, PraxisError } from '../core/errors';
 
 export interface CronFields {
   expr: string;

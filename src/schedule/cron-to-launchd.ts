@@ -14,7 +14,7 @@
 // only by launchd's wildcard rule, which FACTS.md marks unverified, and a missing Minute next to an
 // Hour is the classic mistake of running 60 times an hour. Hour and Month are left out when cron
 // names all their values; Day / Weekday when the schedule runs on every day.
-import { ExitCode, PraxisError } from '../services/errors';
+import { ExitCode, PraxisError } from '../core/errors';
 import { coversAll, cronFields, daySelection } from './cron-fields';
 
 export interface CalendarInterval {

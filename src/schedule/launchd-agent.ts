@@ -8,7 +8,7 @@
 // For the same reason `verify.cron` gets a third agent of its own, with its own calendar.
 import { isAbsolute, join } from 'node:path';
 import plist from 'plist';
-import { ExitCode, PraxisError } from '../services/errors';
+import { ExitCode, PraxisError } from '../core/errors';
 import { cronToCalendarIntervals, type CalendarInterval } from './cron-to-launchd';
 import type { ProgramPaths, RenderedFile, ScheduleSpec } from './scheduler';
 

@@ -7,7 +7,7 @@ import { mkdir, unlink, writeFile } from 'node:fs/promises';
 import plist from 'plist';
 import type { Message } from '../i18n';
 import { CommandError, type CommandPlan } from '../process/runner';
-import { ExitCode, PraxisError } from '../services/errors';
+import { ExitCode, PraxisError } from '../core/errors';
 import { AGENT_LABEL, agentLogDir, agentPlistPath, launchAgentsDir, ON_MOUNT_LABEL, renderLaunchAgents, VERIFY_LABEL } from './launchd-agent';
 import { parseLaunchctlPrint } from './launchctl-print';
 import type { InstallResult, JobRole, ProgramPaths, RemoveResult, RenderedFile, Runner, ScheduledJob, ScheduleSpec, Scheduler, ScheduleStatus } from './scheduler';

@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, unlink, writeFile } from 'node:fs/promises';
 import type { Message } from '../i18n';
 import { CommandError, type CommandPlan } from '../process/runner';
-import { ExitCode, PraxisError } from '../services/errors';
+import { ExitCode, PraxisError } from '../core/errors';
 import { ensureLinger, lingerInstallMessage, lingerState, lingerStatusMessage } from './linger';
 import type { InstallResult, JobRole, ProgramPaths, RemoveResult, RenderedFile, Runner, ScheduledJob, ScheduleSpec, Scheduler, ScheduleStatus } from './scheduler';
 import { renderSystemdUnits, SERVICE_UNIT, TIMER_UNIT, userUnitDir, VERIFY_SERVICE_UNIT, VERIFY_TIMER_UNIT } from './systemd-units';

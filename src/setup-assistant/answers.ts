@@ -4,8 +4,8 @@
 import { z } from 'zod';
 import { toProblems } from '../config/load';
 import { configSchema, type Config } from '../config/schema';
-import { credentialId } from '../services/credentials';
-import type { ConfigProblem } from '../services/errors';
+import { credentialId } from '../credentials/credentials';
+import type { ConfigProblem } from '../core/errors';
 import type { Answers, DatabaseAnswer } from './contracts';
 
 export interface MadeConfig {
@@ -36,7 +36,7 @@ export function toConfig(a: Answers): MadeConfig {
   return r.success ? { input, config: r.data, problems: [] } : { input, config: null, problems: toProblems(r.error, input) };
 }
 
-/** The keyring id a run asks for this database's password (src/services/credentials.ts). */
+/** The keyring id a run asks for this database's password (src/credentials/credentials.ts). */
 export function credentialIdOf(d: DatabaseAnswer): string {
   return credentialId({ name: d.name, type: d.kind, database: d.database, host: d.host, port: d.port, user: d.user, password: d.password })!;
 }

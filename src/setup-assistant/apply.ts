@@ -14,12 +14,12 @@ import type { Config } from '../config/schema';
 import { writeFileAtomically } from '../config/write-file';
 import { msg, type Message } from '../i18n';
 import type { InstallResult } from '../schedule/scheduler';
-import { runBackup } from '../services/backup-run';
-import type { SecretStore } from '../services/credentials';
-import { ConfigError, ExitCode, PraxisError } from '../services/errors';
-import { failureMessage } from '../services/failure';
-import type { Reporter, RunSummary } from '../services/events';
-import { VERIFICATION_FILE, type VerificationRecord } from '../services/verify-check';
+import { runBackup } from '../backup/backup-run';
+import type { SecretStore } from '../credentials/credentials';
+import { ConfigError, ExitCode, PraxisError } from '../core/errors';
+import { failureMessage } from '../run/failure';
+import type { Reporter, RunSummary } from '../run/events';
+import { VERIFICATION_FILE, type VerificationRecord } from '../verify/verify-check';
 import { toConfig } from './answers';
 import type { Answers, ApplyEvent, ApplyStage, TypedPasswords } from './contracts';
 

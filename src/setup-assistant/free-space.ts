@@ -3,7 +3,7 @@
 // ends ask it through SetupAssistant.setBackupDir, so the terminal and the window judge a typed
 // directory alike.
 import { isAbsolute } from 'node:path';
-import { diskSpace } from '../services/space-check';
+import { diskSpace } from '../backup-directory/space-check';
 import { existingAncestor } from './discover/mount-location';
 
 export interface FreeSpace {

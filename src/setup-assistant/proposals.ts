@@ -3,7 +3,7 @@
 // schedule. Pure so that the CLI, the tray window and the tests agree by construction, and so the
 // tests can feed recorded facts without starting anything.
 import type { Volume } from '../diskutil/volumes';
-import { RESERVE_FRACTION } from '../services/space-check';
+import { RESERVE_FRACTION } from '../backup-directory/space-check';
 import type { BackupDirCandidate, DatabaseAnswer, FolderAnswer, FolderFacts, FoundDatabase, FoundServer, MirrorAnswer } from './contracts';
 
 /** Elexis-OOB's example: Monday to Friday at 03:15, when no practice works. */

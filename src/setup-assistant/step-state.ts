@@ -3,7 +3,7 @@
 import type { Config } from '../config/schema';
 import type { Volume } from '../diskutil/volumes';
 import type { Message } from '../i18n';
-import type { ConfigProblem } from '../services/errors';
+import type { ConfigProblem } from '../core/errors';
 import type { Answers, BackupDirCandidate, DatabaseAnswer, FolderAnswer, FolderFacts, FoundServer, MirrorAnswer } from './contracts';
 
 /** One thing to fix ('error': the step cannot be finished) or to know ('warning'), naming the answer's field ("folders[1].path"). */

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { QApplication } from '@nodegui/nodegui';
 import { compose } from '../app/compose';
 import { detectLang, t, type Lang } from '../i18n';
-import { isAlive } from '../services/lock';
+import { isAlive } from '../run/lock';
 import { EventPump } from './event-pump';
 import { findCli } from './run-launcher';
 import { TrayApp } from './tray-app';

@@ -8,8 +8,8 @@ import { basename, dirname } from 'node:path';
 import { loadConfig } from '../config/load';
 import type { Config } from '../config/schema';
 import type { Message } from '../i18n';
-import { ConfigError, PraxisError } from '../services/errors';
-import type { Status, StatusStore } from '../services/status-store';
+import { ConfigError, PraxisError } from '../core/errors';
+import type { Status, StatusStore } from '../run/status-store';
 
 export interface Snapshot {
   status: Status & { interrupted?: boolean };

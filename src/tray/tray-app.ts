@@ -9,7 +9,7 @@ import { FULL_DISK_ACCESS_PANE, type App } from '../app/compose';
 import { claimAndSendFindings, findingsPorts, type FindingsPorts } from '../alerting/findings-notify';
 import { undeliveredSince } from '../alerting/undelivered';
 import type { Config } from '../config/schema';
-import { computeAlerts, missedReasonFrom, type Alert, type MissedReason } from '../services/alerts';
+import { computeAlerts, missedReasonFrom, type Alert, type MissedReason } from '../alerting/alert-rules';
 import { render, t, type Lang } from '../i18n';
 import type { EventPump } from './event-pump';
 import { finishNotification, notificationFor, type TrayNotification } from './model/notifications';

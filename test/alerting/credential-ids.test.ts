@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { notifyCredentialIds, ntfyTokenId, smtpCredentialId, splitTopicUrl } from '../../src/alerting/credential-ids';
 import { validateConfig } from '../../src/config/load';
-import { configuredIds, parseCredentialId } from '../../src/services/credentials-service';
+import { configuredIds, parseCredentialId } from '../../src/credentials/credentials-service';
 
 test('smtp://user@host:port and ntfy://host/topic, taken apart', () => {
   assert.equal(parseCredentialId('smtp://praxis@example.de@mail.example.de:587'), {

@@ -6,8 +6,8 @@ process.env.TZ = 'Europe/Berlin';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { alertNotice, noticeContext } from '../../src/alerting/notices';
-import { computeAlerts, dueNotifications } from '../../src/services/alerts';
-import type { Status } from '../../src/services/status-store';
+import { computeAlerts, dueNotifications } from '../../src/alerting/alert-rules';
+import type { Status } from '../../src/run/status-store';
 import { trayView } from '../../src/tray/model/tray-state';
 
 const NOW = new Date(2026, 10, 24, 3, 40);

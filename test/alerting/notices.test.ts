@@ -7,8 +7,8 @@ import * as assert from 'uvu/assert';
 import { isoWeek, monthlyReportDue, weeklySummaryDue } from '../../src/alerting/calendar';
 import { alertNotice, failureNotice, monthlyReportNotice, noticeContext, successNotice, weeklySummaryNotice, type WeekFacts } from '../../src/alerting/notices';
 import { withoutFileNames } from '../../src/alerting/redact';
-import type { Alert } from '../../src/services/alerts';
-import type { RunSummary } from '../../src/services/events';
+import type { Alert } from '../../src/alerting/alert-rules';
+import type { RunSummary } from '../../src/run/events';
 
 const test = suite('notices');
 

@@ -13,7 +13,7 @@ import { findQode, trayProgram } from '../../src/autostart/tray-program';
 import { render } from '../../src/i18n';
 import type { CommandPlan } from '../../src/process/runner';
 import type { Runner } from '../../src/schedule/scheduler';
-import { PraxisError } from '../../src/services/errors';
+import { PraxisError } from '../../src/core/errors';
 import { fakeRunner } from '../helpers/fake-runner';
 import { BOOTSTRAP_125, BOOTSTRAP_5, MESSAGES, PRINT, UID } from '../helpers/launchctl-recorded';
 import { makeTempDir, runCleanups } from '../helpers/temp';

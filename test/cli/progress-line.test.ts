@@ -7,9 +7,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { attachProgressLine, clearProgressLine, clockText, ProgressLine, progressSink, progressText, type ProgressView } from '../../src/cli/progress-line';
 import { run } from '../../src/process/runner';
-import type { StampedEvent } from '../../src/services/events';
-import { parseProgress2Numbers, planRsync } from '../../src/services/folder-copy';
-import { ToolLocator } from '../../src/services/tool-locator';
+import type { StampedEvent } from '../../src/run/events';
+import { parseProgress2Numbers, planRsync } from '../../src/backup/folder-copy';
+import { ToolLocator } from '../../src/process/tool-locator';
 import { makeTempDir, runCleanups } from '../helpers/temp';
 
 const test = suite('progress-line');

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { byteCount, render } from '../../src/i18n';
-import { checkSpace } from '../../src/services/space-check';
-import { PraxisError } from '../../src/services/errors';
+import { checkSpace } from '../../src/backup-directory/space-check';
+import { PraxisError } from '../../src/core/errors';
 import { cliEnv, runCli } from '../helpers/cli';
 import { makeTempDir, runCleanups } from '../helpers/temp';
 

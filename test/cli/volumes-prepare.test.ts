@@ -7,7 +7,7 @@
 // with a recorded real answer (test/fixtures/macos/hstimager-diskutil-info-disk2-usb-stick.plist, a
 // SanDisk Cruzer Fit USB stick), and fails the test on any other plan; the volume list is a fake of
 // our Volumes port; the credential store is in memory (what is tested is when the flow stores, not
-// the Keychain). The full erase → encrypt → config flow is tested in test/services/volume-prepare.test.ts.
+// the Keychain). The full erase → encrypt → config flow is tested in test/destinations/volume-prepare.test.ts.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';

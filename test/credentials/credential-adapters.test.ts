@@ -12,9 +12,9 @@ import { mapSmbclientFailure, MountLoginTester, planSmbclientList, SmbclientLogi
 import { SmbShares, type MountEntry } from '../../src/diskutil/smb-mount';
 import { render } from '../../src/i18n';
 import { CommandError, displayArgv, type CommandPlan, type RunResult } from '../../src/process/runner';
-import { ChainSecretStore, EnvSecretStore } from '../../src/services/credentials';
-import type { ShareLogin } from '../../src/services/credentials-service';
-import { PraxisError } from '../../src/services/errors';
+import { ChainSecretStore, EnvSecretStore } from '../../src/credentials/credentials';
+import type { ShareLogin } from '../../src/credentials/credentials-service';
+import { PraxisError } from '../../src/core/errors';
 
 const ok = (stdout: string[] = []): RunResult => ({ exitCode: 0, warning: false, stdoutTail: stdout, stderrTail: [], durationMs: 1 });
 

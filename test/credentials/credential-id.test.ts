@@ -4,8 +4,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { validateConfig } from '../../src/config/load';
 import { render } from '../../src/i18n';
-import { configuredIds, parseCredentialId } from '../../src/services/credentials-service';
-import { PraxisError } from '../../src/services/errors';
+import { configuredIds, parseCredentialId } from '../../src/credentials/credentials-service';
+import { PraxisError } from '../../src/core/errors';
 
 function problem(id: string, user?: string): { exit: number; key: string; text: string } {
   try {

@@ -5,10 +5,10 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { renderProblem, validateConfig } from '../../src/config/load';
-import { ConfiguredSecretStore, credentialId, type SecretStore } from '../../src/services/credentials';
-import { ConfigError } from '../../src/services/errors';
-import { mariaLoginSignals } from '../../src/services/mariadb-dump';
-import { pgLoginSignals } from '../../src/services/postgres-dump';
+import { ConfiguredSecretStore, credentialId, type SecretStore } from '../../src/credentials/credentials';
+import { ConfigError } from '../../src/core/errors';
+import { mariaLoginSignals } from '../../src/databases/mariadb/dump';
+import { pgLoginSignals } from '../../src/databases/postgres/dump';
 import { smbCredentialId } from '../../src/diskutil/smb-mount';
 
 const test = suite('password mode');

@@ -15,7 +15,7 @@ import * as assert from 'uvu/assert';
 import { DiskutilVolumes } from '../../src/diskutil/diskutil-volumes';
 import type { Volume } from '../../src/diskutil/volumes';
 import { run } from '../../src/process/runner';
-import { PraxisError } from '../../src/services/errors';
+import { PraxisError } from '../../src/core/errors';
 import { makeTempDir, registerCleanup, runCleanups } from '../helpers/temp';
 import { macHooks, macTest } from './needs-macos';
 

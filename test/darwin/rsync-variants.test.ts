@@ -13,8 +13,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { FolderComponent } from '../../src/config/schema';
 import { run } from '../../src/process/runner';
-import { planRsync, supportsProgress2 } from '../../src/services/folder-copy';
-import { ToolLocator, type ToolInfo } from '../../src/services/tool-locator';
+import { planRsync, supportsProgress2 } from '../../src/backup/folder-copy';
+import { ToolLocator, type ToolInfo } from '../../src/process/tool-locator';
 import { makeTempDir, runCleanups } from '../helpers/temp';
 import { macHooks, macTest, ON_MAC } from './needs-macos';
 

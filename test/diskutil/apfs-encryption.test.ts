@@ -23,7 +23,7 @@ import {
 import type { Volume } from '../../src/diskutil/volumes';
 import { render } from '../../src/i18n';
 import { CommandError, displayArgv, run, type CommandPlan } from '../../src/process/runner';
-import { PraxisError } from '../../src/services/errors';
+import { PraxisError } from '../../src/core/errors';
 import { makeTempDir, runCleanups } from '../helpers/temp';
 
 const test = suite('APFS encryption');

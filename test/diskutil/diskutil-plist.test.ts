@@ -20,7 +20,7 @@ import {
   type ListedVolume,
 } from '../../src/diskutil/diskutil-plist';
 import { t } from '../../src/i18n';
-import { PraxisError } from '../../src/services/errors';
+import { PraxisError } from '../../src/core/errors';
 
 const test = suite('diskutil plist parsers');
 

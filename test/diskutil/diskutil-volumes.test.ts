@@ -14,7 +14,7 @@ import { DiskutilVolumes, diskutilPlans, type Runner } from '../../src/diskutil/
 import type { Volume } from '../../src/diskutil/volumes';
 import { render, t } from '../../src/i18n';
 import { CommandError, run, type CommandPlan } from '../../src/process/runner';
-import { PraxisError } from '../../src/services/errors';
+import { PraxisError } from '../../src/core/errors';
 
 const test = suite('DiskutilVolumes');
 

@@ -18,7 +18,7 @@ import {
 } from '../../src/diskutil/hdiutil';
 import { render } from '../../src/i18n';
 import { CommandError, run, type CommandPlan } from '../../src/process/runner';
-import { PraxisError } from '../../src/services/errors';
+import { PraxisError } from '../../src/core/errors';
 import { makeTempDir, runCleanups } from '../helpers/temp';
 
 const test = suite('hdiutil sparse bundles');

@@ -13,7 +13,7 @@ import { LinuxVolumes, type Runner } from '../../src/diskutil/linux-volumes';
 import type { Volume } from '../../src/diskutil/volumes';
 import { render, t } from '../../src/i18n';
 import { run, type CommandPlan, type RunResult } from '../../src/process/runner';
-import { PraxisError } from '../../src/services/errors';
+import { PraxisError } from '../../src/core/errors';
 import { loopDevicesUnder, makeLoopDisk, mountInfo, mountsOf, type LoopDisk } from '../helpers/loop-disk';
 import { makeTempDir, runCleanups, waitForExit, waitUntil } from '../helpers/temp';
 

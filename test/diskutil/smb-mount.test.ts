@@ -26,9 +26,9 @@ import {
 import type { Runner } from '../../src/diskutil/diskutil-volumes';
 import { render } from '../../src/i18n';
 import { CommandError, displayArgv, run } from '../../src/process/runner';
-import { PraxisError } from '../../src/services/errors';
-import { EnvSecretStore } from '../../src/services/credentials';
-import type { Shares } from '../../src/services/mirror-target';
+import { PraxisError } from '../../src/core/errors';
+import { EnvSecretStore } from '../../src/credentials/credentials';
+import type { Shares } from '../../src/destinations/mirror-target';
 import { makeTempDir, runCleanups, registerCleanup } from '../helpers/temp';
 import { isMounted, mountTmpfsAt, unmountPath } from '../helpers/tmpfs';
 

@@ -79,7 +79,7 @@ test('mode all onto a disk found by label: all backups there, hard links kept, v
 test('the USB disk pulled during the copy: "removed during the copy", naming the mirror; no eject attempted, nothing claimed', async () => {
   const disk = await makeLoopDisk({ sizeMiB: 64, label: 'PRAXIS-WEG' });
   const p = await practice('pulled', [{ name: 'usb', type: 'volume', volume: { label: 'PRAXIS-WEG' }, mode: 'all', eject: true }]);
-  // The engine's stall point (src/services/fault-injection.ts): after rsync, before the manifest.
+  // The engine's stall point (src/run/fault-injection.ts): after rsync, before the manifest.
   const child = startCli(['run', '--config', p.configFile, '--json'], { ...env.env, PRAXIS_BACKUP_TEST_STALL: 'mirror-manifest' });
   registerCleanup(() => void (child.exitCode === null && child.kill('SIGKILL')));
   const marker = join(p.backupDir, '.mirror-usb.stalled');

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { rawPathOf, readIndex } from '../../src/services/folder-index';
+import { rawPathOf, readIndex } from '../../src/backup-directory/folder-index';
 import { cliEnv, runCli, type CliEnv } from '../helpers/cli';
 import { makeTempDir, runCleanups } from '../helpers/temp';
 import { mountTmpfs } from '../helpers/tmpfs';

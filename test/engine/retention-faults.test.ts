@@ -2,7 +2,7 @@
 // middle of removing an old backup (locally and on a mirror), the remains an older version left
 // behind in that case, a folder named like a backup from the future, and a mirror disk pulled in
 // the middle of a copy. "The middle" is reached through the engine's stall points
-// (src/services/fault-injection.ts): the run stops there and says so in a marker file, and the
+// (src/run/fault-injection.ts): the run stops there and says so in a marker file, and the
 // test acts on that state — no timing, no racing the machine's speed.
 import { execa } from 'execa';
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,12 +11,12 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { validateConfig } from '../../src/config/load';
-import { readCatalog } from '../../src/services/backup-catalog';
-import { runBackup } from '../../src/services/backup-run';
-import { EnvSecretStore } from '../../src/services/credentials';
-import { Reporter, type StampedEvent } from '../../src/services/events';
-import { StatusStore } from '../../src/services/status-store';
-import { ToolLocator } from '../../src/services/tool-locator';
+import { readCatalog } from '../../src/backup-directory/catalog';
+import { runBackup } from '../../src/backup/backup-run';
+import { EnvSecretStore } from '../../src/credentials/credentials';
+import { Reporter, type StampedEvent } from '../../src/run/events';
+import { StatusStore } from '../../src/run/status-store';
+import { ToolLocator } from '../../src/process/tool-locator';
 import { render } from '../../src/i18n';
 import { cliEnv, runCli, startCli, type CliEnv } from '../helpers/cli';
 import { createSampleFiles } from '../helpers/sample-practice';

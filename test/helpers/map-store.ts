@@ -1,7 +1,7 @@
 // An in-memory credential store for engine tests that are not about the store itself: the same
 // get/set/delete/ids contract as the Keychain / Secret Service adapters, which are tested for real
 // against gnome-keyring in test/credentials/.
-import type { CredentialStore } from '../../src/services/credentials';
+import type { CredentialStore } from '../../src/credentials/credentials';
 
 export class MapStore implements CredentialStore {
   readonly description = 'Test-Schlüsselbund';

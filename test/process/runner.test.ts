@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { childEnv, CommandError, displayArgv, run, type CommandPlan, type RunResult } from '../../src/process/runner';
-import { runHook } from '../../src/services/hooks';
+import { runHook } from '../../src/run/hooks';
 import { makeTempDir, pidAlive, registerCleanup, runCleanups } from '../helpers/temp';
 
 const test = suite('process runner');

@@ -13,7 +13,7 @@ import { CRON_TABLE } from './cron-table';
 const { nextRuns } = await import('../../src/config/cron');
 const { cronToCalendarIntervals, MAX_INTERVALS } = await import('../../src/schedule/cron-to-launchd');
 type CalendarInterval = import('../../src/schedule/cron-to-launchd').CalendarInterval;
-const { PraxisError } = await import('../../src/services/errors');
+const { PraxisError } = await import('../../src/core/errors');
 
 const test = suite('cron → launchd StartCalendarInterval');
 

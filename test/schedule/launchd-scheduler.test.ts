@@ -13,8 +13,8 @@ import { AGENT_LABEL, launchAgentDicts, ON_MOUNT_LABEL, renderLaunchAgents, VERI
 import { LaunchdScheduler } from '../../src/schedule/launchd-scheduler';
 import { parseLaunchctlPrint } from '../../src/schedule/launchctl-print';
 import type { ScheduleSpec } from '../../src/schedule/scheduler';
-import { missedReasonFrom } from '../../src/services/alerts';
-import { PraxisError } from '../../src/services/errors';
+import { missedReasonFrom } from '../../src/alerting/alert-rules';
+import { PraxisError } from '../../src/core/errors';
 import { fakeRunner } from '../helpers/fake-runner';
 import { BOOTSTRAP_125, BOOTSTRAP_5, MESSAGES, PRINT, UID } from '../helpers/launchctl-recorded';
 import { makeTempDir, runCleanups } from '../helpers/temp';

@@ -10,7 +10,7 @@ import { render } from '../../src/i18n';
 import type { CommandPlan, RunOptions, RunResult } from '../../src/process/runner';
 import { AGENT_LABEL } from '../../src/schedule/launchd-agent';
 import { LaunchdScheduler } from '../../src/schedule/launchd-scheduler';
-import { missedReasonFrom } from '../../src/services/alerts';
+import { missedReasonFrom } from '../../src/alerting/alert-rules';
 import { makeTempDir, runCleanups } from '../helpers/temp';
 
 const test = suite('launchd: logged-in user');

@@ -19,7 +19,7 @@ import { CommandError, run as realRun, type CommandPlan, type RunOptions, type R
 import { ensureLinger, lingerState, lingerStatusMessage } from '../../src/schedule/linger';
 import type { ScheduleSpec } from '../../src/schedule/scheduler';
 import { SystemdUserScheduler } from '../../src/schedule/systemd-user-scheduler';
-import { computeAlerts, missedReasonFrom } from '../../src/services/alerts';
+import { computeAlerts, missedReasonFrom } from '../../src/alerting/alert-rules';
 import { formFromConfig, saveSettings, saveSummary } from '../../src/tray/model/settings-form';
 import { makeTempDir, runCleanups } from '../helpers/temp';
 

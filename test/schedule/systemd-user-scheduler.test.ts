@@ -21,7 +21,7 @@ const { render } = await import('../../src/i18n');
 const { run } = await import('../../src/process/runner');
 const { SystemdUserScheduler } = await import('../../src/schedule/systemd-user-scheduler');
 const { renderSystemdUnits } = await import('../../src/schedule/systemd-units');
-const { PraxisError } = await import('../../src/services/errors');
+const { PraxisError } = await import('../../src/core/errors');
 type ScheduleSpec = import('../../src/schedule/scheduler').ScheduleSpec;
 
 const test = suite('systemd user units');

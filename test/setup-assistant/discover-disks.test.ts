@@ -10,7 +10,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { LinuxVolumes } from '../../src/diskutil/linux-volumes';
 import { parseMountinfo } from '../../src/diskutil/smb-mount';
-import { ToolLocator } from '../../src/services/tool-locator';
+import { ToolLocator } from '../../src/process/tool-locator';
 import type { FolderFacts } from '../../src/setup-assistant/contracts';
 import { createDiscovery, type DiscoveryOptions } from '../../src/setup-assistant/discover/create-discovery';
 import { mountTableFor } from '../../src/setup-assistant/discover/mount-location';

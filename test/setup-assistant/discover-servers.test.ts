@@ -10,7 +10,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { LinuxVolumes } from '../../src/diskutil/linux-volumes';
 import type { Platform } from '../../src/platform/paths';
-import { ToolLocator, type ToolName } from '../../src/services/tool-locator';
+import { ToolLocator, type ToolName } from '../../src/process/tool-locator';
 import type { FoundServer } from '../../src/setup-assistant/contracts';
 import { createDiscovery, parseProbeTarget, type DiscoveryOptions } from '../../src/setup-assistant/discover/create-discovery';
 import { startMariadb, type MariaServer } from '../helpers/mariadb';

@@ -5,7 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compose, type App } from '../../src/app/compose';
 import { loadConfig } from '../../src/config/load';
-import { configuredIds } from '../../src/services/credentials-service';
+import { configuredIds } from '../../src/credentials/credentials-service';
 import {
   credentialIdOf,
   CredentialsFormModel,

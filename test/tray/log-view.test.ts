@@ -7,8 +7,8 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Reporter } from '../../src/services/events';
-import { fileSink, logFileName } from '../../src/services/run-log';
+import { Reporter } from '../../src/run/events';
+import { fileSink, logFileName } from '../../src/run/run-log';
 import { headerText, listRunLogs, LogFollower, parseLogName, type LogLine } from '../../src/tray/model/log-view';
 import { makeTempDir, runCleanups } from '../helpers/temp';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compose } from '../../src/app/compose';
-import { readCatalog } from '../../src/services/backup-catalog';
+import { readCatalog } from '../../src/backup-directory/catalog';
 import { backupChoices } from '../../src/tray/model/restore-form';
 import type { RestoreWindow as Window } from '../../src/tray/windows/restore-window';
 import { CLI, cliEnv, runCli } from '../helpers/cli';

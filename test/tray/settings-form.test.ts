@@ -14,7 +14,7 @@ import { makeTempDir, runCleanups } from '../helpers/temp';
 const { loadConfig } = await import('../../src/config/load');
 const { run } = await import('../../src/process/runner');
 const { SystemdUserScheduler } = await import('../../src/schedule/systemd-user-scheduler');
-const { PraxisError } = await import('../../src/services/errors');
+const { PraxisError } = await import('../../src/core/errors');
 const F = await import('../../src/tray/model/settings-form');
 type Scheduler = import('../../src/schedule/scheduler').Scheduler;
 type ScheduleSpec = import('../../src/schedule/scheduler').ScheduleSpec;

@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { generatePassphrase } from '../../src/services/passphrase';
+import { generatePassphrase } from '../../src/encryption/passphrase';
 import { allText } from '../helpers/cli';
 import { installFakeOpener, type FakeOpener } from '../helpers/fake-opener';
 import { startDisplay, type TestDisplay } from '../helpers/display';

@@ -5,8 +5,8 @@ process.env.TZ = 'Europe/Berlin';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Config } from '../../src/config/schema';
-import type { Status } from '../../src/services/status-store';
-import { computeAlerts } from '../../src/services/alerts';
+import type { Status } from '../../src/run/status-store';
+import { computeAlerts } from '../../src/alerting/alert-rules';
 import { ago, dayAndTime, oneSentence, trayView, type MenuEntry, type TrayInput } from '../../src/tray/model/tray-state';
 
 // Tuesday 24 Nov 2026, 10:00 local time.

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { undeliveredSince } from '../../src/alerting/undelivered';
-import type { Status } from '../../src/services/status-store';
+import type { Status } from '../../src/run/status-store';
 import { trayView, type TrayInput } from '../../src/tray/model/tray-state';
 import { makeTempDir, runCleanups } from '../helpers/temp';
 

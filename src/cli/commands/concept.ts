@@ -6,7 +6,7 @@ import type { App } from '../../app/compose';
 import { loadConfig } from '../../config/load';
 import { t } from '../../i18n';
 import { writeConcept } from '../../report/concept';
-import { ExitCode, PraxisError } from '../../services/errors';
+import { ExitCode, PraxisError } from '../../core/errors';
 import { parseCommand } from '../args';
 import type { Out } from '../output';
 

@@ -9,10 +9,10 @@ import type { App } from '../../app/compose';
 import { loadConfig } from '../../config/load';
 import type { Mirror } from '../../config/schema';
 import { t } from '../../i18n';
-import { storeName } from '../../services/credentials';
-import { sheetComponents, writeEmergencySheet, type SheetInput } from '../../services/emergency-sheet';
-import { ExitCode, PraxisError, UsageError } from '../../services/errors';
-import { encryptionCredentialId } from '../../services/passphrase';
+import { storeName } from '../../credentials/credentials';
+import { sheetComponents, writeEmergencySheet, type SheetInput } from '../../encryption/emergency-sheet';
+import { ExitCode, PraxisError, UsageError } from '../../core/errors';
+import { encryptionCredentialId } from '../../encryption/passphrase';
 import { parseCommand } from '../args';
 import type { Out } from '../output';
 

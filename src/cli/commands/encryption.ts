@@ -1,14 +1,14 @@
 // `praxis-backup encryption setup <mirror> [--yes] [--out DIR]` and `encryption set-passphrase <mirror>`.
-// Thin: the setup's order and safety are in src/services/encryption-setup.ts.
+// Thin: the setup's order and safety are in src/encryption/encryption-setup.ts.
 import { resolve } from 'node:path';
 import type { App } from '../../app/compose';
 import { loadConfig } from '../../config/load';
 import { t } from '../../i18n';
-import { storeName } from '../../services/credentials';
-import { ExitCode, PraxisError, UsageError } from '../../services/errors';
-import { setupEncryption } from '../../services/encryption-setup';
-import { selectMirrors } from '../../services/mirror-run';
-import { encryptionCredentialId, normalisePassphrase } from '../../services/passphrase';
+import { storeName } from '../../credentials/credentials';
+import { ExitCode, PraxisError, UsageError } from '../../core/errors';
+import { setupEncryption } from '../../encryption/encryption-setup';
+import { selectMirrors } from '../../mirror/mirror-run';
+import { encryptionCredentialId, normalisePassphrase } from '../../encryption/passphrase';
 import { parseCommand } from '../args';
 import type { Out } from '../output';
 import { ask, readHidden, readPassphraseStdin } from '../terminal';

@@ -4,7 +4,7 @@ import type { App } from '../../app/compose';
 import { CommandNotify } from '../../alerting/command-notify';
 import { loadConfig } from '../../config/load';
 import { render } from '../../i18n';
-import { runMirrorSession } from '../../services/mirror-session';
+import { runMirrorSession } from '../../mirror/mirror-session';
 import { parseCommand } from '../args';
 import type { Out } from '../output';
 import { notifyPorts, runReporter, withCancel } from './run-support';

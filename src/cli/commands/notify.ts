@@ -14,7 +14,7 @@ import { configuredChannels } from '../../alerting/deliver';
 import { loadConfig } from '../../config/load';
 import type { Config } from '../../config/schema';
 import { render, t, type Lang } from '../../i18n';
-import { ExitCode, PraxisError, UsageError } from '../../services/errors';
+import { ExitCode, PraxisError, UsageError } from '../../core/errors';
 import { parseCommand } from '../args';
 import type { Out } from '../output';
 

@@ -7,7 +7,7 @@ import type { App } from '../../app/compose';
 import { loadConfig } from '../../config/load';
 import { de } from '../../i18n/de';
 import { t, type Lang, type Message } from '../../i18n';
-import { ExitCode, PraxisError } from '../../services/errors';
+import { ExitCode, PraxisError } from '../../core/errors';
 import { writeMonthlyReport } from '../../report/protocol';
 import { parseCommand } from '../args';
 import { messageJson, type Out } from '../output';

@@ -5,9 +5,9 @@ import type { App } from '../../app/compose';
 import type { Config } from '../../config/schema';
 import { render, t, type Lang } from '../../i18n';
 import { claimAndSendFindings, findingsPorts, type FindingsOptions, type FindingsPorts } from '../../alerting/findings-notify';
-import { computeAlerts, type MissedReason } from '../../services/alerts';
-import { eventText, Reporter, type EventSink } from '../../services/events';
-import { fileSink, logFileName, pruneLogs, type LogKind } from '../../services/run-log';
+import { computeAlerts, type MissedReason } from '../../alerting/alert-rules';
+import { eventText, Reporter, type EventSink } from '../../run/events';
+import { fileSink, logFileName, pruneLogs, type LogKind } from '../../run/run-log';
 import { messageJson, summaryJson, type Out } from '../output';
 import { attachProgressLine, progressSink } from '../progress-line';
 

@@ -10,7 +10,7 @@ import type { Config } from '../../config/schema';
 import { render, t } from '../../i18n';
 import { describeCron } from '../../schedule/cron-describe';
 import type { InstallResult, ScheduleSpec, SchedulerKind, ScheduleStatus } from '../../schedule/scheduler';
-import { ConfigError, ExitCode, PraxisError, UsageError } from '../../services/errors';
+import { ConfigError, ExitCode, PraxisError, UsageError } from '../../core/errors';
 import { parseCommand } from '../args';
 import { messageJson, type Out } from '../output';
 

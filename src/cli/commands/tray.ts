@@ -4,7 +4,7 @@ import type { App } from '../../app/compose';
 import { render, t } from '../../i18n';
 import { trayArgv, type AutostartSpec, type AutostartStatus } from '../../autostart/autostart';
 import { createAutostart, currentSpec } from '../../autostart/create-autostart';
-import { ExitCode, PraxisError, UsageError } from '../../services/errors';
+import { ExitCode, PraxisError, UsageError } from '../../core/errors';
 import { parseCommand } from '../args';
 import { messageJson, type Out } from '../output';
 

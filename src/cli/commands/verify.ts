@@ -1,14 +1,14 @@
 // `praxis-backup verify [ID] [--restore-test] [--deep] [--target NAME] [--fix-permissions] [--scheduled] [--json]`:
 // checks a backup (checksums, folder index, modes; with --restore-test a load into a scratch
-// database) and says whether it can be put back. Thin: parse, call the engine (services/verify-run.ts), exit with its code.
+// database) and says whether it can be put back. Thin: parse, call the engine (verify/verify-run.ts), exit with its code.
 import { resolve } from 'node:path';
 import type { App } from '../../app/compose';
 import { CommandNotify } from '../../alerting/command-notify';
 import { loadConfig } from '../../config/load';
 import { render } from '../../i18n';
-import { BACKUP_ID } from '../../services/backup-catalog';
-import { ExitCode, PraxisError } from '../../services/errors';
-import { runVerify, SCHEDULED_LOCK_WAIT } from '../../services/verify-run';
+import { BACKUP_ID } from '../../backup-directory/catalog';
+import { ExitCode, PraxisError } from '../../core/errors';
+import { runVerify, SCHEDULED_LOCK_WAIT } from '../../verify/verify-run';
 import { parseCommand } from '../args';
 import type { Out } from '../output';
 import { notifyAlerts, notifyPorts, runReporter, withCancel } from './run-support';

@@ -11,7 +11,7 @@ import { access, constants, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Volume } from '../../diskutil/volumes';
 import type { Platform } from '../../platform/paths';
-import { diskSpace, RESERVE_FRACTION } from '../../services/space-check';
+import { diskSpace, RESERVE_FRACTION } from '../../backup-directory/space-check';
 import type { BackupDirCandidate } from '../contracts';
 import { existingAncestor, locate, type MountEntry, type MountTable } from './mount-location';
 

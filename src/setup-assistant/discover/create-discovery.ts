@@ -5,7 +5,7 @@
 import { homedir, userInfo } from 'node:os';
 import type { Volumes } from '../../diskutil/volumes';
 import type { Platform } from '../../platform/paths';
-import type { ToolLocator } from '../../services/tool-locator';
+import type { ToolLocator } from '../../process/tool-locator';
 import type { DatabaseKind, Discovery } from '../contracts';
 import { backupDirCandidates } from './backup-dir';
 import { findServers, listDatabases } from './database-servers';

@@ -8,7 +8,7 @@
 // unix_socket account); both are tried, and the one that logs in wins.
 import { msg, type Message } from '../../i18n';
 import type { Platform } from '../../platform/paths';
-import type { ToolLocator } from '../../services/tool-locator';
+import type { ToolLocator } from '../../process/tool-locator';
 import type { DatabaseKind, FoundServer } from '../contracts';
 import { findDataFolders, type DataFolderRoots } from './data-folders';
 import { mariadbLister } from './mariadb-listing';

@@ -12,8 +12,8 @@ import { lstatSync, readdirSync, type Dirent } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Volume } from '../../diskutil/volumes';
 import { msg, type Message } from '../../i18n';
-import { displayPath, rawOf } from '../../services/file-names';
-import { breathe } from '../../services/tree-walk';
+import { displayPath, rawOf } from '../../backup-directory/file-names';
+import { breathe } from '../../backup-directory/tree-walk';
 import type { FolderFacts } from '../contracts';
 import { locate, type MountTable } from './mount-location';
 

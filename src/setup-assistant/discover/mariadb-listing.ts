@@ -3,8 +3,8 @@
 // option file (withOptionFile), never argv; the same reading of the client's login words.
 import type { MariadbComponent } from '../../config/schema';
 import { CommandError, run, type CommandPlan } from '../../process/runner';
-import { mariaLoginSignals, serverMessage, withOptionFile } from '../../services/mariadb-dump';
-import type { ToolLocator } from '../../services/tool-locator';
+import { mariaLoginSignals, serverMessage, withOptionFile } from '../../databases/mariadb/dump';
+import type { ToolLocator } from '../../process/tool-locator';
 import type { FoundDatabase } from '../contracts';
 import { findListingTools, type KindLister, type Listing, type Place } from './server-listing';
 

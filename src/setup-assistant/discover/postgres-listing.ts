@@ -4,8 +4,8 @@
 // libpq's login words (pgLoginSignals).
 import type { PostgresComponent } from '../../config/schema';
 import { CommandError, run, type CommandPlan } from '../../process/runner';
-import { connArgs, pgEnv, pgLoginSignals, serverMessage } from '../../services/postgres-dump';
-import type { ToolLocator } from '../../services/tool-locator';
+import { connArgs, pgEnv, pgLoginSignals, serverMessage } from '../../databases/postgres/dump';
+import type { ToolLocator } from '../../process/tool-locator';
 import type { FoundDatabase } from '../contracts';
 import { findListingTools, type KindLister, type Listing, type Place } from './server-listing';
 

@@ -3,8 +3,8 @@
 // (the server's own words). Each kind is one module that answers `list` (borgmatic's layout):
 // postgres-listing.ts, mariadb-listing.ts.
 import type { Message } from '../../i18n';
-import { PraxisError } from '../../services/errors';
-import type { ToolInfo, ToolLocator } from '../../services/tool-locator';
+import { PraxisError } from '../../core/errors';
+import type { ToolInfo, ToolLocator } from '../../process/tool-locator';
 import type { DatabaseKind, FoundDatabase } from '../contracts';
 
 /** Where to knock: TCP host and port, or a socket (PostgreSQL: its directory; MariaDB: the socket file). */

@@ -5,8 +5,8 @@ import { loadConfig, renderProblem } from '../../config/load';
 import type { Config } from '../../config/schema';
 import { parseSmbUrl, smbCredentialId } from '../../diskutil/smb-mount';
 import { render, t, type Lang, type Message, type MessageKey } from '../../i18n';
-import type { CredentialsService } from '../../services/credentials-service';
-import { ConfigError, PraxisError } from '../../services/errors';
+import type { CredentialsService } from '../../credentials/credentials-service';
+import { ConfigError, PraxisError } from '../../core/errors';
 
 export type Field = 'server' | 'share' | 'user' | 'password';
 export const FIELDS: readonly Field[] = ['server', 'share', 'user', 'password'];

@@ -9,8 +9,8 @@ import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatDuration, render, t, type Lang, type Message } from '../../i18n';
 import { de } from '../../i18n/de';
-import { eventText, type Level, type RunEvent, type RunSummary } from '../../services/events';
-import type { LogKind } from '../../services/run-log';
+import { eventText, type Level, type RunEvent, type RunSummary } from '../../run/events';
+import type { LogKind } from '../../run/run-log';
 
 export interface LogLine {
   time: Date;

@@ -7,7 +7,7 @@ import { ntfyTokenId, smtpCredentialId } from '../../alerting/credential-ids';
 import type { NotifyTestLine } from '../../alerting/contracts';
 import type { NotifyConfig } from '../../config/schema';
 import { render, t, type Lang, type Message, type MessageKey } from '../../i18n';
-import { PraxisError } from '../../services/errors';
+import { PraxisError } from '../../core/errors';
 import type { RunExit } from '../run-launcher';
 import { failureReason } from './document-export';
 import { flag, inOriginalOrder, obj, str, text, whole, withoutUndefined } from './form-values';

@@ -10,9 +10,9 @@
 import { loadConfig, renderProblem } from '../../config/load';
 import type { Component, Config } from '../../config/schema';
 import { formatBytes, render, t, type Lang, type MessageKey } from '../../i18n';
-import { idToDate, readCatalog, type BackupEntry } from '../../services/backup-catalog';
-import { credentialId } from '../../services/credentials';
-import { ConfigError, PraxisError } from '../../services/errors';
+import { idToDate, readCatalog, type BackupEntry } from '../../backup-directory/catalog';
+import { credentialId } from '../../credentials/credentials';
+import { ConfigError, PraxisError } from '../../core/errors';
 import { CommandError, run, type CommandPlan } from '../../process/runner';
 import type { RunExit, RunLauncherOptions } from '../run-launcher';
 import type { CliEvent, JsonMessage, JsonSummary } from './run-events';

@@ -12,7 +12,7 @@ import { formatBytes, render, t, type Lang, type MessageKey } from '../../i18n';
 import { describeCron } from '../../schedule/cron-describe';
 import { lingerInstallMessage } from '../../schedule/linger';
 import type { Scheduler } from '../../schedule/scheduler';
-import { ConfigError, PraxisError, type ConfigProblem } from '../../services/errors';
+import { ConfigError, PraxisError, type ConfigProblem } from '../../core/errors';
 import { flag, inOriginalOrder, obj, str, text, whole, withoutUndefined } from './form-values';
 import { notifyConfigOf, notifyFieldLabel, notifyFieldOf, notifyFormFrom, type NotifyFormState } from './notify-form';
 import { writeFileAtomically, type RawConfig } from './settings-file';

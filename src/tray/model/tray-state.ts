@@ -5,8 +5,8 @@
 import { nextRuns } from '../../config/cron';
 import type { Config } from '../../config/schema';
 import { render, t, type Lang, type Message } from '../../i18n';
-import type { Alert } from '../../services/alerts';
-import type { DestinationStatus, Status } from '../../services/status-store';
+import type { Alert } from '../../alerting/alert-rules';
+import type { DestinationStatus, Status } from '../../run/status-store';
 
 export type TrayIconState = 'ok' | 'running' | 'warning' | 'error';
 
@@ -48,7 +48,7 @@ export interface TrayInput {
   fullDiskAccessDenied?: boolean;
   /** Stays false until the restore issue lands: the entry is shown, disabled. */
   restoreAvailable?: boolean;
-  /** From computeAlerts (src/services/alerts.ts): too old, verification failed, schedule missed. */
+  /** From computeAlerts (src/alerting/alert-rules.ts): too old, verification failed, schedule missed. */
   alerts?: Alert[];
   /** Notices waiting in the outbox for over a day (src/alerting/undelivered.ts): nobody off the machine hears. */
   undelivered?: { count: number; since: Date } | null;

@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { Direction, QBoxLayout, QLabel, QPushButton, QTextBrowser, QWidget } from '@nodegui/nodegui';
 import type { App } from '../../app/compose';
 import { render, t, type Lang } from '../../i18n';
-import { PraxisError } from '../../services/errors';
+import { PraxisError } from '../../core/errors';
 import type { EventPump } from '../event-pump';
 import { WindowSlot } from './window-slot';
 import { formatClock, headerText, LogFollower, type LogLine, type LogUpdate } from '../model/log-view';

@@ -1,0 +1,197 @@
+// A folder component: `rsync -a` into <backup>/<name>/, with files unchanged since the previous
+// complete backup hard-linked into it (--link-dest), so every backup is a full, browsable tree
+// that costs only the changed bytes.
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FolderComponent } from '../config/schema';
+import type { Message, MessageKey } from '../i18n';
+import { run, CommandError, type CommandPlan } from '../process/runner';
+import { ExitCode, PraxisError } from '../core/errors';
+import { treeStats } from '../verify/copy-check';
+import type { ProgressNumbers } from '../run/events';
+import type { ManifestComponent } from '../backup-directory/manifest';
+import { displayRsync } from '../backup-directory/file-names';
+import type { StepContext } from '../run/step-context';
+import type { ToolInfo } from '../process/tool-locator';
+
+export interface RsyncStats {
+  files: number;
+  bytes: number;
+  bytesCopied: number;
+}
+
+export function rsyncMeaningKey(code: number): MessageKey {
+  const known = [0, 1, 2, 3, 4, 5, 6, 10, 11, 12, 13, 14, 20, 21, 22, 23, 24, 25, 30, 35];
+  return (known.includes(code) ? `rsync.exit.${code}` : 'rsync.exit.unknown') as MessageKey;
+}
+
+/** rsync 3.1+ can report overall progress; Apple's openrsync and 2.6.9 reject --info. */
+export function supportsProgress2(rsync: ToolInfo): boolean {
+  return rsync.major > 3 || (rsync.major === 3 && rsync.minor >= 1);
+}
+
+export function planRsync(
+  rsync: ToolInfo,
+  c: FolderComponent,
+  dest: string,
+  linkDest: string | null,
+): CommandPlan {
+  const args = ['-a', '--stats'];
+  if (supportsProgress2(rsync)) args.push('--info=progress2');
+  if (linkDest) args.push(`--link-dest=${linkDest}`);
+  for (const ex of c.exclude ?? []) args.push(`--exclude=${ex}`);
+  // Trailing slashes: copy the folder's content into <name>/, not a nested folder.
+  args.push(`${c.path.replace(/\/+$/, '')}/`, `${dest.replace(/\/+$/, '')}/`);
+  return { label: `rsync (${c.name})`, file: rsync.path, args, okExitCodes: [0], warnExitCodes: [24] };
+}
+
+const num = (s: string | undefined) => Number((s ?? '').replace(/[,.']/g, '')) || 0;
+
+/** Reads the `--stats` block of rsync 3.x. Returns null if it is not there (openrsync, older rsync). */
+export function parseRsyncStats(lines: string[]): RsyncStats | null {
+  const text = lines.join('\n');
+  const files = /Number of files: [\d,.']+ \(reg: ([\d,.']+)/.exec(text);
+  const total = /Total file size: ([\d,.']+) bytes/.exec(text);
+  const copied = /Total transferred file size: ([\d,.']+) bytes/.exec(text);
+  if (!total || !copied) return null;
+  return { files: files ? num(files[1]) : 0, bytes: num(total[1]), bytesCopied: num(copied[1]) };
+}
+
+/** "   1,234,567  45%  12.34MB/s  0:00:12 (xfr#…)" → 45 */
+export function parseProgress2(line: string): number | null {
+  return parseProgress2Numbers(line)?.percent ?? null;
+}
+
+const RATE_UNIT: Record<string, number> = { '': 1, k: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
+
+/**
+ * Everything an --info=progress2 line says: bytes done, percent, rate (rsync's kB are 1024 bytes),
+ * time left, files checked of all ("to-chk=left/total"). While rsync still scans ("ir-chk") the
+ * total grows, so neither the file total nor its time estimate is given; the 100% line shows the
+ * elapsed time in that column, not time left.
+ */
+export function parseProgress2Numbers(line: string): ({ percent: number } & ProgressNumbers) | null {
+  const m = /^\s*([\d,.']+)\s+(\d{1,3})%(?:\s+([\d.,]+)([kMGT]?)B\/s\s+(\d+):(\d\d):(\d\d))?(?:.*\((?:xfr#\d+, )?(ir|to)-chk=(\d+)\/(\d+)\))?/.exec(line);
+  if (!m) return null;
+  const percent = Number(m[2]);
+  const r: { percent: number } & ProgressNumbers = { percent, bytes: num(m[1]) };
+  // A rate of 0 is rsync's first line, before it has measured anything: no rate, no time left.
+  const rate = m[3] === undefined ? 0 : Math.round(Number(m[3].replace(',', '.')) * RATE_UNIT[m[4] ?? '']!);
+  if (rate > 0) r.bytesPerSecond = rate;
+  const known = m[8] === 'to';
+  if (m[8]) {
+    r.files = Number(m[10]) - Number(m[9]);
+    if (known) r.totalFiles = Number(m[10]);
+  }
+  if (rate > 0 && percent < 100 && m[8] !== 'ir') r.secondsLeft = Number(m[5]) * 3600 + Number(m[6]) * 60 + Number(m[7]);
+  return r;
+}
+
+// rsync's error lines name files in its own escaped form ("\#366" for a byte that is not UTF-8, "\#012"
+// for a newline in a name): shown to people as file-names.ts does everywhere ("R\xf6ntgen.pdf").
+const VANISHED = /file has vanished: "?(.+?)"?$/;
+const DENIED = /(Permission denied|Operation not permitted)/;
+const GONE = /No such file or directory/;
+const TOO_LONG = /overflows max-path len|File name too long/;
+/** An rsync error line for a message: without "rsync: [sender] ", its quoted names readable. */
+export const rsyncLineText = (line: string): string =>
+  line.replace(/^rsync: (\[[\w-]+\] )?/, '').replace(/"([^"]*)"/g, (_, name: string) => `"${displayRsync(name)}"`);
+
+export async function copyFolder(
+  ctx: StepContext,
+  c: FolderComponent,
+  backupPath: string,
+  previousBackupPath: string | null,
+): Promise<ManifestComponent> {
+  const st = await stat(c.path).catch(() => null);
+  if (!st?.isDirectory()) throw new PraxisError('error.sourceMissing', { name: c.name, path: c.path });
+
+  const rsync = await ctx.tools.find('rsync');
+  ctx.reporter.info('run.tool', { tool: 'rsync', path: rsync.path, version: rsync.version });
+  const dest = join(backupPath, c.name);
+  let linkDest: string | null = null;
+  if (previousBackupPath) {
+    const prev = join(previousBackupPath, c.name);
+    if ((await stat(prev).catch(() => null))?.isDirectory()) linkDest = prev;
+  }
+  const plan = planRsync(rsync, c, dest, linkDest);
+  const vanished: string[] = [];
+  const denied: string[] = [];
+  const gone: string[] = [];
+  const tooLong: string[] = [];
+  let vanishedCount = 0;
+  let noSpace = false;
+  let result;
+  try {
+    result = await run(plan, {
+      signal: ctx.signal,
+      onStdoutLine: (line) => {
+        const p = parseProgress2Numbers(line);
+        if (p) ctx.reporter.progress(c.name, p.percent, 'copy', p);
+      },
+      onStderrLine: (line) => {
+        const v = VANISHED.exec(line);
+        if (v) {
+          vanishedCount++;
+          if (vanished.length < 5) vanished.push(displayRsync(v[1]!));
+        } else if (DENIED.test(line)) {
+          if (denied.length < 10) denied.push(rsyncLineText(line));
+        } else if (GONE.test(line)) {
+          if (gone.length < 10) gone.push(rsyncLineText(line));
+        } else if (TOO_LONG.test(line) && tooLong.length < 3) tooLong.push(rsyncLineText(line).slice(0, 300));
+        if (/No space left on device/.test(line)) noSpace = true;
+      },
+    });
+  } catch (e) {
+    if (!(e instanceof CommandError) || e.reason !== 'exit') throw e;
+    if (noSpace) throw Object.assign(new Error('rsync: No space left on device'), { code: 'ENOSPC' });
+    const code = e.exitCode ?? -1;
+    // openrsync has no exit code 24: vanished files come back as 23. Only when every error was
+    // a vanished file is that a warning and not a failure.
+    if (code === 23 && vanishedCount > 0 && denied.length === 0 && e.stderrTail.every((l) => VANISHED.test(l) || !/error|failed/i.test(l))) {
+      result = { exitCode: 24, warning: true, stdoutTail: e.stdoutTail, stderrTail: e.stderrTail, durationMs: 0 };
+    } else {
+      // 23 says only "some files/attrs were not transferred": what rsync said decides the words.
+      // A source folder that is gone now (unmounted share, removed while the databases were being
+      // dumped) is that, not missing permissions.
+      if (code === 23 && gone.length && !(await stat(c.path).catch(() => null))?.isDirectory()) {
+        throw new PraxisError('error.sourceVanished', { name: c.name, path: c.path }, ExitCode.failed, e.stderrTail.slice(-10));
+      }
+      const permission = code === 23 && denied.length > 0;
+      const details: Message[] = [];
+      if (permission) details.push({ key: 'error.rsync.permission', params: { files: denied.join('; ') } });
+      if (code === 23 && gone.length) details.push({ key: 'error.rsync.gone', params: { files: gone.join('; ') } });
+      if (code === 23 && tooLong.length) details.push({ key: 'error.rsync.tooLong', params: { files: tooLong.join('; ') } });
+      throw new PraxisError(
+        'error.rsync',
+        {
+          name: c.name,
+          code,
+          meaning: { key: rsyncMeaningKey(code) },
+          details: details.length ? details.reduce((a, b): Message => ({ key: 'error.rsync.more', params: { a, b } })) : '',
+          // macOS: TCC refuses reads to processes without Full Disk Access (FACTS.md §5).
+          hint: permission && ctx.platform === 'darwin' ? { key: 'error.rsync.fda' } : '',
+        },
+        ExitCode.failed,
+        e.stderrTail.slice(-10),
+      );
+    }
+  }
+  const warnings: string[] = [];
+  if (result.warning) {
+    ctx.reporter.warn('warn.vanished', { name: c.name, count: vanishedCount || '?', files: vanished.join(', ') });
+    warnings.push(`vanished: ${vanishedCount} file(s): ${vanished.join(', ')}`);
+  }
+  // openrsync and rsync < 3 print other stats: count ourselves (as rsync does: symlinks add their length).
+  const stats = parseRsyncStats(result.stdoutTail) ?? { ...(await treeStats(dest)), bytesCopied: NaN };
+  return {
+    name: c.name,
+    type: 'folder',
+    path: c.name,
+    source: c.path,
+    bytes: stats.bytes,
+    files: stats.files,
+    ...(Number.isNaN(stats.bytesCopied) ? {} : { bytesCopied: stats.bytesCopied }),
+    warnings,
+  };
+}

@@ -1,0 +1,186 @@
+// The folder index check of `verify`: a folder component's files against the index the backup
+// recorded beside its manifest (<name>.index.jsonl.gz, format in manifest.ts). Finds files that
+// are missing, extra, of another size or touched after the backup (mtime), and reads file contents:
+// every file with --deep, otherwise a sample (see sampleOf). Content is compared with the index's
+// "h" where it has one, else with the same file in a reference copy (the local backup, when a
+// mirror's copy is checked); with neither, the bytes are still read so unreadable files show up.
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import type { Message } from '../i18n';
+import { sha256File } from './copy-check';
+import { bytesOf, displayPath, rawIsUtf8, type RawPath } from '../backup-directory/file-names';
+import { rawPathOf, readIndex, type IndexLine } from '../backup-directory/folder-index';
+import type { ManifestComponent } from '../backup-directory/manifest';
+import { breathe, lstatRaw, TreeRoot, walkTree } from '../backup-directory/tree-walk';
+
+/**
+ * mtimes may differ by this much without counting as a change: FAT32 stores them in 2-second
+ * steps, so a correct copy on such a USB disk differs by up to 2 s from the original.
+ */
+export const MTIME_SLACK_MS = 2000;
+/** Problems of one kind are named up to this many files, then counted: a thousand names help nobody. */
+const NAMED = 10;
+
+export interface IndexCheck {
+  problems: Message[];
+  /** Files whose content was read and compared (or, without anything to compare with, read). */
+  contentChecked: number;
+  files: number;
+  /** How many files the sample held, when it was a sample. */
+  sampled?: number;
+}
+
+/** The index by path bytes (folder-index.ts reads it, streamed). */
+async function indexByPath(file: string): Promise<Map<RawPath, IndexLine>> {
+  const lines = new Map<RawPath, IndexLine>();
+  for await (const l of readIndex(file)) lines.set(rawPathOf(l), l);
+  return lines;
+}
+
+/** Regular files below the tree by path bytes. Symlinks are not files of their own (rsync copies them as links). */
+async function listFiles(tree: TreeRoot, signal: AbortSignal): Promise<Map<RawPath, { size: number; mtimeMs: number }>> {
+  const out = new Map<RawPath, { size: number; mtimeMs: number }>();
+  let n = 0;
+  for (const e of walkTree(tree)) {
+    if (++n % 2000 === 0) {
+      await breathe();
+      signal.throwIfAborted();
+    }
+    if (e.kind !== 'file') continue;
+    const st = lstatRaw(tree, e.raw);
+    if (st?.isFile()) out.set(e.raw, { size: st.size, mtimeMs: st.mtimeMs });
+  }
+  return out;
+}
+
+/** 20 files or 1 %, whichever is more: small folders are read almost whole, big ones in a hundredth. */
+export function sampleSize(files: number): number {
+  return Math.min(files, Math.max(20, Math.ceil(files / 100)));
+}
+
+/**
+ * The sample: the files with the smallest sha256(seed + NUL + path). Deterministic for a seed (a
+ * verification can be repeated exactly: the seed is in verification.json), and the caller's seed
+ * holds the backup id and the day, so each night's backup — and the same backup on another
+ * day — gets a different part of the folder read. Paths are raw (file-names.ts): their bytes are
+ * hashed, the same bytes as a UTF-8 name's text.
+ */
+export function sampleOf(paths: RawPath[], seed: string, n = sampleSize(paths.length)): RawPath[] {
+  return paths
+    .map((p) => ({ p, k: createHash('sha256').update(seed).update('\0').update(bytesOf(p)).digest('hex') }))
+    .sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0))
+    .slice(0, n)
+    .map((x) => x.p);
+}
+
+const named = (list: string[]) => list.slice(0, NAMED).join(', ') + (list.length > NAMED ? `, … (+${list.length - NAMED})` : '');
+/** Raw paths (sorted by their bytes) for a message: escaped and readable (file-names.ts). */
+const namedPaths = (list: RawPath[]) => named(list.sort().map(displayPath));
+
+export interface IndexCheckOptions {
+  /** The backup folder (manifest's directory). */
+  backupPath: string;
+  entry: ManifestComponent & { index: NonNullable<ManifestComponent['index']> };
+  deep: boolean;
+  seed: string;
+  /** The same backup elsewhere (the local one, for a mirror's copy): content reference where the index has no "h". */
+  referencePath?: string;
+  signal: AbortSignal;
+  /** After each file whose content was read (--deep reads them all, which takes long): for the progress line. */
+  onRead?: (done: { files: number; totalFiles: number; bytes: number; totalBytes: number }) => void;
+}
+
+export async function checkFolderIndex(o: IndexCheckOptions): Promise<IndexCheck> {
+  const { entry } = o;
+  const component = entry.name;
+  const problems: Message[] = [];
+  const indexFile = join(o.backupPath, entry.index.path);
+  let stored: string;
+  try {
+    stored = (await sha256File(indexFile)).sha256;
+  } catch (e) {
+    return { problems: [{ key: 'verify.index.missing', params: { component, file: entry.index.path, message: (e as Error).message } }], contentChecked: 0, files: 0 };
+  }
+  if (stored !== entry.index.sha256) {
+    // A damaged index says nothing reliable about the files: report it, compare nothing.
+    return { problems: [{ key: 'verify.index.damaged', params: { component, file: entry.index.path } }], contentChecked: 0, files: 0 };
+  }
+  const index = await indexByPath(indexFile);
+  const tree = new TreeRoot(join(o.backupPath, entry.path));
+  try {
+    return await compare(o, index, tree, problems);
+  } finally {
+    tree.close();
+  }
+}
+
+async function compare(o: IndexCheckOptions, index: Map<RawPath, IndexLine>, tree: TreeRoot, problems: Message[]): Promise<IndexCheck> {
+  const { entry } = o;
+  const component = entry.name;
+  const onDisk = await listFiles(tree, o.signal).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT' && !lstatRaw(tree, '')) return new Map<RawPath, { size: number; mtimeMs: number }>();
+    throw e;
+  });
+
+  const missing: RawPath[] = [];
+  const extra: RawPath[] = [];
+  const sizeDiffers: string[] = [];
+  const touched: RawPath[] = [];
+  const sameSize: RawPath[] = [];
+  for (const [p, l] of index) {
+    const f = onDisk.get(p);
+    if (!f) {
+      // A symlink in the index is there as a link: not missing.
+      if (!lstatRaw(tree, p)?.isSymbolicLink()) missing.push(p);
+      continue;
+    }
+    if (f.size !== l.s) sizeDiffers.push(`${displayPath(p)} (${f.size} ≠ ${l.s} B)`);
+    else {
+      sameSize.push(p);
+      if (Math.abs(f.mtimeMs - l.m) > MTIME_SLACK_MS) touched.push(p);
+    }
+  }
+  // A format-1 index could not record names that are not UTF-8: their absence is no finding.
+  const recordsAll = (entry.index.format ?? 1) >= 2;
+  for (const p of onDisk.keys()) if (!index.has(p) && (recordsAll || rawIsUtf8(p))) extra.push(p);
+  if (index.size !== entry.index.files) {
+    problems.push({ key: 'verify.index.count', params: { component, lines: index.size, files: entry.index.files } });
+  }
+  if (missing.length) problems.push({ key: 'verify.index.missingFiles', params: { component, count: missing.length, files: namedPaths(missing) } });
+  if (extra.length) problems.push({ key: 'verify.index.extraFiles', params: { component, count: extra.length, files: namedPaths(extra) } });
+  if (sizeDiffers.length) problems.push({ key: 'verify.index.sizeDiffers', params: { component, count: sizeDiffers.length, files: named(sizeDiffers.sort()) } });
+  if (touched.length) problems.push({ key: 'verify.index.mtimeDiffers', params: { component, count: touched.length, files: namedPaths(touched) } });
+
+  // Contents: all with --deep, else the sample (among the files whose size is right: the others are reported already).
+  sameSize.sort();
+  const toRead = o.deep ? sameSize : sampleOf(sameSize, o.seed);
+  const contentDiffers: RawPath[] = [];
+  const unreadable: string[] = [];
+  const reference = o.referencePath ? new TreeRoot(join(o.referencePath, entry.path)) : null;
+  const totalBytes = toRead.reduce((sum, p) => sum + index.get(p)!.s, 0);
+  let readFiles = 0;
+  let readBytes = 0;
+  try {
+    for (const p of toRead) {
+      o.signal.throwIfAborted();
+      if (readFiles > 0) o.onRead?.({ files: readFiles, totalFiles: toRead.length, bytes: readBytes, totalBytes });
+      readFiles++;
+      readBytes += index.get(p)!.s;
+      let h: string;
+      try {
+        h = (await sha256File(tree.path(p))).sha256;
+      } catch (e) {
+        unreadable.push(`${displayPath(p)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+        continue;
+      }
+      const want = index.get(p)!.h ?? (reference ? await sha256File(reference.path(p)).then((r) => r.sha256, () => undefined) : undefined);
+      if (want !== undefined && want !== h) contentDiffers.push(p);
+    }
+  } finally {
+    reference?.close();
+  }
+  if (readFiles > 0) o.onRead?.({ files: readFiles, totalFiles: toRead.length, bytes: readBytes, totalBytes });
+  if (contentDiffers.length) problems.push({ key: 'verify.index.contentDiffers', params: { component, count: contentDiffers.length, files: named(contentDiffers.map(displayPath)) } });
+  if (unreadable.length) problems.push({ key: 'verify.index.unreadable', params: { component, count: unreadable.length, files: named(unreadable) } });
+  return { problems, contentChecked: toRead.length, files: index.size, ...(o.deep ? {} : { sampled: toRead.length }) };
+}
