@@ -312,6 +312,8 @@ export type Component = Config['components'][number];
 export type PostgresComponent = Extract<Component, { type: 'postgres' }>;
 export type MariadbComponent = Extract<Component, { type: 'mariadb' | 'mysql' }>;
 export type FolderComponent = Extract<Component, { type: 'folder' }>;
+/** Every component that is a database, whatever its kind (src/databases/registry.ts answers for each). */
+export type DatabaseComponent = Exclude<Component, FolderComponent>;
 export type Mirror = Config['mirrors'][number];
 export type PasswordMode = NonNullable<PostgresComponent['password']>;
 export type NotifyConfig = NonNullable<Config['notify']>;

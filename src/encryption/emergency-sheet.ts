@@ -9,6 +9,7 @@ import { chmod, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config/schema';
 import { t, type Lang, type MessageKey, type Params } from '../i18n';
+import { sq } from '../databases/common/shell-quote';
 import { CIPHER_FOLDER } from '../destinations/gocryptfs';
 import { SPARSEBUNDLE_NAME, SPARSEBUNDLE_VOLNAME } from '../core/mirror-crypt';
 import { MIRROR_FOLDER } from '../destinations/mirror-target';
@@ -68,10 +69,7 @@ function localDate(d: Date): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 }
 
-/** Quoted for a POSIX shell when needed (names from the config may contain spaces). */
-export function sq(s: string): string {
-  return /^[A-Za-z0-9_./~:@%+=,-]+$/.test(s) || /^<[^<>']*>$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
+export { sq };
 
 /** Inside double quotes, so $USER still expands but a label's own $ or " do not. */
 function dqInner(s: string): string {

@@ -1,0 +1,127 @@
+// What the engine needs of a database kind (PostgreSQL, MariaDB/MySQL, Firebird, …): one interface,
+// answered by one folder per kind (src/databases/<kind>/index.ts), looked up by `component.type`
+// in the registry (registry.ts). The engine, the CLI and the tray ask the registry and never name
+// a kind themselves (test/architecture.test.ts checks it). borgmatic keeps its database hooks the
+// same way (hooks/data_source/<kind>.py, all answering the same functions through one dispatch).
+//
+// Adding a kind: a folder with an index.ts that exports a DatabaseKind, its entry in the config
+// schema (src/config/schema.ts) and in KINDS (registry.ts), its texts in src/i18n/{de,en}.ts, and
+// a test file that runs the contract suite (test/databases/contract.ts) against its real server.
+//
+// The safety rules every kind keeps (the suite checks them):
+// - dump: streamed to `<dir>/<dumpFileName(name)>` with its sha256 while it is written; a cancel or
+//   a failure leaves no file of that name (write to a temp name, rename when complete); the
+//   password only in the child's environment or a 0600 file, never in argv.
+// - restore: load into a new database beside the live one, check it, then swap names, so a restore
+//   killed at any point before the swap leaves the live database exactly as it was
+//   (restore-types.ts says the whole contract).
+// - restoreTest: load into a scratch database named by scratchName(backupId), compare every
+//   table's rows with the manifest, drop the scratch database on every way out.
+import type { Component, DatabaseComponent } from '../config/schema';
+import type { Lang, Message } from '../i18n';
+import type { ManifestComponent } from '../backup-directory/manifest';
+import type { Platform } from '../platform/paths';
+import type { StepContext } from '../run/step-context';
+import type { DbPreflight, DbRestoreRequest, DbRestoreResult } from './restore-types';
+
+export type { DbClient, DbPreflight, DbRestoreRequest, DbRestoreResult } from './restore-types';
+export type { DatabaseComponent } from '../config/schema';
+
+/** What a kind's probe learned: at least the server's version and the database's size. */
+export interface ServerInfo {
+  /** As the manifest records it ("15.18 (Debian 15.18-0+deb12u1)", "10.11.6-MariaDB-0+deb12u1", "WI-V3.0.11.33703 Firebird 3.0"). */
+  version: string;
+  /** Bytes the database takes on the server: the backup's space estimate. */
+  databaseBytes: number;
+}
+
+/** What a login attempt said, success or not (db-login.ts decides the way to log in from it). */
+export interface LoginSignals {
+  /** The server asked for a password (none given, or the one given was refused). */
+  wantsPassword: boolean;
+  /** Password files the tool skipped for their mode (~/.pgpass, ~/.my.cnf with group/world access). */
+  ignoredFiles: string[];
+}
+
+/** A program a kind needs, and how to find it when launchd or a GUI gives no login shell PATH. */
+export interface ToolSpec {
+  /** The name the kind asks the locator for ("pg_dump", "mariadb-dump", "gbak"). */
+  name: string;
+  /** Executable names tried in order ("mariadb-dump", "mysqldump"). */
+  alternatives: readonly string[];
+  /** How to install it, shown when it is missing: "macOS: brew install …; Debian: apt install …". */
+  hint: string;
+  /** Directories searched before PATH (Postgres.app, Homebrew's opt folders, /usr/lib/postgresql/N/bin). */
+  searchDirs?(platform: Platform): Promise<string[]>;
+}
+
+export interface RestoreTestRequest {
+  entry: ManifestComponent;
+  /** Absolute path of the dump file (its checksum already verified). */
+  dumpFile: string;
+  password: string | null;
+  /** Names the scratch database: scratchName(backupId). */
+  backupId: string;
+}
+
+export interface RestoreTestResult {
+  problems: Message[];
+  warnings: Message[];
+  tables: number;
+  /** Tables whose row count was compared with the manifest. */
+  counted: number;
+}
+
+/** One by-hand step of the Notfallblatt / Datensicherungskonzept: what to do, and the shell lines. */
+export interface ByHandStep {
+  text: string;
+  code?: string;
+}
+
+/** A component's fields the by-hand steps need; placeholders when no config is known. */
+export interface ByHandComponent {
+  name: string;
+  database?: string;
+}
+
+export interface DatabaseKind<C extends DatabaseComponent = DatabaseComponent, S extends ServerInfo = ServerInfo> {
+  /** The registry key, also the credential id's scheme: `<id>://user@host:port/database`. */
+  readonly id: string;
+  /** The config's `type` values this kind answers (MariaDB: "mariadb" and "mysql"). */
+  readonly types: readonly C['type'][];
+  /** The product's name for people ("PostgreSQL", "MariaDB/MySQL"); `labelFor` tells a type apart ("MySQL"). */
+  readonly label: string;
+  labelFor(type: C['type']): string;
+  /** Connection defaults of a new component (settings window, assistant). */
+  readonly defaults: { host: string; port: number; user: string };
+  /** The dump's file name inside a backup folder ("praxis.pgdump", "elexis.sql.gz", "praxis.fbk"). */
+  dumpFileName(componentName: string): string;
+  /** Every program the kind runs; the locator finds them (ToolLocator). */
+  readonly tools: readonly ToolSpec[];
+  /** How the server lets us in without a password from us, and the tool's own password file (db-login.ts). */
+  readonly login: {
+    /** "peer/trust or ~/.pgpass". */
+    means: Message;
+    /** "~/.pgpass (one line …; chmod 600)". */
+    toolFile: Message;
+    /** A password file the tool skipped because of its mode. */
+    ignored(file: string): Message;
+  };
+
+  /** Log in, read the server version and the database size. Throws a PraxisError naming the database on failure. */
+  probe(ctx: StepContext, c: C, password: string | null, onSignals?: (s: LoginSignals) => void): Promise<S>;
+  /** Dump the live database into `dir` (rules above); the manifest entry with sha256, bytes, rows. */
+  dump(ctx: StepContext, c: C, server: S, password: string | null, dir: string): Promise<ManifestComponent>;
+  /** Before a restore: the live server's version, connected clients, warnings, the space it will take. */
+  preflight(ctx: StepContext, req: DbRestoreRequest): Promise<DbPreflight>;
+  /** Load beside the live database, check, swap (restore-types.ts). */
+  restore(ctx: StepContext, req: DbRestoreRequest): Promise<DbRestoreResult>;
+  /** The scratch restore test of `verify --restore-test` (rules above). */
+  restoreTest(ctx: StepContext, c: C, req: RestoreTestRequest): Promise<RestoreTestResult>;
+  /** The Notfallblatt's steps that load this component's dump with the standard tools alone; `$B` is the opened backup folder. */
+  byHandSteps(lang: Lang, c: ByHandComponent, tools: 'linux' | 'darwin'): ByHandStep[];
+}
+
+/** Narrowing helper for callers that hold a Component and a kind from the registry. */
+export type AnyDatabaseKind = DatabaseKind<any, any>;
+export type { Component };
