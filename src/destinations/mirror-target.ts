@@ -2,12 +2,13 @@
 // the expected disk or share and nowhere else — never in the empty mount-point folder that stays
 // on the internal disk when the USB disk is not plugged in.
 import { mkdir, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Mirror } from '../config/schema';
 import { parseSmbUrl } from '../diskutil/smb-mount';
 import { describeRef, type Volume, type Volumes } from '../diskutil/volumes';
 import type { Message } from '../i18n';
 import { PraxisError } from '../core/errors';
+import { isMountPoint } from '../platform/mount-point';
 
 /** Mounting network shares (SMB); implemented in src/diskutil/smb-mount.ts. */
 export interface Shares {
@@ -34,12 +35,6 @@ export interface MirrorTarget {
 
 export type Resolved = { kind: 'ready'; target: MirrorTarget } | { kind: 'absent'; reason: Message };
 
-/** A mount point is a directory on another device than its parent (or the root). */
-export async function isMountPoint(dir: string): Promise<boolean> {
-  const [a, b] = await Promise.all([stat(dir).catch(() => null), stat(dirname(dir)).catch(() => null)]);
-  if (!a || !b) return false;
-  return a.dev !== b.dev || a.ino === b.ino;
-}
 
 export interface ResolveDeps {
   volumes: Volumes;

@@ -15,7 +15,7 @@ import type { Mirror } from '../config/schema';
 import { CommandError, type run as runnerRun } from '../process/runner';
 import { PraxisError } from '../core/errors';
 import { SPARSEBUNDLE_NAME, SPARSEBUNDLE_VOLNAME, type CryptContext, type CryptView, type MirrorCrypt } from '../core/mirror-crypt';
-import { isMountPoint } from '../destinations/mirror-target';
+import { isMountPoint } from '../platform/mount-point';
 import { mapUnlockFailure, planUnlockVolume } from './apfs-encryption';
 import type { DiskInfo } from './diskutil-plist';
 import { withInfo } from './diskutil-plist';
