@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Config } from '../config/schema';
 import { t, type Lang, type MessageKey, type Params } from '../i18n';
 import { sq } from '../databases/common/shell-quote';
+import { KINDS, kindOf } from '../databases/registry';
 import { CIPHER_FOLDER } from '../destinations/gocryptfs';
 import { SPARSEBUNDLE_NAME, SPARSEBUNDLE_VOLNAME } from '../core/mirror-crypt';
 import { MIRROR_FOLDER } from '../destinations/mirror-target';
@@ -25,7 +26,8 @@ export function sheetComponents(config: Pick<Config, 'components'>): SheetCompon
 /** What the backup holds, so the restore commands can name real files instead of placeholders. */
 export interface SheetComponent {
   name: string;
-  type: 'postgres' | 'mariadb' | 'mysql' | 'folder';
+  /** 'folder' or a database kind's config type (the registry knows which). */
+  type: string;
   database?: string;
   /** Where a folder component lives on the server (the restore copies it back there). */
   path?: string;
@@ -95,25 +97,16 @@ export function standardRestoreSteps(lang: Lang, components: SheetComponent[] | 
   const tx = (key: MessageKey, params: Params = {}) => t(lang, key, params);
   const ph = (k: 'name' | 'db' | 'target' | 'user') => placeholder(lang, k);
   const comps = components ?? [];
-  const dbs = comps.filter((c) => c.type !== 'folder');
   const folders = comps.filter((c) => c.type === 'folder');
-  const pgs = comps.length ? dbs.filter((c) => c.type === 'postgres') : [{ name: ph('name'), type: 'postgres' as const, database: ph('db') }];
-  const marias = comps.length ? dbs.filter((c) => c.type !== 'postgres') : [{ name: ph('name'), type: 'mariadb' as const }];
   const dirs = comps.length ? folders : [{ name: ph('name'), type: 'folder' as const, path: ph('target') }];
   const steps: Step[] = [
     { text: tx('sheet.step.newest'), code: `ls ${base}\nB=${base}/${lang === 'de' ? 'JJJJMMTT_HHMMSS' : 'YYYYMMDD_HHMMSS'}` },
   ];
   if (tools === 'darwin') steps.push({ text: tx('sheet.mac.tools') });
-  const sudo = tools === 'linux' ? 'sudo -u postgres ' : '';
-  for (const c of pgs) {
-    const db = sq(c.database ?? c.name);
-    steps.push({
-      text: tx('sheet.step.postgres', { file: `${c.name}.pgdump` }),
-      code: `${sudo}createdb ${db}\n${sudo}pg_restore --no-owner -d ${db} "$B/${c.name}.pgdump"`,
-    });
-  }
-  for (const c of marias) {
-    steps.push({ text: tx('sheet.step.mariadb', { file: `${c.name}.sql.gz` }), code: `gunzip -c "$B/${c.name}.sql.gz" | ${tools === 'linux' ? 'sudo ' : ''}mariadb` });
+  // Databases kind by kind in the registry's order; without components, one placeholder step per kind.
+  for (const kind of KINDS) {
+    const mine = comps.length ? comps.filter((c) => kindOf(c) === kind) : [{ name: ph('name'), database: ph('db') }];
+    for (const c of mine) steps.push(...kind.byHandSteps(lang, c, tools));
   }
   for (const c of dirs) {
     steps.push({ text: tx('sheet.step.folder', { name: c.name }), code: `sudo cp -a "$B/${c.name}/." ${sq(c.path ?? ph('target'))}/` });
