@@ -4,7 +4,7 @@
 import { mkdir, readdir, rename } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { Config, FolderComponent, MariadbComponent, PostgresComponent } from '../config/schema';
+import type { Config, DatabaseComponent, FolderComponent } from '../config/schema';
 import { byteCount, formatDuration, render } from '../i18n';
 import type { Platform } from '../platform/paths';
 import { CommandError, onChildGroups } from '../process/runner';
@@ -18,10 +18,11 @@ import { failedSummary, failureMessage } from '../run/failure';
 import { indexFolder } from '../backup-directory/folder-index';
 import { hookText, runHook } from '../run/hooks';
 import { acquireLock, lockPurposeMessage, type HeldLock } from '../run/lock';
-import { fsyncDir, writeManifest, MANIFEST_FORMAT, type Manifest, type ManifestComponent } from '../backup-directory/manifest';
+import { writeManifest, MANIFEST_FORMAT, type Manifest, type ManifestComponent } from '../backup-directory/manifest';
+import { fsyncDir } from '../platform/fsync';
 import { recordVerified, reportVerification, verifyBackup, writeVerification } from '../verify/verify-check';
-import { dumpMariadb, probeMariadb, type MariaServerInfo } from '../databases/mariadb/dump';
-import { dumpPostgres, probePostgres, type PgServerInfo } from '../databases/postgres/dump';
+import type { AnyDatabaseKind, ServerInfo } from '../databases/contract';
+import { kindFor } from '../databases/registry';
 import { backupsToRemove, classifyInvalid, finishRemovals, removeBackup, removeBackupFolder } from '../retention/retention';
 import { checkSpace, diskSpace, treeSize } from '../backup-directory/space-check';
 import type { StatusStore } from '../run/status-store';
@@ -61,10 +62,10 @@ export interface BackupDeps {
   verifyAfter?: { restoreTest: (m: Manifest) => boolean };
 }
 
+/** A component ready to be written: a database logged in to (its kind, the password settled, what the probe learned), or a folder. */
 type Prepared =
-  | { kind: 'postgres'; c: PostgresComponent; password: string | null; server: PgServerInfo }
-  | { kind: 'mariadb'; c: MariadbComponent; password: string | null; server: MariaServerInfo }
-  | { kind: 'folder'; c: FolderComponent };
+  | { kind: AnyDatabaseKind; c: DatabaseComponent; password: string | null; server: ServerInfo }
+  | { kind: null; c: FolderComponent };
 
 async function freeId(dir: string, start: Date): Promise<string> {
   const names = new Set(await readdir(dir));
@@ -171,19 +172,15 @@ export async function runBackup(config: Config, deps: BackupDeps, reporter: Repo
     const settled = new Map<string, string | null>();
     let estimate = 0;
     for (const c of config.components) {
-      if (c.type === 'postgres') {
-        const { password, server } = await loginDatabase(deps.secrets, c, reporter, (pw, on) => probePostgres(ctx, c, pw, on));
-        settled.set(credentialId(c)!, password);
-        estimate += server.databaseBytes;
-        prepared.push({ kind: 'postgres', c, password, server });
-      } else if (c.type === 'folder') {
+      if (c.type === 'folder') {
         estimate += await folderEstimate(deps.tools, c, previous, signal);
-        prepared.push({ kind: 'folder', c });
+        prepared.push({ kind: null, c });
       } else {
-        const { password, server } = await loginDatabase(deps.secrets, c, reporter, (pw, on) => probeMariadb(ctx, c, pw, on));
+        const kind = kindFor(c);
+        const { password, server } = await loginDatabase(deps.secrets, c, reporter, (pw, on) => kind.probe(ctx, c, pw, on));
         settled.set(credentialId(c)!, password);
         estimate += server.databaseBytes;
-        prepared.push({ kind: 'mariadb', c, password, server });
+        prepared.push({ kind, c, password, server });
       }
     }
     // The restore test after the backup logs in the same way, without asking the keyring again.
@@ -203,8 +200,7 @@ export async function runBackup(config: Config, deps: BackupDeps, reporter: Repo
         if (s.running) Object.assign(s.running, { phase: 'backup', component: p.c.name, percent: Math.floor((i / prepared.length) * 100) });
       });
       let entry: ManifestComponent;
-      if (p.kind === 'postgres') entry = await dumpPostgres(ctx, p.c, p.server, p.password, partial);
-      else if (p.kind === 'mariadb') entry = await dumpMariadb(ctx, p.c, p.server, p.password, partial);
+      if (p.kind) entry = await p.kind.dump(ctx, p.c, p.server, p.password, partial);
       else {
         entry = await copyFolder(ctx, p.c, partial, previous?.path ?? null);
         // A file of the backup like the dumps: written before the manifest that records its sha256.

@@ -12,24 +12,18 @@
 // Password and option files the client skips because of their mode (libpq: group/world readable;
 // MariaDB: world-writable) are named with the fix: otherwise the admin sees only "no password
 // supplied" and a file that plainly holds the password.
-import type { MariadbComponent, PostgresComponent } from '../../config/schema';
+import type { DatabaseComponent } from '../../config/schema';
 import type { Message, MessageKey, Params } from '../../i18n';
 import { ConfiguredSecretStore, credentialId, passwordEnvVar, storeName, type SecretStore } from '../../credentials/credentials';
 import { PraxisError } from '../../core/errors';
 import type { Reporter } from '../../run/events';
-import { probeMariadb } from '../mariadb/dump';
-import { probePostgres } from '../postgres/dump';
 import type { StepContext } from '../../run/step-context';
-
-/** What a probe's client said about logging in: the server asked for a password; files the client skipped for their mode. */
-export interface LoginSignals {
-  wantsPassword: boolean;
-  ignoredFiles: string[];
-}
+import type { LoginSignals } from '../contract';
+import { kindFor } from '../registry';
 
 export type LoginWay = 'none' | 'environment' | 'keyring';
 
-type DbComponent = PostgresComponent | MariadbComponent;
+type DbComponent = DatabaseComponent;
 
 /** A probe that connects with the given password (null: none from us) and reports what the client said. */
 export type Probe<T> = (password: string | null, onSignals: (s: LoginSignals) => void) => Promise<T>;
@@ -48,20 +42,6 @@ function sources(secrets: SecretStore) {
   return { env: async () => null, keyring: (id: string) => secrets.get(id), keyringOn: () => true };
 }
 
-const isPostgres = (c: DbComponent): c is PostgresComponent => c.type === 'postgres';
-
-function means(c: DbComponent): Message {
-  return { key: isPostgres(c) ? 'login.means.postgres' : 'login.means.mariadb', params: {} };
-}
-
-function toolFile(c: DbComponent): Message {
-  return { key: isPostgres(c) ? 'login.toolFile.postgres' : 'login.toolFile.mariadb', params: {} };
-}
-
-function ignoredMessage(c: DbComponent, file: string): Message {
-  return { key: isPostgres(c) ? 'login.ignored.pgpass' : 'login.ignored.mycnf', params: { file } };
-}
-
 /**
  * Connects once (the run's probe) the way the config says, and says which way it logged in.
  * Throws the probe's own connect error, or one that says why no password was given and how to
@@ -70,6 +50,7 @@ function ignoredMessage(c: DbComponent, file: string): Message {
 export async function loginDatabase<T>(secrets: SecretStore, c: DbComponent, reporter: Reporter, probe: Probe<T>): Promise<DbLogin<T>> {
   const id = credentialId(c)!;
   const src = sources(secrets);
+  const { login } = kindFor(c);
   const ignored = new Set<string>();
   const wants = { password: false };
   const listen = (s: LoginSignals): void => {
@@ -78,17 +59,17 @@ export async function loginDatabase<T>(secrets: SecretStore, c: DbComponent, rep
   };
   const hint = (): Message | string => {
     const first = [...ignored][0];
-    return first ? { key: 'login.ignoredHint', params: { text: ignoredMessage(c, first) } } : '';
+    return first ? { key: 'login.ignoredHint', params: { text: login.ignored(first) } } : '';
   };
   const done = (password: string | null, server: T, way: LoginWay): DbLogin<T> => {
     const key: MessageKey = way === 'none' ? 'run.login.none' : way === 'environment' ? 'run.login.environment' : 'run.login.keyring';
-    reporter.info(key, { name: c.name, means: means(c), variable: passwordEnvVar(c.name), store: storeName(secrets) });
+    reporter.info(key, { name: c.name, means: login.means, variable: passwordEnvVar(c.name), store: storeName(secrets) });
     // Logged in all the same (trust, the keyring): the skipped file is still a trap for later.
-    for (const f of ignored) reporter.warn(ignoredMessage(c, f).key, { file: f });
+    for (const f of ignored) reporter.warn(login.ignored(f).key, { file: f });
     return { password, server, way };
   };
   const params = (extra: Params = {}): Params => ({
-    name: c.name, database: c.database, host: c.host, port: c.port, user: c.user, id, variable: passwordEnvVar(c.name), toolFile: toolFile(c), ignored: hint(), ...extra,
+    name: c.name, database: c.database, host: c.host, port: c.port, user: c.user, id, variable: passwordEnvVar(c.name), toolFile: login.toolFile, ignored: hint(), ...extra,
   });
 
   const fromEnv = await src.env(id);
@@ -186,6 +167,7 @@ export class SettledSecretStore implements SecretStore {
 export async function databaseLoginPassword(ctx: StepContext, c: DbComponent): Promise<string | null> {
   const id = credentialId(c)!;
   if (ctx.secrets instanceof SettledSecretStore && ctx.secrets.has(id)) return ctx.secrets.get(id);
-  const probe: Probe<unknown> = isPostgres(c) ? (pw, on) => probePostgres(ctx, c, pw, on) : (pw, on) => probeMariadb(ctx, c, pw, on);
+  const kind = kindFor(c);
+  const probe: Probe<unknown> = (pw, on) => kind.probe(ctx, c, pw, on);
   return (await loginDatabase(ctx.secrets, c, ctx.reporter, probe)).password;
 }

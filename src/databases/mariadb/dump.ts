@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import type { MariadbComponent } from '../../config/schema';
 import { run, CommandError, type CommandPlan } from '../../process/runner';
 import { connectFailed, dumpFailed } from '../common/db-errors';
-import type { LoginSignals } from '../common/db-login';
+import type { LoginSignals } from '../contract';
 import type { ManifestComponent } from '../../backup-directory/manifest';
 import { SqlDumpRowCounter } from './sql-dump-rows';
 import { SqlSession } from '../common/sql-session';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { PostgresComponent } from '../../config/schema';
 import { run, CommandError, type CommandPlan } from '../../process/runner';
 import { connectFailed, dumpFailed } from '../common/db-errors';
-import type { LoginSignals } from '../common/db-login';
+import type { LoginSignals } from '../contract';
 import type { ManifestComponent } from '../../backup-directory/manifest';
 import { dbSettingsSql, parseDbSettings, type DbSettings } from './db-settings';
 import { SqlSession } from '../common/sql-session';
