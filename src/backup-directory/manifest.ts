@@ -4,13 +4,14 @@
 import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { fsyncDir } from '../platform/fsync';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const MANIFEST_FORMAT = 1;
 
 const componentEntry = z.object({
   name: z.string(),
-  type: z.enum(['postgres', 'mariadb', 'mysql', 'folder']),
+  type: z.enum(['postgres', 'mariadb', 'mysql', 'firebird', 'folder']),
   /** Relative to the backup folder. */
   path: z.string(),
   bytes: z.number(),
@@ -91,17 +92,6 @@ export async function writeManifest(dir: string, manifest: Manifest): Promise<vo
   }
   await rename(tmp, join(dir, MANIFEST_FILE));
   await fsyncDir(dir);
-}
-
-export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } catch {
-    /* some file systems (SMB) refuse fsync on directories; the rename is still ordered */
-  } finally {
-    await fh.close();
-  }
 }
 
 export function parseManifest(text: string): Manifest | null {

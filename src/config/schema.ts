@@ -53,6 +53,23 @@ const mariadb = z
   })
   .strict();
 
+/**
+ * Firebird (indamed MEDICAL OFFICE): `database` is the database file's path as the server sees it,
+ * or an alias of the server's databases.conf. No password file: the user and password reach gbak
+ * and isql as ISC_USER / ISC_PASSWORD in their environment (src/databases/firebird/).
+ */
+const firebird = z
+  .object({
+    name: componentName,
+    type: z.literal('firebird'),
+    database: z.string({ required_error: 'required' }).min(1).max(255),
+    host: host.default('localhost'),
+    port: port.default(3050),
+    user: z.string().min(1).default('SYSDBA'),
+    password: passwordMode,
+  })
+  .strict();
+
 const folder = z
   .object({
     name: componentName,
@@ -69,7 +86,7 @@ const folder = z
   })
   .strict();
 
-const component = z.discriminatedUnion('type', [postgres, mariadb, folder], {
+const component = z.discriminatedUnion('type', [postgres, mariadb, firebird, folder], {
   errorMap: (issue, ctx) =>
     issue.code === 'invalid_union_discriminator' ? { message: 'componentType' } : { message: ctx.defaultError },
 });
@@ -311,6 +328,7 @@ export type Config = z.infer<typeof configSchema>;
 export type Component = Config['components'][number];
 export type PostgresComponent = Extract<Component, { type: 'postgres' }>;
 export type MariadbComponent = Extract<Component, { type: 'mariadb' | 'mysql' }>;
+export type FirebirdComponent = Extract<Component, { type: 'firebird' }>;
 export type FolderComponent = Extract<Component, { type: 'folder' }>;
 /** Every component that is a database, whatever its kind (src/databases/registry.ts answers for each). */
 export type DatabaseComponent = Exclude<Component, FolderComponent>;

@@ -53,6 +53,12 @@ export interface ToolSpec {
   hint: string;
   /** Directories searched before PATH (Postgres.app, Homebrew's opt folders, /usr/lib/postgresql/N/bin). */
   searchDirs?(platform: Platform): Promise<string[]>;
+  /**
+   * How to ask the program its version when `--version` is not the way (absent: `--version`, exit 0).
+   * gbak knows no --version: `gbak -z` prints "gbak:gbak version LI-V3.0.11.33637 Firebird 3.0" and
+   * exits 1 for want of a database; isql-fb and gfix print theirs with `-z` and exit 0.
+   */
+  version?: { args: readonly string[]; okExitCodes: readonly number[] };
 }
 
 export interface RestoreTestRequest {

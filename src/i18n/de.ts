@@ -88,7 +88,7 @@ export const de = {
   'config.problem.dotdot': '{path}: darf kein „..“ enthalten: „{value}“.',
   'config.problem.name': '{path}: „{value}“ ist als Name nicht erlaubt: nur Buchstaben, Ziffern, - und _ (höchstens 64 Zeichen), weil daraus Dateinamen werden.',
   'config.problem.duplicate': '{path}: der Name „{value}“ kommt doppelt vor. Jeder Eintrag braucht einen eigenen Namen.',
-  'config.problem.componentType': '{path}: unbekannter Typ „{value}“; erlaubt sind postgres, mariadb, mysql, folder.',
+  'config.problem.componentType': '{path}: unbekannter Typ „{value}“; erlaubt sind postgres, mariadb, mysql, firebird, folder.',
   'config.problem.mirrorType': '{path}: unbekannter Typ „{value}“; erlaubt sind volume, smb, path.',
   'config.problem.enum': '{path}: „{value}“ ist nicht erlaubt; erlaubt: {options}.',
   'config.problem.tooSmall': '{path}: muss mindestens {min} sein.',

@@ -88,7 +88,7 @@ export const en: Record<MessageKey, string> = {
   'config.problem.dotdot': '{path}: must not contain "..": "{value}".',
   'config.problem.name': '{path}: "{value}" is not allowed as a name: only letters, digits, - and _ (at most 64 characters), because file names are made from it.',
   'config.problem.duplicate': '{path}: the name "{value}" is used twice. Every entry needs a name of its own.',
-  'config.problem.componentType': '{path}: unknown type "{value}"; allowed are postgres, mariadb, mysql, folder.',
+  'config.problem.componentType': '{path}: unknown type "{value}"; allowed are postgres, mariadb, mysql, firebird, folder.',
   'config.problem.mirrorType': '{path}: unknown type "{value}"; allowed are volume, smb, path.',
   'config.problem.enum': '{path}: "{value}" is not allowed; allowed: {options}.',
   'config.problem.tooSmall': '{path}: must be at least {min}.',

@@ -18,6 +18,8 @@ const TOOL_SECRETS = new Map<string, RegExp>([
   ['PASSWD_FD', /^(smbclient|mount\.cifs)$/],
   ['PASSWD_FILE', /^(smbclient|mount\.cifs)$/],
   ['RSYNC_PASSWORD', /^rsync$/],
+  // Firebird's client library (gbak, isql/isql-fb, gfix, fbsvcmgr, nbackup, gstat).
+  ['ISC_PASSWORD', /^(gbak|isql(-fb)?|gfix|fbsvcmgr|nbackup|gstat|fbstat)$/],
 ]);
 
 /** True for a variable whose value is a secret (or leads to one), by its name. */
