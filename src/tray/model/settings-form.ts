@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { cronProblem, nextRuns, type CronProblem } from '../../config/cron';
 import { formatPath, renderProblem, validateConfig } from '../../config/load';
 import type { Config } from '../../config/schema';
+import { KINDS, kindOf } from '../../databases/registry';
 import type { Volume } from '../../diskutil/volumes';
 import { formatBytes, render, t, type Lang, type MessageKey } from '../../i18n';
 import { describeCron } from '../../schedule/cron-describe';
@@ -17,7 +18,10 @@ import { flag, inOriginalOrder, obj, str, text, whole, withoutUndefined } from '
 import { notifyConfigOf, notifyFieldLabel, notifyFieldOf, notifyFormFrom, type NotifyFormState } from './notify-form';
 import { writeFileAtomically, type RawConfig } from './settings-file';
 
-export const COMPONENT_TYPES = ['postgres', 'mariadb', 'mysql', 'folder'] as const;
+/** The type column's choices: every type of every registered database kind, in the registry's order, then a folder. */
+export const COMPONENT_TYPES: readonly string[] = [...KINDS.flatMap((k) => k.types as readonly string[]), 'folder'];
+/** What „+ Datenbank“ adds: the registry's first kind (the type column changes it). */
+export const NEW_DATABASE_TYPE: string = KINDS[0]!.types[0]!;
 export const MIRROR_TYPES = ['volume', 'smb', 'path'] as const;
 /** The choices of a database's „Passwort“ column, '' first: the config's default (not set). */
 export const PASSWORD_MODES = ['', 'keyring', 'none'] as const;
@@ -336,7 +340,7 @@ function freeName(base: string, taken: string[]): string {
   for (let i = 2; ; i++) if (!lower.has(`${base}-${i}`)) return `${base}-${i}`;
 }
 
-export function newComponent(form: SettingsForm, type: 'postgres' | 'mariadb' | 'folder'): ComponentRow {
+export function newComponent(form: SettingsForm, type: string): ComponentRow {
   const base = type === 'folder' ? 'ordner' : 'datenbank';
   return { name: freeName(base, form.components.map((c) => c.name)), type, database: '', host: '', port: '', user: '', path: '', password: '' };
 }
@@ -347,9 +351,20 @@ export function newMirror(form: SettingsForm): MirrorRow {
 
 /** Shown for an empty host/port/user: what the config's default will be. */
 export function componentDefaults(type: string): { host: string; port: string; user: string } {
-  if (type === 'postgres') return { host: 'localhost', port: '5432', user: 'postgres' };
-  if (type === 'mariadb' || type === 'mysql') return { host: '127.0.0.1', port: '3306', user: 'root' };
-  return { host: '', port: '', user: '' };
+  const d = kindOf({ type })?.defaults;
+  return d ? { host: d.host, port: String(d.port), user: d.user } : { host: '', port: '', user: '' };
+}
+
+/**
+ * A type's name in the type column: the catalogue's `tray.settings.type.<type>` („PostgreSQL
+ * (tomedo)“), else the kind's own name from the registry, so a kind registered later is offered
+ * without a text here; a type nobody knows (a typo in the file) as it is.
+ */
+export function componentTypeLabel(type: string, lang: Lang): string {
+  const key = `tray.settings.type.${type}`;
+  const text = t(lang, key as MessageKey);
+  if (text !== key) return text;
+  return kindOf({ type })?.labelFor(type) ?? type;
 }
 
 // ---- volume choices ----
