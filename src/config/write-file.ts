@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, copyFile, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { fsyncDir } from '../backup-directory/manifest';
+import { fsyncDir } from '../platform/fsync';
 
 export const backupPathOf = (file: string) => `${file}.bak`;
 

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import PDFDocument from 'pdfkit';
 import { t, type Lang } from '../i18n';
 import { PraxisError } from '../core/errors';
-import { fsyncDir } from '../backup-directory/manifest';
+import { fsyncDir } from '../platform/fsync';
 import { localDateTime } from './local-time';
 
 const REGULAR = 'DejaVuSans';

@@ -14,7 +14,8 @@ import { dirname, join } from 'node:path';
 import { BACKUP_ID, DELETING_SUFFIX, type BackupEntry, type Catalog } from '../backup-directory/catalog';
 import { stallPoint } from '../run/fault-injection';
 import { removeTree } from '../backup-directory/tree-walk';
-import { fsyncDir, MANIFEST_FILE } from '../backup-directory/manifest';
+import { MANIFEST_FILE } from '../backup-directory/manifest';
+import { fsyncDir } from '../platform/fsync';
 import { VERIFICATION_FILE } from '../verify/verify-check';
 
 export function backupsToRemove(complete: BackupEntry[], keep: number, justMade: string): BackupEntry[] {

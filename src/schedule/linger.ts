@@ -14,8 +14,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Message } from '../i18n';
-import { CommandError, type CommandPlan } from '../process/runner';
-import type { Runner } from './scheduler';
+// The runner's type straight from the runner, not scheduler.ts's alias: scheduler.ts imports this
+// file's LingerInfo/LingerOutcome, and the two must not import each other.
+import { CommandError, type CommandPlan, type run } from '../process/runner';
 
 export const LINGER_DIR = '/var/lib/systemd/linger';
 
@@ -36,7 +37,7 @@ export interface LingerOutcome extends LingerInfo {
 }
 
 export interface LingerDeps {
-  run: Runner;
+  run: typeof run;
   user: string;
   /** Where logind keeps its linger files; tests point it at a temp folder. */
   lingerDir?: string;
