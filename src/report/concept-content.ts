@@ -10,6 +10,7 @@ import { formatBytes, t, type Lang, type MessageKey, type Params } from '../i18n
 import { describeCron } from '../schedule/cron-describe';
 import { sheetComponents, sq, standardRestoreSteps } from '../encryption/emergency-sheet';
 import { AUTO_RESTORE_TEST_MAX_BYTES } from '../verify/verify-policy';
+import { isDatabase, kindFor } from '../databases/registry';
 
 export type ConceptBlock =
   | { kind: 'paragraph'; text: string; note?: boolean }
@@ -113,10 +114,10 @@ export function buildConcept(i: ConceptInput): Concept {
 
   // 1. What.
   const typeName = (type: string) => tx(`concept.type.${type}` as MessageKey);
-  const dbs = c.components.filter((x) => x.type !== 'folder');
+  const dbs = c.components.filter(isDatabase);
   const folders = c.components.filter((x) => x.type === 'folder');
   const whatRows = [
-    ...dbs.map((x) => [x.name, typeName(x.type), tx('concept.what.database', { database: x.database, host: x.host, port: x.port, user: x.user }), x.type === 'postgres' ? `${x.name}.pgdump` : `${x.name}.sql.gz`]),
+    ...dbs.map((x) => [x.name, typeName(x.type), tx('concept.what.database', { database: x.database, host: x.host, port: x.port, user: x.user }), kindFor(x).dumpFileName(x.name)]),
     ...folders.map((x) => [x.name, typeName(x.role === 'program' ? 'program' : 'folder'), x.path + (x.exclude?.length ? `\n${tx('concept.what.exclude', { patterns: x.exclude.join(', ') })}` : ''), `${x.name}/`]),
   ];
   sections.push({

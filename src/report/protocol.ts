@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import type { Config } from '../config/schema';
 import { formatBytes, render, t, type Lang, type Message, type MessageKey } from '../i18n';
 import { ExitCode, PraxisError } from '../core/errors';
+import { kindFor } from '../databases/registry';
 import { localDate, localDateTime, localTime } from './local-time';
 import { PdfDocument } from './pdf-document';
 import { collectPeriod, monthPeriod, type MirrorCopy, type PeriodData, type PeriodRun, type RestoreTest, type ToolUse } from './period';
@@ -36,8 +37,7 @@ export function toolText(u: ToolUse): string {
 
 function describeSource(c: Config['components'][number]): string {
   if (c.type === 'folder') return `${c.name}: ${c.path}`;
-  const kind = c.type === 'postgres' ? 'PostgreSQL' : c.type === 'mariadb' ? 'MariaDB' : 'MySQL';
-  return `${c.name}: ${kind} „${c.database}“ @ ${c.host ?? 'localhost'}${c.port ? `:${c.port}` : ''}`;
+  return `${c.name}: ${kindFor(c).labelFor(c.type)} „${c.database}“ @ ${c.host ?? 'localhost'}${c.port ? `:${c.port}` : ''}`;
 }
 
 function describeTarget(m: Pick<MirrorCopy, 'target'>, lang: Lang): string[] {
