@@ -1,12 +1,13 @@
 // The port for encrypted mirrors: what an encrypted mirror IS depends on the platform, the engine
 // only needs "open the decrypted view, prove it, close it". Adapters:
 // - Linux (gocryptfs.ts): a gocryptfs folder `Praxis-Backup.gocryptfs` on any target.
-// - macOS (src/diskutil/mac-crypt.ts): a volume mirror is an encrypted APFS volume, unlocked before
-//   it is mounted (so the unlock happens while the target is resolved, see mirror-target.ts); a
-//   share or path mirror holds an encrypted sparse bundle `Praxis-Backup.sparsebundle`.
+// - macOS (src/diskutil/mac-crypt.ts): a mirror on a whole volume of its own (a USB disk) is an
+//   encrypted APFS volume, unlocked before it is mounted (so the unlock happens while the target is
+//   located, see src/destinations/volume/); a share or path mirror holds an encrypted sparse bundle
+//   `Praxis-Backup.sparsebundle`.
+// The port knows no destination kinds: it is told whether the target is a whole volume.
 // Whatever the format, the rule is the same: nothing is written before the adapter has proved the
 // place is the decrypted view of the encrypted container; every failure leaves nothing open.
-import type { Mirror } from '../config/schema';
 import type { Volume } from '../diskutil/volumes';
 
 /** The encrypted disk image on a macOS share or path mirror; named on the emergency sheet. */
@@ -25,6 +26,14 @@ export interface CryptContext {
   signal?: AbortSignal;
 }
 
+/** What the port needs to know of an encrypted mirror's target. */
+export interface CryptTarget {
+  /** The mirror's name. */
+  name: string;
+  /** The target is a whole volume of its own (a USB disk), not a folder on a disk or share. */
+  wholeVolume: boolean;
+}
+
 export interface CryptView {
   /** The decrypted view: where the backups are written and read. */
   dir: string;
@@ -35,16 +44,16 @@ export interface CryptView {
 }
 
 export interface MirrorCrypt {
-  scheme(m: Mirror): CryptScheme;
+  scheme(m: CryptTarget): CryptScheme;
   /**
    * 'apfs-volume' only: unlock the volume (which mounts it) and prove it is encrypted. Returns the
    * volume as it is now. Refuses (throws) a volume that is not encrypted: never written in the clear.
    */
   unlockVolume?(v: Volume, ctx: CryptContext): Promise<Volume>;
   /** Whether the encrypted container exists in the target's top folder `root` ('apfs-volume': the volume itself, so true). */
-  isInitialised(m: Mirror, root: string): Promise<boolean>;
+  isInitialised(m: CryptTarget, root: string): Promise<boolean>;
   /** Create the container in `root` (`encryption setup`); returns its path. */
-  init(m: Mirror, root: string, ctx: CryptContext): Promise<string>;
+  init(m: CryptTarget, root: string, ctx: CryptContext): Promise<string>;
   /** Open the decrypted view of the container in `root` at `mountPoint` and prove it; nothing is left open on failure. */
-  openView(m: Mirror, root: string, mountPoint: string, ctx: CryptContext): Promise<CryptView>;
+  openView(m: CryptTarget, root: string, mountPoint: string, ctx: CryptContext): Promise<CryptView>;
 }

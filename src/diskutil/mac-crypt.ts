@@ -1,8 +1,8 @@
 // The macOS adapter of the MirrorCrypt port (src/core/mirror-crypt.ts):
-// - a volume mirror is an encrypted APFS volume: `diskutil apfs unlockVolume <UUID>
+// - a mirror on a whole volume (a USB disk) is an encrypted APFS volume: `diskutil apfs unlockVolume <UUID>
 //   -stdinpassphrase` before use (diskutil mounts it), then `diskutil info` must say FileVault —
 //   a volume that is not encrypted is refused, never written in the clear. Unmount/eject locks it
-//   again (the engine's releaseTarget does that).
+//   again (the destination's close does that).
 // - a share or path mirror holds `Praxis-Backup.sparsebundle` (AES-256), attached with the
 //   passphrase on stdin at our own mount point, detached afterwards.
 // The plans (argv, stdin, redaction) are in apfs-encryption.ts and hdiutil.ts; this file runs them
@@ -11,10 +11,9 @@
 // cited texts there.
 import { readdir, rmdir, stat, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Mirror } from '../config/schema';
 import { CommandError, type run as runnerRun } from '../process/runner';
 import { PraxisError } from '../core/errors';
-import { SPARSEBUNDLE_NAME, SPARSEBUNDLE_VOLNAME, type CryptContext, type CryptView, type MirrorCrypt } from '../core/mirror-crypt';
+import { SPARSEBUNDLE_NAME, SPARSEBUNDLE_VOLNAME, type CryptContext, type CryptTarget, type CryptView, type MirrorCrypt } from '../core/mirror-crypt';
 import { isMountPoint } from '../platform/mount-point';
 import { mapUnlockFailure, planUnlockVolume } from './apfs-encryption';
 import type { DiskInfo } from './diskutil-plist';
@@ -46,8 +45,8 @@ async function bundleExists(path: string): Promise<boolean> {
 export class MacCrypt implements MirrorCrypt {
   constructor(private readonly deps: MacCryptDeps) {}
 
-  scheme(m: Mirror) {
-    return m.type === 'volume' ? ('apfs-volume' as const) : ('sparsebundle' as const);
+  scheme(m: CryptTarget) {
+    return m.wholeVolume ? ('apfs-volume' as const) : ('sparsebundle' as const);
   }
 
   async unlockVolume(v: Volume, ctx: CryptContext): Promise<Volume> {
@@ -76,12 +75,12 @@ export class MacCrypt implements MirrorCrypt {
     return now;
   }
 
-  async isInitialised(m: Mirror, root: string): Promise<boolean> {
+  async isInitialised(m: CryptTarget, root: string): Promise<boolean> {
     if (this.scheme(m) === 'apfs-volume') return true;
     return bundleExists(join(root, SPARSEBUNDLE_NAME));
   }
 
-  async init(m: Mirror, root: string, ctx: CryptContext): Promise<string> {
+  async init(m: CryptTarget, root: string, ctx: CryptContext): Promise<string> {
     // An APFS volume is encrypted by erasing the disk: `volumes prepare`, with its own double confirmation.
     if (this.scheme(m) === 'apfs-volume') throw new PraxisError('encryption.useVolumesPrepare', { name: ctx.name }, 2);
     const path = join(root, SPARSEBUNDLE_NAME);
@@ -93,7 +92,7 @@ export class MacCrypt implements MirrorCrypt {
     return path;
   }
 
-  async openView(m: Mirror, root: string, mountPoint: string, ctx: CryptContext): Promise<CryptView> {
+  async openView(m: CryptTarget, root: string, mountPoint: string, ctx: CryptContext): Promise<CryptView> {
     if (this.scheme(m) !== 'sparsebundle') throw new PraxisError('mirror.crypt.guard', { name: ctx.name, path: root });
     const path = join(root, SPARSEBUNDLE_NAME);
     const b = { name: ctx.name, path, credentialId: ctx.credentialId };

@@ -275,7 +275,7 @@ export interface SmbSharesOptions extends RetryOptions {
   tempDir?: string;
 }
 
-/** Mounts and unmounts SMB shares; matches the `Shares` port of src/destinations/mirror-target.ts. */
+/** Mounts and unmounts SMB shares; matches the `Shares` port of src/core/shares.ts. */
 export class SmbShares {
   constructor(private readonly opts: SmbSharesOptions) {}
 

@@ -11,9 +11,9 @@ import type { Config } from '../config/schema';
 import { t, type Lang, type MessageKey, type Params } from '../i18n';
 import { sq } from '../databases/common/shell-quote';
 import { KINDS, kindOf } from '../databases/registry';
-import { CIPHER_FOLDER } from '../destinations/gocryptfs';
+import { CIPHER_FOLDER } from '../destinations/encrypted/gocryptfs';
 import { SPARSEBUNDLE_NAME, SPARSEBUNDLE_VOLNAME } from '../core/mirror-crypt';
-import { MIRROR_FOLDER } from '../destinations/mirror-target';
+import { MIRROR_FOLDER } from '../destinations/contract';
 
 /** The gocryptfs cipher folder on a Linux mirror: the engine's own name, so the sheet can never name another. */
 export const GOCRYPTFS_DIR = CIPHER_FOLDER;

@@ -11,7 +11,8 @@ import type { Message } from '../i18n';
 import type { CredentialStore } from '../credentials/credentials';
 import { ExitCode, PraxisError } from '../core/errors';
 import type { Reporter } from '../run/events';
-import { cryptOf, openMirror, releaseTarget, selectMirrors, type MirrorDeps } from '../mirror/mirror-run';
+import { cryptOf, cryptTarget, encryptsWholeVolume } from '../destinations/encrypted/encrypted-target';
+import { openMirror, selectMirrors, type MirrorDeps } from '../mirror/mirror-run';
 import { encryptionCredentialId, generatePassphrase } from './passphrase';
 
 export interface EncryptionSetupIo {
@@ -34,11 +35,12 @@ export async function setupEncryption(
   const configured = selectMirrors(config, [name])[0]!;
   if (!configured.encrypt) throw new PraxisError('encryption.notEncrypted', { name }, ExitCode.invalidInput);
   // A Mac's USB disk is encrypted as a whole APFS volume, which means erasing it: its own command.
-  if (crypt.scheme(configured) === 'apfs-volume') throw new PraxisError('encryption.useVolumesPrepare', { name }, ExitCode.invalidInput);
-  const { mirror, target } = await openMirror(config, name, deps.mirrorDeps, 'encryption.absent');
+  if (encryptsWholeVolume(configured, crypt)) throw new PraxisError('encryption.useVolumesPrepare', { name }, ExitCode.invalidInput);
+  const destination = await openMirror(config, name, deps.mirrorDeps, 'encryption.absent');
+  const { mirror, target } = destination;
   const r: { warnings: Message[] } = { warnings: [] };
   try {
-    if (await crypt.isInitialised(mirror, target.root)) throw new PraxisError('mirror.crypt.alreadyInitialised', { name, dir: target.root });
+    if (await crypt.isInitialised(cryptTarget(mirror), target.root)) throw new PraxisError('mirror.crypt.alreadyInitialised', { name, dir: target.root });
     const id = encryptionCredentialId(name);
     let passphrase = await deps.keyring.get(id);
     if (!passphrase) {
@@ -49,9 +51,9 @@ export async function setupEncryption(
     }
     if (!(await io.writeSheet())) return { done: false, reason: 'sheet' };
     if (!(await io.confirm())) return { done: false, reason: 'notConfirmed' };
-    const cipherDir = await crypt.init(mirror, target.root, { name, credentialId: id, passphrase });
+    const cipherDir = await crypt.init(cryptTarget(mirror), target.root, { name, credentialId: id, passphrase });
     return { done: true, cipherDir, credentialId: id };
   } finally {
-    await releaseTarget(mirror, target, deps.mirrorDeps, reporter, r);
+    await destination.release(reporter, r);
   }
 }

@@ -28,7 +28,7 @@ import { render } from '../../src/i18n';
 import { CommandError, displayArgv, run } from '../../src/process/runner';
 import { PraxisError } from '../../src/core/errors';
 import { EnvSecretStore } from '../../src/credentials/credentials';
-import type { Shares } from '../../src/destinations/mirror-target';
+import type { Shares } from '../../src/core/shares';
 import { makeTempDir, runCleanups, registerCleanup } from '../helpers/temp';
 import { isMounted, mountTmpfsAt, unmountPath } from '../helpers/tmpfs';
 

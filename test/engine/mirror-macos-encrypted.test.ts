@@ -29,7 +29,7 @@ import { PraxisError } from '../../src/core/errors';
 import { Reporter } from '../../src/run/events';
 import { SPARSEBUNDLE_NAME } from '../../src/core/mirror-crypt';
 import { accessMirror, leaveMirror, runMirrors, type MirrorDeps } from '../../src/mirror/mirror-run';
-import type { Shares } from '../../src/destinations/mirror-target';
+import type { Shares } from '../../src/core/shares';
 import { encryptionCredentialId, generatePassphrase } from '../../src/encryption/passphrase';
 import { StatusStore } from '../../src/run/status-store';
 import { ToolLocator } from '../../src/process/tool-locator';

@@ -15,7 +15,7 @@ import { runBackup } from '../../src/backup/backup-run';
 import { EnvSecretStore } from '../../src/credentials/credentials';
 import { Reporter, type StampedEvent } from '../../src/run/events';
 import { mirrorsExitCode, runMirrors, type MirrorDeps } from '../../src/mirror/mirror-run';
-import type { Shares } from '../../src/destinations/mirror-target';
+import type { Shares } from '../../src/core/shares';
 import { StatusStore } from '../../src/run/status-store';
 import { ToolLocator } from '../../src/process/tool-locator';
 import { createSampleFiles } from '../helpers/sample-practice';

@@ -16,9 +16,9 @@
 import { constants } from 'node:fs';
 import { access, mkdir, readdir, readFile, realpath, rmdir, stat } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
-import { CommandError, run, type CommandPlan } from '../process/runner';
-import { PraxisError } from '../core/errors';
-import type { CryptView, MirrorCrypt } from '../core/mirror-crypt';
+import { CommandError, run, type CommandPlan } from '../../process/runner';
+import { PraxisError } from '../../core/errors';
+import type { CryptView, MirrorCrypt } from '../../core/mirror-crypt';
 
 export const CIPHER_FOLDER = 'Praxis-Backup.gocryptfs';
 /** gocryptfs's config file: present iff the cipher dir was initialised. */

@@ -1,0 +1,179 @@
+// What the engine needs of a destination kind (USB disk, network share, folder on another disk,
+// and next an off-site repository): one interface, answered by one folder per kind
+// (src/destinations/<kind>/index.ts), looked up by the config's `mirror.type` in the registry
+// (registry.ts). The mirror run, verify --target, restore --from-mirror, list --mirror, encryption
+// setup and the emergency sheet ask the registry and never name a kind themselves.
+//
+// Two halves:
+// - DestinationKind: how a kind's target is found, mounted, guarded and given back (locate /
+//   release), and what the engine shows of it (where, the sheet's rows). Folder kinds hand back a
+//   Target, a folder; encryption (encrypted.ts) is an option of every kind, wrapped around it.
+// - Destination: a target opened for use. Everything the engine does with it is said in backup
+//   ids and a local source folder (put a complete backup, list complete ones, verify a copy,
+//   remove one, free space, close) — never in rsync paths — so a repository that is not a folder
+//   (restic) answers the same calls. folder-destination.ts answers them for every folder kind.
+//
+// The safety rules every kind keeps (test/destinations/contract.ts checks them):
+// - locate writes nothing anywhere before its guard said the target is the configured disk or
+//   share, mounted; the empty mount-point folder left on the internal disk is never a target.
+// - a backup on a destination is complete only once all of it is there: list() never shows an
+//   interrupted copy, and a failed put (disk full, cancel, pulled disk) leaves no backup of that id.
+// - close gives back exactly what open took: a view we opened is closed before the disk is
+//   unmounted or ejected, and a disk we did not mount stays mounted.
+import type { Mirror } from '../config/schema';
+import type { Shares } from '../core/shares';
+import type { BackupEntry } from '../backup-directory/catalog';
+import type { DiskSpace } from '../backup-directory/space-check';
+import type { Volume, Volumes } from '../diskutil/volumes';
+import type { Message } from '../i18n';
+import type { Reporter } from '../run/events';
+import type { VerificationRecord } from '../verify/verify-check';
+
+/** The folder on a mirror volume that holds the backups (like the local backup directory). */
+export const MIRROR_FOLDER = 'Praxis-Backup';
+
+export type { Shares } from '../core/shares';
+
+/** A folder kind's target once found, mounted and guarded. */
+export interface Target {
+  /** Where the backups go on the target (for an encrypted mirror: replaced by the decrypted view). */
+  dir: string;
+  /** The target's top folder: the mount point, the path or the share folder (the cipher dir of an encrypted mirror lives here). */
+  root: string;
+  volume?: Volume;
+  /** Mount point we mounted ourselves (and so unmount again), if any. */
+  mountedByUs?: string;
+  /** Warnings found while locating (e.g. a path mirror on the same disk as the backups). */
+  warnings: Message[];
+  /** An encrypted volume (macOS APFS), unlocked while locating: `dir` on it is already the decrypted place. */
+  encryptedVolume?: boolean;
+}
+
+export type Located = { kind: 'ready'; target: Target } | { kind: 'absent'; reason: Message };
+
+/** What locating a target may use (the mirror run's dependencies, the SMB password from the credential store). */
+export interface LocateEnv {
+  volumes: Volumes;
+  shares: Shares;
+  /** Where SMB shares get mounted: <smbMountBase>/<mirror name>. */
+  smbMountBase: string;
+  /** The password of a kind's own credential (a share's login), null when none is stored. */
+  password(id: string): Promise<string | null>;
+  /**
+   * Set for an encrypted mirror whose volume itself is encrypted (macOS APFS): unlocks it (which
+   * mounts it) instead of a plain mount, and refuses one that is not encrypted.
+   */
+  unlockVolume?(v: Volume): Promise<Volume>;
+}
+
+/** What giving a target back may use. */
+export interface ReleaseEnv {
+  volumes: Volumes;
+  shares: Shares;
+}
+
+/** Where a destination is, for the run's events, the status and the report. */
+export interface TargetInfo {
+  dir: string;
+  label?: string | null;
+  uuid?: string | null;
+  url?: string;
+}
+
+/** A kind's own credential besides the encryption passphrase (a share's login). */
+export interface KindCredential {
+  id: string;
+  /** The password mode `none`: the share is open to guests, nothing is stored. */
+  none: boolean;
+}
+
+/** What the emergency sheet (Notfallblatt) says about a kind: the target's identity rows and how to reach it by hand. */
+export interface SheetTarget {
+  name: string;
+  /** The catalogue's word for the kind (sheet.type.<type>). */
+  type: string;
+  label?: string | null;
+  uuid?: string | null;
+  url?: string;
+  path?: string;
+}
+
+export interface DestinationKind<M extends Mirror = Mirror> {
+  /** The config's `type` this kind answers. */
+  readonly type: M['type'];
+  /**
+   * The target is a whole volume of its own (a USB disk): macOS encrypts it as an APFS volume,
+   * unlocked while it is located; the other kinds hold an encrypted container in their folder.
+   */
+  readonly wholeVolume: boolean;
+  /** Find the target, mount it if needed, and guard it (rules above). Absent is an answer, not an error. */
+  locate(m: M, backupDir: string, env: LocateEnv): Promise<Located>;
+  /** The admin asked to eject it after a successful copy (a USB disk taken away). */
+  ejects(m: M): boolean;
+  /** Eject the disk (which also unmounts it); returns the label to name in "can be unplugged". */
+  eject?(m: M, target: Target, env: ReleaseEnv): Promise<string>;
+  /** Unmount what locate mounted (target.mountedByUs). */
+  unmount(m: M, target: Target, env: ReleaseEnv): Promise<void>;
+  /** Where it is, once located. */
+  where(m: M, target: Target): TargetInfo;
+  /** A credential the kind needs to reach its target, if any. */
+  credential?(m: M): KindCredential | null;
+  /** The emergency sheet's description; `found` is the attached disk's identity when it was looked up. */
+  sheet(m: M, found: { label: string | null; uuid: string | null } | null): SheetTarget;
+  /** Looks up what the configured reference leaves out (a disk's UUID when the config names its label), for the sheet; null when absent. */
+  identify?(m: M, volumes: Volumes): Promise<{ label: string | null; uuid: string | null } | null>;
+}
+
+/** Narrowing helper for callers that hold a Mirror and a kind from the registry. */
+export type AnyDestinationKind = DestinationKind<any>;
+
+export interface PutOptions {
+  /** 'latest': any other backup on the destination may share unchanged files; 'all': only an older one. */
+  mode: 'all' | 'latest';
+  reporter: Reporter;
+  signal: AbortSignal;
+}
+
+export interface VerifyCopyOptions {
+  /** The local original, to compare a sample (or all, `deep`) of the folders' contents with. */
+  referencePath?: string;
+  deep: boolean;
+  now: Date;
+  reporter: Reporter;
+  signal: AbortSignal;
+}
+
+/**
+ * A destination opened for use (rules above). Backups are named by id; a source is a complete
+ * local backup (its folder and manifest).
+ */
+export interface Destination {
+  /** The mirror's name. */
+  readonly name: string;
+  /** Where it is (events, status). */
+  readonly where: TargetInfo;
+  /** Where the backups can be read with standard tools: the folder, or the decrypted view. */
+  readonly dir: string;
+  /** Right before the first write: still the place that was opened and guarded (an encrypted one still decrypted). Throws otherwise. */
+  guard(): Promise<void>;
+  /** The file system is no longer the one guard() saw: the disk was pulled or unmounted under us. */
+  vanished(): Promise<boolean>;
+  freeSpace(): Promise<DiskSpace>;
+  /** Complete backups only, newest first (an interrupted copy is never listed). */
+  list(): Promise<BackupEntry[]>;
+  /** Finish or remove what an interrupted run left (partial copies, half-done removals), reporting each. */
+  tidy(reporter: Reporter): Promise<void>;
+  /** Before the puts (also when there is nothing to put): refuse (mirror.space) when these backups, put in this order, would not fit; find the tools the puts need. */
+  prepare(toPut: BackupEntry[], mode: PutOptions['mode'], reporter: Reporter): Promise<void>;
+  /** Put a complete local backup; complete on the destination only when this returns. Bytes written. */
+  put(source: BackupEntry, o: PutOptions): Promise<{ bytesCopied: number }>;
+  /** Read the copy of `id` back and check it against its manifest (null: not on the destination); recorded there. */
+  verify(id: string, check: (copy: BackupEntry, o: VerifyCopyOptions) => Promise<VerificationRecord>, o: VerifyCopyOptions): Promise<VerificationRecord | null>;
+  /** Remove a backup (half-done removals are finished by the next tidy). */
+  remove(id: string): Promise<void>;
+  /**
+   * Give it back: close a decrypted view, then eject (`eject` and the mirror says so) or unmount
+   * what we mounted. A disk that vanished is left alone. Problems become warnings in `r`.
+   */
+  close(reporter: Reporter | null, r: { warnings: Message[]; ejected?: boolean }, opts?: { eject?: boolean; vanished?: boolean }): Promise<boolean>;
+}

@@ -1,0 +1,27 @@
+// The destination kinds the engine knows, by the config's `mirror.type`. The only list of kinds:
+// everything else asks here (contract.ts says what a kind answers).
+import type { Mirror } from '../config/schema';
+import type { AnyDestinationKind } from './contract';
+import { pathKind } from './path';
+import { shareKind } from './share';
+import { volumeKind } from './volume';
+
+/** In the order the UI offers them. */
+export const DESTINATION_KINDS: readonly AnyDestinationKind[] = [volumeKind, shareKind, pathKind];
+
+const BY_TYPE = new Map<string, AnyDestinationKind>(DESTINATION_KINDS.map((k) => [k.type as string, k]));
+
+/** The kind of a configured mirror; an unknown type is a bug of the caller (the config schema lists them). */
+export function destinationKind(m: Pick<Mirror, 'type'>): AnyDestinationKind {
+  const k = BY_TYPE.get(m.type);
+  if (!k) throw new Error(`not a destination type: ${m.type}`);
+  return k;
+}
+
+/** The credentials the configured mirrors need besides their passphrases (a share's login), with the mirror's name. */
+export function mirrorCredentials(mirrors: readonly Mirror[]): { id: string; none: boolean; mirror: Mirror }[] {
+  return mirrors.flatMap((m) => {
+    const c = destinationKind(m).credential?.(m);
+    return c ? [{ ...c, mirror: m }] : [];
+  });
+}

@@ -1,0 +1,44 @@
+// A network share (config `type: "smb"`), mounted by us at <smbMountBase>/<mirror name> with the
+// login from the credential store (smb://user@host/share), unmounted again afterwards. Encrypted,
+// it holds a gocryptfs folder (Linux) or an encrypted sparse bundle (macOS).
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Mirror } from '../../config/schema';
+import { PraxisError } from '../../core/errors';
+import { parseSmbUrl, smbCredentialId } from '../../diskutil/smb-mount';
+import { isMountPoint } from '../../platform/mount-point';
+import type { DestinationKind } from '../contract';
+
+type ShareMirror = Extract<Mirror, { type: 'smb' }>;
+
+export const shareKind: DestinationKind<ShareMirror> = {
+  type: 'smb',
+  wholeVolume: false,
+
+  async locate(m, _backupDir, deps) {
+    const { subPath } = parseSmbUrl(m.url);
+    const mp = join(deps.smbMountBase, m.name);
+    await mkdir(mp, { recursive: true, mode: 0o700 });
+    let mountedByUs: string | undefined;
+    if (!(await isMountPoint(mp))) {
+      await deps.shares.mount(m.url, m.user, await deps.password(smbCredentialId(m.url, m.user)), mp);
+      mountedByUs = mp;
+    }
+    if (!(await isMountPoint(mp))) throw new PraxisError('mirror.guard', { name: m.name, volume: m.url, path: mp });
+    const dir = subPath ? join(mp, subPath) : mp;
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    return { kind: 'ready', target: { dir, root: dir, mountedByUs, warnings: [] } };
+  },
+
+  ejects: () => false,
+
+  async unmount(_m, target, env) {
+    if (target.mountedByUs) await env.shares.unmount(target.mountedByUs);
+  },
+
+  where: (m, target) => ({ dir: target.dir, url: m.url }),
+
+  credential: (m) => ({ id: smbCredentialId(m.url, m.user), none: m.password === 'none' }),
+
+  sheet: (m) => ({ name: m.name, type: 'smb', url: m.url }),
+};

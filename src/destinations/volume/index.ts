@@ -1,0 +1,68 @@
+// A USB disk (config `type: "volume"`), found by its label or UUID through the Volumes port
+// (diskutil on macOS, lsblk/blkid + mount on Linux), mounted when it is not, ejected after the
+// copy when the mirror says so. Encrypted, it is an APFS volume of its own on macOS (unlocked
+// while it is located) and holds a gocryptfs folder on Linux.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Mirror } from '../../config/schema';
+import { PraxisError } from '../../core/errors';
+import { describeRef } from '../../diskutil/volumes';
+import { isMountPoint } from '../../platform/mount-point';
+import { MIRROR_FOLDER, type DestinationKind } from '../contract';
+
+type VolumeMirror = Extract<Mirror, { type: 'volume' }>;
+
+export const volumeKind: DestinationKind<VolumeMirror> = {
+  type: 'volume',
+  wholeVolume: true,
+
+  async locate(m, _backupDir, deps) {
+    let v = await deps.volumes.find(m.volume);
+    if (!v) return { kind: 'absent', reason: { key: 'mirror.volumeAbsent', params: { name: m.name, volume: describeRef(m.volume) } } };
+    let mountedByUs: string | undefined;
+    const encryptedVolume = !!(m.encrypt && deps.unlockVolume);
+    const wasMounted = !!v.mountPoint;
+    if (encryptedVolume) v = await deps.unlockVolume!(v);
+    else if (!wasMounted) v = await deps.volumes.mount(v);
+    // Unmounting what we mounted (or unlocked) also locks an encrypted volume again.
+    if (!wasMounted) mountedByUs = v.mountPoint ?? undefined;
+    const mp = v.mountPoint;
+    // Guard: the adapter's answer must agree with the file system itself — and an encrypted
+    // volume must still say so in a fresh listing.
+    const refuse = async (e: PraxisError): Promise<never> => {
+      // Leave the disk as we found it (an unlocked volume locked again by the unmount).
+      if (mountedByUs) await deps.volumes.unmount(v).catch(() => undefined);
+      throw e;
+    };
+    const again = await deps.volumes.find(m.volume);
+    if (!mp || !again || again.mountPoint !== mp || !(await isMountPoint(mp))) {
+      await refuse(new PraxisError('mirror.guard', { name: m.name, volume: describeRef(m.volume), path: mp ?? '?' }));
+    }
+    if (encryptedVolume && again!.encrypted !== true) await refuse(new PraxisError('mirror.crypt.guard', { name: m.name, path: mp! }));
+    const dir = join(mp!, MIRROR_FOLDER);
+    // An encrypted mirror on a plain disk gets no plain folder at all: only its cipher folder.
+    if (!m.encrypt || encryptedVolume) await mkdir(dir, { recursive: true, mode: 0o700 });
+    return { kind: 'ready', target: { dir, root: mp!, volume: v, mountedByUs, warnings: [], encryptedVolume } };
+  },
+
+  ejects: (m) => m.eject,
+
+  async eject(m, target, env) {
+    const label = target.volume!.label ?? describeRef(m.volume);
+    await env.volumes.eject(target.volume!);
+    return label;
+  },
+
+  async unmount(_m, target, env) {
+    if (target.volume) await env.volumes.unmount(target.volume);
+  },
+
+  where: (_m, target) => ({ dir: target.dir, ...(target.volume ? { label: target.volume.label, uuid: target.volume.uuid } : {}) }),
+
+  sheet(m, found) {
+    const ref = m.volume as { label?: string; uuid?: string };
+    return { name: m.name, type: 'volume', label: ref.label ?? found?.label ?? null, uuid: ref.uuid ?? found?.uuid ?? null };
+  },
+
+  identify: (m, volumes) => volumes.find(m.volume),
+};
