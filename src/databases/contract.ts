@@ -22,7 +22,7 @@ import type { Lang, Message } from '../i18n';
 import type { ManifestComponent } from '../backup-directory/manifest';
 import type { Platform } from '../platform/paths';
 import type { StepContext } from '../run/step-context';
-import type { DbPreflight, DbRestoreRequest, DbRestoreResult } from './restore-types';
+import type { DbPreflight, DbRestoreRequest, DbRestoreResult, SqlFileRestoreRequest } from './restore-types';
 
 export type { DbClient, DbPreflight, DbRestoreRequest, DbRestoreResult } from './restore-types';
 export type { DatabaseComponent } from '../config/schema';
@@ -124,6 +124,12 @@ export interface DatabaseKind<C extends DatabaseComponent = DatabaseComponent, S
   restore(ctx: StepContext, req: DbRestoreRequest): Promise<DbRestoreResult>;
   /** The scratch restore test of `verify --restore-test` (rules above). */
   restoreTest(ctx: StepContext, c: C, req: RestoreTestRequest): Promise<RestoreTestResult>;
+  /**
+   * `restore --sql FILE --database NAME`: a plain SQL file made by the server's own dump tool (not a
+   * backup of ours) loaded the restore's way, beside the live database and swapped in. Only kinds
+   * whose dumps are SQL text answer it (MariaDB/MySQL); the CLI offers the components of those.
+   */
+  restoreSqlFile?(ctx: StepContext, req: SqlFileRestoreRequest<C>): Promise<DbRestoreResult>;
   /** The Notfallblatt's steps that load this component's dump with the standard tools alone; `$B` is the opened backup folder. */
   byHandSteps(lang: Lang, c: ByHandComponent, tools: 'linux' | 'darwin'): ByHandStep[];
 }

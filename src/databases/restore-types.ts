@@ -1,11 +1,11 @@
 // The contract between the restore run (restore-run.ts) and the database restorers
-// (restore-postgres.ts, restore-mariadb.ts). The live database is never dropped or overwritten
+// (each kind's restore.ts, src/databases/<kind>/). The live database is never dropped or overwritten
 // before its replacement is fully loaded and checked: each restorer loads into a new database /
 // schema `<db>_restore_<stamp>`, checks it, then swaps names so the old one is kept as
 // `<db>_vor_restore_<stamp>` (unless dropPrevious). A restore killed at any point before the swap
 // leaves the live database exactly as it was; leftovers named `<db>_restore_*` are removed by the
 // next restore of that database (and said so in the log).
-import type { MariadbComponent, PostgresComponent } from '../config/schema';
+import type { DatabaseComponent } from '../config/schema';
 import type { Message } from '../i18n';
 import type { ManifestComponent } from '../backup-directory/manifest';
 
@@ -23,7 +23,7 @@ export interface DbClient {
 }
 
 export interface DbRestoreRequest {
-  component: PostgresComponent | MariadbComponent;
+  component: DatabaseComponent;
   /** Absolute path of the dump file in the chosen backup (checksum already verified). */
   dumpFile: string;
   /** The dump's manifest entry: serverVersion, database, sha256, bytes. */
@@ -33,6 +33,16 @@ export interface DbRestoreRequest {
   /** Local time of the restore as YYYYMMDD_HHMMSS: names `<db>_restore_<stamp>` and `<db>_vor_restore_<stamp>`. */
   stamp: string;
   /** Drop the previous live database after a successful swap instead of keeping it. */
+  dropPrevious: boolean;
+}
+
+/** `restore --sql FILE --database NAME`: a plain SQL file (e.g. from mysqldump) into the live database, the same safe way. */
+export interface SqlFileRestoreRequest<C extends DatabaseComponent = DatabaseComponent> {
+  component: C;
+  file: string;
+  /** Never in argv, logs or errors. */
+  password: string | null;
+  stamp: string;
   dropPrevious: boolean;
 }
 

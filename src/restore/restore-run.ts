@@ -15,7 +15,7 @@
 //      checked, then swapped: restore-types.ts), the folders, hooks.afterRestore.
 import { mkdir, statfs, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Component, Config, FolderComponent, MariadbComponent, PostgresComponent } from '../config/schema';
+import type { Component, Config, DatabaseComponent, FolderComponent } from '../config/schema';
 import { byteCount, formatDuration, type Message } from '../i18n';
 import { CommandError } from '../process/runner';
 import { runBackup, reportLockTakeover, type BackupDeps } from '../backup/backup-run';
@@ -29,8 +29,7 @@ import { acquireLock, type HeldLock } from '../run/lock';
 import type { ManifestComponent } from '../backup-directory/manifest';
 import { failedSummary, failureMessage } from '../run/failure';
 import { accessMirror, leaveMirror, type MirrorDeps, type OpenedMirror } from '../mirror/mirror-run';
-import { preflightMariadb, restoreMariadb } from '../databases/mariadb/restore';
-import { preflightPostgres, restorePostgres } from '../databases/postgres/restore';
+import { isDatabase, kindFor, kindOf } from '../databases/registry';
 import { deletesNewer, previewDeletions, restoreFolder, type DeletionPreview } from './restore-folders';
 import type { DbClient, DbPreflight, DbRestoreRequest, DbRestoreResult } from '../databases/restore-types';
 import type { StepContext } from '../run/step-context';
@@ -82,7 +81,7 @@ export interface RestoreInteraction {
   /** Show the plan only (--dry-run). */
   showPlan(plan: RestorePlan): Promise<void>;
   /** No stored password, or the stored one was refused: ask for it (a terminal), else null. */
-  password(c: PostgresComponent | MariadbComponent, why: 'missing' | 'wrong'): Promise<string | null>;
+  password(c: DatabaseComponent, why: 'missing' | 'wrong'): Promise<string | null>;
   /** Clients are connected: ask the admin to close them. true: check again; false: give up. */
   clientsConnected(list: { component: string; clients: DbClient[] }[]): Promise<boolean>;
 }
@@ -95,8 +94,8 @@ export interface DbRestorer {
 export interface RestoreDeps extends Omit<BackupDeps, 'mirrors' | 'restoreSafety' | 'scheduled'> {
   /** To mount a mirror as the source (--from-mirror). */
   mirrorDeps?: MirrorDeps;
-  /** Tests may pass their own; the defaults are the real PostgreSQL / MariaDB restorers. */
-  restorers?: { postgres: DbRestorer; mariadb: DbRestorer };
+  /** Tests may pass their own, by kind id ("postgres", "mariadb"); a kind not given restores itself (databases/registry.ts). */
+  restorers?: Record<string, DbRestorer>;
 }
 
 export interface RestoreSummary extends RunSummary {
@@ -106,24 +105,13 @@ export interface RestoreSummary extends RunSummary {
   keptDatabases?: string[];
 }
 
-const DEFAULT_RESTORERS = {
-  postgres: { preflight: preflightPostgres, restore: restorePostgres },
-  mariadb: { preflight: preflightMariadb, restore: restoreMariadb },
-};
-
 const MAX_CLIENT_ROUNDS = 5;
-
-type DbComponent = PostgresComponent | MariadbComponent;
 
 interface Selected {
   entry: ManifestComponent;
   component: Component;
   /** Absolute path of the dump file or the folder inside the backup. */
   source: string;
-}
-
-function isDb(c: Component): c is DbComponent {
-  return c.type !== 'folder';
 }
 
 function describeTarget(c: Component): string {
@@ -141,7 +129,8 @@ export function selectComponents(config: Config, entry: BackupEntry, names?: str
     .filter((m) => wanted.includes(m.name))
     .map((m) => {
       const c = config.components.find((x) => x.name === m.name);
-      const sameKind = c && (c.type === m.type || (c.type !== 'folder' && c.type !== 'postgres' && (m.type === 'mariadb' || m.type === 'mysql')));
+      // A dump goes back into a database of its kind: a "mysql" dump into a "mariadb" component too.
+      const sameKind = c && (c.type === m.type || (kindOf(c) !== null && kindOf(c) === kindOf(m)));
       if (!c || !sameKind) throw new PraxisError('restore.run.notConfigured', { name: m.name, type: m.type }, ExitCode.invalidInput);
       return { entry: m, component: c, source: join(entry.path, m.path) };
     });
@@ -221,7 +210,10 @@ export async function runRestore(
   const now = deps.now ?? (() => new Date());
   const started = now();
   const ctx: StepContext = { platform: deps.platform, tools: deps.tools, secrets: deps.secrets, reporter, signal };
-  const restorers = deps.restorers ?? DEFAULT_RESTORERS;
+  const restorerFor = (c: DatabaseComponent): DbRestorer => {
+    const kind = kindFor(c);
+    return deps.restorers?.[kind.id] ?? kind;
+  };
   const stamp = backupId(started);
   let lock: HeldLock | null = null;
   let src: Awaited<ReturnType<typeof findSource>> | null = null;
@@ -250,9 +242,9 @@ export async function runRestore(
     const dbReqs = new Map<string, DbRestoreRequest>();
     const preflights = new Map<string, DbPreflight>();
     for (const s of selected) {
-      if (!isDb(s.component)) continue;
+      if (!isDatabase(s.component)) continue;
       const c = s.component;
-      const restorer = c.type === 'postgres' ? restorers.postgres : restorers.mariadb;
+      const restorer = restorerFor(c);
       // The order of a backup's login (db-login.ts): environment; "keyring" → the keyring;
       // otherwise none from us first, the keyring only when the server asks, the admin last.
       const first = await firstLoginPassword(deps.secrets, c);
@@ -332,9 +324,7 @@ export async function runRestore(
         throw new PraxisError('restore.run.clientsConnected', { clients: clientsText(clientsOf()) });
       }
       for (const [name, request] of dbReqs) {
-        const c = request.component;
-        const restorer = c.type === 'postgres' ? restorers.postgres : restorers.mariadb;
-        preflights.set(name, await restorer.preflight(ctx, request));
+        preflights.set(name, await restorerFor(request.component).preflight(ctx, request));
       }
     }
 
@@ -369,10 +359,9 @@ export async function runRestore(
       signal.throwIfAborted();
       reporter.emit({ type: 'component-started', name: s.entry.name, componentType: s.entry.type, restore: true });
       changed = true;
-      if (isDb(s.component)) {
+      if (isDatabase(s.component)) {
         const request = dbReqs.get(s.entry.name)!;
-        const restorer = s.component.type === 'postgres' ? restorers.postgres : restorers.mariadb;
-        const r = await restorer.restore(ctx, request);
+        const r = await restorerFor(s.component).restore(ctx, request);
         for (const w of r.warnings) reporter.warn(w.key, w.params);
         if (r.keptAs) kept.push(r.keptAs);
         // Where the previous database is kept, the restorer already said.

@@ -1,9 +1,9 @@
 // `restore --sql FILE --database NAME`: a plain SQL dump (e.g. from mysqldump) into a configured
-// MariaDB/MySQL database, the same safe way as a backup's dump — loaded beside the live database,
-// checked, swapped (restore-mariadb.ts). This is the flow around it: the file, the password, the
-// admin's confirmation, the summary.
+// database whose kind loads SQL files (MariaDB/MySQL: the contract's optional restoreSqlFile), the
+// same safe way as a backup's dump — loaded beside the live database, checked, swapped. This is the
+// flow around it: the file, the password, the admin's confirmation, the summary.
 import { stat } from 'node:fs/promises';
-import type { MariadbComponent } from '../config/schema';
+import type { Component, DatabaseComponent } from '../config/schema';
 import { formatDuration } from '../i18n';
 import type { Platform } from '../platform/paths';
 import { backupId } from '../backup-directory/catalog';
@@ -11,7 +11,7 @@ import { credentialId, type SecretStore } from '../credentials/credentials';
 import { ExitCode, PraxisError } from '../core/errors';
 import type { Reporter, RunSummary } from '../run/events';
 import { failedSummary, failureMessage } from '../run/failure';
-import { restoreSqlFile } from '../databases/mariadb/restore';
+import { isDatabase, kindFor } from '../databases/registry';
 import type { RestoreInteraction } from './restore-run';
 import type { ToolLocator } from '../process/tool-locator';
 
@@ -19,8 +19,13 @@ export interface SqlRestoreOverview {
   file: string;
   /** When the file was last written: what "everything after" refers to. */
   fileDate: Date;
-  component: MariadbComponent;
+  component: DatabaseComponent;
   dropPrevious: boolean;
+}
+
+/** The components `restore --sql` can load a file into: databases whose kind answers restoreSqlFile. */
+export function sqlFileComponents(components: readonly Component[]): DatabaseComponent[] {
+  return components.filter((c): c is DatabaseComponent => isDatabase(c) && kindFor(c).restoreSqlFile !== undefined);
 }
 
 export interface SqlRestoreInteraction {
@@ -37,7 +42,7 @@ export interface SqlRestoreDeps {
 }
 
 export async function runSqlRestore(
-  c: MariadbComponent,
+  c: DatabaseComponent,
   file: string,
   dropPrevious: boolean,
   deps: SqlRestoreDeps,
@@ -45,6 +50,9 @@ export async function runSqlRestore(
   reporter: Reporter,
   signal: AbortSignal,
 ): Promise<RunSummary> {
+  // The caller offers only sqlFileComponents: another component here is its bug.
+  const restoreSqlFile = kindFor(c).restoreSqlFile;
+  if (!restoreSqlFile) throw new Error(`restore --sql: ${c.name} is not of a kind that loads SQL files`);
   const now = deps.now ?? (() => new Date());
   const started = now();
   const finish = (s: Omit<RunSummary, 'durationMs' | 'warnings'>): RunSummary => {

@@ -7,11 +7,11 @@ import { resolve } from 'node:path';
 import type { App } from '../../app/compose';
 import { CommandNotify } from '../../alerting/command-notify';
 import { loadConfig } from '../../config/load';
-import type { MariadbComponent, PostgresComponent } from '../../config/schema';
+import type { DatabaseComponent } from '../../config/schema';
 import { render, t, type Lang } from '../../i18n';
 import { ExitCode, PraxisError, UsageError } from '../../core/errors';
 import { clientsText, runRestore, type RestoreInteraction, type RestorePlan } from '../../restore/restore-run';
-import { runSqlRestore, type SqlRestoreInteraction } from '../../restore/restore-sql';
+import { runSqlRestore, sqlFileComponents, type SqlRestoreInteraction } from '../../restore/restore-sql';
 import { parseCommand } from '../args';
 import type { Out } from '../output';
 import { ask, mirrorPassphraseAsker, readHidden, readPassphraseStdin } from '../terminal';
@@ -57,7 +57,7 @@ function interaction(out: Out, yes: boolean): RestoreInteraction {
       const answer = (await ask(t(out.lang, 'restore.plan.ask'))).trim().toLowerCase();
       return answer === t(out.lang, 'restore.plan.yes');
     },
-    password: async (c: PostgresComponent | MariadbComponent, why) => {
+    password: async (c: DatabaseComponent, why) => {
       if (!tty) return null;
       const q = why === 'wrong' ? t(out.lang, 'restore.passwordWrong') : t(out.lang, 'restore.passwordAsk', { user: c.user, target: `${c.database}@${c.host}:${c.port}` });
       const p = await readHidden(q);
@@ -125,9 +125,10 @@ export async function restoreCommand(app: App, argv: string[], out: Out): Promis
   if (values.sql !== undefined) {
     if (positionals.length) throw new UsageError('restore --sql takes no backup ID', 'restore');
     if (!values.database) throw new PraxisError('restore.sqlNeedsDatabase', {}, ExitCode.invalidInput);
-    const c = config.components.find((x): x is MariadbComponent => (x.type === 'mariadb' || x.type === 'mysql') && x.database === values.database);
+    const loadable = sqlFileComponents(config.components);
+    const c = loadable.find((x) => x.database === values.database);
     if (!c) {
-      const known = config.components.filter((x) => x.type === 'mariadb' || x.type === 'mysql').map((x) => (x as MariadbComponent).database);
+      const known = loadable.map((x) => x.database);
       throw new PraxisError('restore.sqlNoComponent', { database: values.database, known: known.join(', ') || '—' }, ExitCode.invalidInput);
     }
     const notify = notifier();

@@ -22,18 +22,10 @@ import { connectFailed } from '../common/db-errors';
 import { ExitCode, PraxisError } from '../../core/errors';
 import { serverMessage, withOptionFile } from './dump';
 import type { ManifestComponent } from '../../backup-directory/manifest';
-import type { DbClient, DbPreflight, DbRestoreRequest, DbRestoreResult } from '../restore-types';
+import type { DbClient, DbPreflight, DbRestoreRequest, DbRestoreResult, SqlFileRestoreRequest } from '../restore-types';
 import type { StepContext } from '../../run/step-context';
 
 /** `restore --sql FILE --database NAME`: a plain mysqldump file (.sql or .sql.gz) loaded the same way. */
-export interface SqlFileRestoreRequest {
-  component: MariadbComponent;
-  file: string;
-  password: string | null;
-  stamp: string;
-  dropPrevious: boolean;
-}
-
 // InnoDB needs about 1.1–1.5 × the SQL text of a mysqldump (pages kept 15/16 full, secondary
 // indexes; hex-dumped blobs shrink to half): the test measured 1.16 on 20 000 sample patients.
 // The .sql.gz size alone says little (gzip packed the sample 14.6 ×, real data less), so the
@@ -406,7 +398,7 @@ export async function restoreMariadb(ctx: StepContext, req: DbRestoreRequest): P
   return restoreInto(ctx, c, req.dumpFile, req.password, req.stamp, req.dropPrevious, [c.database, req.entry.database ?? c.database], req.entry.rows, req.entry.missingObjects);
 }
 
-export async function restoreSqlFile(ctx: StepContext, req: SqlFileRestoreRequest): Promise<DbRestoreResult> {
+export async function restoreSqlFile(ctx: StepContext, req: SqlFileRestoreRequest<MariadbComponent>): Promise<DbRestoreResult> {
   // Only the database named by --database counts as the file's own: a file for another one is refused.
   return restoreInto(ctx, req.component, req.file, req.password, req.stamp, req.dropPrevious, [req.component.database]);
 }
