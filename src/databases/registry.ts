@@ -2,11 +2,12 @@
 // everything else asks here (contract.ts says what a kind answers).
 import type { Component, DatabaseComponent } from '../config/schema';
 import type { AnyDatabaseKind, ToolSpec } from './contract';
+import { firebirdKind } from './firebird';
 import { mariadbKind } from './mariadb';
 import { postgresKind } from './postgres';
 
 /** In the order the UI offers them. */
-export const KINDS: readonly AnyDatabaseKind[] = [postgresKind, mariadbKind];
+export const KINDS: readonly AnyDatabaseKind[] = [postgresKind, mariadbKind, firebirdKind];
 
 const BY_TYPE = new Map<string, AnyDatabaseKind>(KINDS.flatMap((k) => k.types.map((t) => [t as string, k] as const)));
 
