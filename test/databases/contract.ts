@@ -113,7 +113,7 @@ export interface KindFixture {
   startWriter(database: string): Promise<Writer>;
   /** Every table of `database` (also a name a restore returned as keptAs) by its manifest key. */
   tables(database: string): Promise<Record<string, TableState>>;
-  /** The load targets a restore of `database` left on the server: `<database>_restore_*` (not the kept `_vor_restore_`). */
+  /** The load targets a restore of `database` left on the server, `<database>_restore_*` (not the kept `_vor_restore_`), by the name the kind's log gives them. */
   restoreTargets(database: string): Promise<string[]>;
   /** Whether a restore's load into `target` has begun (its first table exists). */
   loadBegun(target: string): Promise<boolean>;
