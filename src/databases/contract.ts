@@ -22,6 +22,7 @@ import type { Lang, Message } from '../i18n';
 import type { ManifestComponent } from '../backup-directory/manifest';
 import type { Platform } from '../platform/paths';
 import type { StepContext } from '../run/step-context';
+import type { ToolLocator } from '../process/tool-locator';
 import type { DbPreflight, DbRestoreRequest, DbRestoreResult, SqlFileRestoreRequest } from './restore-types';
 
 export type { DbClient, DbPreflight, DbRestoreRequest, DbRestoreResult } from './restore-types';
@@ -90,6 +91,105 @@ export interface ByHandComponent {
   database?: string;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Discovery: the first-run assistant (`praxis-backup init`, the tray's first-start window) looks
+// for a kind's servers on this machine. A kind that answers `discovery` is looked for (and gets its
+// `init --<id> HOST:PORT` option and PRAXIS_BACKUP_DISCOVER_<ID> variable); one without is simply
+// not proposed there and is added in the settings instead.
+//
+// What the assistant does with it (src/setup-assistant/discover/): knocks at the kind's TCP place
+// `defaults.host:defaults.port`, at every place the admin named (`--<id> HOST:PORT`, `USER@HOST:PORT`
+// or a socket path: socketPlace), and at `defaultSockets`; where something answers it calls `list`,
+// first as `defaults.user` (the kind's superuser: postgres, root, SYSDBA) and on macOS also as the
+// logged-in user (Homebrew and Postgres.app initialise their servers as that user); a data folder
+// (`dataFolders`) with nothing answering is shown as "there is a server here — start it". The kind's
+// name in its messages is `label`.
+
+/**
+ * Where a server may be reached: TCP host and port, or a socket. Made by the assistant for TCP and
+ * by the kind (defaultSockets, socketPlace) for sockets.
+ */
+export interface Place {
+  /** The kind's id (DatabaseKind.id). */
+  kind: string;
+  /** What goes into the config's `host`: localhost / 127.0.0.1 / a host name, or what the kind's client takes for a socket (PostgreSQL: the socket's directory). */
+  host: string;
+  port: number;
+  via: 'tcp' | 'socket';
+  /** Shown to the admin: "localhost:5432", "/run/postgresql/.s.PGSQL.5432", "/run/mysqld/mysqld.sock". For a socket without socketFile, the socket's path (the assistant connects to it to see whether anyone answers). */
+  where: string;
+  /** The socket file itself when `host` cannot say it (MariaDB: the config then says "localhost", the client gets --socket). */
+  socketFile?: string;
+}
+
+/** One database a server holds, as `list` found it. */
+export interface FoundDatabase {
+  name: string;
+  /** As the server reports it (pg_database_size; information_schema data+index length). */
+  sizeBytes: number;
+  /** The server's own (template0/1, postgres, mysql, information_schema, …): shown, never proposed. */
+  system: boolean;
+}
+
+/** What one login attempt at one server said: its databases, or why not. */
+export type Listing =
+  | {
+      ok: true;
+      databases: FoundDatabase[];
+      /** The version of the dump tool the backup will use ("pg_dump (PostgreSQL) 15.18"). */
+      toolVersion: string;
+      /** The server's own port when the listing can tell (MariaDB's @@port: which server a socket belongs to); replaces the place's. */
+      port?: number;
+    }
+  | {
+      ok: false;
+      /** The server asked for a password and none was given. */
+      wantsPassword: boolean;
+      /** A password was given and refused. */
+      wrongPassword: boolean;
+      /** A catalogue message when the cause is ours to name (tools missing: findListingTools in common/discovery-kit.ts), else null. */
+      problem: Message | null;
+      /** The client's last words (redacted). */
+      message: string;
+      toolVersion?: string;
+    };
+
+/** Where the assistant looks for data folders: tests hand in folders of their own, so they never see this machine's /var/lib. */
+export interface DataFolderRoots {
+  /** Prefix for absolute system paths ("/" for real): join(fsRoot, 'var/lib/mysql'). */
+  fsRoot: string;
+  /** The admin's home (Postgres.app keeps its clusters under ~/Library). */
+  home: string;
+}
+
+/** A server's data folder: a server is installed here, whether or not it runs. */
+export interface DataFolder {
+  dir: string;
+  /** The port its server would listen on (its own config file), else the kind's default. */
+  port: number;
+}
+
+/**
+ * The optional discovery facet of a kind (see above). Every function is read-only and quick to
+ * give up: the assistant runs them on every first start, on machines that may have nothing of the kind.
+ */
+export interface KindDiscovery {
+  /**
+   * The server's databases with their sizes, logged in as `user` with `password` (null: without
+   * one, the way a nightly run with "password": "none" would: trust, peer, the tool's own password
+   * file). Through the runner like every child; the password only in the child's environment or a
+   * 0600 file, never in argv. A refused login is a Listing, not a throw; throws only on cancel
+   * (`signal`) and on bugs. Missing tools: findListingTools (common/discovery-kit.ts).
+   */
+  list(tools: ToolLocator, place: Place, user: string, password: string | null, signal: AbortSignal): Promise<Listing>;
+  /** The sockets the usual installs of `platform` leave, those that exist under `fsRoot` now (each a Place with via 'socket'); [] for a kind without sockets. */
+  defaultSockets(platform: Platform, fsRoot: string): Promise<Place[]>;
+  /** A socket path the admin named (`--<id> /path`) as a Place; `port` if they gave one, else what the path says, else defaults.port. */
+  socketPlace(path: string, port?: number): Place;
+  /** The data folders of the usual installs of `platform` that exist under `roots` (Debian's /var/lib/…, Homebrew's, Postgres.app's). */
+  dataFolders(platform: Platform, roots: DataFolderRoots): Promise<DataFolder[]>;
+}
+
 export interface DatabaseKind<C extends DatabaseComponent = DatabaseComponent, S extends ServerInfo = ServerInfo> {
   /** The registry key, also the credential id's scheme: `<id>://user@host:port/database`. */
   readonly id: string;
@@ -132,6 +232,8 @@ export interface DatabaseKind<C extends DatabaseComponent = DatabaseComponent, S
   restoreSqlFile?(ctx: StepContext, req: SqlFileRestoreRequest<C>): Promise<DbRestoreResult>;
   /** The Notfallblatt's steps that load this component's dump with the standard tools alone; `$B` is the opened backup folder. */
   byHandSteps(lang: Lang, c: ByHandComponent, tools: 'linux' | 'darwin'): ByHandStep[];
+  /** Optional: how the first-run assistant finds this kind's servers on this machine (KindDiscovery above). */
+  readonly discovery?: KindDiscovery;
 }
 
 /** Narrowing helper for callers that hold a Component and a kind from the registry. */

@@ -3,10 +3,11 @@
 // so the assistant can never write one that a run would refuse.
 import { z } from 'zod';
 import { toProblems } from '../config/load';
-import { configSchema, type Config } from '../config/schema';
+import { configSchema, type Config, type DatabaseComponent } from '../config/schema';
 import { credentialId } from '../credentials/credentials';
 import type { ConfigProblem } from '../core/errors';
 import type { Answers, DatabaseAnswer } from './contracts';
+import { discoverableKinds } from './discover/server-places';
 
 export interface MadeConfig {
   /** What is written to config.json: only what the admin chose, the schema's defaults left out. */
@@ -38,13 +39,17 @@ export function toConfig(a: Answers): MadeConfig {
 
 /** The keyring id a run asks for this database's password (src/credentials/credentials.ts). */
 export function credentialIdOf(d: DatabaseAnswer): string {
-  return credentialId({ name: d.name, type: d.kind, database: d.database, host: d.host, port: d.port, user: d.user, password: d.password })!;
+  // The answer's kind id is one of the config's types (answersSchema took only discoverable kinds).
+  return credentialId({ name: d.name, type: d.kind, database: d.database, host: d.host, port: d.port, user: d.user, password: d.password } as DatabaseComponent)!;
 }
+
+/** An answer's kind is one the assistant can look for (the registry's kinds with a discovery facet). */
+const KIND_IDS = discoverableKinds().map((k) => k.id) as [string, ...string[]];
 
 const databaseAnswer = z
   .object({
     name: z.string(),
-    kind: z.enum(['postgres', 'mariadb']),
+    kind: z.enum(KIND_IDS),
     host: z.string().min(1),
     port: z.number().int().min(1).max(65535),
     user: z.string().min(1),

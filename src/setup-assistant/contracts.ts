@@ -15,6 +15,7 @@
 //       `praxis-backup init --answers <file> --yes --json`, reading the JSON events like any other run
 //       it starts (one process seam; a backup never runs inside the tray's Qt process).
 import type { Volume } from '../diskutil/volumes';
+import type { FoundDatabase } from '../databases/contract';
 import type { Message } from '../i18n';
 
 /** The steps in the order both front ends show them (the issue's 1–6). */
@@ -24,15 +25,10 @@ export type StepId = (typeof STEP_IDS)[number];
 // ---------------------------------------------------------------------------------------------
 // Discovery
 
-export type DatabaseKind = 'postgres' | 'mariadb';
+/** A database kind's id (DatabaseKind.id in src/databases/registry.ts): one of the kinds with a discovery facet. */
+export type DatabaseKindId = string;
 
-export interface FoundDatabase {
-  name: string;
-  /** As the server reports it (pg_database_size; information_schema data+index length). */
-  sizeBytes: number;
-  /** template0/1, postgres, mysql, information_schema, performance_schema, sys: never proposed. */
-  system: boolean;
-}
+export type { FoundDatabase } from '../databases/contract';
 
 /**
  * A database server found on this machine. `host` is what goes into the config: "localhost" /
@@ -40,7 +36,7 @@ export interface FoundDatabase {
  * host). `where` is what the admin is shown.
  */
 export interface FoundServer {
-  kind: DatabaseKind;
+  kind: DatabaseKindId;
   host: string;
   port: number;
   /** How it was found. 'dataDir': a data folder exists (Postgres.app, Homebrew, Debian) but nothing answers. */
@@ -86,7 +82,7 @@ export interface BackupDirCandidate {
 }
 
 export interface Discovery {
-  /** Every PostgreSQL and MariaDB/MySQL server on the default ports, sockets and data folders, each tried without a password. */
+  /** Every server of each kind with a discovery facet (KindDiscovery) on its default port, sockets and data folders, each tried without a password. */
   findServers(signal: AbortSignal): Promise<FoundServer[]>;
   /** Lists a server's databases again with a password (the admin typed it): login becomes 'none' on success ('password' stays when it was wrong; problem says so). */
   listDatabases(server: FoundServer, password: string | null, signal: AbortSignal): Promise<FoundServer>;
@@ -103,7 +99,7 @@ export interface Discovery {
 export interface DatabaseAnswer {
   /** Component name in the config ("tomedo", "elexis", "praxisdb"). */
   name: string;
-  kind: DatabaseKind;
+  kind: DatabaseKindId;
   host: string;
   port: number;
   user: string;

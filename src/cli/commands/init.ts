@@ -13,8 +13,9 @@ import { ConfigError, ExitCode, PraxisError, UsageError } from '../../core/error
 import { parseAnswers } from '../../setup-assistant/answers';
 import { applyAnswers } from '../../setup-assistant/apply';
 import { createDiscovery, parseProbeTarget, type ProbeTarget } from '../../setup-assistant/discover/create-discovery';
+import { discoverableKinds } from '../../setup-assistant/discover/server-places';
 import { SetupAssistant, type FinishStep, type StepProblem } from '../../setup-assistant/assistant';
-import type { Answers, ApplyEvent, DatabaseKind, Discovery, TypedPasswords } from '../../setup-assistant/contracts';
+import type { Answers, ApplyEvent, DatabaseKindId, Discovery, TypedPasswords } from '../../setup-assistant/contracts';
 import { parseCommand } from '../args';
 import { messageJson, type Out } from '../output';
 import { ask } from '../terminal';
@@ -22,11 +23,15 @@ import { runDialog, type Preset } from './init-dialog';
 import { encryptionCommand } from './encryption';
 import { runReporter, withCancel } from './run-support';
 
+/** `--<kind id> HOST:PORT` (--postgres, --mariadb, …): one per kind the assistant can look for. */
+const PLACE_OPTIONS: Record<string, { type: 'string'; multiple: true }> = Object.fromEntries(
+  discoverableKinds().map((k) => [k.id, { type: 'string', multiple: true }] as const),
+);
+
 const OPTIONS = {
   yes: { type: 'boolean', short: 'y', default: false },
   answers: { type: 'string' },
-  postgres: { type: 'string', multiple: true },
-  mariadb: { type: 'string', multiple: true },
+  ...PLACE_OPTIONS,
   'backup-dir': { type: 'string' },
   folder: { type: 'string', multiple: true },
   'program-folder': { type: 'string', multiple: true },
@@ -39,8 +44,8 @@ const OPTIONS = {
   force: { type: 'boolean', default: false },
 } as const;
 
-/** --postgres / --mariadb: HOST:PORT, [v6]:PORT, USER@HOST:PORT or a socket path; a bad one is exit 2 naming the option. */
-function probeTargets(option: 'postgres' | 'mariadb', raw: string[] | undefined): ProbeTarget[] {
+/** --<kind id> (--postgres, --mariadb, …): HOST:PORT, [v6]:PORT, USER@HOST:PORT or a socket path; a bad one is exit 2 naming the option. */
+function probeTargets(option: DatabaseKindId, raw: string[] | undefined): ProbeTarget[] {
   return (raw ?? []).map((r) => {
     const target = parseProbeTarget(r);
     if (!target) throw new UsageError(`--${option} must be HOST:PORT, USER@HOST:PORT or a socket path (e.g. localhost:5433), got "${r}"`, 'init');
@@ -56,7 +61,7 @@ function absolute(option: string, raw: string | undefined): string | undefined {
 
 export async function initCommand(app: App, argv: string[], out: Out): Promise<number> {
   const { values } = parseCommand('init', argv, OPTIONS);
-  const places = { postgres: probeTargets('postgres', values.postgres), mariadb: probeTargets('mariadb', values.mariadb) };
+  const places = Object.fromEntries(discoverableKinds().map((k) => [k.id, probeTargets(k.id, (values as Record<string, unknown>)[k.id] as string[] | undefined)]));
   const backupDir = absolute('backup-dir', values['backup-dir']);
   const folders = (values.folder ?? []).map((f) => absolute('folder', f)!);
   const programFolders = (values['program-folder'] ?? []).map((f) => absolute('program-folder', f)!);
@@ -154,8 +159,8 @@ async function keyringAnswers(app: App): Promise<boolean> {
   }
 }
 
-/** Discovery with the extra places of --postgres / --mariadb. */
-function makeDiscovery(app: App, extra: Record<DatabaseKind, ProbeTarget[]>): Discovery {
+/** Discovery with the extra places of --<kind id>. */
+function makeDiscovery(app: App, extra: Record<DatabaseKindId, ProbeTarget[]>): Discovery {
   return createDiscovery({ platform: app.platform, tools: app.tools, volumes: app.volumes(), extra });
 }
 

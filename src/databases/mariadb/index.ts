@@ -7,6 +7,7 @@ import type { DatabaseKind, ToolSpec } from '../contract';
 import { dumpMariadb, probeMariadb, type MariaServerInfo } from './dump';
 import { preflightMariadb, restoreMariadb, restoreSqlFile } from './restore';
 import { restoreTestMariadb } from '../../verify/restore-test';
+import { mariadbDiscovery } from './discovery';
 
 const HINT = 'macOS: brew install mariadb; Debian: apt install mariadb-client';
 
@@ -35,6 +36,7 @@ export const mariadbKind: DatabaseKind<MariadbComponent, MariaServerInfo> = {
   preflight: preflightMariadb,
   restore: restoreMariadb,
   restoreTest: restoreTestMariadb,
+  discovery: mariadbDiscovery,
   restoreSqlFile,
   byHandSteps(lang, c, tools) {
     return [{ text: t(lang, 'sheet.step.mariadb', { file: `${c.name}.sql.gz` }), code: `gunzip -c "$B/${c.name}.sql.gz" | ${tools === 'linux' ? 'sudo ' : ''}mariadb` }];

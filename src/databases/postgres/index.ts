@@ -9,6 +9,7 @@ import type { DatabaseKind, ToolSpec } from '../contract';
 import { dumpPostgres, probePostgres, type PgServerInfo } from './dump';
 import { preflightPostgres, restorePostgres } from './restore';
 import { restoreTestPostgres } from '../../verify/restore-test';
+import { postgresDiscovery } from './discovery';
 
 const HINT = 'macOS: brew install postgresql@16 (or Postgres.app); Debian: apt install postgresql-client';
 
@@ -49,6 +50,7 @@ export const postgresKind: DatabaseKind<PostgresComponent, PgServerInfo> = {
   preflight: preflightPostgres,
   restore: restorePostgres,
   restoreTest: restoreTestPostgres,
+  discovery: postgresDiscovery,
   byHandSteps(lang, c, tools) {
     const sudo = tools === 'linux' ? 'sudo -u postgres ' : '';
     const db = sq(c.database ?? c.name);

@@ -6,7 +6,7 @@ import { homedir, userInfo } from 'node:os';
 import type { Volumes } from '../../diskutil/volumes';
 import type { Platform } from '../../platform/paths';
 import type { ToolLocator } from '../../process/tool-locator';
-import type { DatabaseKind, Discovery } from '../contracts';
+import type { DatabaseKindId, Discovery } from '../contracts';
 import { backupDirCandidates } from './backup-dir';
 import { findServers, listDatabases } from './database-servers';
 import { externalDisks } from './external-disks';
@@ -21,11 +21,11 @@ export interface DiscoveryOptions {
   tools: ToolLocator;
   volumes: Volumes;
   /**
-   * More places to knock at (`init --postgres HOST:PORT --mariadb HOST:PORT`): a server on another
-   * port or host. A host starting with "/" is a socket (PostgreSQL: its directory or the
-   * `.s.PGSQL.N` file; MariaDB: the socket file). Nothing answering there is reported ('failed').
+   * More places to knock at, by kind id (`init --postgres HOST:PORT --mariadb HOST:PORT`): a server
+   * on another port or host. A host starting with "/" is a socket, as the kind takes it
+   * (KindDiscovery.socketPlace). Nothing answering there is reported ('failed').
    */
-  extra?: Partial<Record<DatabaseKind, ProbeTarget[]>>;
+  extra?: Partial<Record<DatabaseKindId, ProbeTarget[]>>;
   /** Knock at the default ports and sockets (5432, 3306, /run/postgresql, /run/mysqld/…). Default true. */
   defaultPlaces?: boolean;
   /** Prefix of the system paths searched for sockets and data folders (/run/postgresql, /var/lib/postgresql, /opt/homebrew/var …). Default "/". */

@@ -2,40 +2,42 @@
 // from us first (trust, peer, ~/.pgpass, ~/.my.cnf — the way a nightly run would log in with
 // "password": "none"), then, when the server asked, again with the password the admin typed.
 //
-// Which user is proposed: the kind's superuser (postgres, root) — what Debian's packages set up and
-// what the config defaults to. On macOS, Homebrew and Postgres.app run initdb / mariadb-install-db
-// as the logged-in user, so the superuser there is that user (and Homebrew's MariaDB gives it a
-// unix_socket account); both are tried, and the one that logs in wins.
+// Which user is proposed: the kind's superuser (kind.defaults.user: postgres, root) — what Debian's
+// packages set up and what the config defaults to. On macOS, Homebrew and Postgres.app run initdb /
+// mariadb-install-db as the logged-in user, so the superuser there is that user (and Homebrew's
+// MariaDB gives it a unix_socket account); both are tried, and the one that logs in wins. What a
+// kind answers for discovery: contract.ts, KindDiscovery.
 import { msg, type Message } from '../../i18n';
 import type { Platform } from '../../platform/paths';
 import type { ToolLocator } from '../../process/tool-locator';
-import type { DatabaseKind, FoundServer } from '../contracts';
-import { findDataFolders, type DataFolderRoots } from './data-folders';
-import { mariadbLister } from './mariadb-listing';
-import { postgresLister } from './postgres-listing';
-import type { KindLister, Listing, Place } from './server-listing';
-import { answers, candidates, DEFAULT_HOST, type Candidate, type ProbeTarget } from './server-places';
+import type { DataFolder, DataFolderRoots, Listing, Place } from '../../databases/contract';
+import { kindById } from '../../databases/registry';
+import type { DatabaseKindId, FoundServer } from '../contracts';
+import { answers, candidates, discoverableKinds, type Candidate, type DiscoverableKind, type ProbeTarget } from './server-places';
 
 export interface ServerDiscoveryDeps {
   platform: Platform;
   tools: ToolLocator;
   /** Probe the default ports and sockets (off in tests: only their own servers count). */
   defaults: boolean;
-  extra: Partial<Record<DatabaseKind, ProbeTarget[]>>;
+  extra: Partial<Record<DatabaseKindId, ProbeTarget[]>>;
   roots: DataFolderRoots;
   /** The logged-in user (macOS: the superuser of Homebrew's and Postgres.app's servers). */
   loginUser: string;
 }
 
-const LISTERS: Record<DatabaseKind, KindLister> = { postgres: postgresLister, mariadb: mariadbLister };
-const SUPERUSER: Record<DatabaseKind, string> = { postgres: 'postgres', mariadb: 'root' };
-export const KIND_NAME: Record<DatabaseKind, string> = { postgres: 'PostgreSQL', mariadb: 'MariaDB/MySQL' };
+/** The kind of a place or a server found: one of the discoverable kinds (it was found through it). */
+function kindOfPlace(p: { kind: DatabaseKindId }): DiscoverableKind {
+  const kind = kindById(p.kind);
+  if (!kind?.discovery) throw new Error(`not a discoverable database kind: ${p.kind}`);
+  return kind as DiscoverableKind;
+}
 
 const RANK: Record<FoundServer['login'], number> = { none: 0, password: 1, failed: 2 };
 
 function usersFor(deps: ServerDiscoveryDeps, c: Candidate): string[] {
   if (c.user) return [c.user];
-  const users = [SUPERUSER[c.kind]];
+  const users = [kindOfPlace(c).defaults.user];
   if (deps.platform === 'darwin' && deps.loginUser && deps.loginUser !== users[0]) users.push(deps.loginUser);
   return users;
 }
@@ -44,10 +46,10 @@ function usersFor(deps: ServerDiscoveryDeps, c: Candidate): string[] {
 function toServer(place: Place, user: string, r: Listing): FoundServer {
   const base = { kind: place.kind, host: place.host, port: place.port, via: place.via, where: place.where, user };
   if (r.ok) {
-    return { ...base, port: place.kind === 'mariadb' && r.port ? r.port : place.port, login: 'none', databases: r.databases, toolVersion: r.toolVersion };
+    return { ...base, port: r.port || place.port, login: 'none', databases: r.databases, toolVersion: r.toolVersion };
   }
   const tool = r.toolVersion ? { toolVersion: r.toolVersion } : {};
-  const params = { where: place.where, user, kind: KIND_NAME[place.kind], message: r.message };
+  const params = { where: place.where, user, kind: kindOfPlace(place).label, message: r.message };
   if (r.wrongPassword) return { ...base, ...tool, login: 'password', databases: [], problem: msg('discover.passwordWrong', params) };
   if (r.wantsPassword) return { ...base, ...tool, login: 'password', databases: [] };
   return { ...base, ...tool, login: 'failed', databases: [], problem: r.problem ?? msg('discover.loginFailed', params) };
@@ -57,7 +59,7 @@ function toServer(place: Place, user: string, r: Listing): FoundServer {
 async function probe(deps: ServerDiscoveryDeps, c: Candidate, signal: AbortSignal): Promise<FoundServer> {
   let best: FoundServer | null = null;
   for (const user of usersFor(deps, c)) {
-    const found = toServer(c, user, await LISTERS[c.kind].list(deps.tools, c, user, null, signal));
+    const found = toServer(c, user, await kindOfPlace(c).discovery.list(deps.tools, c, user, null, signal));
     if (!best || RANK[found.login] < RANK[best.login]) best = found;
     if (found.login === 'none') break;
     // Tools missing: every other user would say the same.
@@ -85,8 +87,16 @@ export function dedupe(found: FoundServer[]): FoundServer[] {
 }
 
 function refused(c: Candidate): FoundServer {
-  const problem: Message = msg('discover.refused', { kind: KIND_NAME[c.kind], where: c.where });
-  return { kind: c.kind, host: c.host, port: c.port, via: c.via, where: c.where, user: c.user ?? SUPERUSER[c.kind], login: 'failed', databases: [], problem };
+  const kind = kindOfPlace(c);
+  const problem: Message = msg('discover.refused', { kind: kind.label, where: c.where });
+  return { kind: c.kind, host: c.host, port: c.port, via: c.via, where: c.where, user: c.user ?? kind.defaults.user, login: 'failed', databases: [], problem };
+}
+
+/** Every discoverable kind's data folders, kind by kind in the registry's order. */
+async function findDataFolders(platform: Platform, roots: DataFolderRoots): Promise<(DataFolder & { kind: DatabaseKindId })[]> {
+  const out: (DataFolder & { kind: DatabaseKindId })[] = [];
+  for (const kind of discoverableKinds()) for (const d of await kind.discovery.dataFolders(platform, roots)) out.push({ kind: kind.id, ...d });
+  return out;
 }
 
 export async function findServers(deps: ServerDiscoveryDeps, signal: AbortSignal): Promise<FoundServer[]> {
@@ -98,19 +108,20 @@ export async function findServers(deps: ServerDiscoveryDeps, signal: AbortSignal
   }
   const servers = dedupe(found);
   for (const d of await findDataFolders(deps.platform, deps.roots)) {
+    const kind = kindOfPlace(d);
     const running = servers.some((s) => s.kind === d.kind && s.port === d.port && isLocal(s.host) && s.via !== 'dataDir' && s.problem?.key !== 'discover.refused');
     if (running) continue;
     servers.push({
       kind: d.kind,
-      host: DEFAULT_HOST[d.kind],
+      host: kind.defaults.host,
       port: d.port,
       via: 'dataDir',
       where: d.dir,
       // macOS's data folders are Homebrew's and Postgres.app's: initialised as the login user, who is their superuser.
-      user: deps.platform === 'darwin' && deps.loginUser ? deps.loginUser : SUPERUSER[d.kind],
+      user: deps.platform === 'darwin' && deps.loginUser ? deps.loginUser : kind.defaults.user,
       login: 'failed',
       databases: [],
-      problem: msg('discover.dataDirNotStarted', { kind: KIND_NAME[d.kind], dir: d.dir, port: d.port }),
+      problem: msg('discover.dataDirNotStarted', { kind: kind.label, dir: d.dir, port: d.port }),
     });
   }
   return servers;
@@ -121,18 +132,21 @@ export async function listDatabases(deps: ServerDiscoveryDeps, server: FoundServ
   // A data folder's server is knocked at over TCP: it may have been started since, and then it is
   // a TCP server like any other.
   const dataDir = server.via === 'dataDir';
+  const kind = kindOfPlace(server);
+  // A socket's file when the kind's client is pointed at it rather than at `host` (the kind says).
+  const socketFile = server.via === 'socket' ? kind.discovery.socketPlace(server.where, server.port).socketFile : undefined;
   const place: Place = {
     kind: server.kind,
     host: server.host,
     port: server.port,
     via: server.via === 'socket' ? 'socket' : 'tcp',
     where: dataDir ? `${server.host}:${server.port}` : server.where,
-    ...(server.kind === 'mariadb' && server.via === 'socket' ? { socketFile: server.where } : {}),
+    ...(socketFile ? { socketFile } : {}),
   };
   if (!(await answers(place, signal))) {
-    const problem = dataDir ? server.problem : msg('discover.refused', { kind: KIND_NAME[server.kind], where: place.where });
+    const problem = dataDir ? server.problem : msg('discover.refused', { kind: kind.label, where: place.where });
     return { ...server, login: 'failed', databases: [], ...(problem ? { problem } : {}) };
   }
-  const now = toServer(place, server.user, await LISTERS[server.kind].list(deps.tools, place, server.user, password, signal));
+  const now = toServer(place, server.user, await kind.discovery.list(deps.tools, place, server.user, password, signal));
   return now.login === 'failed' && dataDir ? { ...now, via: 'dataDir', where: server.where } : now;
 }

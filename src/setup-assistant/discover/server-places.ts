@@ -1,15 +1,25 @@
-// Where database servers are looked for: the default ports and sockets of each platform's usual
-// installs, plus places the admin names (`init --postgres HOST:PORT`, a server on another port or
+// Where database servers are looked for: for each kind with a discovery facet (contract.ts:
+// KindDiscovery), its default TCP place (kind.defaults) and the sockets of each platform's usual
+// installs, plus places the admin names (`init --<kind> HOST:PORT`, a server on another port or
 // host; the tests' servers on random ports). Knocking is cheap — a TCP connect, a stat of the
-// socket — so psql and mariadb only start where something is there.
-import { readdir, realpath, stat } from 'node:fs/promises';
+// socket — so the kind's client only starts where something is there.
 import { connect } from 'node:net';
-import { basename, dirname, join } from 'node:path';
+import type { AnyDatabaseKind, KindDiscovery, Place } from '../../databases/contract';
+import { KINDS } from '../../databases/registry';
 import type { Platform } from '../../platform/paths';
-import type { DatabaseKind } from '../contracts';
-import type { Place } from './server-listing';
+import type { DatabaseKindId } from '../contracts';
 
-/** A place the admin named: host and port, or a socket (PostgreSQL: its directory or `.s.PGSQL.N` file; MariaDB: the socket file). */
+export type { Place };
+
+/** A kind the assistant can look for. */
+export type DiscoverableKind = AnyDatabaseKind & { discovery: KindDiscovery };
+
+/** The kinds with a discovery facet, in the registry's order (the order servers are shown in). */
+export function discoverableKinds(): DiscoverableKind[] {
+  return KINDS.filter((k): k is DiscoverableKind => k.discovery !== undefined);
+}
+
+/** A place the admin named: host and port, or a socket path (what the kind takes: socketPlace). */
 export interface ProbeTarget {
   host: string;
   port?: number;
@@ -23,86 +33,28 @@ export interface Candidate extends Place {
   user?: string;
 }
 
-export const DEFAULT_PORT: Record<DatabaseKind, number> = { postgres: 5432, mariadb: 3306 };
-
-/**
- * TCP host per kind, as the config's defaults: "localhost" lets libpq try ::1 and 127.0.0.1 (both
- * are in Debian's pg_hba.conf); the MariaDB client takes "localhost" to mean its socket, so TCP is
- * 127.0.0.1.
- */
-export const DEFAULT_HOST: Record<DatabaseKind, string> = { postgres: 'localhost', mariadb: '127.0.0.1' };
-
-/** Debian's postgresql-common (/var/run → /run), and /tmp where Homebrew, Postgres.app and source builds put it. */
-const PG_SOCKET_DIRS: Record<Platform, string[]> = {
-  linux: ['/var/run/postgresql', '/run/postgresql', '/tmp'],
-  darwin: ['/tmp'],
-};
-
-/** Debian's mariadb-server, and /tmp/mysql.sock (Homebrew, MySQL's own packages). */
-const MARIA_SOCKETS: Record<Platform, string[]> = {
-  linux: ['/run/mysqld/mysqld.sock', '/var/run/mysqld/mysqld.sock', '/tmp/mysql.sock'],
-  darwin: ['/tmp/mysql.sock'],
-};
-
-const PG_SOCKET = /^\.s\.PGSQL\.(\d+)$/;
-
-const isSocket = (p: string) => stat(p).then((s) => s.isSocket(), () => false);
-
-function tcp(kind: DatabaseKind, host: string, port: number, explicit: boolean, user?: string): Candidate {
+function tcp(kind: DatabaseKindId, host: string, port: number, explicit: boolean, user?: string): Candidate {
   const shown = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   return { kind, host, port, via: 'tcp', where: shown, explicit, ...(user ? { user } : {}) };
-}
-
-function pgSocket(dir: string, port: number, explicit: boolean, user?: string): Candidate {
-  return { kind: 'postgres', host: dir, port, via: 'socket', where: join(dir, `.s.PGSQL.${port}`), explicit, ...(user ? { user } : {}) };
-}
-
-function mariaSocket(file: string, port: number, explicit: boolean, user?: string): Candidate {
-  // The config can only say "localhost" (the client's own default socket): a socket elsewhere is
-  // better reached over TCP, which the default places also try.
-  return { kind: 'mariadb', host: 'localhost', port, via: 'socket', where: file, socketFile: file, explicit, ...(user ? { user } : {}) };
-}
-
-/** Every PostgreSQL socket in a directory, whatever its port (a second cluster on 5433 is found too). */
-async function pgSocketsIn(dir: string): Promise<Candidate[]> {
-  const names = await readdir(dir).catch(() => [] as string[]);
-  const out: Candidate[] = [];
-  for (const n of names.sort()) {
-    const m = PG_SOCKET.exec(n);
-    if (m && (await isSocket(join(dir, n)))) out.push(pgSocket(dir, Number(m[1]), false));
-  }
-  return out;
-}
-
-/** An admin's socket target: a directory or a `.s.PGSQL.N` file for PostgreSQL, the socket file for MariaDB. */
-async function explicitSocket(kind: DatabaseKind, t: ProbeTarget): Promise<Candidate> {
-  if (kind === 'mariadb') return mariaSocket(t.host, t.port ?? DEFAULT_PORT.mariadb, true, t.user);
-  const m = PG_SOCKET.exec(basename(t.host));
-  if (m) return pgSocket(dirname(t.host), Number(m[1]), true, t.user);
-  return pgSocket(t.host, t.port ?? DEFAULT_PORT.postgres, true, t.user);
 }
 
 /** `fsRoot`: prefix of the default socket places ("/" for real; tests hand in a folder of their own). */
 export async function candidates(
   platform: Platform,
   defaults: boolean,
-  extra: Partial<Record<DatabaseKind, ProbeTarget[]>>,
+  extra: Partial<Record<DatabaseKindId, ProbeTarget[]>>,
   fsRoot = '/',
 ): Promise<Candidate[]> {
   const out: Candidate[] = [];
-  for (const kind of ['postgres', 'mariadb'] as const) {
-    if (defaults) out.push(tcp(kind, DEFAULT_HOST[kind], DEFAULT_PORT[kind], false));
-    for (const t of extra[kind] ?? []) {
-      out.push(t.host.startsWith('/') ? await explicitSocket(kind, t) : tcp(kind, t.host, t.port ?? DEFAULT_PORT[kind], true, t.user));
+  for (const kind of discoverableKinds()) {
+    const { host, port } = kind.defaults;
+    if (defaults) out.push(tcp(kind.id, host, port, false));
+    for (const t of extra[kind.id] ?? []) {
+      const user = t.user ? { user: t.user } : {};
+      out.push(t.host.startsWith('/') ? { ...kind.discovery.socketPlace(t.host, t.port), explicit: true, ...user } : tcp(kind.id, t.host, t.port ?? port, true, t.user));
     }
     if (!defaults) continue;
-    if (kind === 'postgres') {
-      const dirs = new Set(await Promise.all(PG_SOCKET_DIRS[platform].map((d) => realpath(join(fsRoot, d)).catch(() => join(fsRoot, d)))));
-      for (const d of dirs) out.push(...(await pgSocketsIn(d)));
-    } else {
-      const files = new Set(await Promise.all(MARIA_SOCKETS[platform].map((f) => realpath(join(fsRoot, f)).catch(() => join(fsRoot, f)))));
-      for (const f of files) if (await isSocket(f)) out.push(mariaSocket(f, DEFAULT_PORT.mariadb, false));
-    }
+    for (const s of await kind.discovery.defaultSockets(platform, fsRoot)) out.push({ ...s, explicit: false });
   }
   return out;
 }

@@ -11,8 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatBytes, render, t, type Lang, type Message, type MessageKey } from '../../i18n';
 import { SetupAssistant, STEP_IDS, type StepProblem, type StepId } from '../../setup-assistant/assistant';
-import type { ApplyStage, DatabaseKind, Discovery, FoundServer, Location } from '../../setup-assistant/contracts';
-import type { ProbeTarget } from '../../setup-assistant/discover/server-places';
+import type { ApplyStage, DatabaseKindId, Discovery, FoundServer, Location } from '../../setup-assistant/contracts';
+import { discoverableKinds, type ProbeTarget } from '../../setup-assistant/discover/server-places';
+import { kindById } from '../../databases/registry';
 import { componentNameFrom, DEFAULT_SCHEDULE } from '../../setup-assistant/proposals';
 import type { JsonMessage } from './run-events';
 import { formatRun } from './settings-form';
@@ -71,7 +72,8 @@ export type Phase =
   | { kind: 'done'; exitCode: number | null; error: string | null };
 
 const serverKey = (s: { kind: string; host: string; port: number }) => `${s.kind}://${s.host}:${s.port}`;
-const KIND_NAME: Record<DatabaseKind, string> = { postgres: 'PostgreSQL', mariadb: 'MariaDB/MySQL' };
+/** A kind's name for people ("PostgreSQL", "MariaDB/MySQL"), from the registry. */
+const kindName = (id: DatabaseKindId) => kindById(id)?.label ?? id;
 const LOCATION_KEY: Record<Location, MessageKey> = { local: 'setupWindow.location.local', network: 'setupWindow.location.network', removable: 'setupWindow.location.removable' };
 const STAGE_KEY: Record<ApplyStage, MessageKey> = {
   config: 'setupWindow.stage.config',
@@ -198,7 +200,7 @@ export class SetupForm {
         const id = `${serverKey(server)}/${d.name}`;
         rows.push({
           id,
-          text: this.tr('setupWindow.db.row', { database: d.name, kind: KIND_NAME[server.kind], where: server.where, size: formatBytes(d.sizeBytes, this.o.lang) }),
+          text: this.tr('setupWindow.db.row', { database: d.name, kind: kindName(server.kind), where: server.where, size: formatBytes(d.sizeBytes, this.o.lang) }),
           checked: chosen.has(id),
         });
       }
@@ -372,7 +374,7 @@ export class SetupForm {
   summary(): string[] {
     const a = this.assistant.answers();
     const lines: string[] = [];
-    for (const d of a.databases) lines.push(this.tr('setupWindow.summary.database', { database: d.database, kind: KIND_NAME[d.kind], host: d.host, port: d.port, login: this.tr(d.password === 'keyring' ? 'setupWindow.summary.keyring' : 'setupWindow.summary.noPassword') }));
+    for (const d of a.databases) lines.push(this.tr('setupWindow.summary.database', { database: d.database, kind: kindName(d.kind), host: d.host, port: d.port, login: this.tr(d.password === 'keyring' ? 'setupWindow.summary.keyring' : 'setupWindow.summary.noPassword') }));
     if (!a.databases.length) lines.push(this.tr('setupWindow.summary.noDatabase'));
     for (const f of a.folders) lines.push(this.tr(f.role === 'program' ? 'setupWindow.summary.program' : 'setupWindow.summary.folder', { path: f.path }));
     lines.push(this.tr('setupWindow.summary.backupDir', { path: a.backupDir }));
@@ -588,15 +590,16 @@ function emptyProgress(): ApplyProgress {
 }
 
 /**
- * Extra places for discovery to knock at, from PRAXIS_BACKUP_DISCOVER_POSTGRES / _MARIADB
- * (comma-separated HOST:PORT or socket paths, as `init --postgres/--mariadb` take them): a server on
- * another port, and the tests' servers on their random ports. Unreadable entries are left out.
+ * Extra places for discovery to knock at, from PRAXIS_BACKUP_DISCOVER_<KIND ID> (_POSTGRES, _MARIADB, …:
+ * comma-separated HOST:PORT or socket paths, as `init --<kind id>` takes them): a server on another
+ * port, and the tests' servers on their random ports. Unreadable entries are left out.
  */
-export function discoveryExtrasFromEnv(env: NodeJS.ProcessEnv, parse: (text: string) => ProbeTarget | null): Partial<Record<DatabaseKind, ProbeTarget[]>> {
-  const out: Partial<Record<DatabaseKind, ProbeTarget[]>> = {};
-  for (const [kind, name] of [['postgres', 'PRAXIS_BACKUP_DISCOVER_POSTGRES'], ['mariadb', 'PRAXIS_BACKUP_DISCOVER_MARIADB']] as const) {
+export function discoveryExtrasFromEnv(env: NodeJS.ProcessEnv, parse: (text: string) => ProbeTarget | null): Partial<Record<DatabaseKindId, ProbeTarget[]>> {
+  const out: Partial<Record<DatabaseKindId, ProbeTarget[]>> = {};
+  for (const { id } of discoverableKinds()) {
+    const name = `PRAXIS_BACKUP_DISCOVER_${id.toUpperCase()}`;
     const targets = (env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean).map(parse).filter((x): x is ProbeTarget => x !== null);
-    if (targets.length) out[kind] = targets;
+    if (targets.length) out[id] = targets;
   }
   return out;
 }
