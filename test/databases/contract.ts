@@ -428,13 +428,13 @@ export function contractSuite(fx: KindFixture): void {
     const original = await fx.tables(database);
     const c = fx.component(database);
     const d = await dump(c);
-    assert.equal(d.entry.rows, rowsOf(original));
+    assert.equal(d.entry.rows, rowsOf(original), 'the manifest\'s rows are the tables\' counts');
     const tested = await kind.restoreTest(ctx(), c, { entry: d.entry, dumpFile: d.file, password: fx.password, backupId: backupId() });
-    assert.equal(tested.problems, []);
+    assert.equal(tested.problems, [], 'the restore test passes');
     await change(database);
     const r = await kind.restore(ctx(), request(c, d));
-    assert.equal(await fx.tables(database), original);
-    assert.ok(r.keptAs);
+    assert.equal(await fx.tables(database), original, 'the live database is the backup, row for row');
+    assert.ok(r.keptAs, 'the previous database is kept');
   });
 
   test('the password is in no child\'s argv and no event', () => {
