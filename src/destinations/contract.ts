@@ -98,9 +98,21 @@ export interface SheetTarget {
   path?: string;
 }
 
+/** How the settings window edits a mirror of a kind, so the tray names no kind itself. */
+export interface MirrorFormFields {
+  /** Where the mirror is, by its config field: a disk chosen from the attached volumes, a share's URL, a folder. */
+  where: 'volume' | 'url' | 'path';
+  /** The config's `user` (a share's login). */
+  user?: boolean;
+  /** The config's `eject` („Auswerfen“ after the copy). */
+  eject?: boolean;
+}
+
 export interface DestinationKind<M extends Mirror = Mirror> {
   /** The config's `type` this kind answers. */
   readonly type: M['type'];
+  /** The settings window's fields for it; a kind without them is not offered there (the registry's order is the window's). */
+  readonly form?: MirrorFormFields;
   /**
    * The target is a whole volume of its own (a USB disk): macOS encrypts it as an APFS volume,
    * unlocked while it is located; the other kinds hold an encrypted container in their folder.

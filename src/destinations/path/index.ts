@@ -10,6 +10,7 @@ type PathMirror = Extract<Mirror, { type: 'path' }>;
 export const pathKind: DestinationKind<PathMirror> = {
   type: 'path',
   wholeVolume: false,
+  form: { where: 'path' },
 
   async locate(m, backupDir) {
     const st = await stat(m.path).catch(() => null);

@@ -14,6 +14,7 @@ type ShareMirror = Extract<Mirror, { type: 'smb' }>;
 export const shareKind: DestinationKind<ShareMirror> = {
   type: 'smb',
   wholeVolume: false,
+  form: { where: 'url', user: true },
 
   async locate(m, _backupDir, deps) {
     const { subPath } = parseSmbUrl(m.url);

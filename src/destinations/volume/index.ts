@@ -15,6 +15,7 @@ type VolumeMirror = Extract<Mirror, { type: 'volume' }>;
 export const volumeKind: DestinationKind<VolumeMirror> = {
   type: 'volume',
   wholeVolume: true,
+  form: { where: 'volume', eject: true },
 
   async locate(m, _backupDir, deps) {
     let v = await deps.volumes.find(m.volume);

@@ -8,6 +8,8 @@ import { cronProblem, nextRuns, type CronProblem } from '../../config/cron';
 import { formatPath, renderProblem, validateConfig } from '../../config/load';
 import type { Config } from '../../config/schema';
 import { KINDS, kindOf } from '../../databases/registry';
+import type { MirrorFormFields } from '../../destinations/contract';
+import { DESTINATION_KINDS } from '../../destinations/registry';
 import type { Volume } from '../../diskutil/volumes';
 import { formatBytes, render, t, type Lang, type MessageKey } from '../../i18n';
 import { describeCron } from '../../schedule/cron-describe';
@@ -22,7 +24,16 @@ import { writeFileAtomically, type RawConfig } from './settings-file';
 export const COMPONENT_TYPES: readonly string[] = [...KINDS.flatMap((k) => k.types as readonly string[]), 'folder'];
 /** What „+ Datenbank“ adds: the registry's first kind (the type column changes it). */
 export const NEW_DATABASE_TYPE: string = KINDS[0]!.types[0]!;
-export const MIRROR_TYPES = ['volume', 'smb', 'path'] as const;
+/** The mirror type column's choices: the destination kinds that say how the window edits them, in the registry's order. */
+export const MIRROR_TYPES: readonly string[] = DESTINATION_KINDS.filter((k) => k.form).map((k) => k.type as string);
+
+/**
+ * How a mirror row of this type is edited (the kind's own `form`); a type the window does not know
+ * (a typo in the file) as a folder, so what was typed still goes back into the file.
+ */
+export function mirrorFields(type: string): MirrorFormFields {
+  return DESTINATION_KINDS.find((k) => k.type === type)?.form ?? { where: 'path' };
+}
 /** The choices of a database's „Passwort“ column, '' first: the config's default (not set). */
 export const PASSWORD_MODES = ['', 'keyring', 'none'] as const;
 export const MIRROR_MODES = ['all', 'latest'] as const;
@@ -153,9 +164,11 @@ function mirrorOf(row: MirrorRow): Record<string, unknown> {
   const base = { name: text(row.name), type: row.type };
   const mode = row.mode === 'all' && row.origin && !('mode' in row.origin) ? undefined : row.mode; // 'all' is the default
   const tail = { mode, required: flag(row.required, 'required', row.origin), encrypt: flag(row.encrypt, 'encrypt', row.origin), ...extra };
-  if (row.type === 'volume') return inOriginalOrder({ ...base, volume: volumeRefOf(row.volume), eject: flag(row.eject, 'eject', row.origin), ...tail }, row.origin);
-  if (row.type === 'smb') return inOriginalOrder({ ...base, url: text(row.url), user: text(row.user), ...tail }, row.origin);
-  return inOriginalOrder({ ...base, path: text(row.path), ...tail }, row.origin);
+  const f = mirrorFields(row.type);
+  const where = f.where === 'volume' ? volumeRefOf(row.volume) : text(f.where === 'url' ? row.url : row.path);
+  const user = f.user ? { user: text(row.user) } : {};
+  const eject = f.eject ? { eject: flag(row.eject, 'eject', row.origin) } : {};
+  return inOriginalOrder({ ...base, [f.where]: where, ...user, ...eject, ...tail }, row.origin);
 }
 
 /**
@@ -346,7 +359,7 @@ export function newComponent(form: SettingsForm, type: string): ComponentRow {
 }
 
 export function newMirror(form: SettingsForm): MirrorRow {
-  return { name: freeName('usb', form.mirrors.map((m) => m.name)), type: 'volume', volume: '', url: '', user: '', path: '', mode: 'all', eject: true, required: false, encrypt: false };
+  return { name: freeName('usb', form.mirrors.map((m) => m.name)), type: MIRROR_TYPES[0]!, volume: '', url: '', user: '', path: '', mode: 'all', eject: true, required: false, encrypt: false };
 }
 
 /** Shown for an empty host/port/user: what the config's default will be. */

@@ -1,9 +1,10 @@
 // „Kopien auf weitere Datenträger“: one row per mirror — a disk chosen from the attached volumes
-// (offered by UUID, model/settings-form.ts volumeChoices), a share or a folder.
+// (offered by UUID, model/settings-form.ts volumeChoices), a share or a folder. Which fields a
+// type has is the destination kind's own `form` (src/destinations/registry.ts), not decided here.
 import { QCheckBox, QComboBox, SizeAdjustPolicy, type QBoxLayout, type QLabel, type QLineEdit, type QPushButton, type QWidget } from '@nodegui/nodegui';
 import type { Volume } from '../../../diskutil/volumes';
 import type { MessageKey } from '../../../i18n';
-import { MIRROR_MODES, MIRROR_TYPES, newMirror, sameValue, volumeChoices, volumeRefOf } from '../../model/settings-form';
+import { MIRROR_MODES, MIRROR_TYPES, mirrorFields, newMirror, sameValue, volumeChoices, volumeRefOf, type MirrorRow } from '../../model/settings-form';
 import { AMBER, button, buttonRow, combo, dropRow, errorLabel, label, lineEdit, listSection, rowShell, type SectionContext } from './form-widgets';
 
 /** Column widths shared by the header and the rows, so they line up. 0 = takes the rest. */
@@ -113,7 +114,7 @@ export class MirrorsSection {
       type: combo(types.map((ty) => tr(`tray.settings.mirrorType.${ty}` as MessageKey)), c.type),
       volume: new QComboBox(),
       volumeValues: [],
-      target: lineEdit(row.type === 'smb' ? row.url : row.path),
+      target: lineEdit(targetOf(row)),
       user: lineEdit(row.user, c.user, tr('tray.settings.col.user')),
       mode: combo(modes.map((mo) => tr(`tray.settings.mode.${mo}` as MessageKey)), c.mode),
       eject: new QCheckBox(),
@@ -154,9 +155,9 @@ export class MirrorsSection {
       this.ctx.clearError(`mirrors.${i}.user`);
     });
     r.target.addEventListener('textChanged', (text) => {
-      if (m().type === 'smb') m().url = text;
-      else m().path = text;
-      this.ctx.clearError(`mirrors.${i}.${m().type === 'smb' ? 'url' : 'path'}`);
+      const field = mirrorFields(m().type).where === 'url' ? 'url' : 'path';
+      m()[field] = text;
+      this.ctx.clearError(`mirrors.${i}.${field}`);
     });
     r.volume.addEventListener('currentIndexChanged', (idx) => {
       m().volume = r.volumeValues[idx] ?? '';
@@ -171,7 +172,7 @@ export class MirrorsSection {
       const type = types[idx] ?? m().type;
       if (type === m().type) return;
       m().type = type;
-      r.target.setText(type === 'smb' ? m().url : m().path);
+      r.target.setText(targetOf(m()));
       this.showType(r, type);
       this.ctx.clearError(`mirrors.${i}.type`);
       this.updateNote();
@@ -194,11 +195,12 @@ export class MirrorsSection {
   }
 
   private showType(r: MirrorRowWidgets, type: string): void {
-    r.volume.setVisible(type === 'volume');
-    r.target.setVisible(type !== 'volume');
-    r.target.setPlaceholderText(type === 'smb' ? this.ctx.tr('tray.settings.placeholder.url') : this.ctx.tr('tray.settings.placeholder.path'));
-    r.user.setEnabled(type === 'smb');
-    r.eject.setEnabled(type === 'volume');
+    const f = mirrorFields(type);
+    r.volume.setVisible(f.where === 'volume');
+    r.target.setVisible(f.where !== 'volume');
+    r.target.setPlaceholderText(f.where === 'url' ? this.ctx.tr('tray.settings.placeholder.url') : this.ctx.tr('tray.settings.placeholder.path'));
+    r.user.setEnabled(f.user === true);
+    r.eject.setEnabled(f.eject === true);
   }
 
   /** Why the list may be short (listing failed), and label-only references worth replacing by a UUID. */
@@ -206,10 +208,15 @@ export class MirrorsSection {
     const notes: string[] = [];
     if (this.volumeError) notes.push(this.ctx.tr('tray.settings.volume.listFailed', { reason: this.volumeError }));
     for (const m of this.ctx.form().mirrors) {
-      const ref = m.type === 'volume' ? volumeRefOf(m.volume) : undefined;
+      const ref = mirrorFields(m.type).where === 'volume' ? volumeRefOf(m.volume) : undefined;
       if (ref && 'label' in ref) notes.push(this.ctx.tr('tray.settings.volume.labelOnly', { name: m.name || ref.label }));
     }
     this.note.setText(notes.join('\n'));
     this.note.setVisible(notes.length > 0);
   }
+}
+
+/** The text field's value: the share's URL or the folder (a disk is chosen in the volume list instead). */
+function targetOf(row: MirrorRow): string {
+  return mirrorFields(row.type).where === 'url' ? row.url : row.path;
 }
