@@ -13,13 +13,11 @@ import type { FirebirdComponent } from '../../config/schema';
 import { CommandError, run, type CommandPlan } from '../../process/runner';
 import type { ToolInfo } from '../../process/tool-locator';
 import type { StepContext } from '../../run/step-context';
+import { FB_TOOLS, type FbToolName } from './tools';
 
-/** A Firebird program the kind runs; the locator finds it by its ToolSpec (index.ts). */
-export type FbToolName = 'gbak' | 'isql-fb' | 'gfix';
-
+/** A Firebird program, found by its own ToolSpec (tools.ts). */
 export function findTool(ctx: StepContext, name: FbToolName): Promise<ToolInfo> {
-  // The locator answers every ToolSpec of the registry (registry.ts databaseTools()).
-  return (ctx.tools.find as (tool: string) => Promise<ToolInfo>).call(ctx.tools, name);
+  return ctx.tools.find(FB_TOOLS[name]);
 }
 
 /** A database on the server, by path or alias: `inet://host:port/<database>` (Firebird 3's URL form). */

@@ -6,21 +6,11 @@
 import type { FirebirdComponent } from '../../config/schema';
 import { t } from '../../i18n';
 import { sq } from '../common/shell-quote';
-import type { DatabaseKind, ToolSpec } from '../contract';
+import type { DatabaseKind } from '../contract';
 import { dumpFirebird, probeFirebird, type FbServerInfo } from './dump';
 import { preflightFirebird, restoreFirebird } from './restore';
 import { restoreTestFirebird } from './restore-test';
-
-const HINT = 'Debian: apt install firebird3.0-utils; macOS: Firebird\'s installer (/Library/Frameworks/Firebird.framework/Resources/bin)';
-const MAC_BIN = '/Library/Frameworks/Firebird.framework/Resources/bin';
-
-/** Firebird's macOS framework; the upstream Linux installer's /opt/firebird/bin (Debian's are on PATH). */
-async function searchDirs(platform: string): Promise<string[]> {
-  return platform === 'darwin' ? [MAC_BIN] : ['/opt/firebird/bin'];
-}
-
-// None of them knows --version: -z prints it (gbak then exits 1, for want of a database).
-const tool = (name: string, alternatives: string[]): ToolSpec => ({ name, alternatives, hint: HINT, searchDirs, version: { args: ['-z'], okExitCodes: [0, 1] } });
+import { FB_TOOLS, MAC_BIN } from './tools';
 
 export const firebirdKind: DatabaseKind<FirebirdComponent, FbServerInfo> = {
   id: 'firebird',
@@ -29,8 +19,7 @@ export const firebirdKind: DatabaseKind<FirebirdComponent, FbServerInfo> = {
   labelFor: () => 'Firebird',
   defaults: { host: 'localhost', port: 3050, user: 'SYSDBA' },
   dumpFileName: (name) => `${name}.fbk`,
-  // isql is Debian's isql-fb (its "isql" is unixODBC's; the version probe tells them apart).
-  tools: [tool('gbak', ['gbak']), tool('isql-fb', ['isql-fb', 'isql']), tool('gfix', ['gfix'])],
+  tools: Object.values(FB_TOOLS),
   login: {
     means: { key: 'login.means.firebird', params: {} },
     toolFile: { key: 'login.toolFile.firebird', params: {} },

@@ -12,8 +12,8 @@ import type { FirebirdComponent } from '../../config/schema';
 import { CommandError } from '../../process/runner';
 import type { StepContext } from '../../run/step-context';
 import type { RestoreTestRequest, RestoreTestResult } from '../contract';
-import { compareRows, isScratchLeftover, scratchName } from '../common/scratch';
-import { isql, serverMessage } from './connection';
+import { dropScratch, isScratchLeftover, scratchName, withRows } from '../common/scratch';
+import { NO_DATABASE, isql, serverMessage } from './connection';
 import { PROBE_SQL, countRows } from './dump';
 import { isLocalHost, loadFbk } from './restore';
 
@@ -58,30 +58,25 @@ export async function restoreTestFirebird(ctx: StepContext, c: FirebirdComponent
     }
     const counts = await countRows(ctx, c, req.password, scratch);
     result.tables = counts.size;
-    const cmp = compareRows(req.entry.rows, counts, c.name);
-    result.problems.push(...cmp.problems);
-    result.warnings.push(...cmp.warnings);
-    result.counted = req.entry.rows ? [...counts.keys()].filter((k) => req.entry.rows![k] !== undefined).length : 0;
-    return result;
+    return withRows(result, req.entry.rows, counts, c.name);
   } finally {
-    await dropScratch(ctx, c, req.password, scratch, local);
+    await dropScratch(ctx, scratch, () => dropDatabase(ctx, c, req.password, scratch, local));
   }
 }
 
 /**
  * DROP DATABASE through the server (also a remote one), no signal: after a cancel it must still run.
- * A load that failed may have left no database, or a half-loaded one the server will not open:
- * on this computer the file is then removed directly.
+ * A load that failed may have left no database (nothing to drop), or a half-loaded one the server
+ * will not open: on this computer the file is then removed directly.
  */
-async function dropScratch(ctx: StepContext, c: FirebirdComponent, password: string | null, scratch: string, local: boolean): Promise<void> {
+async function dropDatabase(ctx: StepContext, c: FirebirdComponent, password: string | null, scratch: string, local: boolean): Promise<void> {
   try {
     await isql(ctx, c, password, scratch, 'drop database;', undefined);
   } catch (e) {
-    if (local) await rm(scratch, { force: true }).catch(() => {});
-    if (local ? existsSync(scratch) : !(e instanceof CommandError && /I\/O error during "open"/.test(serverMessage(e)))) {
-      ctx.reporter.warn('verify.scratchLeft', { name: scratch, message: serverMessage(e) });
+    if (local) {
+      await rm(scratch, { force: true });
       return;
     }
+    if (!(e instanceof CommandError && NO_DATABASE.test(serverMessage(e)))) throw e;
   }
-  ctx.reporter.info('verify.scratchDropped', { name: scratch });
 }

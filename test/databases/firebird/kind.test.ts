@@ -26,16 +26,7 @@ import { firebirdAvailable, startFirebird, type FbServer } from '../../helpers/f
 
 const test = suite('Firebird database kind');
 const PW = "Fb'Geheim \"3\" ; $x";
-// TEMPORARY until the tool locator answers the registry's ToolSpecs (issue 16's engine conversion):
-// Debian's Firebird tools by their path.
-class FbLocator extends ToolLocator {
-  override async find(name: Parameters<ToolLocator['find']>[0]) {
-    const fbName = name as string;
-    if (['gbak', 'isql-fb', 'gfix'].includes(fbName)) return { name: fbName, path: `/usr/bin/${fbName}`, version: 'LI-V3.0', major: 3, minor: 0 };
-    return super.find(name);
-  }
-}
-const tools = new FbLocator('linux', process.env);
+const tools = new ToolLocator('linux', process.env);
 const kind = firebirdKind;
 
 let fb: FbServer;

@@ -1,0 +1,23 @@
+// The programs of the Firebird kind, as the tool locator finds them (ToolSpec): Debian's
+// firebird3.0-utils has them on PATH, the upstream Linux installer in /opt/firebird/bin, the macOS
+// installer in its framework. None of them knows --version: -z prints it (gbak then exits 1, for
+// want of a database). isql is Debian's isql-fb: Debian's "isql" is unixODBC's, which the version
+// probe tells apart (it knows no -z).
+import type { ToolSpec } from '../contract';
+
+const HINT = 'Debian: apt install firebird3.0-utils; macOS: Firebird\'s installer (/Library/Frameworks/Firebird.framework/Resources/bin)';
+export const MAC_BIN = '/Library/Frameworks/Firebird.framework/Resources/bin';
+
+async function searchDirs(platform: string): Promise<string[]> {
+  return platform === 'darwin' ? [MAC_BIN] : ['/opt/firebird/bin'];
+}
+
+const tool = (name: string, alternatives: string[]): ToolSpec => ({ name, alternatives, hint: HINT, searchDirs, version: { args: ['-z'], okExitCodes: [0, 1] } });
+
+export const FB_TOOLS = {
+  gbak: tool('gbak', ['gbak']),
+  'isql-fb': tool('isql-fb', ['isql-fb', 'isql']),
+  gfix: tool('gfix', ['gfix']),
+} as const;
+
+export type FbToolName = keyof typeof FB_TOOLS;
