@@ -21,6 +21,7 @@ import { CredentialsService } from '../credentials/credentials-service';
 import type { MirrorDeps } from '../mirror/mirror-run';
 import { StatusStore } from '../run/status-store';
 import { ToolLocator } from '../process/tool-locator';
+import { databaseTools } from '../databases/registry';
 import { checkFullDiskAccess, type FullDiskAccess } from '../platform/full-disk-access';
 import { LaunchdScheduler } from '../schedule/launchd-scheduler';
 import type { ProgramPaths, Scheduler, SchedulerKind } from '../schedule/scheduler';
@@ -96,7 +97,7 @@ export function compose(env: NodeJS.ProcessEnv = process.env): App {
   const app: App = {
     platform,
     paths,
-    tools: new ToolLocator(platform, env),
+    tools: new ToolLocator(platform, env, databaseTools()),
     status: new StatusStore(paths.stateDir),
     version: pkg.version,
     now: testClock(env.PRAXIS_BACKUP_TEST_NOW),

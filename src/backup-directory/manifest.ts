@@ -4,6 +4,7 @@
 import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { COMPONENT_TYPES } from '../config/schema';
 import { fsyncDir } from '../platform/fsync';
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -11,7 +12,7 @@ export const MANIFEST_FORMAT = 1;
 
 const componentEntry = z.object({
   name: z.string(),
-  type: z.enum(['postgres', 'mariadb', 'mysql', 'firebird', 'folder']),
+  type: z.enum(COMPONENT_TYPES),
   /** Relative to the backup folder. */
   path: z.string(),
   bytes: z.number(),

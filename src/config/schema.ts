@@ -91,6 +91,9 @@ const component = z.discriminatedUnion('type', [postgres, mariadb, firebird, fol
     issue.code === 'invalid_union_discriminator' ? { message: 'componentType' } : { message: ctx.defaultError },
 });
 
+/** Every component `type` the config knows, in its order (the manifest accepts exactly these, so a kind added here is accepted there). */
+export const COMPONENT_TYPES = [...component.optionsMap.keys()] as [z.infer<typeof component>['type'], ...z.infer<typeof component>['type'][]];
+
 /**
  * An errorMap for a plain union: none of its forms matched, so the problem is the union's own hint
  * (`config.problem.<hint>`), never another union's (an invalid verify.afterBackup was once answered

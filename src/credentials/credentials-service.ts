@@ -1,18 +1,23 @@
 // What `credentials set|delete|list|test` do, without any CLI: ids checked and put into the form the
 // engine looks up, passwords written to and deleted from the credential store, and a real login
-// with a stored password (PostgreSQL, MariaDB, SMB share) with every failure in the admin's words.
-import type { Component, Config, MariadbComponent, PostgresComponent } from '../config/schema';
+// with a stored password (a database through its kind's probe, an SMB share) with every failure in
+// the admin's words.
+import type { Config, DatabaseComponent } from '../config/schema';
 import { notifyCredentialIds } from '../alerting/credential-ids';
 import { smbCredentialId } from '../diskutil/smb-mount';
 import type { Message, MessageKey, Params } from '../i18n';
-import { CommandError, run } from '../process/runner';
+import { Reporter } from '../run/events';
 import { credentialId, type CredentialStore } from './credentials';
 import { ExitCode, PraxisError } from '../core/errors';
-import { planMariaProbe, withOptionFile } from '../databases/mariadb/dump';
-import { parseProbe, planPgProbe } from '../databases/postgres/dump';
+import type { AnyDatabaseKind } from '../databases/contract';
+import { KINDS, kindById } from '../databases/registry';
 import type { ToolLocator } from '../process/tool-locator';
 
-export type CredentialKind = 'smb' | 'postgres' | 'mariadb' | 'smtp' | 'ntfy';
+/** What an id is for: 'smb', 'smtp', 'ntfy', or a database kind's id (its scheme: databases/registry.ts). */
+export type CredentialKind = string;
+
+/** The schemes that are not database kinds. */
+const OTHER_SCHEMES = ['smb', 'smtp', 'ntfy'];
 
 /** A credential id taken apart. `id` is the canonical form: exactly what the engine asks the store for. */
 export interface CredentialRef {
@@ -24,7 +29,7 @@ export interface CredentialRef {
   /** Without port and brackets. */
   host: string;
   port: number | null;
-  /** postgres / mariadb. */
+  /** Database ids. */
   database?: string;
   /** smb: the share, percent-decoded. */
   share?: string;
@@ -75,11 +80,17 @@ export interface TestResult {
   message: Message;
 }
 
-const EXAMPLES =
-  'smb://praxis@nas.local/backup, postgres://postgres@localhost:5432/tomedo, mariadb://root@127.0.0.1:3306/elexis, smtp://praxis@example.de@mail.example.de:587, ntfy://ntfy.example.de/praxis-backup';
+/** One id of each scheme, for the message that rejects an id: each database kind's from its defaults. */
+const examples = (): string =>
+  [
+    'smb://praxis@nas.local/backup',
+    ...KINDS.map((k) => `${k.id}://${k.defaults.user}@${k.defaults.host}:${k.defaults.port}/${k.exampleDatabase ?? 'praxis'}`),
+    'smtp://praxis@example.de@mail.example.de:587',
+    'ntfy://ntfy.example.de/praxis-backup',
+  ].join(', ');
 
 function badId(id: string, problem: MessageKey, params: Params = {}): PraxisError {
-  return new PraxisError('credentials.badId', { id, problem: { key: problem, params }, examples: EXAMPLES }, ExitCode.invalidInput);
+  return new PraxisError('credentials.badId', { id, problem: { key: problem, params }, examples: examples() }, ExitCode.invalidInput);
 }
 
 function decode(s: string): string {
@@ -98,8 +109,8 @@ export function parseCredentialId(raw: string, userOption?: string): CredentialR
   const input = raw.trim();
   const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/.exec(input);
   const scheme = m?.[1]!.toLowerCase();
-  if (!m || !['smb', 'postgres', 'mariadb', 'smtp', 'ntfy'].includes(scheme!)) throw badId(input, 'credentials.idProblem.scheme');
-  const kind = scheme as CredentialKind;
+  if (!m || !(OTHER_SCHEMES.includes(scheme!) || kindById(scheme!))) throw badId(input, 'credentials.idProblem.scheme');
+  const kind: CredentialKind = scheme!;
   // The user is everything before the last "@" ahead of the first "/": a user may contain "@"
   // (praxis@firma.de), a host or a database name never does.
   const parts = /^(?:([^/]+)@)?([^@/]*)(?:\/(.*))?$/.exec(m[2]!);
@@ -165,17 +176,15 @@ function target(ref: CredentialRef): string {
   if (ref.kind === 'smb') return `//${ref.hostPort}/${ref.share}`;
   if (ref.kind === 'smtp') return `SMTP ${ref.hostPort}`;
   if (ref.kind === 'ntfy') return `ntfy ${ref.hostPort}/${ref.topic}`;
-  return `${ref.kind === 'postgres' ? 'PostgreSQL' : 'MariaDB'} ${ref.hostPort}/${ref.database}`;
+  const kind = databaseKind(ref);
+  return `${kind.labelFor(kind.types[0])} ${ref.hostPort}/${ref.database}`;
 }
 
-/** The server's own words from a client's stderr, without the program's prefix and client warnings. */
-function serverMessage(e: unknown): string {
-  if (!(e instanceof CommandError)) return (e as Error).message;
-  const lines = e.stderrTail
-    .filter((l) => l.trim() && !/^Warning:/.test(l))
-    .map((l) => l.replace(/^(psql|mariadb|mysql): (error: )?/, '').replace(/^ERROR \d+ \(\w+\)( at line \d+)?: /, ''));
-  return lines.slice(-3).join(' ') || e.message;
-}
+/** The kind of a database id (the parser let only registered schemes through). */
+const databaseKind = (ref: CredentialRef): AnyDatabaseKind => kindById(ref.kind)!;
+
+/** The server's own words, without the client's error number ("ERROR 1045 (28000): "): the kind's probe names the rest. */
+const serverWords = (message: string): string => message.replace(/^ERROR \d+ \(\w+\)( at line \d+)?: /, '');
 
 // PostgreSQL: "password authentication failed for user …", "fe_sendauth: no password supplied".
 // MariaDB/MySQL: ERROR 1045 "Access denied for user 'root'@'localhost' (using password: YES)".
@@ -232,10 +241,12 @@ export class CredentialsService {
     const component = this.component(ref, config);
     let version: string;
     try {
-      version = ref.kind === 'postgres' ? await this.pgLogin(component as PostgresComponent, password, signal) : await this.mariaLogin(component as MariadbComponent, password, signal);
+      // The kind's own probe, the backup's first login: the same client, the password only in its environment or a 0600 file.
+      const ctx = { platform: this.deps.tools.platform, tools: this.deps.tools, secrets: this.deps.store, reporter: new Reporter([]), signal: signal ?? new AbortController().signal };
+      version = (await databaseKind(ref).probe(ctx, component, password)).version;
     } catch (e) {
-      if (e instanceof PraxisError) throw e; // tool not found
-      const message = serverMessage(e);
+      if (!(e instanceof PraxisError) || e.message_.key !== 'error.dbConnect') throw e; // tool not found, a cancel
+      const message = serverWords(String(e.message_.params?.message ?? ''));
       if (WRONG_DB_LOGIN.test(message)) {
         throw new PraxisError('credentials.test.wrongPassword', { user: ref.user, target: base.target, detail: message, id: ref.id });
       }
@@ -262,24 +273,9 @@ export class CredentialsService {
   }
 
   /** The config's component for this id (same host spelling as the engine uses), else one made from the id. */
-  private component(ref: CredentialRef, config: Config | null): Component {
-    const fromConfig = config?.components.find((c) => credentialId(c) === ref.id);
+  private component(ref: CredentialRef, config: Config | null): DatabaseComponent {
+    const fromConfig = config?.components.find((c): c is DatabaseComponent => credentialId(c) === ref.id);
     if (fromConfig) return fromConfig;
-    const common = { name: 'credentials-test', database: ref.database!, host: ref.host, port: ref.port!, user: ref.user };
-    return ref.kind === 'postgres' ? { ...common, type: 'postgres' } : { ...common, type: 'mariadb' };
-  }
-
-  private async pgLogin(c: PostgresComponent, password: string, signal?: AbortSignal): Promise<string> {
-    const psql = await this.deps.tools.findPg('psql');
-    const r = await run(planPgProbe(psql.path, c, password), { signal });
-    return parseProbe(r.stdoutTail.join('\n')).version;
-  }
-
-  private async mariaLogin(c: MariadbComponent, password: string, signal?: AbortSignal): Promise<string> {
-    const client = await this.deps.tools.find('mariadb');
-    return withOptionFile(c, password, async (opt) => {
-      const r = await run(planMariaProbe(client.path, opt, c, [password]), { signal });
-      return (r.stdoutTail[0] ?? '').split('\t')[0] ?? '';
-    });
+    return { name: 'credentials-test', type: databaseKind(ref).types[0], database: ref.database!, host: ref.host, port: ref.port!, user: ref.user } as DatabaseComponent;
   }
 }

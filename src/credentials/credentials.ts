@@ -2,6 +2,7 @@
 // (src/credentials/keytar-secret-store.ts); for scripted runs a password can also come from the
 // environment, which is asked first (it is explicit per run). Never from the config file.
 import type { Component, Mirror } from '../config/schema';
+import { isDatabase, kindFor } from '../databases/registry';
 import { smbCredentialId } from '../diskutil/smb-mount';
 import type { Message } from '../i18n';
 import { PASSWORD_ENV_PREFIX } from '../process/secret-env';
@@ -29,11 +30,10 @@ export interface CredentialStore extends SecretStore {
   ids(): Promise<string[]>;
 }
 
-/** Credential id of a database component, e.g. postgres://postgres@localhost:5432/tomedo. */
+/** Credential id of a database component, `<kind id>://user@host:port/database` (e.g. the PostgreSQL one of tomedo); null for a folder. */
 export function credentialId(c: Component): string | null {
-  if (c.type === 'folder') return null;
-  const scheme = c.type === 'postgres' ? 'postgres' : 'mariadb';
-  return `${scheme}://${c.user}@${c.host}:${c.port}/${c.database}`;
+  if (!isDatabase(c)) return null;
+  return `${kindFor(c).id}://${c.user}@${c.host}:${c.port}/${c.database}`;
 }
 
 /**

@@ -22,7 +22,7 @@ import type { Lang, Message } from '../i18n';
 import type { ManifestComponent } from '../backup-directory/manifest';
 import type { Platform } from '../platform/paths';
 import type { StepContext } from '../run/step-context';
-import type { ToolLocator } from '../process/tool-locator';
+import type { ToolLocator, ToolSpec } from '../process/tool-locator';
 import type { DbPreflight, DbRestoreRequest, DbRestoreResult, SqlFileRestoreRequest } from './restore-types';
 
 export type { DbClient, DbPreflight, DbRestoreRequest, DbRestoreResult } from './restore-types';
@@ -44,23 +44,8 @@ export interface LoginSignals {
   ignoredFiles: string[];
 }
 
-/** A program a kind needs, and how to find it when launchd or a GUI gives no login shell PATH. */
-export interface ToolSpec {
-  /** The name the kind asks the locator for ("pg_dump", "mariadb-dump", "gbak"). */
-  name: string;
-  /** Executable names tried in order ("mariadb-dump", "mysqldump"). */
-  alternatives: readonly string[];
-  /** How to install it, shown when it is missing: "macOS: brew install …; Debian: apt install …". */
-  hint: string;
-  /** Directories searched before PATH (Postgres.app, Homebrew's opt folders, /usr/lib/postgresql/N/bin). */
-  searchDirs?(platform: Platform): Promise<string[]>;
-  /**
-   * How to ask the program its version when `--version` is not the way (absent: `--version`, exit 0).
-   * gbak knows no --version: `gbak -z` prints "gbak:gbak version LI-V3.0.11.33637 Firebird 3.0" and
-   * exits 1 for want of a database; isql-fb and gfix print theirs with `-z` and exit 0.
-   */
-  version?: { args: readonly string[]; okExitCodes: readonly number[] };
-}
+/** A program a kind needs, and how to find it when launchd or a GUI gives no login shell PATH (defined beside the locator that reads it). */
+export type { ToolSpec } from '../process/tool-locator';
 
 export interface RestoreTestRequest {
   entry: ManifestComponent;
@@ -200,6 +185,8 @@ export interface DatabaseKind<C extends DatabaseComponent = DatabaseComponent, S
   labelFor(type: C['type']): string;
   /** Connection defaults of a new component (settings window, assistant). */
   readonly defaults: { host: string; port: number; user: string };
+  /** A database name for the examples of messages (credential ids: "tomedo", "elexis"); absent: "praxis". */
+  readonly exampleDatabase?: string;
   /** The dump's file name inside a backup folder ("praxis.pgdump", "elexis.sql.gz", "praxis.fbk"). */
   dumpFileName(componentName: string): string;
   /** Every program the kind runs; the locator finds them (ToolLocator). */

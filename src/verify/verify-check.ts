@@ -6,11 +6,11 @@
 //   1. checksums: every dump's sha256 and size re-read from the disk it lies on (backup-verify.ts);
 //      folders without an index: file count and bytes (what older backups can offer);
 //   2. folder index: files missing, extra, resized, touched; contents of all (--deep) or a sample;
-//   3. --restore-test: each dump loaded into a scratch database, rows counted (verify-databases.ts);
+//   3. --restore-test: each dump loaded into a scratch database, rows counted (its kind's restoreTest);
 //   4. privacy: the backup folder 0700, its files 0600 (backup-modes.ts), fixed on request.
 import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Config, MariadbComponent, PostgresComponent } from '../config/schema';
+import type { Config } from '../config/schema';
 import { formatDuration, type Message } from '../i18n';
 import { CommandError } from '../process/runner';
 import type { BackupEntry } from '../backup-directory/catalog';
@@ -25,7 +25,8 @@ import type { Platform } from '../platform/paths';
 import type { StepContext } from '../run/step-context';
 import type { Reporter } from '../run/events';
 import type { StatusStore } from '../run/status-store';
-import { restoreTestMariadb, restoreTestPostgres, type RestoreTestResult } from './restore-test';
+import type { RestoreTestResult } from '../databases/contract';
+import { isDatabase, kindFor, kindOf } from '../databases/registry';
 import { checkFolderIndex, type IndexCheckOptions } from './verify-index';
 
 export const VERIFICATION_FILE = 'verification.json';
@@ -137,19 +138,20 @@ export async function verifyBackup(config: Config, entry: BackupEntry, o: Verify
         continue;
       }
       const live = config.components.find((x) => x.name === c.name);
-      const kindOk = live && (live.type === 'postgres' ? c.type === 'postgres' : live.type !== 'folder' && c.type !== 'postgres');
-      if (!live || !kindOk || live.type === 'folder') {
+      // Loaded into a server of the dump's kind only (a "mysql" dump into a "mariadb" component too).
+      if (!live || !isDatabase(live) || kindOf(live) !== kindOf(c)) {
         restoreTested = false;
         warnings.push({ key: 'verify.notConfigured', params: { component: c.name } });
         continue;
       }
+      const kind = kindFor(live);
       const id = credentialId(live);
       ctx.reporter.info('verify.restoreTest', { component: c.name });
       let r: RestoreTestResult;
       try {
         // Logged in as the backup did (db-login.ts): no keyring where the server needs no password.
         const req = { entry: c, dumpFile: join(entry.path, c.path), password: id ? await databaseLoginPassword(dbCtx, live) : null, backupId: entry.id };
-        r = live.type === 'postgres' ? await restoreTestPostgres(dbCtx, live as PostgresComponent, req) : await restoreTestMariadb(dbCtx, live as MariadbComponent, req);
+        r = await kind.restoreTest(dbCtx, live, req);
       } catch (e) {
         problems.push({ key: 'verify.restoreTestFailed', params: { component: c.name, reason: failure(e) } });
         continue;

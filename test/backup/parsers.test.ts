@@ -16,12 +16,13 @@ import { backupId, idToDate, readCatalog } from '../../src/backup-directory/cata
 import { parseProgress2, parseRsyncStats, planRsync, supportsProgress2 } from '../../src/backup/folder-copy';
 import { MANIFEST_FORMAT, type Manifest } from '../../src/backup-directory/manifest';
 import { parseVersion, ToolLocator, type ToolInfo, type ToolName } from '../../src/process/tool-locator';
+import { databaseTools } from '../../src/databases/registry';
 import { makeTempDir, runCleanups } from '../helpers/temp';
 
 const test = suite('parsers');
 test.after(runCleanups);
 
-const tools = new ToolLocator('linux', process.env);
+const tools = new ToolLocator('linux', process.env, databaseTools());
 
 // ---- real rsync output -------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ import { dumpMariadb, probeMariadb } from '../../src/databases/mariadb/dump';
 import { restoreMariadb, restoreSqlFile } from '../../src/databases/mariadb/restore';
 import type { StepContext } from '../../src/run/step-context';
 import { ToolLocator } from '../../src/process/tool-locator';
-import { restoreTestMariadb } from '../../src/verify/restore-test';
+import { restoreTestMariadb } from '../../src/databases/mariadb/restore-test';
 import { startMariadb, type MariaServer } from '../helpers/mariadb';
 import { createSampleMariadb } from '../helpers/sample-practice';
 import { makeTempDir, runCleanups } from '../helpers/temp';

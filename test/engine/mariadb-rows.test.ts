@@ -19,7 +19,7 @@ import { manifestSchema, type ManifestComponent } from '../../src/backup-directo
 import { restoreMariadb } from '../../src/databases/mariadb/restore';
 import type { StepContext } from '../../src/run/step-context';
 import { ToolLocator } from '../../src/process/tool-locator';
-import { restoreTestMariadb } from '../../src/verify/restore-test';
+import { restoreTestMariadb } from '../../src/databases/mariadb/restore-test';
 import { startMariadb, type MariaServer } from '../helpers/mariadb';
 import { createSampleMariadb } from '../helpers/sample-practice';
 import { makeTempDir, runCleanups } from '../helpers/temp';

@@ -11,6 +11,7 @@ import * as assert from 'uvu/assert';
 import { LinuxVolumes } from '../../src/diskutil/linux-volumes';
 import type { Platform } from '../../src/platform/paths';
 import { ToolLocator, type ToolName } from '../../src/process/tool-locator';
+import { databaseTools } from '../../src/databases/registry';
 import type { FoundServer } from '../../src/setup-assistant/contracts';
 import { createDiscovery, parseProbeTarget, type DiscoveryOptions } from '../../src/setup-assistant/discover/create-discovery';
 import { startMariadb, type MariaServer } from '../helpers/mariadb';
@@ -73,9 +74,9 @@ test.before(async () => {
   shimDir = join(base, 'shims');
   argvLog = join(base, 'argv.log');
   await mkdir(shimDir);
-  const real = new ToolLocator('linux', process.env);
-  await shim('psql', (await real.findPg('psql')).path);
-  await shim('pg_dump', (await real.findPg('pg_dump')).path);
+  const real = new ToolLocator('linux', process.env, databaseTools());
+  await shim('psql', (await real.findForServer('psql')).path);
+  await shim('pg_dump', (await real.findForServer('pg_dump')).path);
   await shim('mariadb', (await real.find('mariadb')).path);
   [trustPg, scramPg, maria] = await Promise.all([
     startPostgres({ authHost: 'trust', user: 'postgres' }),

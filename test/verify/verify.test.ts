@@ -12,7 +12,7 @@ import { Reporter, type StampedEvent } from '../../src/run/events';
 import { acquireLock } from '../../src/run/lock';
 import { StatusStore } from '../../src/run/status-store';
 import { ToolLocator } from '../../src/process/tool-locator';
-import { compareRows, isScratchLeftover, scratchName } from '../../src/verify/restore-test';
+import { compareRows, isScratchLeftover, scratchName } from '../../src/databases/common/scratch';
 import { sampleOf, sampleSize } from '../../src/verify/verify-index';
 import { runVerify } from '../../src/verify/verify-run';
 import { createSampleFiles } from '../helpers/sample-practice';

@@ -33,6 +33,7 @@ import { SqlSession } from '../common/sql-session';
 import type { StepContext } from '../../run/step-context';
 import { dumpProgress } from '../common/dump-progress';
 import { streamToFile, type WrittenFile } from '../common/stream-to-file';
+import { MARIADB, MARIADB_DUMP } from './tools';
 
 export interface MariaServerInfo {
   version: string;
@@ -138,6 +139,9 @@ export function countSql(tables: string[]): string {
 }
 
 /** The server's own words from a failed client call (its last stderr lines, warnings left out). */
+/** The dump's file name in a backup folder (the kind's dumpFileName): gzip'd SQL, `gunzip -c | mariadb` restores it. */
+export const mariaDumpFileName = (componentName: string): string => `${componentName}.sql.gz`;
+
 export function serverMessage(e: unknown): string {
   if (e instanceof CommandError) {
     return e.stderrTail.filter((l) => l.trim() && !/^Warning:/.test(l)).slice(-3).join(' ') || e.message;
@@ -152,7 +156,7 @@ export async function probeMariadb(
   password: string | null,
   onSignals?: (s: LoginSignals) => void,
 ): Promise<MariaServerInfo> {
-  const client = await ctx.tools.find('mariadb');
+  const client = await ctx.tools.find(MARIADB);
   try {
     return await withOptionFile(c, password, async (opt) => {
       const r = await run(planMariaProbe(client.path, opt, c, password ? [password] : []), { signal: ctx.signal });
@@ -185,10 +189,10 @@ export async function dumpMariadb(
   password: string | null,
   destDir: string,
 ): Promise<ManifestComponent> {
-  const dumper = await ctx.tools.find('mariadb-dump');
+  const dumper = await ctx.tools.find(MARIADB_DUMP);
   ctx.reporter.info('run.tool', { tool: dumper.name, path: dumper.path, version: dumper.version });
-  const client = await ctx.tools.find('mariadb');
-  const file = `${c.name}.sql.gz`;
+  const client = await ctx.tools.find(MARIADB);
+  const file = mariaDumpFileName(c.name);
   const out: { written?: WrittenFile } = {};
   const secrets = password ? [password] : [];
   const warnings: string[] = [];

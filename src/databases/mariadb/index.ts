@@ -3,20 +3,12 @@
 // praxis_verify_<id>.
 import type { MariadbComponent } from '../../config/schema';
 import { t } from '../../i18n';
-import type { DatabaseKind, ToolSpec } from '../contract';
-import { dumpMariadb, probeMariadb, type MariaServerInfo } from './dump';
+import type { DatabaseKind } from '../contract';
+import { MARIADB, MARIADB_DUMP } from './tools';
+import { dumpMariadb, mariaDumpFileName, probeMariadb, type MariaServerInfo } from './dump';
 import { preflightMariadb, restoreMariadb, restoreSqlFile } from './restore';
-import { restoreTestMariadb } from '../../verify/restore-test';
+import { restoreTestMariadb } from './restore-test';
 import { mariadbDiscovery } from './discovery';
-
-const HINT = 'macOS: brew install mariadb; Debian: apt install mariadb-client';
-
-/** Homebrew's mariadb and mysql-client, and the MySQL installer's folder, on macOS. */
-async function searchDirs(platform: string): Promise<string[]> {
-  return platform === 'darwin' ? ['/opt/homebrew/opt/mariadb/bin', '/usr/local/opt/mariadb/bin', '/opt/homebrew/opt/mysql-client/bin', '/usr/local/mysql/bin'] : [];
-}
-
-const tool = (name: string, alternatives: string[]): ToolSpec => ({ name, alternatives, hint: HINT, searchDirs });
 
 export const mariadbKind: DatabaseKind<MariadbComponent, MariaServerInfo> = {
   id: 'mariadb',
@@ -24,8 +16,9 @@ export const mariadbKind: DatabaseKind<MariadbComponent, MariaServerInfo> = {
   label: 'MariaDB/MySQL',
   labelFor: (type) => (type === 'mysql' ? 'MySQL' : 'MariaDB'),
   defaults: { host: '127.0.0.1', port: 3306, user: 'root' },
-  dumpFileName: (name) => `${name}.sql.gz`,
-  tools: [tool('mariadb-dump', ['mariadb-dump', 'mysqldump']), tool('mariadb', ['mariadb', 'mysql'])],
+  exampleDatabase: 'elexis',
+  dumpFileName: mariaDumpFileName,
+  tools: [MARIADB_DUMP, MARIADB],
   login: {
     means: { key: 'login.means.mariadb', params: {} },
     toolFile: { key: 'login.toolFile.mariadb', params: {} },
@@ -39,6 +32,6 @@ export const mariadbKind: DatabaseKind<MariadbComponent, MariaServerInfo> = {
   discovery: mariadbDiscovery,
   restoreSqlFile,
   byHandSteps(lang, c, tools) {
-    return [{ text: t(lang, 'sheet.step.mariadb', { file: `${c.name}.sql.gz` }), code: `gunzip -c "$B/${c.name}.sql.gz" | ${tools === 'linux' ? 'sudo ' : ''}mariadb` }];
+    return [{ text: t(lang, 'sheet.step.mariadb', { file: mariaDumpFileName(c.name) }), code: `gunzip -c "$B/${mariaDumpFileName(c.name)}" | ${tools === 'linux' ? 'sudo ' : ''}mariadb` }];
   },
 };

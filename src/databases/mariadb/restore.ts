@@ -24,6 +24,7 @@ import { serverMessage, withOptionFile } from './dump';
 import type { ManifestComponent } from '../../backup-directory/manifest';
 import type { DbClient, DbPreflight, DbRestoreRequest, DbRestoreResult, SqlFileRestoreRequest } from '../restore-types';
 import type { StepContext } from '../../run/step-context';
+import { MARIADB } from './tools';
 
 /** `restore --sql FILE --database NAME`: a plain mysqldump file (.sql or .sql.gz) loaded the same way. */
 // InnoDB needs about 1.1–1.5 × the SQL text of a mysqldump (pages kept 15/16 full, secondary
@@ -76,7 +77,7 @@ export interface Session {
 }
 
 export async function withSession<T>(ctx: StepContext, c: MariadbComponent, password: string | null, fn: (s: Session) => Promise<T>): Promise<T> {
-  const client = await ctx.tools.find('mariadb');
+  const client = await ctx.tools.find(MARIADB);
   return withOptionFile(c, password, (opt) => fn({ ctx, c, client: client.path, opt, secrets: password ? [password] : [] }));
 }
 

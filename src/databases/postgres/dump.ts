@@ -18,6 +18,7 @@ import { SqlSession } from '../common/sql-session';
 import type { StepContext } from '../../run/step-context';
 import { dumpProgress } from '../common/dump-progress';
 import { streamToFile, type WrittenFile } from '../common/stream-to-file';
+import { PG_DUMP, PSQL } from './tools';
 
 export interface PgServerInfo {
   versionNum: number; // 150018
@@ -112,6 +113,9 @@ export function parseRowCounts(lines: string[]): Record<string, number> {
   return rows;
 }
 
+/** The dump's file name in a backup folder (the kind's dumpFileName): custom format, for pg_restore. */
+export const pgDumpFileName = (componentName: string): string => `${componentName}.pgdump`;
+
 export function parseProbe(line: string): PgServerInfo {
   const [num, version, size] = line.trim().split('|');
   const versionNum = Number(num);
@@ -141,7 +145,7 @@ export async function probePostgres(
   password: string | null,
   onSignals?: (s: LoginSignals) => void,
 ): Promise<PgServerInfo> {
-  const psql = await ctx.tools.findPg('psql');
+  const psql = await ctx.tools.findForServer(PSQL);
   try {
     const r = await run(planPgProbe(psql.path, c, password), { signal: ctx.signal });
     onSignals?.(pgLoginSignals(r.stderrTail));
@@ -171,10 +175,10 @@ export async function dumpPostgres(
   password: string | null,
   destDir: string,
 ): Promise<ManifestComponent> {
-  const pgDump = await ctx.tools.findPg('pg_dump', server.major);
+  const pgDump = await ctx.tools.findForServer(PG_DUMP, server.major);
   ctx.reporter.info('run.tool', { tool: 'pg_dump', path: pgDump.path, version: pgDump.version });
-  const file = `${c.name}.pgdump`;
-  const psql = await ctx.tools.findPg('psql');
+  const file = pgDumpFileName(c.name);
+  const psql = await ctx.tools.findForServer(PSQL);
   const counter = new SqlSession(planPgRowCounter(psql.path, c, password), ctx.signal);
   let snapshot: string | undefined;
   try {

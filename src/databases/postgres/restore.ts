@@ -22,6 +22,7 @@ import {
 import type { DbClient, DbPreflight, DbRestoreRequest, DbRestoreResult } from '../restore-types';
 import type { StepContext } from '../../run/step-context';
 import type { ToolInfo } from '../../process/tool-locator';
+import { PG_RESTORE, PSQL } from './tools';
 
 /** Where our own statements run: every cluster has it, and it is not the database we rename. */
 const MAINTENANCE_DB = 'postgres';
@@ -412,11 +413,11 @@ interface Prepared {
 async function prepare(ctx: StepContext, req: DbRestoreRequest): Promise<Prepared> {
   const c = req.component as PostgresComponent;
   restoreNames(c.database, req.stamp); // a name PostgreSQL would truncate is refused before we log in
-  const psql = await ctx.tools.findPg('psql');
+  const psql = await ctx.tools.findForServer(PSQL);
   const t: Target = { ctx, c, password: req.password, psql: psql.path };
   const state = await serverState(t);
   // The server's own major first (its pg_restore knows its SQL), else the nearest newer one.
-  const pgRestore = await ctx.tools.findPg('pg_restore', state.major);
+  const pgRestore = await ctx.tools.findForServer(PG_RESTORE, state.major);
   const toc = await readToc(t, pgRestore, req.dumpFile);
   const dbLevel = await readDbLevelSql(t, pgRestore, req.dumpFile, toc);
   const missing = missingRoles(toc, state.roles, dbLevel);
@@ -520,7 +521,7 @@ export async function checkRestoredTables(
   toc: PgToc,
   expectedRows?: Record<string, number>,
 ): Promise<TableCheck> {
-  const psql = await ctx.tools.findPg('psql');
+  const psql = await ctx.tools.findForServer(PSQL);
   const t: Target = { ctx, c, password, psql: psql.path };
   const present = new Set(
     JSON.parse(

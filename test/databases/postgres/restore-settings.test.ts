@@ -18,7 +18,7 @@ import { planPgRestoreDbLevel, planPgScript, restorePostgres } from '../../../sr
 import type { DbRestoreRequest } from '../../../src/databases/restore-types';
 import type { StepContext } from '../../../src/run/step-context';
 import { ToolLocator } from '../../../src/process/tool-locator';
-import { restoreTestPostgres } from '../../../src/verify/restore-test';
+import { restoreTestPostgres } from '../../../src/databases/postgres/restore-test';
 import { startPostgres, type PgServer } from '../../helpers/postgres';
 import { makeTempDir, runCleanups } from '../../helpers/temp';
 

@@ -22,6 +22,7 @@ import {
 import type { DbRestoreRequest } from '../../../src/databases/restore-types';
 import type { StepContext } from '../../../src/run/step-context';
 import { ToolLocator } from '../../../src/process/tool-locator';
+import { PG_RESTORE } from '../../../src/databases/postgres/tools';
 import { startPostgres, type PgServer } from '../../helpers/postgres';
 import { createSamplePostgres } from '../../helpers/sample-practice';
 import { makeTempDir, runCleanups, waitUntil } from '../../helpers/temp';
@@ -322,7 +323,7 @@ test('a client still connected: preflight lists it by address and program; the r
 });
 
 test('an archive from a newer pg_dump: refused before anything is created', async () => {
-  const pgRestore = await tools.findPg('pg_restore', Number(pgMajor(pg.version)));
+  const pgRestore = await tools.findForServer(PG_RESTORE, Number(pgMajor(pg.version)));
   // Byte 6 is the archive format's minor version. PostgreSQL 16's pg_dump writes 1.15, which
   // pg_restore up to 15 rejects; for a newer pg_restore here, 1.99 stands for a future pg_dump.
   const newer = join(root, 'newer.pgdump');
