@@ -10,6 +10,7 @@
 // establish a connection."; a missing database file or unknown alias "I/O error during "open"
 // operation for file …".
 import type { FirebirdComponent } from '../../config/schema';
+import type { Platform } from '../../platform/paths';
 import { CommandError, run, type CommandPlan } from '../../process/runner';
 import type { ToolInfo } from '../../process/tool-locator';
 import type { StepContext } from '../../run/step-context';
@@ -30,9 +31,15 @@ export function serviceMgr(c: Pick<FirebirdComponent, 'host' | 'port'>): string 
   return `${c.host}/${c.port}:service_mgr`;
 }
 
-/** ISC_USER always (the config's user, not one the admin's shell may have exported); ISC_PASSWORD when we have one. */
-export function fbEnv(c: Pick<FirebirdComponent, 'user'>, password: string | null): Record<string, string> {
-  return { ISC_USER: c.user, ...(password !== null ? { ISC_PASSWORD: password } : {}) };
+/**
+ * ISC_USER always (the config's user, not one the admin's shell may have exported); ISC_PASSWORD
+ * when we have one. A UTF-8 locale: the client library converts a database path from the locale's
+ * character set, and under launchd, systemd or a locale that is not installed (C) a path with an
+ * umlaut fails ("Cannot transliterate character between character sets", measured). C.UTF-8 is in
+ * every glibc since 2.35 and in Debian; macOS has en_US.UTF-8.
+ */
+export function fbEnv(platform: Platform, c: Pick<FirebirdComponent, 'user'>, password: string | null): Record<string, string> {
+  return { ISC_USER: c.user, ...(password !== null ? { ISC_PASSWORD: password } : {}), LC_ALL: platform === 'darwin' ? 'en_US.UTF-8' : 'C.UTF-8' };
 }
 
 export const secretsOf = (password: string | null): string[] => (password ? [password] : []);
@@ -54,13 +61,13 @@ export function quoteLiteral(value: string): string {
  * One isql-fb run: the statements on stdin after `set bail on` (stop at the first error, exit 1),
  * UTF8 connection (table names with umlauts), no headings. Returns the marked lines' fields.
  */
-export function planIsql(isql: string, c: FirebirdComponent, database: string, sql: string, password: string | null): CommandPlan {
+export function planIsql(isql: string, c: FirebirdComponent, database: string, sql: string, password: string | null, platform: Platform): CommandPlan {
   return {
     label: `isql (${database})`,
     file: isql,
     args: ['-q', '-ch', 'UTF8', fbUrl(c, database)],
     input: `set bail on;\nset heading off;\n${sql}\n`,
-    env: fbEnv(c, password),
+    env: fbEnv(platform, c, password),
     secrets: secretsOf(password),
     timeoutMs: 120_000,
   };
@@ -69,7 +76,7 @@ export function planIsql(isql: string, c: FirebirdComponent, database: string, s
 export async function isql(ctx: StepContext, c: FirebirdComponent, password: string | null, database: string, sql: string, signal: AbortSignal | undefined = ctx.signal): Promise<string[][]> {
   const tool = await findTool(ctx, 'isql-fb');
   const rows: string[][] = [];
-  await run(planIsql(tool.path, c, database, sql, password), {
+  await run(planIsql(tool.path, c, database, sql, password, ctx.platform), {
     signal,
     onStdoutLine: (l) => {
       if (l.startsWith(ROW_MARK)) rows.push(l.slice(ROW_MARK.length).trimEnd().split(SEP));

@@ -10,6 +10,7 @@
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FirebirdComponent } from '../../config/schema';
+import type { Platform } from '../../platform/paths';
 import type { ManifestComponent } from '../../backup-directory/manifest';
 import { run, CommandError, type CommandPlan } from '../../process/runner';
 import type { StepContext } from '../../run/step-context';
@@ -42,13 +43,13 @@ export async function probeFirebird(ctx: StepContext, c: FirebirdComponent, pass
   }
 }
 
-export function planGbakBackup(gbak: string, c: FirebirdComponent, password: string | null): CommandPlan {
+export function planGbakBackup(gbak: string, c: FirebirdComponent, password: string | null, platform: Platform): CommandPlan {
   return {
     label: `gbak -b (${c.database})`,
     file: gbak,
     // `stdout`: the backup as a stream on stdout; -v's lines then go to stderr.
     args: ['-b', '-g', '-v', fbUrl(c, c.database), 'stdout'],
-    env: fbEnv(c, password),
+    env: fbEnv(platform, c, password),
     secrets: secretsOf(password),
   };
 }
@@ -85,7 +86,7 @@ export async function dumpFirebird(ctx: StepContext, c: FirebirdComponent, serve
   const counter = new GbakRowCounter();
   let written: WrittenFile | undefined;
   try {
-    await run(planGbakBackup(gbak.path, c, password), {
+    await run(planGbakBackup(gbak.path, c, password, ctx.platform), {
       signal: ctx.signal,
       onStderrLine: (l) => counter.line(l),
       consumeStdout: async (stdout) => {

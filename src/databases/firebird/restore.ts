@@ -17,6 +17,7 @@ import { createReadStream } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, extname, isAbsolute, join } from 'node:path';
 import type { FirebirdComponent } from '../../config/schema';
+import type { Platform } from '../../platform/paths';
 import type { Message } from '../../i18n';
 import { CommandError, run, type CommandPlan } from '../../process/runner';
 import { ExitCode, PraxisError } from '../../core/errors';
@@ -128,18 +129,18 @@ export async function preflightFirebird(ctx: StepContext, req: DbRestoreRequest)
 }
 
 /** The server loads the backup from our stdin into `file` (a path as the server sees it): gbak -c -se … stdin. */
-export function planGbakRestore(gbak: string, c: FirebirdComponent, file: string, password: string | null): CommandPlan {
+export function planGbakRestore(gbak: string, c: FirebirdComponent, file: string, password: string | null, platform: Platform): CommandPlan {
   return {
     label: `gbak -c (${file})`,
     file: gbak,
     args: ['-c', '-v', '-se', serviceMgr(c), 'stdin', file],
-    env: fbEnv(c, password),
+    env: fbEnv(platform, c, password),
     secrets: secretsOf(password),
   };
 }
 
-export function planGfix(gfix: string, c: FirebirdComponent, file: string, args: string[], password: string | null): CommandPlan {
-  return { label: `gfix ${args.join(' ')} (${file})`, file: gfix, args: [...args, fbUrl(c, file)], env: fbEnv(c, password), secrets: secretsOf(password), timeoutMs: 120_000 };
+export function planGfix(gfix: string, c: FirebirdComponent, file: string, args: string[], password: string | null, platform: Platform): CommandPlan {
+  return { label: `gfix ${args.join(' ')} (${file})`, file: gfix, args: [...args, fbUrl(c, file)], env: fbEnv(platform, c, password), secrets: secretsOf(password), timeoutMs: 120_000 };
 }
 
 /**
@@ -149,7 +150,7 @@ export function planGfix(gfix: string, c: FirebirdComponent, file: string, args:
 export async function loadFbk(ctx: StepContext, c: FirebirdComponent, password: string | null, dumpFile: string, target: string, tables: number, phase: string): Promise<void> {
   const gbak = await findTool(ctx, 'gbak');
   let done = 0;
-  await run(planGbakRestore(gbak.path, c, target, password), {
+  await run(planGbakRestore(gbak.path, c, target, password, ctx.platform), {
     signal: ctx.signal,
     stdin: createReadStream(dumpFile),
     onStdoutLine: (l) => {
@@ -169,7 +170,7 @@ export function checkRows(expected: Record<string, number> | undefined, counts: 
 async function gfix(ctx: StepContext, c: FirebirdComponent, password: string | null, file: string, args: string[]): Promise<void> {
   const tool = await findTool(ctx, 'gfix');
   // No signal: a shutdown or an online interrupted halfway would leave us not knowing the database's state.
-  await run(planGfix(tool.path, c, file, args, password));
+  await run(planGfix(tool.path, c, file, args, password, ctx.platform));
 }
 
 export async function restoreFirebird(ctx: StepContext, req: DbRestoreRequest): Promise<DbRestoreResult> {
