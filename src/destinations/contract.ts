@@ -25,7 +25,7 @@ import type { Shares } from '../core/shares';
 import type { BackupEntry } from '../backup-directory/catalog';
 import type { DiskSpace } from '../backup-directory/space-check';
 import type { Volume, Volumes } from '../diskutil/volumes';
-import type { Message } from '../i18n';
+import type { Message, MessageKey, Params } from '../i18n';
 import type { Reporter } from '../run/events';
 import type { VerificationRecord } from '../verify/verify-check';
 
@@ -87,6 +87,9 @@ export interface KindCredential {
   none: boolean;
 }
 
+/** A catalogue text in the reader's language. */
+export type Translate = (key: MessageKey, params?: Params) => string;
+
 /** What the emergency sheet (Notfallblatt) says about a kind: the target's identity rows and how to reach it by hand. */
 export interface SheetTarget {
   name: string;
@@ -118,6 +121,8 @@ export interface DestinationKind<M extends Mirror = Mirror> {
    * unlocked while it is located; the other kinds hold an encrypted container in their folder.
    */
   readonly wholeVolume: boolean;
+  /** A disk that is carried away (the Datensicherungskonzept asks where it is kept, and warns when it is not encrypted). */
+  readonly portable: boolean;
   /** Find the target, mount it if needed, and guard it (rules above). Absent is an answer, not an error. */
   locate(m: M, backupDir: string, env: LocateEnv): Promise<Located>;
   /** The admin asked to eject it after a successful copy (a USB disk taken away). */
@@ -128,6 +133,10 @@ export interface DestinationKind<M extends Mirror = Mirror> {
   unmount(m: M, target: Target, env: ReleaseEnv): Promise<void>;
   /** Where it is, once located. */
   where(m: M, target: Target): TargetInfo;
+  /** The configured place in one line (the report): a path, a URL, a disk's label and UUID. */
+  describe(m: M): string;
+  /** The Datensicherungskonzept's lines for the medium: which disk, share or folder, ejected or not. */
+  concept(m: M, tx: Translate): string[];
   /** A credential the kind needs to reach its target, if any. */
   credential?(m: M): KindCredential | null;
   /** The emergency sheet's description; `found` is the attached disk's identity when it was looked up. */

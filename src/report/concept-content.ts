@@ -5,12 +5,13 @@
 // tests, media kept apart, encryption, where the concept itself is kept) — named as
 // recommendations, never as legal advice.
 import { nextRuns } from '../config/cron';
-import type { Config, Mirror, NotifyConfig } from '../config/schema';
+import type { Config, DatabaseComponent, Mirror, NotifyConfig } from '../config/schema';
 import { formatBytes, t, type Lang, type MessageKey, type Params } from '../i18n';
 import { describeCron } from '../schedule/cron-describe';
 import { sheetComponents, sq, standardRestoreSteps } from '../encryption/emergency-sheet';
 import { AUTO_RESTORE_TEST_MAX_BYTES } from '../verify/verify-policy';
 import { isDatabase, kindFor } from '../databases/registry';
+import { destinationKind } from '../destinations/registry';
 
 export type ConceptBlock =
   | { kind: 'paragraph'; text: string; note?: boolean }
@@ -113,11 +114,13 @@ export function buildConcept(i: ConceptInput): Concept {
   });
 
   // 1. What.
-  const typeName = (type: string) => tx(`concept.type.${type}` as MessageKey);
+  const typeName = (type: 'folder' | 'program') => tx(`concept.type.${type}`);
+  /** „PostgreSQL-Datenbank“, „MySQL-Datenbank“: the kind's name for the component's type. */
+  const dbTypeName = (x: DatabaseComponent) => tx('concept.type.database', { kind: kindFor(x).labelFor(x.type) });
   const dbs = c.components.filter(isDatabase);
   const folders = c.components.filter((x) => x.type === 'folder');
   const whatRows = [
-    ...dbs.map((x) => [x.name, typeName(x.type), tx('concept.what.database', { database: x.database, host: x.host, port: x.port, user: x.user }), kindFor(x).dumpFileName(x.name)]),
+    ...dbs.map((x) => [x.name, dbTypeName(x), tx('concept.what.database', { database: x.database, host: x.host, port: x.port, user: x.user }), kindFor(x).dumpFileName(x.name)]),
     ...folders.map((x) => [x.name, typeName(x.role === 'program' ? 'program' : 'folder'), x.path + (x.exclude?.length ? `\n${tx('concept.what.exclude', { patterns: x.exclude.join(', ') })}` : ''), `${x.name}/`]),
   ];
   sections.push({
@@ -153,17 +156,11 @@ export function buildConcept(i: ConceptInput): Concept {
   // 3. Where.
   const encryption = (m: Mirror) =>
     m.encrypt
-      ? tx('concept.where.encrypted', { format: tx(i.platform === 'linux' ? 'concept.crypt.gocryptfs' : m.type === 'volume' ? 'concept.crypt.apfs' : 'concept.crypt.image') })
+      ? tx('concept.where.encrypted', { format: tx(i.platform === 'linux' ? 'concept.crypt.gocryptfs' : destinationKind(m).wholeVolume ? 'concept.crypt.apfs' : 'concept.crypt.image') })
       : tx('concept.no');
   const scope = (m: Mirror) => (m.mode === 'latest' ? tx('concept.where.latest') : tx('concept.where.all', { keep }));
   const mirrorWhat = (m: Mirror): string => {
-    const lines: string[] = [];
-    if (m.type === 'volume') {
-      const ref = m.volume as { label?: string; uuid?: string };
-      lines.push(ref.label ? tx('concept.where.volumeLabel', { label: ref.label }) : tx('concept.where.volumeUuid', { uuid: ref.uuid ?? '?' }));
-      if (m.eject) lines.push(tx('concept.where.eject'));
-    } else if (m.type === 'smb') lines.push(tx('concept.where.smb', { url: m.url, user: m.user }));
-    else lines.push(tx('concept.where.path', { path: m.path }));
+    const lines = destinationKind(m).concept(m, tx);
     lines.push(tx(m.required ? 'concept.where.required' : 'concept.where.optional'));
     return lines.join('\n');
   };
@@ -187,10 +184,10 @@ export function buildConcept(i: ConceptInput): Concept {
   ];
   if (!c.mirrors.length) where.push({ kind: 'paragraph', text: tx('concept.where.noMirror') });
   for (const m of c.mirrors) {
-    if (m.type === 'volume' && !m.encrypt) where.push({ kind: 'paragraph', text: tx('concept.where.plainDisk', { name: m.name }) });
+    if (destinationKind(m).portable && !m.encrypt) where.push({ kind: 'paragraph', text: tx('concept.where.plainDisk', { name: m.name }) });
   }
   for (const m of c.mirrors) {
-    if (m.type === 'volume') where.push({ kind: 'blank', label: tx('concept.blank.diskPlace', { name: m.name }), lines: 2, hint: tx('concept.blank.diskPlaceHint') });
+    if (destinationKind(m).portable) where.push({ kind: 'blank', label: tx('concept.blank.diskPlace', { name: m.name }), lines: 2, hint: tx('concept.blank.diskPlaceHint') });
   }
   sections.push({ heading: tx('concept.h.where'), blocks: where });
 
@@ -204,7 +201,7 @@ export function buildConcept(i: ConceptInput): Concept {
   sections.push({ heading: tx('concept.h.keep'), blocks: howLong });
 
   // 5. Restore: the order, with the program and with the standard tools alone.
-  const order = [...dbs.map((x) => tx('concept.restore.orderDb', { name: x.name, kind: typeName(x.type) })), ...folders.map((x) => tx('concept.restore.orderFolder', { name: x.name, path: x.path })), tx('concept.restore.orderCheck')];
+  const order = [...dbs.map((x) => tx('concept.restore.orderDb', { name: x.name, kind: dbTypeName(x) })), ...folders.map((x) => tx('concept.restore.orderFolder', { name: x.name, path: x.path })), tx('concept.restore.orderCheck')];
   const restore: ConceptBlock[] = [
     { kind: 'paragraph', text: tx('concept.restore.withApp') },
     { kind: 'paragraph', text: [tx('concept.restore.order'), ...order.map((o, n) => `   ${n + 1}. ${o}`)].join('\n') },

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Config } from '../config/schema';
+import { destinationKind } from '../destinations/registry';
 import type { Message } from '../i18n';
 import { computeAlerts, type Alert } from '../alerting/alert-rules';
 import { idToDate, readCatalog } from '../backup-directory/catalog';
@@ -314,10 +315,7 @@ async function readVerification(path: string): Promise<VerificationRecord | null
 }
 
 function mirrorWhere(m: Config['mirrors'][number]): string {
-  if (m.type === 'path') return m.path;
-  if (m.type === 'smb') return m.url;
-  const v = m.volume as { label?: string; uuid?: string };
-  return [v.label && `label ${v.label}`, v.uuid && `UUID ${v.uuid}`].filter(Boolean).join(', ');
+  return destinationKind(m).describe(m);
 }
 
 /** Everything the period's record needs, from the logs, the status file and the backup directory. */

@@ -10,6 +10,7 @@ type PathMirror = Extract<Mirror, { type: 'path' }>;
 export const pathKind: DestinationKind<PathMirror> = {
   type: 'path',
   wholeVolume: false,
+  portable: false,
   form: { where: 'path' },
 
   async locate(m, backupDir) {
@@ -28,6 +29,10 @@ export const pathKind: DestinationKind<PathMirror> = {
 
   // Nothing to give back: locate never mounts.
   unmount: async () => undefined,
+
+  describe: (m) => m.path,
+
+  concept: (m, tx) => [tx('concept.where.path', { path: m.path })],
 
   where: (_m, target) => ({ dir: target.dir }),
 

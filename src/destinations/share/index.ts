@@ -14,6 +14,7 @@ type ShareMirror = Extract<Mirror, { type: 'smb' }>;
 export const shareKind: DestinationKind<ShareMirror> = {
   type: 'smb',
   wholeVolume: false,
+  portable: false,
   form: { where: 'url', user: true },
 
   async locate(m, _backupDir, deps) {
@@ -36,6 +37,10 @@ export const shareKind: DestinationKind<ShareMirror> = {
   async unmount(_m, target, env) {
     if (target.mountedByUs) await env.shares.unmount(target.mountedByUs);
   },
+
+  describe: (m) => m.url,
+
+  concept: (m, tx) => [tx('concept.where.smb', { url: m.url, user: m.user })],
 
   where: (m, target) => ({ dir: target.dir, url: m.url }),
 

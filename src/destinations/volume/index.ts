@@ -15,6 +15,7 @@ type VolumeMirror = Extract<Mirror, { type: 'volume' }>;
 export const volumeKind: DestinationKind<VolumeMirror> = {
   type: 'volume',
   wholeVolume: true,
+  portable: true,
   form: { where: 'volume', eject: true },
 
   async locate(m, _backupDir, deps) {
@@ -56,6 +57,18 @@ export const volumeKind: DestinationKind<VolumeMirror> = {
 
   async unmount(_m, target, env) {
     if (target.volume) await env.volumes.unmount(target.volume);
+  },
+
+  describe(m) {
+    const v = m.volume as { label?: string; uuid?: string };
+    return [v.label && `label ${v.label}`, v.uuid && `UUID ${v.uuid}`].filter(Boolean).join(', ');
+  },
+
+  concept(m, tx) {
+    const ref = m.volume as { label?: string; uuid?: string };
+    const lines = [ref.label ? tx('concept.where.volumeLabel', { label: ref.label }) : tx('concept.where.volumeUuid', { uuid: ref.uuid ?? '?' })];
+    if (m.eject) lines.push(tx('concept.where.eject'));
+    return lines;
   },
 
   where: (_m, target) => ({ dir: target.dir, ...(target.volume ? { label: target.volume.label, uuid: target.volume.uuid } : {}) }),
