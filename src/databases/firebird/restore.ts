@@ -11,9 +11,8 @@
 // Firebird has no catalogue of databases to rename in: the swap renames files, so it needs the
 // database file on this computer, in a folder we may write. A database on another server, or one
 // we cannot reach as a file, is refused with the reason before anything is done.
-import { existsSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { access, constants, readdir, rename, rm } from 'node:fs/promises';
-import { createReadStream } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, extname, isAbsolute, join } from 'node:path';
 import type { FirebirdComponent } from '../../config/schema';

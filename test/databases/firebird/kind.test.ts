@@ -6,7 +6,7 @@
 // throughout ("Praxis Müller.fdb", table "Patienten Übersicht").
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -254,6 +254,30 @@ test('restore: a gbak killed while it loads leaves the live database unchanged a
   assert.ok(cancelled instanceof CommandError && cancelled.reason === 'cancelled', String(cancelled));
   assert.equal(await rows(live), before);
   assert.equal((await readdir(fb.dataDir)).filter((f) => f.includes('_restore_20261202_13')), []);
+});
+
+test('restore: a client still connected is listed by the preflight and refuses the swap; the live database stays as it was', async () => {
+  const before = await content(live);
+  // A workstation's session: isql attached to the live database, waiting on its stdin.
+  const { execa } = await import('execa');
+  const client = execa('isql-fb', ['-q', '-ch', 'UTF8', fb.url(live)], { env: { ...fb.env(), LC_ALL: 'C.UTF-8' }, stdin: 'pipe', reject: false });
+  try {
+    client.stdin!.write(`select 'verbunden' from rdb$database;\n`);
+    await new Promise<void>((resolve) => client.stdout!.on('data', (d: Buffer) => d.toString().includes('verbunden') && resolve()));
+    const p = await kind.preflight(ctx(), request(backup, '20261202_133000'));
+    assert.is(p.clients.length, 1, JSON.stringify(p.clients));
+    assert.is(p.clients[0]!.user, 'SYSDBA');
+    assert.is(p.clients[0]!.address, '127.0.0.1');
+    assert.match(p.clients[0]!.program ?? '', 'isql');
+    const e = await rejects(kind.restore(ctx(), request(backup, '20261202_133000')));
+    assert.is(keyOf(e), 'restore.db.clientsConnected');
+    assert.match(String((e as PraxisError).message_.params?.clients), '127.0.0.1');
+  } finally {
+    client.stdin!.end('quit;\n');
+    await client;
+  }
+  assert.is(await content(live), before);
+  assert.equal((await readdir(fb.dataDir)).filter((f) => f.includes('_restore_20261202_1330')), [], 'the loaded copy removed again');
 });
 
 test('restore: a database that is not on this computer is refused before anything is done', async () => {
