@@ -93,8 +93,8 @@ export type Translate = (key: MessageKey, params?: Params) => string;
 /** What the emergency sheet (Notfallblatt) says about a kind: the target's identity rows and how to reach it by hand. */
 export interface SheetTarget {
   name: string;
-  /** The catalogue's word for the kind (sheet.type.<type>). */
-  type: string;
+  /** The kind (registry key; the catalogue's word is sheet.type.<type>). */
+  type: Mirror['type'];
   label?: string | null;
   uuid?: string | null;
   url?: string;
@@ -109,6 +109,41 @@ export interface MirrorFormFields {
   user?: boolean;
   /** The config's `eject` („Auswerfen“ after the copy). */
   eject?: boolean;
+}
+
+/** One step of the emergency sheet: what to do, and the shell lines. */
+export interface SheetStep {
+  text: string;
+  code?: string;
+}
+
+/** Quoting and placeholders the sheet's steps are written with (src/encryption/emergency-sheet.ts). */
+export interface SheetWriting {
+  tx: Translate;
+  /** Single-quoted for the shell. */
+  sq(s: string): string;
+  /** Inside double quotes (so $USER still expands). */
+  dq(s: string): string;
+  /** The placeholder the reader replaces with their user name. */
+  user: string;
+}
+
+/** How the emergency sheet reaches a kind's encrypted backups by hand; `label` is sheetLabel's answer. */
+export interface SheetSteps {
+  /** The disk's label as the sheet names it ('' for kinds without one). */
+  label(t: SheetTarget, w: SheetWriting): string;
+  /** Linux: make the target reachable (plug the disk in, mount the share, find the folder). */
+  linuxOpen(t: SheetTarget, label: string, w: SheetWriting): SheetStep;
+  /** Linux: the shell path of the target's top folder (where the cipher folder is) once reachable. */
+  linuxWhere(t: SheetTarget, label: string, w: SheetWriting): string;
+  /** macOS: open it (the encrypted volume, or the disk image on it). */
+  macOpen(t: SheetTarget, label: string, w: SheetWriting): SheetStep[];
+  /** macOS: the shell path of the backups once open. */
+  macBase(t: SheetTarget, label: string, w: SheetWriting): string;
+  /** macOS section's title. */
+  readonly macTitle: MessageKey;
+  /** The target's identity rows beneath the mirror's name. */
+  rows(t: SheetTarget, label: string, w: SheetWriting): [string, string][];
 }
 
 export interface DestinationKind<M extends Mirror = Mirror> {
@@ -141,6 +176,8 @@ export interface DestinationKind<M extends Mirror = Mirror> {
   credential?(m: M): KindCredential | null;
   /** The emergency sheet's description; `found` is the attached disk's identity when it was looked up. */
   sheet(m: M, found: { label: string | null; uuid: string | null } | null): SheetTarget;
+  /** The emergency sheet's by-hand steps. */
+  readonly sheetSteps: SheetSteps;
   /** Looks up what the configured reference leaves out (a disk's UUID when the config names its label), for the sheet; null when absent. */
   identify?(m: M, volumes: Volumes): Promise<{ label: string | null; uuid: string | null } | null>;
 }

@@ -12,8 +12,9 @@ import { t, type Lang, type MessageKey, type Params } from '../i18n';
 import { sq } from '../databases/common/shell-quote';
 import { KINDS, kindOf } from '../databases/registry';
 import { CIPHER_FOLDER } from '../destinations/encrypted/gocryptfs';
-import { SPARSEBUNDLE_NAME, SPARSEBUNDLE_VOLNAME } from '../core/mirror-crypt';
-import { MIRROR_FOLDER } from '../destinations/contract';
+import { SPARSEBUNDLE_NAME } from '../core/mirror-crypt';
+import type { SheetTarget } from '../destinations/contract';
+import { destinationKind } from '../destinations/registry';
 
 /** The gocryptfs cipher folder on a Linux mirror: the engine's own name, so the sheet can never name another. */
 export const GOCRYPTFS_DIR = CIPHER_FOLDER;
@@ -35,7 +36,8 @@ export interface SheetComponent {
 
 export interface SheetInput {
   practiceName?: string;
-  mirror: { name: string; type: 'volume' | 'smb' | 'path'; label?: string | null; uuid?: string | null; url?: string; path?: string };
+  /** The mirror as its kind describes it for the sheet (DestinationKind.sheet). */
+  mirror: SheetTarget;
   passphrase: string;
   createdAt: Date;
   lang: Lang;
@@ -119,22 +121,19 @@ export function renderEmergencySheet(i: SheetInput): string {
   const tx = (key: MessageKey, params: Params = {}) => t(L, key, params);
   const e = escapeHtml;
   const m = i.mirror;
-  const label = m.label || (m.type === 'volume' ? tx('sheet.unknown') : '');
+  // How this kind's target is reached by hand: its folder under src/destinations/ says.
+  const kind = destinationKind(m).sheetSteps;
+  const w = { tx, sq, dq: dqInner, user: placeholder(L, 'user') };
+  const label = kind.label(m, w);
   const locale = L === 'de' ? 'de-DE' : 'en-GB';
   const date = i.createdAt.toLocaleString(locale, { dateStyle: 'long', timeStyle: 'short' });
 
-  const ph = (k: 'name' | 'db' | 'target' | 'user') => placeholder(L, k);
   /** The restore steps once the backup folder is open at `base` (shell expression). */
   const restoreSteps = (base: string, tools: 'linux' | 'darwin'): Step[] => standardRestoreSteps(L, i.components, base, tools);
 
   const linux = (): Step[] => {
-    const openDisk: Step =
-      m.type === 'smb'
-        ? { text: tx('sheet.linux.smb', { url: m.url ?? '' }), code: `sudo apt install cifs-utils\nsudo mkdir -p /mnt/nas\nsudo mount -t cifs ${sq((m.url ?? 'smb://server/share').replace(/^smb:/, ''))} /mnt/nas -o user=${ph('user')}` }
-        : m.type === 'path'
-          ? { text: tx('sheet.linux.path', { path: m.path ?? '' }) }
-          : { text: tx('sheet.linux.plug', { label, cipher: GOCRYPTFS_DIR }) };
-    const where = m.type === 'smb' ? '/mnt/nas' : m.type === 'path' ? dqInner(m.path ?? '/media/…') : `/media/$USER/${dqInner(label || '…')}`;
+    const openDisk: Step = kind.linuxOpen(m, label, w);
+    const where = kind.linuxWhere(m, label, w);
     return [
       { text: tx('sheet.linux.install'), code: 'sudo apt install gocryptfs' },
       openDisk,
@@ -145,11 +144,8 @@ export function renderEmergencySheet(i: SheetInput): string {
   };
 
   const mac = (): Step[] => {
-    const open: Step[] =
-      m.type === 'volume'
-        ? [{ text: tx('sheet.mac.volume', { label }) }]
-        : [{ text: m.type === 'smb' ? tx('sheet.mac.smb', { url: m.url ?? '', image: SPARSEBUNDLE_NAME }) : tx('sheet.mac.path', { path: m.path ?? '', image: SPARSEBUNDLE_NAME }) }];
-    const base = m.type === 'volume' ? `/Volumes/${sq(label || '…')}/${MIRROR_FOLDER}` : `/Volumes/${SPARSEBUNDLE_VOLNAME}`;
+    const open: Step[] = kind.macOpen(m, label, w);
+    const base = kind.macBase(m, label, w);
     return [...open, { text: tx('sheet.mac.terminal') }, ...restoreSteps(base, 'darwin'), { text: tx('sheet.mac.eject') }];
   };
 
@@ -158,7 +154,7 @@ export function renderEmergencySheet(i: SheetInput): string {
 
   const sections: string[] = [];
   const linuxSection = `<section><h2>${e(tx('sheet.linux.title', { cipher: GOCRYPTFS_DIR }))}</h2>${stepList(linux())}</section>`;
-  const macSection = `<section><h2>${e(tx(m.type === 'volume' ? 'sheet.mac.titleVolume' : 'sheet.mac.titleImage', { image: SPARSEBUNDLE_NAME }))}</h2>${stepList(mac())}</section>`;
+  const macSection = `<section><h2>${e(tx(kind.macTitle, { image: SPARSEBUNDLE_NAME }))}</h2>${stepList(mac())}</section>`;
   if (i.platform === 'linux') sections.push(linuxSection, `<p class="note">${e(tx('sheet.otherMac'))}</p>`);
   else if (i.platform === 'darwin') sections.push(macSection, `<p class="note">${e(tx('sheet.otherLinux'))}</p>`);
   else sections.push(`<p class="note">${e(tx('sheet.whichFormat', { cipher: GOCRYPTFS_DIR }))}</p>`, linuxSection, macSection);
@@ -170,9 +166,7 @@ export function renderEmergencySheet(i: SheetInput): string {
     [tx('sheet.practice'), i.practiceName ?? ''],
     [tx('sheet.mirror'), `${m.name} (${tx(`sheet.type.${m.type}` as MessageKey)})`],
   ];
-  if (m.type === 'volume') rows.push([tx('sheet.label'), label], [tx('sheet.uuid'), m.uuid || tx('sheet.unknown')]);
-  if (m.type === 'smb') rows.push([tx('sheet.share'), m.url ?? '']);
-  if (m.type === 'path') rows.push([tx('sheet.folder'), m.path ?? '']);
+  rows.push(...kind.rows(m, label, w));
   rows.push([tx('sheet.created'), date]);
 
   return `<!DOCTYPE html>

@@ -7,10 +7,10 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { App } from '../../app/compose';
 import { loadConfig } from '../../config/load';
-import type { Mirror } from '../../config/schema';
 import { t } from '../../i18n';
 import { storeName } from '../../credentials/credentials';
-import { sheetComponents, writeEmergencySheet, type SheetInput } from '../../encryption/emergency-sheet';
+import { destinationKind } from '../../destinations/registry';
+import { sheetComponents, writeEmergencySheet } from '../../encryption/emergency-sheet';
 import { ExitCode, PraxisError, UsageError } from '../../core/errors';
 import { encryptionCredentialId } from '../../encryption/passphrase';
 import { parseCommand } from '../args';
@@ -49,15 +49,6 @@ export function desktopDir(home: string, env: NodeJS.ProcessEnv): string | null 
   return null;
 }
 
-function sheetMirror(m: Mirror, found: { label: string | null; uuid: string | null } | null): SheetInput['mirror'] {
-  if (m.type === 'volume') {
-    const ref = m.volume as { label?: string; uuid?: string };
-    return { name: m.name, type: 'volume', label: ref.label ?? found?.label ?? null, uuid: ref.uuid ?? found?.uuid ?? null };
-  }
-  if (m.type === 'smb') return { name: m.name, type: 'smb', url: m.url };
-  return { name: m.name, type: 'path', path: m.path };
-}
-
 export async function emergencySheetCommand(app: App, argv: string[], out: Out): Promise<number> {
   const { values, positionals } = parseCommand('emergency-sheet', argv, { out: { type: 'string' } }, 1);
   const name = positionals[0];
@@ -77,13 +68,13 @@ export async function emergencySheetCommand(app: App, argv: string[], out: Out):
 
   // The other half of the disk's identity (config names label or UUID) if the disk is attached;
   // the sheet is still right without it, so a failing lookup is not an error.
-  let found: { label: string | null; uuid: string | null } | null = null;
-  if (mirror.type === 'volume') found = await app.volumes().find(mirror.volume).catch(() => null);
+  const kind = destinationKind(mirror);
+  const found = kind.identify ? await kind.identify(mirror, app.volumes()).catch(() => null) : null;
 
   const dir = await sheetDir(app, values.out);
   const file = await writeEmergencySheet(dir, {
     practiceName: config.practiceName,
-    mirror: sheetMirror(mirror, found),
+    mirror: kind.sheet(mirror, found),
     passphrase,
     createdAt: new Date(),
     lang: out.lang,

@@ -3,6 +3,7 @@
 // disk. Encrypted, it holds a gocryptfs folder (Linux) or an encrypted sparse bundle (macOS).
 import { stat } from 'node:fs/promises';
 import type { Mirror } from '../../config/schema';
+import { SPARSEBUNDLE_NAME, SPARSEBUNDLE_VOLNAME } from '../../core/mirror-crypt';
 import type { DestinationKind } from '../contract';
 
 type PathMirror = Extract<Mirror, { type: 'path' }>;
@@ -37,4 +38,14 @@ export const pathKind: DestinationKind<PathMirror> = {
   where: (_m, target) => ({ dir: target.dir }),
 
   sheet: (m) => ({ name: m.name, type: 'path', path: m.path }),
+
+  sheetSteps: {
+    label: (t) => t.label || '',
+    linuxOpen: (t, _label, w) => ({ text: w.tx('sheet.linux.path', { path: t.path ?? '' }) }),
+    linuxWhere: (t, _label, w) => w.dq(t.path ?? '/media/…'),
+    macOpen: (t, _label, w) => [{ text: w.tx('sheet.mac.path', { path: t.path ?? '', image: SPARSEBUNDLE_NAME }) }],
+    macBase: () => `/Volumes/${SPARSEBUNDLE_VOLNAME}`,
+    macTitle: 'sheet.mac.titleImage',
+    rows: (t, _label, w) => [[w.tx('sheet.folder'), t.path ?? '']],
+  },
 };

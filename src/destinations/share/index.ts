@@ -7,6 +7,7 @@ import type { Mirror } from '../../config/schema';
 import { PraxisError } from '../../core/errors';
 import { parseSmbUrl, smbCredentialId } from '../../diskutil/smb-mount';
 import { isMountPoint } from '../../platform/mount-point';
+import { SPARSEBUNDLE_NAME, SPARSEBUNDLE_VOLNAME } from '../../core/mirror-crypt';
 import type { DestinationKind } from '../contract';
 
 type ShareMirror = Extract<Mirror, { type: 'smb' }>;
@@ -47,4 +48,17 @@ export const shareKind: DestinationKind<ShareMirror> = {
   credential: (m) => ({ id: smbCredentialId(m.url, m.user), none: m.password === 'none' }),
 
   sheet: (m) => ({ name: m.name, type: 'smb', url: m.url }),
+
+  sheetSteps: {
+    label: (t) => t.label || '',
+    linuxOpen: (t, _label, w) => ({
+      text: w.tx('sheet.linux.smb', { url: t.url ?? '' }),
+      code: `sudo apt install cifs-utils\nsudo mkdir -p /mnt/nas\nsudo mount -t cifs ${w.sq((t.url ?? 'smb://server/share').replace(/^smb:/, ''))} /mnt/nas -o user=${w.user}`,
+    }),
+    linuxWhere: () => '/mnt/nas',
+    macOpen: (t, _label, w) => [{ text: w.tx('sheet.mac.smb', { url: t.url ?? '', image: SPARSEBUNDLE_NAME }) }],
+    macBase: () => `/Volumes/${SPARSEBUNDLE_VOLNAME}`,
+    macTitle: 'sheet.mac.titleImage',
+    rows: (t, _label, w) => [[w.tx('sheet.share'), t.url ?? '']],
+  },
 };

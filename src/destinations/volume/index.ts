@@ -9,6 +9,7 @@ import { PraxisError } from '../../core/errors';
 import { describeRef } from '../../diskutil/volumes';
 import { isMountPoint } from '../../platform/mount-point';
 import { MIRROR_FOLDER, type DestinationKind } from '../contract';
+import { CIPHER_FOLDER } from '../encrypted/gocryptfs';
 
 type VolumeMirror = Extract<Mirror, { type: 'volume' }>;
 
@@ -76,6 +77,19 @@ export const volumeKind: DestinationKind<VolumeMirror> = {
   sheet(m, found) {
     const ref = m.volume as { label?: string; uuid?: string };
     return { name: m.name, type: 'volume', label: ref.label ?? found?.label ?? null, uuid: ref.uuid ?? found?.uuid ?? null };
+  },
+
+  sheetSteps: {
+    label: (t, w) => t.label || w.tx('sheet.unknown'),
+    linuxOpen: (_t, label, w) => ({ text: w.tx('sheet.linux.plug', { label, cipher: CIPHER_FOLDER }) }),
+    linuxWhere: (_t, label, w) => `/media/$USER/${w.dq(label || '…')}`,
+    macOpen: (_t, label, w) => [{ text: w.tx('sheet.mac.volume', { label }) }],
+    macBase: (_t, label, w) => `/Volumes/${w.sq(label || '…')}/${MIRROR_FOLDER}`,
+    macTitle: 'sheet.mac.titleVolume',
+    rows: (t, label, w) => [
+      [w.tx('sheet.label'), label],
+      [w.tx('sheet.uuid'), t.uuid || w.tx('sheet.unknown')],
+    ],
   },
 
   identify: (m, volumes) => volumes.find(m.volume),
