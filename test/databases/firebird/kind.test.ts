@@ -293,6 +293,24 @@ test('restore into a database that does not exist yet: created at its path from 
   assert.equal(await rows(fresh), await rows(live));
 });
 
+test('a databases.conf alias as the database: dump, restore test beside the file it names, restore of that file', async () => {
+  const file = await fb.createDb('medoff');
+  await fb.sql(file, `create table TERMINE (id integer);\ninsert into TERMINE values (1);\ninsert into TERMINE values (2);\ncommit;\n`);
+  // The server reads databases.conf again at the next attach.
+  await writeFile(join(fb.dir, 'databases.conf'), `\npraxis = ${file}\n`, { flag: 'a' });
+  const c = comp('praxis');
+  const d = await dump(c);
+  assert.equal(d.entry.rows, { TERMINE: 2 });
+  const t = await kind.restoreTest(ctx(), c, { entry: d.entry, dumpFile: d.file, password: PW, backupId: '20261202_160000' });
+  assert.equal(t.problems, []);
+  assert.is(t.counted, 1);
+  assert.equal((await readdir(fb.dataDir)).filter((f) => f.startsWith('praxis_verify_')), []);
+  await fb.sql(file, `delete from TERMINE;\ncommit;\n`);
+  const r = await kind.restore(ctx(), { ...request(d, '20261202_160100'), component: c as unknown as DbRestoreRequest['component'] });
+  assert.is(r.keptAs, join(fb.dataDir, 'medoff_vor_restore_20261202_160100.fdb'));
+  assert.match(await fb.sql(file, `select 'N|' || count(*) from TERMINE;\n`), 'N|2');
+});
+
 test('by hand: the Notfallblatt step loads <name>.fbk with gbak -c, the password from the environment', async () => {
   const [step] = kind.byHandSteps('de', { name: 'medoff', database: '/var/lib/firebird/3.0/data/medoff.gdb' }, 'linux');
   assert.match(step!.text, 'medoff.fbk');
