@@ -8,7 +8,7 @@
 // name no reader takes for a backup, and the next run under the lock finishes the job. (Deleting
 // in place left either a folder without manifest that every later run only reported, or — when
 // the recursive delete reached manifest.json last — a folder that looked complete with files
-// missing.) Used for the mirror targets too (mirror-copy.ts).
+// missing.) Used for the mirror targets too (src/destinations/folder-destination.ts).
 import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { BACKUP_ID, DELETING_SUFFIX, type BackupEntry, type Catalog } from '../backup-directory/catalog';

@@ -1,5 +1,5 @@
 // `volumes prepare <diskN> --encrypted --mirror NAME` (issue 8, macOS): the flow in
-// src/destinations/volume-prepare.ts. diskutil cannot run here, so:
+// src/destinations/volume/prepare.ts. diskutil cannot run here, so:
 // - the plans run through a RECORDING runner that answers success (exit 0, no output); each test
 //   asserts the exact argv and stdin of what was run — or that nothing was;
 // - the disk descriptions and volume lists come from a fake of OUR port (PrepareDisks), never from
@@ -28,7 +28,7 @@ import {
   type DescribedDisk,
   type PrepareDisks,
   type PrepareRequest,
-} from '../../src/destinations/volume-prepare';
+} from '../../src/destinations/volume/prepare';
 import { makeTempDir, runCleanups } from '../helpers/temp';
 
 const test = suite('volumes prepare');

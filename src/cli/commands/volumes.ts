@@ -1,14 +1,14 @@
 // `praxis-backup volumes [--json]` and `volumes eject <label|uuid>`: which disks are attached,
 // and ejecting one so it can be unplugged. `volumes prepare <diskN> --encrypted --mirror NAME`
 // (macOS): erase a USB disk into an encrypted APFS volume; the flow and its safety are in
-// src/destinations/volume-prepare.ts, this only reads the answers and prints.
+// src/destinations/volume/prepare.ts, this only reads the answers and prints.
 import { resolve } from 'node:path';
 import type { App } from '../../app/compose';
 import { loadConfig } from '../../config/load';
 import { formatBytes, t } from '../../i18n';
 import { writeEmergencySheet } from '../../encryption/emergency-sheet';
 import { ExitCode, PraxisError, UsageError } from '../../core/errors';
-import { diskutilPrepareDisks, prepareEncryptedVolume } from '../../destinations/volume-prepare';
+import { diskutilPrepareDisks, prepareEncryptedVolume } from '../../destinations/volume/prepare';
 import { parseCommand } from '../args';
 import type { Out } from '../output';
 import { stdinAnswers } from '../terminal';

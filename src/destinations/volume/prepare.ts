@@ -13,25 +13,25 @@
 // The passphrase reaches diskutil on stdin only (planPrepareEncrypted), goes into the 0600 sheet
 // and the Keychain, and nowhere else: not argv, not the texts this flow says, not the config.
 import { readFile } from 'node:fs/promises';
-import type { Config, Mirror } from '../config/schema';
-import { validateConfig } from '../config/load';
-import { writeFileAtomically } from '../config/write-file';
+import type { Config, Mirror } from '../../config/schema';
+import { validateConfig } from '../../config/load';
+import { writeFileAtomically } from '../../config/write-file';
 import {
   assertVolumeLabel,
   confirmPrepare,
   mapPrepareFailure,
   planPrepareEncrypted,
   prepareConfirmation,
-} from '../diskutil/apfs-encryption';
-import { diskutilError, parseDiskutilInfo, wholeDiskOf } from '../diskutil/diskutil-plist';
-import { diskutilPlans, type Runner } from '../diskutil/diskutil-volumes';
-import type { Volume, Volumes } from '../diskutil/volumes';
-import { t, type Lang } from '../i18n';
-import { CommandError, type CommandPlan } from '../process/runner';
-import { storeName, type CredentialStore } from '../credentials/credentials';
-import { sheetComponents, type SheetInput } from '../encryption/emergency-sheet';
-import { ExitCode, PraxisError } from '../core/errors';
-import { encryptionCredentialId, generatePassphrase } from '../encryption/passphrase';
+} from '../../diskutil/apfs-encryption';
+import { diskutilError, parseDiskutilInfo, wholeDiskOf } from '../../diskutil/diskutil-plist';
+import { diskutilPlans, type Runner } from '../../diskutil/diskutil-volumes';
+import type { Volume, Volumes } from '../../diskutil/volumes';
+import { t, type Lang } from '../../i18n';
+import { CommandError, type CommandPlan } from '../../process/runner';
+import { storeName, type CredentialStore } from '../../credentials/credentials';
+import { sheetComponents, type SheetInput } from '../../encryption/emergency-sheet';
+import { ExitCode, PraxisError } from '../../core/errors';
+import { encryptionCredentialId, generatePassphrase } from '../../encryption/passphrase';
 
 export const DEFAULT_PREPARE_LABEL = 'PRAXIS-BACKUP';
 
