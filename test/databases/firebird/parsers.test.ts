@@ -7,6 +7,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { FirebirdComponent } from '../../../src/config/schema';
 import { CommandError } from '../../../src/process/runner';
+import { inheritedSecret, isSecretEnvName } from '../../../src/process/secret-env';
 import { NO_DATABASE, SERVER_DOWN, WRONG_LOGIN, fbLoginSignals, serverMessage } from '../../../src/databases/firebird/connection';
 import { GbakRowCounter, planGbakBackup } from '../../../src/databases/firebird/dump';
 import { parseClients, planGbakRestore, restoreNames } from '../../../src/databases/firebird/restore';
@@ -70,6 +71,12 @@ test('plans: the password only in the environment (ISC_PASSWORD), the user as IS
   const restore = planGbakRestore('/usr/bin/gbak', c, '/d/x_restore_20261202_140000.fdb', null, 'darwin');
   assert.equal(restore.args, ['-c', '-v', '-se', 'localhost/3050:service_mgr', 'stdin', '/d/x_restore_20261202_140000.fdb']);
   assert.equal(restore.env, { ISC_USER: 'SYSDBA', LC_ALL: 'en_US.UTF-8' }, 'no password: none set, ISC_PASSWORD of the admin\'s own environment may apply');
+});
+
+test('ISC_PASSWORD is a secret: kept from every child but Firebird\'s own tools (an admin may export it for them)', () => {
+  assert.ok(isSecretEnvName('ISC_PASSWORD'));
+  for (const tool of ['gbak', 'isql-fb', 'isql', 'gfix']) assert.ok(inheritedSecret(tool, 'ISC_PASSWORD'), tool);
+  for (const other of ['rsync', 'pg_dump', 'mariadb', 'isql-odbc']) assert.not.ok(inheritedSecret(other, 'ISC_PASSWORD'), other);
 });
 
 test('by hand on a Mac: gbak from Firebird\'s framework', () => {
