@@ -12,6 +12,8 @@ import { NO_DATABASE, SERVER_DOWN, WRONG_LOGIN, fbLoginSignals, serverMessage } 
 import { GbakRowCounter, planGbakBackup } from '../../../src/databases/firebird/dump';
 import { parseClients, planGbakRestore, restoreNames } from '../../../src/databases/firebird/restore';
 import { firebirdKind } from '../../../src/databases/firebird';
+import { FB_TOOLS } from '../../../src/databases/firebird/tools';
+import { ToolLocator } from '../../../src/process/tool-locator';
 
 const test = suite('Firebird kind: parsers and plans');
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, '../../fixtures/firebird', name), 'utf8').split('\n');
@@ -77,6 +79,15 @@ test('ISC_PASSWORD is a secret: kept from every child but Firebird\'s own tools 
   assert.ok(isSecretEnvName('ISC_PASSWORD'));
   for (const tool of ['gbak', 'isql-fb', 'isql', 'gfix']) assert.ok(inheritedSecret(tool, 'ISC_PASSWORD'), tool);
   for (const other of ['rsync', 'pg_dump', 'mariadb', 'isql-odbc']) assert.not.ok(inheritedSecret(other, 'ISC_PASSWORD'), other);
+});
+
+test('the locator finds gbak, isql-fb and gfix by their specs, with the version -z prints', async () => {
+  const tools = new ToolLocator('linux', process.env);
+  for (const spec of Object.values(FB_TOOLS)) {
+    const found = await tools.find(spec);
+    assert.match(found.version, /V3\.0\.\d+.*Firebird 3\.0/, spec.name);
+    assert.is(found.major, 3, spec.name);
+  }
 });
 
 test('by hand on a Mac: gbak from Firebird\'s framework', () => {
