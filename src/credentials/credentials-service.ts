@@ -4,7 +4,7 @@
 // the admin's words.
 import type { Config, DatabaseComponent } from '../config/schema';
 import { notifyCredentialIds } from '../alerting/credential-ids';
-import { smbCredentialId } from '../diskutil/smb-mount';
+import { mirrorCredentials } from '../destinations/registry';
 import type { Message, MessageKey, Params } from '../i18n';
 import { Reporter } from '../run/events';
 import { credentialId, type CredentialStore } from './credentials';
@@ -163,7 +163,7 @@ export function configuredIds(config: Config): { id: string; name: string }[] {
     const id = credentialId(c);
     if (id) out.push({ id, name: c.name });
   }
-  for (const m of config.mirrors) if (m.type === 'smb') out.push({ id: smbCredentialId(m.url, m.user), name: m.name });
+  for (const c of mirrorCredentials(config.mirrors)) out.push({ id: c.id, name: c.mirror.name });
   out.push(...notifyCredentialIds(config.notify));
   return out;
 }

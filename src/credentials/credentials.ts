@@ -3,7 +3,7 @@
 // environment, which is asked first (it is explicit per run). Never from the config file.
 import type { Component, Mirror } from '../config/schema';
 import { isDatabase, kindFor } from '../databases/registry';
-import { smbCredentialId } from '../diskutil/smb-mount';
+import { mirrorCredentials } from '../destinations/registry';
 import type { Message } from '../i18n';
 import { PASSWORD_ENV_PREFIX } from '../process/secret-env';
 
@@ -56,7 +56,7 @@ export class EnvSecretStore implements SecretStore {
       const id = credentialId(c);
       if (id) byId.set(id, passwordEnvVar(c.name));
     }
-    for (const m of mirrors) if (m.type === 'smb') byId.set(smbCredentialId(m.url, m.user), passwordEnvVar(m.name));
+    for (const c of mirrorCredentials(mirrors)) byId.set(c.id, passwordEnvVar(c.mirror.name));
     return new EnvSecretStore(env, byId);
   }
   async get(id: string): Promise<string | null> {
@@ -103,7 +103,7 @@ export class ConfiguredSecretStore implements SecretStore {
       const id = credentialId(c);
       if (id && c.type !== 'folder' && c.password === 'none') none.add(id);
     }
-    for (const m of mirrors) if (m.type === 'smb' && m.password === 'none') none.add(smbCredentialId(m.url, m.user));
+    for (const c of mirrorCredentials(mirrors)) if (c.none) none.add(c.id);
     return new ConfiguredSecretStore(EnvSecretStore.forComponents(env, components, mirrors), keyring, none);
   }
   get description(): string {
