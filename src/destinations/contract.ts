@@ -83,6 +83,10 @@ export interface TargetInfo {
 /** A kind's own credential besides the encryption passphrase (a share's login). */
 export interface KindCredential {
   id: string;
+  /** Who logs in where, for the credentials window: the user, the server, and the place on it (a share's name). */
+  user: string;
+  host: string;
+  place: string;
   /** The password mode `none`: the share is open to guests, nothing is stored. */
   none: boolean;
 }

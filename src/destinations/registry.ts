@@ -1,7 +1,7 @@
 // The destination kinds the engine knows, by the config's `mirror.type`. The only list of kinds:
 // everything else asks here (contract.ts says what a kind answers).
 import type { Mirror } from '../config/schema';
-import type { AnyDestinationKind } from './contract';
+import type { AnyDestinationKind, KindCredential } from './contract';
 import { pathKind } from './path';
 import { shareKind } from './share';
 import { volumeKind } from './volume';
@@ -19,7 +19,7 @@ export function destinationKind(m: Pick<Mirror, 'type'>): AnyDestinationKind {
 }
 
 /** The credentials the configured mirrors need besides their passphrases (a share's login), with the mirror's name. */
-export function mirrorCredentials(mirrors: readonly Mirror[]): { id: string; none: boolean; mirror: Mirror }[] {
+export function mirrorCredentials(mirrors: readonly Mirror[]): (KindCredential & { mirror: Mirror })[] {
   return mirrors.flatMap((m) => {
     const c = destinationKind(m).credential?.(m);
     return c ? [{ ...c, mirror: m }] : [];

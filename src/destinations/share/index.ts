@@ -45,7 +45,10 @@ export const shareKind: DestinationKind<ShareMirror> = {
 
   where: (m, target) => ({ dir: target.dir, url: m.url }),
 
-  credential: (m) => ({ id: smbCredentialId(m.url, m.user), none: m.password === 'none' }),
+  credential(m) {
+    const { host, share } = parseSmbUrl(m.url);
+    return { id: smbCredentialId(m.url, m.user), user: m.user, host, place: share, none: m.password === 'none' };
+  },
 
   sheet: (m) => ({ name: m.name, type: 'smb', url: m.url }),
 

@@ -3,7 +3,8 @@
 // password and saving it in the Keychain / Secret Service. Results come back as the admin's text.
 import { loadConfig, renderProblem } from '../../config/load';
 import type { Config } from '../../config/schema';
-import { parseSmbUrl, smbCredentialId } from '../../diskutil/smb-mount';
+import { mirrorCredentials } from '../../destinations/registry';
+import { smbCredentialId } from '../../diskutil/smb-mount';
 import { render, t, type Lang, type Message, type MessageKey } from '../../i18n';
 import type { CredentialsService } from '../../credentials/credentials-service';
 import { ConfigError, PraxisError } from '../../core/errors';
@@ -35,13 +36,8 @@ export interface Outcome {
 }
 
 export function shareChoices(config: Config): ShareChoice[] {
-  const out: ShareChoice[] = [];
-  for (const m of config.mirrors) {
-    if (m.type !== 'smb') continue;
-    const url = parseSmbUrl(m.url);
-    out.push({ mirror: m.name, server: url.host, share: url.share, user: m.user });
-  }
-  return out;
+  // Every mirror whose kind logs in somewhere (a share), as its kind names the login.
+  return mirrorCredentials(config.mirrors).map((c) => ({ mirror: c.mirror.name, server: c.host, share: c.place, user: c.user }));
 }
 
 /** The choices of a config file; a missing or broken config leaves the form empty and says why. */
