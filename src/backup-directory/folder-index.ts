@@ -28,7 +28,7 @@ import { createGunzip, createGzip } from 'node:zlib';
 import type { BackupEntry } from './catalog';
 import type { ManifestComponent } from './manifest';
 import type { StepContext } from '../run/step-context';
-import { streamToFile } from '../databases/common/stream-to-file';
+import { streamToFile } from './stream-to-file';
 import { bytesOf, displayPath, rawIsUtf8, rawOfText, textOf, type RawPath } from './file-names';
 import { lstatRaw, TreeRoot, walkTree } from './tree-walk';
 

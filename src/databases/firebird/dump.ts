@@ -17,7 +17,7 @@ import type { StepContext } from '../../run/step-context';
 import type { LoginSignals } from '../contract';
 import { connectFailed, dumpFailed } from '../common/db-errors';
 import { dumpProgress } from '../common/dump-progress';
-import { streamToFile, type WrittenFile } from '../common/stream-to-file';
+import { streamToFile, type WrittenFile } from '../../backup-directory/stream-to-file';
 import { fbEnv, fbLoginSignals, fbUrl, findTool, isql, marked, quoteIdent, quoteLiteral, secretsOf, serverMessage } from './connection';
 
 export interface FbServerInfo {

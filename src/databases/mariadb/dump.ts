@@ -32,7 +32,7 @@ import { SqlDumpRowCounter } from './sql-dump-rows';
 import { SqlSession } from '../common/sql-session';
 import type { StepContext } from '../../run/step-context';
 import { dumpProgress } from '../common/dump-progress';
-import { streamToFile, type WrittenFile } from '../common/stream-to-file';
+import { streamToFile, type WrittenFile } from '../../backup-directory/stream-to-file';
 import { MARIADB, MARIADB_DUMP } from './tools';
 
 export interface MariaServerInfo {

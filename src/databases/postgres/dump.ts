@@ -17,7 +17,7 @@ import { dbSettingsSql, parseDbSettings, type DbSettings } from './db-settings';
 import { SqlSession } from '../common/sql-session';
 import type { StepContext } from '../../run/step-context';
 import { dumpProgress } from '../common/dump-progress';
-import { streamToFile, type WrittenFile } from '../common/stream-to-file';
+import { streamToFile, type WrittenFile } from '../../backup-directory/stream-to-file';
 import { PG_DUMP, PSQL } from './tools';
 
 export interface PgServerInfo {
