@@ -152,7 +152,7 @@ export function parseCredentialId(raw: string, userOption?: string): CredentialR
     return { id: `smtp://${user}@${hostPort}`, kind, user, hostPort, host, port };
   }
   if (port === null) throw badId(input, 'credentials.idProblem.port', { value: '—' });
-  if (!path || path.includes('/')) throw badId(input, 'credentials.idProblem.database');
+  if (!path || (path.includes('/') && !kindById(kind)?.databaseIsPath)) throw badId(input, 'credentials.idProblem.database');
   return { id: `${kind}://${user}@${hostPort}/${path}`, kind, user, hostPort, host, port, database: path };
 }
 

@@ -187,6 +187,8 @@ export interface DatabaseKind<C extends DatabaseComponent = DatabaseComponent, S
   readonly defaults: { host: string; port: number; user: string };
   /** A database name for the examples of messages (credential ids: "tomedo", "elexis"); absent: "praxis". */
   readonly exampleDatabase?: string;
+  /** The component's `database` is a file path on the server (Firebird), so it may hold "/" (credential ids keep it whole). */
+  readonly databaseIsPath?: boolean;
   /** The dump's file name inside a backup folder ("praxis.pgdump", "elexis.sql.gz", "praxis.fbk"). */
   dumpFileName(componentName: string): string;
   /** Every program the kind runs; the locator finds them (ToolLocator). */

@@ -84,6 +84,7 @@ test('the ids a config looks up are exactly what parseCredentialId makes of them
         { name: 'datenbank', type: 'postgres', database: 'tomedo' },
         { name: 'elexis', type: 'mysql', database: 'elexis', port: 3307 },
         { name: 'files', type: 'folder', path: '/srv/files' },
+        { name: 'medoff', type: 'firebird', database: '/srv/medoff/Praxis Müller.fdb' },
       ],
       mirrors: [{ name: 'nas', type: 'smb', url: 'smb://nas.local:4455/Praxis%20Daten/tomedo', user: 'praxis' }],
     },
@@ -93,6 +94,8 @@ test('the ids a config looks up are exactly what parseCredentialId makes of them
   assert.equal(ids, [
     { id: 'postgres://postgres@localhost:5432/tomedo', name: 'datenbank' },
     { id: 'mariadb://root@127.0.0.1:3307/elexis', name: 'elexis' },
+    // A Firebird database is a file on the server: its path stays whole in the id.
+    { id: 'firebird://SYSDBA@localhost:3050//srv/medoff/Praxis Müller.fdb', name: 'medoff' },
     { id: 'smb://praxis@nas.local:4455/Praxis%20Daten', name: 'nas' },
   ]);
   for (const { id } of ids) assert.is(parseCredentialId(id).id, id, 'round trip');

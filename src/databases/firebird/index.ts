@@ -18,6 +18,7 @@ export const firebirdKind: DatabaseKind<FirebirdComponent, FbServerInfo> = {
   label: 'Firebird',
   labelFor: () => 'Firebird',
   defaults: { host: 'localhost', port: 3050, user: 'SYSDBA' },
+  databaseIsPath: true,
   dumpFileName: (name) => `${name}.fbk`,
   tools: Object.values(FB_TOOLS),
   login: {
