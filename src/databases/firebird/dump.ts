@@ -7,8 +7,6 @@
 // for table X" … "N records written"; every 10 000 rows a line, the last is the total): exactly
 // what a restore loads ("dump" in the manifest). -g: no garbage collection on the live database
 // while we read it (the practice's own sweep does that).
-import { rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { FirebirdComponent } from '../../config/schema';
 import type { Platform } from '../../platform/paths';
 import type { ManifestComponent } from '../../backup-directory/manifest';
@@ -17,6 +15,7 @@ import type { StepContext } from '../../run/step-context';
 import type { LoginSignals } from '../contract';
 import { connectFailed, dumpFailed } from '../common/db-errors';
 import { dumpProgress } from '../common/dump-progress';
+import { asWholeDumpFile } from '../common/dump-file';
 import { streamToFile, type WrittenFile } from '../../backup-directory/stream-to-file';
 import { fbEnv, fbLoginSignals, fbUrl, findTool, isql, marked, quoteIdent, quoteLiteral, secretsOf, serverMessage } from './connection';
 
@@ -82,20 +81,19 @@ export async function dumpFirebird(ctx: StepContext, c: FirebirdComponent, serve
   const gbak = await findTool(ctx, 'gbak');
   ctx.reporter.info('run.tool', { tool: gbak.name, path: gbak.path, version: gbak.version });
   const file = `${c.name}.fbk`;
-  const partial = join(destDir, `${file}.partial`);
   const counter = new GbakRowCounter();
   let written: WrittenFile | undefined;
   try {
-    await run(planGbakBackup(gbak.path, c, password, ctx.platform), {
-      signal: ctx.signal,
-      onStderrLine: (l) => counter.line(l),
-      consumeStdout: async (stdout) => {
-        written = await streamToFile(stdout, partial, { onBytes: dumpProgress(ctx.reporter, c.name) });
-      },
-    });
-    await rename(partial, join(destDir, file));
+    await asWholeDumpFile(destDir, file, (partial) =>
+      run(planGbakBackup(gbak.path, c, password, ctx.platform), {
+        signal: ctx.signal,
+        onStderrLine: (l) => counter.line(l),
+        consumeStdout: async (stdout) => {
+          written = await streamToFile(stdout, partial, { onBytes: dumpProgress(ctx.reporter, c.name) });
+        },
+      }),
+    );
   } catch (e) {
-    await rm(partial, { force: true });
     dumpFailed(e, c, serverMessage(e));
   }
   const warnings: string[] = [];

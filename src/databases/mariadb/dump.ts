@@ -32,6 +32,7 @@ import { SqlDumpRowCounter } from './sql-dump-rows';
 import { SqlSession } from '../common/sql-session';
 import type { StepContext } from '../../run/step-context';
 import { dumpProgress } from '../common/dump-progress';
+import { asWholeDumpFile } from '../common/dump-file';
 import { streamToFile, type WrittenFile } from '../../backup-directory/stream-to-file';
 import { MARIADB, MARIADB_DUMP } from './tools';
 
@@ -189,6 +190,10 @@ export async function dumpMariadb(
   password: string | null,
   destDir: string,
 ): Promise<ManifestComponent> {
+  return asWholeDumpFile(destDir, mariaDumpFileName(c.name), (target) => dumpMariadbTo(ctx, c, server, password, target));
+}
+
+async function dumpMariadbTo(ctx: StepContext, c: MariadbComponent, server: MariaServerInfo, password: string | null, target: string): Promise<ManifestComponent> {
   const dumper = await ctx.tools.find(MARIADB_DUMP);
   ctx.reporter.info('run.tool', { tool: dumper.name, path: dumper.path, version: dumper.version });
   const client = await ctx.tools.find(MARIADB);
@@ -221,7 +226,7 @@ export async function dumpMariadb(
         await run(planMariaDump(dumper.path, opt, c, secrets, broken), {
           signal: ctx.signal,
           consumeStdout: async (stdout) => {
-            out.written = await streamToFile(stdout, join(destDir, file), { gzip: true, observe: (b) => inDump.push(b), onBytes: dumpProgress(ctx.reporter, c.name) });
+            out.written = await streamToFile(stdout, target, { gzip: true, observe: (b) => inDump.push(b), onBytes: dumpProgress(ctx.reporter, c.name) });
           },
         });
       } catch (e) {

@@ -7,7 +7,6 @@
 // transaction is committed only after pg_dump has finished (pg_dump imports the snapshot when it
 // starts, and an exported snapshot lives only as long as its transaction). So the counts are
 // exactly the rows the dump contains, whatever the practice writes meanwhile.
-import { join } from 'node:path';
 import type { PostgresComponent } from '../../config/schema';
 import { run, CommandError, type CommandPlan } from '../../process/runner';
 import { connectFailed, dumpFailed } from '../common/db-errors';
@@ -17,6 +16,7 @@ import { dbSettingsSql, parseDbSettings, type DbSettings } from './db-settings';
 import { SqlSession } from '../common/sql-session';
 import type { StepContext } from '../../run/step-context';
 import { dumpProgress } from '../common/dump-progress';
+import { asWholeDumpFile } from '../common/dump-file';
 import { streamToFile, type WrittenFile } from '../../backup-directory/stream-to-file';
 import { PG_DUMP, PSQL } from './tools';
 
@@ -175,6 +175,10 @@ export async function dumpPostgres(
   password: string | null,
   destDir: string,
 ): Promise<ManifestComponent> {
+  return asWholeDumpFile(destDir, pgDumpFileName(c.name), (target) => dumpPostgresTo(ctx, c, server, password, target));
+}
+
+async function dumpPostgresTo(ctx: StepContext, c: PostgresComponent, server: PgServerInfo, password: string | null, target: string): Promise<ManifestComponent> {
   const pgDump = await ctx.tools.findForServer(PG_DUMP, server.major);
   ctx.reporter.info('run.tool', { tool: 'pg_dump', path: pgDump.path, version: pgDump.version });
   const file = pgDumpFileName(c.name);
@@ -197,7 +201,7 @@ export async function dumpPostgres(
     await run(planPgDump(pgDump.path, c, password, snapshot), {
       signal: ctx.signal,
       consumeStdout: async (stdout) => {
-        out.written = await streamToFile(stdout, join(destDir, file), { onBytes: dumpProgress(ctx.reporter, c.name) });
+        out.written = await streamToFile(stdout, target, { onBytes: dumpProgress(ctx.reporter, c.name) });
       },
     });
   } catch (e) {
