@@ -114,6 +114,8 @@ export interface FoundDatabase {
   sizeBytes: number;
   /** The server's own (template0/1, postgres, mysql, information_schema, …): shown, never proposed. */
   system: boolean;
+  /** Found (a Firebird database file or alias) but the server would not open it: its words. Then `system` is true too (never proposed); reported, not left out. */
+  unopenable?: string;
 }
 
 /** What one login attempt at one server said: its databases, or why not. */

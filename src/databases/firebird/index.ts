@@ -7,6 +7,7 @@ import type { FirebirdComponent } from '../../config/schema';
 import { t } from '../../i18n';
 import { sq } from '../common/shell-quote';
 import type { DatabaseKind } from '../contract';
+import { firebirdDiscovery } from './discovery';
 import { dumpFirebird, probeFirebird, type FbServerInfo } from './dump';
 import { preflightFirebird, restoreFirebird } from './restore';
 import { restoreTestFirebird } from './restore-test';
@@ -39,4 +40,5 @@ export const firebirdKind: DatabaseKind<FirebirdComponent, FbServerInfo> = {
       code: `export ISC_USER=SYSDBA ISC_PASSWORD='${t(lang, 'sheet.firebird.passwordPlaceholder')}'\n${gbak} -c -v "$B/${c.name}.fbk" ${target}`,
     }];
   },
+  discovery: firebirdDiscovery,
 };

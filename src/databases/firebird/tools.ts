@@ -21,3 +21,6 @@ export const FB_TOOLS = {
 } as const;
 
 export type FbToolName = keyof typeof FB_TOOLS;
+
+/** The services manager: only the first-run assistant asks it (server root, attached databases, login); not among the kind's tools, a backup never needs it. */
+export const FB_SERVICES = tool('fbsvcmgr', ['fbsvcmgr'], [0]);
