@@ -200,10 +200,14 @@ function lister(dataDirs: (platform: Platform) => Promise<string[]>): KindDiscov
 // ---------------------------------------------------------------------------------------------
 // Places and data folders
 
-/** Firebird on Linux and macOS listens on TCP only: a path the admin names is taken as the server on this machine's port (`port`, else 3050). */
-function socketPlace(_path: string, port?: number): Place {
-  const p = port ?? DEFAULT_PORT;
-  return { kind: ID, host: 'localhost', port: p, via: 'tcp', where: `localhost:${p}` };
+/**
+ * Firebird on Linux and macOS listens on TCP only and leaves no socket. A path the admin names
+ * (`--firebird /srv/medoff/medoff.gdb`) is still the socket place they asked for: the assistant's
+ * knock finds nobody there and says so for that path ("nothing answers at …"), rather than this
+ * quietly knocking at localhost instead. A database file is reached through its server's TCP place.
+ */
+function socketPlace(path: string, port?: number): Place {
+  return { kind: ID, host: 'localhost', port: port ?? DEFAULT_PORT, via: 'socket', where: path };
 }
 
 /** Debian's /var/lib/firebird/<version>/data; on macOS the framework's Resources folder (its installer keeps no data folder). */
