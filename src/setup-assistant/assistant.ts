@@ -143,6 +143,10 @@ export class SetupAssistant {
       // Warnings only: a server we cannot use is shown, the others can still be chosen.
       if (s.problem) problems.push({ field: `servers[${i}]`, level: 'warning', message: s.problem });
       else if (s.login === 'password' && !this.typedFor.has(serverKey(s))) problems.push({ field: `servers[${i}]`, level: 'warning', message: msg('init.db.needsPassword', { where: s.where, user: s.user }) });
+      // A database found but not openable (a database file the server rejects) is never proposed: said here, not hidden.
+      s.databases.forEach((d, j) => {
+        if (d.unopenable) problems.push({ field: `servers[${i}].databases[${j}]`, level: 'warning', message: msg('discover.databaseUnopenable', { database: d.name, where: s.where, message: d.unopenable }) });
+      });
     });
     // Folders alone are a valid backup: no database is worth a warning, not a refusal.
     if (this.dbAnswer.length === 0) problems.push({ field: 'databases', level: 'warning', message: msg(this.servers.length ? 'init.db.noneChosen' : 'init.db.noneFound') });

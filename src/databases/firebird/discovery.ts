@@ -163,7 +163,10 @@ async function open(isql: string, c: FirebirdComponent, cand: Candidate, passwor
     return { name: cand.name, sizeBytes: Number(rows[0]?.[1]) || 0, system: false };
   } catch (e) {
     if (!(e instanceof CommandError) || e.reason === 'cancelled') throw e;
-    return { name: cand.name, sizeBytes: await fileSize(cand.file), system: true, unopenable: serverMessage(e) };
+    // For an alias the server names the alias, not its file ("… for file "alt""): the file is what to check.
+    const words = serverMessage(e);
+    const unopenable = cand.file && !words.includes(cand.file) ? `${words} (${cand.file})` : words;
+    return { name: cand.name, sizeBytes: await fileSize(cand.file), system: true, unopenable };
   }
 }
 

@@ -43,7 +43,8 @@ test.before(async () => {
   // medoff the bigger one: sizes must come from each database, not one for all.
   await fb.sql(medoff, "create table patient (id int primary key, name varchar(200));\ncommit;\nset term ^ ;\nexecute block as declare i int = 0; begin while (i < 3000) do begin insert into patient values (:i, rpad('P', 200, 'x')); i = i + 1; end end^\nset term ; ^\ncommit;\n");
   // MEDICAL OFFICE's way: the practice's database by alias in the server's databases.conf.
-  appendFileSync(join(fb.dir, 'databases.conf'), `medoff = ${medoff}\n`);
+  // And an alias whose file has gone (moved by hand): reported with the server's words.
+  appendFileSync(join(fb.dir, 'databases.conf'), `medoff = ${medoff}\nalt = ${join(fb.dir, 'moved', 'alt.gdb')}\n`);
   // A file with a database's name that is none: found, not opened, said so.
   writeFileSync(join(fb.dataDir, 'kaputt.gdb'), 'not a database\n'.repeat(100));
   // A database outside every folder searched: known only while attached.
@@ -82,7 +83,7 @@ test('with the password: the alias, the data folder\'s files, an attached databa
   if (!r.ok) return;
   const byName = Object.fromEntries(r.databases.map((d) => [d.name, d]));
   // medoff.fdb once, by its alias (the config then says "medoff", as MEDICAL OFFICE's own config does).
-  assert.equal(Object.keys(byName).sort(), [elsewhere, join(fb.dataDir, 'kaputt.gdb'), praxis, 'medoff', 'security.db'].sort());
+  assert.equal(Object.keys(byName).sort(), [elsewhere, join(fb.dataDir, 'kaputt.gdb'), praxis, 'alt', 'medoff', 'security.db'].sort());
   assert.equal(byName.medoff, { name: 'medoff', sizeBytes: await serverBytes(medoff), system: false });
   assert.equal(byName[praxis], { name: praxis, sizeBytes: await serverBytes(praxis), system: false });
   assert.ok(byName.medoff!.sizeBytes > byName[praxis]!.sizeBytes, 'each its own size');
@@ -90,7 +91,9 @@ test('with the password: the alias, the data folder\'s files, an attached databa
   const broken = byName[join(fb.dataDir, 'kaputt.gdb')]!;
   assert.equal([broken.system, broken.sizeBytes], [true, 1500], 'shown with its file size, never proposed');
   assert.match(broken.unopenable ?? '', /kaputt\.gdb is not a valid database/, broken.unopenable);
-  assert.is(byName['security.db']!.system, true);
+  assert.equal([byName.alt!.system, byName.alt!.sizeBytes], [true, 0]);
+  assert.match(byName.alt!.unopenable ?? '', /I\/O error during "open" operation for file .*alt\.gdb/, byName.alt!.unopenable);
+  assert.equal([byName['security.db']!.system, byName['security.db']!.unopenable], [true, undefined]);
   assert.match(r.toolVersion, /Firebird 3\.0/);
 });
 
@@ -124,7 +127,7 @@ test('data folders: Debian\'s /var/lib/firebird/<version>/data and macOS\' frame
   assert.equal(firebirdDiscovery.socketPlace('/srv/medoff/medoff.gdb', 3051), { kind: 'firebird', host: 'localhost', port: 3051, via: 'socket', where: '/srv/medoff/medoff.gdb' });
 });
 
-test('init --yes --firebird 127.0.0.1:PORT with PRAXIS_BACKUP_PASSWORD_FIREBIRD: a firebird component for the alias, the password in the keyring only; its first backup passes the restore test', async () => {
+test('init --yes --firebird 127.0.0.1:PORT with PRAXIS_BACKUP_PASSWORD_FIREBIRD: a firebird component for the alias, the password in the keyring only; the alias that does not open is a warning, not proposed; its first backup passes the restore test', async () => {
   const dir = join(root, 'init');
   const home = join(dir, 'home');
   mkdirSync(home, { recursive: true });
@@ -155,7 +158,13 @@ test('init --yes --firebird 127.0.0.1:PORT with PRAXIS_BACKUP_PASSWORD_FIREBIRD:
   assert.is(await kr.lookup(`firebird://SYSDBA@127.0.0.1:${fb.port}/medoff`), fb.password);
   assert.not.ok(readFileSync(configFile, 'utf8').includes(fb.password), 'never in the config');
   assert.not.ok(r.stdout.includes(fb.password) || r.stderr.includes(fb.password), 'never in the output');
-  const summary = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).find((e) => e.type === 'apply-summary');
+  const ev = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  // The alias whose file has gone is not proposed, and said so.
+  assert.not.ok(config.components.some((c) => c.type === 'firebird' && c.database === 'alt'));
+  const unopenable = ev.filter((e) => e.type === 'init-problem' && e.message.key === 'discover.databaseUnopenable');
+  assert.equal(unopenable.map((e) => [e.level, e.message.params.database]), [['warning', 'alt']], JSON.stringify(ev.filter((e) => e.type === 'init-problem')));
+  assert.match(unopenable[0].message.text, /alt\.gdb/);
+  const summary = ev.find((e) => e.type === 'apply-summary');
   assert.is(summary?.restoreTest, 'passed', r.stdout);
 });
 
