@@ -10,7 +10,12 @@ import type { BackupDirCandidate, DatabaseAnswer, FolderAnswer, FolderFacts, Fou
 export const DEFAULT_SCHEDULE = '15 3 * * 1-5';
 
 /** Databases of a practice program by name: what the admin most likely wants backed up, before anything merely big. */
-const PRACTICE_NAMES = /tomedo|elexis|medical|medistar|praxis|turbomed|albis|arzt/i;
+const PRACTICE_NAMES = /tomedo|elexis|medical|medoff|medistar|praxis|turbomed|albis|arzt/i;
+
+/** A database that is a file path on its server (Firebird): known by its file's name without the extension ("/srv/medoff/medoff.gdb" → "medoff"), not by its folders. */
+export function databaseStem(database: string): string {
+  return database.startsWith('/') ? database.replace(/^.*\//, '').replace(/\.[^.]*$/, '') : database;
+}
 
 /** The config's rule for component names (schema.ts componentName): they become file names in the backup. */
 export const COMPONENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -32,7 +37,7 @@ const usable = (servers: FoundServer[]) => servers.filter((s) => s.login === 'no
 export function proposePracticeDatabases(servers: FoundServer[]): PracticeDatabase[] {
   const all = usable(servers).flatMap((server) => server.databases.filter((d) => !d.system).map((database) => ({ server, database })));
   const bySize = (a: PracticeDatabase, b: PracticeDatabase) => b.database.sizeBytes - a.database.sizeBytes || a.database.name.localeCompare(b.database.name);
-  const named = all.filter((c) => PRACTICE_NAMES.test(c.database.name)).sort(bySize);
+  const named = all.filter((c) => PRACTICE_NAMES.test(databaseStem(c.database.name))).sort(bySize);
   if (named.length) return named;
   const biggest = all.sort(bySize)[0];
   return biggest ? [biggest] : [];
@@ -71,7 +76,7 @@ export function componentNameFrom(raw: string, taken: Iterable<string>, fallback
 /** The config's answer for one found database: the password mode is how discovery got in ('none') or that the server asked ('keyring'). */
 export function databaseAnswer(server: FoundServer, database: string, taken: Iterable<string>, loggedInWithTypedPassword = false): DatabaseAnswer {
   return {
-    name: componentNameFrom(database, taken, server.kind),
+    name: componentNameFrom(databaseStem(database), taken, server.kind),
     kind: server.kind,
     host: server.host,
     port: server.port,

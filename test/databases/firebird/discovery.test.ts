@@ -15,6 +15,8 @@ import type { Place } from '../../../src/databases/contract';
 import { firebirdDiscovery, firebirdDiscoveryIn, parseAliases, planServerInfo } from '../../../src/databases/firebird/discovery';
 import { databaseTools } from '../../../src/databases/registry';
 import { ToolLocator } from '../../../src/process/tool-locator';
+import type { FoundServer } from '../../../src/setup-assistant/contracts';
+import { databaseAnswer, proposePracticeDatabases } from '../../../src/setup-assistant/proposals';
 import type { FirebirdComponent } from '../../../src/config/schema';
 import { CLI } from '../../helpers/cli';
 import { firebirdAvailable, startFirebird, type FbServer } from '../../helpers/firebird';
@@ -64,6 +66,16 @@ test('databases.conf: aliases outside the { } blocks of per-database settings, c
     { alias: 'medoff', path: '/srv/medoff/medoff.gdb' },
     { alias: 'employee', path: '/opt/fb/employee.fdb' },
   ]);
+});
+
+test('a database that is a file is proposed and named by its file, not its folders: MEDICAL OFFICE\'s medoff.gdb before a bigger file in a folder named praxis', () => {
+  const server: FoundServer = { kind: 'firebird', host: 'localhost', port: 3050, via: 'tcp', where: 'localhost:3050', user: 'SYSDBA', login: 'none', toolVersion: 'gbak', databases: [
+    { name: '/srv/praxis/labor.fdb', sizeBytes: 9_000_000, system: false },
+    { name: '/srv/medoff/medoff.gdb', sizeBytes: 1_000_000, system: false },
+  ] };
+  assert.equal(proposePracticeDatabases([server]).map((p) => p.database.name), ['/srv/medoff/medoff.gdb']);
+  assert.equal(databaseAnswer(server, '/srv/medoff/medoff.gdb', ['medoff']), { name: 'medoff-2', kind: 'firebird', host: 'localhost', port: 3050, user: 'SYSDBA', database: '/srv/medoff/medoff.gdb', password: 'none' });
+  assert.is(databaseAnswer(server, 'medoff', []).name, 'medoff', 'an alias as it is');
 });
 
 test('with the password: the alias, the data folder\'s files, an attached database, each with its own size; a file it cannot open reported with the server\'s words; the security database the server\'s own', async () => {
