@@ -8,7 +8,7 @@ import nodemailer from 'nodemailer';
 import type { NotifyConfig } from '../config/schema';
 import { t, type Message, type Params } from '../i18n';
 import type { DeliveryOutcome, Notice } from './contracts';
-import { smtpCredentialId } from './credential-ids';
+import { smtpCredentialId } from '../credentials/notify-credential-ids';
 import { channelLabel, missingSecret, type Channel, type ChannelDeps, type SendOptions } from './channel';
 
 type EmailConfig = NonNullable<NotifyConfig['email']>;

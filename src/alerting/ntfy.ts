@@ -11,7 +11,7 @@
 import type { NotifyConfig } from '../config/schema';
 import type { DeliveryOutcome, Notice } from './contracts';
 import { channelLabel, missingSecret, type Channel, type ChannelDeps, type SendOptions } from './channel';
-import { ntfyTokenId, splitTopicUrl } from './credential-ids';
+import { ntfyTokenId, splitTopicUrl } from '../credentials/notify-credential-ids';
 import { httpFailure, httpRequest, origin } from './http-request';
 
 type NtfyConfig = NonNullable<NotifyConfig['ntfy']>;

@@ -8,7 +8,7 @@ import { DiskutilVolumes } from '../diskutil/diskutil-volumes';
 import { MacCrypt } from '../diskutil/mac-crypt';
 import { LinuxVolumes } from '../diskutil/linux-volumes';
 import { SmbShares } from '../diskutil/smb-mount';
-import type { Volumes } from '../diskutil/volumes';
+import type { Volumes } from '../core/volumes';
 import type { Lang } from '../i18n';
 import { SilentNotifier, SystemNotifier, type Notifier } from '../notify/notifier';
 import { appPaths, type AppPaths, type Platform } from '../platform/paths';
@@ -27,7 +27,7 @@ import { LaunchdScheduler } from '../schedule/launchd-scheduler';
 import type { ProgramPaths, Scheduler, SchedulerKind } from '../schedule/scheduler';
 import { SystemdUserScheduler } from '../schedule/systemd-user-scheduler';
 import { createDeliverer, createHeartbeat, type NotifyDeliverer } from '../alerting/deliver';
-import { notifyCredentialIds } from '../alerting/credential-ids';
+import { notifyCredentialIds } from '../credentials/notify-credential-ids';
 import type { HeartbeatClient } from '../alerting/heartbeat';
 
 export interface App {

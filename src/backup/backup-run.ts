@@ -10,7 +10,7 @@ import type { Platform } from '../platform/paths';
 import { CommandError, onChildGroups } from '../process/runner';
 import { backupId, readCatalog, PARTIAL_SUFFIX, type BackupEntry } from '../backup-directory/catalog';
 import { credentialId, type SecretStore } from '../credentials/credentials';
-import { loginDatabase, SettledSecretStore } from '../databases/common/db-login';
+import { loginDatabase, SettledSecretStore } from '../credentials/db-login';
 import { ExitCode, PraxisError } from '../core/errors';
 import type { Reporter, RunSummary } from '../run/events';
 import { copyFolder } from './folder-copy';

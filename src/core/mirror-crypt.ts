@@ -8,7 +8,7 @@
 // The port knows no destination kinds: it is told whether the target is a whole volume.
 // Whatever the format, the rule is the same: nothing is written before the adapter has proved the
 // place is the decrypted view of the encrypted container; every failure leaves nothing open.
-import type { Volume } from '../diskutil/volumes';
+import type { Volume } from './volumes';
 
 /** The encrypted disk image on a macOS share or path mirror; named on the emergency sheet. */
 export const SPARSEBUNDLE_NAME = 'Praxis-Backup.sparsebundle';

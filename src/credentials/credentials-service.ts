@@ -3,7 +3,7 @@
 // with a stored password (a database through its kind's probe, an SMB share) with every failure in
 // the admin's words.
 import type { Config, DatabaseComponent } from '../config/schema';
-import { notifyCredentialIds } from '../alerting/credential-ids';
+import { notifyCredentialIds } from './notify-credential-ids';
 import { mirrorCredentials } from '../destinations/registry';
 import type { Message, MessageKey, Params } from '../i18n';
 import { Reporter } from '../run/events';

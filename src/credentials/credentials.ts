@@ -7,28 +7,9 @@ import { mirrorCredentials } from '../destinations/registry';
 import type { Message } from '../i18n';
 import { PASSWORD_ENV_PREFIX } from '../process/secret-env';
 
-export interface SecretStore {
-  /** The secret for a credential id, or null if none is stored. */
-  get(id: string): Promise<string | null>;
-  /** Where secrets come from, for logs and --json ("Keychain", "Secret Service", "environment"). */
-  readonly description: string;
-  /** The admin's name for the keyring, in their language („macOS-Schlüsselbund“); absent for the environment. */
-  readonly displayName?: Message;
-}
-
-/** Where the admin should look for a password: the keyring's own name, else the technical description. */
-export function storeName(s: SecretStore): Message | string {
-  return s.displayName ?? s.description;
-}
-
-/** The store the admin writes to with `credentials set|delete|list`: the Keychain / Secret Service. */
-export interface CredentialStore extends SecretStore {
-  set(id: string, password: string): Promise<void>;
-  /** False when nothing was stored under this id. */
-  delete(id: string): Promise<boolean>;
-  /** The ids that have a password stored (never the passwords). */
-  ids(): Promise<string[]>;
-}
+import type { SecretStore } from '../core/secret-store';
+export type { CredentialStore, SecretStore } from '../core/secret-store';
+export { storeName } from '../core/secret-store';
 
 /** Credential id of a database component, `<kind id>://user@host:port/database` (e.g. the PostgreSQL one of tomedo); null for a folder. */
 export function credentialId(c: Component): string | null {

@@ -24,7 +24,7 @@ import type { Mirror } from '../config/schema';
 import type { Shares } from '../core/shares';
 import type { BackupEntry } from '../backup-directory/catalog';
 import type { DiskSpace } from '../backup-directory/space-check';
-import type { Volume, Volumes } from '../diskutil/volumes';
+import type { Volume, Volumes } from '../core/volumes';
 import type { Message, MessageKey, Params } from '../i18n';
 import type { Reporter } from '../run/events';
 import type { VerificationRecord } from '../verify/verify-check';

@@ -4,7 +4,7 @@
 import type { Mirror } from '../config/schema';
 import { PraxisError } from '../core/errors';
 import type { SecretStore } from '../credentials/credentials';
-import type { Volumes } from '../diskutil/volumes';
+import type { Volumes } from '../core/volumes';
 import type { Message } from '../i18n';
 import type { Reporter } from '../run/events';
 import type { ToolLocator } from '../process/tool-locator';

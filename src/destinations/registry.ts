@@ -25,3 +25,8 @@ export function mirrorCredentials(mirrors: readonly Mirror[]): (KindCredential &
     return c ? [{ ...c, mirror: m }] : [];
   });
 }
+
+/** The mirror the first-run assistant proposes for an external disk it found: that disk by its UUID (the safe reference; two disks can share a label). */
+export function externalDiskMirror(name: string, uuid: string): Record<string, unknown> {
+  return { name, type: volumeKind.type, volume: { uuid } };
+}

@@ -32,7 +32,7 @@ import { formatBytes, t, type Lang } from '../i18n';
 import { CommandError, type CommandPlan } from '../process/runner';
 import { PraxisError } from '../core/errors';
 import { DISKUTIL } from './diskutil-volumes';
-import type { Volume } from './volumes';
+import type { Volume } from '../core/volumes';
 
 const UUID = /^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/i;
 const WHOLE_DISK = /^disk\d+$/;

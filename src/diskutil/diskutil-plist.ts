@@ -4,7 +4,7 @@
 // outputs (test/fixtures/macos, provenance in SOURCES.md there).
 import plist from 'plist';
 import { PraxisError } from '../core/errors';
-import type { Volume } from './volumes';
+import type { Volume } from '../core/volumes';
 
 type Dict = { readonly [key: string]: unknown };
 

@@ -15,7 +15,7 @@ import {
   type DiskInfo,
   type DiskutilRefusal,
 } from './diskutil-plist';
-import { describeRef, matchesRef, type EjectResult, type Volume, type VolumeRef, type Volumes } from './volumes';
+import { describeRef, matchesRef, type EjectResult, type Volume, type VolumeRef, type Volumes } from '../core/volumes';
 
 export type Runner = typeof runnerRun;
 

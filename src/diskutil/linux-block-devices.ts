@@ -1,7 +1,7 @@
 // Pure parsers for the Linux Volumes adapter (linux-volumes.ts): what lsblk, blkid, findmnt,
 // udisksctl and fuser print, and how block devices plus the mount table become Volumes.
 import { basename } from 'node:path';
-import type { Volume } from './volumes';
+import type { Volume } from '../core/volumes';
 
 export interface BlockDevice {
   name: string;

@@ -23,7 +23,7 @@ import {
   type BlockDevice,
   type MountEntry,
 } from './linux-block-devices';
-import { describeRef, matchesRef, type EjectResult, type Volume, type VolumeRef, type Volumes } from './volumes';
+import { describeRef, matchesRef, type EjectResult, type Volume, type VolumeRef, type Volumes } from '../core/volumes';
 
 export type Runner = (plan: CommandPlan, opts?: RunOptions) => Promise<RunResult>;
 

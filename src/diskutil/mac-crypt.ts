@@ -19,7 +19,7 @@ import { mapUnlockFailure, planUnlockVolume } from './apfs-encryption';
 import type { DiskInfo } from './diskutil-plist';
 import { withInfo } from './diskutil-plist';
 import { checkAttachResult, mapHdiutilFailure, planAttach, planCreateSparseBundle, planDetach, classifyHdiutilFailure } from './hdiutil';
-import type { Volume } from './volumes';
+import type { Volume } from '../core/volumes';
 
 export interface MacCryptDeps {
   run: typeof runnerRun;

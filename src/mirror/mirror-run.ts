@@ -2,7 +2,7 @@
 // target, check space, copy, verify what was copied by reading it back, unmount or eject, tell
 // the admin, and record the result per destination. One mirror's failure never stops the other.
 import type { Config, Mirror } from '../config/schema';
-import type { Volumes } from '../diskutil/volumes';
+import type { Volumes } from '../core/volumes';
 import { byteCount, formatDuration, render, type Message } from '../i18n';
 import type { Notifier } from '../notify/notifier';
 import { readCatalog } from '../backup-directory/catalog';

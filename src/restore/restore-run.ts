@@ -21,7 +21,7 @@ import { CommandError } from '../process/runner';
 import { runBackup, reportLockTakeover, type BackupDeps } from '../backup/backup-run';
 import { backupId, idToDate, readCatalog, type BackupEntry } from '../backup-directory/catalog';
 import { verifyBackupDir } from '../verify/copy-check';
-import { firstLoginPassword, laterKeyringPassword } from '../databases/common/db-login';
+import { firstLoginPassword, laterKeyringPassword } from '../credentials/db-login';
 import { ExitCode, PraxisError } from '../core/errors';
 import { Reporter, type RunSummary } from '../run/events';
 import { hookText, runHook } from '../run/hooks';

@@ -1,5 +1,5 @@
 import type { Platform } from '../platform/paths';
-import type { SecretStore } from '../credentials/credentials';
+import type { SecretStore } from '../core/secret-store';
 import type { Reporter } from './events';
 import type { ToolLocator } from '../process/tool-locator';
 

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { toProblems } from '../config/load';
 import { configSchema, type Config, type DatabaseComponent } from '../config/schema';
 import { credentialId } from '../credentials/credentials';
+import { externalDiskMirror } from '../destinations/registry';
 import type { ConfigProblem } from '../core/errors';
 import type { Answers, DatabaseAnswer } from './contracts';
 import { discoverableKinds } from './discover/server-places';
@@ -28,7 +29,7 @@ export function toConfig(a: Answers): MadeConfig {
     ...a.folders.map((f) => ({ name: f.name, type: 'folder', path: f.path, role: f.role })),
   ];
   if (a.mirror) {
-    const m: Record<string, unknown> = { name: a.mirror.name, type: 'volume', volume: { uuid: a.mirror.uuid } };
+    const m = externalDiskMirror(a.mirror.name, a.mirror.uuid);
     if (a.mirror.encrypt) m.encrypt = true;
     input.mirrors = [m];
   }

@@ -11,7 +11,7 @@
 // `await a.discoverDisks()` → `a.mirror()`; `a.setMirror(m)`; `a.setSchedule(cron)` → `a.schedule()`;
 // `a.finish()` → the config or its problems. Each step's state is plain data, safe to render at any time.
 import { CronExpressionParser } from 'cron-parser';
-import type { Volume } from '../diskutil/volumes';
+import type { Volume } from '../core/volumes';
 import { msg, type Lang } from '../i18n';
 import { describeCron } from '../schedule/cron-describe';
 import { STEP_IDS, type Answers, type BackupDirCandidate, type DatabaseAnswer, type Discovery, type FolderAnswer, type FolderFacts, type FoundServer, type MirrorAnswer, type StepId, type TypedPasswords } from './contracts';

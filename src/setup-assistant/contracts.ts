@@ -14,7 +14,7 @@
 //       test. Only the CLI runs it: the tray window saves its answers to a file and starts
 //       `praxis-backup init --answers <file> --yes --json`, reading the JSON events like any other run
 //       it starts (one process seam; a backup never runs inside the tray's Qt process).
-import type { Volume } from '../diskutil/volumes';
+import type { Volume } from '../core/volumes';
 import type { FoundDatabase } from '../databases/contract';
 import type { Message } from '../i18n';
 

@@ -2,7 +2,7 @@
 // database, component names, the size estimate, the backup directory, the mirror disk and the
 // schedule. Pure so that the CLI, the tray window and the tests agree by construction, and so the
 // tests can feed recorded facts without starting anything.
-import type { Volume } from '../diskutil/volumes';
+import type { Volume } from '../core/volumes';
 import { RESERVE_FRACTION } from '../backup-directory/space-check';
 import type { BackupDirCandidate, DatabaseAnswer, FolderAnswer, FolderFacts, FoundDatabase, FoundServer, MirrorAnswer } from './contracts';
 

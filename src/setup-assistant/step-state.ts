@@ -1,7 +1,7 @@
 // What each step of the first-run assistant shows: plain data that SetupAssistant (assistant.ts)
 // returns and both front ends render — the terminal (init-dialog.ts) and the tray's window.
 import type { Config } from '../config/schema';
-import type { Volume } from '../diskutil/volumes';
+import type { Volume } from '../core/volumes';
 import type { Message } from '../i18n';
 import type { ConfigProblem } from '../core/errors';
 import type { Answers, BackupDirCandidate, DatabaseAnswer, FolderAnswer, FolderFacts, FoundServer, MirrorAnswer } from './contracts';

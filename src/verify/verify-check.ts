@@ -17,7 +17,7 @@ import type { BackupEntry } from '../backup-directory/catalog';
 import { checkModes } from '../backup-directory/backup-modes';
 import { verifyBackupDir } from './copy-check';
 import { credentialId } from '../credentials/credentials';
-import { databaseLoginPassword } from '../databases/common/db-login';
+import { databaseLoginPassword } from '../credentials/db-login';
 import { PraxisError } from '../core/errors';
 import type { ManifestComponent } from '../backup-directory/manifest';
 import { fsyncDir } from '../platform/fsync';

@@ -16,7 +16,7 @@ import * as assert from 'uvu/assert';
 import type { App } from '../../src/app/compose';
 import { volumesCommand } from '../../src/cli/commands/volumes';
 import { reportError, type Out } from '../../src/cli/output';
-import type { Volume } from '../../src/diskutil/volumes';
+import type { Volume } from '../../src/core/volumes';
 import type { CommandPlan } from '../../src/process/runner';
 import { makeTempDir, runCleanups } from '../helpers/temp';
 

@@ -13,7 +13,7 @@ import plist from 'plist';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DiskutilVolumes } from '../../src/diskutil/diskutil-volumes';
-import type { Volume } from '../../src/diskutil/volumes';
+import type { Volume } from '../../src/core/volumes';
 import { run } from '../../src/process/runner';
 import { PraxisError } from '../../src/core/errors';
 import { makeTempDir, registerCleanup, runCleanups } from '../helpers/temp';

@@ -17,7 +17,7 @@ import type { Shares } from '../../src/core/shares';
 import { EnvSecretStore } from '../../src/credentials/credentials';
 import type { FolderDestination } from '../../src/destinations/folder-destination';
 import { locateDestination, openDestination, type AccessOptions, type DestinationDeps } from '../../src/destinations/open-destination';
-import type { Volumes } from '../../src/diskutil/volumes';
+import type { Volumes } from '../../src/core/volumes';
 import type { Message } from '../../src/i18n';
 import { ToolLocator } from '../../src/process/tool-locator';
 import { Reporter, type StampedEvent } from '../../src/run/events';

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import type { Config } from '../../src/config/schema';
 import { validateConfig } from '../../src/config/load';
 import type { Runner } from '../../src/diskutil/diskutil-volumes';
-import type { Volume } from '../../src/diskutil/volumes';
+import type { Volume } from '../../src/core/volumes';
 import { render } from '../../src/i18n';
 import { CommandError, type CommandPlan } from '../../src/process/runner';
 import type { CredentialStore } from '../../src/credentials/credentials';

@@ -20,7 +20,7 @@ import {
   planUnlockVolume,
   prepareConfirmation,
 } from '../../src/diskutil/apfs-encryption';
-import type { Volume } from '../../src/diskutil/volumes';
+import type { Volume } from '../../src/core/volumes';
 import { render } from '../../src/i18n';
 import { CommandError, displayArgv, run, type CommandPlan } from '../../src/process/runner';
 import { PraxisError } from '../../src/core/errors';

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDiskutilInfo, parseDiskutilList, toVolume } from '../../src/diskutil/diskutil-plist';
 import { DiskutilVolumes, diskutilPlans, type Runner } from '../../src/diskutil/diskutil-volumes';
-import type { Volume } from '../../src/diskutil/volumes';
+import type { Volume } from '../../src/core/volumes';
 import { render, t } from '../../src/i18n';
 import { CommandError, run, type CommandPlan } from '../../src/process/runner';
 import { PraxisError } from '../../src/core/errors';

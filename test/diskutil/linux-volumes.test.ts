@@ -10,7 +10,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseUdisksMounted } from '../../src/diskutil/linux-block-devices';
 import { LinuxVolumes, type Runner } from '../../src/diskutil/linux-volumes';
-import type { Volume } from '../../src/diskutil/volumes';
+import type { Volume } from '../../src/core/volumes';
 import { render, t } from '../../src/i18n';
 import { run, type CommandPlan, type RunResult } from '../../src/process/runner';
 import { PraxisError } from '../../src/core/errors';

@@ -10,7 +10,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { validateConfig } from '../../src/config/load';
 import type { Config } from '../../src/config/schema';
-import type { Volumes } from '../../src/diskutil/volumes';
+import type { Volumes } from '../../src/core/volumes';
 import { SilentNotifier } from '../../src/notify/notifier';
 import { runBackup } from '../../src/backup/backup-run';
 import { EnvSecretStore, type SecretStore } from '../../src/credentials/credentials';

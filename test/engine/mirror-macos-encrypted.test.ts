@@ -19,7 +19,7 @@ import { validateConfig } from '../../src/config/load';
 import type { Config } from '../../src/config/schema';
 import type { DiskInfo } from '../../src/diskutil/diskutil-plist';
 import { MacCrypt } from '../../src/diskutil/mac-crypt';
-import type { Volume, Volumes } from '../../src/diskutil/volumes';
+import type { Volume, Volumes } from '../../src/core/volumes';
 import { SilentNotifier } from '../../src/notify/notifier';
 import { CommandError, type CommandPlan, type RunResult } from '../../src/process/runner';
 import { runBackup } from '../../src/backup/backup-run';

@@ -8,7 +8,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { validateConfig } from '../../src/config/load';
 import type { Config } from '../../src/config/schema';
-import type { Volumes } from '../../src/diskutil/volumes';
+import type { Volumes } from '../../src/core/volumes';
 import { SilentNotifier } from '../../src/notify/notifier';
 import { idToDate } from '../../src/backup-directory/catalog';
 import { runBackup } from '../../src/backup/backup-run';

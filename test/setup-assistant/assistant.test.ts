@@ -5,7 +5,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { configSchema } from '../../src/config/schema';
-import type { Volume } from '../../src/diskutil/volumes';
+import type { Volume } from '../../src/core/volumes';
 import { render } from '../../src/i18n';
 import { SetupAssistant, toConfig } from '../../src/setup-assistant/assistant';
 import type { BackupDirCandidate, Discovery, FolderFacts, FoundServer } from '../../src/setup-assistant/contracts';

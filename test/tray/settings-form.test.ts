@@ -18,7 +18,7 @@ const { PraxisError } = await import('../../src/core/errors');
 const F = await import('../../src/tray/model/settings-form');
 type Scheduler = import('../../src/schedule/scheduler').Scheduler;
 type ScheduleSpec = import('../../src/schedule/scheduler').ScheduleSpec;
-type Volume = import('../../src/diskutil/volumes').Volume;
+type Volume = import('../../src/core/volumes').Volume;
 
 const test = suite('settings form');
 test.after(runCleanups);

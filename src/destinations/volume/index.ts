@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Mirror } from '../../config/schema';
 import { PraxisError } from '../../core/errors';
-import { describeRef } from '../../diskutil/volumes';
+import { describeRef } from '../../core/volumes';
 import { isMountPoint } from '../../platform/mount-point';
 import { MIRROR_FOLDER, type DestinationKind } from '../contract';
 import { CIPHER_FOLDER } from '../encrypted/gocryptfs';

@@ -25,7 +25,7 @@ import {
 } from '../../diskutil/apfs-encryption';
 import { diskutilError, parseDiskutilInfo, wholeDiskOf } from '../../diskutil/diskutil-plist';
 import { diskutilPlans, type Runner } from '../../diskutil/diskutil-volumes';
-import type { Volume, Volumes } from '../../diskutil/volumes';
+import type { Volume, Volumes } from '../../core/volumes';
 import { t, type Lang } from '../../i18n';
 import { CommandError, type CommandPlan } from '../../process/runner';
 import { storeName, type CredentialStore } from '../../credentials/credentials';

@@ -9,7 +9,7 @@
 // often where the room is). One proposal per file system: two folders on the same disk share its space.
 import { access, constants, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Volume } from '../../diskutil/volumes';
+import type { Volume } from '../../core/volumes';
 import type { Platform } from '../../platform/paths';
 import { diskSpace, RESERVE_FRACTION } from '../../backup-directory/space-check';
 import type { BackupDirCandidate } from '../contracts';

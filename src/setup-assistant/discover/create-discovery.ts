@@ -3,7 +3,7 @@
 // platform, the tool locator and the Volumes port; everything that depends on this machine's
 // layout can be pointed elsewhere, so tests see only their own servers, folders and disks.
 import { homedir, userInfo } from 'node:os';
-import type { Volumes } from '../../diskutil/volumes';
+import type { Volumes } from '../../core/volumes';
 import type { Platform } from '../../platform/paths';
 import type { ToolLocator } from '../../process/tool-locator';
 import type { DatabaseKindId, Discovery } from '../contracts';

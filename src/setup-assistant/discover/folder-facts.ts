@@ -10,7 +10,7 @@
 // drawing meanwhile.
 import { lstatSync, readdirSync, type Dirent } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import type { Volume } from '../../diskutil/volumes';
+import type { Volume } from '../../core/volumes';
 import { msg, type Message } from '../../i18n';
 import { displayPath, rawOf } from '../../backup-directory/file-names';
 import { breathe } from '../../backup-directory/tree-walk';

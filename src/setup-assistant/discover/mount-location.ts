@@ -8,7 +8,7 @@
 // RM/HOTPLUG/usb, diskutil's Internal = false), matched by mount point.
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { Volume } from '../../diskutil/volumes';
+import type { Volume } from '../../core/volumes';
 import { parseMacMountOutput, parseMountinfo, type MountEntry } from '../../diskutil/smb-mount';
 import type { Platform } from '../../platform/paths';
 import { run } from '../../process/runner';

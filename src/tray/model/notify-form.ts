@@ -3,7 +3,7 @@
 // rest of the form by the CLI's own validateConfig), the field names problems are shown under,
 // where the SMTP password and the ntfy token are stored (the keyring only, never the config), and
 // what „Test senden“ (`notify test --json`) answered.
-import { ntfyTokenId, smtpCredentialId } from '../../alerting/credential-ids';
+import { ntfyTokenId, smtpCredentialId } from '../../credentials/notify-credential-ids';
 import type { NotifyTestLine } from '../../alerting/contracts';
 import type { NotifyConfig } from '../../config/schema';
 import { render, t, type Lang, type Message, type MessageKey } from '../../i18n';

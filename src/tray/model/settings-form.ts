@@ -10,7 +10,7 @@ import type { Config } from '../../config/schema';
 import { KINDS, kindOf } from '../../databases/registry';
 import type { MirrorFormFields } from '../../destinations/contract';
 import { DESTINATION_KINDS } from '../../destinations/registry';
-import type { Volume } from '../../diskutil/volumes';
+import type { Volume } from '../../core/volumes';
 import { formatBytes, render, t, type Lang, type MessageKey } from '../../i18n';
 import { describeCron } from '../../schedule/cron-describe';
 import { lingerInstallMessage } from '../../schedule/linger';

@@ -2,7 +2,7 @@
 // (offered by UUID, model/settings-form.ts volumeChoices), a share or a folder. Which fields a
 // type has is the destination kind's own `form` (src/destinations/registry.ts), not decided here.
 import { QCheckBox, QComboBox, SizeAdjustPolicy, type QBoxLayout, type QLabel, type QLineEdit, type QPushButton, type QWidget } from '@nodegui/nodegui';
-import type { Volume } from '../../../diskutil/volumes';
+import type { Volume } from '../../../core/volumes';
 import type { MessageKey } from '../../../i18n';
 import { MIRROR_MODES, MIRROR_TYPES, mirrorFields, newMirror, sameValue, volumeChoices, volumeRefOf, type MirrorRow } from '../../model/settings-form';
 import { AMBER, button, buttonRow, combo, dropRow, errorLabel, label, lineEdit, listSection, rowShell, type SectionContext } from './form-widgets';

@@ -12,14 +12,14 @@
 // Password and option files the client skips because of their mode (libpq: group/world readable;
 // MariaDB: world-writable) are named with the fix: otherwise the admin sees only "no password
 // supplied" and a file that plainly holds the password.
-import type { DatabaseComponent } from '../../config/schema';
-import type { Message, MessageKey, Params } from '../../i18n';
-import { ConfiguredSecretStore, credentialId, passwordEnvVar, storeName, type SecretStore } from '../../credentials/credentials';
-import { PraxisError } from '../../core/errors';
-import type { Reporter } from '../../run/events';
-import type { StepContext } from '../../run/step-context';
-import type { LoginSignals } from '../contract';
-import { kindFor } from '../registry';
+import type { DatabaseComponent } from '../config/schema';
+import type { Message, MessageKey, Params } from '../i18n';
+import { ConfiguredSecretStore, credentialId, passwordEnvVar, storeName, type SecretStore } from './credentials';
+import { PraxisError } from '../core/errors';
+import type { Reporter } from '../run/events';
+import type { StepContext } from '../run/step-context';
+import type { LoginSignals } from '../databases/contract';
+import { kindFor } from '../databases/registry';
 
 export type LoginWay = 'none' | 'environment' | 'keyring';
 

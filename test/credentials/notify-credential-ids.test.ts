@@ -3,7 +3,7 @@
 // config's `notify` looks up is exactly the one `credentials set` stores.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { notifyCredentialIds, ntfyTokenId, smtpCredentialId, splitTopicUrl } from '../../src/alerting/credential-ids';
+import { notifyCredentialIds, ntfyTokenId, smtpCredentialId, splitTopicUrl } from '../../src/credentials/notify-credential-ids';
 import { validateConfig } from '../../src/config/load';
 import { configuredIds, parseCredentialId } from '../../src/credentials/credentials-service';
 
