@@ -27,7 +27,7 @@ import type { DiskSpace } from '../backup-directory/space-check';
 import type { Volume, Volumes } from '../core/volumes';
 import type { Message, MessageKey, Params } from '../i18n';
 import type { Reporter } from '../run/events';
-import type { VerificationRecord } from '../verify/verify-check';
+import type { VerificationRecord } from '../backup-directory/verification';
 
 /** The folder on a mirror volume that holds the backups (like the local backup directory). */
 export const MIRROR_FOLDER = 'Praxis-Backup';

@@ -25,8 +25,8 @@ import { classifyInvalid, finishRemovals, removeBackupFolder } from '../retentio
 import { checkSpace, diskSpace, type DiskSpace } from '../backup-directory/space-check';
 import type { ToolInfo, ToolLocator } from '../process/tool-locator';
 import { removeTree } from '../backup-directory/tree-walk';
-import type { VerificationRecord } from '../verify/verify-check';
-import { writeVerification } from '../verify/verify-check';
+import type { VerificationRecord } from '../backup-directory/verification';
+import { writeVerification } from '../backup-directory/verification';
 import type { AnyDestinationKind, Destination, PutOptions, ReleaseEnv, Target, TargetInfo, VerifyCopyOptions } from './contract';
 import { assertDecrypted, closeView, openView, type AccessOptions, type CryptDeps } from './encrypted/encrypted-target';
 

@@ -3,7 +3,7 @@
 // run, verify --target, restore --from-mirror, list --mirror and encryption setup all come here.
 import type { Mirror } from '../config/schema';
 import { PraxisError } from '../core/errors';
-import type { SecretStore } from '../credentials/credentials';
+import type { SecretStore } from '../core/secret-store';
 import type { Volumes } from '../core/volumes';
 import type { Message } from '../i18n';
 import type { Reporter } from '../run/events';

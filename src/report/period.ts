@@ -14,7 +14,7 @@ import { idToDate, readCatalog } from '../backup-directory/catalog';
 import type { RunSummary, StampedEvent } from '../run/events';
 import { MANIFEST_FILE, type ManifestComponent } from '../backup-directory/manifest';
 import { StatusStore, type Status } from '../run/status-store';
-import { VERIFICATION_FILE, type VerificationRecord } from '../verify/verify-check';
+import { VERIFICATION_FILE, type VerificationRecord } from '../backup-directory/verification';
 
 export type RunKind = 'backup' | 'mirror' | 'restore' | 'verify';
 /** `incomplete`: the log has no end (the run was killed, the machine lost power, or it still runs). */

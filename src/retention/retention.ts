@@ -16,7 +16,7 @@ import { stallPoint } from '../run/fault-injection';
 import { removeTree } from '../backup-directory/tree-walk';
 import { MANIFEST_FILE } from '../backup-directory/manifest';
 import { fsyncDir } from '../platform/fsync';
-import { VERIFICATION_FILE } from '../verify/verify-check';
+import { VERIFICATION_FILE } from '../backup-directory/verification';
 
 export function backupsToRemove(complete: BackupEntry[], keep: number, justMade: string): BackupEntry[] {
   // complete is newest first

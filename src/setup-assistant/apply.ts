@@ -19,7 +19,7 @@ import type { SecretStore } from '../credentials/credentials';
 import { ConfigError, ExitCode, PraxisError } from '../core/errors';
 import { failureMessage } from '../run/failure';
 import type { Reporter, RunSummary } from '../run/events';
-import { VERIFICATION_FILE, type VerificationRecord } from '../verify/verify-check';
+import { VERIFICATION_FILE, type VerificationRecord } from '../backup-directory/verification';
 import { toConfig } from './answers';
 import type { Answers, ApplyEvent, ApplyStage, TypedPasswords } from './contracts';
 

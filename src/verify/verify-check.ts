@@ -8,7 +8,6 @@
 //   2. folder index: files missing, extra, resized, touched; contents of all (--deep) or a sample;
 //   3. --restore-test: each dump loaded into a scratch database, rows counted (its kind's restoreTest);
 //   4. privacy: the backup folder 0700, its files 0600 (backup-modes.ts), fixed on request.
-import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config/schema';
 import { formatDuration, type Message } from '../i18n';
@@ -19,8 +18,6 @@ import { verifyBackupDir } from './copy-check';
 import { credentialId } from '../credentials/credentials';
 import { databaseLoginPassword } from '../credentials/db-login';
 import { PraxisError } from '../core/errors';
-import type { ManifestComponent } from '../backup-directory/manifest';
-import { fsyncDir } from '../platform/fsync';
 import type { Platform } from '../platform/paths';
 import type { StepContext } from '../run/step-context';
 import type { Reporter } from '../run/events';
@@ -28,34 +25,12 @@ import type { StatusStore } from '../run/status-store';
 import type { RestoreTestResult } from '../databases/contract';
 import { isDatabase, kindFor, kindOf } from '../databases/registry';
 import { checkFolderIndex, type IndexCheckOptions } from './verify-index';
+import { VERIFICATION_FILE, writeVerification, type VerificationRecord, type VerifyResult } from '../backup-directory/verification';
 
-export const VERIFICATION_FILE = 'verification.json';
+export { VERIFICATION_FILE, writeVerification, type VerificationRecord, type VerifyResult };
 
 /** A destination as the admin reads it: the mirror's name, or "Sicherungsverzeichnis" for 'local'. */
 export const destParam = (dest: string): string | Message => (dest === 'local' ? { key: 'verify.dest.local' } : dest);
-
-export interface VerifyResult {
-  backupId: string;
-  /** 'local' or the mirror's name. */
-  destination: string;
-  /** No problem found (warnings, e.g. "row counts not recorded", do not make it fail). */
-  ok: boolean;
-  checked: { checksums: boolean; index: boolean; deep: boolean; restoreTest: boolean };
-  problems: Message[];
-  warnings: Message[];
-  durationMs: number;
-  /** ISO time the verification started. */
-  at: string;
-}
-
-/** verification.json: the result plus what exactly was looked at, for whoever opens the folder later. */
-export interface VerificationRecord extends VerifyResult {
-  format: 1;
-  tool: { name: 'praxis-backup'; version: string };
-  /** Seed of the content sample (non-deep): the same seed picks the same files again. */
-  sampleSeed?: string;
-  components: { name: string; type: ManifestComponent['type']; checksum?: boolean; files?: number; contentChecked?: number; tables?: number; rowsCompared?: number }[];
-}
 
 export interface VerifyBackupOptions {
   destination: string;
@@ -192,25 +167,6 @@ export async function verifyBackup(config: Config, entry: BackupEntry, o: Verify
   };
 }
 
-/**
- * verification.json beside the manifest, atomically (temp + fsync + rename): a reader never sees
- * half of it. 0600 like every file of a backup: it names the practice's components and tables.
- */
-export async function writeVerification(backupPath: string, record: VerificationRecord, toolVersion?: string): Promise<void> {
-  const tmp = join(backupPath, `.${VERIFICATION_FILE}.tmp`);
-  const fh = await open(tmp, 'w', 0o600);
-  try {
-    const r = toolVersion ? { ...record, tool: { name: 'praxis-backup' as const, version: toolVersion } } : record;
-    await fh.writeFile(JSON.stringify(r, null, 2) + '\n');
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, join(backupPath, VERIFICATION_FILE));
-  await fsyncDir(backupPath);
-}
-
-/** lastVerified of the destination: what the tray shows and the age alerts count from. */
 export async function recordVerified(status: StatusStore, r: VerifyResult): Promise<void> {
   await status.update((s) => {
     const d = (s.destinations[r.destination] ??= {});

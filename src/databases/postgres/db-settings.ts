@@ -17,7 +17,7 @@
 // The manifest records the same things as read from the catalog in the dump's snapshot
 // (dbSettingsSql): that is what the restore checks the result against after the swap, and what
 // `verify --restore-test` checks the scratch database against.
-import { quoteIdent } from './restore';
+import { quoteIdent } from './quote';
 
 /** The catalog's view of one database's own settings, as the manifest records it. */
 export interface DbSettings {

@@ -23,6 +23,7 @@ import type { DbClient, DbPreflight, DbRestoreRequest, DbRestoreResult } from '.
 import type { StepContext } from '../../run/step-context';
 import type { ToolInfo } from '../../process/tool-locator';
 import { PG_RESTORE, PSQL } from './tools';
+import { quoteIdent, quoteLiteral } from './quote';
 
 /** Where our own statements run: every cluster has it, and it is not the database we rename. */
 const MAINTENANCE_DB = 'postgres';
@@ -31,14 +32,7 @@ const MAX_IDENT_BYTES = 63;
 
 // ---------------------------------------------------------------- SQL and argv building blocks
 
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-/** A string literal; standard_conforming_strings is on since 9.1, so only ' needs doubling. */
-export function quoteLiteral(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
-}
+export { quoteIdent, quoteLiteral };
 
 /** `-d` takes a connection string when the name contains '=' or is a URI: then say dbname= explicitly. */
 function dbArg(name: string): string {

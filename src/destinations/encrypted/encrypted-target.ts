@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import type { Mirror } from '../../config/schema';
 import { PraxisError } from '../../core/errors';
 import type { CryptContext, CryptTarget, CryptView, MirrorCrypt } from '../../core/mirror-crypt';
-import { storeName, type SecretStore } from '../../credentials/credentials';
+import { storeName, type SecretStore } from '../../core/secret-store';
 import { encryptionCredentialId } from '../../encryption/passphrase';
 import type { Message } from '../../i18n';
 import { failureMessage } from '../../run/failure';

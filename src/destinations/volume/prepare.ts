@@ -28,7 +28,7 @@ import { diskutilPlans, type Runner } from '../../diskutil/diskutil-volumes';
 import type { Volume, Volumes } from '../../core/volumes';
 import { t, type Lang } from '../../i18n';
 import { CommandError, type CommandPlan } from '../../process/runner';
-import { storeName, type CredentialStore } from '../../credentials/credentials';
+import { storeName, type CredentialStore } from '../../core/secret-store';
 import { sheetComponents, type SheetInput } from '../../encryption/emergency-sheet';
 import { ExitCode, PraxisError } from '../../core/errors';
 import { encryptionCredentialId, generatePassphrase } from '../../encryption/passphrase';
