@@ -285,11 +285,13 @@ export function contractSuite(fx: KindFixture): void {
       assert.ok(await waitUntil(async () => (await written()) > 0, 60_000), 'the writer writes');
       before = await written();
       d = await dump(fx.component(database));
+      // The writer was running all along; on a loaded machine it may not have committed a row
+      // within a short dump, so wait for its next row instead of racing it (a state, not a time).
+      assert.ok(await waitUntil(async () => (await written()) > before, 60_000), 'the writer goes on writing');
       after = await written();
     } finally {
       await writer.stop();
     }
-    assert.ok(after > before, `rows were written while the dump ran (${before} before, ${after} after)`);
     const inDump = d.entry.rows?.[fx.key(TABLES.eintrag)];
     assert.ok(inDump !== undefined && inDump >= before && inDump <= after, `the dump's ${inDump} rows lie between ${before} and ${after}`);
 
