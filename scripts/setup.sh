@@ -36,6 +36,7 @@ APT_PACKAGES=(
   desktop-file-utils                         # desktop-file-validate: the tests check the autostart and menu entries (issue 15)
   lintian dpkg-dev binutils                  # npm run package:deb: lintian checks the .deb, dpkg-shlibdeps computes Depends, strip (issue 15)
   firebird3.0-server firebird3.0-utils       # a real Firebird 3 server and gbak for the third database kind's tests (issue 16; test/helpers/firebird.ts)
+  restic rclone openssh-server               # off-site copies (issue 17): restic itself; `rclone serve restic --append-only` and sshd as the tests' REST and SFTP repositories on 127.0.0.1
 )
 
 install_debian_packages() {
@@ -82,7 +83,7 @@ install_debian_packages() {
 print_macos_hint() {
   cat <<'EOF'
 [setup] macOS: this script installs nothing system-wide. If something is missing, run:
-          brew install rsync postgresql@16 mariadb cmake ninja pkg-config
+          brew install rsync restic postgresql@16 mariadb cmake ninja pkg-config
           xcode-select --install          (compilers, if not there yet)
         NodeGui runs under qode on macOS (its supported runtime). build-native.sh lets
         @nodegui/nodegui and @nodegui/qode install as they intend (Qt, prebuilt addon and qode are
