@@ -107,6 +107,10 @@ const PROBLEM_KEYS = new Set([
   'config.problem.insideComponent',
   'config.problem.email',
   'config.problem.httpUrl',
+  'config.problem.resticRepository',
+  'config.problem.resticRepositoryPassword',
+  'config.problem.envName',
+  'config.problem.resticAlwaysEncrypted',
 ]);
 const UNION_HINTS = new Set(['config.problem.volumeRef', 'config.problem.afterBackup', 'config.problem.hookCommand', 'config.problem.weeklySummary']);
 function isProblemKey(k: string): k is MessageKey {

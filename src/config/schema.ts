@@ -146,6 +146,41 @@ const mirror = z.discriminatedUnion(
         encrypt: z.boolean().optional(),
       })
       .strict(),
+    z
+      .object({
+        name: componentName,
+        type: z.literal('restic'),
+        /**
+         * restic's own repository syntax: sftp:user@host:/path, sftp://user@host:port//path,
+         * rest:https://host/path, s3:https://host/bucket/path, b2:bucket:path, azure:…, gs:…,
+         * rclone:remote:path, or an absolute local path. Never a password: a REST login's password
+         * lives in the keyring (restic-env://<name>/RESTIC_REST_PASSWORD).
+         */
+        repository: z
+          .string()
+          .min(1)
+          .regex(/^(\/|(sftp|rest|s3|b2|azure|gs|swift|rclone):\S)/, { message: 'resticRepository' })
+          .refine((r) => !/^rest:https?:\/\/[^/@]*:[^/@]*@/.test(r), { message: 'resticRepositoryPassword' }),
+        /** The server refuses deletions (default): retention there is the storage side's job; we never forget or prune. */
+        appendOnly: z.boolean().default(true),
+        limitUploadKiBs: z.number().int().min(1).optional(),
+        connections: z.number().int().min(1).max(64).optional(),
+        /** Names of the variables restic's backend reads (AWS_ACCESS_KEY_ID, B2_ACCOUNT_KEY, …); their values come from the keyring (restic-env://<name>/<VAR>). */
+        backendEnv: z.array(z.string().regex(/^[A-Z][A-Z0-9_]*$/, { message: 'envName' })).default([]),
+        /** SFTP: the private key ssh logs in with (the file, not a secret in itself; 0600). */
+        sshKey: absolutePath.optional(),
+        /** restic itself, when it is not where the locator looks (Debian's package, Homebrew). */
+        resticPath: absolutePath.optional(),
+        /** verify --target reads 1/N of the repository's data each time, so all of it within N days. */
+        readDataDays: z.number().int().min(1).max(365).default(30),
+        /** Without appendOnly: `restic prune` at most this often (forget runs with every copy). */
+        pruneEveryDays: z.number().int().min(1).max(365).default(30),
+        mode: mirrorMode,
+        required: z.boolean().default(false),
+        /** Always encrypted (restic encrypts every repository); the password lives in the credential store as encryption://<name>. */
+        encrypt: z.boolean().default(true).refine((v) => v, { message: 'resticAlwaysEncrypted' }),
+      })
+      .strict(),
   ],
   {
     errorMap: (issue, ctx) =>

@@ -22,7 +22,9 @@
 //   unmounted or ejected, and a disk we did not mount stays mounted.
 import type { Mirror } from '../config/schema';
 import type { Shares } from '../core/shares';
-import type { BackupEntry } from '../backup-directory/catalog';
+import type { BackupEntry, Catalog } from '../backup-directory/catalog';
+import type { SecretStore } from '../core/secret-store';
+import type { ToolLocator } from '../process/tool-locator';
 import type { DiskSpace } from '../backup-directory/space-check';
 import type { Volume, Volumes } from '../core/volumes';
 import type { Message, MessageKey, Params } from '../i18n';
@@ -132,8 +134,22 @@ export interface SheetWriting {
   user: string;
 }
 
+/** How the emergency sheet reaches a kind's backups by hand: a folder kind's encrypted container, or a kind's own recipe. */
+export type SheetSteps = FolderSheetSteps | RecipeSheetSteps;
+
+/**
+ * A kind whose backups are reached with a tool of its own (restic): one section, the same on
+ * Linux and macOS. `restore(base)` gives the standard restore steps once a backup folder is at
+ * `base`/<id> (the databases, then the folders).
+ */
+export interface RecipeSheetSteps {
+  recipe(t: SheetTarget, w: SheetWriting, restore: (base: string) => SheetStep[]): { title: MessageKey; steps: SheetStep[] };
+  /** The target's identity rows beneath the mirror's name. */
+  rows(t: SheetTarget, w: SheetWriting): [string, string][];
+}
+
 /** How the emergency sheet reaches a kind's encrypted backups by hand; `label` is sheetLabel's answer. */
-export interface SheetSteps {
+export interface FolderSheetSteps {
   /** The disk's label as the sheet names it ('' for kinds without one). */
   label(t: SheetTarget, w: SheetWriting): string;
   /** Linux: make the target reachable (plug the disk in, mount the share, find the folder). */
@@ -150,7 +166,21 @@ export interface SheetSteps {
   rows(t: SheetTarget, label: string, w: SheetWriting): [string, string][];
 }
 
+/** What a kind that is not a folder (a restic repository) needs to open its destination itself. */
+export interface OpenEnv {
+  tools: ToolLocator;
+  secrets: SecretStore;
+  askPassphrase?(name: string): Promise<string | null>;
+  /** The state folder's place for files of ours about remote servers (SFTP's known_hosts). */
+  sshDir: string;
+}
+
 export interface DestinationKind<M extends Mirror = Mirror> {
+  /**
+   * A kind that is not a folder (a repository) opens its own Destination (not yet unlocked); the
+   * folder kinds are opened by locate + FolderDestination. Absent is an answer, not an error.
+   */
+  open?(m: M, backupDir: string, env: OpenEnv): Promise<{ kind: 'ready'; destination: Destination } | { kind: 'absent'; reason: Message }>;
   /** The config's `type` this kind answers. */
   readonly type: M['type'];
   /** The settings window's fields for it; a kind without them is not offered there (the registry's order is the window's). */
@@ -196,6 +226,22 @@ export interface PutOptions {
   signal: AbortSignal;
 }
 
+/** Where a repository restores a backup to read it as a folder (restore --from-mirror, verify --deep). */
+export interface FetchOptions {
+  /** A scratch folder of ours on the server; the backup lands in <scratch>/<id>. */
+  scratch: string;
+  reporter: Reporter;
+  signal?: AbortSignal;
+}
+
+/** A repository's own check of itself (restic check with a slice of its data read back). */
+export interface RepositoryCheck {
+  ok: boolean;
+  /** Which part of the data was read ("3/30"). */
+  slice: string;
+  problems: Message[];
+}
+
 export interface VerifyCopyOptions {
   /** The local original, to compare a sample (or all, `deep`) of the folders' contents with. */
   referencePath?: string;
@@ -216,6 +262,26 @@ export interface Destination {
   readonly where: TargetInfo;
   /** Where the backups can be read with standard tools: the folder, or the decrypted view. */
   readonly dir: string;
+  /** Found while locating (e.g. a path mirror on the same disk as the backups). */
+  readonly warnings: Message[];
+  /**
+   * Make it usable: a folder kind opens the decrypted view of an encrypted one; a repository finds
+   * its tool, takes the password (given, stored or asked for) and proves it. Throws without writing anything.
+   */
+  unlock(access?: { passphrase?: string; signal?: AbortSignal }): Promise<void>;
+  /**
+   * Nothing is ever removed there by us (an append-only repository: retention is the storage
+   * side's job); the sync then removes nothing and says so.
+   */
+  readonly keepsAll?: boolean;
+  /** A complete backup as a local folder to read: in place on a folder; a repository restores it into o.scratch first. null: not there. */
+  fetch(id: string, o: FetchOptions): Promise<BackupEntry | null>;
+  /** Everything there (list --mirror): complete backups, and a folder's interrupted ones. */
+  catalog(): Promise<Catalog>;
+  /** After the sync's removals: the kind's own upkeep (a repository's prune on its schedule). */
+  maintain?(now: Date, reporter: Reporter, signal: AbortSignal): Promise<void>;
+  /** verify --target of a repository: its own consistency check (the folder kinds have none beyond the copies). */
+  checkRepository?(now: Date, reporter: Reporter, signal: AbortSignal): Promise<RepositoryCheck>;
   /** Right before the first write: still the place that was opened and guarded (an encrypted one still decrypted). Throws otherwise. */
   guard(): Promise<void>;
   /** The file system is no longer the one guard() saw: the disk was pulled or unmounted under us. */
@@ -228,7 +294,7 @@ export interface Destination {
   /** Before the puts (also when there is nothing to put): refuse (mirror.space) when these backups, put in this order, would not fit; find the tools the puts need. */
   prepare(toPut: BackupEntry[], mode: PutOptions['mode'], reporter: Reporter): Promise<void>;
   /** Put a complete local backup; complete on the destination only when this returns. Bytes written. */
-  put(source: BackupEntry, o: PutOptions): Promise<{ bytesCopied: number }>;
+  put(source: BackupEntry, o: PutOptions): Promise<{ bytesCopied: number; stored?: string; files?: number }>;
   /** Read the copy of `id` back and check it against its manifest (null: not on the destination); recorded there. */
   verify(id: string, check: (copy: BackupEntry, o: VerifyCopyOptions) => Promise<VerificationRecord>, o: VerifyCopyOptions): Promise<VerificationRecord | null>;
   /** Remove a backup (half-done removals are finished by the next tidy). */

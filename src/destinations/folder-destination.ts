@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import type { Mirror } from '../config/schema';
 import type { CryptView } from '../core/mirror-crypt';
 import { run, CommandError } from '../process/runner';
-import { readCatalog, PARTIAL_SUFFIX, type BackupEntry } from '../backup-directory/catalog';
+import { readCatalog, PARTIAL_SUFFIX, type BackupEntry, type Catalog } from '../backup-directory/catalog';
 import { ExitCode, PraxisError } from '../core/errors';
 import type { Message } from '../i18n';
 import type { Reporter } from '../run/events';
@@ -111,6 +111,19 @@ export class FolderDestination implements Destination {
   /** Where the backups are: the target's folder, or the decrypted view. */
   get dir(): string {
     return this.target.dir;
+  }
+
+  get warnings(): Message[] {
+    return this.target.warnings;
+  }
+
+  /** Folders are read in place. */
+  async fetch(id: string): Promise<BackupEntry | null> {
+    return (await this.list()).find((b) => b.id === id) ?? null;
+  }
+
+  catalog(): Promise<Catalog> {
+    return readCatalog(this.dir);
   }
 
   /** For an encrypted mirror: open (or, for an unlocked volume, check) the decrypted view. Throws without writing anything. */

@@ -8,7 +8,8 @@ import type { Volumes } from '../core/volumes';
 import type { Message } from '../i18n';
 import type { Reporter } from '../run/events';
 import type { ToolLocator } from '../process/tool-locator';
-import type { LocateEnv, Shares } from './contract';
+import { dirname, join } from 'node:path';
+import type { Destination, LocateEnv, Shares } from './contract';
 import { cryptContext, cryptOf, cryptTarget, encryptsWholeVolume, type AccessOptions, type CryptDeps } from './encrypted/encrypted-target';
 import { FolderDestination } from './folder-destination';
 import { destinationKind } from './registry';
@@ -38,7 +39,12 @@ export function locateEnv(deps: DestinationDeps, m?: Mirror, access: AccessOptio
   };
 }
 
-export type LocatedDestination = { kind: 'ready'; destination: FolderDestination } | { kind: 'absent'; reason: Message };
+export type LocatedDestination = { kind: 'ready'; destination: Destination } | { kind: 'absent'; reason: Message };
+
+/** The state folder's place for what we know of remote servers (SFTP's known_hosts): beside the share mounts. */
+export function sshDir(deps: Pick<DestinationDeps, 'smbMountBase'>): string {
+  return join(dirname(deps.smbMountBase), 'ssh');
+}
 
 /**
  * Found, mounted and guarded — not yet decrypted (unlock() does that). `unlock: false`: an encrypted
@@ -46,6 +52,8 @@ export type LocatedDestination = { kind: 'ready'; destination: FolderDestination
  */
 export async function locateDestination(m: Mirror, backupDir: string, deps: DestinationDeps, access: AccessOptions & { unlock?: boolean } = {}): Promise<LocatedDestination> {
   const kind = destinationKind(m);
+  // A repository opens its own destination; only the folder kinds are located and mounted.
+  if (kind.open) return kind.open(m, backupDir, { tools: deps.tools, secrets: deps.secrets, askPassphrase: deps.askPassphrase, sshDir: sshDir(deps) });
   const env = access.unlock === false ? locateEnv(deps) : locateEnv(deps, m, access);
   const located = await kind.locate(m, backupDir, env);
   if (located.kind === 'absent') return located;
@@ -56,7 +64,7 @@ export async function locateDestination(m: Mirror, backupDir: string, deps: Dest
  * Located and, for an encrypted mirror, decrypted (passphrase given, stored or asked for), ready
  * for reading; absent → `absentKey` with the reason. On failure nothing is left mounted by us.
  */
-export async function openDestination(m: Mirror, backupDir: string, deps: DestinationDeps, absentKey: Message['key'], access: AccessOptions = {}): Promise<FolderDestination> {
+export async function openDestination(m: Mirror, backupDir: string, deps: DestinationDeps, absentKey: Message['key'], access: AccessOptions = {}): Promise<Destination> {
   const located = await locateDestination(m, backupDir, deps, access);
   if (located.kind === 'absent') throw new PraxisError(absentKey, { name: m.name, reason: located.reason });
   const d = located.destination;
@@ -64,7 +72,7 @@ export async function openDestination(m: Mirror, backupDir: string, deps: Destin
     await d.unlock(access);
     return d;
   } catch (e) {
-    await d.release(null, { warnings: [] }, { eject: false });
+    await d.close(null, { warnings: [] }, { eject: false });
     throw e;
   }
 }

@@ -3,11 +3,12 @@
 import type { Mirror } from '../config/schema';
 import type { AnyDestinationKind, KindCredential } from './contract';
 import { pathKind } from './path';
+import { resticKind } from './restic';
 import { shareKind } from './share';
 import { volumeKind } from './volume';
 
 /** In the order the UI offers them. */
-export const DESTINATION_KINDS: readonly AnyDestinationKind[] = [volumeKind, shareKind, pathKind];
+export const DESTINATION_KINDS: readonly AnyDestinationKind[] = [volumeKind, shareKind, pathKind, resticKind];
 
 const BY_TYPE = new Map<string, AnyDestinationKind>(DESTINATION_KINDS.map((k) => [k.type as string, k]));
 

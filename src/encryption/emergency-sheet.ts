@@ -122,8 +122,16 @@ export function renderEmergencySheet(i: SheetInput): string {
   const e = escapeHtml;
   const m = i.mirror;
   // How this kind's target is reached by hand: its folder under src/destinations/ says.
-  const kind = destinationKind(m).sheetSteps;
+  const steps = destinationKind(m).sheetSteps;
   const w = { tx, sq, dq: dqInner, user: placeholder(L, 'user') };
+  if ('recipe' in steps) {
+    // A kind with a tool of its own (restic): one recipe for both systems, ending in the standard steps.
+    const recipe = steps.recipe(m, w, (base) => standardRestoreSteps(L, i.components, base, 'linux'));
+    const rows: [string, string][] = [[tx('sheet.practice'), i.practiceName ?? ''], [tx('sheet.mirror'), `${m.name} (${tx(`sheet.type.${m.type}` as MessageKey)})`], ...steps.rows(m, w)];
+    rows.push([tx('sheet.created'), i.createdAt.toLocaleString(L === 'de' ? 'de-DE' : 'en-GB', { dateStyle: 'long', timeStyle: 'short' })]);
+    return sheetHtml(i, rows, [`<section><h2>${escapeHtml(tx(recipe.title))}</h2>${stepList(recipe.steps)}</section>`]);
+  }
+  const kind = steps;
   const label = kind.label(m, w);
   const locale = L === 'de' ? 'de-DE' : 'en-GB';
   const date = i.createdAt.toLocaleString(locale, { dateStyle: 'long', timeStyle: 'short' });
@@ -149,9 +157,6 @@ export function renderEmergencySheet(i: SheetInput): string {
     return [...open, { text: tx('sheet.mac.terminal') }, ...restoreSteps(base, 'darwin'), { text: tx('sheet.mac.eject') }];
   };
 
-  const stepList = (steps: Step[]) =>
-    `<ol>${steps.map((s) => `<li>${e(s.text)}${s.code ? `<pre>${e(s.code)}</pre>` : ''}</li>`).join('')}</ol>`;
-
   const sections: string[] = [];
   const linuxSection = `<section><h2>${e(tx('sheet.linux.title', { cipher: GOCRYPTFS_DIR }))}</h2>${stepList(linux())}</section>`;
   const macSection = `<section><h2>${e(tx(kind.macTitle, { image: SPARSEBUNDLE_NAME }))}</h2>${stepList(mac())}</section>`;
@@ -159,15 +164,29 @@ export function renderEmergencySheet(i: SheetInput): string {
   else if (i.platform === 'darwin') sections.push(macSection, `<p class="note">${e(tx('sheet.otherLinux'))}</p>`);
   else sections.push(`<p class="note">${e(tx('sheet.whichFormat', { cipher: GOCRYPTFS_DIR }))}</p>`, linuxSection, macSection);
 
-  const { groups, separatorsTyped } = passphraseGroups(i.passphrase);
-  const pass = groups.map((g) => (/^[-\s]+$/.test(g) ? `<span class="sep">${e(g)}</span>` : `<span class="grp">${e(g)}</span>`)).join('');
-
   const rows: [string, string][] = [
     [tx('sheet.practice'), i.practiceName ?? ''],
     [tx('sheet.mirror'), `${m.name} (${tx(`sheet.type.${m.type}` as MessageKey)})`],
   ];
   rows.push(...kind.rows(m, label, w));
   rows.push([tx('sheet.created'), date]);
+  return sheetHtml(i, rows, sections);
+}
+
+function stepList(steps: Step[]): string {
+  const e = escapeHtml;
+  return `<ol>${steps.map((s) => `<li>${e(s.text)}${s.code ? `<pre>${e(s.code)}</pre>` : ''}</li>`).join('')}</ol>`;
+}
+
+/** The page around the facts, the passphrase box and the kind's sections. */
+function sheetHtml(i: SheetInput, rows: [string, string][], sections: string[]): string {
+  const L = i.lang;
+  const tx = (key: MessageKey, params: Params = {}) => t(L, key, params);
+  const e = escapeHtml;
+  const m = i.mirror;
+  const { groups, separatorsTyped } = passphraseGroups(i.passphrase);
+  const pass = groups.map((g) => (/^[-\s]+$/.test(g) ? `<span class="sep">${e(g)}</span>` : `<span class="grp">${e(g)}</span>`)).join('');
+
 
   return `<!DOCTYPE html>
 <html lang="${L}">

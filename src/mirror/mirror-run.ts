@@ -7,13 +7,14 @@ import { byteCount, formatDuration, render, type Message } from '../i18n';
 import type { Notifier } from '../notify/notifier';
 import { readCatalog } from '../backup-directory/catalog';
 import type { SecretStore } from '../credentials/credentials';
-import { PraxisError } from '../core/errors';
+import { ExitCode, PraxisError } from '../core/errors';
 import { failureMessage } from '../run/failure';
 import type { Reporter } from '../run/events';
 import type { MirrorCrypt } from '../core/mirror-crypt';
 import type { Shares } from '../destinations/contract';
 import { locateDestination, openDestination, type AccessOptions, type DestinationDeps } from '../destinations/open-destination';
-import type { FolderDestination } from '../destinations/folder-destination';
+import { FolderDestination } from '../destinations/folder-destination';
+import type { Destination } from '../destinations/contract';
 import { destinationKind } from '../destinations/registry';
 import type { StatusStore } from '../run/status-store';
 import type { ToolLocator } from '../process/tool-locator';
@@ -58,6 +59,9 @@ export interface MirrorResult {
   warnings: Message[];
   /** The read-back check of the newest copied backup (absent when nothing was copied). */
   verification?: VerifyResult;
+  /** A repository's snapshot of the newest backup sent (restic's id), and its file count. */
+  stored?: string;
+  files?: number;
   /** Where the copy went (the folder; the disk's label and UUID, the share's URL), once the target was found. */
   target?: { dir: string; label?: string | null; uuid?: string | null; url?: string };
 }
@@ -89,11 +93,13 @@ export async function openMirror(config: Config, name: string, deps: MirrorDeps 
   if (!deps) throw new PraxisError('error.unexpected', { message: 'no mirror dependencies' });
   const located = await locateDestination(mirror, config.backupDir, destinationDeps(deps), { unlock: false });
   if (located.kind === 'absent') throw new PraxisError(absentKey, { name, reason: located.reason });
+  // A repository (restic) is not a folder to set encryption up in: it is encrypted by its own tool.
+  if (!(located.destination instanceof FolderDestination)) throw new PraxisError('encryption.useOffsiteInit', { name }, ExitCode.invalidInput);
   return located.destination;
 }
 
-/** A mirror reached for reading: `dir` is where the backups are (the folder, or the decrypted view). */
-export type OpenedMirror = FolderDestination;
+/** A mirror reached for reading: fetch() gives a backup as a local folder (in place, or restored from a repository). */
+export type OpenedMirror = Destination;
 
 /**
  * A configured mirror, reached for reading (restore --from-mirror, verify --target, list
@@ -127,7 +133,7 @@ async function mirrorOne(m: Mirror, config: Config, deps: MirrorDeps, reporter: 
   const started = Date.now();
   const r: MirrorResult = { name: m.name, result: 'failed', required: m.required, copied: [], removed: [], bytesCopied: 0, durationMs: 0, warnings: [] };
   reporter.emit({ type: 'mirror-started', name: m.name, mirrorType: m.type });
-  let d: FolderDestination | undefined;
+  let d: Destination | undefined;
   let gone = false;
   try {
     const located = await locateDestination(m, config.backupDir, destinationDeps(deps), { signal });
@@ -138,7 +144,7 @@ async function mirrorOne(m: Mirror, config: Config, deps: MirrorDeps, reporter: 
     }
     d = located.destination;
     r.target = d.where;
-    for (const w of d.target.warnings) {
+    for (const w of d.warnings) {
       r.warnings.push(w);
       reporter.warn(w.key, w.params);
     }
@@ -147,7 +153,8 @@ async function mirrorOne(m: Mirror, config: Config, deps: MirrorDeps, reporter: 
     const now = () => (deps.now ?? (() => new Date()))();
     const local = (await readCatalog(config.backupDir, { now: now() })).complete;
     const sync = await syncBackups(local, d, { name: m.name, mode: m.mode, reporter, signal });
-    Object.assign(r, { copied: sync.copied, removed: sync.removed, bytesCopied: sync.bytesCopied, newest: sync.newest });
+    Object.assign(r, { copied: sync.copied, removed: sync.removed, bytesCopied: sync.bytesCopied, newest: sync.newest, stored: sync.stored, files: sync.files });
+    if (sync.warnings.length) r.warnings.push(...sync.warnings);
 
     // Read back what was copied, from the destination itself: the dumps' checksums and the folder
     // index (sizes and a sample of contents compared with the local original; all with `deep`).
@@ -170,6 +177,8 @@ async function mirrorOne(m: Mirror, config: Config, deps: MirrorDeps, reporter: 
       }
     }
     if (sync.copied.length) reporter.info('mirror.verified', { name: m.name, count: sync.copied.length });
+    // The kind's own upkeep after a complete, verified copy (a repository's prune on its schedule).
+    await d.maintain?.(now(), reporter, signal);
     r.result = 'success';
   } catch (e) {
     r.result = 'failed';
@@ -219,7 +228,7 @@ export async function runMirrors(config: Config, deps: MirrorDeps, reporter: Rep
     if (r.result === 'skipped') continue;
     await deps.status.update((s) => {
       const d = (s.destinations[m.name] ??= {});
-      if (r.result === 'success') d.lastSuccess = { at, backupId: r.newest ?? '', bytesCopied: r.bytesCopied, durationMs: r.durationMs };
+      if (r.result === 'success') d.lastSuccess = { at, backupId: r.newest ?? '', bytesCopied: r.bytesCopied, durationMs: r.durationMs, ...(r.stored ? { snapshot: r.stored, files: r.files } : {}) };
       else d.lastFailure = { at, message: r.message! };
       const v = r.verification;
       if (v) d.lastVerified = { at: v.at, backupId: v.backupId, ok: v.ok, restoreTest: false, ...(v.ok ? {} : { message: r.message ?? v.problems[0] }) };

@@ -7,7 +7,7 @@ import type { Reporter, RunSummary } from '../run/events';
 import { onChildGroups } from '../process/runner';
 import { acquireLock } from '../run/lock';
 import { reportLockTakeover } from '../backup/backup-run';
-import { accessMirror, leaveMirror, mirrorsExitCode, runMirrors, selectMirrors, type AccessOptions, type MirrorDeps, type MirrorOptions } from './mirror-run';
+import { accessMirror, leaveMirror, mirrorsExitCode, runMirrors, selectMirrors, type AccessOptions, type MirrorDeps, type MirrorOptions, type OpenedMirror } from './mirror-run';
 import type { StatusStore } from '../run/status-store';
 
 export async function runMirrorSession(
@@ -74,7 +74,7 @@ export async function runMirrorSession(
  * encrypted one unlocked (passphrase given, stored or asked for), `read` called with the place the
  * backups are, then everything closed again whatever happened.
  */
-export async function readMirror<T>(config: Config, name: string, deps: MirrorDeps, reporter: Reporter, access: AccessOptions, read: (dir: string) => Promise<T>): Promise<T> {
+export async function readMirror<T>(config: Config, name: string, deps: MirrorDeps, reporter: Reporter, access: AccessOptions, read: (d: OpenedMirror) => Promise<T>): Promise<T> {
   selectMirrors(config, [name]);
   // A new machine may not have the backup directory yet; the lock lives there.
   await mkdir(config.backupDir, { recursive: true, mode: 0o700 });
@@ -83,7 +83,7 @@ export async function readMirror<T>(config: Config, name: string, deps: MirrorDe
     reportLockTakeover(lock, reporter);
     const opened = await accessMirror(config, name, deps, 'list.mirrorAbsent', access);
     try {
-      return await read(opened.dir);
+      return await read(opened);
     } finally {
       await leaveMirror(opened, deps, reporter, { warnings: [] }, { eject: false });
     }

@@ -20,6 +20,14 @@ const TOOL_SECRETS = new Map<string, RegExp>([
   ['RSYNC_PASSWORD', /^rsync$/],
   // Firebird's client library (gbak, isql/isql-fb, gfix, fbsvcmgr, nbackup, gstat).
   ['ISC_PASSWORD', /^(gbak|isql(-fb)?|gfix|fbsvcmgr|nbackup|gstat|fbstat)$/],
+  // restic: the repository's password, and an address that may carry a REST login; the backends'
+  // keys (S3, B2, Azure) — an off-site copy's keys must reach nothing but restic.
+  ['RESTIC_PASSWORD', /^restic$/],
+  ['RESTIC_REPOSITORY', /^restic$/],
+  ['RESTIC_PASSWORD_COMMAND', /^restic$/],
+  ['AWS_SECRET_ACCESS_KEY', /^restic$/],
+  ['B2_ACCOUNT_KEY', /^restic$/],
+  ['AZURE_ACCOUNT_KEY', /^restic$/],
 ]);
 
 /** True for a variable whose value is a secret (or leads to one), by its name. */

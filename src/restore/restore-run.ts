@@ -19,7 +19,9 @@ import type { Component, Config, DatabaseComponent, FolderComponent } from '../c
 import { byteCount, formatDuration, type Message } from '../i18n';
 import { CommandError } from '../process/runner';
 import { runBackup, reportLockTakeover, type BackupDeps } from '../backup/backup-run';
-import { backupId, idToDate, readCatalog, type BackupEntry } from '../backup-directory/catalog';
+import { backupId, idToDate, readCatalog, type BackupEntry, type Catalog } from '../backup-directory/catalog';
+import { removeTree } from '../backup-directory/tree-walk';
+import { FolderDestination } from '../destinations/folder-destination';
 import { verifyBackupDir } from '../verify/copy-check';
 import { firstLoginPassword, laterKeyringPassword } from '../credentials/db-login';
 import { ExitCode, PraxisError } from '../core/errors';
@@ -141,24 +143,41 @@ export function selectComponents(config: Config, entry: BackupEntry, names?: str
  * encrypted one decrypted with the passphrase typed from the sheet (a new machine), else the
  * stored one, else asked for on a terminal.
  */
-async function findSource(config: Config, req: RestoreRequest, deps: RestoreDeps, signal: AbortSignal): Promise<{ dir: string; mirror?: OpenedMirror }> {
+async function findSource(config: Config, req: RestoreRequest, deps: RestoreDeps, reporter: Reporter, signal: AbortSignal): Promise<{ dir: string; mirror?: OpenedMirror; scratch?: string }> {
   if (req.from) return { dir: req.from };
   if (!req.fromMirror) return { dir: config.backupDir };
   const mirror = await accessMirror(config, req.fromMirror, deps.mirrorDeps, 'restore.run.sourceAbsent', { passphrase: req.passphrase, signal });
-  return { dir: mirror.dir, mirror };
+  try {
+    // A folder is read where it is; a repository restores the backup into a scratch folder of ours
+    // first (on a new server the backup directory may not exist yet), checked below like any other.
+    const scratch = join(config.backupDir, `.restore-from-${req.fromMirror}`);
+    await mkdir(config.backupDir, { recursive: true, mode: 0o700 });
+    const entry = await mirror.fetch(req.id, { scratch, reporter, signal });
+    if (entry) return { dir: dirname(entry.path), mirror, scratch: entry.path.startsWith(scratch + '/') ? scratch : undefined };
+    findInCatalog(await mirror.catalog(), mirror.dir, req.id);
+    throw new PraxisError('restore.run.notFound', { id: req.id, dir: mirror.dir, newest: '—' }, ExitCode.invalidInput);
+  } catch (e) {
+    await mirror.close(null, { warnings: [] }, { eject: false });
+    throw e;
+  }
 }
 
-async function releaseSource(src: { mirror?: OpenedMirror }, deps: RestoreDeps, reporter: Reporter): Promise<void> {
+async function releaseSource(src: { mirror?: OpenedMirror; scratch?: string }, deps: RestoreDeps, reporter: Reporter): Promise<void> {
+  if (src.scratch) await removeTree(src.scratch).catch(() => {});
   if (!src.mirror || !deps.mirrorDeps) return;
   const r = { warnings: [] };
   // Not ejected: the admin may want to restore more from it.
   await leaveMirror(src.mirror, deps.mirrorDeps, reporter, r, { eject: false });
-  const t = src.mirror.target;
-  if (t.mountedByUs && !r.warnings.length) reporter.info('restore.run.sourceUnmounted', { path: t.mountedByUs });
+  const t = src.mirror instanceof FolderDestination ? src.mirror.target : null;
+  if (t?.mountedByUs && !r.warnings.length) reporter.info('restore.run.sourceUnmounted', { path: t.mountedByUs });
 }
 
 async function findBackup(dir: string, id: string): Promise<BackupEntry> {
-  const cat = await readCatalog(dir);
+  return findInCatalog(await readCatalog(dir), dir, id);
+}
+
+/** The complete backup `id` of a catalog; an incomplete or unknown one is said with the newest ones named. */
+function findInCatalog(cat: Catalog, dir: string, id: string): BackupEntry {
   const found = cat.complete.find((b) => b.id === id);
   if (found) return found;
   if (cat.partial.includes(`${id}.partial`) || cat.invalid.includes(id)) throw new PraxisError('restore.run.incomplete', { id, dir }, ExitCode.failed);
@@ -226,7 +245,7 @@ export async function runRestore(
     await mkdir(config.backupDir, { recursive: true, mode: 0o700 });
     lock = await acquireLock(config.backupDir, started, 'restore');
     reportLockTakeover(lock, reporter);
-    src = await findSource(config, req, deps, signal);
+    src = await findSource(config, req, deps, reporter, signal);
     reporter.info('restore.run.source', { dir: src.dir });
     const entry = await findBackup(src.dir, req.id);
     const selected = selectComponents(config, entry, req.components);

@@ -7,7 +7,7 @@ import { isAlive, judgeHolder } from './lock';
 import { withFileLock } from './status-lock';
 
 export interface DestinationStatus {
-  lastSuccess?: { at: string; backupId: string; bytesCopied?: number; durationMs?: number };
+  lastSuccess?: { at: string; backupId: string; bytesCopied?: number; durationMs?: number; /** A repository's snapshot id (restic) and the files it holds. */ snapshot?: string; files?: number };
   lastFailure?: { at: string; message: Message };
   /** The last verification of a backup on this destination (`verify`, after a backup or a mirror copy). */
   lastVerified?: { at: string; backupId: string; ok: boolean; restoreTest: boolean; message?: Message };

@@ -12,7 +12,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Config } from '../config/schema';
 import type { Platform } from '../platform/paths';
 import { onChildGroups } from '../process/runner';
-import { readCatalog, type BackupEntry } from '../backup-directory/catalog';
+import { readCatalog, type BackupEntry, type Catalog } from '../backup-directory/catalog';
+import type { VerificationRecord } from '../backup-directory/verification';
 import { reportLockTakeover } from '../backup/backup-run';
 import type { SecretStore } from '../credentials/credentials';
 import { ExitCode, PraxisError } from '../core/errors';
@@ -80,8 +81,7 @@ export interface VerifyDeps {
 
 
 /** The backup to check in dir; on a mirror, an id that exists locally but not there is a missing copy (1), an id nowhere is bad input (2). */
-async function findEntry(dir: string, id: string | undefined, dest: string, local: BackupEntry[] | null): Promise<BackupEntry> {
-  const cat = await readCatalog(dir);
+async function findEntry(cat: Catalog, dir: string, id: string | undefined, dest: string, local: BackupEntry[] | null): Promise<BackupEntry> {
   if (!id) {
     const newest = cat.complete[0];
     if (!newest) throw new PraxisError('verify.noBackup', { dir }, ExitCode.failed);
@@ -122,23 +122,43 @@ export async function runVerify(
     }
     let dir = config.backupDir;
     let local: BackupEntry[] | null = null;
+    let catalog: Catalog;
     if (req.target) {
       // An encrypted mirror is checked through its decrypted view (the stored passphrase).
-      mounted = await accessMirror(config, req.target, deps.mirrorDeps, 'verify.targetAbsent', { signal });
-      dir = mounted.dir;
+      const opened = await accessMirror(config, req.target, deps.mirrorDeps, 'verify.targetAbsent', { signal });
+      mounted = opened;
+      dir = opened.dir;
       local = (await readCatalog(config.backupDir)).complete;
-    }
-    const entry = await findEntry(dir, req.id, dest, local);
+      catalog = await opened.catalog();
+    } else catalog = await readCatalog(dir);
+    const entry = await findEntry(catalog, dir, req.id, dest, local);
     // The local copy of the same backup (same finish time) is the content reference for the mirror's.
     const reference = local?.find((b) => b.id === entry.id && b.manifest.finishedAt === entry.manifest.finishedAt);
     reporter.info('verify.started', { id: entry.id, dest: destParam(dest), dir: entry.path });
-    const record = await verifyBackup(config, entry, { destination: dest, deep: req.deep, restoreTest: req.restoreTest, referencePath: reference?.path, now: started, fixPermissions: req.fixPermissions }, ctx);
-    record.durationMs = now().getTime() - started.getTime();
-    try {
-      await writeVerification(entry.path, record, deps.toolVersion);
-    } catch (e) {
-      // The result stands and goes into the status; only its copy in the folder is missing.
-      reporter.warn('verify.recordFailed', { file: entry.path, message: (e as Error).message });
+    let record: VerificationRecord;
+    if (mounted?.checkRepository) {
+      // A repository: its own check (structure + today's slice of the data read back), then the
+      // backup's manifest there against the local one — or, deep or with a restore test, the
+      // whole backup restored into a scratch folder and checked like a local one.
+      const repo = await mounted.checkRepository(started, reporter, signal);
+      const opts = { destination: dest, restoreTest: req.restoreTest, now: started };
+      const checked = await mounted.verify(
+        entry.id,
+        (copy, o) => verifyBackup(config, copy, { ...opts, deep: req.deep, referencePath: o.referencePath }, ctx),
+        { deep: req.deep || req.restoreTest, referencePath: reference?.path, now: started, reporter, signal },
+      );
+      if (!checked) throw new PraxisError('verify.notOnTarget', { id: entry.id, dest }, ExitCode.failed);
+      record = { ...checked, ok: checked.ok && repo.ok, problems: [...repo.problems, ...checked.problems] };
+      record.durationMs = now().getTime() - started.getTime();
+    } else {
+      record = await verifyBackup(config, entry, { destination: dest, deep: req.deep, restoreTest: req.restoreTest, referencePath: reference?.path, now: started, fixPermissions: req.fixPermissions }, ctx);
+      record.durationMs = now().getTime() - started.getTime();
+      try {
+        await writeVerification(entry.path, record, deps.toolVersion);
+      } catch (e) {
+        // The result stands and goes into the status; only its copy in the folder is missing.
+        reporter.warn('verify.recordFailed', { file: entry.path, message: (e as Error).message });
+      }
     }
     await recordVerified(deps.status, record);
     reportVerification(reporter, record);

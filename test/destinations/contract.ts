@@ -128,7 +128,7 @@ export function destinationContract(kind: KindFixture): void {
   async function open(t: FixtureTarget, p: Practice = small): Promise<{ d: FolderDestination; name: string }> {
     const name = `ziel${++seq}`;
     const m = validateConfig({ ...p.config, mirrors: [{ name, mode: 'all', ...t.mirror }] }, 'test').mirrors[0]!;
-    const d = await openDestination(m, p.config.backupDir, depsFor(t), 'verify.targetAbsent', t.access);
+    const d = (await openDestination(m, p.config.backupDir, depsFor(t), 'verify.targetAbsent', t.access)) as FolderDestination;
     await d.guard();
     return { d, name };
   }
@@ -166,7 +166,7 @@ export function destinationContract(kind: KindFixture): void {
       if (located.kind === 'absent') refusal = located.reason.key;
       else {
         await located.destination.unlock(t.access).catch(async (e) => {
-          await located.destination.release(null, { warnings: [] }, { eject: false });
+          await (located.destination as FolderDestination).release(null, { warnings: [] }, { eject: false });
           throw e;
         });
         refusal = 'opened';

@@ -29,7 +29,7 @@ async function mirrorCatalog(app: App, configFile: string, name: string, passphr
       if (line) out.text(line);
     },
   ]);
-  return readMirror(config, name, deps, reporter, { passphrase }, async (dir) => ({ dir, catalog: await readCatalog(dir) }));
+  return readMirror(config, name, deps, reporter, { passphrase }, async (d) => ({ dir: d.dir, catalog: await d.catalog() }));
 }
 
 export async function listCommand(app: App, argv: string[], out: Out): Promise<number> {
