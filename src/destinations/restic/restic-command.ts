@@ -169,11 +169,17 @@ export function classifyFailure(exitCode: number | undefined, stderr: readonly s
   if (/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed/i.test(text)) return /HAS CHANGED/i.test(text) ? 'hostKeyChanged' : 'hostKeyUnknown';
   if (/Permission denied \(publickey|Authentication failed|401 Unauthorized|unexpected HTTP response \(401\)/i.test(text)) return 'authFailed';
   if (/config (file )?already exists|repository master key and config already initialized/i.test(text)) return 'alreadyExists';
+  // Before noRepository: restic 0.14 adds "Is there a repository at the following location?" to a refused connection too.
+  if (/connection refused|no such host|network is unreachable|i\/o timeout|connection reset|ssh: connect to host|Connection closed by|subprocess ssh: /i.test(text)) return 'unreachable';
   if (exitCode === 10 || /Is there a repository at the following location\?|unable to open config file|repository does not exist/i.test(text)) return 'noRepository';
   if (exitCode === 11 || /repository is already locked/i.test(text)) return 'locked';
   if (/no space left on device|insufficient storage|507 Insufficient|disk quota exceeded/i.test(text)) return 'full';
+  // A REST server whose disk is full answers a pack's upload with 500 (rclone: "preallocate: file too
+  // big"); with --append-only the retries of that pack then get 403 (it keeps the empty file and
+  // refuses to overwrite it). So a refused *upload* (Save of data, "unable to save snapshot") is a
+  // full repository, not a refused deletion — only a Remove is that.
+  if (/Save\(<data\/[^>]*>\) returned error.*\((500|507)\)|unable to save snapshot: server response unexpected: (500|403|507)/i.test(text)) return 'full';
   if (/403 Forbidden|unexpected HTTP response \(403\)|append.only|permission denied.*(remove|delete)/i.test(text)) return 'deleteRefused';
-  if (/connection refused|no such host|network is unreachable|i\/o timeout|connection reset|ssh: connect to host|Connection closed by|subprocess ssh: /i.test(text)) return 'unreachable';
   return 'other';
 }
 
