@@ -109,12 +109,18 @@ export interface SheetTarget {
 
 /** How the settings window edits a mirror of a kind, so the tray names no kind itself. */
 export interface MirrorFormFields {
-  /** Where the mirror is, by its config field: a disk chosen from the attached volumes, a share's URL, a folder. */
-  where: 'volume' | 'url' | 'path';
+  /** Where the mirror is, by its config field: a disk chosen from the attached volumes, a share's URL, a folder, a repository's address. */
+  where: 'volume' | 'url' | 'path' | 'repository';
   /** The config's `user` (a share's login). */
   user?: boolean;
   /** The config's `eject` („Auswerfen“ after the copy). */
   eject?: boolean;
+  /** The config's `appendOnly` (default on: the server refuses deletions). */
+  appendOnly?: boolean;
+  /** The kind always encrypts (restic): `encrypt` is not the form's to write; a row changed to another kind stays encrypted. */
+  alwaysEncrypted?: boolean;
+  /** What to do after saving a new mirror of this kind (the catalogue's text, with {name}), said under the save. */
+  nextStep?: MessageKey;
 }
 
 /** One step of the emergency sheet: what to do, and the shell lines. */

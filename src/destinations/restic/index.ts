@@ -37,6 +37,7 @@ function resticSheet(): RecipeSheetSteps {
 
 export const resticKind: DestinationKind<ResticMirror> = {
   type: 'restic',
+  form: { where: 'repository', appendOnly: true, alwaysEncrypted: true, nextStep: 'tray.settings.next.resticInit' },
   wholeVolume: false,
   portable: false,
 

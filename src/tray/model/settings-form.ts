@@ -65,8 +65,12 @@ export interface MirrorRow {
   url: string;
   user: string;
   path: string;
+  /** An off-site repository's address in restic's syntax (sftp:…, rest:…, s3:…, a path). */
+  repository: string;
   mode: string;
   eject: boolean;
+  /** The server refuses deletions (the config's default: on). */
+  appendOnly: boolean;
   required: boolean;
   /**
    * Not shown (encryption is set up with `encryption setup` / `volumes prepare`), but carried
@@ -94,7 +98,7 @@ export const NEW_CRON = '15 3 * * 1-5';
 const NEW_RETENTION = '10';
 
 const COMPONENT_EDITED = ['name', 'type', 'database', 'host', 'port', 'user', 'path', 'password'];
-const MIRROR_EDITED = ['name', 'type', 'volume', 'url', 'user', 'path', 'mode', 'eject', 'required', 'encrypt'];
+const MIRROR_EDITED = ['name', 'type', 'volume', 'url', 'user', 'path', 'repository', 'mode', 'eject', 'appendOnly', 'required', 'encrypt'];
 
 const list = (v: unknown): Record<string, unknown>[] => (Array.isArray(v) ? v.map(obj) : []);
 
@@ -140,10 +144,13 @@ export function formFromConfig(config: Readonly<RawConfig> | null): SettingsForm
       url: str(m.url),
       user: str(m.user),
       path: str(m.path),
+      repository: str(m.repository),
       mode: str(m.mode) || 'all',
       eject: m.eject === true,
+      appendOnly: m.appendOnly !== false,
       required: m.required === true,
-      encrypt: m.encrypt === true,
+      // A kind that always encrypts is encrypted without saying so in the file: changed to another kind, it stays so.
+      encrypt: m.encrypt === true || (mirrorFields(str(m.type)).alwaysEncrypted === true && m.encrypt !== false),
       origin: m,
     })),
     cron: str(obj(config.schedule).cron),
@@ -163,12 +170,28 @@ function mirrorOf(row: MirrorRow): Record<string, unknown> {
   const extra = extraOf(row.type, row.origin, MIRROR_EDITED);
   const base = { name: text(row.name), type: row.type };
   const mode = row.mode === 'all' && row.origin && !('mode' in row.origin) ? undefined : row.mode; // 'all' is the default
-  const tail = { mode, required: flag(row.required, 'required', row.origin), encrypt: flag(row.encrypt, 'encrypt', row.origin), ...extra };
   const f = mirrorFields(row.type);
-  const where = f.where === 'volume' ? volumeRefOf(row.volume) : text(f.where === 'url' ? row.url : row.path);
+  const sameKind = row.origin?.type === row.type;
+  // Always encrypted: `encrypt` stays as the file had it (a row of another kind's `false` would be refused).
+  const encrypt = f.alwaysEncrypted ? (sameKind ? row.origin!.encrypt : undefined) : flag(row.encrypt, 'encrypt', row.origin);
+  const tail = { mode, required: flag(row.required, 'required', row.origin), encrypt, ...extra };
+  const where = f.where === 'volume' ? volumeRefOf(row.volume) : text(targetText(row, f));
   const user = f.user ? { user: text(row.user) } : {};
   const eject = f.eject ? { eject: flag(row.eject, 'eject', row.origin) } : {};
-  return inOriginalOrder({ ...base, [f.where]: where, ...user, ...eject, ...tail }, row.origin);
+  // Written for a new row (the file then says what it does); left out when the file left it to its default and it still is.
+  const appendOnly = f.appendOnly ? { appendOnly: row.appendOnly && sameKind && !('appendOnly' in row.origin!) ? undefined : row.appendOnly } : {};
+  return inOriginalOrder({ ...base, [f.where]: where, ...user, ...eject, ...appendOnly, ...tail }, row.origin);
+}
+
+/** The text field's value for the row's kind: a share's URL, a folder, a repository's address (a disk is chosen in a list). */
+export function targetText(row: MirrorRow, f: MirrorFormFields = mirrorFields(row.type)): string {
+  return f.where === 'url' ? row.url : f.where === 'repository' ? row.repository : row.path;
+}
+
+/** Which of the row's fields the text field edits (for a disk: none). */
+export function targetField(type: string): 'url' | 'path' | 'repository' | null {
+  const where = mirrorFields(type).where;
+  return where === 'volume' ? null : where;
 }
 
 /**
@@ -236,8 +259,10 @@ const FIELD_KEYS: Record<string, MessageKey> = {
   path: 'tray.settings.col.path',
   volume: 'tray.settings.col.volume',
   url: 'tray.settings.col.url',
+  repository: 'tray.settings.col.repository',
   mode: 'tray.settings.col.mode',
   eject: 'tray.settings.col.eject',
+  appendOnly: 'tray.settings.col.appendOnly',
   required: 'tray.settings.col.required',
 };
 
@@ -359,7 +384,7 @@ export function newComponent(form: SettingsForm, type: string): ComponentRow {
 }
 
 export function newMirror(form: SettingsForm): MirrorRow {
-  return { name: freeName('usb', form.mirrors.map((m) => m.name)), type: MIRROR_TYPES[0]!, volume: '', url: '', user: '', path: '', mode: 'all', eject: true, required: false, encrypt: false };
+  return { name: freeName('usb', form.mirrors.map((m) => m.name)), type: MIRROR_TYPES[0]!, volume: '', url: '', user: '', path: '', repository: '', mode: 'all', eject: true, appendOnly: true, required: false, encrypt: false };
 }
 
 /** Shown for an empty host/port/user: what the config's default will be. */
@@ -437,7 +462,8 @@ export type ScheduleOutcome =
 export type SaveResult =
   | { ok: false; problems: FieldProblem[] }
   | { ok: false; problems: []; writeError: string }
-  | { ok: true; config: Config; file: string; backup: string | null; schedule: ScheduleOutcome };
+  /** nextSteps: what the admin does next for a mirror new in this save (its kind's nextStep: an off-site repository to create). */
+  | { ok: true; config: Config; file: string; backup: string | null; schedule: ScheduleOutcome; nextSteps: string[] };
 
 export interface SaveRequest {
   form: SettingsForm;
@@ -475,15 +501,30 @@ export async function saveSettings(req: SaveRequest): Promise<SaveResult> {
     const reason = e instanceof PraxisError ? render(req.lang, e.message_) : (e as Error).message;
     outcome = { action: 'failed', wanted: schedule ? 'install' : 'remove', reason, detail: e instanceof PraxisError ? e.toolOutput : [] };
   }
-  return { ok: true, config: checked.config, file, backup, schedule: outcome };
+  return { ok: true, config: checked.config, file, backup, schedule: outcome, nextSteps: nextSteps(checked.config, req.original, req.lang) };
 }
 
-/** The summary line after a save: what happened, and for the schedule what it means. */
+/** The kinds' next steps for the mirrors that are new in this save (or changed to their kind): never again for one saved before. */
+export function nextSteps(config: Pick<Config, 'mirrors'>, original: Readonly<RawConfig> | null, lang: Lang): string[] {
+  const before = list(original?.mirrors);
+  return (config.mirrors ?? []).flatMap((m) => {
+    const step = mirrorFields(m.type).nextStep;
+    const known = before.some((o) => o.name === m.name && o.type === m.type);
+    return step && !known ? [t(lang, step, { name: m.name })] : [];
+  });
+}
+
+/** The summary after a save: what happened, for the schedule what it means, then the next steps of new mirrors. */
 export function saveSummary(result: SaveResult, lang: Lang): { text: string; kind: 'ok' | 'warning' | 'error' } {
   if (!result.ok) {
     if ('writeError' in result) return { text: t(lang, 'tray.settings.summary.writeFailed', { reason: result.writeError }), kind: 'error' };
     return { text: t(lang, 'tray.settings.summary.problems', { count: result.problems.length }), kind: 'error' };
   }
+  const head = scheduleSummary(result, lang);
+  return { text: [head.text, ...result.nextSteps].join('\n'), kind: head.kind };
+}
+
+function scheduleSummary(result: Extract<SaveResult, { ok: true }>, lang: Lang): { text: string; kind: 'ok' | 'warning' } {
   const s = result.schedule;
   if (s.action === 'failed') {
     const key = s.wanted === 'install' ? 'tray.settings.summary.scheduleFailed' : 'tray.settings.summary.scheduleRemoveFailed';

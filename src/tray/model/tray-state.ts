@@ -4,7 +4,7 @@
 // clicks. The menu is rebuilt from here each time it opens.
 import { nextRuns } from '../../config/cron';
 import type { Config } from '../../config/schema';
-import { render, t, type Lang, type Message } from '../../i18n';
+import { render, t, type Lang, type Message, type MessageKey } from '../../i18n';
 import type { Alert } from '../../alerting/alert-rules';
 import type { DestinationStatus, Status } from '../../run/status-store';
 
@@ -137,7 +137,7 @@ function findings(input: TrayInput): Finding[] {
   }
   for (const m of config?.mirrors ?? []) {
     if (failedAfterSuccess(s.destinations[m.name])) {
-      out.push({ tone: m.required ? 'error' : 'warning', text: t(lang, 'tray.state.mirrorMissed', { name: m.name, reason: oneSentence(render(lang, s.destinations[m.name]!.lastFailure!.message), 70) }) });
+      out.push({ tone: m.required ? 'error' : 'warning', text: t(lang, 'tray.state.mirrorMissed', { name: destinationLabel(lang, m), reason: oneSentence(render(lang, s.destinations[m.name]!.lastFailure!.message), 70) }) });
     }
   }
   if (last?.result === 'warning' && !out.some((f) => f.tone === 'warning')) {
@@ -187,12 +187,22 @@ function phaseText(lang: Lang, phase: string): string {
   }
 }
 
+/**
+ * A mirror as its menu line names it: by its name, or where the catalogue has words for its kind
+ * (`tray.dest.named.<type>`: „Auslagerung „aussen““) with them — a repository's name alone does
+ * not say that the copy is off-site.
+ */
+export function destinationLabel(lang: Lang, m: { name: string; type: string }): string {
+  const key = `tray.dest.named.${m.type}` as MessageKey;
+  const named = t(lang, key, { name: m.name });
+  return named === key ? m.name : named;
+}
+
 function destinationLines(input: TrayInput): MenuEntry[] {
   const { lang, now, status: s, config } = input;
-  const names = ['local', ...(config?.mirrors ?? []).map((m) => m.name)];
-  return names.map((name) => {
+  const dests = [{ name: 'local', label: t(lang, 'tray.dest.local') }, ...(config?.mirrors ?? []).map((m) => ({ name: m.name, label: destinationLabel(lang, m) }))];
+  return dests.map(({ name, label }) => {
     const d = s.destinations[name];
-    const label = name === 'local' ? t(lang, 'tray.dest.local') : name;
     if (failedAfterSuccess(d)) {
       return { kind: 'info', id: `dest:${name}`, text: t(lang, 'tray.dest.failed', { dest: label, ago: ago(new Date(d!.lastFailure!.at), now, lang) }), tone: 'warning' };
     }

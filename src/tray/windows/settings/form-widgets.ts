@@ -113,8 +113,8 @@ export function listSection(tr: Tr, body: QBoxLayout, title: MessageKey, hint: M
   return { box, list, error };
 }
 
-/** A row of a list: one line of fields, the row's error line under it. */
-export function rowShell(error: QLabel): { box: QWidget; line: QBoxLayout } {
+/** A row of a list: one line of fields, then any lines of a kind's own options (below), the row's error line under it. */
+export function rowShell(error: QLabel, ...below: QWidget[]): { box: QWidget; line: QBoxLayout } {
   const box = new QWidget();
   const outer = vbox(box, 2);
   outer.setContentsMargins(0, 0, 0, 0);
@@ -122,6 +122,7 @@ export function rowShell(error: QLabel): { box: QWidget; line: QBoxLayout } {
   const line = hbox(lineWidget);
   line.setContentsMargins(0, 0, 0, 0);
   outer.addWidget(lineWidget);
+  for (const w of below) outer.addWidget(w);
   outer.addWidget(error);
   return { box, line };
 }

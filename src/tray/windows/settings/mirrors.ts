@@ -1,11 +1,12 @@
 // „Kopien auf weitere Datenträger“: one row per mirror — a disk chosen from the attached volumes
-// (offered by UUID, model/settings-form.ts volumeChoices), a share or a folder. Which fields a
-// type has is the destination kind's own `form` (src/destinations/registry.ts), not decided here.
-import { QCheckBox, QComboBox, SizeAdjustPolicy, type QBoxLayout, type QLabel, type QLineEdit, type QPushButton, type QWidget } from '@nodegui/nodegui';
+// (offered by UUID, model/settings-form.ts volumeChoices), a share, a folder or an off-site
+// repository. Which fields a type has is the destination kind's own `form`
+// (src/destinations/registry.ts), not decided here.
+import { QCheckBox, QComboBox, QWidget, SizeAdjustPolicy, type QBoxLayout, type QLabel, type QLineEdit, type QPushButton } from '@nodegui/nodegui';
 import type { Volume } from '../../../core/volumes';
 import type { MessageKey } from '../../../i18n';
-import { MIRROR_MODES, MIRROR_TYPES, mirrorFields, newMirror, sameValue, volumeChoices, volumeRefOf, type MirrorRow } from '../../model/settings-form';
-import { AMBER, button, buttonRow, combo, dropRow, errorLabel, label, lineEdit, listSection, rowShell, type SectionContext } from './form-widgets';
+import { MIRROR_MODES, MIRROR_TYPES, mirrorFields, newMirror, sameValue, targetField, targetText, volumeChoices, volumeRefOf } from '../../model/settings-form';
+import { AMBER, button, buttonRow, combo, dropRow, errorLabel, GREY, hbox, label, lineEdit, listSection, rowShell, type SectionContext } from './form-widgets';
 
 /** Column widths shared by the header and the rows, so they line up. 0 = takes the rest. */
 const COLS = { name: 84, type: 118, target: 0, user: 80, mode: 108, eject: 72, required: 60, remove: 30 };
@@ -17,12 +18,18 @@ export interface MirrorRowWidgets {
   /** Shown for type volume. */
   volume: QComboBox;
   volumeValues: string[];
-  /** Shown for smb (URL) and path (folder). */
+  /** Shown for smb (URL), path (folder) and an off-site repository's address. */
   target: QLineEdit;
+  /** The same field as target, by the config key the validation names (a repository's problem frames it). */
+  repository: QLineEdit;
   user: QLineEdit;
   mode: QComboBox;
   eject: QCheckBox;
   required: QCheckBox;
+  /** The line under the row for a kind with `appendOnly` (restic): the switch and what it means. */
+  options: QWidget;
+  appendOnly: QCheckBox;
+  appendOnlyHint: QLabel;
   remove: QPushButton;
   error: QLabel;
 }
@@ -104,8 +111,10 @@ export class MirrorsSection {
     const m = () => this.ctx.form().mirrors[i]!;
     const row = m();
     const error = errorLabel();
-    const { box, line: l } = rowShell(error);
+    const options = new QWidget();
+    const { box, line: l } = rowShell(error, options);
     const c = COLS;
+    const target = lineEdit(targetText(row));
     const types = [...MIRROR_TYPES] as string[];
     const modes = [...MIRROR_MODES] as string[];
     const r: MirrorRowWidgets = {
@@ -114,11 +123,15 @@ export class MirrorsSection {
       type: combo(types.map((ty) => tr(`tray.settings.mirrorType.${ty}` as MessageKey)), c.type),
       volume: new QComboBox(),
       volumeValues: [],
-      target: lineEdit(targetOf(row)),
+      target,
+      repository: target,
       user: lineEdit(row.user, c.user, tr('tray.settings.col.user')),
       mode: combo(modes.map((mo) => tr(`tray.settings.mode.${mo}` as MessageKey)), c.mode),
       eject: new QCheckBox(),
       required: new QCheckBox(),
+      options,
+      appendOnly: new QCheckBox(),
+      appendOnlyHint: label('', { color: GREY, wrap: true }),
       remove: button('✕'),
       error,
     };
@@ -136,6 +149,14 @@ export class MirrorsSection {
     r.required.setFixedWidth(c.required);
     r.required.setToolTip(tr('tray.settings.required.tip'));
     r.remove.setFixedWidth(c.remove);
+    // Under the address, where the column titles no longer apply: the switch needs its words.
+    const o = hbox(options);
+    o.setContentsMargins(c.name + c.type + 12, 0, 0, 0);
+    r.appendOnly.setText(tr('tray.settings.appendOnly.label'));
+    r.appendOnly.setChecked(row.appendOnly);
+    o.addWidget(r.appendOnly);
+    o.addWidget(r.appendOnlyHint, 1);
+    this.showAppendOnly(r, row.appendOnly);
     r.remove.setToolTip(tr('tray.settings.remove'));
     // Otherwise the combo is as wide as its longest disk description and pushes the row out of the window.
     r.volume.setSizeAdjustPolicy(SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon);
@@ -155,7 +176,8 @@ export class MirrorsSection {
       this.ctx.clearError(`mirrors.${i}.user`);
     });
     r.target.addEventListener('textChanged', (text) => {
-      const field = mirrorFields(m().type).where === 'url' ? 'url' : 'path';
+      const field = targetField(m().type);
+      if (!field) return;
       m()[field] = text;
       this.ctx.clearError(`mirrors.${i}.${field}`);
     });
@@ -167,12 +189,16 @@ export class MirrorsSection {
     });
     r.mode.addEventListener('currentIndexChanged', (idx) => (m().mode = modes[idx] ?? 'all'));
     r.eject.addEventListener('toggled', (on) => (m().eject = on));
+    r.appendOnly.addEventListener('toggled', (on) => {
+      m().appendOnly = on;
+      this.showAppendOnly(r, on);
+    });
     r.required.addEventListener('toggled', (on) => (m().required = on));
     r.type.addEventListener('currentIndexChanged', (idx) => {
       const type = types[idx] ?? m().type;
       if (type === m().type) return;
       m().type = type;
-      r.target.setText(targetOf(m()));
+      r.target.setText(targetText(m()));
       this.showType(r, type);
       this.ctx.clearError(`mirrors.${i}.type`);
       this.updateNote();
@@ -198,9 +224,16 @@ export class MirrorsSection {
     const f = mirrorFields(type);
     r.volume.setVisible(f.where === 'volume');
     r.target.setVisible(f.where !== 'volume');
-    r.target.setPlaceholderText(f.where === 'url' ? this.ctx.tr('tray.settings.placeholder.url') : this.ctx.tr('tray.settings.placeholder.path'));
+    r.target.setPlaceholderText(this.ctx.tr(f.where === 'volume' ? 'tray.settings.placeholder.path' : (`tray.settings.placeholder.${f.where}` as const)));
     r.user.setEnabled(f.user === true);
     r.eject.setEnabled(f.eject === true);
+    r.options.setVisible(f.appendOnly === true);
+  }
+
+  /** On: retention there is the storage provider's job; off: ours — and so within an attacker's reach. */
+  private showAppendOnly(r: MirrorRowWidgets, on: boolean): void {
+    r.appendOnlyHint.setText(this.ctx.tr(on ? 'tray.settings.appendOnly.on' : 'tray.settings.appendOnly.off'));
+    r.appendOnlyHint.setStyleSheet(`QLabel { color: ${on ? GREY : AMBER}; }`, false);
   }
 
   /** Why the list may be short (listing failed), and label-only references worth replacing by a UUID. */
@@ -214,9 +247,4 @@ export class MirrorsSection {
     this.note.setText(notes.join('\n'));
     this.note.setVisible(notes.length > 0);
   }
-}
-
-/** The text field's value: the share's URL or the folder (a disk is chosen in the volume list instead). */
-function targetOf(row: MirrorRow): string {
-  return mirrorFields(row.type).where === 'url' ? row.url : row.path;
 }
