@@ -17,7 +17,7 @@ import * as assert from 'uvu/assert';
 import { mirrorsExitCode } from '../../src/mirror/mirror-run';
 import { startRestServer } from '../helpers/rest-server';
 import { makeTempDir, runCleanups } from '../helpers/temp';
-import { backup, keyring, logKeys, MIRROR, mirrorRun, Nights, PASS, practice, recordingRestic, restic, resticTry, snapshotIds, snapshots } from './offsite-support';
+import { backup, keyring, logKeys, MIRROR, mirrorRun, Nights, PASS, practice, recordingRestic, restic, resticTry, sampleChildren, snapshotIds, snapshots } from './offsite-support';
 
 const test = suite('off-site copy to a REST server (rclone serve restic)');
 
@@ -106,24 +106,6 @@ test('bytes sent ≈ bytes changed: one changed 1 MB file sends about 1 MB, noth
   assert.is(snapshots(server.url).length, 3);
 });
 
-/** Every process below this one (the product's children and theirs), from /proc's parent links. */
-function descendants(): number[] {
-  const children = new Map<number, number[]>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-  const out: number[] = [];
-  for (let i = -1; i < out.length; i++) out.push(...(children.get(i < 0 ? process.pid : out[i]!) ?? []));
-  return out;
-}
-
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: false }).map((f) => join(dir, String(f))).filter((f) => statSync(f).isFile());
 }
@@ -140,35 +122,10 @@ test('during a slow upload through a REST login: progress with percent and files
   await backup(p, nights);
 
   const needles = [PASS, REST_PASS, encodeURIComponent(REST_PASS)];
-  const leaks: string[] = [];
-  const seen = new Map<number, string>();
-  let sampling = true;
-  const sample = async () => {
-    while (sampling) {
-      for (const pid of descendants()) {
-        if (pid === server.pid()) continue; // the test's own server, started with its login: not the product's child
-        let argv: string;
-        let environ: string;
-        try {
-          argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-          environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
-        } catch {
-          continue; // gone meanwhile
-        }
-        const program = argv.split('\0')[0]!;
-        seen.set(pid, program);
-        for (const n of needles) {
-          if (argv.includes(n)) leaks.push(`argv of ${pid} (${program})`);
-          if (environ.includes(n) && !/(^|\/)restic$/.test(program)) leaks.push(`environment of ${pid} (${program})`);
-        }
-      }
-      await new Promise((r) => setImmediate(r));
-    }
-  };
-  const sampler = sample();
+  // The test's own server, started with its login, is not the product's child.
+  const sampler = sampleChildren(needles, [server.pid()]);
   const run = await mirrorRun(p, secrets, nights);
-  sampling = false;
-  await sampler;
+  const { leaks, seen } = await sampler.stop();
   const r = run.results[0]!;
   assert.is(r.result, 'success', JSON.stringify(r.message));
 

@@ -3,7 +3,7 @@
 // keyring, and a `resticPath` wrapper that records every argv the product gives restic before
 // exec'ing the real one (exec: the recorded process IS restic, same pid, same environment).
 import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as assert from 'uvu/assert';
@@ -125,3 +125,62 @@ export async function mirrorRun(p: Practice, secrets: MapStore, nights: Nights, 
 }
 
 export const logKeys = (events: StampedEvent[]): string[] => events.flatMap((e) => (e.type === 'log' || e.type === 'warning' ? [e.message.key] : []));
+
+/** Every process below this one (the product's children and theirs), from /proc's parent links. */
+function descendants(): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  const out: number[] = [];
+  for (let i = -1; i < out.length; i++) out.push(...(children.get(i < 0 ? process.pid : out[i]!) ?? []));
+  return out;
+}
+
+/**
+ * Samples /proc/<pid>/cmdline and environ of every descendant, as often as the event loop allows,
+ * until stop(): where a needle (a secret) was seen — any argv, or the environment of anything but
+ * restic itself (the one process that must have the repository's password).
+ */
+export function sampleChildren(needles: string[], skip: number[] = []): { stop(): Promise<{ leaks: string[]; seen: Map<number, string> }> } {
+  const leaks = new Set<string>();
+  const seen = new Map<number, string>();
+  let sampling = true;
+  const loop = (async () => {
+    while (sampling) {
+      for (const pid of descendants()) {
+        if (skip.includes(pid)) continue;
+        let argv: string;
+        let environ: string;
+        try {
+          argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+          environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+        } catch {
+          continue; // gone meanwhile
+        }
+        const program = argv.split('\0')[0]!;
+        if (!program) continue; // a zombie or a process between fork and exec
+        seen.set(pid, program);
+        for (const n of needles) {
+          if (argv.includes(n)) leaks.add(`argv of ${pid} (${program})`);
+          if (environ.includes(n) && !/(^|\/)restic$/.test(program)) leaks.add(`environment of ${pid} (${program})`);
+        }
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+  })();
+  return {
+    async stop() {
+      sampling = false;
+      await loop;
+      return { leaks: [...leaks], seen };
+    },
+  };
+}
