@@ -185,6 +185,16 @@ test('verify --target: restic check with the day\'s slice from the clock, the ne
   assert.not.ok(logs.includes(PASS), 'passphrase in no log');
 });
 
+test('verify ID --target: a backup made but never sent is missing there (1), an id nowhere is bad input naming the ones there (2)', async () => {
+  const missing = await cli(['verify', notSent, '--target', MIRROR, '--config', configFile], { PRAXIS_BACKUP_TEST_NOW: '2026-11-21T11:00:00Z' });
+  assert.is(missing.code, 1, missing.stderr);
+  assert.ok(missing.stderr.includes(`Backup ${notSent} fehlt auf „${MIRROR}“`), missing.stderr);
+  const nowhere = await cli(['verify', '20200101_000000', '--target', MIRROR, '--config', configFile], { PRAXIS_BACKUP_TEST_NOW: '2026-11-21T11:00:00Z' });
+  assert.is(nowhere.code, 2, nowhere.stderr);
+  assert.ok(nowhere.stderr.includes(sent[0]!), `the newest there are named: ${nowhere.stderr}`);
+  assert.not.ok(nowhere.stderr.includes(notSent), 'not a backup that is only local');
+});
+
 test('verify --target --deep: the backup restored into a scratch folder, every dump and the folder index checked, the folder gone afterwards', async () => {
   const r = await cli(['verify', '--target', MIRROR, '--deep', '--json', '--config', configFile], { PRAXIS_BACKUP_TEST_NOW: '2026-11-22T09:00:00Z' });
   assert.is(r.code, 0, r.stderr + r.stdout.slice(-3000));

@@ -35,8 +35,8 @@ interface Cli {
 }
 
 function cliWith(env: Record<string, string>) {
-  return async (args: string[], input?: string): Promise<Cli> => {
-    const r = await execa(process.execPath, [CLI, ...args], { env, extendEnv: false, reject: false, ...(input === undefined ? { stdin: 'ignore' as const } : { input }) });
+  return async (args: string[], input?: string, at?: string): Promise<Cli> => {
+    const r = await execa(process.execPath, [CLI, ...args], { env: at ? { ...env, PRAXIS_BACKUP_TEST_NOW: at } : env, extendEnv: false, reject: false, ...(input === undefined ? { stdin: 'ignore' as const } : { input }) });
     return { code: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
   };
 }
@@ -141,10 +141,10 @@ test('the server burns down; from the Notfallblatt alone the new server lists th
   assert.is(set.code, 0, set.stderr);
   await execa('restic', ['init'], { env: { PATH: process.env.PATH!, HOME: oldKr.home, RESTIC_REPOSITORY: repository, RESTIC_PASSWORD: passphrase }, extendEnv: false });
 
-  const run = await oldCli(['run', '--json', '--config', configFile], undefined);
+  const run = await oldCli(['run', '--json', '--config', configFile], undefined, '2026-11-26T02:15:00Z');
   assert.is(run.code, 0, run.stderr + run.stdout.slice(-3000));
   const backupId = lastJson(run.stdout).summary.backupId as string;
-  assert.ok(backupId);
+  assert.is(backupId, '20261126_021500', 'the id is the backup\'s start on the injected clock');
   const sent = run.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).find((e) => e.type === 'log' && e.message?.key === 'offsite.sent');
   assert.ok(sent, 'the backup went off-site');
   assert.is(sent.message.params.id, backupId);
@@ -246,6 +246,28 @@ test('restore of an id that is not in the repository: exit 2, naming the ids tha
   assert.ok(r.stderr.includes('20200101_000000'), r.stderr);
   assert.ok(r.stderr.includes(newServer.backupId), `the ids there are named: ${r.stderr}`);
   assert.not.ok(existsSync(join(newServer.backupDir, `.restore-from-${MIRROR}`)), 'no scratch folder left');
+});
+
+test('on the new server: a dry run fetches and shows the plan, changes nothing, leaves no scratch folder; verify --target checks the repository from there', async () => {
+  assert.ok(newServer, 'runs after the burn-down test');
+  const cli = cliWith(newServer.env);
+  const pgNow = await pgTables(PG_DB);
+  const marker = join(root, 'alter-server', 'Praxis Anhänge', 'nach-dem-brand.txt');
+  await writeFile(marker, 'neu auf dem neuen Server\n');
+  const dry = await cli(['restore', newServer.backupId, '--from-mirror', MIRROR, '--dry-run', '--json', '--config', newServer.configFile]);
+  assert.is(dry.code, 0, dry.stderr + dry.stdout.slice(-3000));
+  const plan = dry.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).find((e) => e.type === 'restore-plan');
+  assert.ok(plan, 'the plan is shown');
+  assert.equal(plan.plan.components.map((c: any) => c.name), ['datenbank', 'elexis', 'anhaenge']);
+  assert.ok(existsSync(marker), 'a dry run changes nothing');
+  assert.equal(await pgTables(PG_DB), pgNow);
+  assert.not.ok(existsSync(join(newServer.backupDir, `.restore-from-${MIRROR}`)), 'no scratch folder left');
+
+  const v = await cli(['verify', '--target', MIRROR, '--json', '--config', newServer.configFile], undefined, '2026-11-28T09:00:00Z');
+  assert.is(v.code, 0, v.stderr + v.stdout.slice(-3000));
+  assert.is(lastJson(v.stdout).summary.backupId, newServer.backupId);
+  const status = JSON.parse(readFileSync(join(newServer.kr.home, '.local', 'state', 'praxis-backup', 'status.json'), 'utf8'));
+  assert.is(status.destinations[MIRROR].lastVerified.ok, true);
 });
 
 test.run();
