@@ -45,8 +45,10 @@ export function resticTry(repo: string, args: string[]): Promise<{ code: number;
 }
 
 export interface Snap { id: string; short_id: string; tags: string[]; time: string }
+
 export const snapshots = (repo: string): Snap[] => JSON.parse(restic(repo, ['snapshots', '--json', '--no-lock'])) ?? [];
-export const snapshotIds = (repo: string): string[] => snapshots(repo).map((s) => s.tags.find((t) => /^\d{8}_\d{6}$/.test(t))!).sort();
+/** The backup ids of our snapshots (tagged praxis-backup), oldest first. */
+export const snapshotIds = (repo: string): string[] => snapshots(repo).filter((s) => s.tags?.includes('praxis-backup')).map((s) => s.tags.find((t) => /^\d{8}_\d{6}$/.test(t))!).sort();
 
 /** A `restic` in its own folder that appends its argv (one line per call) to `argv.log` and execs the real restic. */
 export function recordingRestic(dir: string): { path: string; calls(): string[][] } {
