@@ -13,6 +13,7 @@ import { emergencySheetCommand } from './commands/emergency-sheet';
 import { listCommand } from './commands/list';
 import { mirrorCommand } from './commands/mirror';
 import { notifyCommand } from './commands/notify';
+import { offsiteCommand } from './commands/offsite';
 import { reportCommand } from './commands/report';
 import { restoreCommand } from './commands/restore';
 import { volumesCommand } from './commands/volumes';
@@ -41,6 +42,7 @@ const COMMANDS: Record<string, Command> = {
   'emergency-sheet': emergencySheetCommand,
   concept: conceptCommand,
   encryption: encryptionCommand,
+  offsite: offsiteCommand,
   report: reportCommand,
 };
 /** In DESIGN.md's contract, built by later issues. */

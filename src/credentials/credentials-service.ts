@@ -16,8 +16,8 @@ import type { ToolLocator } from '../process/tool-locator';
 /** What an id is for: 'smb', 'smtp', 'ntfy', or a database kind's id (its scheme: databases/registry.ts). */
 export type CredentialKind = string;
 
-/** The schemes that are not database kinds. */
-const OTHER_SCHEMES = ['smb', 'smtp', 'ntfy'];
+/** The schemes that are not database kinds (restic-env: a key an off-site restic repository's backend reads). */
+const OTHER_SCHEMES = ['smb', 'smtp', 'ntfy', 'restic-env'];
 
 /** A credential id taken apart. `id` is the canonical form: exactly what the engine asks the store for. */
 export interface CredentialRef {
@@ -87,6 +87,7 @@ const examples = (): string =>
     ...KINDS.map((k) => `${k.id}://${k.defaults.user}@${k.defaults.host}:${k.defaults.port}/${k.exampleDatabase ?? 'praxis'}`),
     'smtp://praxis@example.de@mail.example.de:587',
     'ntfy://ntfy.example.de/praxis-backup',
+    'restic-env://aussenstelle/AWS_SECRET_ACCESS_KEY',
   ].join(', ');
 
 function badId(id: string, problem: MessageKey, params: Params = {}): PraxisError {
@@ -111,6 +112,12 @@ export function parseCredentialId(raw: string, userOption?: string): CredentialR
   const scheme = m?.[1]!.toLowerCase();
   if (!m || !(OTHER_SCHEMES.includes(scheme!) || kindById(scheme!))) throw badId(input, 'credentials.idProblem.scheme');
   const kind: CredentialKind = scheme!;
+  // restic-env://<mirror>/<VARIABLE>: no user, no host — the mirror's name and the variable restic reads (destinations/restic).
+  if (kind === 'restic-env') {
+    const r = /^([^/@:\s]+)\/([A-Z][A-Z0-9_]*)$/.exec(m[2]!);
+    if (!r || userOption !== undefined) throw badId(input, 'credentials.idProblem.resticEnv');
+    return { id: `restic-env://${r[1]}/${r[2]}`, kind, user: '', hostPort: r[1]!, host: r[1]!, port: null };
+  }
   // The user is everything before the last "@" ahead of the first "/": a user may contain "@"
   // (praxis@firma.de), a host or a database name never does.
   const parts = /^(?:([^/]+)@)?([^@/]*)(?:\/(.*))?$/.exec(m[2]!);
@@ -232,6 +239,8 @@ export class CredentialsService {
     const ref = parseCredentialId(id);
     // A mail or push login is tested by sending: that is `notify test`, which says each step.
     if (ref.kind === 'smtp' || ref.kind === 'ntfy') throw new PraxisError('credentials.test.useNotifyTest', { id: ref.id, channel: ref.kind === 'smtp' ? 'email' : 'ntfy' }, ExitCode.invalidInput);
+    // A backend's key is tested by opening the repository with it.
+    if (ref.kind === 'restic-env') throw new PraxisError('credentials.test.useOffsiteInit', { id: ref.id, name: ref.host }, ExitCode.invalidInput);
     const usedBy = usedByIn(config, ref.id);
     const password = await this.deps.store.get(ref.id);
     if (password === null) throw new PraxisError('credentials.test.noPassword', { id: ref.id, store: this.deps.storeName });

@@ -164,7 +164,9 @@ export type ResticFailure =
 
 /** What restic's exit code and error lines mean (0.14: text only; 0.17+: some exit codes). */
 export function classifyFailure(exitCode: number | undefined, stderr: readonly string[]): ResticFailure {
-  const text = stderr.join('\n');
+  // ssh's note on a first contact ("subprocess ssh: Warning: Permanently added … to the list of known
+  // hosts") precedes restic's real error (e.g. no repository yet, at offsite init): it is not one itself.
+  const text = stderr.filter((l) => !/Warning: Permanently added .* to the list of known hosts/i.test(l)).join('\n');
   if (exitCode === 12 || /wrong password or no key found/i.test(text)) return 'wrongPassword';
   if (/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed/i.test(text)) return /HAS CHANGED/i.test(text) ? 'hostKeyChanged' : 'hostKeyUnknown';
   if (/Permission denied \(publickey|Authentication failed|401 Unauthorized|unexpected HTTP response \(401\)/i.test(text)) return 'authFailed';

@@ -180,6 +180,12 @@ export class ResticDestination implements Destination {
    * opening the repository. Throws with what is wrong; nothing is written.
    */
   async unlock(access: AccessOptions = {}): Promise<void> {
+    await this.connect(access);
+    await this.restic('cat config', ['cat', 'config', '--no-lock'], { signal: access.signal });
+  }
+
+  /** unlock() without opening the repository: everything `restic init` needs too (offsite init). */
+  async connect(access: AccessOptions = {}): Promise<void> {
     const m = this.mirror;
     const tool = await this.deps.tools.find(resticTool(m));
     checkResticVersion(tool);
@@ -194,7 +200,11 @@ export class ResticDestination implements Destination {
     await mkdir(join(this.deps.knownHosts, '..'), { recursive: true, mode: 0o700 });
     this.access = { mirror: m, tool, password: ctx.passphrase, backend, knownHosts: this.deps.knownHosts };
     await this.reachable();
-    await this.restic('cat config', ['cat', 'config', '--no-lock'], { signal: access.signal });
+  }
+
+  /** `restic init` with the password connect() was given: a new, empty repository at the address. */
+  async initRepository(signal?: AbortSignal): Promise<void> {
+    await this.restic('init', ['init'], { signal });
   }
 
   /** A refused TCP connection makes restic retry for minutes: say at once that the server is not there. */
