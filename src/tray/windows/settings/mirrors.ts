@@ -6,10 +6,12 @@ import { QCheckBox, QComboBox, QWidget, SizeAdjustPolicy, type QBoxLayout, type 
 import type { Volume } from '../../../core/volumes';
 import type { MessageKey } from '../../../i18n';
 import { MIRROR_MODES, MIRROR_TYPES, mirrorFields, newMirror, sameValue, targetField, targetText, volumeChoices, volumeRefOf } from '../../model/settings-form';
-import { AMBER, button, buttonRow, combo, dropRow, errorLabel, GREY, hbox, label, lineEdit, listSection, rowShell, type SectionContext } from './form-widgets';
+import { AMBER, button, buttonRow, combo, dropRow, errorLabel, GREY, label, lineEdit, listSection, rowShell, vbox, type SectionContext } from './form-widgets';
 
 /** Column widths shared by the header and the rows, so they line up. 0 = takes the rest. */
-const COLS = { name: 84, type: 118, target: 0, user: 80, mode: 108, eject: 72, required: 60, remove: 30 };
+const COLS = { name: 84, type: 150, target: 0, user: 80, mode: 108, eject: 72, required: 60, remove: 30 };
+/** The append-only line's explanation: as wide as the address column, about. */
+const HINT_WIDTH = 520;
 
 export interface MirrorRowWidgets {
   box: QWidget;
@@ -142,20 +144,22 @@ export class MirrorsSection {
     r.type.setCurrentIndex(types.indexOf(row.type));
     r.mode.setCurrentIndex(Math.max(0, modes.indexOf(row.mode)));
     r.mode.setToolTip(tr('tray.settings.mode.tip'));
-    r.eject.setChecked(row.eject);
+    r.eject.setChecked(mirrorFields(row.type).eject === true && row.eject);
     r.eject.setFixedWidth(c.eject);
     r.eject.setToolTip(tr('tray.settings.eject.tip'));
     r.required.setChecked(row.required);
     r.required.setFixedWidth(c.required);
     r.required.setToolTip(tr('tray.settings.required.tip'));
     r.remove.setFixedWidth(c.remove);
-    // Under the address, where the column titles no longer apply: the switch needs its words.
-    const o = hbox(options);
+    // Under the address, where the column titles no longer apply: the switch needs its words, and
+    // what it means under it (narrow enough to stay in view: the rows are wider than the window).
+    const o = vbox(options, 2);
     o.setContentsMargins(c.name + c.type + 12, 0, 0, 0);
     r.appendOnly.setText(tr('tray.settings.appendOnly.label'));
     r.appendOnly.setChecked(row.appendOnly);
+    r.appendOnlyHint.setFixedWidth(HINT_WIDTH); // a fixed width: a wrapping label's height is then right from the start
     o.addWidget(r.appendOnly);
-    o.addWidget(r.appendOnlyHint, 1);
+    o.addWidget(r.appendOnlyHint);
     this.showAppendOnly(r, row.appendOnly);
     r.remove.setToolTip(tr('tray.settings.remove'));
     // Otherwise the combo is as wide as its longest disk description and pushes the row out of the window.
@@ -188,7 +192,8 @@ export class MirrorsSection {
       this.updateNote();
     });
     r.mode.addEventListener('currentIndexChanged', (idx) => (m().mode = modes[idx] ?? 'all'));
-    r.eject.addEventListener('toggled', (on) => (m().eject = on));
+    // Only a kind that ejects keeps the switch: shown off (disabled) for the others, the row's choice stays for a change back.
+    r.eject.addEventListener('toggled', (on) => mirrorFields(m().type).eject && (m().eject = on));
     r.appendOnly.addEventListener('toggled', (on) => {
       m().appendOnly = on;
       this.showAppendOnly(r, on);
@@ -200,6 +205,7 @@ export class MirrorsSection {
       m().type = type;
       r.target.setText(targetText(m()));
       this.showType(r, type);
+      r.eject.setChecked(mirrorFields(type).eject === true && m().eject);
       this.ctx.clearError(`mirrors.${i}.type`);
       this.updateNote();
     });
@@ -233,6 +239,8 @@ export class MirrorsSection {
   /** On: retention there is the storage provider's job; off: ours — and so within an attacker's reach. */
   private showAppendOnly(r: MirrorRowWidgets, on: boolean): void {
     r.appendOnlyHint.setText(this.ctx.tr(on ? 'tray.settings.appendOnly.on' : 'tray.settings.appendOnly.off'));
+    // The list lays rows out by their size hints, which leave a wrapped label one line high: say how high it is.
+    r.appendOnlyHint.setMinimumHeight(r.appendOnlyHint.heightForWidth(HINT_WIDTH));
     r.appendOnlyHint.setStyleSheet(`QLabel { color: ${on ? GREY : AMBER}; }`, false);
   }
 
