@@ -427,6 +427,30 @@ SFTP('port closed: restic fails at once (ssh: "Connection refused"); stop() ends
   assert.is((await snapshotIds(sftp(known))).length, 1);
 });
 
+SFTP('server gone mid-upload: restic notices at once ("connection lost"), exits 1 within seconds and leaves its lock; after restart() `restic unlock` clears it', async () => {
+  const known = join(sshd.dir, 'current_known_hosts');
+  await writeFile(known, `${await sshd.knownHostsLine()}\n`);
+  const r = sftp(known);
+  const packsBefore = (await filesUnder(join(repoDir, 'data'))).length;
+  const run = slowBackup(r);
+  assert.ok(await waitUntil(async () => (await filesUnder(join(repoDir, 'data'))).length > packsBefore, 120_000, 20), 'the upload started');
+  await sshd.stop();
+  const t0 = performance.now();
+  const res = await run;
+  const ms = Math.round(performance.now() - t0);
+  assert.is(res.exitCode, 1, res.all);
+  assert.match(res.stderr, /connection lost|ssh command exited: exit status 255/, res.all);
+  assert.match(res.stderr, /Fatal: unable to save snapshot: /, res.all);
+  facts.push(`SFTP server gone mid-upload: restic exit ${res.exitCode} ${ms} ms after the stop`);
+  await sshd.restart();
+  assert.is((await filesUnder(join(repoDir, 'locks'))).length, 1, 'its lock stayed behind');
+  const unlock = await restic(r, ['unlock']);
+  assert.is(unlock.exitCode, 0, unlock.all);
+  assert.equal(await filesUnder(join(repoDir, 'locks')), []);
+  const check = await restic(r, ['check']);
+  assert.is(check.exitCode, 0, check.all);
+});
+
 SFTP.after(async () => {
   await runCleanups();
   console.log(`\n  Measured (restic 0.14, rclone 1.60, OpenSSH 9.2):\n    ${facts.join('\n    ')}`);
