@@ -72,9 +72,36 @@ test('append-only server: raw forget is refused and the snapshot stays; appendOn
   assert.is(mirrorsExitCode(run.results), 3);
   assert.ok(run.events.some((e) => e.type === 'warning' && e.message.key === 'offsite.deleteRefused'));
   assert.ok(forgets(rec.calls()).some((a) => a[0] === 'forget'), 'appendOnly:false did try to forget');
+  assert.not.ok(rec.calls().some((a) => a[0] === 'prune'), 'after a refused forget no prune is tried (it would only be refused too, after restic\'s 45 s of retries)');
   assert.equal(snapshotIds(server.url), [b1, b2, b3, b4]);
   const st = await p.status.read();
   assert.is(st.destinations[MIRROR]?.lastSuccess?.backupId, b4);
+});
+
+test('prune refused by an append-only server the config does not know of: a warning, the copy stands, next try after pruneEveryDays', async () => {
+  // Data for prune to remove: a snapshot made and forgotten while the folder was served normally.
+  const plain = await startRestServer();
+  restic(plain.url, ['init']);
+  const junk = await makeTempDir('praxis-restic-junk-');
+  await writeFile(join(junk, 'alt.bin'), randomBytes(1 << 20));
+  restic(plain.url, ['backup', junk]);
+  restic(plain.url, ['forget', 'latest']);
+  await plain.stop();
+  const server = await startRestServer({ dir: plain.dir, appendOnly: true });
+
+  const nights = new Nights();
+  const p = await practice(root, 'prune', { repository: server.url, appendOnly: false }, { files: 10 });
+  const b = await backup(p, nights);
+  const run = await mirrorRun(p, keyring(), nights);
+  const r = run.results[0]!;
+  console.log(`  prune refused: result ${r.result} after ${r.durationMs} ms`);
+  assert.is(r.result, 'success', JSON.stringify(r.message));
+  assert.equal(r.copied, [b]);
+  assert.ok(logKeys(run.events).includes('offsite.pruning'));
+  assert.ok(run.events.some((e) => e.type === 'warning' && e.message.key === 'offsite.deleteRefused'), logKeys(run.events).join(' '));
+  assert.equal(snapshotIds(server.url), [b]);
+  // Tried, refused, recorded: not again every night.
+  assert.is(JSON.parse(readFileSync(join(p.backups, `.restic-${MIRROR}.json`), 'utf8')).lastPrune, nights.mirrorTime().toISOString());
 });
 
 test('bytes sent ≈ bytes changed: one changed 1 MB file sends about 1 MB, nothing changed sends next to nothing', async () => {

@@ -151,6 +151,8 @@ export class ResticDestination implements Destination {
   readonly keepsAll: boolean;
   private access: ResticAccess | null = null;
   private manifests = new Map<string, Manifest>();
+  /** The server refused a removal in this run (append-only though the config says not): a prune would only be refused too. */
+  private deletionsRefused = false;
 
   constructor(
     readonly mirror: ResticMirror,
@@ -441,7 +443,12 @@ export class ResticDestination implements Destination {
     if (this.keepsAll) return;
     const snaps = (await this.restic('snapshots', ['snapshots', '--json', '--no-lock', '--tag', `${SNAPSHOT_TAG},${id}`], { collect: true })).lines.join('');
     const ids = ((JSON.parse(snaps || '[]') as Snapshot[] | null) ?? []).map((s) => s.id);
-    if (ids.length) await this.restic(`forget ${id}`, ['forget', ...ids]);
+    if (ids.length) {
+      await this.restic(`forget ${id}`, ['forget', ...ids]).catch((e: unknown) => {
+        if (refusedDeletion(e)) this.deletionsRefused = true;
+        throw e;
+      });
+    }
   }
 
   /** Without append-only, after the removals: `restic prune` when the last one is pruneEveryDays old. */
@@ -450,9 +457,16 @@ export class ResticDestination implements Destination {
     const file = stateFile(this.backupDir, this.name);
     const state = JSON.parse((await readFile(file, 'utf8').catch(() => null)) ?? '{}') as RepoState;
     const last = state.lastPrune ? new Date(state.lastPrune).getTime() : 0;
-    if (now.getTime() - last < this.mirror.pruneEveryDays * 86_400_000) return;
+    if (this.deletionsRefused || now.getTime() - last < this.mirror.pruneEveryDays * 86_400_000) return;
     reporter.info('offsite.pruning', { name: this.name });
-    await this.restic('prune', ['prune'], { signal });
+    try {
+      await this.restic('prune', ['prune'], { signal });
+    } catch (e) {
+      // An append-only server refuses prune's deletions (after ~45 s of restic's retries): the copy
+      // is complete all the same — a warning, and the next try only after pruneEveryDays again.
+      if (!refusedDeletion(e)) throw e;
+      reporter.warn(e.message_.key, e.message_.params);
+    }
     state.lastPrune = now.toISOString();
     await writeFile(`${file}.tmp`, JSON.stringify(state) + '\n', { mode: 0o600 });
     await rename(`${file}.tmp`, file);
@@ -487,6 +501,10 @@ export class ResticDestination implements Destination {
   async close(): Promise<boolean> {
     return true;
   }
+}
+
+function refusedDeletion(e: unknown): e is PraxisError {
+  return e instanceof PraxisError && e.message_.key === 'offsite.deleteRefused';
 }
 
 function processAlive(pid: number): boolean {
