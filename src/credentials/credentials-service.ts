@@ -4,7 +4,7 @@
 // the admin's words.
 import type { Config, DatabaseComponent } from '../config/schema';
 import { notifyCredentialIds } from './notify-credential-ids';
-import { mirrorCredentials } from '../destinations/registry';
+import { mirrorCredentials, mirrorSecretIds } from '../destinations/registry';
 import type { Message, MessageKey, Params } from '../i18n';
 import { Reporter } from '../run/events';
 import { credentialId, type CredentialStore } from './credentials';
@@ -171,6 +171,7 @@ export function configuredIds(config: Config): { id: string; name: string }[] {
     if (id) out.push({ id, name: c.name });
   }
   for (const c of mirrorCredentials(config.mirrors)) out.push({ id: c.id, name: c.mirror.name });
+  for (const c of mirrorSecretIds(config.mirrors)) out.push({ id: c.id, name: c.mirror.name });
   out.push(...notifyCredentialIds(config.notify));
   return out;
 }

@@ -214,6 +214,8 @@ export interface DestinationKind<M extends Mirror = Mirror> {
   concept(m: M, tx: Translate): string[];
   /** A credential the kind needs to reach its target, if any. */
   credential?(m: M): KindCredential | null;
+  /** Further keyring ids the kind reads for this mirror (a restic backend's keys), so `credentials set` can say who uses one. */
+  secretIds?(m: M): string[];
   /** The emergency sheet's description; `found` is the attached disk's identity when it was looked up. */
   sheet(m: M, found: { label: string | null; uuid: string | null } | null): SheetTarget;
   /** The emergency sheet's by-hand steps. */

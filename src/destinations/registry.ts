@@ -27,6 +27,11 @@ export function mirrorCredentials(mirrors: readonly Mirror[]): (KindCredential &
   });
 }
 
+/** The further keyring ids the configured mirrors read (a restic backend's keys), with the mirror. */
+export function mirrorSecretIds(mirrors: readonly Mirror[]): { id: string; mirror: Mirror }[] {
+  return mirrors.flatMap((m) => (destinationKind(m).secretIds?.(m) ?? []).map((id) => ({ id, mirror: m })));
+}
+
 /** The mirror the first-run assistant proposes for an external disk it found: that disk by its UUID (the safe reference; two disks can share a label). */
 export function externalDiskMirror(name: string, uuid: string): Record<string, unknown> {
   return { name, type: volumeKind.type, volume: { uuid } };

@@ -197,8 +197,9 @@ test('credentials set restic-env://NAME/VAR stores a backend key; a malformed on
 test('a REST repository served append-only with a login: created through it, the login from the keyring (restic-env://NAME/RESTIC_REST_PASSWORD), neither secret in any argv', async () => {
   const server = await startRestServer({ appendOnly: true, user: 'praxis', password: 'rest p@ss:wort' });
   const config = await configWith('rest', [{ name: 'fern', type: 'restic', repository: server.urlWithoutPassword }]);
-  const stored = await cli(['credentials', 'set', 'restic-env://fern/RESTIC_REST_PASSWORD'], 'rest p@ss:wort\n');
+  const stored = await cli(['credentials', 'set', 'restic-env://fern/RESTIC_REST_PASSWORD', '--config', config], 'rest p@ss:wort\n');
   assert.is(stored.exitCode, 0, output(stored));
+  assert.match(String(stored.stderr), /Benutzt von „fern“/, 'the REST login is known as the mirror\'s');
   const sheets = join(root, 'rest', 'sheets');
   await mkdir(sheets);
   const { result: r, argvs } = await argvsWhile(() => cli(['offsite', 'init', 'fern', '--yes', '--out', sheets, '--config', config]));

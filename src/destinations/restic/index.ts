@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { PraxisError } from '../../core/errors';
 import type { DestinationKind, RecipeSheetSteps } from '../contract';
-import { networkEndpoint, parseSftp, SNAPSHOT_TAG, type ResticMirror } from './restic-command';
+import { backendCredentialId, networkEndpoint, parseSftp, REST_PASSWORD, SNAPSHOT_TAG, type ResticMirror } from './restic-command';
 import { ResticDestination } from './restic-destination';
 
 /** Our own known_hosts for SFTP repositories, in the state folder's ssh/ (never the admin's ~/.ssh). */
@@ -61,6 +61,9 @@ export const resticKind: DestinationKind<ResticMirror> = {
   ],
 
   sheet: (m) => ({ name: m.name, type: 'restic', url: m.repository }),
+
+  // A REST login's password is optional (a server without a login), so it counts only for a rest: address.
+  secretIds: (m) => [...m.backendEnv, ...(m.repository.startsWith('rest:') ? [REST_PASSWORD] : [])].map((v) => backendCredentialId(m.name, v)),
 
   sheetSteps: resticSheet(),
 };
