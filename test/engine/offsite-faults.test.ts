@@ -3,7 +3,7 @@
 // on a small tmpfs), restic killed with -9 in the middle of an upload (stale lock, half a pack),
 // a wrong repository password, a backend secret missing from the keyring.
 import { spawn } from 'node:child_process';
-import { readdirSync, statfsSync, statSync } from 'node:fs';
+import { statfsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { readCatalog } from '../../src/backup-directory/catalog';
 import { onChildGroups } from '../../src/process/runner';
 import { startRestServer } from '../helpers/rest-server';
 import { makeTempDir, pidAlive, runCleanups, waitUntil } from '../helpers/temp';
-import { backup, keyring, logKeys, MIRROR, mirrorRun, Nights, PASS, practice, REAL_RESTIC, restic, resticTry, snapshotIds } from './offsite-support';
+import { backup, dataBytes, keyring, logKeys, MIRROR, mirrorRun, Nights, PASS, practice, REAL_RESTIC, restic, resticTry, snapshotIds } from './offsite-support';
 
 const test = suite('off-site copy: faults');
 
@@ -22,13 +22,6 @@ test.before(async () => {
   root = await makeTempDir('praxis-offsite-faults-');
 });
 test.after(() => runCleanups());
-
-/** Bytes in the repository's data/ folder (packs being uploaded land there). */
-function dataBytes(repoDir: string): number {
-  let n = 0;
-  for (const e of readdirSync(join(repoDir, 'data'), { recursive: true, withFileTypes: true })) if (e.isFile()) n += statSync(join(e.parentPath ?? e.path, e.name)).size;
-  return n;
-}
 
 const locks = (repo: string) => restic(repo, ['list', 'locks', '--no-lock']).split('\n').filter(Boolean);
 

@@ -2,14 +2,14 @@
 // retention (keep 2 here: the snapshot of a backup no longer kept locally is forgotten), and
 // `restic prune` gives the space back only when pruneEveryDays have passed since the last prune
 // (on the injected clock), not before.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { makeTempDir, runCleanups } from '../helpers/temp';
-import { backup, keyring, logKeys, mirrorRun, Nights, practice, recordingRestic, restic, snapshotIds } from './offsite-support';
+import { backup, dataBytes, keyring, logKeys, mirrorRun, Nights, practice, recordingRestic, restic, snapshotIds } from './offsite-support';
 
 const test = suite('off-site copy without append-only: forget and prune');
 
@@ -18,12 +18,6 @@ test.before(async () => {
   root = await makeTempDir('praxis-offsite-retention-');
 });
 test.after(() => runCleanups());
-
-function dataBytes(repo: string): number {
-  let n = 0;
-  for (const e of readdirSync(join(repo, 'data'), { recursive: true, withFileTypes: true })) if (e.isFile()) n += statSync(join(e.parentPath ?? e.path, e.name)).size;
-  return n;
-}
 
 test('keep 2 locally: forget removes the snapshots of backups no longer kept; prune only once pruneEveryDays have passed', async () => {
   const repo = join(root, 'repo');

@@ -3,7 +3,7 @@
 // keyring, and a `resticPath` wrapper that records every argv the product gives restic before
 // exec'ing the real one (exec: the recorded process IS restic, same pid, same environment).
 import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as assert from 'uvu/assert';
@@ -49,6 +49,13 @@ export interface Snap { id: string; short_id: string; tags: string[]; time: stri
 export const snapshots = (repo: string): Snap[] => JSON.parse(restic(repo, ['snapshots', '--json', '--no-lock'])) ?? [];
 /** The backup ids of our snapshots (tagged praxis-backup), oldest first. */
 export const snapshotIds = (repo: string): string[] => snapshots(repo).filter((s) => s.tags?.includes('praxis-backup')).map((s) => s.tags.find((t) => /^\d{8}_\d{6}$/.test(t))!).sort();
+
+/** Bytes in a repository folder's data/ (packs land there, also half-uploaded ones). */
+export function dataBytes(repoDir: string): number {
+  let n = 0;
+  for (const e of readdirSync(join(repoDir, 'data'), { recursive: true, withFileTypes: true })) if (e.isFile()) n += statSync(join(e.parentPath ?? e.path, e.name)).size;
+  return n;
+}
 
 /** A `restic` in its own folder that appends its argv (one line per call) to `argv.log` and execs the real restic. */
 export function recordingRestic(dir: string): { path: string; calls(): string[][] } {
