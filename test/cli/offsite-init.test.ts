@@ -14,6 +14,7 @@ import { allText, CLI } from '../helpers/cli';
 import { startKeyring, type TestKeyring } from '../helpers/keyring';
 import { startRestServer } from '../helpers/rest-server';
 import { startSshd } from '../helpers/sshd';
+import { runInPty } from '../helpers/pty';
 import { makeTempDir, runCleanups } from '../helpers/temp';
 
 const test = suite('offsite init');
@@ -128,6 +129,46 @@ test('no terminal and no --yes: exit 2 saying to add --yes; no repository, nothi
   assert.match(String(r.stderr), /--yes/);
   assert.not.ok(existsSync(repo), 'no repository created');
   assert.is(await kr.lookup('encryption://frage'), null);
+});
+
+test('on a terminal: "nein" creates nothing (exit 1), "ja" creates it; an existing one\'s password is typed hidden and stored', async () => {
+  const repo = join(root, 'tty', 'repo');
+  const config = await configWith('tty', [{ name: 'tty', type: 'restic', repository: repo }]);
+  const sheets = join(root, 'tty', 'sheets');
+  await mkdir(sheets);
+  const command = `${process.execPath} ${CLI} offsite init tty --out ${sheets} --config ${config}`;
+  const no = await runInPty(command, env(), [{ waitFor: '[ja/nein]', type: 'nein' }]);
+  assert.is(no.code, 1, no.out);
+  assert.match(no.out, /Nicht bestätigt/);
+  assert.not.ok(existsSync(repo));
+  assert.is(await kr.lookup('encryption://tty'), null);
+  const yes = await runInPty(command, env(), [{ waitFor: '[ja/nein]', type: 'ja' }], 120_000);
+  assert.is(yes.code, 0, yes.out);
+  const password = await kr.lookup('encryption://tty');
+  assert.ok(password && GENERATED.test(password));
+  assert.match(restic(repo, password!, ['cat', 'config']), /"version"/);
+
+  // The same repository from a second config name: it exists, so its password is asked for, hidden.
+  const other = await configWith('tty2', [{ name: 'tty2', type: 'restic', repository: repo }]);
+  const typed = await runInPty(`${process.execPath} ${CLI} offsite init tty2 --config ${other}`, env(), [{ waitFor: 'vom Notfallblatt', type: password!.toUpperCase().replace(/-/g, ' ') }], 120_000);
+  assert.is(typed.code, 0, typed.out);
+  assert.is(await kr.lookup('encryption://tty2'), password);
+  assert.not.ok(typed.out.toLowerCase().includes(password!.split('-')[0]!), `echoed: ${typed.out}`);
+});
+
+test('no keyring: PRAXIS_BACKUP_KEYRING=off and a keyring that cannot be reached each exit 1 saying what to do; nothing created', async () => {
+  const repo = join(root, 'ohne', 'repo');
+  const config = await configWith('ohne', [{ name: 'ohne', type: 'restic', repository: repo }]);
+  const args = [CLI, 'offsite', 'init', 'ohne', '--yes', '--config', config];
+  const off = await execa(process.execPath, args, { env: { ...env(), PRAXIS_BACKUP_KEYRING: 'off' }, extendEnv: false, reject: false, stdin: 'ignore' });
+  assert.is(off.exitCode, 1, output(off));
+  assert.match(String(off.stderr), /PRAXIS_BACKUP_KEYRING=off ist gesetzt.*Es wurde nichts angelegt/);
+  // A session bus that is not there (no desktop session): the Secret Service cannot be reached.
+  const noBus = { ...env(), DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(root, 'ohne', 'no-bus')}` };
+  const unreachable = await execa(process.execPath, args, { env: noBus, extendEnv: false, reject: false, stdin: 'ignore' });
+  assert.is(unreachable.exitCode, 1, output(unreachable));
+  assert.match(String(unreachable.stderr), /Schlüsselbund .* ist nicht erreichbar.*Abhilfe/);
+  assert.not.ok(existsSync(repo), 'no repository whose password could not be kept');
 });
 
 test('an existing repository: a wrong password exits 1 (offsite.wrongPassword) and stores nothing; the right one (typed from the sheet, spaces and capitals) is proven and stored', async () => {
