@@ -7,7 +7,7 @@
 //
 // Exit codes: 0 all good, 3 good with warnings (e.g. row counts not recorded in an older backup),
 // 1 a problem found (or the mirror is absent), 2 unknown backup id or mirror, 75 lock held.
-import { stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Config } from '../config/schema';
 import type { Platform } from '../platform/paths';
@@ -111,8 +111,11 @@ export async function runVerify(
   let mounted: OpenedMirror | null = null;
   let summary: RunSummary & { verification?: VerifyResult };
   try {
-    // No backup directory yet (nothing backed up so far): nothing to verify, and nowhere to put the lock.
-    if (!(await stat(config.backupDir).catch(() => null))?.isDirectory()) throw new PraxisError('verify.noBackup', { dir: config.backupDir }, ExitCode.failed);
+    // No backup directory yet (nothing backed up so far): nothing to verify, and nowhere to put the
+    // lock. A mirror's copy is checked all the same — a new server checks the off-site copy before
+    // it restores from it — with the directory made for the lock, as restore makes it.
+    if (req.target) await mkdir(config.backupDir, { recursive: true, mode: 0o700 });
+    else if (!(await stat(config.backupDir).catch(() => null))?.isDirectory()) throw new PraxisError('verify.noBackup', { dir: config.backupDir }, ExitCode.failed);
     if (!deps.lock) {
       lock = await acquireWaiting(config.backupDir, now, req.waitForLock, reporter, signal);
       started = now();

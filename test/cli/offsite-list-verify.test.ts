@@ -218,7 +218,7 @@ test('verify --target --deep finds a backup whose files do not match its manifes
   const id = summaryOf(r).backupId as string;
   const victim = join(backupDir, id, 'dokumente', 'neu-am-18.txt');
   const bytes = readFileSync(victim);
-  bytes[10] ^= 0xff;
+  bytes[10] = bytes[10]! ^ 0xff;
   // A new inode: the older backups' hard-linked copy stays as it was.
   await writeFile(victim + '.tmp', bytes);
   execFileSync('mv', [victim + '.tmp', victim]);
@@ -254,7 +254,7 @@ test('verify --target on a damaged repository: a data pack overwritten → exit 
   const biggest = packs.sort((a, b) => statSync(file(b)).size - statSync(file(a)).size)[0]!;
   const path = file(biggest);
   const buf = readFileSync(path);
-  for (let i = 0; i < 64; i++) buf[Math.floor(buf.length / 2) + i] ^= 0x5a;
+  for (let i = Math.floor(buf.length / 2); i < Math.floor(buf.length / 2) + 64; i++) buf[i] = buf[i]! ^ 0x5a;
   execFileSync('chmod', ['u+w', path]);
   writeFileSync(path, buf);
 

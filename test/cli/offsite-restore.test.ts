@@ -184,6 +184,10 @@ test('the server burns down; from the Notfallblatt alone the new server lists th
 
   const stored = await cli(['encryption', 'set-passphrase', MIRROR, '--config', newConfig], typed + '\n');
   assert.is(stored.code, 0, stored.stderr);
+  // Is the copy sound? Checked before anything else, while there is no backup directory yet.
+  const checked = await cli(['verify', '--target', MIRROR, '--json', '--config', newConfig], undefined, '2026-11-27T09:00:00Z');
+  assert.is(checked.code, 0, checked.stderr + checked.stdout.slice(-3000));
+  assert.is(lastJson(checked.stdout).summary.backupId, backupId);
   const listed = await cli(['list', '--mirror', MIRROR, '--json', '--config', newConfig]);
   assert.is(listed.code, 0, listed.stderr);
   const ids = (lastJson(listed.stdout).backups as { id: string }[]).map((b) => b.id);
@@ -205,7 +209,7 @@ test('the server burns down; from the Notfallblatt alone the new server lists th
   assert.equal(filesUnder(files), [...original.keys()], 'the same attachment files');
   for (const [f, sum] of original) assert.is(sha256(join(files, f)), sum, f);
   assert.not.ok(existsSync(join(newBackupDir, `.restore-from-${MIRROR}`)), 'the scratch folder is gone');
-  for (const out of [stored, listed, guarded, restored]) assert.not.ok((out.stdout + out.stderr).includes(passphrase), 'passphrase never printed');
+  for (const out of [stored, checked, listed, guarded, restored]) assert.not.ok((out.stdout + out.stderr).includes(passphrase), 'passphrase never printed');
 
   newServer = { env, configFile: newConfig, backupDir: newBackupDir, backupId, kr };
 
