@@ -6,7 +6,8 @@
 // are ours, and verify --target's daily slice of the data.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { classifyFailure, networkEndpoint, parseSftp, repositoryAddress } from '../../../src/destinations/restic/restic-command';
+import { classifyFailure, commonArgs, networkEndpoint, optionArg, parseSftp, repositoryAddress, sshArgs, type ResticAccess } from '../../../src/destinations/restic/restic-command';
+import { validateConfig } from '../../../src/config/load';
 import { dataSlice, ourSnapshots, parseBackupStatus, parseBackupSummary, type Snapshot } from '../../../src/destinations/restic/restic-destination';
 
 const test = suite('restic command: addresses, failures, output');
@@ -89,6 +90,24 @@ for (const [what, code, lines, expected] of captured) {
     assert.is(classifyFailure(code, lines), expected);
   });
 }
+
+test('optionArg: restic reads -o values as CSV, so a comma or a double quote puts the value in CSV quotes (proven against real restic in offsite-sftp)', () => {
+  assert.is(optionArg('rest.connections=4'), 'rest.connections=4');
+  assert.is(optionArg("sftp.command=ssh -i '/k/a,b' h"), `"sftp.command=ssh -i '/k/a,b' h"`);
+  assert.is(optionArg('sftp.command=ssh -i \'/k/"x"\' h'), '"sftp.command=ssh -i \'/k/""x""\' h"');
+});
+
+test('sshArgs: our known_hosts, no prompt, the configured key only, the port and user of the address', () => {
+  const m = validateConfig({ backupDir: '/b', components: [{ name: 'a', type: 'folder', path: '/a' }], mirrors: [{ name: 'aussen', type: 'restic', repository: 'sftp://praxis@box.example.de:2222//backup', sshKey: '/etc/praxis/id_ed25519' }] }, 'test').mirrors[0]! as ResticAccess['mirror'];
+  const args = sshArgs(m, parseSftp(m.repository)!, '/state/ssh/known_hosts');
+  const opt = (o: string) => args.some((a, i) => args[i - 1] === '-o' && a === o);
+  assert.ok(opt('BatchMode=yes') && opt('StrictHostKeyChecking=accept-new') && opt('UserKnownHostsFile=/state/ssh/known_hosts') && opt('IdentitiesOnly=yes'), args.join(' '));
+  assert.equal(args.slice(args.indexOf('-i'), args.indexOf('-i') + 2), ['-i', '/etc/praxis/id_ed25519']);
+  assert.equal(args.slice(-5), ['-p', '2222', 'praxis@box.example.de', '-s', 'sftp']);
+  const common = commonArgs({ mirror: m, tool: { name: 'restic', path: '/usr/bin/restic', version: '', major: 0, minor: 14 }, password: 'x', backend: {}, knownHosts: '/state/ssh/known_hosts' });
+  assert.is(common[0], '-o');
+  assert.ok(common[1]!.startsWith('sftp.command=ssh -o BatchMode=yes'), common[1]);
+});
 
 test('parseBackupStatus reads restic 0.14\'s --json status lines; other lines are not progress', () => {
   assert.equal(parseBackupStatus('{"message_type":"status","percent_done":0,"total_files":1,"total_bytes":300000}'), { percent: 0, bytes: undefined, files: undefined, totalFiles: 1, secondsLeft: undefined });
