@@ -43,13 +43,14 @@ export interface RepositorySetupIo {
   confirmCreate(repository: string): Promise<boolean>;
 }
 
-export type RepositorySetupResult = {
+export interface RepositorySetupResult {
+  outcome: 'created' | 'connected' | 'alreadyConnected' | 'notConfirmed';
   mirror: ResticMirror;
   credentialId: string;
   tool: ToolInfo;
   /** An SFTP server's host key as recorded in our known_hosts (key "ED25519 SHA256:…"), if any. */
   hostKey: { host: string; key: string } | null;
-} & ({ outcome: 'created' } | { outcome: 'connected' } | { outcome: 'alreadyConnected' } | { outcome: 'notConfirmed' });
+}
 
 /** The configured restic mirror called `name`; exit 2 naming the restic mirrors there are. */
 export function resticMirror(config: Config, name: string): ResticMirror {
@@ -94,8 +95,7 @@ export async function setupRepository(config: Config, name: string, deps: Reposi
   const exists = await repositoryExists(d);
   const tool = d.tool!;
   reporter.info('run.tool', { tool: 'restic', path: tool.path, version: tool.version });
-  const done = async (outcome: RepositorySetupResult['outcome']): Promise<RepositorySetupResult> =>
-    ({ mirror: m, credentialId: id, tool, hostKey: await recordedHostKey(m, knownHosts), outcome }) as RepositorySetupResult;
+  const done = async (outcome: RepositorySetupResult['outcome']): Promise<RepositorySetupResult> => ({ outcome, mirror: m, credentialId: id, tool, hostKey: await recordedHostKey(m, knownHosts) });
 
   if (exists) {
     // Run twice (a script, a second try): the stored password still opens it — nothing to do.
