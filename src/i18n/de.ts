@@ -174,7 +174,7 @@ export const de = {
   'offsite.hostKeyChanged': 'Der Server {host} der Auslagerung „{name}“ meldet sich mit einem ANDEREN Schlüssel als bisher. Das kann ein Serverwechsel sein – oder ein Angriff. Es wurde nichts übertragen. Bitte beim Anbieter den Schlüssel bestätigen lassen und erst dann die alte Zeile für {host} aus {file} entfernen.',
   'offsite.authFailed': 'Die Anmeldung am Server {host} der Auslagerung „{name}“ wurde abgelehnt. Bitte Benutzer und Schlüssel (sshKey) bzw. Zugangsdaten im Schlüsselbund prüfen.',
   'offsite.full': 'Der Speicher der Auslagerung „{name}“ ist voll. Es wurde kein unvollständiges Backup hinterlegt; die lokalen Backups sind unverändert. Bitte beim Anbieter mehr Speicher buchen oder dort alte Sicherungen entfernen lassen.',
-  'offsite.deleteRefused': 'Der Server der Auslagerung „{name}“ verweigert das Löschen (nur Anhängen erlaubt). Alte Sicherungen bleiben dort; das Aufräumen ist Aufgabe des Speicher-Anbieters. Das Backup selbst ist vollständig.',
+  'offsite.deleteRefused': 'Der Server der Auslagerung „{name}“ verweigert das Löschen (nur Anhängen erlaubt). Alte Sicherungen bleiben dort; das Aufräumen ist Aufgabe des Speicher-Anbieters. Das Backup selbst ist vollständig. Damit nicht jede Nacht vergeblich gelöscht wird: in der Konfiguration bei „{name}“ "appendOnly": true setzen (im Einstellungsfenster „Nur anhängen“).',
   'offsite.failed': 'restic ({op}) für „{name}“ ist fehlgeschlagen (Code {code}): {message}',
   'offsite.staleLockRemoved': 'Auslagerung „{name}“: {count} liegen gebliebene Sperre(n) eines abgebrochenen Laufs dieses Servers entfernt.',
   'offsite.sent': 'Backup {id} nach „{name}“ ausgelagert (Snapshot {snapshot}, {files} Dateien, {added} neu).',

@@ -174,7 +174,7 @@ export const en: Record<MessageKey, string> = {
   'offsite.hostKeyChanged': 'Server {host} of the off-site copy "{name}" presents a DIFFERENT key than before. That may be a server change – or an attack. Nothing was sent. Please have the provider confirm the key, and only then remove the old line for {host} from {file}.',
   'offsite.authFailed': 'The server {host} of the off-site copy "{name}" refused the login. Please check the user and key (sshKey) or the credentials in the keyring.',
   'offsite.full': 'The storage of the off-site copy "{name}" is full. No incomplete backup was left there; the local backups are unchanged. Please book more storage with the provider or have old backups removed there.',
-  'offsite.deleteRefused': 'The server of the off-site copy "{name}" refuses deletions (append-only). Old backups stay there; cleaning up is the storage provider\'s job. The backup itself is complete.',
+  'offsite.deleteRefused': 'The server of the off-site copy "{name}" refuses deletions (append-only). Old backups stay there; cleaning up is the storage provider\'s job. The backup itself is complete. So that no night tries in vain: set "appendOnly": true for "{name}" in the config ("Append-only" in the settings window).',
   'offsite.failed': 'restic ({op}) for "{name}" failed (code {code}): {message}',
   'offsite.staleLockRemoved': 'Off-site copy "{name}": removed {count} lock(s) left by an interrupted run of this server.',
   'offsite.sent': 'Backup {id} sent to "{name}" (snapshot {snapshot}, {files} files, {added} new).',
