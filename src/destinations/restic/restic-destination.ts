@@ -151,6 +151,15 @@ export class ResticDestination implements Destination {
   readonly keepsAll: boolean;
   private access: ResticAccess | null = null;
   private manifests = new Map<string, Manifest>();
+  /**
+   * Our snapshots as listed once by this run (unlock lists them) and kept current by put and
+   * remove. Every restic command opens the repository anew — a key derivation (scrypt) of about
+   * half a second — so a night's copy lists once instead of before each step (list, put, the list
+   * after the puts, the read-back): measured by bench/offsite.ts. null: not listed yet.
+   */
+  private listing: { id: string; snapshot: Snapshot }[] | null = null;
+  /** Snapshots whose manifest this run has read from the repository itself (not from the local cache). */
+  private readonly readBack = new Set<string>();
   /** The server refused a removal in this run (append-only though the config says not): a prune would only be refused too. */
   private deletionsRefused = false;
 
@@ -183,7 +192,10 @@ export class ResticDestination implements Destination {
    */
   async unlock(access: AccessOptions = {}): Promise<void> {
     await this.connect(access);
-    await this.restic('cat config', ['cat', 'config', '--no-lock'], { signal: access.signal });
+    // Opening the repository with the password proves both; listing our snapshots does exactly
+    // that (as `cat config` would) and gives the run the list it needs next.
+    this.listing = null;
+    await this.snapshots(access.signal);
   }
 
   /** unlock() without opening the repository: everything `restic init` needs too (offsite init). */
@@ -283,20 +295,27 @@ export class ResticDestination implements Destination {
   }
 
   async snapshots(signal?: AbortSignal): Promise<{ id: string; snapshot: Snapshot }[]> {
+    if (this.listing) return this.listing;
     const r = await this.restic('snapshots', ['snapshots', '--json', '--no-lock', '--tag', SNAPSHOT_TAG], { signal, collect: true });
     const all = JSON.parse(r.lines.join('') || '[]') as Snapshot[] | null;
-    return ourSnapshots(all ?? []);
+    this.listing = ourSnapshots(all ?? []);
+    return this.listing;
   }
 
-  private cacheFile(snapshotId: string): string {
-    return join(this.backupDir, '.restic-cache', this.name, `${snapshotId}.manifest.json`);
+  /**
+   * By short id and backup id: restic 0.14's backup summary names the new snapshot by its short id
+   * only, the next night's listing by its full id — both must find the manifest read back tonight.
+   * (Two snapshots sharing both are copies of the same backup: the same manifest.)
+   */
+  private cacheFile(s: Snapshot): string {
+    return join(this.backupDir, '.restic-cache', this.name, `${s.id.slice(0, 8)}-${snapshotBackupId(s) ?? 'none'}.manifest.json`);
   }
 
   /** A snapshot's manifest: read once from the repository (`restic dump`), then from the local cache (snapshots never change). */
   private async manifestOf(s: Snapshot, signal?: AbortSignal): Promise<Manifest | null> {
     const known = this.manifests.get(s.id);
     if (known) return known;
-    const cached = await readFile(this.cacheFile(s.id), 'utf8').catch(() => null);
+    const cached = await readFile(this.cacheFile(s), 'utf8').catch(() => null);
     let text = cached;
     if (text === null) {
       const chunks: Buffer[] = [];
@@ -315,9 +334,10 @@ export class ResticDestination implements Destination {
     }
     const manifest = parseManifest(text);
     if (!manifest) return null;
+    if (cached === null) this.readBack.add(s.id);
     this.manifests.set(s.id, manifest);
     if (cached === null) {
-      const file = this.cacheFile(s.id);
+      const file = this.cacheFile(s);
       await mkdir(join(file, '..'), { recursive: true, mode: 0o700 });
       await writeFile(`${file}.tmp`, text, { mode: 0o600 });
       await rename(`${file}.tmp`, file);
@@ -395,6 +415,12 @@ export class ResticDestination implements Destination {
       files: summary.total_files_processed,
       added: byteCount(summary.data_added),
     });
+    // The snapshot just made joins this run's listing (restic printed its id), so the list and the
+    // read-back after the puts need no new listing; its manifest is still read from the repository.
+    if (this.listing) {
+      const made: Snapshot = { id: summary.snapshot_id, short_id: summary.snapshot_id.slice(0, 8), time: new Date(b.manifest.finishedAt).toISOString(), hostname: b.manifest.host, tags: [SNAPSHOT_TAG, b.id] };
+      this.listing = ourSnapshots([...this.listing.filter((s) => s.id !== b.id).map((s) => s.snapshot), made]);
+    }
     return { bytesCopied: summary.data_added, stored: summary.snapshot_id, files: summary.total_files_processed };
   }
 
@@ -406,8 +432,12 @@ export class ResticDestination implements Destination {
   async verify(id: string, check: (copy: BackupEntry, o: VerifyCopyOptions) => Promise<VerificationRecord>, o: VerifyCopyOptions): Promise<VerificationRecord | null> {
     const found = (await this.snapshots(o.signal)).find((s) => s.id === id);
     if (!found) return null;
-    this.manifests.delete(found.snapshot.id);
-    await rm(this.cacheFile(found.snapshot.id), { force: true });
+    // Read back from the repository, never from the local cache — unless this run has just read this
+    // very snapshot's manifest from the repository (the list after the puts): that was the read-back.
+    if (!this.readBack.has(found.snapshot.id)) {
+      this.manifests.delete(found.snapshot.id);
+      await rm(this.cacheFile(found.snapshot), { force: true });
+    }
     const started = Date.now();
     if (o.deep) {
       const scratch = join(this.backupDir, `.restic-verify-${this.name}`);
@@ -449,6 +479,7 @@ export class ResticDestination implements Destination {
         throw e;
       });
     }
+    this.listing = null; // listed anew when next asked
   }
 
   /** Without append-only, after the removals: `restic prune` when the last one is pruneEveryDays old. */
