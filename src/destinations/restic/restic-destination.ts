@@ -160,6 +160,9 @@ export class ResticDestination implements Destination {
   private listing: { id: string; snapshot: Snapshot }[] | null = null;
   /** Snapshots whose manifest this run has read from the repository itself (not from the local cache). */
   private readonly readBack = new Set<string>();
+  /** This run has marked itself as a holder of locks (lockMarker), and whether one of its locks may have been left. */
+  private lockMarked = false;
+  private lockMayBeLeft = false;
   /** The server refused a removal in this run (append-only though the config says not): a prune would only be refused too. */
   private deletionsRefused = false;
 
@@ -238,6 +241,12 @@ export class ResticDestination implements Destination {
   private async restic(label: string, args: string[], o: { signal?: AbortSignal; cwd?: string; onStdoutLine?: (l: string) => void; okExitCodes?: number[]; collect?: boolean } = {}) {
     const plan: CommandPlan = resticPlan(this.need(), label, args, { cwd: o.cwd, okExitCodes: o.okExitCodes });
     const lines: string[] = [];
+    const locks = takesLock(args);
+    if (locks && !this.lockMarked) {
+      await mkdir(this.backupDir, { recursive: true, mode: 0o700 });
+      await writeFile(lockMarker(this.backupDir, this.name), JSON.stringify({ pid: process.pid, host: hostname() }) + '\n', { mode: 0o600 });
+      this.lockMarked = true;
+    }
     try {
       const r = await run(plan, {
         signal: o.signal,
@@ -248,6 +257,10 @@ export class ResticDestination implements Destination {
       });
       return { ...r, lines };
     } catch (e) {
+      // restic removes its lock whenever it ends by itself, with an error too (exit 1, or 3 for
+      // unreadable files); killed, crashed (a Go panic exits 2), cancelled (0.14 handles SIGINT
+      // only) or timed out it may not have: the mark stays for the next run's tidy.
+      if (locks && !(e instanceof CommandError && e.reason === 'exit' && (e.exitCode === 1 || e.exitCode === 3))) this.lockMayBeLeft = true;
       throw this.failure(e, label);
     }
   }
@@ -364,6 +377,15 @@ export class ResticDestination implements Destination {
    * `restic unlock` — which removes stale locks only. Anybody else's lock is left alone.
    */
   async tidy(reporter: Reporter): Promise<void> {
+    // Only a run of ours that took a lock and did not end for sure can have left one, and such a run
+    // left its mark (lockMarker): without one there is nothing of ours to look for. Listing the
+    // locks opens the repository (about half a second of key derivation): skipped on every night
+    // that follows a clean one (bench/offsite.ts).
+    const marker = lockMarker(this.backupDir, this.name);
+    const mark = JSON.parse((await readFile(marker, 'utf8').catch(() => null)) ?? 'null') as { pid?: number; host?: string } | null;
+    if (!mark || mark.host !== hostname()) return;
+    // Looked at below; a live process of ours other than this one still holds its lock: its mark stays.
+    const looked = mark.pid === process.pid || !mark.pid || !processAlive(mark.pid);
     const ids = await this.restic('list locks', ['list', 'locks', '--no-lock'], { collect: true });
     let ours = 0;
     for (const lockId of ids.lines.map((l) => l.trim()).filter(Boolean)) {
@@ -377,9 +399,11 @@ export class ResticDestination implements Destination {
         /* not a lock we can read */
       }
     }
-    if (ours === 0) return;
-    await this.restic('unlock', ['unlock']);
-    reporter.info('offsite.staleLockRemoved', { name: this.name, count: ours });
+    if (ours > 0) {
+      await this.restic('unlock', ['unlock']);
+      reporter.info('offsite.staleLockRemoved', { name: this.name, count: ours });
+    }
+    if (looked) await rm(marker, { force: true }).catch(() => {});
   }
 
   async prepare(toPut: BackupEntry[], _mode: PutOptions['mode'], reporter: Reporter): Promise<void> {
@@ -530,8 +554,24 @@ export class ResticDestination implements Destination {
   }
 
   async close(): Promise<boolean> {
+    // Every lock this run took was released by restic itself: no reason for the next run to look.
+    if (this.lockMarked && !this.lockMayBeLeft) await rm(lockMarker(this.backupDir, this.name), { force: true }).catch(() => {});
     return true;
   }
+}
+
+/** restic commands that take a lock in the repository: all but the read-only ones we run with --no-lock, and unlock/init/version. */
+function takesLock(args: readonly string[]): boolean {
+  return !args.includes('--no-lock') && !['unlock', 'init', 'version'].includes(args[0] ?? '');
+}
+
+/**
+ * Beside the backups, while a run of ours may hold a lock in the repository: written before the
+ * first command that takes one, removed when all of them ended by themselves (close), so it is
+ * left only by a run that died or whose restic was killed — the only way a lock of ours stays.
+ */
+function lockMarker(backupDir: string, mirrorName: string): string {
+  return join(backupDir, `.restic-${mirrorName}.locking`);
 }
 
 function refusedDeletion(e: unknown): e is PraxisError {
