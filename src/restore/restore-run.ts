@@ -147,16 +147,18 @@ async function findSource(config: Config, req: RestoreRequest, deps: RestoreDeps
   if (req.from) return { dir: req.from };
   if (!req.fromMirror) return { dir: config.backupDir };
   const mirror = await accessMirror(config, req.fromMirror, deps.mirrorDeps, 'restore.run.sourceAbsent', { passphrase: req.passphrase, signal });
+  // A folder is read where it is; a repository restores the backup into a scratch folder of ours
+  // first (on a new server the backup directory may not exist yet), checked below like any other.
+  const scratch = join(config.backupDir, `.restore-from-${req.fromMirror}`);
   try {
-    // A folder is read where it is; a repository restores the backup into a scratch folder of ours
-    // first (on a new server the backup directory may not exist yet), checked below like any other.
-    const scratch = join(config.backupDir, `.restore-from-${req.fromMirror}`);
     await mkdir(config.backupDir, { recursive: true, mode: 0o700 });
     const entry = await mirror.fetch(req.id, { scratch, reporter, signal });
     if (entry) return { dir: dirname(entry.path), mirror, scratch: entry.path.startsWith(scratch + '/') ? scratch : undefined };
     findInCatalog(await mirror.catalog(), mirror.dir, req.id);
     throw new PraxisError('restore.run.notFound', { id: req.id, dir: mirror.dir, newest: '—' }, ExitCode.invalidInput);
   } catch (e) {
+    // Whatever was fetched (a snapshot that held no backup of ours, an interrupted restore) is ours to remove.
+    await removeTree(scratch).catch(() => {});
     await mirror.close(null, { warnings: [] }, { eject: false });
     throw e;
   }

@@ -120,6 +120,27 @@ test('list --mirror --json: exactly the backups sent, with ids, sizes and compon
   assert.not.ok(text.stdout.includes(notSent));
 });
 
+test('a snapshot tagged as ours that holds no backup (sent by hand from outside a backup folder) is left out; the others are still listed and restorable', async () => {
+  // Its own repository: the other tests see only what the product sent.
+  const other = join(root, 'offsite', 'mit-fremdem');
+  await cp(repo, other, { recursive: true });
+  const byHand = join(root, 'von-hand');
+  await mkdir(join(byHand, sent[0]!), { recursive: true });
+  await writeFile(join(byHand, sent[0]!, 'notiz.txt'), 'vom IT-Dienstleister von Hand gesichert\n');
+  execFileSync('restic', ['backup', '--tag', `praxis-backup,20261130_120000`, byHand], {
+    env: { PATH: process.env.PATH!, HOME: root, RESTIC_REPOSITORY: other, RESTIC_PASSWORD: PASS, RESTIC_CACHE_DIR: join(root, 'restic-cache') },
+  });
+  const otherConfig = join(root, 'config-mit-fremdem.json');
+  await writeConfig(otherConfig, { backupDir, mirrors: [{ name: MIRROR, type: 'restic', repository: other }] });
+  const r = await cli(['list', '--mirror', MIRROR, '--json', '--config', otherConfig]);
+  assert.is(r.code, 0, r.stderr);
+  assert.equal((JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { backups: { id: string }[] }).backups.map((b) => b.id), sent);
+  const restore = await cli(['restore', '20261130_120000', '--from-mirror', MIRROR, '--dry-run', '--config', otherConfig]);
+  assert.is(restore.code, 2, restore.stderr);
+  assert.ok(restore.stderr.includes(sent[0]!), `the backups there are named: ${restore.stderr}`);
+  assert.not.ok(existsSync(join(backupDir, `.restore-from-${MIRROR}`)), 'what was fetched for nothing is removed');
+});
+
 test('list --mirror on a new server: no backup directory yet, the passphrase typed in (stdin), same list', async () => {
   const fresh = join(root, 'neuer-server');
   await mkdir(fresh);
