@@ -277,7 +277,7 @@ export const configSchema = z
       .object({ keep: z.number({ required_error: 'required' }).int().min(1).max(1000) })
       .strict()
       .default({ keep: 10 }),
-    mirrors: z.array(mirror).max(2, { message: 'tooManyMirrors' }).default([]),
+    mirrors: z.array(mirror).max(3, { message: 'tooManyMirrors' }).default([]),
     schedule: z
       .object({
         cron: z.string().superRefine((expr, ctx) => {

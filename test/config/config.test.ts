@@ -237,16 +237,17 @@ const ROWS: Row[] = [
     de: ['schedule.cron: Feld Wochentag („MON-FRI“) ist ungültig'],
   },
   {
-    name: 'three mirrors',
+    name: 'four mirrors',
     make: edit((c, sb) => {
       c.mirrors = [
         { name: 'usb', type: 'volume', volume: { label: 'PRAXIS-BACKUP' }, mode: 'all', eject: true },
         { name: 'nas', type: 'smb', url: 'smb://nas.local/backup', user: 'praxis', mode: 'latest' },
         { name: 'copy', type: 'path', path: join(sb.dir, 'other-disk'), mode: 'all' },
+        { name: 'aussen', type: 'restic', repository: 'sftp:praxis@backup.example.de:/praxis' },
       ];
     }),
     paths: ['mirrors'],
-    de: ['mirrors: höchstens zwei Datenträger'],
+    de: ['mirrors: höchstens drei Datenträger'],
   },
   {
     name: 'bad mirror type',

@@ -193,7 +193,7 @@ test('validation: list-level problems and parts the window cannot edit', () => {
   const broken = { ...clone(SAMPLE), hooks: { beforeBackup: { command: [] } } };
   const byField = Object.fromEntries(F.validate(form, broken, 'de').map((p) => [p.field, p.message]));
   assert.match(byField.components!, /^Was gesichert wird: Datenbank, Programme, Anhänge: mindestens eine Komponente/);
-  assert.match(byField.mirrors!, /höchstens zwei Datenträger/);
+  assert.match(byField.mirrors!, /höchstens drei Datenträger/);
   assert.match(byField.other!, /^hooks\.beforeBackup\.command: .*Dieser Teil lässt sich hier nicht bearbeiten/);
 });
 
