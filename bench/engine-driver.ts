@@ -15,6 +15,7 @@ import { runReporter, withCancel } from '../src/cli/commands/run-support';
 import { makeOut } from '../src/cli/output';
 import { loadConfig } from '../src/config/load';
 import { runBackup } from '../src/backup/backup-run';
+import { eventTimeline, processFigures } from './driver-figures';
 
 export interface DriverResult {
   exitCode: number;
@@ -55,30 +56,22 @@ out.data = (obj) => process.stderr.write(JSON.stringify(obj) + '\n');
 const config = await loadConfig(resolve(configArg));
 const reporter = runReporter(app, out, 'run');
 
-const timeline: DriverResult['timeline'] = [];
 const open = new Map<string, { type: string; ts: number }>();
 const components: DriverResult['components'] = [];
-let events = 0;
-let progressEvents = 0;
-let t0 = performance.now();
-reporter.addSink((e) => {
-  events++;
-  if (e.type === 'progress') {
-    progressEvents++;
-    return;
-  }
-  const what = e.type === 'log' || e.type === 'warning' || e.type === 'notification' ? e.message.key : 'name' in e ? e.name : '';
-  timeline.push([Math.round(performance.now() - t0), e.type, what]);
+const events = eventTimeline((e) => {
   if (e.type === 'component-started') open.set(e.name, { type: e.componentType, ts: Date.parse(e.ts) });
   else if (e.type === 'component-finished') {
     const s = open.get(e.name);
     components.push({ name: e.name, type: s?.type ?? '?', ms: s ? Date.parse(e.ts) - s.ts : NaN, bytes: e.bytes, files: e.files });
   }
 });
+reporter.addSink(events.sink);
+let t0 = performance.now();
 
 const rssBeforeKiB = Math.round(process.memoryUsage.rss() / 1024);
 const cpu0 = process.cpuUsage();
 t0 = performance.now();
+events.start();
 const summary = await withCancel((signal) =>
   runBackup(
     config,
@@ -88,7 +81,7 @@ const summary = await withCancel((signal) =>
   ),
 );
 const runMs = performance.now() - t0;
-const cpu = process.cpuUsage(cpu0);
+const figures = processFigures(cpu0, rssBeforeKiB);
 
 const result: DriverResult = {
   exitCode: summary.exitCode,
@@ -97,15 +90,11 @@ const result: DriverResult = {
   path: summary.path,
   error: summary.error ? JSON.stringify(summary.error) : undefined,
   runMs,
-  processMs: performance.now(), // performance.timeOrigin is the process start
   components,
-  cpuUserMs: Math.round(cpu.user / 1000),
-  cpuSystemMs: Math.round(cpu.system / 1000),
-  maxRssKiB: process.resourceUsage().maxRSS,
-  rssBeforeKiB,
-  events,
-  progressEvents,
-  timeline,
+  ...figures,
+  events: events.events,
+  progressEvents: events.progressEvents,
+  timeline: events.timeline,
 };
 process.stdout.write(JSON.stringify(result) + '\n');
 process.exitCode = summary.exitCode;

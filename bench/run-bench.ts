@@ -6,6 +6,8 @@
 //   nochange  second backup of the unchanged tree                vs  rsync -a --link-dest=PREV SRC/ NEW/   goal ≤ 1.10
 //   dump      dump phase of a ~100 MB PostgreSQL database        vs  pg_dump -Fc -f FILE (same binary)     goal ≤ 1.05
 //   rss       peak RSS of the engine's Node process, 10 000 vs 100 000 files                             goal ≤ 150 MiB each, flat
+//   offsite-first, offsite-nochange (`offsite`: both; not in the default list, they take ~15 min):
+//             the mirror step of a restic mirror vs raw `restic backup` of the same folder (bench/offsite.ts)  goal ≤ 1.10
 //
 // Method
 // - Nothing is dropped from the page cache. Each case is warmed once (one untimed run of each side),
@@ -34,12 +36,14 @@ import { startPostgres, type PgServer } from '../test/helpers/postgres';
 import { makeTempDir, runCleanups } from '../test/helpers/temp';
 import { makeDatabase } from './database';
 import type { DriverResult } from './engine-driver';
+import { OFFSITE_CASES, offsiteCases, offsiteNotes } from './offsite';
 import { prewarm } from './prewarm';
 import { makeTree, type TreeInfo } from './tree';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const REPO = dirname(BENCH_DIR);
 const DRIVER = join(BENCH_DIR, 'engine-driver.ts');
+const MIRROR_DRIVER = join(BENCH_DIR, 'mirror-driver.ts');
 const MiB = 1024 * 1024;
 /** Backup id used for the raw tool's destination folders, so they look like the engine's. */
 const RAW_ID = '20000101_000000';
@@ -63,7 +67,7 @@ const P = {
   rssSmall: quick ? 1_000 : 10_000,
   rssLarge: quick ? 10_000 : 100_000,
 };
-const CASES = new Set((args.cases ?? 'first,nochange,dump,rss').split(',').map((s) => s.trim()));
+const CASES = new Set((args.cases ?? 'first,nochange,dump,rss').split(',').flatMap((s) => (s.trim() === 'offsite' ? OFFSITE_CASES : [s.trim()])));
 const RESULTS_FILE = args.out ?? join(BENCH_DIR, 'results.json');
 
 const GOALS = { first: 1.05, nochange: 1.1, dump: 1.05, rssMaxKiB: 150 * 1024, rssFlat: 1.2 };
@@ -116,10 +120,17 @@ async function which(name: string): Promise<string> {
  */
 let driverArgv: string[] = ['--import', 'tsx', DRIVER];
 let driverMode = 'tsx (node --import tsx bench/engine-driver.ts)';
+/** The off-site cases' driver (bench/mirror-driver.ts), bundled the same way. */
+let mirrorDriverArgv: string[] = ['--import', 'tsx', MIRROR_DRIVER];
 async function buildDriver(): Promise<void> {
   const outfile = join(BENCH_DIR, '.work', 'engine-driver.mjs');
   try {
     const esbuild = await import('esbuild');
+    if ([...CASES].some((c) => OFFSITE_CASES.includes(c))) {
+      const mirrorOut = join(BENCH_DIR, '.work', 'mirror-driver.mjs');
+      await esbuild.build({ entryPoints: [MIRROR_DRIVER], outfile: mirrorOut, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' });
+      mirrorDriverArgv = [mirrorOut];
+    }
     await esbuild.build({
       entryPoints: [DRIVER],
       outfile,
@@ -147,12 +158,12 @@ interface EngineRun {
   wallMs: number;
 }
 
-async function engine(label: string, config: Record<string, unknown>, env: Record<string, string> = {}): Promise<EngineRun> {
+async function engine(label: string, config: Record<string, unknown>, env: Record<string, string> = {}, driver = driverArgv): Promise<EngineRun> {
   const file = join(RUNS, `${label}.config.json`);
   await writeFile(file, JSON.stringify({ retention: { keep: 10 }, ...config }, null, 2));
   await flush();
   const start = performance.now();
-  const r = await execa(process.execPath, [...driverArgv, '--config', file], {
+  const r = await execa(process.execPath, [...driver, '--config', file], {
     cwd: REPO,
     env: { PRAXIS_BACKUP_STATE_DIR: join(STATE, 'state'), PRAXIS_BACKUP_LOG_DIR: join(STATE, 'logs'), ...env },
     reject: false,
@@ -349,7 +360,7 @@ async function main(): Promise<void> {
 
   // ---------------- data
   let tree: (TreeInfo & { reused: boolean }) | undefined;
-  if (CASES.has('first') || CASES.has('nochange')) {
+  if (CASES.has('first') || CASES.has('nochange') || OFFSITE_CASES.some((c) => CASES.has(c))) {
     log(`preparing attachment tree: ${P.files} files …`);
     tree = await makeTree(join(data, `attachments-${P.files}`), P.files, {
       onProgress: (d, n) => log(`  ${d}/${n} files written`),
@@ -437,6 +448,24 @@ async function main(): Promise<void> {
         }),
       );
     }
+  }
+
+  // ---------------- off-site copy (restic): bench/offsite.ts
+  if (tree && OFFSITE_CASES.some((c) => CASES.has(c))) {
+    const offsite = await offsiteCases({
+      rounds: P.rounds,
+      runs: RUNS,
+      work: WORK,
+      tree,
+      cases: CASES,
+      log,
+      flush,
+      engine,
+      mirrorDriver: mirrorDriverArgv,
+      pairs,
+      timedCase,
+    });
+    results.cases.push(...(offsite as TimedCase[]));
   }
 
   // ---------------- 3: dump
@@ -544,8 +573,10 @@ function printTable(results: Results): void {
       const parts: string[] = [];
       if (d.engineRsyncPhaseMedianS !== undefined) parts.push(`rsync phase ${d.engineRsyncPhaseMedianS} s + rest of the run ${d.engineOutsideRsyncMedianS} s`);
       if (d.engineRunBackupMedianS !== undefined) parts.push(`whole runBackup() ${d.engineRunBackupMedianS} s`);
+      if (d.resticBackupPhaseMedianS !== undefined) parts.push(`restic backup phase ${d.resticBackupPhaseMedianS} s + rest of the mirror step ${d.outsideResticBackupMedianS} s`);
       parts.push(`engine Node CPU ${d.engineNodeCpuMedianS} s`, `engine process incl. Node start ${d.engineProcessWallMedianS} s`);
       out(`    (medians) ${parts.join('; ')}`);
+      for (const l of offsiteNotes(c.detail)) out(l);
     }
   }
   const rss = results.rss;
