@@ -152,6 +152,13 @@ async function findSource(config: Config, req: RestoreRequest, deps: RestoreDeps
   const scratch = join(config.backupDir, `.restore-from-${req.fromMirror}`);
   try {
     await mkdir(config.backupDir, { recursive: true, mode: 0o700 });
+    if (!(mirror instanceof FolderDestination)) {
+      // It must fit here first: a disk that fills up during the fetch reads as the repository's.
+      const listed = (await mirror.catalog()).complete.find((b) => b.id === req.id);
+      const fs = await statfs(config.backupDir);
+      const free = fs.bavail * fs.bsize;
+      if (listed && listed.bytes > free) throw new PraxisError('restore.run.noSpace', { path: config.backupDir, needed: byteCount(listed.bytes), free: byteCount(free) });
+    }
     const entry = await mirror.fetch(req.id, { scratch, reporter, signal });
     if (entry) return { dir: dirname(entry.path), mirror, scratch: entry.path.startsWith(scratch + '/') ? scratch : undefined };
     findInCatalog(await mirror.catalog(), mirror.dir, req.id);

@@ -16,6 +16,7 @@ import { CLI } from '../helpers/cli';
 import { startKeyring, type TestKeyring } from '../helpers/keyring';
 import { createSampleFiles } from '../helpers/sample-practice';
 import { makeTempDir, registerCleanup, runCleanups } from '../helpers/temp';
+import { mountTmpfs } from '../helpers/tmpfs';
 
 const test = suite('list --mirror and verify --target on a restic repository (CLI)');
 
@@ -139,6 +140,23 @@ test('a snapshot tagged as ours that holds no backup (sent by hand from outside 
   assert.is(restore.code, 2, restore.stderr);
   assert.ok(restore.stderr.includes(sent[0]!), `the backups there are named: ${restore.stderr}`);
   assert.not.ok(existsSync(join(backupDir, `.restore-from-${MIRROR}`)), 'what was fetched for nothing is removed');
+});
+
+test('restore --from-mirror onto a disk too small for the backup: said as such before anything is fetched, nothing changed, no scratch folder', async () => {
+  const disk = await mountTmpfs(1);
+  // Most of the small disk already taken: what is left is less than the backup.
+  writeFileSync(join(disk.path, 'belegt.bin'), Buffer.alloc(700 * 1024, 1));
+  const smallBackups = join(disk.path, 'Praxis-Backup');
+  const smallConfig = join(root, 'config-klein.json');
+  await writeConfig(smallConfig, { backupDir: smallBackups, mirrors: [{ name: MIRROR, type: 'restic', repository: repo }] });
+  const before = readdirSync(join(root, 'dokumente')).sort();
+  const r = await cli(['restore', sent[0]!, '--from-mirror', MIRROR, '--yes', '--no-safety-backup', '--config', smallConfig]);
+  assert.is(r.code, 1, r.stderr);
+  assert.ok(r.stderr.includes(`Nicht genug Platz in ${smallBackups}`), r.stderr);
+  assert.not.match(r.stderr, /Auslagerung .* ist voll/, 'not the repository that is full');
+  assert.not.ok(existsSync(join(smallBackups, `.restore-from-${MIRROR}`)), 'no scratch folder left');
+  assert.equal(readdirSync(join(root, 'dokumente')).sort(), before, 'nothing restored');
+  await disk.unmount();
 });
 
 test('list --mirror on a new server: no backup directory yet, the passphrase typed in (stdin), same list', async () => {
