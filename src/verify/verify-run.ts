@@ -13,6 +13,7 @@ import type { Config } from '../config/schema';
 import type { Platform } from '../platform/paths';
 import { onChildGroups } from '../process/runner';
 import { readCatalog, type BackupEntry, type Catalog } from '../backup-directory/catalog';
+import { checkSpace, diskSpace } from '../backup-directory/space-check';
 import type { VerificationRecord } from '../backup-directory/verification';
 import { reportLockTakeover } from '../backup/backup-run';
 import type { SecretStore } from '../credentials/credentials';
@@ -143,6 +144,9 @@ export async function runVerify(
       // A repository: its own check (structure + today's slice of the data read back), then the
       // backup's manifest there against the local one — or, deep or with a restore test, the
       // whole backup restored into a scratch folder and checked like a local one.
+      // Deep or with a restore test the backup is restored here first: it must fit (a disk that
+      // fills up during the fetch would read as the repository being full).
+      if (req.deep || req.restoreTest) checkSpace(config.backupDir, entry.bytes, await diskSpace(config.backupDir));
       const repo = await mounted.checkRepository(started, reporter, signal);
       const opts = { destination: dest, restoreTest: req.restoreTest, now: started };
       const checked = await mounted.verify(

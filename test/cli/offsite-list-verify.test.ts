@@ -142,7 +142,7 @@ test('a snapshot tagged as ours that holds no backup (sent by hand from outside 
   assert.not.ok(existsSync(join(backupDir, `.restore-from-${MIRROR}`)), 'what was fetched for nothing is removed');
 });
 
-test('restore --from-mirror onto a disk too small for the backup: said as such before anything is fetched, nothing changed, no scratch folder', async () => {
+test('restore --from-mirror and verify --deep onto a disk too small for the backup: said as such before anything is fetched, nothing changed, no scratch folder', async () => {
   const disk = await mountTmpfs(1);
   // Most of the small disk already taken: what is left is less than the backup.
   writeFileSync(join(disk.path, 'belegt.bin'), Buffer.alloc(700 * 1024, 1));
@@ -156,6 +156,11 @@ test('restore --from-mirror onto a disk too small for the backup: said as such b
   assert.not.match(r.stderr, /Auslagerung .* ist voll/, 'not the repository that is full');
   assert.not.ok(existsSync(join(smallBackups, `.restore-from-${MIRROR}`)), 'no scratch folder left');
   assert.equal(readdirSync(join(root, 'dokumente')).sort(), before, 'nothing restored');
+  // verify --deep restores into the same place: the same question first.
+  const deep = await cli(['verify', '--target', MIRROR, '--deep', '--config', smallConfig], { PRAXIS_BACKUP_TEST_NOW: '2026-11-21T12:00:00Z' });
+  assert.is(deep.code, 1, deep.stderr);
+  assert.ok(deep.stderr.includes(`Zu wenig Speicherplatz auf ${smallBackups}`), deep.stderr);
+  assert.equal(readdirSync(smallBackups).filter((n) => n.startsWith('.restic-verify')), [], 'no scratch folder left');
   await disk.unmount();
 });
 
