@@ -77,7 +77,7 @@ test('a clean night: one listing, one backup, one read-back of the manifest; no 
   assert.equal(snapshotIds(repo), [first, second]);
 });
 
-test('restic killed mid-upload: the mark stays, the next run looks for locks and removes ours, the night after does not look', async () => {
+test('restic killed mid-upload: the mark stays, the next run looks for locks and removes ours, the night after does not look; an unreadable mark is looked at', async () => {
   const { rec, repo } = await recordedRepo('kill');
   // 8 MiB at 1 MiB/s: the upload is still going when the first pack has landed.
   const p = await practice(root, 'kill', { repository: repo, resticPath: rec.path, limitUploadKiBs: 1024 }, { files: 10 });
@@ -126,6 +126,15 @@ test('restic killed mid-upload: the mark stays, the next run looks for locks and
   assert.is(after.results[0]!.result, 'success', JSON.stringify(after.results[0]!.message));
   assert.equal(subcommands(rec, from), ['snapshots', 'backup', 'dump']);
   assert.is(lockCount(repo), 1, "the other's stale lock is not ours to remove");
+
+  // A mark that cannot be read (a disk that filled up while it was written) is looked at all the same.
+  await writeFile(marker(p), '{"pid":');
+  await backup(p, nights);
+  from = rec.calls().length;
+  const unreadable = await mirrorRun(p, keyring(), nights);
+  assert.is(unreadable.results[0]!.result, 'success', JSON.stringify(unreadable.results[0]!.message));
+  assert.ok(subcommands(rec, from).includes('list locks'), subcommands(rec, from).join(', '));
+  assert.not.ok(existsSync(marker(p)), 'looked at, the mark is gone');
 });
 
 test.run();

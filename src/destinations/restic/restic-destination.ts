@@ -385,8 +385,15 @@ export class ResticDestination implements Destination {
     // locks opens the repository (about half a second of key derivation): skipped on every night
     // that follows a clean one (bench/offsite.ts).
     const marker = lockMarker(this.backupDir, this.name);
-    const mark = JSON.parse((await readFile(marker, 'utf8').catch(() => null)) ?? 'null') as { pid?: number; host?: string } | null;
-    if (!mark || mark.host !== hostname()) return;
+    const text = await readFile(marker, 'utf8').catch(() => null);
+    if (text === null) return;
+    let mark: { pid?: number; host?: string } = {};
+    try {
+      mark = JSON.parse(text) as typeof mark;
+    } catch {
+      /* unreadable (a disk that filled up while it was written): look all the same */
+    }
+    if (mark.host && mark.host !== hostname()) return;
     // Looked at below; a live process of ours other than this one still holds its lock: its mark stays.
     const looked = mark.pid === process.pid || !mark.pid || !processAlive(mark.pid);
     const ids = await this.restic('list locks', ['list', 'locks', '--no-lock'], { collect: true });
