@@ -16,7 +16,7 @@
 // again, which is not what the product does and not what an admin would measure it against. The
 // product passes the same --parent and --ignore-ctime (hard links change ctime).
 // Both sides: the same restic, the same password (RESTIC_PASSWORD), the same cache folder
-// (RESTIC_CACHE_DIR in the work dir), --json with RESTIC_PROGRESS_FPS=1 (the product's output
+// (RESTIC_CACHE_DIR beside the runs), --json with RESTIC_PROGRESS_FPS=1 (the product's output
 // settings: without them restic --json prints 60 status lines a second, a cost of output format,
 // not of the copy).
 //
@@ -49,7 +49,6 @@ type Pairs = { engine: number[]; raw: number[]; runs: Run[]; load: number[] };
 export interface OffsiteContext {
   rounds: number;
   runs: string;
-  work: string;
   tree: TreeInfo;
   cases: Set<string>;
   log(s: string): void;
@@ -92,8 +91,9 @@ export async function offsiteCases(ctx: OffsiteContext): Promise<unknown[]> {
   const restic = (await execa('sh', ['-c', 'command -v restic'])).stdout.trim();
   const resticVersion = (await execa(restic, ['version'])).stdout.trim();
   ctx.log(`raw restic: ${restic} (${resticVersion})`);
-  const cache = join(ctx.work, 'restic-cache');
   const base = join(ctx.runs, 'offsite');
+  // With the runs, so it goes at the end like them (every fresh repository gets a cache of its own).
+  const cache = join(base, 'restic-cache');
   await mkdir(base, { recursive: true });
   const env = { RESTIC_PASSWORD: PASSWORD, RESTIC_CACHE_DIR: cache };
   const resticEnv = (repo: string) => ({ ...env, RESTIC_REPOSITORY: repo, RESTIC_PROGRESS_FPS: '1' });

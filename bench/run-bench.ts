@@ -6,7 +6,7 @@
 //   nochange  second backup of the unchanged tree                vs  rsync -a --link-dest=PREV SRC/ NEW/   goal ≤ 1.10
 //   dump      dump phase of a ~100 MB PostgreSQL database        vs  pg_dump -Fc -f FILE (same binary)     goal ≤ 1.05
 //   rss       peak RSS of the engine's Node process, 10 000 vs 100 000 files                             goal ≤ 150 MiB each, flat
-//   offsite-first, offsite-nochange (`offsite`: both; not in the default list, they take ~15 min):
+//   offsite-first, offsite-nochange (`offsite`: both; not in the default list: 7–20 min, as busy as the VM is):
 //             the mirror step of a restic mirror vs raw `restic backup` of the same folder (bench/offsite.ts)  goal ≤ 1.10
 //
 // Method
@@ -455,7 +455,6 @@ async function main(): Promise<void> {
     const offsite = await offsiteCases({
       rounds: P.rounds,
       runs: RUNS,
-      work: WORK,
       tree,
       cases: CASES,
       log,
