@@ -178,7 +178,9 @@ async function mirrorOne(m: Mirror, config: Config, deps: MirrorDeps, reporter: 
     }
     if (sync.copied.length) reporter.info('mirror.verified', { name: m.name, count: sync.copied.length });
     // The kind's own upkeep after a complete, verified copy (a repository's prune on its schedule).
+    const before = d.warnings.length;
     await d.maintain?.(now(), reporter, signal);
+    r.warnings.push(...d.warnings.slice(before));
     r.result = 'success';
   } catch (e) {
     r.result = 'failed';

@@ -99,6 +99,9 @@ test('prune refused by an append-only server the config does not know of: a warn
   assert.equal(r.copied, [b]);
   assert.ok(logKeys(run.events).includes('offsite.pruning'));
   assert.ok(run.events.some((e) => e.type === 'warning' && e.message.key === 'offsite.deleteRefused'), logKeys(run.events).join(' '));
+  // Said in the result too: the run ends with warnings (3), not as if all were well.
+  assert.ok(r.warnings.some((w) => w.key === 'offsite.deleteRefused'), JSON.stringify(r.warnings));
+  assert.is(mirrorsExitCode(run.results), 3);
   assert.equal(snapshotIds(server.url), [b]);
   // Tried, refused, recorded: not again every night.
   assert.is(JSON.parse(readFileSync(join(p.backups, `.restic-${MIRROR}.json`), 'utf8')).lastPrune, nights.mirrorTime().toISOString());

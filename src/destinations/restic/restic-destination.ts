@@ -31,6 +31,8 @@ import {
   checkResticVersion,
   classifyFailure,
   networkEndpoint,
+  parseSftp,
+  sshProbePlan,
   REST_PASSWORD,
   resticPlan,
   resticTime,
@@ -230,6 +232,15 @@ export class ResticDestination implements Destination {
     if (!ep) return;
     const err = await tcpReachable(ep.host, ep.port, this.deps.connectTimeoutMs ?? 15_000);
     if (err) throw new PraxisError('offsite.unreachable', { name: this.name, host: ep.host, port: ep.port, reason: err });
+    // SFTP: the ssh session alone first. restic passes ssh's reason for a refusal (a changed host
+    // key, a refused login) on only sometimes; ssh by itself always says it (restic-command.ts).
+    const sftp = parseSftp(this.mirror.repository);
+    if (!sftp) return;
+    try {
+      await run(sshProbePlan(this.mirror, sftp, this.deps.knownHosts));
+    } catch (e) {
+      throw this.failure(e, 'ssh');
+    }
   }
 
   private need(): ResticAccess {
@@ -531,6 +542,7 @@ export class ResticDestination implements Destination {
       // is complete all the same — a warning, and the next try only after pruneEveryDays again.
       if (!refusedDeletion(e)) throw e;
       reporter.warn(e.message_.key, e.message_.params);
+      this.warnings.push(e.message_); // the mirror's result (exit 3), read after maintain()
     }
     state.lastPrune = now.toISOString();
     await writeFile(`${file}.tmp`, JSON.stringify(state) + '\n', { mode: 0o600 });
