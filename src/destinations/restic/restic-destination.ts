@@ -24,6 +24,7 @@ import { byteCount, type Message } from '../../i18n';
 import { CommandError, run, type CommandPlan } from '../../process/runner';
 import type { ToolInfo, ToolLocator } from '../../process/tool-locator';
 import type { Reporter } from '../../run/events';
+import { isAlive } from '../../run/lock';
 import type { Destination, FetchOptions, PutOptions, RepositoryCheck, TargetInfo, VerifyCopyOptions } from '../contract';
 import { cryptContext, type AccessOptions } from '../encrypted/encrypted-target';
 import {
@@ -406,7 +407,7 @@ export class ResticDestination implements Destination {
     }
     if (mark.host && mark.host !== hostname()) return;
     // Looked at below; a live process of ours other than this one still holds its lock: its mark stays.
-    const looked = mark.pid === process.pid || !mark.pid || !processAlive(mark.pid);
+    const looked = mark.pid === process.pid || !mark.pid || !isAlive(mark.pid);
     const ids = await this.restic('list locks', ['list', 'locks', '--no-lock'], { collect: true });
     let ours = 0;
     for (const lockId of ids.lines.map((l) => l.trim()).filter(Boolean)) {
@@ -415,7 +416,7 @@ export class ResticDestination implements Destination {
       try {
         const lock = JSON.parse(r.lines.join('')) as { hostname?: string; pid?: number; uid?: number };
         if (lock.hostname !== hostname() || (process.getuid && lock.uid !== undefined && lock.uid !== process.getuid())) continue;
-        if (lock.pid && !processAlive(lock.pid)) ours++;
+        if (lock.pid && !isAlive(lock.pid)) ours++;
       } catch {
         /* not a lock we can read */
       }
@@ -598,15 +599,6 @@ function lockMarker(backupDir: string, mirrorName: string): string {
 
 function refusedDeletion(e: unknown): e is PraxisError {
   return e instanceof PraxisError && e.message_.key === 'offsite.deleteRefused';
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Which dumps differ between the local manifest and the one in the repository (sha256 first: that is what a restore checks). */
