@@ -7,8 +7,8 @@ import { dirname, join } from 'node:path';
 import type { Mirror } from '../../config/schema';
 import { PraxisError } from '../../core/errors';
 import type { CryptContext, CryptTarget, CryptView, MirrorCrypt } from '../../core/mirror-crypt';
-import { storeName, type SecretStore } from '../../core/secret-store';
-import { encryptionCredentialId } from '../../encryption/passphrase';
+import type { SecretStore } from '../../core/secret-store';
+import { cryptContext, type AccessOptions } from '../mirror-passphrase';
 import type { Message } from '../../i18n';
 import { failureMessage } from '../../run/failure';
 import type { Reporter } from '../../run/events';
@@ -31,11 +31,7 @@ export interface CryptDeps {
   askPassphrase?(name: string): Promise<string | null>;
 }
 
-/** Reaching an encrypted mirror: a passphrase typed from the sheet (else stored, else asked), and the cancel signal. */
-export interface AccessOptions {
-  passphrase?: string;
-  signal?: AbortSignal;
-}
+export { cryptContext, type AccessOptions } from '../mirror-passphrase';
 
 export const cryptOf = (deps: Pick<CryptDeps, 'crypt'>): MirrorCrypt => deps.crypt ?? gocryptfsCrypt;
 
@@ -47,14 +43,6 @@ export function cryptTarget(m: Mirror): CryptTarget {
 /** The mirror is encrypted as a whole APFS volume (macOS USB disk): unlocked while located, no container in a folder. */
 export function encryptsWholeVolume(m: Mirror, crypt: MirrorCrypt): boolean {
   return crypt.scheme(cryptTarget(m)) === 'apfs-volume';
-}
-
-/** The passphrase of an encrypted mirror, as the adapters need it. Without one this throws: nothing is then written. */
-export async function cryptContext(m: Mirror, deps: Pick<CryptDeps, 'secrets' | 'askPassphrase'>, access: AccessOptions = {}): Promise<CryptContext> {
-  const id = encryptionCredentialId(m.name);
-  const pass = access.passphrase ?? (await deps.secrets.get(id)) ?? (await deps.askPassphrase?.(m.name)) ?? null;
-  if (!pass) throw new PraxisError('mirror.crypt.noPassphrase', { name: m.name, id, store: storeName(deps.secrets) });
-  return { name: m.name, credentialId: id, passphrase: pass, signal: access.signal };
 }
 
 /**

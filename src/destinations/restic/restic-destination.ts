@@ -26,7 +26,7 @@ import type { ToolInfo, ToolLocator } from '../../process/tool-locator';
 import type { Reporter } from '../../run/events';
 import { isAlive } from '../../run/lock';
 import type { Destination, FetchOptions, PutOptions, RepositoryCheck, TargetInfo, VerifyCopyOptions } from '../contract';
-import { cryptContext, type AccessOptions } from '../encrypted/encrypted-target';
+import { cryptContext, type AccessOptions } from '../mirror-passphrase';
 import {
   backendCredentialId,
   checkResticVersion,
