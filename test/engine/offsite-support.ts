@@ -20,6 +20,7 @@ import { Reporter, type StampedEvent } from '../../src/run/events';
 import { StatusStore } from '../../src/run/status-store';
 import { MapStore } from '../helpers/map-store';
 import { createSampleFiles } from '../helpers/sample-practice';
+import { descendants } from '../helpers/process-tree';
 
 const refuse = (what: string) => () => Promise.reject(new Error(`${what} used by a restic mirror`));
 const noVolumes: Volumes = { kind: 'none', list: refuse('volumes'), find: refuse('volumes'), mount: refuse('volumes'), unmount: refuse('volumes'), eject: refuse('volumes') };
@@ -135,24 +136,6 @@ export async function mirrorRun(p: Practice, secrets: MapStore, nights: Nights, 
 
 export const logKeys = (events: StampedEvent[]): string[] => events.flatMap((e) => (e.type === 'log' || e.type === 'warning' ? [e.message.key] : []));
 
-/** Every process below this one (the product's children and theirs), from /proc's parent links. */
-function descendants(): number[] {
-  const children = new Map<number, number[]>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-  const out: number[] = [];
-  for (let i = -1; i < out.length; i++) out.push(...(children.get(i < 0 ? process.pid : out[i]!) ?? []));
-  return out;
-}
-
 /**
  * Samples /proc/<pid>/cmdline and environ of every descendant, as often as the event loop allows,
  * until stop(): where a needle (a secret) was seen — any argv, or the environment of anything but
@@ -164,7 +147,7 @@ export function sampleChildren(needles: string[], skip: number[] = []): { stop()
   let sampling = true;
   const loop = (async () => {
     while (sampling) {
-      for (const pid of descendants()) {
+      for (const pid of descendants(process.pid)) {
         if (skip.includes(pid)) continue;
         let argv: string;
         let environ: string;
