@@ -53,6 +53,34 @@ async function startXvfb(width: number, height: number): Promise<{ xvfb: ResultP
   return { xvfb, name: `:${n}` };
 }
 
+/**
+ * trayer as the tray host. Once in a fresh-clone CI run (1 of ~60 display starts) trayer showed
+ * no panel within 60 s with its output thrown away, so nobody could say why: its stderr is kept
+ * now, and a trayer that exits before its panel appears is started again (up to three times)
+ * instead of waiting out the limit for a process that is gone.
+ */
+async function startTrayer(name: string, children: ResultPromise[], panel: () => Promise<boolean>): Promise<void> {
+  const said: string[] = [];
+  const deadline = Date.now() + STARTUP_MS;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const trayer = execa('trayer', ['--edge', 'top', '--align', 'right', '--widthtype', 'request', '--height', '32'], { env: { ...process.env, DISPLAY: name }, reject: false, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', buffer: false });
+    children.push(trayer);
+    let err = '';
+    trayer.stderr!.on('data', (d: Buffer) => {
+      err = (err + d.toString()).slice(-2000);
+    });
+    let exited: string | undefined;
+    void trayer.then((r) => {
+      exited = `exit ${r.exitCode ?? r.signal}`;
+    });
+    const shown = await waitUntil(async () => exited !== undefined || (await panel()), Math.max(1000, deadline - Date.now()));
+    if (shown && exited === undefined) return;
+    said.push(`attempt ${attempt}: ${exited ?? 'no panel'}${err.trim() ? ` (${err.trim()})` : ''}`);
+    if (exited === undefined) break;
+  }
+  throw new Error(`trayer did not show its panel on ${name}: ${said.join('; ')}`);
+}
+
 export async function startDisplay(opts: { tray?: boolean; width?: number; height?: number } = {}): Promise<TestDisplay> {
   const { xvfb, name } = await startXvfb(opts.width ?? 1024, opts.height ?? 700);
   const children: ResultPromise[] = [];
@@ -70,11 +98,7 @@ export async function startDisplay(opts: { tray?: boolean; width?: number; heigh
   const env = { DISPLAY: name, XDG_RUNTIME_DIR: '', QT_QPA_PLATFORM: 'xcb' };
   const x = (file: string, args: string[]) => execa(file, args, { env: { ...process.env, DISPLAY: name } });
   if (!(await waitUntil(() => x('xdpyinfo', []).then(() => true, () => false), STARTUP_MS))) throw new Error(`Xvfb did not start on ${name}`);
-  if (opts.tray) {
-    children.push(execa('trayer', ['--edge', 'top', '--align', 'right', '--widthtype', 'request', '--height', '32'], { env: { ...process.env, DISPLAY: name }, reject: false, stdio: 'ignore' }));
-    const panel = async () => (await x('xwininfo', ['-root', '-tree'])).stdout.includes('"panel"');
-    if (!(await waitUntil(panel, STARTUP_MS))) throw new Error(`trayer did not show its panel on ${name}`);
-  }
+  if (opts.tray) await startTrayer(name, children, async () => (await x('xwininfo', ['-root', '-tree'])).stdout.includes('"panel"'));
   return {
     name,
     env,
