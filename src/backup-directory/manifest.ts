@@ -76,6 +76,11 @@ export const manifestSchema = z.object({
   finishedAt: z.string(),
   components: z.array(componentEntry),
   warnings: z.array(z.string()).default([]),
+  /**
+   * Who made it: the schedule, somebody by hand (menu, CLI), or a restore (its safety backup,
+   * which retention keeps for a week whatever the policy says). Absent in older backups.
+   */
+  trigger: z.enum(['schedule', 'manual', 'restoreSafety']).optional(),
 });
 
 export type Manifest = z.infer<typeof manifestSchema>;

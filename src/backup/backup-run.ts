@@ -23,7 +23,8 @@ import { fsyncDir } from '../platform/fsync';
 import { recordVerified, reportVerification, verifyBackup, writeVerification } from '../verify/verify-check';
 import type { AnyDatabaseKind, ServerInfo } from '../databases/contract';
 import { kindFor } from '../databases/registry';
-import { backupsToRemove, classifyInvalid, finishRemovals, removeBackup, removeBackupFolder } from '../retention/retention';
+import { classifyInvalid, finishRemovals, removeBackupFolder } from '../retention/retention';
+import { applyRetention } from '../retention/apply-retention';
 import { checkSpace, diskSpace, treeSize } from '../backup-directory/space-check';
 import type { StatusStore } from '../run/status-store';
 import type { StepContext } from '../run/step-context';
@@ -227,6 +228,7 @@ export async function runBackup(config: Config, deps: BackupDeps, reporter: Repo
       finishedAt: finished.toISOString(),
       components: entries,
       warnings: reporter.warnings.map((w) => render('en', w)),
+      trigger: deps.restoreSafety ? 'restoreSafety' : deps.scheduled ? 'schedule' : 'manual',
     });
     const finalPath = join(dir, id);
     await rename(partial, finalPath);
@@ -235,10 +237,8 @@ export async function runBackup(config: Config, deps: BackupDeps, reporter: Repo
 
     // Retention only now, after the new backup is complete.
     const after = await readCatalog(dir, { now: now() });
-    for (const old of deps.restoreSafety ? [] : backupsToRemove(after.complete, config.retention.keep, id)) {
-      await removeBackup(old);
-      reporter.info('run.retention.removed', { id: old.id, keep: config.retention.keep });
-    }
+    // Not for a restore's safety backup: the backup about to be restored must stay.
+    if (!deps.restoreSafety) await applyRetention(after.complete, config.retention, { now: now(), status: deps.status, reporter });
     // Dated after now: not counted above and never removed automatically; the admin must look.
     if (!deps.restoreSafety) for (const f of after.future) reporter.warn('run.futureBackup', { name: f.id, dir });
 

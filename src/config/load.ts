@@ -111,6 +111,10 @@ const PROBLEM_KEYS = new Set([
   'config.problem.resticRepositoryPassword',
   'config.problem.envName',
   'config.problem.resticAlwaysEncrypted',
+  'config.problem.retentionKeepAndRules',
+  'config.problem.retentionEmpty',
+  'config.problem.volumeOrVolumes',
+  'config.problem.rotationNeedsVolumes',
 ]);
 const UNION_HINTS = new Set(['config.problem.volumeRef', 'config.problem.afterBackup', 'config.problem.hookCommand', 'config.problem.weeklySummary']);
 function isProblemKey(k: string): k is MessageKey {

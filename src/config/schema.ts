@@ -107,6 +107,40 @@ const volumeRef = z.union([z.object({ label: z.string().min(1) }).strict(), z.ob
 
 const mirrorMode = z.enum(['all', 'latest']).default('all');
 
+/** A count of one retention rule: 0 switches the rule off. */
+const ruleCount = z.number().int().min(0).max(1000).optional();
+
+/**
+ * Which backups are kept (issue 18): `{ "keep": N }` (the newest N, Elexis-OOB's rule), or
+ * generations after restic's `forget --keep-*` rules, any subset of last/daily/weekly/monthly/
+ * quarterly (src/retention/policy.ts). One object rather than a union so that a wrong count or an
+ * unknown key is reported at its own path ("retention.daily"), not as "retention does not match".
+ */
+export const retentionSchema = z
+  .object({
+    keep: z.number().int().min(1).max(1000).optional(),
+    last: ruleCount,
+    daily: ruleCount,
+    weekly: ruleCount,
+    monthly: ruleCount,
+    quarterly: ruleCount,
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    const rules = (['last', 'daily', 'weekly', 'monthly', 'quarterly'] as const).filter((k) => r[k] !== undefined);
+    if (r.keep !== undefined && rules.length) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: [rules[0]!], message: 'retentionKeepAndRules' });
+    } else if (r.keep === undefined && !rules.some((k) => (r[k] ?? 0) > 0)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'retentionEmpty' });
+    }
+  });
+
+/** A disk of a rotating set: the UUID decides, the label is what people call it („Freitag“). */
+const rotationDisk = z.object({ uuid: z.string().min(1), label: z.string().min(1).max(64).optional() }).strict();
+
+/** A sane maximum, not tomedo's two: every destination costs a copy and a check each night. */
+export const MAX_MIRRORS = 12;
+
 const mirror = z.discriminatedUnion(
   'type',
   [
@@ -114,8 +148,14 @@ const mirror = z.discriminatedUnion(
       .object({
         name: componentName,
         type: z.literal('volume'),
-        volume: volumeRef,
+        /** One disk; or `volumes`: a set of disks that rotate (exactly one of the two; volumeSet() gives either as a list). */
+        volume: volumeRef.optional(),
+        volumes: z.array(rotationDisk).min(1).max(12).optional(),
+        /** A rotating set: a disk not attached for this many days is to be swapped in (default: 7 per other disk, plus 1). */
+        rotation: z.object({ swapAfterDays: z.number().int().min(1).max(365) }).strict().optional(),
         mode: mirrorMode,
+        /** This mirror's own generations (absent: the local policy's). */
+        retention: retentionSchema.optional(),
         eject: z.boolean().default(false),
         required: z.boolean().default(false),
         /** Encrypted on the target (absent: no); the passphrase lives in the credential store as encryption://<name>. */
@@ -130,6 +170,8 @@ const mirror = z.discriminatedUnion(
         user: z.string().min(1),
         password: passwordMode,
         mode: mirrorMode,
+        /** This mirror's own generations (absent: the local policy's). */
+        retention: retentionSchema.optional(),
         required: z.boolean().default(false),
         /** Encrypted on the target (absent: no); the passphrase lives in the credential store as encryption://<name>. */
         encrypt: z.boolean().optional(),
@@ -141,6 +183,8 @@ const mirror = z.discriminatedUnion(
         type: z.literal('path'),
         path: absolutePath,
         mode: mirrorMode,
+        /** This mirror's own generations (absent: the local policy's). */
+        retention: retentionSchema.optional(),
         required: z.boolean().default(false),
         /** Encrypted on the target (absent: no); the passphrase lives in the credential store as encryption://<name>. */
         encrypt: z.boolean().optional(),
@@ -273,11 +317,10 @@ export const configSchema = z
     practiceName: z.string().min(1).max(200).optional(),
     backupDir: absolutePath,
     components: z.array(component).min(1, { message: 'noComponents' }),
-    retention: z
-      .object({ keep: z.number({ required_error: 'required' }).int().min(1).max(1000) })
-      .strict()
-      .default({ keep: 10 }),
-    mirrors: z.array(mirror).max(3, { message: 'tooManyMirrors' }).default([]),
+    /** Absent: tomedo's generations plus quarter-end states (DEFAULT_RETENTION in src/retention/policy.ts). */
+    retention: retentionSchema.default({ last: 20, daily: 7, weekly: 4, monthly: 12, quarterly: 8 }),
+    /** As many as the admin configures, up to MAX_MIRRORS (each one is a copy every night). */
+    mirrors: z.array(mirror).max(MAX_MIRRORS, { message: 'tooManyMirrors' }).default([]),
     schedule: z
       .object({
         cron: z.string().superRefine((expr, ctx) => {
@@ -341,6 +384,19 @@ export const configSchema = z
     });
     const mirrorNames = new Set<string>();
     cfg.mirrors.forEach((m, i) => {
+      if (m.type === 'volume' && (m.volume === undefined) === (m.volumes === undefined)) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['mirrors', i, m.volume ? 'volumes' : 'volume'], message: 'volumeOrVolumes' });
+      }
+      if (m.type === 'volume' && m.rotation && !m.volumes) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['mirrors', i, 'rotation'], message: 'rotationNeedsVolumes' });
+      }
+      if (m.type === 'volume' && m.volumes) {
+        const uuids = new Set<string>();
+        m.volumes.forEach((v, j) => {
+          if (uuids.has(v.uuid.toLowerCase())) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['mirrors', i, 'volumes', j, 'uuid'], message: 'duplicate', params: { value: v.uuid } });
+          uuids.add(v.uuid.toLowerCase());
+        });
+      }
       if (mirrorNames.has(m.name)) {
         ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['mirrors', i, 'name'], message: 'duplicate', params: { value: m.name } });
       }
@@ -371,5 +427,25 @@ export type FolderComponent = Extract<Component, { type: 'folder' }>;
 /** Every component that is a database, whatever its kind (src/databases/registry.ts answers for each). */
 export type DatabaseComponent = Exclude<Component, FolderComponent>;
 export type Mirror = Config['mirrors'][number];
+export type VolumeMirror = Extract<Mirror, { type: 'volume' }>;
+export type RetentionConfig = Config['retention'];
+export type VolumeRefConfig = z.infer<typeof volumeRef>;
+export type RotationDisk = z.infer<typeof rotationDisk>;
+
+/** A volume mirror's disks as a list: the one `volume`, or the rotating set `volumes`. */
+export function volumeSet(m: VolumeMirror): { ref: VolumeRefConfig; label?: string }[] {
+  if (m.volumes) return m.volumes.map((v) => ({ ref: { uuid: v.uuid }, label: v.label }));
+  return m.volume ? [{ ref: m.volume, label: 'label' in m.volume ? m.volume.label : undefined }] : [];
+}
+
+/** A rotating set (several disks, or one named in `volumes`): absence of one disk is normal. */
+export function isRotation(m: Mirror): m is VolumeMirror & { volumes: RotationDisk[] } {
+  return m.type === 'volume' && m.volumes !== undefined;
+}
+
+/** Days a disk of the set may stay away before „bitte tauschen“: weekly swaps, each other disk a week away, plus a day. */
+export function swapAfterDays(m: VolumeMirror): number {
+  return m.rotation?.swapAfterDays ?? 7 * Math.max(1, (m.volumes?.length ?? 1) - 1) + 1;
+}
 export type PasswordMode = NonNullable<PostgresComponent['password']>;
 export type NotifyConfig = NonNullable<Config['notify']>;

@@ -3,6 +3,7 @@
 // way: what an interrupted run left is tidied first, new backups are put oldest first, and only
 // after everything new is complete are the backups that no longer belong there removed.
 import type { BackupEntry } from '../backup-directory/catalog';
+import type { RetentionConfig } from '../config/schema';
 import type { Destination } from '../destinations/contract';
 import type { Reporter } from '../run/events';
 import { PraxisError } from '../core/errors';
@@ -24,6 +25,10 @@ export interface SyncResult {
 export interface SyncOptions {
   name: string;
   mode: 'all' | 'latest';
+  /** The generations kept there (mode "all"): the mirror's own `retention`, else the local policy. */
+  retention?: RetentionConfig;
+  /** The run's clock (a restore's safety backup is kept for a week: retention-plan.ts). */
+  now?: Date;
   reporter: Reporter;
   signal: AbortSignal;
 }

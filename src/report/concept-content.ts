@@ -100,7 +100,8 @@ export function buildConcept(i: ConceptInput): Concept {
   const date = `${String(i.now.getDate()).padStart(2, '0')}.${String(i.now.getMonth() + 1).padStart(2, '0')}.${i.now.getFullYear()}`;
   const isoDate = `${i.now.getFullYear()}-${String(i.now.getMonth() + 1).padStart(2, '0')}-${String(i.now.getDate()).padStart(2, '0')}`;
   const sections: ConceptSection[] = [];
-  const keep = c.retention.keep;
+  // Generations (issue 18): until this text names every rule, the count of the newest kept ones.
+  const keep = c.retention.keep ?? c.retention.last ?? 0;
   const cron = c.schedule?.cron;
 
   // 0. Who: only the practice knows.

@@ -18,12 +18,6 @@ import { MANIFEST_FILE } from '../backup-directory/manifest';
 import { fsyncDir } from '../platform/fsync';
 import { VERIFICATION_FILE } from '../backup-directory/verification';
 
-export function backupsToRemove(complete: BackupEntry[], keep: number, justMade: string): BackupEntry[] {
-  // complete is newest first
-  const keepN = Math.max(1, keep);
-  return complete.slice(keepN).filter((b) => b.id !== justMade && b.id !== complete[0]?.id);
-}
-
 export async function removeBackup(entry: BackupEntry): Promise<void> {
   await removeBackupFolder(entry.path);
 }

@@ -49,6 +49,11 @@ export interface Status {
   weeklySummarySent?: string;
   /** The month (2026-11) whose Datensicherungsprotokoll was written and mailed. */
   monthlyReportSent?: string;
+  /**
+   * The retention policy (policyKey) last applied to a directory: "local" or a mirror's name. A
+   * changed policy that would remove many backups at once waits for a confirmation (retention-plan.ts).
+   */
+  retentionApplied?: Record<string, { policy: string; at: string }>;
   /** Full Disk Access as the last scheduled run saw it (macOS): TCC judges the process launchd started. */
   fullDiskAccess?: { at: string; status: string; executable: string; detail?: string };
 }

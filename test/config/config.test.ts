@@ -237,17 +237,48 @@ const ROWS: Row[] = [
     de: ['schedule.cron: Feld Wochentag („MON-FRI“) ist ungültig'],
   },
   {
-    name: 'four mirrors',
+    name: 'thirteen mirrors (the maximum is 12, no longer two)',
     make: edit((c, sb) => {
-      c.mirrors = [
-        { name: 'usb', type: 'volume', volume: { label: 'PRAXIS-BACKUP' }, mode: 'all', eject: true },
-        { name: 'nas', type: 'smb', url: 'smb://nas.local/backup', user: 'praxis', mode: 'latest' },
-        { name: 'copy', type: 'path', path: join(sb.dir, 'other-disk'), mode: 'all' },
-        { name: 'aussen', type: 'restic', repository: 'sftp:praxis@backup.example.de:/praxis' },
-      ];
+      c.mirrors = Array.from({ length: 13 }, (_, i) => ({ name: `copy${i}`, type: 'path', path: join(sb.dir, `disk${i}`), mode: 'all' }));
     }),
     paths: ['mirrors'],
-    de: ['mirrors: höchstens drei Datenträger'],
+    de: ['mirrors: höchstens 12 Ziele'],
+  },
+  {
+    name: 'retention: keep and generations together',
+    make: edit((c) => (c.retention = { keep: 10, daily: 7 })),
+    paths: ['retention.daily'],
+    de: ['retention.daily: „keep“ und Generationen'],
+  },
+  {
+    name: 'retention: a negative count',
+    make: edit((c) => (c.retention = { last: 20, weekly: -4 })),
+    paths: ['retention.weekly'],
+    de: ['retention.weekly: muss mindestens 0 sein'],
+  },
+  {
+    name: 'retention: zero everywhere',
+    make: edit((c) => (c.retention = { last: 0, daily: 0, quarterly: 0 })),
+    paths: ['retention'],
+    de: ['retention: keine Regel behält eine Sicherung'],
+  },
+  {
+    name: 'retention: an unknown rule',
+    make: edit((c) => (c.retention = { last: 20, yearly: 3 })),
+    paths: ['retention.yearly'],
+    de: ['unbekannter Schlüssel „yearly“'],
+  },
+  {
+    name: 'a volume mirror with volume and volumes',
+    make: edit((c) => (c.mirrors = [{ name: 'usb', type: 'volume', volume: { label: 'X' }, volumes: [{ uuid: 'A-1', label: 'Montag' }] }])),
+    paths: ['mirrors[0].volumes'],
+    de: ['entweder „volume“ (eine Platte) oder „volumes“'],
+  },
+  {
+    name: 'a rotating set naming one disk twice',
+    make: edit((c) => (c.mirrors = [{ name: 'usb', type: 'volume', volumes: [{ uuid: 'A-1', label: 'Montag' }, { uuid: 'a-1', label: 'Freitag' }] }])),
+    paths: ['mirrors[0].volumes[1].uuid'],
+    de: ['der Name „a-1“ kommt doppelt vor'],
   },
   {
     name: 'bad mirror type',

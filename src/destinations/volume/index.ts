@@ -4,14 +4,34 @@
 // while it is located) and holds a gocryptfs folder on Linux.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Mirror } from '../../config/schema';
+import { volumeSet, type Mirror, type VolumeMirror as SchemaVolumeMirror } from '../../config/schema';
 import { PraxisError } from '../../core/errors';
-import { describeRef } from '../../core/volumes';
+import { describeRef, type Volume, type VolumeRef } from '../../core/volumes';
 import { isMountPoint } from '../../platform/mount-point';
 import { MIRROR_FOLDER, type DestinationKind } from '../contract';
 import { CIPHER_FOLDER } from '../encrypted/gocryptfs';
 
-type VolumeMirror = Extract<Mirror, { type: 'volume' }>;
+type VolumeMirror = SchemaVolumeMirror;
+
+/**
+ * The disk this mirror is reached on now: its one `volume`, or of a rotating set (`volumes`) the
+ * first one in the config's order that is attached (reading — restore, verify, list — needs any
+ * one of them; the nightly copy goes to each attached one: src/mirror/rotation.ts).
+ */
+export async function currentDisk(m: VolumeMirror, volumes: { find(ref: VolumeRef): Promise<Volume | null> }): Promise<{ ref: VolumeRef; volume: Volume } | null> {
+  for (const d of volumeSet(m)) {
+    const v = await volumes.find(d.ref);
+    if (v) return { ref: d.ref, volume: v };
+  }
+  return null;
+}
+
+/** How the config names this mirror's disk(s), for messages: "label PRAXIS" or the set's labels. */
+export function describeDisks(m: VolumeMirror): string {
+  return volumeSet(m)
+    .map((d) => (m.volumes ? (d.label ? `${d.label} (${describeRef(d.ref)})` : describeRef(d.ref)) : describeRef(d.ref)))
+    .join(', ');
+}
 
 export const volumeKind: DestinationKind<VolumeMirror> = {
   type: 'volume',
@@ -20,8 +40,10 @@ export const volumeKind: DestinationKind<VolumeMirror> = {
   form: { where: 'volume', eject: true },
 
   async locate(m, _backupDir, deps) {
-    let v = await deps.volumes.find(m.volume);
-    if (!v) return { kind: 'absent', reason: { key: 'mirror.volumeAbsent', params: { name: m.name, volume: describeRef(m.volume) } } };
+    const found = await currentDisk(m, deps.volumes);
+    if (!found) return { kind: 'absent', reason: { key: 'mirror.volumeAbsent', params: { name: m.name, volume: describeDisks(m) } } };
+    const ref = found.ref;
+    let v = found.volume;
     let mountedByUs: string | undefined;
     const encryptedVolume = !!(m.encrypt && deps.unlockVolume);
     const wasMounted = !!v.mountPoint;
@@ -37,9 +59,9 @@ export const volumeKind: DestinationKind<VolumeMirror> = {
       if (mountedByUs) await deps.volumes.unmount(v).catch(() => undefined);
       throw e;
     };
-    const again = await deps.volumes.find(m.volume);
+    const again = await deps.volumes.find(ref);
     if (!mp || !again || again.mountPoint !== mp || !(await isMountPoint(mp))) {
-      await refuse(new PraxisError('mirror.guard', { name: m.name, volume: describeRef(m.volume), path: mp ?? '?' }));
+      await refuse(new PraxisError('mirror.guard', { name: m.name, volume: describeRef(ref), path: mp ?? '?' }));
     }
     if (encryptedVolume && again!.encrypted !== true) await refuse(new PraxisError('mirror.crypt.guard', { name: m.name, path: mp! }));
     const dir = join(mp!, MIRROR_FOLDER);
@@ -51,7 +73,7 @@ export const volumeKind: DestinationKind<VolumeMirror> = {
   ejects: (m) => m.eject,
 
   async eject(m, target, env) {
-    const label = target.volume!.label ?? describeRef(m.volume);
+    const label = target.volume!.label ?? describeDisks(m);
     await env.volumes.eject(target.volume!);
     return label;
   },
@@ -61,12 +83,13 @@ export const volumeKind: DestinationKind<VolumeMirror> = {
   },
 
   describe(m) {
-    const v = m.volume as { label?: string; uuid?: string };
+    if (m.volumes) return m.volumes.map((d) => [d.label, `UUID ${d.uuid}`].filter(Boolean).join(' ')).join(', ');
+    const v = (m.volume ?? {}) as { label?: string; uuid?: string };
     return [v.label && `label ${v.label}`, v.uuid && `UUID ${v.uuid}`].filter(Boolean).join(', ');
   },
 
   concept(m, tx) {
-    const ref = m.volume as { label?: string; uuid?: string };
+    const ref = (m.volume ?? { uuid: volumeSet(m).map((d) => d.label ?? describeRef(d.ref)).join(', ') }) as { label?: string; uuid?: string };
     const lines = [ref.label ? tx('concept.where.volumeLabel', { label: ref.label }) : tx('concept.where.volumeUuid', { uuid: ref.uuid ?? '?' })];
     if (m.eject) lines.push(tx('concept.where.eject'));
     return lines;
@@ -75,7 +98,8 @@ export const volumeKind: DestinationKind<VolumeMirror> = {
   where: (_m, target) => ({ dir: target.dir, ...(target.volume ? { label: target.volume.label, uuid: target.volume.uuid } : {}) }),
 
   sheet(m, found) {
-    const ref = m.volume as { label?: string; uuid?: string };
+    // A rotating set: the sheet names the disk this sheet was made with (found), or the set's first.
+    const ref = (m.volume ?? (found?.uuid ? { uuid: found.uuid } : volumeSet(m)[0]?.ref ?? {})) as { label?: string; uuid?: string };
     return { name: m.name, type: 'volume', label: ref.label ?? found?.label ?? null, uuid: ref.uuid ?? found?.uuid ?? null };
   },
 
@@ -92,5 +116,5 @@ export const volumeKind: DestinationKind<VolumeMirror> = {
     ],
   },
 
-  identify: (m, volumes) => volumes.find(m.volume),
+  identify: async (m, volumes) => (await currentDisk(m, volumes))?.volume ?? null,
 };

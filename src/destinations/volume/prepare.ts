@@ -138,13 +138,15 @@ function volumeMirror(config: Config, name: string): Extract<Mirror, { type: 'vo
   const m = config.mirrors.find((x) => x.name === name);
   if (!m) throw new PraxisError('mirror.unknown', { name, known: config.mirrors.map((x) => x.name).join(', ') || '—' }, ExitCode.invalidInput);
   if (m.type !== 'volume') throw new PraxisError('volumes.prepare.notVolume', { name, type: m.type }, ExitCode.invalidInput);
+  // A rotating set names its disks by UUID, and a new disk's UUID exists only after the erase.
+  if (!m.volume) throw new PraxisError('volumes.prepare.rotationSet', { name }, ExitCode.invalidInput);
   if (!m.encrypt) throw new PraxisError('encryption.notEncrypted', { name }, ExitCode.invalidInput);
   return m;
 }
 
 /** The mirror's own label when it finds its disk by label (another would lose the disk), else --label or the default. */
 function volumeLabel(m: Extract<Mirror, { type: 'volume' }>, given: string | undefined): string {
-  const ref = m.volume as { label?: string; uuid?: string };
+  const ref = (m.volume ?? {}) as { label?: string; uuid?: string };
   if (ref.label !== undefined && given !== undefined && given !== ref.label) {
     throw new PraxisError('volumes.prepare.labelConflict', { name: m.name, label: ref.label, given }, ExitCode.invalidInput);
   }
@@ -270,7 +272,7 @@ export async function prepareEncryptedVolume(
 
   // ---- the config (UUID mirrors) and the sheet with the UUID ----------------------------------
   let config: PrepareResult['config'] = null;
-  if ('uuid' in mirror.volume) {
+  if (mirror.volume && 'uuid' in mirror.volume) {
     if (!uuid) throw new PraxisError('volumes.prepare.noUuid', { disk, label, volume: volume.id, name: mirror.name, file: req.configFile });
     const backup = await writeUuid(req.configFile, mirror.name, uuid);
     config = { file: req.configFile, backup };
