@@ -11,6 +11,21 @@ export interface DestinationStatus {
   lastFailure?: { at: string; message: Message };
   /** The last verification of a backup on this destination (`verify`, after a backup or a mirror copy). */
   lastVerified?: { at: string; backupId: string; ok: boolean; restoreTest: boolean; message?: Message };
+  /**
+   * A rotating set of disks (config `volumes`): each disk by its UUID. The mirror's own fields above
+   * are the newest of its disks' (so age alerts and reports read a set like one mirror).
+   */
+  disks?: Record<string, DiskStatus>;
+}
+
+/** One disk of a rotating set. */
+export interface DiskStatus {
+  label?: string;
+  /** When a run last found it attached (a copy, a check, `mirror --on-mount`). */
+  lastSeen?: string;
+  lastSuccess?: DestinationStatus['lastSuccess'];
+  lastFailure?: DestinationStatus['lastFailure'];
+  lastVerified?: DestinationStatus['lastVerified'];
 }
 
 /** What `current()` returns: a dead run's entry moves to interruptedRun. */
