@@ -9,7 +9,7 @@
 // SHRINK_CONFIRM_ABOVE backups at once removes nothing until somebody confirmed it
 // (`praxis-backup retention apply`, the settings window): a typo in a count must not cost a year
 // of history in one night.
-import type { BackupEntry } from '../backup-directory/catalog';
+import { backupId, type BackupEntry } from '../backup-directory/catalog';
 import type { RetentionConfig } from '../config/schema';
 import { applyPolicy, isQuarterArchive, policyKey, policyRules, type GenerationRule } from './policy';
 
@@ -50,6 +50,9 @@ export function planRetention(complete: BackupEntry[], retention: RetentionConfi
   );
   const rulesOf = new Map(result.kept.map((k) => [k.id, k.rules]));
   const newest = complete[0]?.id;
+  // A quarter is over when the calendar says so, not only once the next quarter has a backup (the
+  // server off over the new year); the newest id wins when it is later (a clock set back a little).
+  const current = newest && newest > backupId(now) ? newest : backupId(now);
   const decisions: RetentionDecision[] = complete.map((entry) => {
     const reasons: KeepReason[] = [...(rulesOf.get(entry.id) ?? [])];
     if (entry.id === newest) reasons.push('newest');
@@ -57,7 +60,7 @@ export function planRetention(complete: BackupEntry[], retention: RetentionConfi
     if (isSafetyBackup(entry) && now.getTime() - Date.parse(entry.manifest.finishedAt) < SAFETY_KEEP_MS) reasons.push('safety');
     const d: RetentionDecision = { entry, reasons };
     const rules = rulesOf.get(entry.id);
-    if (rules && newest && isQuarterArchive({ id: entry.id, rules }, newest)) {
+    if (rules && isQuarterArchive({ id: entry.id, rules }, current)) {
       const m = /^(\d{4})(\d{2})/.exec(entry.id)!;
       d.quarterArchive = { quarter: Math.floor((+m[2]! - 1) / 3) + 1, year: +m[1]! };
     }
