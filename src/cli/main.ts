@@ -16,6 +16,7 @@ import { notifyCommand } from './commands/notify';
 import { offsiteCommand } from './commands/offsite';
 import { reportCommand } from './commands/report';
 import { restoreCommand } from './commands/restore';
+import { retentionCommand } from './commands/retention';
 import { volumesCommand } from './commands/volumes';
 import { runCommand } from './commands/run';
 import { scheduleCommand } from './commands/schedule';
@@ -44,6 +45,7 @@ const COMMANDS: Record<string, Command> = {
   encryption: encryptionCommand,
   offsite: offsiteCommand,
   report: reportCommand,
+  retention: retentionCommand,
 };
 /** In DESIGN.md's contract, built by later issues. */
 const LATER: string[] = [];

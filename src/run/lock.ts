@@ -19,7 +19,7 @@ export const LOCK_FILE = '.praxis-backup.lock';
 export const CHILDREN_FILE = '.praxis-backup.children';
 
 /** What holds the directory: named in the refusal, so a run blocked by a restore does not blame "a backup". */
-export type LockPurpose = 'backup' | 'restore' | 'verify' | 'mirror';
+export type LockPurpose = 'backup' | 'restore' | 'verify' | 'mirror' | 'retention';
 
 export interface LockInfo {
   pid: number;
