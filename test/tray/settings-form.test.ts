@@ -69,7 +69,7 @@ test('form ↔ config: opening and saving unchanged gives the same config, hooks
   assert.is(form.components[0]!.port, '5432');
   assert.is(form.mirrors[0]!.volume, 'label:PRAXIS-BACKUP');
   assert.is(form.cron, '15 3 * * 1-5');
-  assert.is(form.retention, '10');
+  assert.equal({ mode: form.retention.mode, keep: form.retention.keep }, { mode: 'keep', keep: '10' });
   assert.equal(F.configFromForm(form, SAMPLE), SAMPLE);
   // Key order kept too: a diff of the file shows only what the admin changed.
   assert.is(JSON.stringify(F.configFromForm(form, SAMPLE)), JSON.stringify(SAMPLE));
@@ -121,10 +121,16 @@ test('an encrypted mirror stays encrypted through every edit, also a change of t
   assert.not.ok('encrypt' in out[1]!);
 });
 
-test('a first setup starts with the manual’s schedule and ten generations', () => {
+test('a first setup starts with the manual’s schedule and the default generations', () => {
   const form = F.formFromConfig(null);
   const { notify, ...rest } = form;
-  assert.equal(rest, { backupDir: '', components: [], mirrors: [], cron: '15 3 * * 1-5', retention: '10' });
+  assert.equal(rest, {
+    backupDir: '',
+    components: [],
+    mirrors: [],
+    cron: '15 3 * * 1-5',
+    retention: { mode: 'generations', keep: '10', last: '20', daily: '7', weekly: '4', monthly: '12', quarterly: '8' },
+  });
   assert.is(notify.origin, undefined, 'no notify section yet');
   assert.equal(F.newComponent({ ...form, components: [{ ...F.newComponent(form, 'folder') }, { ...F.newComponent(form, 'postgres') }] }, 'postgres').name, 'datenbank-2');
 });
@@ -139,7 +145,7 @@ function brokenForm() {
   form.mirrors[0]!.volume = '';
   form.mirrors[1]!.url = 'nas.local/backup';
   form.cron = '61 * * * *';
-  form.retention = '0';
+  form.retention.keep = '0';
   return form;
 }
 
@@ -155,7 +161,7 @@ test('validation: every problem goes through validateConfig onto its widget, nam
     'components.4.port',
     'mirrors.0.volume',
     'mirrors.1.url',
-    'retention',
+    'retention.keep',
     'schedule',
   ]);
   assert.is(byField.backupDir, 'Sicherungsverzeichnis: muss ein absoluter Pfad sein (beginnt mit /), ist „Praxis-Backup“.');
@@ -165,7 +171,7 @@ test('validation: every problem goes through validateConfig onto its widget, nam
   assert.is(byField['components.4.port'], 'Komponente 5 („datenbank“), Port: muss eine ganze Zahl sein.');
   assert.is(byField['mirrors.0.volume'], 'Datenträger 1 („usb“), Datenträger: fehlt. Bitte angeben.');
   assert.is(byField['mirrors.1.url'], 'Datenträger 2 („nas“), Adresse: muss die Form smb://server/freigabe haben.');
-  assert.is(byField.retention, 'Aufbewahrung: muss mindestens 1 sein.');
+  assert.is(byField['retention.keep'], 'Aufbewahrung, Anzahl: muss mindestens 1 sein.');
   assert.is(byField.schedule, 'Zeitplan: Minute „61“ geht nicht: erlaubt ist 0 bis 59.');
   // The CLI's paths travel along, for the log and for anyone comparing with `praxis-backup`.
   assert.ok(problems.some((p) => p.path === 'components[1].port'));
@@ -187,13 +193,12 @@ test('validation: checks across fields (zod runs them once every field is fine o
 test('validation: list-level problems and parts the window cannot edit', () => {
   const form = F.formFromConfig(clone(SAMPLE));
   form.components = [];
-  form.mirrors.push(F.newMirror(form), F.newMirror(form));
-  form.mirrors[2]!.volume = 'uuid:a';
-  form.mirrors[3]!.volume = 'uuid:b';
+  // One more than MAX_MIRRORS (12).
+  for (let i = form.mirrors.length; i < 13; i++) form.mirrors.push({ ...F.newMirror(form), volume: `uuid:disk-${i}` });
   const broken = { ...clone(SAMPLE), hooks: { beforeBackup: { command: [] } } };
   const byField = Object.fromEntries(F.validate(form, broken, 'de').map((p) => [p.field, p.message]));
   assert.match(byField.components!, /^Was gesichert wird: Datenbank, Programme, Anhänge: mindestens eine Komponente/);
-  assert.match(byField.mirrors!, /höchstens drei Datenträger/);
+  assert.match(byField.mirrors!, /höchstens 12 Ziele/);
   assert.match(byField.other!, /^hooks\.beforeBackup\.command: .*Dieser Teil lässt sich hier nicht bearbeiten/);
 });
 
@@ -266,7 +271,7 @@ test('save: atomic write (0600, no temp file left), .bak of the previous file, s
   writeFileSync(file, before, { mode: 0o644 });
   const form = F.formFromConfig(JSON.parse(before));
   form.cron = '0 2 * * *';
-  form.retention = '14';
+  form.retention.keep = '14';
   const scheduler = new RecordingScheduler();
   const result = await F.saveSettings({ form, original: JSON.parse(before), configFile: file, scheduler, lang: 'de' });
   assert.ok(result.ok, JSON.stringify(result));

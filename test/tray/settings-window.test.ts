@@ -79,7 +79,7 @@ test('opens with the config: fields filled, rows per component, the preview of t
   assert.is(w().components[0]!.password.currentText(), 'automatisch');
   assert.ok(w().components[0]!.password.isEnabled());
   assert.not.ok(w().components[1]!.password.isEnabled());
-  assert.is(w().retention.value(), 10);
+  assert.is(w().retentionKeep.value(), 10);
   assert.is(
     w().preview.text(),
     'Mo–Fr um 03:15 („15 3 * * 1-5“)\n\nNächste Läufe:\n' +
@@ -158,7 +158,7 @@ test('save: the file is written (the CLI loader accepts it, hooks kept, .bak mad
   const m = w().mirrors[0]!;
   const disk = disks[1]!;
   m.volume.setCurrentIndex(m.volumeValues.findIndex((v) => v.toLowerCase() === `uuid:${disk.uuid}`.toLowerCase()));
-  w().retention.setValue(14);
+  w().retentionKeep.setValue(14);
   // A server where nobody is logged in at night: the keyring is never to be asked.
   w().components[0]!.password.setCurrentIndex(2);
   w().save.click();
@@ -192,7 +192,7 @@ test('close releases the pump hold and reports it; show() again opens a fresh wi
   assert.is(closed, 1);
   win.show();
   await win.ready;
-  assert.is(w().retention.value(), 14);
+  assert.is(w().retentionKeep.value(), 14);
   assert.is(w().mirrors.length, 1);
   win.close();
   assert.is(closed, 2);

@@ -19,6 +19,8 @@ import { ConfigError, PraxisError, type ConfigProblem } from '../../core/errors'
 import { flag, inOriginalOrder, obj, str, text, whole, withoutUndefined } from './form-values';
 import { notifyConfigOf, notifyFieldLabel, notifyFieldOf, notifyFormFrom, type NotifyFormState } from './notify-form';
 import { writeFileAtomically, type RawConfig } from './settings-file';
+import { retentionConfigOf, retentionFormFrom, type RetentionForm } from './retention-form';
+import { GENERATION_RULES } from '../../retention/policy';
 
 /** The type column's choices: every type of every registered database kind, in the registry's order, then a folder. */
 export const COMPONENT_TYPES: readonly string[] = [...KINDS.flatMap((k) => k.types as readonly string[]), 'folder'];
@@ -87,15 +89,14 @@ export interface SettingsForm {
   mirrors: MirrorRow[];
   /** Empty: no schedule (saving removes an installed one). */
   cron: string;
-  /** Generations to keep, as the spin box holds it. */
-  retention: string;
+  /** „Aufbewahrung“: a count or generations (model/retention-form.ts). */
+  retention: RetentionForm;
   /** „Benachrichtigungen“ (model/notify-form.ts). */
   notify: NotifyFormState;
 }
 
 /** What a new config starts with: the schedule of the Elexis manual's example (Mo–Fr 03:15). */
 export const NEW_CRON = '15 3 * * 1-5';
-const NEW_RETENTION = '10';
 
 const COMPONENT_EDITED = ['name', 'type', 'database', 'host', 'port', 'user', 'path', 'password'];
 const MIRROR_EDITED = ['name', 'type', 'volume', 'url', 'user', 'path', 'repository', 'mode', 'eject', 'appendOnly', 'required', 'encrypt'];
@@ -123,7 +124,7 @@ export function volumeRefOf(value: string): { uuid: string } | { label: string }
 
 /** The form for a config as it is on disk (valid or not), or for a first setup (null). */
 export function formFromConfig(config: Readonly<RawConfig> | null): SettingsForm {
-  if (!config) return { backupDir: '', components: [], mirrors: [], cron: NEW_CRON, retention: NEW_RETENTION, notify: notifyFormFrom(undefined) };
+  if (!config) return { backupDir: '', components: [], mirrors: [], cron: NEW_CRON, retention: retentionFormFrom(undefined), notify: notifyFormFrom(undefined) };
   return {
     backupDir: str(config.backupDir),
     components: list(config.components).map((c) => ({
@@ -154,7 +155,7 @@ export function formFromConfig(config: Readonly<RawConfig> | null): SettingsForm
       origin: m,
     })),
     cron: str(obj(config.schedule).cron),
-    retention: config.retention === undefined ? NEW_RETENTION : str(obj(config.retention).keep),
+    retention: retentionFormFrom(config.retention),
     notify: notifyFormFrom(config.notify),
   };
 }
@@ -202,9 +203,8 @@ export function configFromForm(form: SettingsForm, original: Readonly<RawConfig>
   const out: RawConfig = { ...(original ?? {}) };
   out.backupDir = text(form.backupDir);
   out.components = form.components.map(componentOf);
-  // A config without "retention" keeps the default of 10; writing it out would be a change nobody made.
-  const keepDefault = !('retention' in out) && form.retention.trim() === NEW_RETENTION;
-  out.retention = keepDefault ? undefined : { ...obj(out.retention), keep: whole(form.retention) };
+  // A config without "retention" has the default generations; writing them out would be a change nobody made.
+  out.retention = retentionConfigOf(form.retention, out.retention, 'retention' in out && out.retention !== undefined);
   if (form.mirrors.length || 'mirrors' in out) out.mirrors = form.mirrors.map(mirrorOf);
   const cron = form.cron.trim().replace(/\s+/g, ' ');
   out.schedule = cron ? { ...obj(out.schedule), cron } : undefined;
@@ -227,12 +227,14 @@ export interface FieldProblem {
   message: string;
 }
 
-const NUMERIC = new Set(['port', 'retention']);
+const NUMERIC = new Set(['port', 'keep', ...GENERATION_RULES]);
+const RETENTION_KEYS: readonly string[] = ['keep', ...GENERATION_RULES];
 
 export function fieldOf(path: (string | number)[]): FieldId {
   const [top, index, key] = path;
   if (top === 'backupDir') return 'backupDir';
-  if (top === 'retention') return 'retention';
+  // A count's problem at its spin box ('retention.daily'); "all zero" and unknown keys at the section.
+  if (top === 'retention') return typeof index === 'string' && RETENTION_KEYS.includes(index) ? `retention.${index}` : 'retention';
   if (top === 'schedule') return 'schedule';
   if (top === 'notify') return notifyFieldOf(path);
   if ((top === 'components' || top === 'mirrors') && typeof index === 'number') {
@@ -270,7 +272,10 @@ const FIELD_KEYS: Record<string, MessageKey> = {
 export function fieldLabel(lang: Lang, form: SettingsForm, field: FieldId, path: string): string {
   const [top, i, key] = field.split('.');
   if (top === 'backupDir') return t(lang, 'tray.settings.backupDir.label');
-  if (top === 'retention') return t(lang, 'tray.settings.retention.label');
+  if (top === 'retention') {
+    const owner = t(lang, 'tray.settings.retention.label');
+    return i ? t(lang, 'tray.settings.field.in', { owner, field: t(lang, `tray.settings.retention.rule.${i}` as MessageKey) }) : owner;
+  }
   if (top === 'schedule') return t(lang, 'tray.settings.schedule.label');
   if (top === 'notify') return notifyFieldLabel(lang, field);
   if (top === 'components' || top === 'mirrors') {
@@ -315,7 +320,9 @@ function fieldProblem(lang: Lang, form: SettingsForm, problem: ConfigProblem): F
   // The form hands non-numbers through as text; "expected number, got string" would puzzle an admin.
   if (NUMERIC.has(last) && problem.key === 'config.problem.type') p = { ...problem, key: 'config.problem.notInteger', params: {} };
   // No disk chosen yet: zod can only say "label or uuid"; the admin has to pick one from the list.
-  if (last === 'volume' && problem.key === 'config.problem.volumeRef' && valueAtField(form, field) === '') p = { ...problem, key: 'config.problem.required', params: {} };
+  if (last === 'volume' && (problem.key === 'config.problem.volumeRef' || problem.key === 'config.problem.volumeOrVolumes') && valueAtField(form, field) === '') {
+    p = { ...problem, key: 'config.problem.required', params: {} };
+  }
   const label = fieldLabel(lang, form, field, problem.path);
   let message: string;
   if (field === 'schedule' && p.key === 'config.problem.cron') {
@@ -338,8 +345,20 @@ export function checkForm(form: SettingsForm, original: Readonly<RawConfig> | nu
     return { ok: true, config: validateConfig(raw, file), raw };
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    return { ok: false, problems: e.problems.map((p) => fieldProblem(lang, form, p)), raw };
+    return { ok: false, problems: [...e.problems, ...unchosenDisks(form, e.problems)].map((p) => fieldProblem(lang, form, p)), raw };
   }
+}
+
+/**
+ * A disk row with no disk chosen: "volume or volumes" is checked only once the rest of the config
+ * parses (the schema's last step), so next to other problems it went unsaid; said here with them.
+ */
+function unchosenDisks(form: SettingsForm, said: ConfigProblem[]): ConfigProblem[] {
+  return form.mirrors.flatMap((m, i) => {
+    const path = formatPath(['mirrors', i, 'volume']);
+    if (mirrorFields(m.type).where !== 'volume' || m.volume !== '' || said.some((p) => p.path === path)) return [];
+    return [{ path, key: 'config.problem.required', params: {} } as ConfigProblem];
+  });
 }
 
 export function validate(form: SettingsForm, original: Readonly<RawConfig> | null, lang: Lang): FieldProblem[] {

@@ -8,7 +8,12 @@
 // Under plain Node Qt's events are pumped by a timer, so nothing here may start a nested loop
 // (no exec() on anything). Widgets are kept in fields: a wrapper that is garbage-collected takes
 // its widget with it.
-import { QLabel, QLineEdit, QPushButton, QScrollArea, QSpinBox, QWidget, ScrollBarPolicy, WidgetEventTypes } from '@nodegui/nodegui';
+import { QComboBox, QLabel, QLineEdit, QPushButton, QScrollArea, QSpinBox, QWidget, ScrollBarPolicy, WidgetEventTypes } from '@nodegui/nodegui';
+import { readCatalog } from '../../backup-directory/catalog';
+import { diskSpace } from '../../backup-directory/space-check';
+import { LOCAL_RETENTION } from '../../retention/apply-retention';
+import { DEFAULT_RETENTION, GENERATION_RULES, type GenerationRule } from '../../retention/policy';
+import { retentionFormFrom, retentionOfForm, shrinkQuestion, shrinkToConfirm, type Shrink } from '../model/retention-form';
 import type { App } from '../../app/compose';
 import { t, type Lang, type MessageKey } from '../../i18n';
 import { readRawConfig, type RawConfig } from '../model/settings-file';
@@ -21,7 +26,7 @@ import { BackupDirSection } from './settings/backup-dir';
 import { ComponentsSection, type ComponentRowWidgets } from './settings/components';
 import { AMBER, button, errorLabel, GREEN, GREY, hbox, label, markInvalid, RED, setError, vbox, type SectionContext } from './settings/form-widgets';
 import { MirrorsSection, type MirrorRowWidgets } from './settings/mirrors';
-import { RetentionSection } from './settings/retention';
+import { RetentionSection, type DirectoryFacts } from './settings/retention';
 import { ScheduleSection } from './settings/schedule';
 
 export interface SettingsWindowDeps {
@@ -61,8 +66,19 @@ export interface SettingsWidgets {
   cron: QLineEdit;
   preview: QLabel;
   cronError: QLabel;
-  retention: QSpinBox;
+  /** „Generationen“ / „Anzahl“. */
+  retentionMode: QComboBox;
+  /** The count of a `{keep: N}` policy. */
+  retentionKeep: QSpinBox;
+  retentionRules: Record<GenerationRule, QSpinBox>;
+  /** What the policy needs of the disk, next to the free space. */
+  retentionNeed: QLabel;
   retentionError: QLabel;
+  /** The question before a policy that removes many backups at once is saved (hidden otherwise). */
+  shrinkBox: QWidget;
+  shrinkText: QLabel;
+  shrinkYes: QPushButton;
+  shrinkNo: QPushButton;
   otherError: QLabel;
   summary: QLabel;
   save: QPushButton;
@@ -181,7 +197,7 @@ export class SettingsWindow {
       components: new ComponentsSection(body, ctx),
       mirrors: new MirrorsSection(body, ctx, () => this.deps.app.volumes().list()),
       schedule: new ScheduleSection(body, ctx, () => this.deps.now?.() ?? new Date()),
-      retention: new RetentionSection(body, ctx),
+      retention: new RetentionSection(body, ctx, () => this.now()),
     };
     this.sections = sections;
 
@@ -191,7 +207,26 @@ export class SettingsWindow {
     const otherError = errorLabel();
     body.addWidget(otherError);
     body.addStretch(1);
-    this.containers = [scroll, content, sections.components.box, sections.mirrors.box, ...sections.schedule.containers];
+    // The need of a generations policy depends on how often the schedule runs.
+    sections.schedule.cron.addEventListener('textChanged', () => sections.retention.updateNeed());
+    this.containers = [scroll, content, sections.components.box, sections.mirrors.box, ...sections.schedule.containers, ...sections.retention.containers];
+
+    // A policy that would remove many backups at once: asked here, beside the buttons, not in a
+    // modal dialog (under plain Node a nested event loop would stop the tray's event pump).
+    const shrinkBox = new QWidget();
+    const sb = vbox(shrinkBox, 4);
+    sb.setContentsMargins(0, 0, 0, 0);
+    const shrinkText = label('', { color: AMBER, wrap: true, bold: true });
+    const shrinkNo = button(this.tr('tray.settings.retention.shrinkNo'));
+    const shrinkYes = button(this.tr('tray.settings.retention.shrinkYes'));
+    const shrinkButtons = rightAligned([shrinkNo, shrinkYes]);
+    sb.addWidget(shrinkText);
+    sb.addWidget(shrinkButtons);
+    shrinkBox.hide();
+    outer.addWidget(shrinkBox);
+    this.containers.push(shrinkButtons);
+    shrinkNo.addEventListener('clicked', () => this.answerShrink(false));
+    shrinkYes.addEventListener('clicked', () => this.answerShrink(true));
 
     // Summary and buttons, outside the scroll area: always visible.
     const summary = label('', { wrap: true });
@@ -200,12 +235,7 @@ export class SettingsWindow {
     const cancel = button(this.tr('tray.settings.cancel'));
     const save = button(this.tr('tray.settings.save'));
     save.setDefault(true);
-    const buttons = new QWidget();
-    const bl = hbox(buttons);
-    bl.setContentsMargins(0, 0, 0, 0);
-    bl.addStretch(1);
-    bl.addWidget(cancel);
-    bl.addWidget(save);
+    const buttons = rightAligned([cancel, save]);
     outer.addWidget(buttons);
     cancel.addEventListener('clicked', () => this.close());
     save.addEventListener('clicked', () => void this.save());
@@ -219,7 +249,9 @@ export class SettingsWindow {
       get mirrors() { return mirrors.rows; },
       mirrorsError: mirrors.error, mirrorNote: mirrors.note, addMirror: mirrors.addMirror, refreshVolumes: mirrors.refreshVolumes,
       cron: schedule.cron, preview: schedule.preview, cronError: schedule.error,
-      retention: retention.field, retentionError: retention.error, otherError, summary, save, cancel,
+      retentionMode: retention.mode, retentionKeep: retention.keep, retentionRules: retention.rules, retentionNeed: retention.need, retentionError: retention.error,
+      shrinkBox, shrinkText, shrinkYes, shrinkNo,
+      otherError, summary, save, cancel,
     };
   }
 
@@ -232,12 +264,29 @@ export class SettingsWindow {
     this.original = read.kind === 'ok' ? read.raw : null;
     this.form = formFromConfig(this.original);
     this.fill();
+    // The backups there and the disk's free space, for what a policy needs (not there yet: no numbers).
+    const facts = await this.directoryFacts(this.form.backupDir);
+    if (this.w !== w) return;
+    this.sections!.retention.setFacts(facts);
     const problems = read.kind === 'ok' ? validate(this.form, this.original, this.deps.lang) : [];
     if (read.kind === 'unreadable') this.setNote(this.tr('tray.settings.load.unreadable', { file: this.deps.configFile, reason: read.reason }), RED);
     else if (read.kind === 'missing') this.setNote(this.tr('tray.settings.load.missing'), GREY);
     else if (problems.length) this.setNote(this.tr('tray.settings.load.invalid', { count: problems.length }), RED);
     else this.setNote('', GREY);
     this.showProblems(problems);
+  }
+
+  private now(): Date {
+    return this.deps.now?.() ?? new Date();
+  }
+
+  /** The complete backups in the backup directory and its disk; null when it cannot be read. */
+  private async directoryFacts(dir: string): Promise<DirectoryFacts | null> {
+    if (!dir.trim()) return null;
+    const complete = await readCatalog(dir.trim(), { now: this.now() }).then((c) => c.complete, () => null);
+    if (!complete) return null;
+    const space = await diskSpace(dir.trim()).catch(() => null);
+    return { complete, space };
   }
 
   private setNote(text: string, color: string): void {
@@ -268,7 +317,10 @@ export class SettingsWindow {
     const [top, i, key] = field.split('.');
     if (top === 'notify' && this.notify) return this.notify.target(field);
     if (top === 'backupDir') return { widget: w.backupDir, label: w.backupDirError };
-    if (top === 'retention') return { widget: w.retention, label: w.retentionError };
+    if (top === 'retention') {
+      const widget = i === 'keep' ? w.retentionKeep : i && (GENERATION_RULES as readonly string[]).includes(i) ? w.retentionRules[i as GenerationRule] : undefined;
+      return { widget, label: w.retentionError };
+    }
     if (top === 'schedule') return { widget: w.cron, label: w.cronError };
     if (top === 'components' && i !== undefined && w.components[Number(i)]) {
       const r = w.components[Number(i)]!;
@@ -311,7 +363,7 @@ export class SettingsWindow {
       if (widget) framed.add(widget);
     }
     for (const [l, lines] of labels) setError(l, lines);
-    const editable = [w.backupDir, ...w.components.flatMap((r) => [r.name, r.type, r.target, r.host, r.port, r.user, r.password]), ...w.mirrors.flatMap((r) => [r.name, r.type, r.volume, r.target, r.user, r.mode]), ...(this.notify?.editable() ?? [])];
+    const editable = [w.backupDir, w.retentionKeep, ...Object.values(w.retentionRules), ...w.components.flatMap((r) => [r.name, r.type, r.target, r.host, r.port, r.user, r.password]), ...w.mirrors.flatMap((r) => [r.name, r.type, r.volume, r.target, r.user, r.mode]), ...(this.notify?.editable() ?? [])];
     for (const e of editable) markInvalid(e, framed.has(e));
     // A bad expression is already shown by the live preview, in the same words; anything else
     // wrong with the schedule part (e.g. onDiskAttach in the file) still needs its line.
@@ -331,18 +383,37 @@ export class SettingsWindow {
   }
 
   /** Saves when the form is valid; true when the config (and any typed notify secret) is written. */
-  private async save(): Promise<boolean> {
+  /** `confirmed`: the admin said yes to removing what this policy removes (askShrink). */
+  private async save(confirmed?: Shrink): Promise<boolean> {
     if (this.saving || !this.w) return false;
     let saved = false;
     this.saving = true;
     this.w.save.setEnabled(false);
     this.summary(this.tr('tray.settings.summary.saving'), GREY);
     try {
+      const shrink = confirmed ? null : await this.shrinkOfForm();
+      if (!this.w) return false;
+      if (shrink) {
+        this.askShrink(shrink);
+        return false;
+      }
       const result = await saveSettings({ form: this.form, original: this.original, configFile: this.deps.configFile, scheduler: this.deps.app.scheduler(), lang: this.deps.lang });
       if (!this.w) return false;
       const s = saveSummary(result, this.deps.lang);
       if (result.ok) {
         saved = true;
+        // Confirmed here: recorded as the policy applied, so the next run removes instead of holding it (retention-plan.ts shrinkHeld).
+        if (confirmed) {
+          const at = this.now().toISOString();
+          const recorded = await this.deps.app.status.update((st) => void ((st.retentionApplied ??= {})[LOCAL_RETENTION] = { policy: confirmed.policy, at })).then(
+            () => null,
+            (e: Error) => e.message,
+          );
+          if (recorded !== null) {
+            s.text = `${s.text}\n${this.tr('tray.settings.retention.confirmFailed', { reason: recorded })}`;
+            if (s.kind === 'ok') s.kind = 'warning';
+          }
+        }
         // The SMTP password / ntfy token typed here: into the keyring only, then out of the widgets.
         const secret = this.notify ? await storeNotifySecrets(this.deps.app.credentials(), result.config.notify, this.notify.secrets(), this.deps.lang) : null;
         if (secret) {
@@ -366,9 +437,47 @@ export class SettingsWindow {
       this.summary(this.tr('tray.settings.summary.writeFailed', { reason: (e as Error).message }), RED);
     } finally {
       this.saving = false;
-      this.w?.save.setEnabled(true);
+      this.w?.save.setEnabled(!this.pendingShrink); // a question open: answered with its own buttons
     }
     return saved;
+  }
+
+  /**
+   * Whether saving the form's policy would remove many backups at once (model: shrinkToConfirm),
+   * judged on the backup directory as it is now and the policy status.json says was applied.
+   */
+  private async shrinkOfForm(): Promise<Shrink | null> {
+    const next = retentionOfForm(this.form.retention);
+    if (!next) return null; // not valid: saving shows the problem
+    const facts = await this.directoryFacts(this.form.backupDir);
+    if (!facts?.complete.length) return null;
+    const was = this.original?.retention;
+    const before = this.original ? (was === undefined ? DEFAULT_RETENTION : retentionOfForm(retentionFormFrom(was))) : null;
+    const applied = await this.deps.app.status.read().then((st) => st.retentionApplied?.[LOCAL_RETENTION]?.policy, () => undefined);
+    return shrinkToConfirm(facts.complete, next, before, applied, this.now());
+  }
+
+  private pendingShrink: Shrink | null = null;
+
+  private askShrink(shrink: Shrink): void {
+    const w = this.w!;
+    this.pendingShrink = shrink;
+    this.summary('', GREY);
+    w.shrinkText.setText(shrinkQuestion(shrink, this.deps.lang));
+    w.shrinkBox.show();
+    w.save.setEnabled(false);
+  }
+
+  /** Yes: saved, and the removal recorded as confirmed. No: nothing is saved. */
+  private answerShrink(yes: boolean): void {
+    const w = this.w;
+    const shrink = this.pendingShrink;
+    this.pendingShrink = null;
+    if (!w || !shrink) return;
+    w.shrinkBox.hide();
+    w.save.setEnabled(true);
+    if (yes) void this.save(shrink);
+    else this.summary(this.tr('tray.settings.retention.shrinkCancelled', { count: shrink.remove.length }), AMBER);
   }
 
   /** Whether the keyring already holds the SMTP password for the login in the form (ids only, never the secret). */
@@ -411,4 +520,14 @@ export class SettingsWindow {
       ['notify', 'test'],
     );
   }
+}
+
+/** A row of buttons at the right edge (a dialog's answers). */
+function rightAligned(buttons: QPushButton[]): QWidget {
+  const row = new QWidget();
+  const l = hbox(row);
+  l.setContentsMargins(0, 0, 0, 0);
+  l.addStretch(1);
+  for (const b of buttons) l.addWidget(b);
+  return row;
 }
