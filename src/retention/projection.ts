@@ -9,7 +9,7 @@
 import { CronExpressionParser } from 'cron-parser';
 import { backupId } from '../backup-directory/catalog';
 import type { RetentionConfig } from '../config/schema';
-import { applyPolicy, policyRules, type GenerationRule } from './policy';
+import { applyPolicy, periodOf, policyRules, type GenerationRule } from './policy';
 
 /** Without a schedule the projection assumes one backup a night (what a practice runs). */
 export const PROJECTION_DEFAULT_CRON = '0 3 * * *';
@@ -47,12 +47,22 @@ export function projectRetention(p: ProjectionInput): Projection {
   const ids: string[] = [];
   const it = CronExpressionParser.parse(p.cron ?? PROJECTION_DEFAULT_CRON, { currentDate: p.now });
   const end = p.now.getTime() + horizonDays * 86_400_000;
-  // "last N" counts runs, not days: a schedule of several runs a day needs more than the horizon's days.
-  const minRuns = (rules.last ?? 0) + 1;
+  // "last N" counts runs, not days: a schedule of several runs a day needs more than the horizon's days;
+  // and a schedule with fewer runs than days (Mon–Fri, Sundays only) needs more days for "daily N":
+  // every rule must have seen more periods than it keeps before the policy is full.
+  const filling = Object.keys(rules).map((r) => ({ rule: r as GenerationRule, n: rules[r as GenerationRule]!, seen: 0, last: '' }));
   for (;;) {
     const next = it.next().toDate();
-    if (next.getTime() > end && ids.length >= minRuns) break;
-    ids.push(backupId(next));
+    if (next.getTime() > end && filling.every((f) => f.seen > f.n)) break;
+    const id = backupId(next);
+    for (const f of filling) {
+      const period = periodOf(f.rule, id, ids.length);
+      if (period !== f.last) {
+        f.seen++;
+        f.last = period;
+      }
+    }
+    ids.push(id);
     if (ids.length > 200_000) break; // a cron of every minute: the policy is full long before
   }
   const result = applyPolicy(ids, rules);
