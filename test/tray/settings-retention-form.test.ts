@@ -123,8 +123,8 @@ test('sizes of the newest backup: dumps whole, folders once, what a night added'
     { type: 'folder', bytes: 30 * GiB, bytesCopied: 200 * MiB },
     { type: 'folder', bytes: 1 * GiB }, // no bytesCopied (older manifest): counted as all new
   ]);
-  assert.equal(R.sizesOf(newest), { dumpBytes: 2.5 * GiB, folderBytes: 31 * GiB, folderChangeBytes: 200 * MiB + GiB });
-  assert.is(R.sizesOf(undefined), null);
+  assert.equal(R.backupSizes(newest), { dumpBytes: 2.5 * GiB, folderBytes: 31 * GiB, folderChangeBytes: 200 * MiB + GiB });
+  assert.is(R.backupSizes(undefined), null);
 });
 
 test('the need of the default policy with real numbers, next to the free space; red below the reserve', () => {

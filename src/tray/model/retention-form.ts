@@ -10,6 +10,7 @@ import type { RetentionConfig } from '../../config/schema';
 import { formatBytes, t, type Lang } from '../../i18n';
 import { DEFAULT_RETENTION, GENERATION_RULES, policyKey, type GenerationRule } from '../../retention/policy';
 import { projectRetention, type Projection } from '../../retention/projection';
+import { sizesOf } from '../../retention/retention-preview';
 import { planRetention, SHRINK_CONFIRM_ABOVE } from '../../retention/retention-plan';
 import { inOriginalOrder, obj, str, whole } from './form-values';
 
@@ -88,25 +89,11 @@ export function retentionOfForm(f: RetentionForm): RetentionConfig | null {
 // ---- the disk a policy needs ----
 
 /** What the projection needs of the newest backup: its dumps, its folders, what the folders took new. */
-export interface BackupSizes {
-  dumpBytes: number;
-  folderBytes: number;
-  folderChangeBytes: number;
-}
+export type BackupSizes = ReturnType<typeof sizesOf>;
 
-/** From the newest backup's manifest: databases are whole dumps, folders hard-linked (bytesCopied is what was new). */
-export function sizesOf(newest: Pick<BackupEntry, 'manifest'> | undefined): BackupSizes | null {
-  if (!newest) return null;
-  const s: BackupSizes = { dumpBytes: 0, folderBytes: 0, folderChangeBytes: 0 };
-  for (const c of newest.manifest.components) {
-    if (c.type === 'folder') {
-      s.folderBytes += c.bytes;
-      s.folderChangeBytes += c.bytesCopied ?? c.bytes;
-    } else {
-      s.dumpBytes += c.bytes;
-    }
-  }
-  return s;
+/** From the newest backup's manifest (retention-preview.ts, the CLI's `retention preview`); null: no backup yet. */
+export function backupSizes(newest: BackupEntry | undefined): BackupSizes | null {
+  return newest ? sizesOf(newest) : null;
 }
 
 export interface NeedInput {

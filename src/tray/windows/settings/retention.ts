@@ -6,7 +6,7 @@ import type { BackupEntry } from '../../../backup-directory/catalog';
 import type { DiskSpace } from '../../../backup-directory/space-check';
 import type { MessageKey } from '../../../i18n';
 import { GENERATION_RULES, type GenerationRule } from '../../../retention/policy';
-import { RETENTION_MODES, retentionNeed, retentionOfForm, sizesOf } from '../../model/retention-form';
+import { backupSizes, RETENTION_MODES, retentionNeed, retentionOfForm } from '../../model/retention-form';
 import type { SettingsForm } from '../../model/settings-form';
 import { errorLabel, GREY, hbox, label, labelled, RED, vbox, type SectionContext } from './form-widgets';
 
@@ -132,7 +132,7 @@ export class RetentionSection {
       return;
     }
     const complete = this.facts?.complete ?? [];
-    const need = retentionNeed({ retention, cron: form.cron, now: this.now(), sizes: sizesOf(complete[0]), present: complete.length, space: this.facts?.space ?? null }, this.ctx.lang);
+    const need = retentionNeed({ retention, cron: form.cron, now: this.now(), sizes: backupSizes(complete[0]), present: complete.length, space: this.facts?.space ?? null }, this.ctx.lang);
     this.need.setText(need.text);
     this.need.setStyleSheet(`QLabel { color: ${need.fits === false ? RED : 'palette(text)'}; }`, false);
     this.need.show();
