@@ -1,8 +1,8 @@
-// „Aufbewahrung“ in the settings window's model, without Qt: a file's
+// „Aufbewahrung“ and the rotating disk sets in the settings window's model, without Qt: a file's
 // retention comes back as it was (keep stays keep, generations stay generations, no retention stays
 // none) unless the admin changes it; problems land on the count's own spin box; the disk need of a
 // policy with real numbers next to the free space; a policy that would remove many backups at
-// once is caught before it is saved.
+// once is caught before it is saved. And a mirror's rotating set survives opening and saving.
 process.env.TZ = 'Europe/Berlin';
 
 import { suite } from 'uvu';
@@ -14,7 +14,7 @@ const R = await import('../../src/tray/model/retention-form');
 const { formatBytes } = await import('../../src/i18n');
 const { policyKey } = await import('../../src/retention/policy');
 
-const test = suite('settings: retention');
+const test = suite('settings: retention and rotating disks');
 
 const BASE = {
   backupDir: '/srv/praxis-backup',
@@ -189,6 +189,42 @@ test('a policy that removes more than three backups now is caught, with how many
   const q = R.shrinkQuestion(shrink!, 'de', 3);
   assert.is(q, 'Mit dieser Aufbewahrung werden beim nächsten Lauf 25 Sicherungen gelöscht: 26.11.2026 03:15, 25.11.2026 03:15, 24.11.2026 03:15 und 22 weitere. Trotzdem speichern?');
   assert.match(R.shrinkQuestion(shrink!, 'en', 2), /^With this retention the next run deletes 25 backups: 2026-11-26 03:15, 2026-11-25 03:15 and 23 more\./);
+});
+
+const SET = {
+  name: 'usb',
+  type: 'volume',
+  volumes: [
+    { uuid: '1111aaaa-0000-4000-8000-000000000001', label: 'Montag' },
+    { uuid: '2222bbbb-0000-4000-8000-000000000002', label: 'Mittwoch' },
+    { uuid: '3333cccc-0000-4000-8000-000000000003', label: 'Freitag' },
+  ],
+  rotation: { swapAfterDays: 10 },
+  eject: true,
+};
+
+test('a rotating set survives opening and saving, also when the row is edited; shown as its disks', () => {
+  const original = { ...clone(BASE), mirrors: [clone(SET), { name: 'nas', type: 'smb', url: 'smb://nas/backup', user: 'praxis' }] };
+  const form = F.formFromConfig(original);
+  assert.is(form.mirrors[0]!.volume, '');
+  assert.is(F.rotationText(form.mirrors[0]!, 'de'), '3 wechselnde Platten: Montag, Mittwoch, Freitag');
+  assert.is(F.rotationText(form.mirrors[0]!, 'en'), '3 rotating disks: Montag, Mittwoch, Freitag');
+  assert.is(F.rotationText(form.mirrors[1]!, 'de'), null);
+  assert.is(JSON.stringify(F.configFromForm(form, original)), JSON.stringify(original));
+  assert.equal(F.validate(form, original, 'de'), []);
+  form.mirrors[0]!.name = 'rotation';
+  form.mirrors[0]!.mode = 'latest';
+  const saved = F.configFromForm(form, original).mirrors as Record<string, unknown>[];
+  assert.equal(saved[0], { ...SET, name: 'rotation', mode: 'latest' });
+  assert.not.ok('volume' in saved[0]!);
+  // A disk without a label is named by its UUID's start.
+  const one = { ...clone(BASE), mirrors: [{ name: 'usb', type: 'volume', volumes: [{ uuid: '4444dddd-0000-4000-8000-000000000004' }] }] };
+  assert.is(F.rotationText(F.formFromConfig(one).mirrors[0]!, 'de'), '1 wechselnde Platte: 4444dddd…');
+  // Changed to another kind, the set goes with it (a share has no disks).
+  const changed = F.formFromConfig(original);
+  changed.mirrors[0]!.type = 'path';
+  changed.mirrors[0]!.path = '/mnt/copy';
+  assert.equal((F.configFromForm(changed, original).mirrors as Record<string, unknown>[])[0], { name: 'usb', type: 'path', path: '/mnt/copy' });
 });
 
 test('a disk row with no disk chosen says so next to the other problems (the set check runs last in the schema)', () => {

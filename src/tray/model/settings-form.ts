@@ -64,6 +64,11 @@ export interface MirrorRow {
   type: string;
   /** 'uuid:<uuid>' or 'label:<label>' (see volumeValue), '' when none is chosen yet. */
   volume: string;
+  /**
+   * A rotating set of disks (config `volumes`), the entries as the file has them: written back as
+   * they are, never collapsed to one `volume`. Absent for a single disk.
+   */
+  volumes?: Record<string, unknown>[];
   url: string;
   user: string;
   path: string;
@@ -99,7 +104,7 @@ export interface SettingsForm {
 export const NEW_CRON = '15 3 * * 1-5';
 
 const COMPONENT_EDITED = ['name', 'type', 'database', 'host', 'port', 'user', 'path', 'password'];
-const MIRROR_EDITED = ['name', 'type', 'volume', 'url', 'user', 'path', 'repository', 'mode', 'eject', 'appendOnly', 'required', 'encrypt'];
+const MIRROR_EDITED = ['name', 'type', 'volume', 'volumes', 'url', 'user', 'path', 'repository', 'mode', 'eject', 'appendOnly', 'required', 'encrypt'];
 
 const list = (v: unknown): Record<string, unknown>[] => (Array.isArray(v) ? v.map(obj) : []);
 
@@ -142,6 +147,7 @@ export function formFromConfig(config: Readonly<RawConfig> | null): SettingsForm
       name: str(m.name),
       type: str(m.type),
       volume: volumeValue(m.volume),
+      ...(Array.isArray(m.volumes) ? { volumes: list(m.volumes).map((d) => ({ ...d })) } : {}),
       url: str(m.url),
       user: str(m.user),
       path: str(m.path),
@@ -176,12 +182,21 @@ function mirrorOf(row: MirrorRow): Record<string, unknown> {
   // Always encrypted: `encrypt` stays as the file had it (a row of another kind's `false` would be refused).
   const encrypt = f.alwaysEncrypted ? (sameKind ? row.origin!.encrypt : undefined) : flag(row.encrypt, 'encrypt', row.origin);
   const tail = { mode, required: flag(row.required, 'required', row.origin), encrypt, ...extra };
-  const where = f.where === 'volume' ? volumeRefOf(row.volume) : text(targetText(row, f));
+  // A rotating set stays a set: `volumes` instead of `volume` (the schema wants exactly one of them).
+  const set = f.where === 'volume' && row.volumes ? { volumes: row.volumes.map((d) => ({ ...d })) } : {};
+  const where = f.where === 'volume' ? (row.volumes ? undefined : volumeRefOf(row.volume)) : text(targetText(row, f));
   const user = f.user ? { user: text(row.user) } : {};
   const eject = f.eject ? { eject: flag(row.eject, 'eject', row.origin) } : {};
   // Written for a new row (the file then says what it does); left out when the file left it to its default and it still is.
   const appendOnly = f.appendOnly ? { appendOnly: row.appendOnly && sameKind && !('appendOnly' in row.origin!) ? undefined : row.appendOnly } : {};
-  return inOriginalOrder({ ...base, [f.where]: where, ...user, ...eject, ...appendOnly, ...tail }, row.origin);
+  return inOriginalOrder({ ...base, [f.where]: where, ...set, ...user, ...eject, ...appendOnly, ...tail }, row.origin);
+}
+
+/** A rotating set's target column: „3 wechselnde Platten: Montag, Mittwoch, Freitag“ (a disk without a label by its UUID); null for one disk. */
+export function rotationText(row: Pick<MirrorRow, 'volumes'>, lang: Lang): string | null {
+  if (!row.volumes) return null;
+  const names = row.volumes.map((d) => str(d.label) || shortUuid(str(d.uuid)));
+  return t(lang, row.volumes.length === 1 ? 'tray.settings.rotation.one' : 'tray.settings.rotation.many', { count: row.volumes.length, names: names.join(', ') });
 }
 
 /** The text field's value for the row's kind: a share's URL, a folder, a repository's address (a disk is chosen in a list). */
@@ -320,7 +335,8 @@ function fieldProblem(lang: Lang, form: SettingsForm, problem: ConfigProblem): F
   // The form hands non-numbers through as text; "expected number, got string" would puzzle an admin.
   if (NUMERIC.has(last) && problem.key === 'config.problem.type') p = { ...problem, key: 'config.problem.notInteger', params: {} };
   // No disk chosen yet: zod can only say "label or uuid"; the admin has to pick one from the list.
-  if (last === 'volume' && (problem.key === 'config.problem.volumeRef' || problem.key === 'config.problem.volumeOrVolumes') && valueAtField(form, field) === '') {
+  const noSet = !form.mirrors[Number(field.split('.')[1])]?.volumes;
+  if (last === 'volume' && (problem.key === 'config.problem.volumeRef' || (problem.key === 'config.problem.volumeOrVolumes' && noSet)) && valueAtField(form, field) === '') {
     p = { ...problem, key: 'config.problem.required', params: {} };
   }
   const label = fieldLabel(lang, form, field, problem.path);
@@ -356,7 +372,7 @@ export function checkForm(form: SettingsForm, original: Readonly<RawConfig> | nu
 function unchosenDisks(form: SettingsForm, said: ConfigProblem[]): ConfigProblem[] {
   return form.mirrors.flatMap((m, i) => {
     const path = formatPath(['mirrors', i, 'volume']);
-    if (mirrorFields(m.type).where !== 'volume' || m.volume !== '' || said.some((p) => p.path === path)) return [];
+    if (mirrorFields(m.type).where !== 'volume' || m.volumes || m.volume !== '' || said.some((p) => p.path === path)) return [];
     return [{ path, key: 'config.problem.required', params: {} } as ConfigProblem];
   });
 }

@@ -5,7 +5,7 @@
 import { QCheckBox, QComboBox, QWidget, SizeAdjustPolicy, type QBoxLayout, type QLabel, type QLineEdit, type QPushButton } from '@nodegui/nodegui';
 import type { Volume } from '../../../core/volumes';
 import type { MessageKey } from '../../../i18n';
-import { MIRROR_MODES, MIRROR_TYPES, mirrorFields, newMirror, sameValue, targetField, targetText, volumeChoices, volumeRefOf } from '../../model/settings-form';
+import { MIRROR_MODES, MIRROR_TYPES, mirrorFields, newMirror, rotationText, sameValue, targetField, targetText, volumeChoices, volumeRefOf } from '../../model/settings-form';
 import { AMBER, button, buttonRow, combo, dropRow, errorLabel, GREY, label, lineEdit, listSection, rowShell, vbox, type SectionContext } from './form-widgets';
 
 /** Column widths shared by the header and the rows, so they line up. 0 = takes the rest. */
@@ -20,6 +20,11 @@ export interface MirrorRowWidgets {
   /** Shown for type volume. */
   volume: QComboBox;
   volumeValues: string[];
+  /**
+   * Shown instead of the list for a rotating set (config `volumes`): „3 wechselnde Platten: Montag,
+   * Mittwoch, Freitag“. The set is kept as the file has it; it is edited in the file (handbook).
+   */
+  disks: QLabel;
   /** Shown for smb (URL), path (folder) and an off-site repository's address. */
   target: QLineEdit;
   /** The same field as target, by the config key the validation names (a repository's problem frames it). */
@@ -125,6 +130,7 @@ export class MirrorsSection {
       type: combo(types.map((ty) => tr(`tray.settings.mirrorType.${ty}` as MessageKey)), c.type),
       volume: new QComboBox(),
       volumeValues: [],
+      disks: label(rotationText(row, this.ctx.lang) ?? ''),
       target,
       repository: target,
       user: lineEdit(row.user, c.user, tr('tray.settings.col.user')),
@@ -166,8 +172,9 @@ export class MirrorsSection {
     r.volume.setSizeAdjustPolicy(SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon);
     r.volume.setMinimumContentsLength(16);
     this.fillVolumes(r, row.volume);
-    for (const x of [r.name, r.type, r.volume, r.target, r.user, r.mode, r.eject, r.required, r.remove]) {
-      l.addWidget(x, x === r.volume || x === r.target ? 1 : 0);
+    r.disks.setToolTip(r.disks.text());
+    for (const x of [r.name, r.type, r.volume, r.disks, r.target, r.user, r.mode, r.eject, r.required, r.remove]) {
+      l.addWidget(x, x === r.volume || x === r.target || x === r.disks ? 1 : 0);
     }
     this.showType(r, row.type);
 
@@ -228,7 +235,9 @@ export class MirrorsSection {
 
   private showType(r: MirrorRowWidgets, type: string): void {
     const f = mirrorFields(type);
-    r.volume.setVisible(f.where === 'volume');
+    const set = f.where === 'volume' && r.disks.text() !== '';
+    r.volume.setVisible(f.where === 'volume' && !set);
+    r.disks.setVisible(set);
     r.target.setVisible(f.where !== 'volume');
     r.target.setPlaceholderText(this.ctx.tr(f.where === 'volume' ? 'tray.settings.placeholder.path' : (`tray.settings.placeholder.${f.where}` as const)));
     r.user.setEnabled(f.user === true);
