@@ -279,7 +279,7 @@ export async function runBackup(config: Config, deps: BackupDeps, reporter: Repo
 
     if (deps.mirrors && config.mirrors.length) {
       const results = await runMirrors(config, { ...deps.mirrors, now: deps.mirrors.now ?? now }, reporter, signal);
-      summary.mirrors = results.map((r) => ({ name: r.name, result: r.result, copied: r.copied, bytesCopied: r.bytesCopied, ejected: r.ejected, message: r.message }));
+      summary.mirrors = results.map((r) => ({ name: r.name, result: r.result, copied: r.copied, bytesCopied: r.bytesCopied, ejected: r.ejected, message: r.message, disk: r.disk }));
       summary.warnings = [...reporter.warnings];
       const code = mirrorsExitCode(results);
       if (summary.exitCode === ExitCode.failed) {

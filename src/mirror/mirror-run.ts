@@ -1,7 +1,7 @@
 // Copying the backup directory onto the configured mirrors: for each one find and guard the
 // target, check space, copy, verify what was copied by reading it back, unmount or eject, tell
 // the admin, and record the result per destination. One mirror's failure never stops the other.
-import type { Config, Mirror } from '../config/schema';
+import { isRotation, type Config, type Mirror, type VolumeMirror } from '../config/schema';
 import type { Volumes } from '../core/volumes';
 import { byteCount, formatDuration, render, type Message } from '../i18n';
 import type { Notifier } from '../notify/notifier';
@@ -20,6 +20,9 @@ import type { StatusStore } from '../run/status-store';
 import type { ToolLocator } from '../process/tool-locator';
 import { verifyBackup, type VerifyResult } from '../verify/verify-check';
 import { syncBackups } from './mirror-sync';
+import { diskRecord, foldDisk } from './rotation';
+import { describeDisks } from '../destinations/volume';
+import type { DestinationStatus, DiskStatus } from '../run/status-store';
 
 export type { AccessOptions } from '../destinations/open-destination';
 
@@ -64,6 +67,8 @@ export interface MirrorResult {
   files?: number;
   /** Where the copy went (the folder; the disk's label and UUID, the share's URL), once the target was found. */
   target?: { dir: string; label?: string | null; uuid?: string | null; url?: string };
+  /** A disk of a rotating set (config `volumes`): this result is that disk's pass. */
+  disk?: { uuid: string; label: string };
 }
 
 export interface MirrorOptions {
@@ -208,34 +213,107 @@ export async function runMirrors(config: Config, deps: MirrorDeps, reporter: Rep
     await deps.status.update((s) => {
       if (s.running) Object.assign(s.running, { phase: 'mirror', component: m.name });
     });
+    if (isRotation(m)) {
+      results.push(...(await rotateOnto(m, config, deps, reporter, signal, opts)));
+      continue;
+    }
     const r = await mirrorOne(m, config, deps, reporter, signal, opts);
     results.push(r);
-    const at = (deps.now ?? (() => new Date()))().toISOString();
-    if (r.result === 'success') {
-      reporter.info('mirror.done', {
-        name: m.name,
-        count: r.copied.length,
-        size: byteCount(r.bytesCopied),
-        duration: formatDuration(r.durationMs),
-      });
-    } else if (r.result === 'absent') {
-      const msg = r.message!;
-      if (m.required) reporter.error(msg.key, msg.params);
-      else reporter.warn(msg.key, msg.params);
-      if (m.required) await notify(deps, reporter, msg);
-    } else if (r.result === 'failed') {
-      reporter.error('mirror.failed', { name: m.name, reason: r.message! });
-      await notify(deps, reporter, { key: 'mirror.failed', params: { name: m.name, reason: r.message! } });
-    }
-    reporter.emit({ type: 'mirror-finished', name: m.name, result: r.result, copied: r.copied, bytesCopied: r.bytesCopied, ejected: r.ejected, verified: r.verification?.ok, target: r.target });
-    if (r.result === 'skipped') continue;
-    await deps.status.update((s) => {
-      const d = (s.destinations[m.name] ??= {});
-      if (r.result === 'success') d.lastSuccess = { at, backupId: r.newest ?? '', bytesCopied: r.bytesCopied, durationMs: r.durationMs, ...(r.stored ? { snapshot: r.stored, files: r.files } : {}) };
-      else d.lastFailure = { at, message: r.message! };
-      const v = r.verification;
-      if (v) d.lastVerified = { at: v.at, backupId: v.backupId, ok: v.ok, restoreTest: false, ...(v.ok ? {} : { message: r.message ?? v.problems[0] }) };
+    await finishOne(m, r, deps, reporter, (s) => (s.destinations[m.name] ??= {}));
+  }
+  return results;
+}
+
+const clock = (deps: MirrorDeps) => (deps.now ?? (() => new Date()))();
+
+/** Says how one copy went, and records it: in the mirror's status, or a disk's (`record` gives the place). */
+async function finishOne(m: Mirror, r: MirrorResult, deps: MirrorDeps, reporter: Reporter, record: (s: { destinations: Record<string, DestinationStatus> }) => DestinationStatus | DiskStatus, after?: (s: { destinations: Record<string, DestinationStatus> }) => void): Promise<void> {
+  const at = clock(deps).toISOString();
+  // A disk of a set is named with the mirror („usb – Freitag“): the practice knows its disks by their labels.
+  const name: string | Message = r.disk ? { key: 'mirror.rotation.diskName', params: { name: m.name, label: r.disk.label } } : m.name;
+  if (r.result === 'success') {
+    reporter.info('mirror.done', {
+      name,
+      count: r.copied.length,
+      size: byteCount(r.bytesCopied),
+      duration: formatDuration(r.durationMs),
     });
+  } else if (r.result === 'absent') {
+    const msg = r.message!;
+    if (m.required) reporter.error(msg.key, msg.params);
+    else reporter.warn(msg.key, msg.params);
+    if (m.required) await notify(deps, reporter, msg);
+  } else if (r.result === 'failed') {
+    reporter.error('mirror.failed', { name, reason: r.message! });
+    await notify(deps, reporter, { key: 'mirror.failed', params: { name, reason: r.message! } });
+  }
+  reporter.emit({ type: 'mirror-finished', name: m.name, result: r.result, copied: r.copied, bytesCopied: r.bytesCopied, ejected: r.ejected, verified: r.verification?.ok, target: r.target });
+  if (r.result === 'skipped') return;
+  await deps.status.update((s) => {
+    const d = record(s);
+    if (r.result === 'success') d.lastSuccess = { at, backupId: r.newest ?? '', bytesCopied: r.bytesCopied, durationMs: r.durationMs, ...(r.stored ? { snapshot: r.stored, files: r.files } : {}) };
+    else d.lastFailure = { at, message: r.message! };
+    const v = r.verification;
+    if (v) d.lastVerified = { at: v.at, backupId: v.backupId, ok: v.ok, restoreTest: false, ...(v.ok ? {} : { message: r.message ?? v.problems[0] }) };
+    after?.(s);
+  });
+}
+
+/**
+ * A rotating set: every disk of it that is attached now is updated, one after the other in the
+ * config's order, each as its own pass of the one-disk flow (found by its UUID, guarded, copied —
+ * the backups it missed while it was away included —, read back, ejected). Each disk's pass is
+ * recorded in its own status (destinations[name].disks[uuid]) and the mirror's fields become the
+ * newest of its disks'. A disk found attached is recorded as seen even when its copy fails: the
+ * swap alert asks for a disk to be plugged in, not for a copy to work.
+ *
+ * None attached is the normal state of a set while its disks are at home: not a warning (exit 0)
+ * but an info; the swap and "no disk" alerts (src/alerting/alert-rules.ts) speak when it lasts.
+ * Only a `required` set fails the run then, as a single disk would.
+ */
+async function rotateOnto(m: VolumeMirror & { volumes: NonNullable<VolumeMirror['volumes']> }, config: Config, deps: MirrorDeps, reporter: Reporter, signal: AbortSignal, opts: MirrorOptions): Promise<MirrorResult[]> {
+  const attached: { uuid: string; label: string }[] = [];
+  for (const v of m.volumes) {
+    if (await deps.volumes.find({ uuid: v.uuid })) attached.push({ uuid: v.uuid, label: v.label ?? v.uuid });
+  }
+  const seenAt = clock(deps).toISOString();
+  const diskOf = (s: { destinations: Record<string, DestinationStatus> }, uuid: string): DiskStatus => {
+    const disks = ((s.destinations[m.name] ??= {}).disks ??= {});
+    const found = diskRecord(disks, uuid);
+    if (found) return found;
+    const label = m.volumes.find((v) => v.uuid === uuid)?.label;
+    return (disks[uuid] = label ? { label } : {});
+  };
+  if (attached.length) {
+    await deps.status.update((s) => {
+      // The set's count starts with the first disk seen: one never attached is away from then on.
+      for (const v of m.volumes) diskOf(s, v.uuid).since ??= seenAt;
+      for (const a of attached) diskOf(s, a.uuid).lastSeen = seenAt;
+    });
+  }
+  if (!attached.length) {
+    const r: MirrorResult = { name: m.name, result: 'skipped', required: m.required, copied: [], removed: [], bytesCopied: 0, durationMs: 0, warnings: [] };
+    reporter.emit({ type: 'mirror-started', name: m.name, mirrorType: m.type });
+    if (m.required && !opts.onMount) {
+      r.result = 'absent';
+      r.message = { key: 'mirror.volumeAbsent', params: { name: m.name, volume: describeDisks(m) } };
+    } else {
+      r.message = { key: 'mirror.rotation.noneAttached', params: { name: m.name, disks: m.volumes.map((v) => v.label ?? v.uuid).join(', ') } };
+      if (!opts.onMount) reporter.info(r.message.key, r.message.params);
+    }
+    await finishOne(m, r, deps, reporter, (s) => (s.destinations[m.name] ??= {}));
+    return [r];
+  }
+  const results: MirrorResult[] = [];
+  for (const a of attached) {
+    if (signal.aborted) break;
+    reporter.info('mirror.rotation.disk', { name: m.name, label: a.label, count: attached.length });
+    // The one-disk flow, unchanged: this disk alone, by its UUID (locate, guard, eject as today).
+    const one: Mirror = { ...m, volume: { uuid: a.uuid }, volumes: undefined, rotation: undefined };
+    const r = await mirrorOne(one, config, deps, reporter, signal, opts);
+    r.disk = a;
+    results.push(r);
+    await finishOne(m, r, deps, reporter, (s) => diskOf(s, a.uuid), (s) => foldDisk(s.destinations[m.name]!, diskOf(s, a.uuid)));
   }
   return results;
 }

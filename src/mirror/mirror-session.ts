@@ -57,7 +57,7 @@ export async function runMirrorSession(
       result: code === ExitCode.failed ? 'failed' : code === ExitCode.warnings ? 'warning' : 'success',
       exitCode: code,
       error: first ? { key: 'mirror.failed', params: { name: first.name, reason: first.message! } } : undefined,
-      mirrors: results.map((r) => ({ name: r.name, result: r.result, copied: r.copied, bytesCopied: r.bytesCopied, ejected: r.ejected, message: r.message })),
+      mirrors: results.map((r) => ({ name: r.name, result: r.result, copied: r.copied, bytesCopied: r.bytesCopied, ejected: r.ejected, message: r.message, disk: r.disk })),
     });
   } finally {
     await deps.status.update((s) => {

@@ -58,7 +58,7 @@ export interface RunSummary {
   /** Extra lines for the admin (e.g. the server's own message), already redacted. */
   details?: string[];
   /** One entry per mirror that was attempted. */
-  mirrors?: { name: string; result: string; copied: string[]; bytesCopied: number; ejected?: boolean; message?: Message }[];
+  mirrors?: { name: string; result: string; copied: string[]; bytesCopied: number; ejected?: boolean; message?: Message; /** A disk of a rotating set: each attached disk has its own entry. */ disk?: { uuid: string; label: string } }[];
 }
 
 export type StampedEvent = RunEvent & { ts: string };

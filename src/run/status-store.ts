@@ -23,6 +23,8 @@ export interface DiskStatus {
   label?: string;
   /** When a run last found it attached (a copy, a check, `mirror --on-mount`). */
   lastSeen?: string;
+  /** When a run first found any disk of the set attached: a disk never seen is counted as away from then (src/mirror/rotation.ts). */
+  since?: string;
   lastSuccess?: DestinationStatus['lastSuccess'];
   lastFailure?: DestinationStatus['lastFailure'];
   lastVerified?: DestinationStatus['lastVerified'];
