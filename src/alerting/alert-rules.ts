@@ -2,13 +2,14 @@
 // every hour. Pure functions of the status file, the config and the clock (tests set the clock):
 // `status`, the tray and the scheduled run all ask the same question here.
 import { CronExpressionParser } from 'cron-parser';
-import type { Config } from '../config/schema';
+import { isRotation, swapAfterDays, type Config } from '../config/schema';
 import { formatDuration, type Message } from '../i18n';
 import { idToDate } from '../backup-directory/catalog';
 import type { ScheduleStatus } from '../schedule/scheduler';
 import type { DestinationStatus, Status, StatusStore } from '../run/status-store';
+import { diskFacts, lastSeenOfSet, type DiskFacts } from '../mirror/rotation';
 
-export type AlertKind = 'tooOld' | 'never' | 'verifyFailed' | 'scheduleMissed' | 'notEjected';
+export type AlertKind = 'tooOld' | 'never' | 'verifyFailed' | 'scheduleMissed' | 'notEjected' | 'diskSwap' | 'noDisk';
 
 export interface Alert {
   /** Stable per problem ("tooOld:usb"): the once-a-day notification is counted per key. */
@@ -86,6 +87,14 @@ export function computeAlerts(input: AlertInput): Alert[] {
         message: { key: 'alert.verifyFailed', params: { dest: dl, id: v.backupId, reason: v.message ?? { key: 'alert.noReason' } } },
       });
     }
+    // A rotating set: its disks are away by design; the set speaks per disk (rotationAlerts) and,
+    // when none of it was attached for too long, instead of the ordinary age alert.
+    const m = config.mirrors.find((x) => x.name === dest);
+    if (m && isRotation(m)) {
+      const set = rotationAlerts(m, input);
+      out.push(...set);
+      if (set.some((a) => a.kind === 'noDisk')) continue;
+    }
     const good = newestGood(d);
     if (!good) {
       // A failed verification already says what is wrong there; "no backup yet" would mislead.
@@ -110,6 +119,50 @@ export function computeAlerts(input: AlertInput): Alert[] {
   return out;
 }
 
+const DAY_MS = 86_400_000;
+
+/**
+ * The alerts of a rotating set (Time Machine's way, not "disk not found" every night):
+ * - „Keine USB-Festplatte angeschlossen“ when no disk of the set was seen within the mirror's age
+ *   limit (alerts.mirrorMaxAgeDays), or none ever was — in place of the ordinary tooOld / never.
+ * - otherwise, per disk, „… war seit N Tagen nicht angeschlossen – bitte tauschen“ once it has been
+ *   away longer than rotation.swapAfterDays (default 7 per other disk, plus 1: a disk at home for
+ *   its week is not nagged about). A disk never seen is counted from `since`: the first run that
+ *   found any disk of the set attached (mirror-run records it for every disk of the set); before
+ *   any disk was seen, only the "no disk" alert speaks.
+ * Keys are stable per disk (diskSwap:<mirror>:<uuid>), so the once-a-day notification holds.
+ */
+function rotationAlerts(m: Parameters<typeof swapAfterDays>[0], input: AlertInput): Alert[] {
+  const { status, now } = input;
+  const facts = diskFacts(m, status);
+  const disks = facts.map((f) => f.label ?? f.uuid).join(', ');
+  const seen = lastSeenOfSet(m, status);
+  const limit = thresholdMs(input, m.name);
+  if (!seen || now.getTime() - new Date(seen).getTime() > limit) {
+    const message: Message = seen
+      ? { key: 'alert.noDisk', params: { name: m.name, disks, age: ageText(now.getTime() - new Date(seen).getTime()), limit: ageText(limit) } }
+      : { key: 'alert.noDiskYet', params: { name: m.name, disks } };
+    return [{ key: `noDisk:${m.name}`, kind: 'noDisk', destination: m.name, severity: 'warning', message }];
+  }
+  const disksStatus = status.destinations[m.name]?.disks ?? {};
+  const swapMs = swapAfterDays(m) * DAY_MS;
+  const out: Alert[] = [];
+  for (const f of facts) {
+    const since = f.lastSeen ?? Object.entries(disksStatus).find(([u]) => u.toLowerCase() === f.uuid.toLowerCase())?.[1].since;
+    if (!since) continue;
+    const away = now.getTime() - new Date(since).getTime();
+    if (away <= swapMs) continue;
+    out.push({
+      key: `diskSwap:${m.name}:${f.uuid.toLowerCase()}`,
+      kind: 'diskSwap',
+      destination: m.name,
+      severity: 'warning',
+      message: { key: 'alert.diskSwap', params: { label: f.label ?? f.uuid, days: Math.floor(away / DAY_MS), name: m.name } },
+    });
+  }
+  return out;
+}
+
 /**
  * A USB disk the last run could not eject must not be pulled out, and whoever swaps the disks is
  * often not at the server: an alert (the run itself ends with 3, which sends nothing by itself),
@@ -120,6 +173,21 @@ function notEjected(status: Status): Alert[] {
   return (run?.warnings ?? [])
     .filter((w) => w.key === 'error.ejectRefused')
     .map((w) => ({ key: `notEjected:${String(w.params?.label ?? '')}:${run!.backupId ?? run!.startedAt}`, kind: 'notEjected' as const, destination: null, severity: 'warning' as const, message: w }));
+}
+
+/**
+ * One disk of a rotating set as `status` and the Wochenbericht say it (status.disk,
+ * notice.weekly.disk): last copy and last seen as ages, the newest backup on it, attached or at home.
+ */
+export function diskFactParams(f: DiskFacts, now: Date): { label: string; copy: Message; newest: Message | string; seen: Message; where: Message | string } {
+  const ago = (iso: string | null, none: Message): Message => (iso ? { key: 'status.disk.ago', params: { age: ageText(Math.max(0, now.getTime() - new Date(iso).getTime())) } } : none);
+  return {
+    label: f.label ?? f.uuid,
+    copy: ago(f.lastSuccessAt, { key: 'status.disk.none' }),
+    newest: f.newest ?? { key: 'status.disk.none' },
+    seen: ago(f.lastSeen, { key: 'status.disk.neverSeen' }),
+    where: f.attached === undefined ? '?' : { key: f.attached ? 'status.disk.attached' : 'status.disk.home' },
+  };
 }
 
 /** „9 Tagen“ reads better than „216 h 0 min“ once it is more than two days. */
