@@ -101,7 +101,7 @@ async function sendWeeklySummary(ports: FindingsPorts, config: Config, ctx: Noti
   // Loaded when due only: the tray, which asks every few seconds, need not carry the report code (and pdfkit).
   const { collectPeriod } = await import('../report/period');
   const data = await collectPeriod({ ...due.period, now: ctx.now, config, logDir: ports.logDir, stateDir: ports.stateDir });
-  await ports.deliverer!.send(weeklySummaryNotice(ctx, due.week, weekFacts(data, config)));
+  await ports.deliverer!.send(weeklySummaryNotice(ctx, due.week, weekFacts(data, config, await ports.status.read())));
 }
 
 /**

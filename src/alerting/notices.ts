@@ -5,7 +5,8 @@
 // data either: component names and counts only.
 import { hostname } from 'node:os';
 import { formatBytes, formatDuration, render, t, type Lang, type Message } from '../i18n';
-import type { Alert } from './alert-rules';
+import { diskFactParams, type Alert } from './alert-rules';
+import type { DiskFacts } from '../mirror/rotation';
 import type { RunSummary } from '../run/events';
 import { localDate, localDateTime, localTime } from '../report/local-time';
 import type { Period } from './calendar';
@@ -171,7 +172,7 @@ export interface WeekFacts {
   runs: WeekRun[];
   restoreTests: { at: Date; ok: boolean }[];
   /** Per destination (mirror): copies made in the period, failed attempts, the last good one. */
-  copies: { destination: string; count: number; failed: number; last?: Date }[];
+  copies: { destination: string; count: number; failed: number; last?: Date; /** A rotating set: each disk as status.json knows it now. */ disks?: DiskFacts[] }[];
   /** What is open now (the alerts of `status`). */
   findings: Message[];
 }
@@ -199,6 +200,7 @@ export function weeklySummaryNotice(ctx: NoticeContext, week: string, f: WeekFac
           ? t(lang, 'notice.weekly.copy', { dest: c.destination, count: c.count, failed: c.failed, when: c.last ? `${weekday(c.last, lang)} ${localDate(c.last, lang).slice(0, lang === 'de' ? 6 : 10)}` : '?' })
           : t(lang, 'notice.weekly.noCopy', { dest: c.destination, failed: c.failed }),
       );
+      for (const d of c.disks ?? []) lines.push(t(lang, 'notice.weekly.disk', diskFactParams(d, ctx.now)));
     }
   }
   lines.push(f.findings.length ? t(lang, 'notice.weekly.findings') : t(lang, 'notice.weekly.noFindings'));
@@ -220,7 +222,7 @@ export function weeklySummaryNotice(ctx: NoticeContext, week: string, f: WeekFac
       to: f.period.to.toISOString(),
       runs: { success: count('success'), warning: count('warning'), failed: count('failed') },
       restoreTests: { total: tests, failed: testsFailed },
-      copies: f.copies.map((c) => ({ destination: c.destination, count: c.count, failed: c.failed })),
+      copies: f.copies.map((c) => ({ destination: c.destination, count: c.count, failed: c.failed, ...(c.disks ? { disks: c.disks.map((d) => ({ label: d.label, uuid: d.uuid, lastSuccessAt: d.lastSuccessAt, newest: d.newest, lastSeen: d.lastSeen })) } : {}) })),
       findings: f.findings.length,
     },
   };

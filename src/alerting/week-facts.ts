@@ -3,12 +3,15 @@
 // night, the restore tests, the copies per configured mirror, the open findings.
 import type { Config } from '../config/schema';
 import type { PeriodData } from '../report/period';
+import type { Status } from '../run/status-store';
+import { diskFacts } from '../mirror/rotation';
 import type { WeekFacts, WeekRun } from './notices';
 
 /** A run refused because another one held the lock: not a night of its own (the running one is). */
 const EXIT_LOCKED = 75;
 
-export function weekFacts(data: PeriodData, config: Pick<Config, 'mirrors'>): WeekFacts {
+/** `status`: status.json now, for each rotating set's disks (last copy, newest backup, last seen). */
+export function weekFacts(data: PeriodData, config: Pick<Config, 'mirrors'>, status?: Pick<Status, 'destinations'>): WeekFacts {
   const runs: WeekRun[] = data.runs
     .filter((r) => r.kind === 'backup' && r.exitCode !== EXIT_LOCKED)
     .map((r) => {
@@ -28,7 +31,8 @@ export function weekFacts(data: PeriodData, config: Pick<Config, 'mirrors'>): We
     const mine = data.mirrorCopies.filter((c) => c.name === m.name);
     const good = mine.filter((c) => c.result === 'success');
     const last = good.map((c) => new Date(c.at)).sort((a, b) => b.getTime() - a.getTime())[0];
-    return { destination: m.name, count: good.length, failed: mine.filter((c) => c.result === 'failed').length, ...(last ? { last } : {}) };
+    const disks = status ? diskFacts(m, status) : [];
+    return { destination: m.name, count: good.length, failed: mine.filter((c) => c.result === 'failed').length, ...(last ? { last } : {}), ...(disks.length ? { disks } : {}) };
   });
   return {
     period: { from: new Date(data.from), to: new Date(data.to) },

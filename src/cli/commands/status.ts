@@ -7,7 +7,9 @@ import { loadConfig } from '../../config/load';
 import type { Config } from '../../config/schema';
 import { formatDuration, render, t } from '../../i18n';
 import { ConfigError } from '../../core/errors';
-import { alertExitCode, computeAlerts, missedReasonFrom, type MissedReason } from '../../alerting/alert-rules';
+import { alertExitCode, computeAlerts, diskFactParams, missedReasonFrom, type MissedReason } from '../../alerting/alert-rules';
+import { diskFacts, type DiskFacts } from '../../mirror/rotation';
+import { isRotation } from '../../config/schema';
 import type { DestinationStatus, Status } from '../../run/status-store';
 import type { FullDiskAccess } from '../../platform/full-disk-access';
 import { claimAndSendFindings } from '../../alerting/findings-notify';
@@ -38,6 +40,7 @@ export async function statusCommand(app: App, argv: string[], out: Out): Promise
   const r = s.interruptedRun;
   const interrupted = r && { startedAt: r.startedAt, pid: r.pid, backupId: r.backupId, phase: r.component ?? r.phase };
   const waiting = undeliveredSince(app);
+  const disks = config ? await rotatingDisks(app, config, s) : {};
 
   if (out.json) {
     out.data({
@@ -52,7 +55,12 @@ export async function statusCommand(app: App, argv: string[], out: Out): Promise
       destinations: Object.fromEntries(
         Object.entries(s.destinations).map(([k, d]) => [
           k,
-          { lastSuccess: d.lastSuccess, lastFailure: d.lastFailure && { at: d.lastFailure.at, message: messageJson(out.lang, d.lastFailure.message) } },
+          {
+            lastSuccess: d.lastSuccess,
+            lastFailure: d.lastFailure && { at: d.lastFailure.at, message: messageJson(out.lang, d.lastFailure.message) },
+            // A rotating set: each disk, in the config's order (label, last copy, newest backup, last seen, attached now).
+            ...(disks[k] ? { disks: disks[k]!.map((f) => ({ ...f, lastFailure: f.lastFailure && { at: f.lastFailure.at, message: messageJson(out.lang, f.lastFailure.message) } })) } : {}),
+          },
         ]),
       ),
       nextRun: next?.toISOString() ?? null,
@@ -74,6 +82,7 @@ export async function statusCommand(app: App, argv: string[], out: Out): Promise
     if (d.lastFailure && (!d.lastSuccess || d.lastFailure.at > d.lastSuccess.at)) {
       out.print(t(out.lang, 'status.lastFailure', { dest: name, when: fmt(d.lastFailure.at), message: render(out.lang, d.lastFailure.message) }));
     }
+    for (const f of disks[name] ?? []) out.print(t(out.lang, 'status.disk', diskFactParams(f, app.now())));
   }
   for (const a of alerts) out.print(`${a.severity === 'error' ? '✗' : '⚠'} ${render(out.lang, a.message)}`);
   if (skipped) out.print(t(out.lang, 'status.skipped', { when: fmt(skipped.at) }));
@@ -92,6 +101,26 @@ export async function statusCommand(app: App, argv: string[], out: Out): Promise
     await claimAndSendFindings(ports, config, alerts, { alerts: true });
   }
   return alertExitCode(alerts);
+}
+
+/**
+ * Each rotating set's disks with what status.json knows of them and whether they are attached now
+ * (asked of the volumes, by UUID). A failed look leaves "attached" unknown rather than failing `status`.
+ */
+async function rotatingDisks(app: App, config: Config, s: Status): Promise<Record<string, DiskFacts[]>> {
+  const out: Record<string, DiskFacts[]> = {};
+  for (const m of config.mirrors) {
+    if (!isRotation(m)) continue;
+    let attached: string[] | undefined = [];
+    try {
+      const volumes = app.volumes();
+      for (const v of m.volumes) if (await volumes.find({ uuid: v.uuid })) attached.push(v.uuid);
+    } catch {
+      attached = undefined;
+    }
+    out[m.name] = diskFacts(m, s, attached);
+  }
+  return out;
 }
 
 /** Asking launchd/systemd takes a moment and may fail (no user manager): then the reason stays unknown. */
