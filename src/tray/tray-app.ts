@@ -8,7 +8,7 @@ import { QAction, QCursor, QIcon, QMenu, QPoint, QSystemTrayIcon, QSystemTrayIco
 import { FULL_DISK_ACCESS_PANE, type App } from '../app/compose';
 import { claimAndSendFindings, findingsPorts, type FindingsPorts } from '../alerting/findings-notify';
 import { undeliveredSince } from '../alerting/undelivered';
-import type { Config } from '../config/schema';
+import { isRotation, type Config } from '../config/schema';
 import { computeAlerts, missedReasonFrom, type Alert, type MissedReason } from '../alerting/alert-rules';
 import { render, t, type Lang } from '../i18n';
 import type { EventPump } from './event-pump';
@@ -68,6 +68,8 @@ export class TrayApp {
   private undelivered: { count: number; since: Date } | null = null;
   private ports: { config: Config; ports: FindingsPorts } | null = null;
   private lastSchedulerCheck = 0;
+  /** UUIDs of the disks attached now, for a rotating set's lines (undefined: not listed, or no set configured). */
+  private attachedDisks: string[] | undefined;
   private menuOpen = false;
   private lastIconFile = '';
   private settings: SettingsWindow | null = null;
@@ -89,6 +91,7 @@ export class TrayApp {
         this.snapshot = s;
         this.update();
         void this.notifyAlerts().catch(() => {});
+        void this.listAttachedDisks();
       },
     });
   }
@@ -98,6 +101,7 @@ export class TrayApp {
       this.menuOpen = true;
       this.o.pump.hold('menu');
       this.rebuildMenu();
+      void this.listAttachedDisks(); // a disk plugged in since: its line follows in the open menu
     });
     this.menu.addEventListener('aboutToHide', () => {
       this.menuOpen = false;
@@ -121,6 +125,25 @@ export class TrayApp {
     this.trace({ t: 'ready', ms: Math.round(performance.now()), firstStart });
     if (firstStart) void this.openWindow('setup').catch((e: unknown) => this.trace({ t: 'window-error', action: 'setup', message: String((e as Error)?.message ?? e) }));
     if (this.o.app.platform === 'darwin') void this.checkFullDiskAccess();
+  }
+
+  /**
+   * Which disks are attached, when the config has a rotating set (a listing costs an lsblk/diskutil
+   * call, so only then): „zu Hause“ or „angeschlossen“ in the menu comes from here, not from when
+   * a run last saw the disk. A failed listing leaves the place unsaid.
+   */
+  private async listAttachedDisks(): Promise<void> {
+    if (!this.snapshot?.config?.mirrors?.some(isRotation)) {
+      this.attachedDisks = undefined;
+      return;
+    }
+    const found = await this.o.app
+      .volumes()
+      .list()
+      .then((vs) => vs.flatMap((v) => (v.uuid ? [v.uuid.toLowerCase()] : [])).sort(), () => undefined);
+    if (found?.join() === this.attachedDisks?.join()) return;
+    this.attachedDisks = found;
+    this.update();
   }
 
   private alerts(): Alert[] {
@@ -175,6 +198,7 @@ export class TrayApp {
       undelivered: this.undelivered,
       restoreAvailable: true,
       autostart: this.autostart.isInstalled(),
+      attachedDisks: this.attachedDisks,
     });
   }
 

@@ -7,6 +7,7 @@ import type { Config } from '../../config/schema';
 import { render, t, type Lang, type Message, type MessageKey } from '../../i18n';
 import type { Alert } from '../../alerting/alert-rules';
 import type { DestinationStatus, Status } from '../../run/status-store';
+import { diskFacts, type DiskFacts } from '../../mirror/rotation';
 
 export type TrayIconState = 'ok' | 'running' | 'warning' | 'error';
 
@@ -54,6 +55,13 @@ export interface TrayInput {
   undelivered?: { count: number; since: Date } | null;
   /** Whether the login starts this app (`tray install`); undefined: no „Bei Anmeldung starten“ switch. */
   autostart?: boolean;
+  /**
+   * UUIDs of the disks attached now (the tray lists the volumes when its menu opens and when the
+   * status changes); undefined: not known, and a rotating set's disk lines then leave out where the
+   * disk is. Not guessed from lastSeen: a disk that was just copied to and ejected was seen a
+   * minute ago and is already in the doctor's bag.
+   */
+  attachedDisks?: string[];
 }
 
 const REASON_MAX = 90;
@@ -200,15 +208,27 @@ export function destinationLabel(lang: Lang, m: { name: string; type: string }):
 
 function destinationLines(input: TrayInput): MenuEntry[] {
   const { lang, now, status: s, config } = input;
-  const dests = [{ name: 'local', label: t(lang, 'tray.dest.local') }, ...(config?.mirrors ?? []).map((m) => ({ name: m.name, label: destinationLabel(lang, m) }))];
-  return dests.map(({ name, label }) => {
+  const dests = [{ name: 'local', label: t(lang, 'tray.dest.local'), disks: [] as DiskFacts[] }, ...(config?.mirrors ?? []).map((m) => ({ name: m.name, label: destinationLabel(lang, m), disks: diskFacts(m, s, input.attachedDisks) }))];
+  return dests.flatMap(({ name, label, disks }): MenuEntry[] => {
     const d = s.destinations[name];
-    if (failedAfterSuccess(d)) {
-      return { kind: 'info', id: `dest:${name}`, text: t(lang, 'tray.dest.failed', { dest: label, ago: ago(new Date(d!.lastFailure!.at), now, lang) }), tone: 'warning' };
-    }
-    if (!d?.lastSuccess) return { kind: 'info', id: `dest:${name}`, text: t(lang, 'tray.dest.never', { dest: label }), tone: 'normal' };
-    return { kind: 'info', id: `dest:${name}`, text: t(lang, 'tray.dest.last', { dest: label, ago: ago(new Date(d.lastSuccess.at), now, lang) }), tone: 'normal' };
+    const line: MenuEntry = failedAfterSuccess(d)
+      ? { kind: 'info', id: `dest:${name}`, text: t(lang, 'tray.dest.failed', { dest: label, ago: ago(new Date(d!.lastFailure!.at), now, lang) }), tone: 'warning' }
+      : !d?.lastSuccess
+        ? { kind: 'info', id: `dest:${name}`, text: t(lang, 'tray.dest.never', { dest: label }), tone: 'normal' }
+        : { kind: 'info', id: `dest:${name}`, text: t(lang, 'tray.dest.last', { dest: label, ago: ago(new Date(d.lastSuccess.at), now, lang) }), tone: 'normal' };
+    return [line, ...disks.map((f) => diskLine(name, f, now, lang))];
   });
+}
+
+/**
+ * One disk of a rotating set: „USB „Freitag“: vor 6 Tagen, zu Hause“ / „…, angeschlossen“ — when
+ * the last copy onto it was, and whether it is here (from the volume list; left out when unknown).
+ */
+export function diskLine(mirror: string, f: DiskFacts, now: Date, lang: Lang): MenuEntry {
+  const label = f.label ?? (f.uuid.length > 13 ? `${f.uuid.slice(0, 8)}…` : f.uuid);
+  const when = f.lastSuccessAt ? ago(new Date(f.lastSuccessAt), now, lang) : t(lang, 'tray.disk.never');
+  const key = f.attached === undefined ? 'tray.disk.last' : f.attached ? 'tray.disk.attached' : 'tray.disk.away';
+  return { kind: 'info', id: `disk:${mirror}:${f.uuid}`, text: t(lang, key, { label, ago: when }), tone: f.lastFailure ? 'warning' : 'normal' };
 }
 
 function nextRunLine(input: TrayInput): string {
