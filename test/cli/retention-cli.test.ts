@@ -115,13 +115,16 @@ test('apply on a terminal lists them and asks; "nein" removes nothing (exit 1)',
   assert.equal(ids(backupDir), before);
 });
 
-test('apply while another run holds the directory: exit 75, nothing removed', async () => {
+test('while another run holds the directory: apply exits 75 and removes nothing, preview still answers', async () => {
   const before = ids(backupDir);
   const lock = await acquireLock(backupDir, day(13), 'backup');
   try {
     const r = await retention(['apply', '--yes'], day(13));
     assert.is(r.code, 75, r.stderr);
     assert.match(r.stderr, /ein Backup/);
+    const p = await retention(['preview', '--json'], day(13));
+    assert.is(p.code, 0, p.stderr);
+    assert.equal(p.events[0]!.remove, before.slice(0, 8).reverse());
   } finally {
     await lock.release();
   }
