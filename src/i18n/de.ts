@@ -205,6 +205,7 @@ export const de = {
   'mirror.volumeAbsent': 'Datenträger „{name}“ ({volume}) ist nicht angeschlossen. Es wurde nichts kopiert.',
   'mirror.guard': 'Datenträger „{name}“: {path} ist nicht der eingehängte Datenträger {volume}. Aus Sicherheit wurde nichts kopiert.',
   'mirror.space': 'Zu wenig Platz auf Datenträger „{name}“ ({dir}): benötigt werden etwa {needed} plus {reserve} Reserve, frei sind nur {free}. Die lokalen Backups sind unverändert.',
+  'mirror.retentionHeld': 'Datenträger „{name}“: Die geänderte Aufbewahrungsregel ({policy}) würde dort {count} Backups auf einmal löschen: {ids}. Dort wurde nichts gelöscht. Bitte prüfen mit „praxis-backup retention preview“ und bestätigen mit „praxis-backup retention apply“ (oder im Einstellungsfenster).',
   'offsite.resticTooOld': 'restic {found} ({path}) ist zu alt; Praxis-Backup braucht mindestens restic {min}. Bitte restic aktualisieren (Debian: apt install restic; macOS: brew upgrade restic) oder im Eintrag des Datenträgers "resticPath" auf ein neueres setzen.',
   'offsite.backendSecretMissing': 'Für die Auslagerung „{name}“ fehlt im Schlüsselbund der Zugang {variable} (Kennung {id}). Bitte hinterlegen: praxis-backup credentials set {id}',
   'offsite.unreachable': 'Der Server der Auslagerung „{name}“ ({host}:{port}) ist nicht erreichbar ({reason}). Bitte Internetverbindung und Server prüfen; das Backup auf diesem Server ist davon nicht betroffen.',

@@ -205,6 +205,7 @@ export const en: Record<MessageKey, string> = {
   'mirror.volumeAbsent': 'Mirror "{name}" ({volume}) is not attached. Nothing was copied.',
   'mirror.guard': 'Mirror "{name}": {path} is not the mounted disk {volume}. For safety, nothing was copied.',
   'mirror.space': 'Not enough space on mirror "{name}" ({dir}): about {needed} is needed plus {reserve} reserve, only {free} is free. The local backups are unchanged.',
+  'mirror.retentionHeld': 'Mirror "{name}": the changed retention policy ({policy}) would delete {count} backups there at once: {ids}. Nothing was deleted there. Check with "praxis-backup retention preview" and confirm with "praxis-backup retention apply" (or in the settings window).',
   'offsite.resticTooOld': 'restic {found} ({path}) is too old; Praxis-Backup needs restic {min} or newer. Please update restic (Debian: apt install restic; macOS: brew upgrade restic) or point the mirror\'s "resticPath" at a newer one.',
   'offsite.backendSecretMissing': 'The off-site copy "{name}" needs {variable} from the keyring (id {id}), and none is stored. Please store it: praxis-backup credentials set {id}',
   'offsite.unreachable': 'The server of the off-site copy "{name}" ({host}:{port}) cannot be reached ({reason}). Please check the internet connection and the server; the backup on this server is not affected.',

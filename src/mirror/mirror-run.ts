@@ -158,7 +158,7 @@ async function mirrorOne(m: Mirror, config: Config, deps: MirrorDeps, reporter: 
     const now = () => (deps.now ?? (() => new Date()))();
     const local = (await readCatalog(config.backupDir, { now: now() })).complete;
     const retention = ('retention' in m && m.retention) || config.retention;
-    const sync = await syncBackups(local, d, { name: m.name, mode: m.mode, retention, now: now(), reporter, signal });
+    const sync = await syncBackups(local, d, { name: m.name, mode: m.mode, retention, now: now(), status: deps.status, reporter, signal });
     Object.assign(r, { copied: sync.copied, removed: sync.removed, bytesCopied: sync.bytesCopied, newest: sync.newest, stored: sync.stored, files: sync.files });
     if (sync.warnings.length) r.warnings.push(...sync.warnings);
 

@@ -2,10 +2,19 @@
 // local source folders), so every destination kind — a folder or a repository — is kept the same
 // way: what an interrupted run left is tidied first, new backups are put oldest first, and only
 // after everything new is complete are the backups that no longer belong there removed.
+//
+// Mode "all" keeps there what the mirror's policy keeps (its own `retention`, else the local one),
+// decided over the local backups and those there together: a USB disk with a bigger policy keeps
+// generations the local disk already dropped, and a local backup the target's policy would drop at
+// once is not copied at all. The shrink guard holds a changed policy's mass removal there as it
+// does locally (status.json retentionApplied[mirror name]).
 import type { BackupEntry } from '../backup-directory/catalog';
 import type { RetentionConfig } from '../config/schema';
 import type { Destination } from '../destinations/contract';
 import type { Reporter } from '../run/events';
+import type { StatusStore } from '../run/status-store';
+import { LOCAL_RETENTION } from '../retention/apply-retention';
+import { planRetention, shrinkHeld, type RetentionPlan } from '../retention/retention-plan';
 import { PraxisError } from '../core/errors';
 import type { Message } from '../i18n';
 
@@ -29,6 +38,8 @@ export interface SyncOptions {
   retention?: RetentionConfig;
   /** The run's clock (a restore's safety backup is kept for a week: retention-plan.ts). */
   now?: Date;
+  /** Where the policy last applied there is recorded (the shrink guard); absent: a changed policy's mass removal is held. */
+  status?: StatusStore;
   reporter: Reporter;
   signal: AbortSignal;
 }
@@ -39,10 +50,14 @@ export async function syncBackups(local: BackupEntry[], d: Destination, o: SyncO
   if (local.length === 0) return result; // nothing to copy, and never a reason to delete anything there
 
   await d.tidy(o.reporter);
-  const oldestFirst = [...local].reverse();
-  const wanted = o.mode === 'all' ? oldestFirst : oldestFirst.slice(-1);
-  const there = new Map((await d.list()).map((b) => [b.id, b]));
+  const newestLocal = local[0]!.id;
+  const before = await d.list();
+  const there = new Map(before.map((b) => [b.id, b]));
   const same = (a: BackupEntry, b: BackupEntry | undefined) => !!b && b.manifest.finishedAt === a.manifest.finishedAt && b.manifest.host === a.manifest.host;
+  const g = o.mode === 'all' ? await generations(local, before, d, o) : null;
+  if (g?.warning) result.warnings.push(g.warning);
+  const oldestFirst = [...local].reverse();
+  const wanted = g ? oldestFirst.filter((b) => g.keeps.has(b.id)) : oldestFirst.slice(-1);
   const toCopy = wanted.filter((b) => !same(b, there.get(b.id)));
 
   await d.prepare(toCopy, o.mode, o.reporter);
@@ -55,13 +70,13 @@ export async function syncBackups(local: BackupEntry[], d: Destination, o: SyncO
     o.reporter.info('mirror.copied', { name: o.name, id: b.id });
   }
 
-  // Remove what no longer belongs there — only after everything new is complete, and never
-  // anything newer than our newest backup (it may come from another server or a restored copy).
-  // An append-only destination keeps everything: its retention is the storage side's job.
-  const keep = new Set(wanted.map((b) => b.id));
-  const newestLocal = local[0]!.id;
-  for (const t of d.keepsAll ? [] : await d.list()) {
-    if (keep.has(t.id) || t.id > newestLocal) continue;
+  // Remove what no longer belongs there — only after everything new is complete, never the newest
+  // there, and never anything newer than our newest backup (it may come from another server or a
+  // restored copy). An append-only destination keeps everything: its retention is the storage side's job.
+  const after = d.keepsAll ? [] : await d.list();
+  const goes = (id: string) => (g ? g.drop.has(id) : id !== newestLocal);
+  for (const t of after) {
+    if (t.id > newestLocal || t.id === after[0]!.id || !goes(t.id)) continue;
     try {
       await d.remove(t.id);
     } catch (e) {
@@ -75,7 +90,54 @@ export async function syncBackups(local: BackupEntry[], d: Destination, o: SyncO
     result.removed.push(t.id);
     o.reporter.info('mirror.removed', { name: o.name, id: t.id });
   }
+  if (g && o.retention && !g.held && !d.keepsAll && o.status && g.applied !== g.plan.policy) {
+    const at = (o.now ?? new Date()).toISOString();
+    await o.status.update((s) => void ((s.retentionApplied ??= {})[o.name] = { policy: g.plan.policy, at }));
+  }
   if (d.keepsAll && toCopy.length) o.reporter.info('offsite.keepsAll', { name: o.name });
   result.newest = (await d.list())[0]?.id;
   return result;
+}
+
+interface Generations {
+  plan: RetentionPlan;
+  /** Local backups that belong there (the others are not copied). */
+  keeps: Set<string>;
+  /** Backups there that the policy drops (empty while the shrink guard holds, or append-only). */
+  drop: Set<string>;
+  held: boolean;
+  /** The policy recorded as applied there before this run. */
+  applied?: string;
+  /** The shrink guard's word (mirror.retentionHeld). */
+  warning?: Message;
+}
+
+/** Mode "all": the policy over the local backups and those there (none newer than our newest: not ours to judge). */
+async function generations(local: BackupEntry[], there: BackupEntry[], d: Destination, o: SyncOptions): Promise<Generations> {
+  if (!o.retention) {
+    // No policy handed in: the target follows the local directory exactly.
+    const ids = new Set(local.map((b) => b.id));
+    const plan: RetentionPlan = { policy: '', decisions: [], remove: [] };
+    return { plan, keeps: ids, drop: new Set(there.filter((t) => !ids.has(t.id)).map((t) => t.id)), held: false };
+  }
+  const newestLocal = local[0]!.id;
+  const byId = new Map<string, BackupEntry>();
+  for (const t of there) if (t.id <= newestLocal) byId.set(t.id, t);
+  for (const b of local) byId.set(b.id, b); // the local manifest decides (a safety backup's age)
+  const union = [...byId.values()].sort((a, b) => (a.id < b.id ? 1 : -1));
+  const plan = planRetention(union, o.retention, o.now ?? new Date());
+  const dropped = new Set(plan.remove.map((b) => b.id));
+  const keeps = new Set(local.filter((b) => !dropped.has(b.id)).map((b) => b.id));
+  if (d.keepsAll) return { plan, keeps, drop: new Set(), held: false };
+
+  // The guard counts what would go there; a policy confirmed for the local directory
+  // (`retention apply`) is confirmed for the mirrors that have it too.
+  const onTarget = plan.remove.filter((b) => there.some((t) => t.id === b.id));
+  const st = o.status ? await o.status.read() : undefined;
+  const applied = st?.retentionApplied?.[o.name]?.policy;
+  const confirmed = st?.retentionApplied?.[LOCAL_RETENTION]?.policy === plan.policy ? plan.policy : applied;
+  const held = shrinkHeld({ ...plan, remove: onTarget }, confirmed);
+  const warning: Message | undefined = held ? { key: 'mirror.retentionHeld', params: { name: o.name, count: onTarget.length, ids: onTarget.map((b) => b.id).join(', '), policy: plan.policy } } : undefined;
+  if (warning) o.reporter.warn(warning.key, warning.params);
+  return { plan, keeps, drop: held ? new Set() : new Set(onTarget.map((b) => b.id)), held, applied, warning };
 }
