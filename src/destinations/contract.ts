@@ -295,6 +295,12 @@ export interface Destination {
   /** The file system is no longer the one guard() saw: the disk was pulled or unmounted under us. */
   vanished(): Promise<boolean>;
   freeSpace(): Promise<DiskSpace>;
+  /**
+   * Bytes removing backups there would give back, for every prefix of `ids` (index k-1: the first
+   * k removed; hard-linked files count once no remaining backup holds them). Absent: a kind whose
+   * free space we cannot see (a repository), so the sync never removes anything to make room there.
+   */
+  freedBy?(ids: string[]): Promise<number[]>;
   /** Complete backups only, newest first (an interrupted copy is never listed). */
   list(): Promise<BackupEntry[]>;
   /** Finish or remove what an interrupted run left (partial copies, half-done removals), reporting each. */

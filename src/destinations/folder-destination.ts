@@ -23,6 +23,7 @@ import { MANIFEST_FILE } from '../backup-directory/manifest';
 import { fsyncDir } from '../platform/fsync';
 import { classifyInvalid, finishRemovals, removeBackupFolder } from '../retention/retention';
 import { checkSpace, diskSpace, type DiskSpace } from '../backup-directory/space-check';
+import { freedByPrefix } from '../retention/freed-bytes';
 import type { ToolInfo, ToolLocator } from '../process/tool-locator';
 import { removeTree } from '../backup-directory/tree-walk';
 import type { VerificationRecord } from '../backup-directory/verification';
@@ -52,6 +53,12 @@ export function estimateBytes(toCopy: BackupEntry[], hasPredecessor: (b: BackupE
   return total;
 }
 
+/** What putting `toPut` (in this order) writes onto a target that holds the backups `there` (ids). */
+export function bytesToPut(toPut: BackupEntry[], there: string[], mode: PutOptions['mode']): number {
+  const complete = there.map((id) => ({ id })).sort((a, b) => (a.id < b.id ? 1 : -1));
+  return estimateBytes(toPut, (b) => predecessor(complete, b, mode) !== null || toPut.indexOf(b) > 0);
+}
+
 async function fsyncFile(path: string): Promise<void> {
   const fh = await open(path, 'r');
   try {
@@ -71,7 +78,7 @@ export async function targetVanished(dir: string, dev: number): Promise<boolean>
 }
 
 /** The newest complete backup there that a new copy of `b` may share unchanged files with. */
-function predecessor(complete: BackupEntry[], b: BackupEntry, mode: PutOptions['mode']): string | null {
+function predecessor(complete: readonly { id: string }[], b: BackupEntry, mode: PutOptions['mode']): string | null {
   // For "all", the newest backup there older than this one; for "latest", whatever is there.
   const candidates = complete.filter((t) => (mode === 'latest' ? t.id !== b.id : t.id < b.id));
   return candidates[0]?.id ?? null; // complete is newest first
@@ -145,6 +152,11 @@ export class FolderDestination implements Destination {
     return diskSpace(this.dir);
   }
 
+  /** From the inodes' link counts (hard-linked generations share most files): what `du` of the folder would lose. */
+  async freedBy(ids: string[]): Promise<number[]> {
+    return (await freedByPrefix(ids.map((id) => join(this.dir, id)))).prefix;
+  }
+
   async list(): Promise<BackupEntry[]> {
     return (await readCatalog(this.dir)).complete;
   }
@@ -169,8 +181,7 @@ export class FolderDestination implements Destination {
 
   async prepare(toPut: BackupEntry[], mode: PutOptions['mode'], reporter: Reporter): Promise<void> {
     if (toPut.length) {
-      const complete = await this.list();
-      const needed = estimateBytes(toPut, (b) => predecessor(complete, b, mode) !== null || toPut.indexOf(b) > 0);
+      const needed = bytesToPut(toPut, (await this.list()).map((t) => t.id), mode);
       const space = await this.freeSpace();
       try {
         checkSpace(this.dir, needed, space);

@@ -7,7 +7,8 @@
 // decided over the local backups and those there together: a USB disk with a bigger policy keeps
 // generations the local disk already dropped, and a local backup the target's policy would drop at
 // once is not copied at all. The shrink guard holds a changed policy's mass removal there as it
-// does locally (status.json retentionApplied[mirror name]).
+// does locally (status.json retentionApplied[mirror name]). When the copies do not fit, the oldest
+// generations the policy allows go first, before the copy (space-plan.ts).
 import type { BackupEntry } from '../backup-directory/catalog';
 import type { RetentionConfig } from '../config/schema';
 import type { Destination } from '../destinations/contract';
@@ -15,6 +16,7 @@ import type { Reporter } from '../run/events';
 import type { StatusStore } from '../run/status-store';
 import { LOCAL_RETENTION } from '../retention/apply-retention';
 import { planRetention, shrinkHeld, type RetentionPlan } from '../retention/retention-plan';
+import { makeRoom } from './space-plan';
 import { PraxisError } from '../core/errors';
 import type { Message } from '../i18n';
 
@@ -58,8 +60,14 @@ export async function syncBackups(local: BackupEntry[], d: Destination, o: SyncO
   if (g?.warning) result.warnings.push(g.warning);
   const oldestFirst = [...local].reverse();
   const wanted = g ? oldestFirst.filter((b) => g.keeps.has(b.id)) : oldestFirst.slice(-1);
-  const toCopy = wanted.filter((b) => !same(b, there.get(b.id)));
+  let toCopy = wanted.filter((b) => !same(b, there.get(b.id)));
 
+  if (g) {
+    const room = await makeRoom(d, { decisions: g.plan.decisions, there: before, toPut: toCopy, newestLocal, held: g.held, name: o.name, mode: o.mode, reporter: o.reporter });
+    toCopy = room.put;
+    result.removed.push(...room.removed);
+    result.warnings.push(...room.warnings);
+  }
   await d.prepare(toCopy, o.mode, o.reporter);
   for (const b of toCopy) {
     o.signal.throwIfAborted();
