@@ -119,6 +119,7 @@ export class TrayApp {
     }
     this.snapshot = await this.watcher.start();
     this.update();
+    void this.listAttachedDisks();
     this.tray.show();
     // The first start without a config: the first-run assistant instead of a menu that can do nothing (issue 15).
     const firstStart = !existsSync(this.o.configFile);
