@@ -12,6 +12,9 @@ import { sheetComponents, sq, standardRestoreSteps } from '../encryption/emergen
 import { AUTO_RESTORE_TEST_MAX_BYTES } from '../verify/verify-policy';
 import { isDatabase, kindFor } from '../databases/registry';
 import { destinationKind } from '../destinations/registry';
+import { GENERATION_RULES, policyRules } from '../retention/policy';
+import { projectRetention } from '../retention/projection';
+import type { RetentionConfig } from '../config/schema';
 
 export type ConceptBlock =
   | { kind: 'paragraph'; text: string; note?: boolean }
@@ -42,6 +45,11 @@ export interface ConceptInput {
   now: Date;
   /** The server's system: which encryption format and which restore commands apply. */
   platform: 'linux' | 'darwin';
+  /**
+   * The newest backup's sizes (retention-preview.ts sizesOf), when there is one: the concept then
+   * says how much disk the policy needs once full. Absent: that sentence is left out.
+   */
+  sizes?: { dumpBytes: number; folderBytes: number; folderChangeBytes: number };
 }
 
 const HOUR = 3_600_000;
@@ -88,6 +96,33 @@ export function longestGap(cron: string, now: Date): number {
   return gap;
 }
 
+/** „etwa 13 Tage“ below two months, „etwa 18 Monate“ beyond (a reach of quarters in days reads badly). */
+function reachWords(days: number, lang: Lang): string {
+  if (days < 60) return span(days * DAY, lang);
+  return t(lang, 'concept.span.months', { n: Math.round(days / (365.25 / 12)) });
+}
+
+/**
+ * A generations policy in words: „die letzten 20 Sicherungen, je eine pro Tag der letzten 7 Tage,
+ * pro Woche für 4 Wochen, pro Monat für 12 Monate und den Stand am Ende der letzten 8 Quartale
+ * (Quartalssicherung)“. `keep: N` reads as „die letzten N Sicherungen“.
+ */
+export function policyWords(retention: RetentionConfig, lang: Lang): string {
+  const rules = policyRules(retention);
+  const parts: string[] = [];
+  let each = true; // „je eine“ once, before the first of day/week/month
+  for (const rule of GENERATION_RULES) {
+    const n = rules[rule];
+    if (!n) continue;
+    const words = t(lang, `concept.rule.${rule}${n === 1 ? 'One' : ''}` as MessageKey, { n });
+    if (rule === 'daily' || rule === 'weekly' || rule === 'monthly') {
+      parts.push(each ? t(lang, 'concept.rule.each', { rule: words }) : words);
+      each = false;
+    } else parts.push(words);
+  }
+  return parts.length > 1 ? t(lang, 'concept.rule.and', { list: parts.slice(0, -1).join(', '), last: parts.at(-1)! }) : parts[0] ?? '';
+}
+
 /** How far back `keep` generations reach with this schedule: from the oldest kept run to the newest. */
 export function generationsReach(cron: string, keep: number, now: Date): number {
   const runs = nextRuns(cron, Math.max(2, keep), now);
@@ -100,8 +135,10 @@ export function buildConcept(i: ConceptInput): Concept {
   const date = `${String(i.now.getDate()).padStart(2, '0')}.${String(i.now.getMonth() + 1).padStart(2, '0')}.${i.now.getFullYear()}`;
   const isoDate = `${i.now.getFullYear()}-${String(i.now.getMonth() + 1).padStart(2, '0')}-${String(i.now.getDate()).padStart(2, '0')}`;
   const sections: ConceptSection[] = [];
-  // Generations (issue 18): until this text names every rule, the count of the newest kept ones.
-  const keep = c.retention.keep ?? c.retention.last ?? 0;
+  // `keep: N` reads as it always did; a generations policy is named rule by rule (section 5).
+  const keep = c.retention.keep;
+  const allScope = keep !== undefined ? tx('concept.where.all', { keep }) : tx('concept.where.allGenerations');
+  const ownRetention = (m: Mirror) => ('retention' in m ? m.retention : undefined);
   const cron = c.schedule?.cron;
 
   // 0. Who: only the practice knows.
@@ -159,14 +196,14 @@ export function buildConcept(i: ConceptInput): Concept {
     m.encrypt
       ? tx('concept.where.encrypted', { format: tx(i.platform === 'linux' ? 'concept.crypt.gocryptfs' : destinationKind(m).wholeVolume ? 'concept.crypt.apfs' : 'concept.crypt.image') })
       : tx('concept.no');
-  const scope = (m: Mirror) => (m.mode === 'latest' ? tx('concept.where.latest') : tx('concept.where.all', { keep }));
+  const scope = (m: Mirror) => (m.mode === 'latest' ? tx('concept.where.latest') : ownRetention(m) ? tx('concept.where.own') : allScope);
   const mirrorWhat = (m: Mirror): string => {
     const lines = destinationKind(m).concept(m, tx);
     lines.push(tx(m.required ? 'concept.where.required' : 'concept.where.optional'));
     return lines.join('\n');
   };
   const whereRows = [
-    [tx('concept.where.localName'), tx('concept.where.local', { dir: c.backupDir }), tx('concept.where.all', { keep }), tx('concept.where.localCrypt'), tx('concept.where.onSite')],
+    [tx('concept.where.localName'), tx('concept.where.local', { dir: c.backupDir }), allScope, tx('concept.where.localCrypt'), tx('concept.where.onSite')],
     ...c.mirrors.map((m) => [m.name, mirrorWhat(m), scope(m), encryption(m), tx('concept.where.tick')]),
   ];
   const where: ConceptBlock[] = [
@@ -194,8 +231,24 @@ export function buildConcept(i: ConceptInput): Concept {
 
   // 4. How many, how long.
   const howLong: ConceptBlock[] = [];
-  if (cron) howLong.push({ kind: 'paragraph', text: tx('concept.keep.reach', { keep, span: span(generationsReach(cron, keep, i.now), L) }) });
-  else howLong.push({ kind: 'paragraph', text: tx('concept.keep.noSchedule', { keep }) });
+  // The steady state at the schedule (without one: a backup a night), from the app's clock.
+  const projection = projectRetention({ retention: c.retention, cron, now: i.now, dumpBytes: 0, folderBytes: 0, folderChangeBytes: 0, ...i.sizes });
+  if (keep !== undefined) {
+    if (cron) howLong.push({ kind: 'paragraph', text: tx('concept.keep.reach', { keep, span: span(generationsReach(cron, keep, i.now), L) }) });
+    else howLong.push({ kind: 'paragraph', text: tx('concept.keep.noSchedule', { keep }) });
+  } else {
+    const reach = { kept: projection.kept, span: reachWords(projection.reachDays, L) };
+    const words = [tx('concept.keep.generations', { policy: policyWords(c.retention, L) }), tx(cron ? 'concept.keep.generationsReach' : 'concept.keep.generationsNightly', reach)];
+    howLong.push({ kind: 'paragraph', text: words.join(' ') });
+  }
+  if (i.sizes) {
+    const f = (n: number) => formatBytes(n, L);
+    howLong.push({ kind: 'paragraph', text: tx('concept.keep.need', { bytes: f(projection.bytes), dumps: f(i.sizes.dumpBytes), folders: f(i.sizes.folderBytes), changes: f(i.sizes.folderChangeBytes) }) });
+  }
+  for (const m of c.mirrors) {
+    const own = m.mode === 'all' ? ownRetention(m) : undefined;
+    if (own) howLong.push({ kind: 'paragraph', text: tx('concept.keep.mirrorOwn', { name: m.name, policy: policyWords(own, L) }) });
+  }
   howLong.push({ kind: 'paragraph', text: tx('concept.keep.how') });
   if (c.mirrors.some((m) => m.mode === 'latest')) howLong.push({ kind: 'paragraph', text: tx('concept.keep.latest', { names: c.mirrors.filter((m) => m.mode === 'latest').map((m) => m.name).join(', ') }) });
   howLong.push({ kind: 'paragraph', text: tx('concept.keep.records'), note: true });

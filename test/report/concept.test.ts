@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { configSchema } from '../../src/config/schema';
-import { buildConcept, generationsReach, hostOf, longestGap } from '../../src/report/concept-content';
+import { MANIFEST_FORMAT } from '../../src/backup-directory/manifest';
+import { formatBytes } from '../../src/i18n';
+import { buildConcept, generationsReach, hostOf, longestGap, policyWords } from '../../src/report/concept-content';
 import { CLI, runCli } from '../helpers/cli';
 import { SCREENSHOT_DIR } from '../helpers/display';
 import { startKeyring, type TestKeyring } from '../helpers/keyring';
@@ -185,11 +187,55 @@ test('a practice without copies, schedule or notifications: the concept says wha
   assert.is(r.code, 0, r.stderr);
   const text = flat(await pdfText(out));
   assert.ok(text.includes('Es ist kein Zeitplan eingerichtet'));
-  assert.ok(text.includes('Es werden die 10 neuesten vollständigen Sicherungen aufbewahrt; wie weit sie zurückreichen, hängt davon ab'));
+  // No retention in the config: the default generations, in words; without a schedule a backup a
+  // night is assumed. From 2 Dec 2026 the projection's newest night is Sunday 7 Jan 2029: the 20
+  // nights back to 19 Dec, one earlier Sunday (17 Dec), 10 further month ends (Nov … Feb 2028) and
+  // 3 quarter ends (Dec, Sep, Jun 2027) = 34, the oldest 557 days back (≈ 18.3 months); the same
+  // figures test/retention/projection.test.ts works out from the calendar.
+  assert.ok(
+    text.includes('Praxis-Backup behält die letzten 20 Sicherungen, je eine pro Tag der letzten 7 Tage, pro Woche für 4 Wochen, pro Monat für 12 Monate und den Stand am Ende der letzten 8 Quartale (Quartalssicherung).'),
+    text,
+  );
+  assert.ok(text.includes('bei einer Sicherung pro Nacht wären es, sobald alle Regeln gefüllt sind, 34 Sicherungen, die älteste etwa 18 Monate zurück'), text);
+  assert.ok(text.includes('alle (siehe 5.)'), 'the scope of the backup folder');
+  assert.not.ok(text.includes('neuesten vollständigen Sicherungen aufbewahrt'), 'not the keep-N sentence');
+  assert.not.ok(text.includes('Platzbedarf'), 'no backup yet: no sizes to project from');
   assert.ok(text.includes('USB-Festplatte mit der UUID ABCD-1234'));
   assert.ok(text.includes('Hinweis: Die Festplatte „stick“ ist nicht verschlüsselt'), 'an unencrypted USB disk is called out');
   assert.ok(text.includes('Außerhalb des Servers wird niemand benachrichtigt'));
   assert.ok(text.includes('Kein Datenträger ist verschlüsselt'));
+});
+
+test('with a backup in the directory the concept says the disk the policy needs, from the newest manifest', async () => {
+  const files = join(root, 'mit-sicherung');
+  mkdirSync(files);
+  const backups = join(root, 'b-sizes');
+  const id = '20261201_031500';
+  mkdirSync(join(backups, id), { recursive: true });
+  const GB = 1024 ** 3;
+  const manifest = {
+    format: MANIFEST_FORMAT, id, status: 'complete', tool: { name: 'praxis-backup', version: 'test' }, host: 'praxis-server',
+    startedAt: '2026-12-01T02:15:00.000Z', finishedAt: '2026-12-01T02:40:00.000Z', warnings: [],
+    components: [
+      { name: 'datenbank', type: 'postgres', path: 'datenbank.pgdump', bytes: 2 * GB, warnings: [] },
+      { name: 'anhaenge', type: 'folder', path: 'anhaenge', bytes: 50 * GB, bytesCopied: GB / 4, files: 90_000, warnings: [] },
+    ],
+  };
+  writeFileSync(join(backups, id, 'manifest.json'), JSON.stringify(manifest));
+  const cfg = join(root, 'sizes.json');
+  writeFileSync(cfg, JSON.stringify({ backupDir: backups, components: [{ name: 'anhaenge', type: 'folder', path: files }], retention: { last: 10, monthly: 6 }, schedule: { cron: '15 3 * * *' } }));
+  const out = join(root, 'sizes.pdf');
+  const r = await runCli(['concept', '--config', cfg, '--out', out], env);
+  assert.is(r.code, 0, r.stderr);
+  const text = flat(await pdfText(out));
+  assert.ok(text.includes('Praxis-Backup behält die letzten 10 Sicherungen und je eine pro Monat für 6 Monate.'), text);
+  // Nightly from 2 Dec 2026 + 217 days: the newest night 7 Jul 2027; 10 nights back to 28 Jun; the
+  // month rule's 6: 7 Jul, 30 Jun (among the 10), the ends of May, Apr, Mar, Feb → 10 + 4 = 14 kept,
+  // the oldest 28 Feb: 129 days ≈ 4 months.
+  assert.ok(text.includes('Mit dem Zeitplan sind das, sobald alle Regeln gefüllt sind, 14 Sicherungen; die älteste reicht etwa 4 Monate zurück.'), text);
+  // 14 × 2 GiB of dumps + 50 GiB of folders once + 13 × ¼ GiB of changes = 81.25 GiB.
+  const need = formatBytes(14 * 2 * GB + 50 * GB + 13 * (GB / 4), 'de');
+  assert.ok(text.includes(`Platzbedarf dieser Sicherungen: etwa ${need}, gerechnet mit der neuesten Sicherung (Datenbanken ${formatBytes(2 * GB, 'de')} je Sicherung, Ordner ${formatBytes(50 * GB, 'de')} einmal und ${formatBytes(GB / 4, 'de')} Änderungen je weitere Sicherung)`), text);
 });
 
 test('bad input exits 2 and names it; nothing is written', async () => {
@@ -245,6 +291,46 @@ test('the content: ntfy with a token, a self-signed mail server, Uptime Kuma and
   assert.ok(s.includes('macOS-Dienst launchd'));
   const noHeartbeat = configSchema.parse({ ...base, notify: { email: base.notify.email } });
   assert.ok(text(noHeartbeat).includes('Kein Heartbeat eingerichtet'));
+});
+
+test('the content: generations in words (de, en), a mirror with its own, keep N as before, the need from given sizes', () => {
+  assert.is(policyWords({ keep: 5 } as never, 'de'), 'die letzten 5 Sicherungen');
+  assert.is(policyWords({ weekly: 1 } as never, 'de'), 'je eine aus der letzten Woche');
+  assert.is(policyWords({ daily: 7, quarterly: 4 } as never, 'de'), 'je eine pro Tag der letzten 7 Tage und den Stand am Ende der letzten 4 Quartale (Quartalssicherung)');
+  assert.is(policyWords({ last: 1, monthly: 3 } as never, 'en'), 'the newest backup and one per month for 3 months');
+  assert.is(
+    policyWords({ last: 20, daily: 7, weekly: 4, monthly: 12, quarterly: 8 } as never, 'en'),
+    'the last 20 backups, one per day for the last 7 days, per week for 4 weeks, per month for 12 months and the state at the end of each of the last 8 quarters (quarter archive)',
+  );
+  const base = full('/srv/backup', '/srv/files');
+  const cfg = configSchema.parse({
+    ...base,
+    retention: { last: 20, daily: 7, weekly: 4, monthly: 12, quarterly: 8 },
+    mirrors: [{ name: 'usb', type: 'volume', volume: { label: 'PRAXIS-BACKUP' }, retention: { last: 5, quarterly: 1 } }, base.mirrors[1]],
+  });
+  const GB = 1024 ** 3;
+  const sizes = { dumpBytes: GB, folderBytes: 40 * GB, folderChangeBytes: GB / 8 };
+  const concept = (lang: 'de' | 'en', withSizes: boolean) =>
+    JSON.stringify(buildConcept({ config: cfg, configFile: '/etc/pb.json', lang, now: new Date('2026-12-02T08:00:00+01:00'), platform: 'linux', ...(withSizes ? { sizes } : {}) }));
+  const de = concept('de', true);
+  // Mon–Fri from 2 Dec 2026: the newest projected run Friday 5 Jan 2029; 20 weekdays back to
+  // 11 Dec; the weeks' Fridays are among them; month ends Nov … Feb 2028 (10) and the quarter ends
+  // Dec, Sep, Jun 2027 (3) beyond: 33 kept, the oldest (30 Jun 2027) 555 days back ≈ 18 months.
+  assert.ok(de.includes('Mit dem Zeitplan sind das, sobald alle Regeln gefüllt sind, 33 Sicherungen; die älteste reicht etwa 18 Monate zurück.'), de);
+  assert.ok(de.includes(`Platzbedarf dieser Sicherungen: etwa ${formatBytes(33 * GB + 40 * GB + 32 * (GB / 8), 'de')},`), de);
+  assert.ok(de.includes('Auf „usb“ gilt eine eigene Aufbewahrung: Praxis-Backup behält dort die letzten 5 Sicherungen und den Stand am Ende des letzten Quartals (Quartalssicherung).'));
+  assert.ok(de.includes('"eigene Regeln (siehe 5.)"'), 'the USB disk’s scope');
+  assert.ok(de.includes('"alle (siehe 5.)"'), 'the backup folder’s scope');
+  assert.ok(de.includes('"nur die neueste Sicherung"'), 'the share keeps only the newest, its own retention or not');
+  const en = concept('en', false);
+  assert.ok(en.includes('Praxis-Backup keeps the last 20 backups, one per day for the last 7 days, per week for 4 weeks, per month for 12 months and the state at the end of each of the last 8 quarters (quarter archive).'), en);
+  assert.ok(en.includes('With the schedule that is 33 backups once every rule is full; the oldest reaches back about 18 months.'));
+  assert.not.ok(en.includes('Disk space'), 'no sizes: no need');
+  // keep N reads as it always did, in the table too.
+  const keep = JSON.stringify(buildConcept({ config: configSchema.parse(base), configFile: '/etc/pb.json', lang: 'de', now: new Date('2026-12-02T08:00:00+01:00'), platform: 'linux' }));
+  assert.ok(keep.includes('Es werden die 10 neuesten vollständigen Sicherungen aufbewahrt; mit dem Zeitplan reichen sie etwa 13 Tage zurück.'));
+  assert.ok(keep.includes('"alle 10 Sicherungen"'));
+  assert.not.ok(keep.includes('Praxis-Backup behält'));
 });
 
 test.run();

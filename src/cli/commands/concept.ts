@@ -1,9 +1,12 @@
 // `praxis-backup concept [--out FILE.pdf|DIR]`: the practice's Datensicherungskonzept from the config,
-// as a PDF to print, fill in and hand to an auditor. Reads no secret and no status: only the config.
+// as a PDF to print, fill in and hand to an auditor. Reads no secret and no status: only the config,
+// and the newest backup's manifest for its sizes (the disk the retention policy needs once full).
 import { statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { App } from '../../app/compose';
+import { readCatalog } from '../../backup-directory/catalog';
 import { loadConfig } from '../../config/load';
+import { sizesOf } from '../../retention/retention-preview';
 import { t } from '../../i18n';
 import { writeConcept } from '../../report/concept';
 import { ExitCode, PraxisError } from '../../core/errors';
@@ -23,7 +26,9 @@ export async function conceptCommand(app: App, argv: string[], out: Out): Promis
   if (!isDirectory(dir)) throw new PraxisError('error.dirMissing', { dir }, ExitCode.invalidInput);
   const configFile = values.config ? resolve(values.config) : app.paths.configFile;
   const config = await loadConfig(configFile);
-  await writeConcept(file, { config, configFile, lang: out.lang, now: app.now(), platform: app.platform, version: app.version });
+  const now = app.now();
+  const newest = (await readCatalog(config.backupDir, { now })).complete[0];
+  await writeConcept(file, { config, configFile, lang: out.lang, now, platform: app.platform, version: app.version, sizes: newest ? sizesOf(newest) : undefined });
   if (out.json) out.data({ type: 'concept', file });
   else out.print(file);
   out.text(t(out.lang, 'concept.cli.written', { file }));
