@@ -93,11 +93,11 @@ test('planRoom: a local backup left out saves its estimate; the next one then co
   const a = entry('20260502_031500', { bytes: 2000, changed: 400 });
   const b = entry('20260503_031500', { bytes: 2000, changed: 400 });
   const candidates: RoomCandidate[] = [{ entry: a, there: false, kept: true }];
-  const plan = planRoom({ toPut: [a, b], there: [there.id], candidates, space: { total: 10_000, free: 1_500 }, freed: [] });
+  const plan = planRoom({ toPut: [a, b], there: [there.id], candidates, space: { total: 10_000, free: 1_500 }, freed: [], mode: 'all' });
   // Both: 800 (each has a predecessor). Without a: b alone, its predecessor (the one there) stays: 400.
   assert.equal([plan.fits, plan.put.map((x) => x.id), plan.needed], [true, [b.id], 400]);
   // On an empty disk both cost 2 000 + 400; without a, b is the first copy there: its full 2 000.
-  const lone = planRoom({ toPut: [a, b], there: [], candidates, space: { total: 10_000, free: 3_000 }, freed: [] });
+  const lone = planRoom({ toPut: [a, b], there: [], candidates, space: { total: 10_000, free: 3_000 }, freed: [], mode: 'all' });
   assert.equal([lone.fits, lone.put.map((x) => x.id), lone.needed], [true, [b.id], 2_000]);
 });
 
