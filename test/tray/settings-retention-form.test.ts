@@ -227,6 +227,24 @@ test('a rotating set survives opening and saving, also when the row is edited; s
   assert.equal((F.configFromForm(changed, original).mirrors as Record<string, unknown>[])[0], { name: 'usb', type: 'path', path: '/mnt/copy' });
 });
 
+test('a set made and changed in the form: a one-disk row becomes a set with its disk first; disks go by UUID, once each', () => {
+  const original = { ...clone(BASE), mirrors: [{ name: 'usb', type: 'volume', volume: { uuid: SET.volumes[0]!.uuid }, eject: true }] };
+  const form = F.formFromConfig(original);
+  const row = form.mirrors[0]!;
+  F.addDiskToSet(row, SET.volumes[2]!.uuid, ' Freitag ');
+  F.addDiskToSet(row, SET.volumes[2]!.uuid.toUpperCase(), 'doppelt'); // the same disk: not twice
+  assert.is(F.rotationText(row, 'de'), '2 wechselnde Platten: 1111aaaa…, Freitag');
+  const saved = F.configFromForm(form, original);
+  assert.equal((saved.mirrors as Record<string, unknown>[])[0], { name: 'usb', type: 'volume', eject: true, volumes: [{ uuid: SET.volumes[0]!.uuid }, { uuid: SET.volumes[2]!.uuid, label: 'Freitag' }] });
+  assert.equal(F.validate(form, original, 'de'), []);
+  F.removeDiskFromSet(row, 0);
+  assert.equal(row.volumes, [{ uuid: SET.volumes[2]!.uuid, label: 'Freitag' }]);
+  F.removeDiskFromSet(row, 0);
+  assert.is(row.volumes, undefined);
+  // No disk left: the row asks for one, as a new row does.
+  assert.equal(F.validate(form, original, 'de').map((p) => p.message), ['Datenträger 1 („usb“), Datenträger: fehlt. Bitte angeben.']);
+});
+
 test('a disk row with no disk chosen says so next to the other problems (the set check runs last in the schema)', () => {
   const original = { ...clone(BASE), mirrors: [{ name: 'usb', type: 'volume', volume: { uuid: 'abc' } }] };
   const form = F.formFromConfig(original);

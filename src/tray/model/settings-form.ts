@@ -199,6 +199,25 @@ export function rotationText(row: Pick<MirrorRow, 'volumes'>, lang: Lang): strin
   return t(lang, row.volumes.length === 1 ? 'tray.settings.rotation.one' : 'tray.settings.rotation.many', { count: row.volumes.length, names: names.join(', ') });
 }
 
+/**
+ * Adds an attached disk (by its UUID: a set's disks are told apart by UUID only) to the row's
+ * rotating set, with the name people call it by („Freitag“). A row with one disk chosen by UUID
+ * becomes a set with that disk first; the same disk twice is not added.
+ */
+export function addDiskToSet(row: MirrorRow, uuid: string, label: string): void {
+  const set = row.volumes ?? (row.volume.startsWith('uuid:') ? [{ uuid: row.volume.slice(5) }] : []);
+  if (set.some((d) => str(d.uuid).toLowerCase() === uuid.toLowerCase())) return;
+  row.volumes = [...set, withoutUndefined({ uuid, label: text(label) })];
+  row.volume = '';
+}
+
+/** Takes a disk out of the row's set; the last one taken out leaves the row with no disk chosen. */
+export function removeDiskFromSet(row: MirrorRow, index: number): void {
+  if (!row.volumes) return;
+  const rest = row.volumes.filter((_, i) => i !== index);
+  row.volumes = rest.length ? rest : undefined;
+}
+
 /** The text field's value for the row's kind: a share's URL, a folder, a repository's address (a disk is chosen in a list). */
 export function targetText(row: MirrorRow, f: MirrorFormFields = mirrorFields(row.type)): string {
   return f.where === 'url' ? row.url : f.where === 'repository' ? row.repository : row.path;

@@ -5,8 +5,8 @@
 import { QCheckBox, QComboBox, QWidget, SizeAdjustPolicy, type QBoxLayout, type QLabel, type QLineEdit, type QPushButton } from '@nodegui/nodegui';
 import type { Volume } from '../../../core/volumes';
 import type { MessageKey } from '../../../i18n';
-import { MIRROR_MODES, MIRROR_TYPES, mirrorFields, newMirror, rotationText, sameValue, targetField, targetText, volumeChoices, volumeRefOf } from '../../model/settings-form';
-import { AMBER, button, buttonRow, combo, dropRow, errorLabel, GREY, label, lineEdit, listSection, rowShell, vbox, type SectionContext } from './form-widgets';
+import { addDiskToSet, MIRROR_MODES, MIRROR_TYPES, mirrorFields, newMirror, removeDiskFromSet, rotationText, sameValue, targetField, targetText, volumeChoices, volumeRefOf } from '../../model/settings-form';
+import { AMBER, button, buttonRow, combo, dropRow, errorLabel, GREY, hbox, label, lineEdit, listSection, rowShell, vbox, type SectionContext } from './form-widgets';
 
 /** Column widths shared by the header and the rows, so they line up. 0 = takes the rest. */
 const COLS = { name: 84, type: 150, target: 0, user: 80, mode: 108, eject: 72, required: 60, remove: 30 };
@@ -25,6 +25,14 @@ export interface MirrorRowWidgets {
    * Mittwoch, Freitag“. The set is kept as the file has it; it is edited in the file (handbook).
    */
   disks: QLabel;
+  /** The line under a disk row that makes or edits a rotating set: a button per disk (takes it out), an attached disk, its name, „+ Platte in den Wechsel“. */
+  setLine: QWidget;
+  setRemove: QPushButton[];
+  setChoice: QComboBox;
+  /** The UUIDs behind setChoice's entries. */
+  setChoiceValues: string[];
+  setLabel: QLineEdit;
+  setAdd: QPushButton;
   /** Shown for smb (URL), path (folder) and an off-site repository's address. */
   target: QLineEdit;
   /** The same field as target, by the config key the validation names (a repository's problem frames it). */
@@ -119,7 +127,8 @@ export class MirrorsSection {
     const row = m();
     const error = errorLabel();
     const options = new QWidget();
-    const { box, line: l } = rowShell(error, options);
+    const setLine = new QWidget();
+    const { box, line: l } = rowShell(error, options, setLine);
     const c = COLS;
     const target = lineEdit(targetText(row));
     const types = [...MIRROR_TYPES] as string[];
@@ -131,6 +140,12 @@ export class MirrorsSection {
       volume: new QComboBox(),
       volumeValues: [],
       disks: label(rotationText(row, this.ctx.lang) ?? ''),
+      setLine,
+      setRemove: [],
+      setChoice: new QComboBox(),
+      setChoiceValues: [],
+      setLabel: lineEdit('', 150, tr('tray.settings.rotation.labelPlaceholder')),
+      setAdd: button(tr('tray.settings.rotation.add')),
       target,
       repository: target,
       user: lineEdit(row.user, c.user, tr('tray.settings.col.user')),
@@ -176,6 +191,7 @@ export class MirrorsSection {
     for (const x of [r.name, r.type, r.volume, r.disks, r.target, r.user, r.mode, r.eject, r.required, r.remove]) {
       l.addWidget(x, x === r.volume || x === r.target || x === r.disks ? 1 : 0);
     }
+    this.buildSetLine(r, i);
     this.showType(r, row.type);
 
     r.name.addEventListener('textChanged', (text) => {
@@ -223,6 +239,53 @@ export class MirrorsSection {
     return r;
   }
 
+  /**
+   * The rotating set's line: each disk as a button that takes it out, then an attached disk not in
+   * the set yet, the name people call it by, and the button that adds it (the row is built anew).
+   */
+  private buildSetLine(r: MirrorRowWidgets, i: number): void {
+    const { tr } = this.ctx;
+    const m = () => this.ctx.form().mirrors[i]!;
+    const sl = hbox(r.setLine, 4);
+    sl.setContentsMargins(COLS.name + COLS.type + 12, 0, 0, 0);
+    (m().volumes ?? []).forEach((d, j) => {
+      const uuid = String(d.uuid);
+      const b = button(`${d.label ? String(d.label) : `${uuid.slice(0, 8)}…`} ✕`);
+      b.setToolTip(tr('tray.settings.rotation.remove'));
+      b.addEventListener('clicked', () => {
+        removeDiskFromSet(m(), j);
+        this.ctx.clearError(`mirrors.${i}.volumes`);
+        this.render();
+      });
+      r.setRemove.push(b);
+      sl.addWidget(b);
+    });
+    const inSet = new Set([...(m().volumes ?? []).map((d) => String(d.uuid).toLowerCase()), ...(m().volume.startsWith('uuid:') ? [m().volume.slice(5).toLowerCase()] : [])]);
+    const free = this.volumes.filter((v) => v.uuid && !inSet.has(v.uuid.toLowerCase()));
+    r.setChoiceValues = free.map((v) => v.uuid!);
+    r.setChoice.addItems(free.length ? free.map((v) => `${v.label ?? tr('tray.settings.volume.noLabel')} (${v.uuid!.slice(0, 8)}…)`) : [tr('tray.settings.rotation.noneAttached')]);
+    // A disk known only by its label cannot join a set (sets go by UUID): the note above asks to pick its UUID entry first.
+    const labelOnly = !m().volumes && m().volume.startsWith('label:');
+    // As the disk list: as wide as a short description, the whole one in the tooltip.
+    r.setChoice.setSizeAdjustPolicy(SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon);
+    r.setChoice.setMinimumContentsLength(16);
+    r.setChoice.addEventListener('currentIndexChanged', (k) => r.setChoice.setToolTip(r.setChoice.itemText(k)));
+    r.setChoice.setEnabled(free.length > 0 && !labelOnly);
+    r.setAdd.setEnabled(free.length > 0 && !labelOnly);
+    sl.addWidget(r.setChoice);
+    sl.addWidget(r.setLabel);
+    sl.addWidget(r.setAdd);
+    sl.addStretch(1);
+    r.setAdd.addEventListener('clicked', () => {
+      const uuid = r.setChoiceValues[r.setChoice.currentIndex()];
+      if (!uuid) return;
+      addDiskToSet(m(), uuid, r.setLabel.text());
+      this.ctx.clearError(`mirrors.${i}.volume`);
+      this.ctx.clearError(`mirrors.${i}.volumes`);
+      this.render();
+    });
+  }
+
   private fillVolumes(r: MirrorRowWidgets, current: string): void {
     const choices = volumeChoices(this.volumes, this.ctx.form(), this.ctx.lang);
     r.volume.clear();
@@ -238,6 +301,7 @@ export class MirrorsSection {
     const set = f.where === 'volume' && r.disks.text() !== '';
     r.volume.setVisible(f.where === 'volume' && !set);
     r.disks.setVisible(set);
+    r.setLine.setVisible(f.where === 'volume');
     r.target.setVisible(f.where !== 'volume');
     r.target.setPlaceholderText(this.ctx.tr(f.where === 'volume' ? 'tray.settings.placeholder.path' : (`tray.settings.placeholder.${f.where}` as const)));
     r.user.setEnabled(f.user === true);
