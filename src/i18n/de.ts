@@ -44,6 +44,7 @@ export const de = {
   'retention.apply.needsYes': 'Die Aufbewahrung ({policy}) würde {count} Sicherungen löschen: {ids}. Es wurde nichts gelöscht. Ohne Terminal bitte mit --yes bestätigen, nachdem Sie die Liste mit „praxis-backup retention preview“ geprüft haben.',
   'retention.apply.notConfirmed': 'Nichts gelöscht ({count} Sicherungen wären gegangen).',
   'retention.apply.done': '{count} Sicherung(en) gelöscht, {freed} frei geworden. Die Aufbewahrung ({policy}) gilt jetzt als bestätigt.',
+  'retention.apply.mirrorConfirmed': 'Datenträger „{name}“: die eigene Aufbewahrung ({policy}) ist bestätigt; sie gilt ab der nächsten Kopie dorthin.',
   'retention.apply.nothing': 'Nichts zu löschen. Die Aufbewahrung ({policy}) gilt jetzt als bestätigt.',
   'run.orphansStopped': 'Vom abgebrochenen Lauf noch laufende Programme wurden beendet: {programs}.',
   'run.partial.removed': 'Unvollständiges Backup {name} eines abgebrochenen Laufs entfernt.',

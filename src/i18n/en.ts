@@ -44,6 +44,7 @@ export const en: Record<MessageKey, string> = {
   'retention.apply.needsYes': 'The retention policy ({policy}) would delete {count} backups: {ids}. Nothing was deleted. Without a terminal, confirm with --yes after checking the list with "praxis-backup retention preview".',
   'retention.apply.notConfirmed': 'Nothing deleted ({count} backups would have gone).',
   'retention.apply.done': '{count} backup(s) deleted, {freed} freed. The retention policy ({policy}) now counts as confirmed.',
+  'retention.apply.mirrorConfirmed': 'Mirror "{name}": its own retention ({policy}) is confirmed; it applies from the next copy there.',
   'retention.apply.nothing': 'Nothing to delete. The retention policy ({policy}) now counts as confirmed.',
   'run.orphansStopped': 'Stopped programs the interrupted run had left running: {programs}.',
   'run.partial.removed': 'Removed incomplete backup {name} left by an interrupted run.',

@@ -5,7 +5,7 @@
 // The CLI runs with TZ=UTC, so an id is the UTC time of the clock the test gives it.
 process.env.TZ = 'UTC';
 
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -146,6 +146,17 @@ test('apply --yes removes them; the next run prunes as usual and exits 0', async
   const p = await retention(['preview', '--json'], day(14));
   assert.is(p.events[0]!.held, false);
   assert.equal(p.events[0]!.remove, []);
+});
+
+test('apply also confirms the own policy of a mirror (its disk may be at home: it applies from the next copy)', async () => {
+  const cfg = JSON.parse(readFileSync(configFile, 'utf8'));
+  cfg.mirrors = [{ name: 'usb', type: 'path', path: join(root, 'usb'), retention: { last: 2, quarterly: 4 } }];
+  writeFileSync(configFile, JSON.stringify(cfg));
+  const r = await retention(['apply', '--yes'], day(15));
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr + r.stdout, /Mirror "usb": its own retention \(.*2.*\) is confirmed|Datenträger „usb“: die eigene Aufbewahrung/);
+  const status = JSON.parse(readFileSync(join(env.XDG_STATE_HOME!, 'praxis-backup', 'status.json'), 'utf8'));
+  assert.equal(status.retentionApplied.usb.policy, 'last=2,quarterly=4');
 });
 
 test.run();

@@ -13,12 +13,12 @@ import { ExitCode, PraxisError, UsageError } from '../../core/errors';
 import { formatBytes, t, type Lang, type MessageKey } from '../../i18n';
 import { applyRetention } from '../../retention/apply-retention';
 import { freedByPrefix } from '../../retention/freed-bytes';
-import { GENERATION_RULES, policyRules } from '../../retention/policy';
+import { GENERATION_RULES, policyKey, policyRules } from '../../retention/policy';
 import { previewRetention, type PreviewBackup, type RetentionPreview } from '../../retention/retention-preview';
 import { planRetention, SHRINK_CONFIRM_ABOVE } from '../../retention/retention-plan';
 import { acquireLock } from '../../run/lock';
 import { eventText, Reporter } from '../../run/events';
-import type { RetentionConfig } from '../../config/schema';
+import type { Mirror, RetentionConfig } from '../../config/schema';
 import { parseCommand } from '../args';
 import type { Out } from '../output';
 import { ask } from '../terminal';
@@ -37,7 +37,7 @@ export async function retentionCommand(app: App, argv: string[], out: Out): Prom
     else for (const line of previewText(out.lang, p, config.retention)) out.print(line);
     return ExitCode.ok;
   }
-  return apply(app, config.backupDir, config.retention, values.yes, out);
+  return apply(app, config.backupDir, config.retention, values.yes, out, config.mirrors);
 }
 
 /** „letzte 20, 7 Tage, 4 Wochen, 12 Monate, 8 Quartale“ */
@@ -99,7 +99,7 @@ export function previewText(lang: Lang, p: RetentionPreview, retention?: Retenti
   return lines;
 }
 
-async function apply(app: App, dir: string, retention: RetentionConfig, yes: boolean, out: Out): Promise<number> {
+async function apply(app: App, dir: string, retention: RetentionConfig, yes: boolean, out: Out, mirrors: Mirror[] = []): Promise<number> {
   const now = app.now();
   const lock = await acquireLock(dir, now, 'retention').catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') throw new PraxisError('error.dirMissing', { dir }, ExitCode.invalidInput);
@@ -136,6 +136,16 @@ async function apply(app: App, dir: string, retention: RetentionConfig, yes: boo
       () => app.now(),
     );
     const outcome = await applyRetention(catalog.complete, retention, { now, status: app.status, reporter, confirmed: true });
+    // A mirror with a policy of its own holds a shrinking change the same way (mirror.retentionHeld);
+    // its disk may be at home now, so its removals cannot be listed here: confirming here lets the
+    // next copy apply it, and says so per mirror.
+    const own = mirrors.filter((m): m is Mirror & { retention: RetentionConfig } => 'retention' in m && !!m.retention && m.mode === 'all');
+    if (own.length) {
+      await app.status.update((s) => {
+        for (const m of own) (s.retentionApplied ??= {})[m.name] = { policy: policyKey(m.retention), at: now.toISOString() };
+      });
+      for (const m of own) out.text(t(out.lang, 'retention.apply.mirrorConfirmed', { name: m.name, policy: policyText(out.lang, m.retention) }));
+    }
     out.text(
       outcome.removed.length
         ? t(out.lang, 'retention.apply.done', { count: outcome.removed.length, freed: formatBytes(freed, out.lang), policy })
