@@ -158,30 +158,33 @@ async function mirrorOne(m: Mirror, config: Config, deps: MirrorDeps, reporter: 
     const now = () => (deps.now ?? (() => new Date()))();
     const local = (await readCatalog(config.backupDir, { now: now() })).complete;
     const retention = ('retention' in m && m.retention) || config.retention;
-    const sync = await syncBackups(local, d, { name: m.name, mode: m.mode, retention, now: now(), status: deps.status, reporter, signal });
-    Object.assign(r, { copied: sync.copied, removed: sync.removed, bytesCopied: sync.bytesCopied, newest: sync.newest, stored: sync.stored, files: sync.files });
-    if (sync.warnings.length) r.warnings.push(...sync.warnings);
-
     // Read back what was copied, from the destination itself: the dumps' checksums and the folder
     // index (sizes and a sample of contents compared with the local original; all with `deep`).
-    // Recorded in verification.json there and as this destination's lastVerified.
+    // Recorded in verification.json there and as this destination's lastVerified. Called by the
+    // sync after the copies and before its removals: a generation goes only once the new copies
+    // there are complete AND read back (a failed check stops the sync with nothing removed).
     const ctx = { tools: deps.tools, secrets: deps.secrets, reporter, signal };
-    for (const id of sync.copied) {
-      const original = local.find((b) => b.id === id);
-      const v = await d.verify(
-        id,
-        (copy, o) => verifyBackup(config, copy, { destination: m.name, deep: o.deep, restoreTest: false, referencePath: o.referencePath, now: o.now }, ctx),
-        { deep: opts.deep ?? config.verify.deepIndex, referencePath: original?.path, now: now(), reporter, signal },
-      );
-      if (v) r.verification = v;
-      if (!v || !v.ok) {
-        throw new PraxisError('mirror.verifyFailed', {
-          name: m.name,
+    const verifyCopied = async (copied: string[]) => {
+      for (const id of copied) {
+        const original = local.find((b) => b.id === id);
+        const v = await d!.verify(
           id,
-          problems: v ? v.problems.map((p) => render(deps.lang, p)).join('; ') : 'missing',
-        });
+          (copy, o) => verifyBackup(config, copy, { destination: m.name, deep: o.deep, restoreTest: false, referencePath: o.referencePath, now: o.now }, ctx),
+          { deep: opts.deep ?? config.verify.deepIndex, referencePath: original?.path, now: now(), reporter, signal },
+        );
+        if (v) r.verification = v;
+        if (!v || !v.ok) {
+          throw new PraxisError('mirror.verifyFailed', {
+            name: m.name,
+            id,
+            problems: v ? v.problems.map((p) => render(deps.lang, p)).join('; ') : 'missing',
+          });
+        }
       }
-    }
+    };
+    const sync = await syncBackups(local, d, { name: m.name, mode: m.mode, retention, now: now(), status: deps.status, reporter, signal, verifyCopied });
+    Object.assign(r, { copied: sync.copied, removed: sync.removed, bytesCopied: sync.bytesCopied, newest: sync.newest, stored: sync.stored, files: sync.files });
+    if (sync.warnings.length) r.warnings.push(...sync.warnings);
     if (sync.copied.length) reporter.info('mirror.verified', { name: m.name, count: sync.copied.length });
     // The kind's own upkeep after a complete, verified copy (a repository's prune on its schedule).
     const before = d.warnings.length;

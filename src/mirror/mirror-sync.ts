@@ -42,6 +42,8 @@ export interface SyncOptions {
   now?: Date;
   /** Where the policy last applied there is recorded (the shrink guard); absent: a changed policy's mass removal is held. */
   status?: StatusStore;
+  /** Reads the new copies back (mirror-run); called after the copies, before any removal. */
+  verifyCopied?: (ids: string[]) => Promise<void>;
   reporter: Reporter;
   signal: AbortSignal;
 }
@@ -78,7 +80,9 @@ export async function syncBackups(local: BackupEntry[], d: Destination, o: SyncO
     o.reporter.info('mirror.copied', { name: o.name, id: b.id });
   }
 
-  // Remove what no longer belongs there — only after everything new is complete, never the newest
+  await o.verifyCopied?.(result.copied);
+
+  // Remove what no longer belongs there — only after everything new is complete and read back, never the newest
   // there, and never anything newer than our newest backup (it may come from another server or a
   // restored copy). An append-only destination keeps everything: its retention is the storage side's job.
   const after = d.keepsAll ? [] : await d.list();

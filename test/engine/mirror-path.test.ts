@@ -177,6 +177,25 @@ test('a local file damaged after the backup is caught by the read-back check on 
   assert.match(JSON.stringify(r[0]!.message!.params), /files/);
 });
 
+test('a generation there goes only after the new copy was read back: a failed check removes nothing', async () => {
+  const disk = await mountTmpfs(64);
+  const p = await practice('verified-first', [{ name: 'usb', type: 'path', path: disk.path, retention: { last: 1 } }]);
+  const first = await backup(p.config, p.status);
+  const ok = await runMirrors(p.config, deps(p.status), collect().reporter, new AbortController().signal);
+  assert.is(ok[0]!.result, 'success');
+  assert.equal(ids(disk.path), [first]);
+  await writeFile(join(p.src, 'neu.txt'), 'neu');
+  const second = await backup(p.config, p.status);
+  const victim = (readdirSync(join(p.config.backupDir, second, 'files'), { recursive: true }) as string[]).find((f) => f.endsWith('.pdf'))!;
+  writeFileSync(join(p.config.backupDir, second, 'files', victim), 'kaputt');
+  const r = await runMirrors(p.config, deps(p.status), collect().reporter, new AbortController().signal);
+  assert.is(r[0]!.result, 'failed');
+  assert.is(r[0]!.message!.key, 'mirror.verifyFailed');
+  assert.equal(r[0]!.removed, []);
+  // The policy (last 1) would drop the first generation, but the new copy is not proven: it stays.
+  assert.ok(ids(disk.path).includes(first), 'the last good generation is still on the disk');
+});
+
 test('two targets, one absent: the other still gets its copy; local retention is mirrored in mode all', async () => {
   const disk = await mountTmpfs(64);
   const present = join(disk.path, 'nas');
