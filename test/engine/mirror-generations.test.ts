@@ -8,7 +8,7 @@
 //   complete and verified;
 // - a backup larger than everything that may go: the run fails with the numbers (exit 1) before
 //   removing anything — the disk holds the same backups before and after, no .partial.
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -87,6 +87,16 @@ const keyIndex = (events: StampedEvent[], key: string, id: string) => events.fin
  * check then fails, rightly). Real nights are a day apart.
  */
 const change = (s: Setup, d: number, text = `Tag ${d}`) => writeFileSync(join(s.src, `tag-${String(d).padStart(2, '0')}.txt`), text);
+/**
+ * A night's new megabyte. Its mtime is the night's (injected) time: written within the same real
+ * second as the night before, a file of the same size would look unchanged to rsync's quick check
+ * (size and modification second) and be hard-linked, and on a fast machine no night would need room.
+ */
+const newNight = (s: Setup, at: Date) => {
+  const f = join(s.src, 'nacht.bin');
+  writeFileSync(f, randomBytes(1 << 20));
+  utimesSync(f, at, at);
+};
 /** Noon UTC: the same calendar day in every time zone the machine may have, so the ids' dates are known. */
 const noon = (y: number, m: number, d: number) => new Date(Date.UTC(y, m - 1, d, 12, 0, 0));
 
@@ -142,7 +152,7 @@ test('a disk too small for the policy: the oldest generations go before the copy
   let before: string[] = [];
   for (const [i, at] of nights.entries()) {
     change(s, i + 1);
-    writeFileSync(join(s.src, 'nacht.bin'), randomBytes(1 << 20));
+    newNight(s, at);
     const n = await night(s, at);
     if (i === 0) q1 = n.id;
     const after = ids(s.target);
@@ -179,7 +189,7 @@ test('a backup larger than everything that may go: fails with the numbers, nothi
   const s = await setup({ last: 3 }, { last: 10 }, 12);
   for (const d of [1, 2]) {
     change(s, d);
-    writeFileSync(join(s.src, 'nacht.bin'), randomBytes(1 << 20));
+    newNight(s, noon(2026, 6, d));
     assert.is((await night(s, noon(2026, 6, d))).summary.exitCode, 0);
   }
   const there = ids(s.target);
