@@ -7,29 +7,23 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { BackupEntry } from '../../src/backup-directory/catalog';
-import { MANIFEST_FORMAT, type Manifest } from '../../src/backup-directory/manifest';
+import type { Manifest } from '../../src/backup-directory/manifest';
+import { backupEntry } from '../helpers/backup-entry';
 import { planRetention } from '../../src/retention/retention-plan';
 import { planRoom, roomCandidates, type RoomCandidate } from '../../src/mirror/space-plan';
 
 const NOW = new Date('2026-05-20T12:00:00Z');
 
 /** A backup of one folder: `bytes` in all, `changed` of them new since the previous one. */
-function entry(id: string, o: { bytes?: number; changed?: number; trigger?: Manifest['trigger'] } = {}): BackupEntry {
-  const bytes = o.bytes ?? 1000;
-  const manifest: Manifest = {
-    format: MANIFEST_FORMAT,
-    id,
-    status: 'complete',
-    tool: { name: 'praxis-backup', version: 'test' },
-    host: 'praxis-server',
+const entry = (id: string, o: { bytes?: number; changed?: number; trigger?: Manifest['trigger'] } = {}): BackupEntry =>
+  backupEntry(id, {
+    dir: '/usb',
+    bytes: o.bytes ?? 1000,
     startedAt: NOW.toISOString(),
     finishedAt: new Date(NOW.getTime() - 86_400_000).toISOString(),
-    components: [{ name: 'files', type: 'folder', path: 'files', bytes, bytesCopied: o.changed ?? 100, warnings: [] }],
-    warnings: [],
-    ...(o.trigger ? { trigger: o.trigger } : {}),
-  };
-  return { id, path: `/usb/${id}`, manifest, bytes };
-}
+    components: [{ name: 'files', type: 'folder', path: 'files', bytes: o.bytes ?? 1000, bytesCopied: o.changed ?? 100, warnings: [] }],
+    trigger: o.trigger,
+  });
 
 const newestFirst = (xs: BackupEntry[]) => [...xs].sort((a, b) => (a.id < b.id ? 1 : -1));
 const idsOf = (cs: RoomCandidate[]) => cs.map((c) => `${c.entry.id}${c.there ? '' : ' (local)'}${c.kept ? '' : ' (policy)'}`);

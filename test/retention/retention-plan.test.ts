@@ -6,7 +6,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { BackupEntry } from '../../src/backup-directory/catalog';
-import { MANIFEST_FORMAT, type Manifest } from '../../src/backup-directory/manifest';
+import type { Manifest } from '../../src/backup-directory/manifest';
+import { backupEntry, isoOfId } from '../helpers/backup-entry';
 import type { RetentionConfig } from '../../src/config/schema';
 import { DEFAULT_RETENTION } from '../../src/retention/policy';
 import { planRetention, SAFETY_KEEP_MS, SHRINK_CONFIRM_ABOVE, shrinkHeld } from '../../src/retention/retention-plan';
@@ -14,24 +15,10 @@ import { planRetention, SAFETY_KEEP_MS, SHRINK_CONFIRM_ABOVE, shrinkHeld } from 
 const DAY = 86_400_000;
 
 /** An id's wall time read as UTC: only a plausible instant for the manifest, nothing is compared with a zone. */
-const isoOf = (id: string, plusMs = 0) =>
-  new Date(Date.UTC(+id.slice(0, 4), +id.slice(4, 6) - 1, +id.slice(6, 8), +id.slice(9, 11), +id.slice(11, 13), +id.slice(13, 15)) + plusMs).toISOString();
+const isoOf = isoOfId;
 
-function entry(id: string, trigger?: Manifest['trigger'], finishedAt = isoOf(id, 600_000)): BackupEntry {
-  const manifest: Manifest = {
-    format: MANIFEST_FORMAT,
-    id,
-    status: 'complete',
-    tool: { name: 'praxis-backup', version: 'test' },
-    host: 'praxis-server',
-    startedAt: isoOf(id),
-    finishedAt,
-    components: [],
-    warnings: [],
-    ...(trigger ? { trigger } : {}),
-  };
-  return { id, path: `/backups/${id}`, manifest, bytes: 0 };
-}
+const entry = (id: string, trigger?: Manifest['trigger'], finishedAt = isoOf(id, 600_000)): BackupEntry =>
+  backupEntry(id, { trigger, finishedAt });
 
 /** Nightly ids at 03:15 from `first` (YYYY-MM-DD) for `nights` nights, newest first as readCatalog gives them. */
 function nightly(first: string, nights: number, trigger?: Manifest['trigger']): BackupEntry[] {

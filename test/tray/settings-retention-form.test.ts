@@ -8,6 +8,7 @@ process.env.TZ = 'Europe/Berlin';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { BackupEntry } from '../../src/backup-directory/catalog';
+import { backupEntry } from '../helpers/backup-entry';
 
 const F = await import('../../src/tray/model/settings-form');
 const R = await import('../../src/tray/model/retention-form');
@@ -86,23 +87,14 @@ const NOW = new Date(2026, 11, 2, 12, 0, 0); // Wednesday 2 December 2026, noon 
 
 function entry(id: string, components: { type: string; bytes: number; bytesCopied?: number }[] = []): BackupEntry {
   const at = `${id.slice(0, 4)}-${id.slice(4, 6)}-${id.slice(6, 8)}T${id.slice(9, 11)}:${id.slice(11, 13)}:00Z`;
-  return {
-    id,
-    path: `/srv/praxis-backup/${id}`,
-    bytes: 0,
-    manifest: {
-      format: 1,
-      id,
-      status: 'complete',
-      tool: { name: 'praxis-backup', version: 'test' },
-      host: 'praxis',
-      startedAt: at,
-      finishedAt: at,
-      components: components.map((c, i) => ({ name: `c${i}`, path: `c${i}`, warnings: [], ...c })) as BackupEntry['manifest']['components'],
-      warnings: [],
-      trigger: 'schedule',
-    },
-  };
+  return backupEntry(id, {
+    dir: '/srv/praxis-backup',
+    host: 'praxis',
+    startedAt: at,
+    finishedAt: at,
+    components: components.map((c, i) => ({ name: `c${i}`, path: `c${i}`, warnings: [], ...c })) as BackupEntry['manifest']['components'],
+    trigger: 'schedule',
+  });
 }
 
 /** `n` nightly backups at 03:15 up to the night before NOW, newest first (as readCatalog gives them). */
