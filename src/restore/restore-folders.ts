@@ -10,6 +10,7 @@ import { displayRsync } from '../backup-directory/file-names';
 import { parseProgress2Numbers, supportsProgress2 } from '../backup/folder-copy';
 import type { StepContext } from '../run/step-context';
 import type { ToolInfo } from '../process/tool-locator';
+import { rsyncFidelity } from '../backup/rsync-fidelity';
 
 /** Whether files that are not in the backup get deleted from the live folder. */
 export function deletesNewer(c: FolderComponent, deleteNewerFiles: boolean): boolean {
@@ -21,7 +22,9 @@ function slash(p: string): string {
 }
 
 export function planFolderRestore(rsync: ToolInfo, c: FolderComponent, from: string, opts: { delete: boolean; dryRun?: boolean }): CommandPlan {
-  const args = ['-a'];
+  // Back as the snapshot kept them (rsync-fidelity.ts): links, xattrs, ACLs, holes; owners by
+  // number, since the restore goes to the server they came from (names could map elsewhere).
+  const args = ['-a', ...rsyncFidelity(rsync).args];
   // Compare contents, not size and time: a file changed after the backup within the same second
   // (or by a program that keeps mtimes) would otherwise be skipped and stay changed. Only files
   // that differ are written. The dry run lists deletions only, which need no checksums.
