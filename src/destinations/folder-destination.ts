@@ -198,7 +198,7 @@ export class FolderDestination implements Destination {
     if (toPut.length) reportRsync(reporter, this.rsync);
   }
 
-  async put(b: BackupEntry, o: PutOptions): Promise<{ bytesCopied: number }> {
+  async put(b: BackupEntry, o: PutOptions): Promise<{ bytesCopied: number; warnings: Message[] }> {
     const dir = this.dir;
     const name = this.name;
     const rsync = this.rsync ?? (await this.deps.tools.find('rsync'));
@@ -209,6 +209,7 @@ export class FolderDestination implements Destination {
     let noSpace = false;
     let bytesCopied = 0;
     const attrs = new AttributeLoss();
+    const warnings: Message[] = [];
     try {
       const r = await run(plan, {
         signal: o.signal,
@@ -227,7 +228,9 @@ export class FolderDestination implements Destination {
         if (attrs.lost.size === 0 || attrs.otherThanAttributes > 0) {
           throw new PraxisError('mirror.rsync', { name, code: 23, meaning: { key: rsyncMeaningKey(23) } }, ExitCode.failed, r.stderrTail.slice(-10));
         }
-        o.reporter.warn('warn.mirrorAttributesNotKept', { ...attrs.params(name, dir), id: b.id });
+        const warning: Message = { key: 'warn.mirrorAttributesNotKept', params: { ...attrs.params(name, dir), id: b.id } };
+        o.reporter.warn(warning.key, warning.params);
+        warnings.push(warning);
       }
       bytesCopied = parseRsyncStats(r.stdoutTail)?.bytesCopied ?? 0;
       // The disk-pulled test removes the disk here, between the files and the manifest.
@@ -248,7 +251,7 @@ export class FolderDestination implements Destination {
       if ((e as NodeJS.ErrnoException).code === 'ENOSPC') throw new PraxisError('mirror.full', { name, dir });
       throw e;
     }
-    return { bytesCopied };
+    return { bytesCopied, warnings };
   }
 
   async verify(id: string, check: (copy: BackupEntry, o: VerifyCopyOptions) => Promise<VerificationRecord>, o: VerifyCopyOptions): Promise<VerificationRecord | null> {
