@@ -96,6 +96,7 @@ export const de = {
   'warn.vanished': 'Während des Kopierens von „{name}“ sind {count} Datei(en) verschwunden (z. B. {files}). Das Backup ist sonst vollständig.',
   'warn.attributesNotKept': '„{name}“ wurde mit allen Dateien kopiert, aber {what} konnten in {dir} nicht erhalten werden: Das Dateisystem dort kann sie nicht aufnehmen (oder nicht in dieser Größe). rsync meldete: {example}. Legen Sie die Backups auf einen Datenträger mit ext4, XFS, Btrfs oder APFS, um sie zu erhalten.',
   'warn.mirrorAttributesNotKept': 'Datenträger „{name}“ ({dir}) enthält alle Dateien von Backup {id}, aber nicht deren {what}: Das Dateisystem dort kann sie nicht aufnehmen (oder nicht in dieser Größe). rsync meldete: {example}. Eine Wiederherstellung von diesem Datenträger bringt die Dateien ohne sie zurück; formatieren Sie ihn mit ext4, XFS, Btrfs oder APFS, um sie zu erhalten.',
+  'warn.restoreAttributesNotKept': '„{name}“ ist mit allen Dateien in {dir} zurück, aber ohne deren {what}: Das Dateisystem dort kann sie nicht aufnehmen (oder nicht in dieser Größe). rsync meldete: {example}. Prüfen Sie, wer diese Dateien öffnen darf; um sie zu erhalten, den Ordner auf einen Datenträger mit ext4, XFS, Btrfs oder APFS legen und erneut wiederherstellen.',
   'warn.noPassword': 'Für „{name}“ ist kein Passwort hinterlegt; es wird ohne Passwort (z. B. über ~/.pgpass) verbunden.',
   'run.login.none': 'Anmeldung an „{name}“: ohne Passwort ({means}).',
   'run.login.environment': 'Anmeldung an „{name}“: mit dem Passwort aus der Umgebung ({variable}).',

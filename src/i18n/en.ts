@@ -96,6 +96,7 @@ export const en: Record<MessageKey, string> = {
   'warn.vanished': '{count} file(s) vanished while "{name}" was being copied (e.g. {files}). The backup is otherwise complete.',
   'warn.attributesNotKept': '"{name}" was copied with all its files, but {what} could not be kept in {dir}: the file system there cannot hold them (or not at this size). rsync said: {example}. Put the backups on a disk formatted ext4, XFS, Btrfs or APFS to keep them.',
   'warn.mirrorAttributesNotKept': 'Mirror "{name}" ({dir}) holds every file of backup {id}, but not its {what}: the file system there cannot hold them (or not at this size). rsync said: {example}. A restore from this mirror brings the files back without them; format the disk ext4, XFS, Btrfs or APFS to keep them.',
+  'warn.restoreAttributesNotKept': '"{name}" is back in {dir} with all its files, but not their {what}: the file system there cannot hold them (or not at this size). rsync said: {example}. Check who may open these files; to keep them, put the folder on a disk formatted ext4, XFS, Btrfs or APFS and restore again.',
   'warn.noPassword': 'No password is stored for "{name}"; connecting without one (e.g. through ~/.pgpass).',
   'run.login.none': 'Logging in to "{name}": without a password ({means}).',
   'run.login.environment': 'Logging in to "{name}": with the password from the environment ({variable}).',

@@ -148,6 +148,23 @@ test('a backup folder on a file system without xattrs and ACLs (ramfs): a warnin
   for (const kept of ['names', 'type', 'mode', 'owner', 'content', 'hardLinks']) assert.not.ok(lost.includes(kept), `${kept} kept: ${lost.join('; ')}`);
 });
 
+test('a restore into a folder on a file system without xattrs and ACLs (ramfs): every file back, a warning (exit 3), not a failure', async () => {
+  const noAttrs = (await mountTmpfs(64, { fs: 'ramfs' })).path;
+  const target = join(noAttrs, 'files');
+  const backupDir = join(ram, 'backups');
+  const id = ids(backupDir).at(-1)!;
+  const file = join(root, 'restore-ramfs.json');
+  await writeFile(file, JSON.stringify({ backupDir, components: [{ name: 'files', type: 'folder', path: target }], retention: { keep: 10 } }));
+  const r = await runCli(['restore', id, '--yes', '--no-safety-backup', '--config', file, '--json'], env.env);
+  assert.is(r.code, 3, r.stderr);
+  const w = warnings(r);
+  assert.equal(w.map((m: any) => m.key), ['warn.restoreAttributesNotKept'], JSON.stringify(w));
+  assert.is(w[0].params.dir, target);
+  const lost = lostCategories(describeTree(join(backupDir, id, 'files')), describeTree(target)).map((l) => l.split(':')[0]);
+  assert.ok(lost.includes('xattrs') && lost.includes('acls'), lost.join('; '));
+  for (const kept of ['names', 'type', 'mode', 'owner', 'content', 'hardLinks']) assert.not.ok(lost.includes(kept), `${kept} kept: ${lost.join('; ')}`);
+});
+
 test('an xattr larger than the mirror disk\'s ext4 can hold ("No space left on device" on a disk with room): a warning, not a full disk', async () => {
   // Plain mkfs.ext4 of 64 MiB: 1 KiB blocks, an xattr over ~1 KiB does not fit, the disk has room.
   const disk = await makeLoopDisk({ sizeMiB: 64, label: 'PRAXIS-SMALLXA' });
