@@ -210,14 +210,17 @@ export async function copyFolder(
 export function reportRsync(reporter: StepContext['reporter'], rsync: ToolInfo): void {
   reporter.info('run.tool', { tool: 'rsync', path: rsync.path, version: rsync.version });
   const f = rsyncFidelity(rsync);
-  reporter.info('run.rsyncKeeps', { flags: ['-a', ...f.args].join(' ') });
+  reporter.info('run.rsyncKeeps', { flags: ['-a', ...f.args].join(' '), kept: keepableList(f.keeps) });
   if (f.cannotKeep.length) reporter.info('run.rsyncCannotKeep', { path: rsync.path, lost: keepableList(f.cannotKeep) });
 }
 
 /** "xattrs, ACLs" as the messages name them, in the reader's language. */
 export function keepableList(what: Iterable<Keepable>): Message {
   const keys = [...what].map((k): Message => ({ key: `rsync.keepable.${k}` as MessageKey }));
-  return keys.reduce((a, b): Message => ({ key: 'rsync.keepable.and', params: { a, b } }));
+  const last = keys.pop()!;
+  if (!keys.length) return last;
+  const rest = keys.reduce((a, b): Message => ({ key: 'rsync.keepable.comma', params: { a, b } }));
+  return { key: 'rsync.keepable.and', params: { a: rest, b: last } };
 }
 
 /**

@@ -5,6 +5,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { attributeNotKept, capabilityWords, rsyncFidelity } from '../../src/backup/rsync-fidelity';
 import { parseVersion, type ToolInfo } from '../../src/process/tool-locator';
+import { reportRsync } from '../../src/backup/folder-copy';
+import { Reporter, type StampedEvent } from '../../src/run/events';
+import { render } from '../../src/i18n';
 
 const RSYNC_350 = `rsync  version 3.5.0  protocol version 32
 Copyright (C) 1996-2026 by Andrew Tridgell, Wayne Davison, and others.
@@ -76,6 +79,20 @@ test('attribute lines (recorded on ramfs and on ext4 without ea_inode) are told 
   assert.is(attributeNotKept('rsync: [receiver] write failed on "/m/x/big": No space left on device (28)'), null);
   assert.is(attributeNotKept('rsync: [sender] send_files failed to open "/src/acl-notes.txt": Permission denied (13)'), null);
   assert.is(attributeNotKept('rsync error: some files/attrs were not transferred (see previous errors) (code 23) at main.c(1394) [sender=3.5.0]'), null);
+});
+
+test('the log says which rsync copies, with which flags, and what it cannot keep (only when it lacks something)', () => {
+  const said = (t: ToolInfo) => {
+    const events: StampedEvent[] = [];
+    reportRsync(new Reporter([(e) => events.push(e)], () => new Date(0)), t);
+    return events.flatMap((e) => (e.type === 'log' ? [e.message] : []));
+  };
+  const old = said(tool(APPLE_269));
+  assert.equal(old.map((m) => m.key), ['run.tool', 'run.rsyncKeeps', 'run.rsyncCannotKeep']);
+  assert.is(render('en', old[1]!), 'rsync -a -H -S --numeric-ids: besides contents, permissions, owners and times it keeps hard links, sparse files and numeric owner ids');
+  assert.is(render('en', old[2]!), 'This rsync (/usr/bin/rsync) cannot keep ACLs and extended attributes (xattrs): files that have them are backed up without them. Install rsync 3 (macOS: brew install rsync) to keep them.');
+  assert.match(render('de', old[2]!), /kann ACLs und erweiterte Attribute \(xattrs\) nicht erhalten/);
+  assert.equal(said(tool(RSYNC_350)).map((m) => m.key), ['run.tool', 'run.rsyncKeeps']);
 });
 
 test.run();
