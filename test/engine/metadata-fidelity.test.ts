@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cliEnv, runCli, type CliEnv } from '../helpers/cli';
-import { makeLoopDisk, type LoopDisk } from '../helpers/loop-disk';
+import { makeLoopDisk, mountAt, type LoopDisk } from '../helpers/loop-disk';
 import { buildMetadataTree, describeTree, lostCategories, setXattr, type TreeDescription } from '../helpers/metadata-tree';
 import { makeTempDir, runCleanups } from '../helpers/temp';
 import { mountTmpfs } from '../helpers/tmpfs';
@@ -183,6 +183,23 @@ test('an xattr larger than the mirror disk\'s ext4 can hold ("No space left on d
     const onDisk = describeTree(join(dir, id!, 'files'));
     assert.equal(lostCategories(describeTree(src), onDisk).map((l) => l.split(':').slice(0, 2).join(':')), ['xattrs: "xattr-big"']);
   });
+});
+
+test('the same in the backup folder itself: an xattr its ext4 cannot hold is a warning naming the folder, not a full disk', async () => {
+  const disk = await makeLoopDisk({ sizeMiB: 64, label: 'PRAXIS-LOCALXA' });
+  const backupDir = join(root, 'local-xa');
+  mkdirSync(backupDir);
+  await mountAt(disk.device, backupDir);
+  const file = await config('local-xattr', backupDir);
+  const r = await runCli(['run', '--config', file, '--json'], at('2026-12-06T02:00:00Z'));
+  assert.is(r.code, 3, r.stderr);
+  const w = warnings(r);
+  assert.equal(w.map((m: any) => m.key), ['warn.attributesNotKept'], JSON.stringify(w));
+  assert.equal(w[0].params.what, { key: 'rsync.keepable.xattrs' });
+  assert.match(w[0].params.example, /user\.big8k.*No space left on device/);
+  const [id] = ids(backupDir);
+  const lost = lostCategories(describeTree(src), describeTree(join(backupDir, id!, 'files')));
+  assert.equal(lost.map((l) => l.split(':').slice(0, 2).join(':')), ['xattrs: "xattr-big"']);
 });
 
 test.run();
