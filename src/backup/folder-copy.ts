@@ -155,7 +155,7 @@ export async function copyFolder(
     // The same for attributes the target cannot hold: every file is there, only its xattrs/ACLs are not.
     const onlyKnown = (l: string) => VANISHED.test(l) || attributeNotKept(l) !== null || !/error|failed/i.test(l) || /^rsync error: some files\/attrs were not transferred/.test(l);
     if (code === 23 && (vanishedCount > 0 || attrs.lost.size > 0) && denied.length === 0 && gone.length === 0 && tooLong.length === 0 && attrs.otherThanAttributes === 0 && e.stderrTail.every(onlyKnown)) {
-      result = { exitCode: 23, warning: true, stdoutTail: e.stdoutTail, stderrTail: e.stderrTail, durationMs: 0 };
+      result = { exitCode: attrs.lost.size ? 23 : 24, warning: true, stdoutTail: e.stdoutTail, stderrTail: e.stderrTail, durationMs: 0 };
     } else {
       // 23 says only "some files/attrs were not transferred": what rsync said decides the words.
       // A source folder that is gone now (unmounted share, removed while the databases were being
@@ -230,7 +230,7 @@ export function keepableList(what: Iterable<Keepable>): Message {
 export class AttributeLoss {
   readonly lost = new Set<'xattrs' | 'acls'>();
   example = '';
-  /** rsync error lines that are not about attributes (counted only while attributes were lost). */
+  /** rsync error lines ("rsync: …") about anything else but a vanished file: then 23 is a failure. */
   otherThanAttributes = 0;
   /** Takes an attribute line (true), or leaves the line to the caller (false). */
   take(line: string): boolean {
