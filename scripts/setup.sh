@@ -37,6 +37,7 @@ APT_PACKAGES=(
   lintian dpkg-dev binutils                  # npm run package:deb: lintian checks the .deb, dpkg-shlibdeps computes Depends, strip (issue 15)
   firebird3.0-server firebird3.0-utils       # a real Firebird 3 server and gbak for the third database kind's tests (issue 16; test/helpers/firebird.ts)
   restic rclone openssh-server               # off-site copies (issue 17): restic itself; `rclone serve restic --append-only` and sshd as the tests' REST and SFTP repositories on 127.0.0.1
+  acl attr                                   # setfacl/getfacl, setfattr/getfattr: the metadata-fidelity test builds and compares ACLs and xattrs (issue 19)
 )
 
 install_debian_packages() {

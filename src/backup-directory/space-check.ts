@@ -28,6 +28,10 @@ export async function treeSize(tools: ToolLocator, path: string, signal?: AbortS
 export const RESERVE_FRACTION = 0.1;
 
 export function checkSpace(dir: string, needed: number, space: DiskSpace): void {
+  // A file system that reports no size at all (ramfs, some FUSE shares: statfs 0 blocks) says
+  // nothing about its room; "0 B free" would refuse every backup there. rsync's own "No space
+  // left on device" still ends a copy that does not fit.
+  if (space.total === 0) return;
   const reserve = Math.ceil(space.total * RESERVE_FRACTION);
   if (space.free - needed < reserve) {
     throw new PraxisError('error.space', {

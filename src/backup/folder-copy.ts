@@ -1,6 +1,7 @@
 // A folder component: `rsync -a` into <backup>/<name>/, with files unchanged since the previous
 // complete backup hard-linked into it (--link-dest), so every backup is a full, browsable tree
-// that costs only the changed bytes.
+// that costs only the changed bytes. With -H -A -X -S --numeric-ids where the rsync has them
+// (rsync-fidelity.ts): a file whose xattr or ACL changed is then a new copy, not a link.
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FolderComponent } from '../config/schema';
@@ -13,6 +14,7 @@ import type { ManifestComponent } from '../backup-directory/manifest';
 import { displayRsync } from '../backup-directory/file-names';
 import type { StepContext } from '../run/step-context';
 import type { ToolInfo } from '../process/tool-locator';
+import { attributeNotKept, rsyncFidelity, type Keepable } from './rsync-fidelity';
 
 export interface RsyncStats {
   files: number;
@@ -36,7 +38,7 @@ export function planRsync(
   dest: string,
   linkDest: string | null,
 ): CommandPlan {
-  const args = ['-a', '--stats'];
+  const args = ['-a', ...rsyncFidelity(rsync).args, '--stats'];
   if (supportsProgress2(rsync)) args.push('--info=progress2');
   if (linkDest) args.push(`--link-dest=${linkDest}`);
   for (const ex of c.exclude ?? []) args.push(`--exclude=${ex}`);
@@ -107,7 +109,7 @@ export async function copyFolder(
   if (!st?.isDirectory()) throw new PraxisError('error.sourceMissing', { name: c.name, path: c.path });
 
   const rsync = await ctx.tools.find('rsync');
-  ctx.reporter.info('run.tool', { tool: 'rsync', path: rsync.path, version: rsync.version });
+  reportRsync(ctx.reporter, rsync);
   const dest = join(backupPath, c.name);
   let linkDest: string | null = null;
   if (previousBackupPath) {
@@ -121,6 +123,7 @@ export async function copyFolder(
   const tooLong: string[] = [];
   let vanishedCount = 0;
   let noSpace = false;
+  const attrs = new AttributeLoss();
   let result;
   try {
     result = await run(plan, {
@@ -131,6 +134,7 @@ export async function copyFolder(
       },
       onStderrLine: (line) => {
         const v = VANISHED.exec(line);
+        if (attrs.take(line)) return;
         if (v) {
           vanishedCount++;
           if (vanished.length < 5) vanished.push(displayRsync(v[1]!));
@@ -148,8 +152,10 @@ export async function copyFolder(
     const code = e.exitCode ?? -1;
     // openrsync has no exit code 24: vanished files come back as 23. Only when every error was
     // a vanished file is that a warning and not a failure.
-    if (code === 23 && vanishedCount > 0 && denied.length === 0 && e.stderrTail.every((l) => VANISHED.test(l) || !/error|failed/i.test(l))) {
-      result = { exitCode: 24, warning: true, stdoutTail: e.stdoutTail, stderrTail: e.stderrTail, durationMs: 0 };
+    // The same for attributes the target cannot hold: every file is there, only its xattrs/ACLs are not.
+    const onlyKnown = (l: string) => VANISHED.test(l) || attributeNotKept(l) !== null || !/error|failed/i.test(l) || /^rsync error: some files\/attrs were not transferred/.test(l);
+    if (code === 23 && (vanishedCount > 0 || attrs.lost.size > 0) && denied.length === 0 && gone.length === 0 && tooLong.length === 0 && attrs.otherThanAttributes === 0 && e.stderrTail.every(onlyKnown)) {
+      result = { exitCode: attrs.lost.size ? 23 : 24, warning: true, stdoutTail: e.stdoutTail, stderrTail: e.stderrTail, durationMs: 0 };
     } else {
       // 23 says only "some files/attrs were not transferred": what rsync said decides the words.
       // A source folder that is gone now (unmounted share, removed while the databases were being
@@ -178,7 +184,11 @@ export async function copyFolder(
     }
   }
   const warnings: string[] = [];
-  if (result.warning) {
+  if (attrs.lost.size) {
+    ctx.reporter.warn('warn.attributesNotKept', attrs.params(c.name, dest));
+    warnings.push(`attributes not kept: ${[...attrs.lost].join(', ')}: ${attrs.example}`);
+  }
+  if (result.warning && (vanishedCount > 0 || !attrs.lost.size)) {
     ctx.reporter.warn('warn.vanished', { name: c.name, count: vanishedCount || '?', files: vanished.join(', ') });
     warnings.push(`vanished: ${vanishedCount} file(s): ${vanished.join(', ')}`);
   }
@@ -194,4 +204,46 @@ export async function copyFolder(
     ...(Number.isNaN(stats.bytesCopied) ? {} : { bytesCopied: stats.bytesCopied }),
     warnings,
   };
+}
+
+/** Logs which rsync copies and, where it cannot keep something the files may have, what. */
+export function reportRsync(reporter: StepContext['reporter'], rsync: ToolInfo): void {
+  reporter.info('run.tool', { tool: 'rsync', path: rsync.path, version: rsync.version });
+  const f = rsyncFidelity(rsync);
+  reporter.info('run.rsyncKeeps', { flags: ['-a', ...f.args].join(' '), kept: keepableList(f.keeps) });
+  if (f.cannotKeep.length) reporter.info('run.rsyncCannotKeep', { path: rsync.path, lost: keepableList(f.cannotKeep) });
+}
+
+/** "xattrs, ACLs" as the messages name them, in the reader's language. */
+export function keepableList(what: Iterable<Keepable>): Message {
+  const keys = [...what].map((k): Message => ({ key: `rsync.keepable.${k}` as MessageKey }));
+  const last = keys.pop()!;
+  if (!keys.length) return last;
+  const rest = keys.reduce((a, b): Message => ({ key: 'rsync.keepable.comma', params: { a, b } }));
+  return { key: 'rsync.keepable.and', params: { a: rest, b: last } };
+}
+
+/**
+ * rsync's lines about xattrs/ACLs the target could not take (rsync-fidelity.ts:attributeNotKept),
+ * kept apart from every other error: exit 23 with only these is a backup with all its files.
+ */
+export class AttributeLoss {
+  readonly lost = new Set<'xattrs' | 'acls'>();
+  example = '';
+  /** rsync error lines ("rsync: …") about anything else but a vanished file: then 23 is a failure. */
+  otherThanAttributes = 0;
+  /** Takes an attribute line (true), or leaves the line to the caller (false). */
+  take(line: string): boolean {
+    const what = attributeNotKept(line);
+    if (!what) {
+      if (/^rsync: /.test(line) && !VANISHED.test(line)) this.otherThanAttributes++;
+      return false;
+    }
+    this.lost.add(what);
+    if (!this.example) this.example = rsyncLineText(line).slice(0, 300);
+    return true;
+  }
+  params(name: string, dir: string): Record<string, string | Message> {
+    return { name, dir, what: keepableList(this.lost), example: this.example };
+  }
 }

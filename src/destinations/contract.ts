@@ -307,8 +307,11 @@ export interface Destination {
   tidy(reporter: Reporter): Promise<void>;
   /** Before the puts (also when there is nothing to put): refuse (mirror.space) when these backups, put in this order, would not fit; find the tools the puts need. */
   prepare(toPut: BackupEntry[], mode: PutOptions['mode'], reporter: Reporter): Promise<void>;
-  /** Put a complete local backup; complete on the destination only when this returns. Bytes written. */
-  put(source: BackupEntry, o: PutOptions): Promise<{ bytesCopied: number; stored?: string; files?: number }>;
+  /**
+   * Put a complete local backup; complete on the destination only when this returns. Bytes written;
+   * `warnings`: what the copy there lacks though it is complete (already reported; they make the run's exit 3).
+   */
+  put(source: BackupEntry, o: PutOptions): Promise<{ bytesCopied: number; stored?: string; files?: number; warnings?: Message[] }>;
   /** Read the copy of `id` back and check it against its manifest (null: not on the destination); recorded there. */
   verify(id: string, check: (copy: BackupEntry, o: VerifyCopyOptions) => Promise<VerificationRecord>, o: VerifyCopyOptions): Promise<VerificationRecord | null>;
   /** Remove a backup (half-done removals are finished by the next tidy). */

@@ -17,7 +17,8 @@ import { ExitCode, PraxisError } from '../core/errors';
 import type { Message } from '../i18n';
 import type { Reporter } from '../run/events';
 import { failureMessage } from '../run/failure';
-import { parseProgress2Numbers, parseRsyncStats, rsyncMeaningKey, supportsProgress2 } from '../backup/folder-copy';
+import { AttributeLoss, parseProgress2Numbers, parseRsyncStats, reportRsync, rsyncMeaningKey, supportsProgress2 } from '../backup/folder-copy';
+import { rsyncFidelity } from '../backup/rsync-fidelity';
 import { stallPoint } from '../run/fault-injection';
 import { MANIFEST_FILE } from '../backup-directory/manifest';
 import { fsyncDir } from '../platform/fsync';
@@ -32,12 +33,15 @@ import type { AnyDestinationKind, Destination, PutOptions, ReleaseEnv, Target, T
 import { assertDecrypted, closeView, openView, type AccessOptions, type CryptDeps } from './encrypted/encrypted-target';
 
 export function planMirrorRsync(rsync: ToolInfo, from: string, to: string, linkDest: string | null, label: string) {
-  const args = ['-a', '-H', '--stats'];
+  // What the local snapshot kept (rsync-fidelity.ts), the mirror keeps: -H for the links inside a backup.
+  const args = ['-a', ...rsyncFidelity(rsync).args, '--stats'];
   if (supportsProgress2(rsync)) args.push('--info=progress2');
   if (linkDest) args.push(`--link-dest=${linkDest}`);
   // The manifest comes last, by us, after everything else is on the target.
   args.push(`--exclude=/${MANIFEST_FILE}`, `${from.replace(/\/+$/, '')}/`, `${to.replace(/\/+$/, '')}/`);
-  return { label, file: rsync.path, args, okExitCodes: [0] };
+  // 23 ("some files/attrs were not transferred") is judged by put() from rsync's lines: only
+  // xattrs/ACLs the target cannot hold is a warning, anything else a failure.
+  return { label, file: rsync.path, args, okExitCodes: [0], warnExitCodes: [23] };
 }
 
 /** Bytes this copy will write: a backup whose predecessor is on the target costs only what changed. */
@@ -191,10 +195,10 @@ export class FolderDestination implements Destination {
       }
     }
     this.rsync = await this.deps.tools.find('rsync');
-    if (toPut.length) reporter.info('run.tool', { tool: 'rsync', path: this.rsync.path, version: this.rsync.version });
+    if (toPut.length) reportRsync(reporter, this.rsync);
   }
 
-  async put(b: BackupEntry, o: PutOptions): Promise<{ bytesCopied: number }> {
+  async put(b: BackupEntry, o: PutOptions): Promise<{ bytesCopied: number; warnings: Message[] }> {
     const dir = this.dir;
     const name = this.name;
     const rsync = this.rsync ?? (await this.deps.tools.find('rsync'));
@@ -204,6 +208,8 @@ export class FolderDestination implements Destination {
     const plan = planMirrorRsync(rsync, b.path, partial, prev ? join(dir, prev) : null, `rsync → ${name} (${b.id})`);
     let noSpace = false;
     let bytesCopied = 0;
+    const attrs = new AttributeLoss();
+    const warnings: Message[] = [];
     try {
       const r = await run(plan, {
         signal: o.signal,
@@ -212,9 +218,20 @@ export class FolderDestination implements Destination {
           if (p) o.reporter.progress(`mirror:${name}`, p.percent, b.id, p);
         },
         onStderrLine: (line) => {
-          if (/No space left on device/.test(line)) noSpace = true;
+          // An xattr larger than the target's ext4 can hold says ENOSPC too, on a disk with room.
+          if (!attrs.take(line) && /No space left on device/.test(line)) noSpace = true;
         },
       });
+      if (r.exitCode === 23) {
+        if (noSpace) throw new PraxisError('mirror.full', { name, dir });
+        // Only attributes lost: every file is there, its xattrs/ACLs are not.
+        if (attrs.lost.size === 0 || attrs.otherThanAttributes > 0) {
+          throw new PraxisError('mirror.rsync', { name, code: 23, meaning: { key: rsyncMeaningKey(23) } }, ExitCode.failed, r.stderrTail.slice(-10));
+        }
+        const warning: Message = { key: 'warn.mirrorAttributesNotKept', params: { ...attrs.params(name, dir), id: b.id } };
+        o.reporter.warn(warning.key, warning.params);
+        warnings.push(warning);
+      }
       bytesCopied = parseRsyncStats(r.stdoutTail)?.bytesCopied ?? 0;
       // The disk-pulled test removes the disk here, between the files and the manifest.
       await stallPoint('mirror-manifest', join(dirname(b.path), `.mirror-${name}.stalled`));
@@ -234,7 +251,7 @@ export class FolderDestination implements Destination {
       if ((e as NodeJS.ErrnoException).code === 'ENOSPC') throw new PraxisError('mirror.full', { name, dir });
       throw e;
     }
-    return { bytesCopied };
+    return { bytesCopied, warnings };
   }
 
   async verify(id: string, check: (copy: BackupEntry, o: VerifyCopyOptions) => Promise<VerificationRecord>, o: VerifyCopyOptions): Promise<VerificationRecord | null> {

@@ -75,6 +75,7 @@ export async function syncBackups(local: BackupEntry[], d: Destination, o: SyncO
     o.signal.throwIfAborted();
     const put = await d.put(b, { mode: o.mode, reporter: o.reporter, signal: o.signal });
     result.bytesCopied += put.bytesCopied;
+    result.warnings.push(...(put.warnings ?? []));
     if (put.stored) Object.assign(result, { stored: put.stored, files: put.files });
     result.copied.push(b.id);
     o.reporter.info('mirror.copied', { name: o.name, id: b.id });

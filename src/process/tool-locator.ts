@@ -33,6 +33,8 @@ export interface ToolInfo {
   path: string;
   /** First line of `--version`. */
   version: string;
+  /** Every line `--version` printed (rsync 3 lists its Capabilities there: "ACLs", "xattrs", "no crtimes"). */
+  versionLines?: string[];
   /** Major version where it can be read (pg_dump 15.18 → 15; rsync 3.2.7 → 3), else 0. */
   major: number;
   minor: number;
@@ -92,7 +94,7 @@ export class ToolLocator {
       const plan: CommandPlan = { label: `${name} ${args.join(' ')}`, file: path, args: [...args], okExitCodes: [...(spec.version?.okExitCodes ?? [0])], timeoutMs: 10_000 };
       const r = await run(plan);
       const first = r.stdoutTail[0] ?? r.stderrTail[0] ?? '';
-      info = { name, path, version: first.trim(), ...parseVersion(first) };
+      info = { name, path, version: first.trim(), versionLines: r.stdoutTail.length ? r.stdoutTail : r.stderrTail, ...parseVersion(first) };
     } catch {
       info = null;
     }

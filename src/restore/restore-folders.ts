@@ -5,11 +5,12 @@
 // --delete-excluded), so what the backup left out on purpose stays untouched.
 import { mkdir } from 'node:fs/promises';
 import type { FolderComponent } from '../config/schema';
-import { run, type CommandPlan } from '../process/runner';
+import { CommandError, displayArgv, run, type CommandPlan } from '../process/runner';
 import { displayRsync } from '../backup-directory/file-names';
-import { parseProgress2Numbers, supportsProgress2 } from '../backup/folder-copy';
+import { AttributeLoss, parseProgress2Numbers, supportsProgress2 } from '../backup/folder-copy';
 import type { StepContext } from '../run/step-context';
 import type { ToolInfo } from '../process/tool-locator';
+import { rsyncFidelity } from '../backup/rsync-fidelity';
 
 /** Whether files that are not in the backup get deleted from the live folder. */
 export function deletesNewer(c: FolderComponent, deleteNewerFiles: boolean): boolean {
@@ -21,7 +22,9 @@ function slash(p: string): string {
 }
 
 export function planFolderRestore(rsync: ToolInfo, c: FolderComponent, from: string, opts: { delete: boolean; dryRun?: boolean }): CommandPlan {
-  const args = ['-a'];
+  // Back as the snapshot kept them (rsync-fidelity.ts): links, xattrs, ACLs, holes; owners by
+  // number, since the restore goes to the server they came from (names could map elsewhere).
+  const args = ['-a', ...rsyncFidelity(rsync).args];
   // Compare contents, not size and time: a file changed after the backup within the same second
   // (or by a program that keeps mtimes) would otherwise be skipped and stay changed. Only files
   // that differ are written. The dry run lists deletions only, which need no checksums.
@@ -36,7 +39,8 @@ export function planFolderRestore(rsync: ToolInfo, c: FolderComponent, from: str
     file: rsync.path,
     args,
     // 24: files vanished in the live folder while we wrote it (someone still working): a warning.
-    warnExitCodes: [24],
+    // 23: judged by restoreFolder from rsync's lines (only xattrs/ACLs the folder cannot hold: a warning).
+    warnExitCodes: opts.dryRun ? [24] : [24, 23],
   };
 }
 
@@ -66,15 +70,27 @@ export async function previewDeletions(ctx: StepContext, c: FolderComponent, fro
   return preview;
 }
 
-export async function restoreFolder(ctx: StepContext, c: FolderComponent, from: string, opts: { delete: boolean }): Promise<{ warning: boolean }> {
+/**
+ * `warning`: files vanished from the live folder meanwhile (24); `attributes`: every file is back
+ * but the folder's file system could not take their xattrs/ACLs (23 with only such lines), already reported.
+ */
+export async function restoreFolder(ctx: StepContext, c: FolderComponent, from: string, opts: { delete: boolean }): Promise<{ warning: boolean; attributes?: boolean }> {
   const rsync = await ctx.tools.find('rsync');
   await mkdir(c.path, { recursive: true });
-  const r = await run(planFolderRestore(rsync, c, from, opts), {
+  const plan = planFolderRestore(rsync, c, from, opts);
+  const attrs = new AttributeLoss();
+  const r = await run(plan, {
     signal: ctx.signal,
     onStdoutLine: (line) => {
       const p = parseProgress2Numbers(line);
       if (p) ctx.reporter.progress(c.name, p.percent, 'restore', p);
     },
+    onStderrLine: (line) => void attrs.take(line),
   });
-  return { warning: r.warning };
+  if (r.exitCode !== 23) return { warning: r.warning };
+  if (attrs.lost.size === 0 || attrs.otherThanAttributes > 0) {
+    throw new CommandError(plan.label, displayArgv(plan), 23, undefined, r.stderrTail, r.stdoutTail, 'exit');
+  }
+  ctx.reporter.warn('warn.restoreAttributesNotKept', attrs.params(c.name, c.path));
+  return { warning: false, attributes: true };
 }

@@ -207,6 +207,7 @@ async function checkFolderSpace(selected: Selected[]): Promise<void> {
     }
     if (!st) continue;
     const fs = await statfs(p);
+    if (fs.blocks === 0) continue; // reports no size (ramfs, some FUSE shares): nothing to check, as in space-check.ts
     const cur = need.get(st.dev) ?? { path: p, bytes: 0, free: fs.bavail * fs.bsize };
     // Conservative: as if every file had to be written anew (unchanged ones are not, rsync skips them).
     cur.bytes += s.entry.bytes;

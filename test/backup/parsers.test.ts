@@ -162,7 +162,7 @@ const info = (name: string, major: number, minor: number, path = '/opt/homebrew/
 test('planRsync: rsync 3.2 without link-dest, trailing slashes normalised', () => {
   const plan = planRsync(info('rsync', 3, 2), { name: 'files', type: 'folder', path: '/Users/Shared/tomedo/files///' }, '/Backup/20261124_031500.partial/files', null);
   assert.is(plan.file, '/opt/homebrew/bin/rsync');
-  assert.equal(plan.args, ['-a', '--stats', '--info=progress2', '/Users/Shared/tomedo/files/', '/Backup/20261124_031500.partial/files/']);
+  assert.equal(plan.args, ['-a', '-H', '-A', '-X', '-S', '--numeric-ids', '--stats', '--info=progress2', '/Users/Shared/tomedo/files/', '/Backup/20261124_031500.partial/files/']);
   assert.equal(plan.okExitCodes, [0]);
   assert.equal(plan.warnExitCodes, [24]);
   assert.is(plan.label, 'rsync (files)');
@@ -177,6 +177,11 @@ test('planRsync: with link-dest and excludes, in order, paths last', () => {
   );
   assert.equal(plan.args, [
     '-a',
+    '-H',
+    '-A',
+    '-X',
+    '-S',
+    '--numeric-ids',
     '--stats',
     '--info=progress2',
     '--link-dest=/Backup/20261123_031500/client',
@@ -191,8 +196,9 @@ test('planRsync: with link-dest and excludes, in order, paths last', () => {
 test('planRsync: openrsync (major 2) and rsync 3.0 get no --info option; 3.1 and 4.x do', () => {
   const c: FolderComponent = { name: 'files', type: 'folder', path: '/src' };
   const openrsync = info('openrsync', 2, 6, '/usr/bin/rsync');
-  assert.equal(planRsync(openrsync, c, '/dst', '/prev').args, ['-a', '--stats', '--link-dest=/prev', '/src/', '/dst/']);
-  assert.equal(planRsync(info('rsync', 3, 0), c, '/dst', null).args, ['-a', '--stats', '/src/', '/dst/']);
+  // openrsync: Apple's -E (xattrs, resource forks, ACLs), it has no -A/-X.
+  assert.equal(planRsync(openrsync, c, '/dst', '/prev').args, ['-a', '-H', '-E', '-S', '--numeric-ids', '--stats', '--link-dest=/prev', '/src/', '/dst/']);
+  assert.equal(planRsync(info('rsync', 3, 0), c, '/dst', null).args, ['-a', '-H', '-A', '-X', '-S', '--numeric-ids', '--stats', '/src/', '/dst/']);
   assert.ok(planRsync(info('rsync', 3, 1), c, '/dst', null).args.includes('--info=progress2'));
   assert.ok(planRsync(info('rsync', 4, 0), c, '/dst', null).args.includes('--info=progress2'));
 });

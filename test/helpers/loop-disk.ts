@@ -29,6 +29,11 @@ export interface LoopDiskOptions {
   /** File-system UUID; default a random one (so the test knows it without asking blkid). */
   uuid?: string;
   fs?: 'ext4';
+  /**
+   * More mkfs.ext4 options. mke2fs picks 1 KiB blocks for a small image, and ext4 holds an xattr
+   * only up to about one block: ['-b', '4096', '-O', 'ea_inode'] holds 64 KiB values.
+   */
+  mkfsOptions?: string[];
 }
 
 export interface MountInfo {
@@ -94,7 +99,7 @@ export async function makeLoopDisk(opts: LoopDiskOptions): Promise<LoopDisk> {
   const image = join(dir, 'disk.img');
   const uuid = opts.uuid ?? randomUUID();
   await execa('truncate', ['-s', `${opts.sizeMiB}M`, image]);
-  await execa('mkfs.ext4', ['-q', '-F', '-L', opts.label, '-U', uuid, image]);
+  await execa('mkfs.ext4', ['-q', '-F', ...(opts.mkfsOptions ?? []), '-L', opts.label, '-U', uuid, image]);
   const device = (await execa('losetup', ['--find', '--show', image])).stdout.trim();
   if (!/^\/dev\/loop\d+$/.test(device)) throw new Error(`losetup gave "${device}"`);
 

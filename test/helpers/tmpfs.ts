@@ -31,16 +31,18 @@ export interface TmpfsOptions {
   mode?: number;
   uid?: number;
   gid?: number;
+  /** 'ramfs': a RAM file system that holds no xattrs and no ACLs (and ignores the size): a FAT stick's stand-in, since vfat is not in this kernel. */
+  fs?: 'tmpfs' | 'ramfs';
 }
 
 /** Mount a tmpfs on an existing directory. Low level: the caller unmounts (unmountPath / unmountPathSync). */
 export async function mountTmpfsAt(path: string, opts: TmpfsOptions = {}): Promise<void> {
   const o = [`mode=${(opts.mode ?? 0o755).toString(8)}`];
-  if (opts.sizeMiB !== undefined) o.push(`size=${Math.round(opts.sizeMiB * 1024)}k`);
+  if (opts.sizeMiB !== undefined && opts.fs !== 'ramfs') o.push(`size=${Math.round(opts.sizeMiB * 1024)}k`);
   if (opts.uid !== undefined) o.push(`uid=${opts.uid}`);
   if (opts.gid !== undefined) o.push(`gid=${opts.gid}`);
-  const r = await execa('mount', ['-t', 'tmpfs', '-o', o.join(','), 'praxis-test', path], { reject: false });
-  if (r.exitCode !== 0) throw new Error(`mount -t tmpfs on ${path} failed (needs root): ${r.stderr || r.message}`);
+  const r = await execa('mount', ['-t', opts.fs ?? 'tmpfs', '-o', o.join(','), 'praxis-test', path], { reject: false });
+  if (r.exitCode !== 0) throw new Error(`mount -t ${opts.fs ?? 'tmpfs'} on ${path} failed (needs root): ${r.stderr || r.message}`);
 }
 
 /** Unmount; a process may still hold a file open (EBUSY): retry briefly, then detach lazily. */
@@ -61,11 +63,11 @@ export function unmountPathSync(path: string): void {
 }
 
 /** A size-limited tmpfs on a fresh temp dir; unmounted and removed by unmount() or the cleanups. */
-export async function mountTmpfs(sizeMiB: number, opts: { mode?: number } = {}): Promise<TmpfsMount> {
+export async function mountTmpfs(sizeMiB: number, opts: { mode?: number; fs?: 'tmpfs' | 'ramfs' } = {}): Promise<TmpfsMount> {
   if (!(sizeMiB > 0)) throw new Error(`mountTmpfs: size must be positive, got ${sizeMiB}`);
   const path = await makeTempDir('praxis-tmpfs');
   try {
-    await mountTmpfsAt(path, { sizeMiB, mode: opts.mode });
+    await mountTmpfsAt(path, { sizeMiB, mode: opts.mode, fs: opts.fs });
   } catch (err) {
     await rm(path, { recursive: true, force: true });
     throw err;
