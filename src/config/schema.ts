@@ -354,10 +354,23 @@ export const configSchema = z
           .optional(),
         /** Record sha256 of every file in the folders' index (only new and changed files are read). */
         deepIndex: z.boolean().default(false),
+        /**
+         * The check after each backup reads back a rotating slice of every folder: each file once
+         * within this many nights (1: all of them every night). The `verify` command reads its own sample.
+         */
+        readAllWithinNights: z.number().int().min(1).max(366).default(30),
       })
       .strict()
       .default({}),
     notify: notify.optional(),
+    /**
+     * The practice keeps working while the backup runs: dumps, copies and the verification run at
+     * low CPU and I/O priority (nice + ionice idle class on Linux, taskpolicy -b on macOS).
+     */
+    performance: z
+      .object({ lowPriority: z.boolean().default(true) })
+      .strict()
+      .default({}),
     alerts: z
       .object({
         /** The local backup directory's last successful, verified backup may be this old (default 26: nightly plus slack). */
