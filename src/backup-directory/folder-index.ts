@@ -31,6 +31,7 @@ import type { StepContext } from '../run/step-context';
 import { streamToFile } from './stream-to-file';
 import { bytesOf, displayPath, rawIsUtf8, rawOfText, textOf, type RawPath } from './file-names';
 import { lstatRaw, TreeRoot, walkTree } from './tree-walk';
+import type { RsyncListing } from '../backup/rsync-listing';
 
 export interface IndexLine {
   /** The path as text: exact when it is valid UTF-8, else the escaped readable form (then "b" holds it). */
@@ -40,6 +41,8 @@ export interface IndexLine {
   s: number;
   m: number;
   h?: string;
+  /** 1: this backup wrote the file (new or changed); absent: linked unchanged from the backup before, or not known (a walked index). */
+  w?: 1;
 }
 
 export type FolderIndex = NonNullable<ManifestComponent['index']>;
@@ -69,12 +72,14 @@ interface WalkedFile {
   s: number;
   m: number;
   h?: string;
+  w?: 1;
 }
 
 /** The regular files under root in index order (symlinks and special files are not files of the index). */
-function* indexedFiles(tree: TreeRoot): Generator<WalkedFile> {
+function* indexedFiles(tree: TreeRoot, onStat?: (path: string) => void): Generator<WalkedFile> {
   for (const e of walkTree(tree)) {
     if (e.kind !== 'file') continue;
+    onStat?.(displayPath(e.raw));
     const st = lstatRaw(tree, e.raw);
     if (st?.isFile()) yield { raw: e.raw, s: st.size, m: indexMtime(st.mtimeMs) };
   }
@@ -89,7 +94,7 @@ function lineText(l: WalkedFile): string {
     : rawIsUtf8(l.raw)
     ? `"p":${JSON.stringify(textOf(l.raw))}`
     : `"p":${JSON.stringify(displayPath(l.raw))},"b":"${bytesOf(l.raw).toString('base64')}"`;
-  return `{${path},"s":${l.s},"m":${l.m}${l.h ? `,"h":"${l.h}"` : ''}}\n`;
+  return `{${path},"s":${l.s},"m":${l.m}${l.h ? `,"h":"${l.h}"` : ''}${l.w ? ',"w":1' : ''}}\n`;
 }
 
 /** Reads an index file line by line (gunzipped, parsed), in its stored order. */
@@ -112,10 +117,11 @@ export async function sha256File(path: string | Buffer): Promise<string> {
 }
 
 /**
- * The previous index, read alongside the walk: both are in index order, so one forward pass finds
- * every path that is in both. Hashes only from an index that still matches its manifest's sha256.
+ * The previous index, read alongside the walk (or rsync's sorted listing): both are in index order,
+ * so one forward pass finds every path that is in both. Only an index that still matches its
+ * manifest's sha256 is read (the caller checks).
  */
-class PreviousHashes {
+class PreviousIndex {
   private readonly it: AsyncGenerator<IndexLine>;
   private cur: { raw: RawPath; l: IndexLine } | undefined;
   private started = false;
@@ -126,15 +132,20 @@ class PreviousHashes {
     const l = (await this.it.next()).value ?? undefined;
     this.cur = l ? { raw: rawPathOf(l), l } : undefined;
   }
-  async hashOf(line: WalkedFile): Promise<string | undefined> {
+  /** The previous line of this path; paths must be asked in index order. */
+  async lineAt(raw: RawPath): Promise<IndexLine | undefined> {
     if (!this.started) {
       this.started = true;
       await this.advance();
     }
     // Raw strings compare as their bytes: the index's order.
-    while (this.cur && this.cur.raw < line.raw) await this.advance();
-    const c = this.cur?.l;
-    return c && this.cur!.raw === line.raw && c.s === line.s && c.m === line.m && typeof c.h === 'string' ? c.h : undefined;
+    while (this.cur && this.cur.raw < raw) await this.advance();
+    return this.cur?.raw === raw ? this.cur.l : undefined;
+  }
+  /** The previous hash of a file that has the same size and mtime now. */
+  async hashOf(line: WalkedFile): Promise<string | undefined> {
+    const c = await this.lineAt(line.raw);
+    return c && c.s === line.s && c.m === line.m && typeof c.h === 'string' ? c.h : undefined;
   }
   async close(): Promise<void> {
     await this.it.return(undefined);
@@ -144,11 +155,18 @@ class PreviousHashes {
 export interface IndexOptions {
   /** sha256 of every file (config verify.deepIndex). */
   deep: boolean;
-  /** The previous index of the same folder (file and its sha256 from that manifest): hashes of unchanged files are taken from it. */
+  /** The previous index of the same folder (file and its sha256 from that manifest): lines of unchanged files are taken from it. */
   previous?: { file: string; sha256: string } | null;
+  /**
+   * rsync's list of the files it put into the tree (rsync-listing.ts): then the tree is not walked.
+   * Files it linked unchanged keep their previous line; only the ones it wrote are looked at.
+   */
+  listing?: RsyncListing | null;
   signal?: AbortSignal;
   /** Told of every file whose content is read for its hash (tests count them; the log says how many). */
   onHashed?: (path: string, bytes: number) => void;
+  /** Told of every file looked up on the disk (lstat) while indexing: tests count how few a quiet night needs. */
+  onStat?: (path: string) => void;
 }
 
 export interface WrittenIndex {
@@ -156,26 +174,52 @@ export interface WrittenIndex {
   files: number;
   /** Files read for their hash in this run (the rest came from the previous index). */
   hashed: number;
+  /** Files this backup wrote (rsync's listing); undefined when the tree was walked. */
+  written?: number;
+}
+
+/** The regular files of rsync's listing as index lines: linked ones from the previous index, the rest from the disk. */
+async function* listedFiles(tree: TreeRoot, listing: RsyncListing, previous: PreviousIndex | null, onStat?: (path: string) => void): AsyncGenerator<WalkedFile> {
+  for (const f of listing.sorted()) {
+    // Linked unchanged: the same inode the previous backup indexed, so its size, mtime and hash hold.
+    const before = f.linked ? await previous?.lineAt(f.raw) : undefined;
+    if (before && before.s === f.size) {
+      yield { raw: f.raw, s: before.s, m: before.m, ...(before.h ? { h: before.h } : {}) };
+      continue;
+    }
+    onStat?.(displayPath(f.raw));
+    // The copy as it is (the source may have grown while it was read): lstat, as the walk does.
+    const st = lstatRaw(tree, f.raw);
+    if (!st?.isFile()) continue; // vanished while rsync copied (its warning says so)
+    yield { raw: f.raw, s: st.size, m: indexMtime(st.mtimeMs), ...(f.linked ? {} : { w: 1 as const }) };
+  }
+}
+
+async function* walkedFiles(tree: TreeRoot, onStat?: (path: string) => void): AsyncGenerator<WalkedFile> {
+  for (const f of indexedFiles(tree, onStat)) yield f;
 }
 
 /** Writes the index of the tree at `tree` into `file` (new, 0600, fsync'd) and returns its sha256 and counts. */
 export async function writeIndex(tree: string, file: string, opts: IndexOptions): Promise<WrittenIndex> {
-  let previous: PreviousHashes | null = null;
-  if (opts.deep && opts.previous) {
-    // A damaged previous index must not hand its wrong hashes on: check it first (a few MB at most).
+  let previous: PreviousIndex | null = null;
+  // Its lines are taken for files rsync linked (a listing) and for hashes (deep): it must be what
+  // its manifest recorded, or its wrong lines would be handed on (a few MB to check at most).
+  if (opts.previous && (opts.deep || opts.listing?.active)) {
     const ok = await readFile(opts.previous.file)
       .then((b) => createHash('sha256').update(b).digest('hex') === opts.previous!.sha256)
       .catch(() => false);
-    if (ok) previous = new PreviousHashes(opts.previous.file);
+    if (ok) previous = new PreviousIndex(opts.previous.file);
   }
   let files = 0;
   let hashed = 0;
+  let written = 0;
   const root = new TreeRoot(tree);
+  const source = opts.listing?.active ? listedFiles(root, opts.listing, previous, opts.onStat) : walkedFiles(root, opts.onStat);
   async function* lines(): AsyncGenerator<string> {
     // ~64 KiB per chunk: one stream chunk per line would cost more than the line itself.
     let batch = '';
-    for (const line of indexedFiles(root)) {
-      if (opts.deep) {
+    for await (const line of source) {
+      if (opts.deep && line.h === undefined) {
         line.h = await previous?.hashOf(line);
         if (line.h === undefined) {
           line.h = await sha256File(root.path(line.raw));
@@ -183,6 +227,8 @@ export async function writeIndex(tree: string, file: string, opts: IndexOptions)
           opts.onHashed?.(displayPath(line.raw), line.s);
         }
       }
+      if (!opts.deep) delete line.h;
+      if (line.w) written++;
       files++;
       batch += lineText(line);
       if (batch.length >= 65536) {
@@ -200,7 +246,7 @@ export async function writeIndex(tree: string, file: string, opts: IndexOptions)
     const gz = createGzip({ level: 1 });
     src.on('error', (e) => gz.destroy(e)); // a failed walk (cancel, a vanished folder) fails the write
     const w = await streamToFile(src.pipe(gz), file);
-    return { sha256: w.sha256, files, hashed };
+    return { sha256: w.sha256, files, hashed, ...(opts.listing?.active ? { written } : {}) };
   } finally {
     root.close();
     await previous?.close();
@@ -218,12 +264,15 @@ export async function indexFolder(
   backupPath: string,
   previous: BackupEntry | undefined,
   deep: boolean,
+  listing?: RsyncListing | null,
 ): Promise<FolderIndex> {
   const name = indexFileName(component);
   const before = previous?.manifest.components.find((m) => m.name === component && m.type === 'folder')?.index;
   const w = await writeIndex(join(backupPath, component), join(backupPath, name), {
     deep,
-    previous: before?.deep && previous ? { file: join(previous.path, before.path), sha256: before.sha256 } : null,
+    // Its hashes only when it was deep; its sizes and mtimes for what rsync linked from it.
+    previous: before && previous && (!deep || before.deep) ? { file: join(previous.path, before.path), sha256: before.sha256 } : null,
+    listing,
     signal: ctx.signal,
   });
   ctx.reporter.info('run.index.written', {
@@ -231,5 +280,5 @@ export async function indexFolder(
     count: w.files,
     deep: deep ? { key: 'run.index.deep', params: { hashed: w.hashed } } : '',
   });
-  return { path: name, sha256: w.sha256, files: w.files, deep, format: INDEX_FORMAT };
+  return { path: name, sha256: w.sha256, files: w.files, deep, format: INDEX_FORMAT, ...(w.written !== undefined ? { written: w.written } : {}) };
 }

@@ -50,7 +50,8 @@ const componentEntry = z.object({
    * every line carries "h". `format` 2: a path that is not valid UTF-8 has its bytes in "b"
    * (base64); absent (1): such paths were not recorded (folder-index.ts).
    */
-  index: z.object({ path: z.string(), sha256: z.string(), files: z.number().int(), deep: z.boolean(), format: z.number().int().optional() }).optional(),
+  // written: how many of them this backup wrote (new or changed, the lines with "w":1); absent when the index was walked.
+  index: z.object({ path: z.string(), sha256: z.string(), files: z.number().int(), deep: z.boolean(), format: z.number().int().optional(), written: z.number().int().optional() }).optional(),
   /**
    * PostgreSQL components: the database's own owner, comment, connection limit, privileges and
    * settings, read in pg_dump's snapshot (postgres-db-settings.ts). The dump carries them; this is

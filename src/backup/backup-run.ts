@@ -16,6 +16,7 @@ import type { Reporter, RunSummary } from '../run/events';
 import { copyFolder } from './folder-copy';
 import { failedSummary, failureMessage } from '../run/failure';
 import { indexFolder } from '../backup-directory/folder-index';
+import { RsyncListing } from './rsync-listing';
 import { hookText, runHook } from '../run/hooks';
 import { acquireLock, lockPurposeMessage, type HeldLock } from '../run/lock';
 import { writeManifest, MANIFEST_FORMAT, type Manifest, type ManifestComponent } from '../backup-directory/manifest';
@@ -203,9 +204,11 @@ export async function runBackup(config: Config, deps: BackupDeps, reporter: Repo
       let entry: ManifestComponent;
       if (p.kind) entry = await p.kind.dump(ctx, p.c, p.server, p.password, partial);
       else {
-        entry = await copyFolder(ctx, p.c, partial, previous?.path ?? null);
+        // rsync lists what it put into the snapshot: the index is built from that, not from another walk.
+        const listing = new RsyncListing();
+        entry = await copyFolder(ctx, p.c, partial, previous?.path ?? null, listing);
         // A file of the backup like the dumps: written before the manifest that records its sha256.
-        entry.index = await indexFolder(ctx, p.c.name, partial, previous, deps.deepIndex ?? false);
+        entry.index = await indexFolder(ctx, p.c.name, partial, previous, deps.deepIndex ?? false, listing.broken ? null : listing);
       }
       entries.push(entry);
       reporter.emit({ type: 'component-finished', name: entry.name, bytes: entry.bytes, files: entry.files, sha256: entry.sha256 });

@@ -15,6 +15,7 @@ import { displayRsync } from '../backup-directory/file-names';
 import type { StepContext } from '../run/step-context';
 import type { ToolInfo } from '../process/tool-locator';
 import { attributeNotKept, rsyncFidelity, type Keepable } from './rsync-fidelity';
+import { LISTING_ARGS, supportsListing, type RsyncListing } from './rsync-listing';
 
 export interface RsyncStats {
   files: number;
@@ -37,9 +38,11 @@ export function planRsync(
   c: FolderComponent,
   dest: string,
   linkDest: string | null,
+  listing = false,
 ): CommandPlan {
   const args = ['-a', ...rsyncFidelity(rsync).args, '--stats'];
   if (supportsProgress2(rsync)) args.push('--info=progress2');
+  if (listing) args.push(...LISTING_ARGS);
   if (linkDest) args.push(`--link-dest=${linkDest}`);
   for (const ex of c.exclude ?? []) args.push(`--exclude=${ex}`);
   // Trailing slashes: copy the folder's content into <name>/, not a nested folder.
@@ -104,6 +107,8 @@ export async function copyFolder(
   c: FolderComponent,
   backupPath: string,
   previousBackupPath: string | null,
+  /** Filled with rsync's own list of the files it put into the snapshot (when the rsync can list them). */
+  listing?: RsyncListing,
 ): Promise<ManifestComponent> {
   const st = await stat(c.path).catch(() => null);
   if (!st?.isDirectory()) throw new PraxisError('error.sourceMissing', { name: c.name, path: c.path });
@@ -116,7 +121,8 @@ export async function copyFolder(
     const prev = join(previousBackupPath, c.name);
     if ((await stat(prev).catch(() => null))?.isDirectory()) linkDest = prev;
   }
-  const plan = planRsync(rsync, c, dest, linkDest);
+  if (listing) listing.active = supportsListing(rsync);
+  const plan = planRsync(rsync, c, dest, linkDest, listing?.active ?? false);
   const vanished: string[] = [];
   const denied: string[] = [];
   const gone: string[] = [];
@@ -129,6 +135,7 @@ export async function copyFolder(
     result = await run(plan, {
       signal: ctx.signal,
       onStdoutLine: (line) => {
+        if (listing?.active && listing.take(line)) return;
         const p = parseProgress2Numbers(line);
         if (p) ctx.reporter.progress(c.name, p.percent, 'copy', p);
       },

@@ -143,7 +143,7 @@ test('backup runs: the index beside the manifest, recorded in it; a second deep 
   const plain = await once(false);
   const m = JSON.parse(readFileSync(join(plain.path, 'manifest.json'), 'utf8'));
   const idx = m.components[0].index;
-  assert.equal({ ...idx, sha256: undefined }, { path: indexFileName('files'), sha256: undefined, files: 25, deep: false, format: 2 });
+  assert.equal({ ...idx, sha256: undefined }, { path: indexFileName('files'), sha256: undefined, files: 25, deep: false, format: 2, written: 25 });
   assert.is(idx.sha256, sha(readFileSync(join(plain.path, idx.path))));
   assert.is(plain.hashed, null);
 
