@@ -7,12 +7,13 @@ import { render } from '../../i18n';
 import { runMirrorSession } from '../../mirror/mirror-session';
 import { parseCommand } from '../args';
 import type { Out } from '../output';
-import { notifyPorts, runReporter, withCancel } from './run-support';
+import { lowPriority, notifyPorts, runReporter, withCancel } from './run-support';
 
 export async function mirrorCommand(app: App, argv: string[], out: Out): Promise<number> {
   const { values, positionals } = parseCommand('mirror', argv, { 'on-mount': { type: 'boolean', default: false } }, 2);
   const config = await loadConfig(values.config ? resolve(values.config) : app.paths.configFile);
   const reporter = runReporter(app, out, 'mirror');
+  await lowPriority(app, config, reporter);
   // A failed copy is said off the machine at once (issue 14); what is queued is retried.
   const notify = new CommandNotify(notifyPorts(app, config), config, 'mirror', reporter);
   const summary = await withCancel((signal) =>

@@ -10,6 +10,7 @@ import { eventText, Reporter, type EventSink } from '../../run/events';
 import { fileSink, logFileName, pruneLogs, type LogKind } from '../../run/run-log';
 import { messageJson, summaryJson, type Out } from '../output';
 import { attachProgressLine, progressSink } from '../progress-line';
+import { lowerOwnPriority, priorityMessages } from '../../process/priority';
 
 export function runReporter(app: App, out: Out, kind: LogKind): Reporter {
   // The app's clock: a test that says it is 3 November gets its run logged (and named) on 3 November.
@@ -34,6 +35,18 @@ export function runReporter(app: App, out: Out, kind: LogKind): Reporter {
   }
   pruneLogs(app.paths.logDir);
   return new Reporter(sinks, () => app.now());
+}
+
+/**
+ * What runs at night (`run`, `mirror`, `verify`) lowers its own priority before it starts any
+ * child, so they all inherit it (src/process/priority.ts); the log says what was used.
+ */
+export async function lowPriority(app: App, config: Config, reporter: Reporter): Promise<void> {
+  if (!config.performance.lowPriority) {
+    reporter.info('priority.off');
+    return;
+  }
+  for (const m of priorityMessages(await lowerOwnPriority(app.platform, app.tools))) reporter.info(m.key, m.params);
 }
 
 /** Ctrl-C, the tray's "Abbrechen" and launchd's stop all arrive as signals: cancel cleanly. */

@@ -9,7 +9,7 @@ import { runBackup } from '../../backup/backup-run';
 import { restoreTestAfterBackup } from '../../verify/verify-policy';
 import { parseCommand } from '../args';
 import type { Out } from '../output';
-import { notifyAlerts, notifyPorts, runReporter, withCancel } from './run-support';
+import { lowPriority, notifyAlerts, notifyPorts, runReporter, withCancel } from './run-support';
 
 export async function runCommand(app: App, argv: string[], out: Out): Promise<number> {
   // --scheduled: started by launchd / systemd (`schedule install` writes it into the job).
@@ -17,6 +17,7 @@ export async function runCommand(app: App, argv: string[], out: Out): Promise<nu
   const configFile = values.config ? resolve(values.config) : app.paths.configFile;
   const config = await loadConfig(configFile);
   const reporter = runReporter(app, out, 'run');
+  await lowPriority(app, config, reporter);
   // Issue 14: the heartbeat around the backup, the failure notice at once, the outbox retried.
   const ports = notifyPorts(app, config);
   const notify = new CommandNotify(ports, config, 'run', reporter, { heartbeat: true });

@@ -11,7 +11,7 @@ import { ExitCode, PraxisError } from '../../core/errors';
 import { runVerify, SCHEDULED_LOCK_WAIT } from '../../verify/verify-run';
 import { parseCommand } from '../args';
 import type { Out } from '../output';
-import { notifyAlerts, notifyPorts, runReporter, withCancel } from './run-support';
+import { lowPriority, notifyAlerts, notifyPorts, runReporter, withCancel } from './run-support';
 
 export async function verifyCommand(app: App, argv: string[], out: Out): Promise<number> {
   const { values, positionals } = parseCommand(
@@ -31,6 +31,7 @@ export async function verifyCommand(app: App, argv: string[], out: Out): Promise
   if (id !== undefined && !BACKUP_ID.test(id)) throw new PraxisError('verify.badId', { id }, ExitCode.invalidInput);
   const config = await loadConfig(values.config ? resolve(values.config) : app.paths.configFile);
   const reporter = runReporter(app, out, 'verify');
+  await lowPriority(app, config, reporter);
   // A failed verification is said off the machine at once (issue 14); what is queued is retried.
   const ports = notifyPorts(app, config);
   const notify = new CommandNotify(ports, config, 'verify', reporter);
