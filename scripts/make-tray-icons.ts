@@ -82,5 +82,12 @@ for (const [name, state, percent] of states) {
   render(name, svg(state, percent, false));
   render(`${name}-template`, svg(state, percent, true));
 }
+// „starting“: the glyph without a badge, shown from the app's first moment until it has read the
+// config and the status (tray-app.ts): nothing is known yet, so no state is claimed. (The committed
+// starting*.png were made where rsvg-convert was missing, by mirroring the badge-free left half of
+// ok*.png about the cylinder's axis x = 9 with ImageMagick: the same glyph, the same rendering.)
+const bare = (stroke: string) => `<svg xmlns="http://www.w3.org/2000/svg" width="22" height="22" viewBox="0 0 22 22">${cylinder(stroke)}</svg>`;
+render('starting', bare('#8a8a8a'));
+render('starting-template', bare('black'));
 rmSync(tmp, { recursive: true, force: true });
-console.log(`wrote ${states.length * 4} icons to ${out}`);
+console.log(`wrote ${states.length * 4 + 4} icons to ${out}`);

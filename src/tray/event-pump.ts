@@ -40,6 +40,11 @@ export class EventPump {
     this.update();
   }
 
+  /** One turn now, outside the rhythm: hands Qt's queued requests (a tray icon just shown) to the X server at once. */
+  processNow(): void {
+    this.app.processEvents();
+  }
+
   get currentIntervalMs(): number {
     return this.interval;
   }

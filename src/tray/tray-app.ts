@@ -71,6 +71,8 @@ export class TrayApp {
   /** UUIDs of the disks attached now, for a rotating set's lines (undefined: not listed, or no set configured). */
   private attachedDisks: string[] | undefined;
   private menuOpen = false;
+  /** False until the first read of config and status: no menu yet, so nothing acts on what is not known. */
+  private loaded = false;
   private lastIconFile = '';
   private settings: SettingsWindow | null = null;
   private log: LogWindow | null = null;
@@ -97,6 +99,16 @@ export class TrayApp {
   }
 
   async start(): Promise<void> {
+    // The icon first (issue 19: up within a second of the start), with the neutral glyph that claims
+    // no state; the config, the status and the disks are read after it and then draw the real state.
+    this.setIcon('starting');
+    this.tray.setToolTip('Praxis-Backup');
+    this.tray.show();
+    // The pump's first turn is up to IDLE_MS away: hand the tray host its dock request now.
+    this.o.pump.processNow();
+    // Fast turns until the real state is drawn: the icon's first paint and its first real image.
+    this.o.pump.hold('start');
+    this.trace({ t: 'shown', ms: Math.round(performance.now()) });
     this.menu.addEventListener('aboutToShow', () => {
       this.menuOpen = true;
       this.o.pump.hold('menu');
@@ -107,11 +119,10 @@ export class TrayApp {
       this.menuOpen = false;
       this.o.pump.release('menu');
     });
-    this.tray.setContextMenu(this.menu);
     // macOS opens the context menu on any click; Linux trays only on a right click. The admin clicks left.
     if (this.o.app.platform === 'linux') {
       this.tray.addEventListener('activated', (reason) => {
-        if (reason === QSystemTrayIconActivationReason.Trigger) {
+        if (reason === QSystemTrayIconActivationReason.Trigger && this.loaded) {
           const p = new QCursor().pos();
           this.menu.popup(new QPoint(p.x, p.y));
         }
@@ -119,8 +130,11 @@ export class TrayApp {
     }
     this.snapshot = await this.watcher.start();
     this.update();
+    // Only now a menu: before the first read it could only offer actions on a state nobody knows.
+    this.loaded = true;
+    this.tray.setContextMenu(this.menu);
+    this.o.pump.release('start');
     void this.listAttachedDisks();
-    this.tray.show();
     // The first start without a config: the first-run assistant instead of a menu that can do nothing (issue 15).
     const firstStart = !existsSync(this.o.configFile);
     this.trace({ t: 'ready', ms: Math.round(performance.now()), firstStart });
@@ -212,13 +226,13 @@ export class TrayApp {
     this.trace({ t: 'view', icon: v.icon, percent: v.percent, tooltip: v.tooltip, menu: v.menu });
   }
 
-  private iconFile(state: TrayIconState, percent?: number): string {
+  private iconFile(state: TrayIconState | 'starting', percent?: number): string {
     const step = state === 'running' ? `running-${Math.max(0, Math.min(8, Math.floor(((percent ?? 0) / 100) * 8)))}` : state;
     // macOS: template images (black + alpha) that the menu bar tints for light and dark mode.
     return join(this.assets, this.o.app.platform === 'darwin' ? `${step}-template.png` : `${step}.png`);
   }
 
-  private setIcon(state: TrayIconState, percent?: number): void {
+  private setIcon(state: TrayIconState | 'starting', percent?: number): void {
     const file = this.iconFile(state, percent);
     if (file === this.lastIconFile) return;
     this.lastIconFile = file;
