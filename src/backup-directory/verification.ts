@@ -31,6 +31,8 @@ export interface VerificationRecord extends VerifyResult {
   tool: { name: 'praxis-backup'; version: string };
   /** Seed of the content sample (non-deep): the same seed picks the same files again. */
   sampleSeed?: string;
+  /** The check after a backup: which slice of the folders was read tonight (0-based) of how many (each file once within `nights` nights). */
+  slice?: { night: number; nights: number };
   components: { name: string; type: ManifestComponent['type']; checksum?: boolean; files?: number; contentChecked?: number; tables?: number; rowsCompared?: number }[];
 }
 

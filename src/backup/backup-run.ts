@@ -267,7 +267,7 @@ export async function runBackup(config: Config, deps: BackupDeps, reporter: Repo
     if (deps.verifyAfter && !deps.restoreSafety) {
       const entry = (await readCatalog(dir)).complete.find((b) => b.id === id);
       if (entry) {
-        const record = await verifyBackup(config, entry, { destination: 'local', deep: false, restoreTest: deps.verifyAfter.restoreTest(entry.manifest), now: now() }, ctx);
+        const record = await verifyBackup(config, entry, { destination: 'local', deep: false, restoreTest: deps.verifyAfter.restoreTest(entry.manifest), now: now(), night: { nights: config.verify?.readAllWithinNights ?? 30 } }, ctx);
         await writeVerification(finalPath, record, deps.toolVersion);
         await recordVerified(deps.status, record);
         reportVerification(reporter, record);

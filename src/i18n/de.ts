@@ -1186,6 +1186,7 @@ export const de = {
   'verify.checksumsDone': 'Prüfsummen von {count} Teil(en) neu gelesen ({dest}).',
   'verify.index.notRecorded': 'Für den Ordner „{component}“ enthält dieses Backup kein Dateiverzeichnis (ältere Version): nur Anzahl und Größe der Dateien wurden geprüft.',
   'verify.index.done': 'Ordner „{component}“: {files} Dateien mit dem Dateiverzeichnis verglichen, {read} davon vollständig gelesen (Stichprobe).',
+  'verify.index.doneNight': 'Ordner „{component}“: {read} von {files} Dateien nachgelesen und mit dem Dateiverzeichnis verglichen (heute Teil {slice} von {nights}; jede Datei wird innerhalb von {nights} Nächten einmal gelesen).',
   'verify.index.doneDeep': 'Ordner „{component}“: alle {files} Dateien mit dem Dateiverzeichnis verglichen und vollständig gelesen.',
   'verify.index.failed': 'Ordner „{component}“ konnte nicht geprüft werden: {reason}',
   'verify.index.missing': 'Das Dateiverzeichnis {file} des Ordners „{component}“ fehlt oder ist nicht lesbar ({message}). Bitte den Datenträger prüfen.',

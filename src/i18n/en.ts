@@ -1186,6 +1186,7 @@ export const en: Record<MessageKey, string> = {
   'verify.checksumsDone': 'Checksums of {count} part(s) re-read ({dest}).',
   'verify.index.notRecorded': 'This backup has no file index for the folder “{component}” (older version): only the number and size of its files were checked.',
   'verify.index.done': 'Folder “{component}”: {files} files compared with the file index, {read} of them read completely (sample).',
+  'verify.index.doneNight': 'Folder “{component}”: {read} of {files} files read back and compared with the file index (tonight part {slice} of {nights}; every file is read once within {nights} nights).',
   'verify.index.doneDeep': 'Folder “{component}”: all {files} files compared with the file index and read completely.',
   'verify.index.failed': 'Folder “{component}” could not be checked: {reason}',
   'verify.index.missing': 'The file index {file} of the folder “{component}” is missing or unreadable ({message}). Please check the disk.',

@@ -24,7 +24,7 @@ import type { Reporter } from '../run/events';
 import type { StatusStore } from '../run/status-store';
 import type { RestoreTestResult } from '../databases/contract';
 import { isDatabase, kindFor, kindOf } from '../databases/registry';
-import { checkFolderIndex, type IndexCheckOptions } from './verify-index';
+import { checkFolderIndex, checkFolderNight, nightSlice, type IndexCheckOptions } from './verify-index';
 import { VERIFICATION_FILE, writeVerification, type VerificationRecord, type VerifyResult } from '../backup-directory/verification';
 
 export { VERIFICATION_FILE, writeVerification, type VerificationRecord, type VerifyResult };
@@ -41,6 +41,12 @@ export interface VerifyBackupOptions {
   now: Date;
   /** Close a backup folder or file that others can read (verify --fix-permissions) instead of only saying so. */
   fixPermissions?: boolean;
+  /**
+   * The check right after a backup (verify-index.ts:checkFolderNight): tonight's slice of every
+   * folder and a sample of what the backup wrote, each file read within `nights` nights, without
+   * walking the snapshot. Absent: the `verify` command's check (a walk, and its sample or --deep).
+   */
+  night?: { nights: number };
 }
 
 function failure(e: unknown): Message {
@@ -72,6 +78,7 @@ export async function verifyBackup(config: Config, entry: BackupEntry, o: Verify
   const sampleSeed = `${entry.id}/${o.now.toISOString().slice(0, 10)}`;
   let indexChecked = m.components.some((c) => c.type === 'folder');
   let restoreTested = o.restoreTest && m.components.some((c) => c.type !== 'folder');
+  const night = o.night && !o.deep ? { nights: o.night.nights, slice: nightSlice(o.now, o.night.nights) } : null;
 
   // 1. Checksums (dumps; folders without an index by count and bytes).
   const plain = m.components.filter((c) => c.type !== 'folder' || !c.index);
@@ -93,10 +100,14 @@ export async function verifyBackup(config: Config, entry: BackupEntry, o: Verify
       continue;
     }
     try {
-      const r = await checkFolderIndex({ backupPath: entry.path, entry: { ...c, index: c.index }, deep: o.deep, seed: sampleSeed, referencePath: o.referencePath, signal: ctx.signal, onRead: readProgress(ctx, c.name) });
+      const base = { backupPath: entry.path, entry: { ...c, index: c.index }, seed: sampleSeed, signal: ctx.signal, onRead: readProgress(ctx, c.name) };
+      const r = night
+        ? await checkFolderNight({ ...base, ...night })
+        : await checkFolderIndex({ ...base, deep: o.deep, referencePath: o.referencePath });
       problems.push(...r.problems);
       components.push({ name: c.name, type: c.type, files: r.files, contentChecked: r.contentChecked });
-      ctx.reporter.info(o.deep ? 'verify.index.doneDeep' : 'verify.index.done', { component: c.name, files: r.files, read: r.contentChecked, dest: destParam(o.destination) });
+      if (night) ctx.reporter.info('verify.index.doneNight', { component: c.name, files: r.files, read: r.contentChecked, slice: night.slice + 1, nights: night.nights, dest: destParam(o.destination) });
+      else ctx.reporter.info(o.deep ? 'verify.index.doneDeep' : 'verify.index.done', { component: c.name, files: r.files, read: r.contentChecked, dest: destParam(o.destination) });
     } catch (e) {
       problems.push({ key: 'verify.index.failed', params: { component: c.name, reason: failure(e) } });
     }
@@ -163,6 +174,7 @@ export async function verifyBackup(config: Config, entry: BackupEntry, o: Verify
     durationMs: Date.now() - started,
     at: o.now.toISOString(),
     ...(o.deep ? {} : { sampleSeed }),
+    ...(night ? { slice: { night: night.slice, nights: night.nights } } : {}),
     components,
   };
 }
