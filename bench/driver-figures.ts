@@ -1,6 +1,7 @@
 // What every bench driver reports besides its own figures: the event timeline (every event but
 // progress, as [ms since start(), type, message key or name], and how many events came) and the
 // Node process's own time and memory.
+import { readFileSync } from 'node:fs';
 import type { EventSink, StampedEvent } from '../src/run/events';
 
 export interface EventTimeline {
@@ -44,5 +45,52 @@ export function processFigures(cpu0: NodeJS.CpuUsage, rssBeforeKiB: number) {
     cpuSystemMs: Math.round(cpu.system / 1000),
     maxRssKiB: process.resourceUsage().maxRSS,
     rssBeforeKiB,
+  };
+}
+
+export interface ChildRecord {
+  /** ms since start() of the recorder. */
+  startMs: number;
+  endMs: number;
+  program: string;
+  args: string[];
+}
+
+/**
+ * Every child the product starts through its runner (src/process/runner.ts), with its start, end
+ * and argv, so a slow run shows where its time went and the bench can say which command the
+ * product really ran. libuv's spawn returns only after the exec, so /proc/<pid>/cmdline is
+ * already the child's own argv when we are told.
+ */
+export function childRecorder(onChildGroups: (l: (groups: { pid: number; program: string }[]) => void) => unknown): { children: ChildRecord[]; start(): void } {
+  let t0 = performance.now();
+  const children: ChildRecord[] = [];
+  const running = new Map<number, ChildRecord>();
+  onChildGroups((groups) => {
+    const now = Math.round(performance.now() - t0);
+    const live = new Set(groups.map((g) => g.pid));
+    for (const [pid, c] of running) {
+      if (live.has(pid)) continue;
+      c.endMs = now;
+      running.delete(pid);
+    }
+    for (const g of groups) {
+      if (running.has(g.pid)) continue;
+      let args: string[] = [];
+      try {
+        args = readFileSync(`/proc/${g.pid}/cmdline`, 'utf8').split('\0').filter(Boolean).slice(1);
+      } catch {
+        /* gone already */
+      }
+      const c = { startMs: now, endMs: NaN, program: g.program, args };
+      running.set(g.pid, c);
+      children.push(c);
+    }
+  });
+  return {
+    children,
+    start: () => {
+      t0 = performance.now();
+    },
   };
 }

@@ -11,7 +11,6 @@
 // asked. Prints one JSON line: a DriverResult (so the bench's pairs and tables take it as they take
 // an engine run) plus the mirror's result and every restic child with its start, end and argv, so a
 // slow run shows where its time went.
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compose } from '../src/app/compose';
@@ -23,7 +22,7 @@ import { encryptionCredentialId } from '../src/encryption/passphrase';
 import { runMirrors } from '../src/mirror/mirror-run';
 import { onChildGroups } from '../src/process/runner';
 import type { DriverResult } from './engine-driver';
-import { eventTimeline, processFigures } from './driver-figures';
+import { childRecorder, eventTimeline, processFigures } from './driver-figures';
 
 export interface MirrorDriverResult extends DriverResult {
   mirror: { result: string; copied: string[]; bytesCopied: number; snapshot?: string; files?: number; verified?: boolean; message?: unknown };
@@ -44,35 +43,14 @@ const events = eventTimeline();
 reporter.addSink(events.sink);
 let t0 = performance.now();
 
-// The runner reports its children as they come and go. libuv's spawn returns only after the exec,
-// so /proc/<pid>/cmdline is already the child's own argv when we are told.
-const children: MirrorDriverResult['children'] = [];
-const running = new Map<number, MirrorDriverResult['children'][number]>();
-onChildGroups((groups) => {
-  const now = Math.round(performance.now() - t0);
-  const live = new Set(groups.map((g) => g.pid));
-  for (const [pid, c] of running) {
-    if (live.has(pid)) continue;
-    c.endMs = now;
-    running.delete(pid);
-  }
-  for (const g of groups) {
-    if (running.has(g.pid)) continue;
-    let args: string[] = [];
-    try {
-      args = readFileSync(`/proc/${g.pid}/cmdline`, 'utf8').split('\0').filter(Boolean).slice(1);
-    } catch {
-      /* gone already */
-    }
-    const c = { startMs: now, endMs: NaN, program: g.program, args };
-    running.set(g.pid, c);
-    children.push(c);
-  }
-});
+// The runner reports its children as they come and go (with their argv: driver-figures.ts).
+const recorder = childRecorder(onChildGroups);
+const children: MirrorDriverResult['children'] = recorder.children;
 
 const rssBeforeKiB = Math.round(process.memoryUsage.rss() / 1024);
 const cpu0 = process.cpuUsage();
 t0 = performance.now();
+recorder.start();
 events.start();
 const [r] = await withCancel((signal) =>
   runMirrors(config, { ...app.mirrorDeps(config, 'de'), secrets, status: app.status, now: () => app.now() }, reporter, signal),

@@ -1,11 +1,18 @@
 // `npm run bench`: the engine against the raw tool, side by side, on the same data, in one run.
 //
 //   npm run bench [-- --quick] [--rounds N] [--work DIR] [--cases first,nochange,dump,rss] [--out FILE]
+//                    [--raw-priority same|normal]
 //
-//   first     first backup of a 50 000-file attachment tree      vs  rsync -a SRC/ DEST/                   goal ≤ 1.05
-//   nochange  second backup of the unchanged tree                vs  rsync -a --link-dest=PREV SRC/ NEW/   goal ≤ 1.10
-//   dump      dump phase of a ~100 MB PostgreSQL database        vs  pg_dump -Fc -f FILE (same binary)     goal ≤ 1.05
-//   rss       peak RSS of the engine's Node process, 10 000 vs 100 000 files                             goal ≤ 150 MiB each, flat
+//   The product side of the folder cases is the whole `praxis-backup run` (bench/engine-driver.ts:
+//   the CLI's runCommand, its check after the backup included); the raw side is the SAME rsync
+//   binary the product used (from the product's own log), with what the issue fixes as the raw command:
+//   first     first backup of a 50 000-file attachment tree      vs  rsync -aHAXS SRC/ DEST/                   goal ≤ 1.05
+//   nochange  second backup of the unchanged tree                vs  rsync -aHAXS --link-dest=PREV SRC/ NEW/   goal ≤ 1.10
+//   dump      dump phase of a ~100 MB PostgreSQL database        vs  pg_dump -Fc -f FILE (same binary)         goal ≤ 1.05
+//   rss       peak RSS of the engine's Node process, 10 000 vs 100 000 files                                 goal ≤ 150 MiB each, flat
+//   rss500k   (not in the default list: ~15–25 min) 500 000 small files: peak RSS of the first backup and
+//             of every no-change run (flat against 10 000 files, ≤ 150 MiB), and the no-change
+//             ratio vs rsync -aHAXS --link-dest=PREV (goal ≤ 1.10) — bench/big-tree.ts
 //   offsite-first, offsite-nochange (`offsite`: both; not in the default list: 7–20 min, as busy as the VM is):
 //             the mirror step of a restic mirror vs raw `restic backup` of the same folder (bench/offsite.ts)  goal ≤ 1.10
 //
@@ -20,6 +27,10 @@
 //   Node's start-up is shown apart (process wall time). The dump case times only the dump phase
 //   (component-started → component-finished, from the engine's own events).
 // - Raw tools run through execa directly: the benchmark is not the product.
+// - Priority: the product lowers its own (performance.lowPriority, default on: nice 19 + ionice -c3
+//   on Linux), and its rsync inherits that. With --raw-priority same (the default) the raw rsync
+//   runs at the priority the product's run reported (`ionice -c3 nice -n 19 rsync …`), so the
+//   ratio compares cost, not scheduling; --raw-priority normal runs it as typed.
 //
 // --quick: 5 000 files, 20 MB database, 1 round, RSS for 1 000 vs 10 000 files (a smoke test).
 // --work DIR: keep the generated trees in DIR/data and reuse them (default: a temp dir, removed at
@@ -36,6 +47,7 @@ import { startPostgres, type PgServer } from '../test/helpers/postgres';
 import { makeTempDir, runCleanups } from '../test/helpers/temp';
 import { makeDatabase } from './database';
 import type { DriverResult } from './engine-driver';
+import { bigTreeCase } from './big-tree';
 import { OFFSITE_CASES, offsiteCases, offsiteNotes } from './offsite';
 import { prewarm } from './prewarm';
 import { makeTree, type TreeInfo } from './tree';
@@ -55,6 +67,7 @@ const { values: args } = parseArgs({
     work: { type: 'string' },
     cases: { type: 'string' },
     out: { type: 'string' },
+    'raw-priority': { type: 'string' },
   },
   allowPositionals: false,
 });
@@ -66,11 +79,17 @@ const P = {
   rounds: args.rounds ? Math.max(1, Number(args.rounds)) : quick ? 1 : 5,
   rssSmall: quick ? 1_000 : 10_000,
   rssLarge: quick ? 10_000 : 100_000,
+  bigFiles: quick ? 20_000 : 500_000,
+  bigRounds: args.rounds ? Math.max(1, Number(args.rounds)) : quick ? 1 : 2,
 };
+const RAW_PRIORITY = args['raw-priority'] ?? 'same';
+if (RAW_PRIORITY !== 'same' && RAW_PRIORITY !== 'normal') throw new Error(`--raw-priority is same or normal, not ${RAW_PRIORITY}`);
 const CASES = new Set((args.cases ?? 'first,nochange,dump,rss').split(',').flatMap((s) => (s.trim() === 'offsite' ? OFFSITE_CASES : [s.trim()])));
 const RESULTS_FILE = args.out ?? join(BENCH_DIR, 'results.json');
 
 const GOALS = { first: 1.05, nochange: 1.1, dump: 1.05, rssMaxKiB: 150 * 1024, rssFlat: 1.2 };
+/** What the issue fixes as the raw command: archive, hard links, ACLs, xattrs, sparse files. */
+const RAW_RSYNC_FLAGS = ['-aHAXS'];
 
 const t0 = performance.now();
 const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(0).padStart(4)}s`;
@@ -109,8 +128,32 @@ async function cpuBusy(ms: number): Promise<number | null> {
   }
 }
 
-async function which(name: string): Promise<string> {
-  return (await execa('sh', ['-c', `command -v ${name}`])).stdout.trim();
+/**
+ * The rsync the product runs (its log's "run.tool" line in a probe run) and the argv prefix that
+ * gives the raw side the priority the product ran at (--raw-priority same).
+ */
+let RSYNC = '';
+let RAW_PREFIX: string[] = [];
+
+/** `ionice -c3 nice -n 19` for what a run reported about itself (idle I/O class, nice 19); [] for normal. */
+export function priorityPrefix(p: DriverResult['priority']): string[] {
+  if (!p) return [];
+  const out: string[] = [];
+  if (/^idle/.test(p.io)) out.push('ionice', '-c3');
+  if (p.nice > 0) out.push('nice', '-n', String(p.nice));
+  return out;
+}
+
+/** Raw `rsync -aHAXS ARGS`, the product's binary, at the product's priority (see RAW_PREFIX). */
+function rawRsync(args: string[], parent?: string): Promise<number> {
+  const argv = [...RAW_PREFIX, RSYNC, ...RAW_RSYNC_FLAGS, ...args];
+  return raw(argv[0]!, argv.slice(1), {}, parent);
+}
+
+/** The rsync call the product made for its copy (not `rsync --version`), from a run's recorded children. */
+function productRsyncArgv(r: DriverResult | undefined): string | undefined {
+  const c = r?.children?.find((x) => x.program === 'rsync' && !x.args.includes('--version'));
+  return c ? ['rsync', ...c.args].join(' ') : undefined;
 }
 
 /**
@@ -180,6 +223,10 @@ async function engine(label: string, config: Record<string, unknown>, env: Recor
   if (result.result === 'failed') {
     throw new Error(`engine run ${label} failed: ${result.error}\n${r.stderr.split('\n').slice(-15).join('\n')}`);
   }
+  // The raw side must run the binary the product ran, or the ratio compares two rsyncs.
+  if (RSYNC && result.rsync && result.rsync.path !== RSYNC) {
+    throw new Error(`engine run ${label} used ${result.rsync.path}, the raw side runs ${RSYNC}: the locator's answer changed during the bench`);
+  }
   return { result, wallMs };
 }
 
@@ -199,12 +246,15 @@ async function pairs(
   warm: () => Promise<void>,
   engineOnce: (tag: string) => Promise<{ ms: number; run: EngineRun }>,
   rawOnce: (tag: string) => Promise<number>,
+  opts: { warmUp?: boolean } = {},
 ): Promise<{ engine: number[]; raw: number[]; runs: EngineRun[]; load: number[] }> {
-  log(`${name}: warm-up (untimed) …`);
-  await warm();
-  await rawOnce('warm');
-  await warm();
-  await engineOnce('warm');
+  if (opts.warmUp !== false) {
+    log(`${name}: warm-up (untimed) …`);
+    await warm();
+    await rawOnce('warm');
+    await warm();
+    await engineOnce('warm');
+  }
   const e: number[] = [];
   const r: number[] = [];
   const runs: EngineRun[] = [];
@@ -287,6 +337,24 @@ function timedCase(
   };
 }
 
+/**
+ * Where a folder run's time went (medians over the timed runs): the rsync phase (the component's
+ * start → finish, index included), the check after the backup (run.finished → verify.passed),
+ * and the rest (config, log, priority, estimate, catalogue, retention, notices). Also the rsync
+ * call the product made, and the priority it ran at.
+ */
+function phaseDetail(runs: EngineRun[], rsyncPhases: number[]): Record<string, unknown> {
+  const verify = runs.map((r) => r.result.verifyMs ?? NaN);
+  const last = runs.at(-1)?.result;
+  return {
+    engineRsyncPhaseMedianS: s3(median(rsyncPhases)),
+    engineVerifyMedianS: s3(median(verify)),
+    engineOutsideRsyncMedianS: s3(median(runs.map((r, i) => r.result.runMs - rsyncPhases[i]! - (r.result.verifyMs ?? 0)))),
+    productRsyncCall: productRsyncArgv(last),
+    productPriority: last?.priority,
+  };
+}
+
 // ---------------------------------------------------------------- main
 
 interface Results {
@@ -296,11 +364,13 @@ interface Results {
   data: Record<string, unknown>;
   cases: TimedCase[];
   rss?: Record<string, unknown>;
+  /** The rss500k case's memory figures (bench/big-tree.ts). */
+  rss500k?: Record<string, unknown>;
   totalS?: number;
 }
 
 async function main(): Promise<void> {
-  log(`Praxis-Backup bench ${quick ? '(--quick) ' : ''}— ${P.files} files, ${fmtMB(P.dbBytes)} database, ${P.rounds} round(s), RSS ${P.rssSmall} vs ${P.rssLarge} files`);
+  log(`Praxis-Backup bench ${quick ? '(--quick) ' : ''}— ${P.files} files, ${fmtMB(P.dbBytes)} database, ${P.rounds} round(s), RSS ${P.rssSmall} vs ${P.rssLarge} files; cases ${[...CASES].join(',')}`);
   const load = loadavg();
   const busy = await cpuBusy(2000);
   log(`machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), ${fmtMiB(totalmem())} RAM, node ${process.version}, load ${load.map((l) => l.toFixed(2)).join(' ')}`);
@@ -337,9 +407,16 @@ async function main(): Promise<void> {
 
   await buildDriver();
   log(`engine driver: ${driverMode}`);
-  const rsync = await which('rsync');
-  const rsyncVersion = (await execa(rsync, ['--version'])).stdout.split('\n')[0];
-  log(`raw rsync: ${rsync} (${rsyncVersion})`);
+  // One small product run (untimed) says which rsync the product uses and at what priority it
+  // runs; the raw side takes both (and every later engine run is checked against the binary).
+  const probeTree = await makeTree(join(data, 'probe-20'), 20, { profile: 'tiny' });
+  const probe = (await engine('probe', { backupDir: join(RUNS, 'probe'), components: [{ name: 'files', type: 'folder', path: probeTree.root }] })).result;
+  if (!probe.rsync) throw new Error(`the product's probe run named no rsync in its log (no "run.tool" line)`);
+  RSYNC = probe.rsync.path;
+  const rsyncVersion = probe.rsync.version;
+  RAW_PREFIX = RAW_PRIORITY === 'same' ? priorityPrefix(probe.priority) : [];
+  log(`product: rsync ${RSYNC} (${rsyncVersion}), its call: ${productRsyncArgv(probe) ?? '?'}`);
+  log(`product priority: nice ${probe.priority?.nice}, I/O ${probe.priority?.io || '?'}; raw side (--raw-priority ${RAW_PRIORITY}): ${[...RAW_PREFIX, RSYNC, ...RAW_RSYNC_FLAGS].join(' ')} …`);
 
   const results: Results = {
     params: P,
@@ -350,6 +427,11 @@ async function main(): Promise<void> {
       ramBytes: totalmem(),
       node: process.version,
       rsync: rsyncVersion,
+      rsyncPath: RSYNC,
+      productRsyncCall: productRsyncArgv(probe),
+      productPriority: probe.priority,
+      rawPriority: RAW_PRIORITY,
+      rawCommand: [...RAW_PREFIX, RSYNC, ...RAW_RSYNC_FLAGS].join(' '),
       loadAtStart: load,
       cpuBusyAtStart: busy,
       date: new Date().toISOString(),
@@ -386,16 +468,15 @@ async function main(): Promise<void> {
     // ext4, where a tree lands (the directory it is created under) measurably changes rsync's time.
     const rawFirst = (tag: string) => {
       const parent = join(RUNS, `first-raw-${tag}`, `${RAW_ID}.partial`);
-      return raw(rsync, ['-a', `${src}/`, `${join(parent, 'files')}/`], {}, parent);
+      return rawRsync([`${src}/`, `${join(parent, 'files')}/`], parent);
     };
     const warmSrc = async () => void (await prewarm(src, 'content'));
 
     if (CASES.has('first')) {
       const p = await pairs('first backup', P.rounds, warmSrc, engineFirst, rawFirst);
       results.cases.push(
-        timedCase('first backup', `${tree.files} files, ${fmtMiB(tree.bytes)}: engine runBackup() vs rsync -a SRC/ DEST/`, p, GOALS.first, {
-          engineRsyncPhaseMedianS: s3(median(phases)),
-          engineOutsideRsyncMedianS: s3(median(p.engine.map((r, i) => r - phases[i]!))),
+        timedCase('first backup', `${tree.files} files, ${fmtMiB(tree.bytes)}: praxis-backup run (its check included) vs rsync -aHAXS SRC/ DEST/`, p, GOALS.first, {
+          ...phaseDetail(p.runs, phases),
           progressEvents: p.runs.map((r) => r.result.progressEvents),
         }),
       );
@@ -435,15 +516,14 @@ async function main(): Promise<void> {
         const dir = join(RUNS, `nochange-raw-${tag}`);
         await mkdir(join(dir, `${RAW_ID}.partial`), { recursive: true });
         await execa('cp', ['-al', join(base, firstId), join(dir, firstId)]);
-        return raw(rsync, ['-a', `--link-dest=${join(dir, firstId, 'files')}`, `${src}/`, `${join(dir, `${RAW_ID}.partial`, 'files')}/`]);
+        return rawRsync([`--link-dest=${join(dir, firstId, 'files')}`, `${src}/`, `${join(dir, `${RAW_ID}.partial`, 'files')}/`]);
       };
       // rsync compares metadata only here: warm the source's inodes (the copy of PREV was just made).
       const warmMeta = async () => void (await prewarm(src, 'meta'));
       const p = await pairs('no-change backup', P.rounds, warmMeta, engineNoChange, rawNoChange);
       results.cases.push(
-        timedCase('no-change backup', `same tree again: engine runBackup() vs rsync -a --link-dest=PREV SRC/ NEW/`, p, GOALS.nochange, {
-          engineRsyncPhaseMedianS: s3(median(ncPhases)),
-          engineOutsideRsyncMedianS: s3(median(p.engine.map((r, i) => r - ncPhases[i]!))),
+        timedCase('no-change backup', `same tree again: praxis-backup run (its check included) vs rsync -aHAXS --link-dest=PREV SRC/ NEW/`, p, GOALS.nochange, {
+          ...phaseDetail(p.runs, ncPhases),
           engineBytesCopied: copied,
         }),
       );
@@ -543,6 +623,26 @@ async function main(): Promise<void> {
     results.rss = rss;
   }
 
+  // ---------------- 5: 500 000 small files (bench/big-tree.ts; asked for by name)
+  if (CASES.has('rss500k')) {
+    const big = await bigTreeCase({
+      files: P.bigFiles,
+      smallFiles: P.rssSmall,
+      rounds: P.bigRounds,
+      data,
+      runs: RUNS,
+      goals: { nochange: GOALS.nochange, rssMaxKiB: GOALS.rssMaxKiB, rssFlat: GOALS.rssFlat },
+      log,
+      engine: (label, config) => engine(label, config),
+      rawRsync,
+      pairs,
+      timedCase,
+      phaseDetail,
+    });
+    results.cases.push(big.timed as TimedCase);
+    results.rss500k = big.rss;
+  }
+
   results.totalS = Number(((performance.now() - t0) / 1000).toFixed(1));
   await writeFile(RESULTS_FILE, JSON.stringify(results, null, 2) + '\n');
   printTable(results);
@@ -570,11 +670,12 @@ function printTable(results: Results): void {
       const d = c.detail as Record<string, number>;
       out(`  ${c.case}: engine ${c.engineMs.join(' / ')} ms; raw ${c.rawMs.join(' / ')} ms; ratio of minimums ${c.ratioOfMin.toFixed(3)}, median of per-round ratios ${c.pairedRatioMedian.toFixed(3)}`);
       const parts: string[] = [];
-      if (d.engineRsyncPhaseMedianS !== undefined) parts.push(`rsync phase ${d.engineRsyncPhaseMedianS} s + rest of the run ${d.engineOutsideRsyncMedianS} s`);
-      if (d.engineRunBackupMedianS !== undefined) parts.push(`whole runBackup() ${d.engineRunBackupMedianS} s`);
+      if (d.engineRsyncPhaseMedianS !== undefined) parts.push(`rsync phase ${d.engineRsyncPhaseMedianS} s + check after the backup ${d.engineVerifyMedianS} s + rest of the run ${d.engineOutsideRsyncMedianS} s`);
+      if (d.engineRunBackupMedianS !== undefined) parts.push(`whole run ${d.engineRunBackupMedianS} s`);
       if (d.resticBackupPhaseMedianS !== undefined) parts.push(`restic backup phase ${d.resticBackupPhaseMedianS} s + rest of the mirror step ${d.outsideResticBackupMedianS} s`);
       parts.push(`engine Node CPU ${d.engineNodeCpuMedianS} s`, `engine process incl. Node start ${d.engineProcessWallMedianS} s`);
       out(`    (medians) ${parts.join('; ')}`);
+      if (c.detail.productRsyncCall) out(`    product's rsync: ${String(c.detail.productRsyncCall)}`);
       for (const l of offsiteNotes(c.detail)) out(l);
     }
   }
@@ -590,6 +691,17 @@ function printTable(results: Results): void {
     }
     out(`  goal: ${rss.goal}; growth ×${rss.growth}  ${rss.pass ? 'PASS' : 'FAIL  <<<'}`);
   }
+  const big = results.rss500k as
+    | { files: number; small: { files: number; first: { maxRssKiB: number }; nochange: { maxRssKiB: number } }; first: { maxRssKiB: number; runS: number }; nochange: { maxRssKiB: number }[]; growth: number; goal: string; pass: boolean }
+    | undefined;
+  if (big) {
+    out();
+    out(`peak RSS of the engine's Node process, ${big.files} small files (KiB)`);
+    out(`  ${big.small.files} files: first ${big.small.first.maxRssKiB}, no-change ${big.small.nochange.maxRssKiB}`);
+    out(`  ${big.files} files: first ${big.first.maxRssKiB} (${big.first.runS} s), no-change ${big.nochange.map((r) => r.maxRssKiB).join(' / ')}`);
+    out(`  goal: ${big.goal}; growth ×${big.growth}  ${big.pass ? 'PASS' : 'FAIL  <<<'}`);
+  }
+  out(`raw side: ${String(results.machine.rawCommand)} (--raw-priority ${String(results.machine.rawPriority)})`);
   out(`engine: ${results.engineDriver}; total ${results.totalS} s`);
   out();
 }
