@@ -107,6 +107,9 @@ const volumeRef = z.union([z.object({ label: z.string().min(1) }).strict(), z.ob
 
 const mirrorMode = z.enum(['all', 'latest']).default('all');
 
+/** A folder mirror's cap (rsync --bwlimit, in KiB/s as rsync counts): absent, as fast as the disk or network goes. */
+const rsyncLimitKiBs = z.number().int().min(1).optional();
+
 /** A count of one retention rule: 0 switches the rule off. */
 const ruleCount = z.number().int().min(0).max(1000).optional();
 
@@ -157,6 +160,7 @@ const mirror = z.discriminatedUnion(
         /** This mirror's own generations (absent: the local policy's). */
         retention: retentionSchema.optional(),
         eject: z.boolean().default(false),
+        limitKiBs: rsyncLimitKiBs,
         required: z.boolean().default(false),
         /** Encrypted on the target (absent: no); the passphrase lives in the credential store as encryption://<name>. */
         encrypt: z.boolean().optional(),
@@ -170,6 +174,7 @@ const mirror = z.discriminatedUnion(
         user: z.string().min(1),
         password: passwordMode,
         mode: mirrorMode,
+        limitKiBs: rsyncLimitKiBs,
         /** This mirror's own generations (absent: the local policy's). */
         retention: retentionSchema.optional(),
         required: z.boolean().default(false),
@@ -183,6 +188,7 @@ const mirror = z.discriminatedUnion(
         type: z.literal('path'),
         path: absolutePath,
         mode: mirrorMode,
+        limitKiBs: rsyncLimitKiBs,
         /** This mirror's own generations (absent: the local policy's). */
         retention: retentionSchema.optional(),
         required: z.boolean().default(false),

@@ -32,11 +32,14 @@ import { writeVerification } from '../backup-directory/verification';
 import type { AnyDestinationKind, Destination, PutOptions, ReleaseEnv, Target, TargetInfo, VerifyCopyOptions } from './contract';
 import { assertDecrypted, closeView, openView, type AccessOptions, type CryptDeps } from './encrypted/encrypted-target';
 
-export function planMirrorRsync(rsync: ToolInfo, from: string, to: string, linkDest: string | null, label: string) {
+/** `limitKiBs`: the mirror's cap (config limitKiBs); rsync's --bwlimit counts KiB/s, as the config does. */
+export function planMirrorRsync(rsync: ToolInfo, from: string, to: string, linkDest: string | null, label: string, limitKiBs?: number) {
   // What the local snapshot kept (rsync-fidelity.ts), the mirror keeps: -H for the links inside a backup.
   const args = ['-a', ...rsyncFidelity(rsync).args, '--stats'];
   if (supportsProgress2(rsync)) args.push('--info=progress2');
   if (linkDest) args.push(`--link-dest=${linkDest}`);
+  // A share over a slow line, or a disk the practice's own server also writes to: the night's copy leaves room.
+  if (limitKiBs) args.push(`--bwlimit=${limitKiBs}`);
   // The manifest comes last, by us, after everything else is on the target.
   args.push(`--exclude=/${MANIFEST_FILE}`, `${from.replace(/\/+$/, '')}/`, `${to.replace(/\/+$/, '')}/`);
   // 23 ("some files/attrs were not transferred") is judged by put() from rsync's lines: only
@@ -205,7 +208,8 @@ export class FolderDestination implements Destination {
     const complete = await this.list();
     const prev = predecessor(complete, b, o.mode);
     const partial = join(dir, b.id + PARTIAL_SUFFIX);
-    const plan = planMirrorRsync(rsync, b.path, partial, prev ? join(dir, prev) : null, `rsync → ${name} (${b.id})`);
+    const limit = 'limitKiBs' in this.mirror ? this.mirror.limitKiBs : undefined;
+    const plan = planMirrorRsync(rsync, b.path, partial, prev ? join(dir, prev) : null, `rsync → ${name} (${b.id})`, limit);
     let noSpace = false;
     let bytesCopied = 0;
     const attrs = new AttributeLoss();

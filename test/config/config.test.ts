@@ -281,6 +281,13 @@ const ROWS: Row[] = [
     de: ['der Name „a-1“ kommt doppelt vor'],
   },
   {
+    // rsync's --bwlimit=0 means "no limit" and it rounds fractions: neither is what the admin asked for.
+    name: 'a folder mirror capped at 0 KiB/s and a share at 1.5 KiB/s',
+    make: edit((c, sb) => (c.mirrors = [{ name: 'usb', type: 'path', path: join(sb.dir, 'usb'), limitKiBs: 0 }, { name: 'nas', type: 'smb', url: 'smb://nas/praxis', user: 'backup', password: 'keyring', limitKiBs: 1.5 }])),
+    paths: ['mirrors[0].limitKiBs', 'mirrors[1].limitKiBs'],
+    de: ['mirrors[0].limitKiBs: muss mindestens 1 sein.', 'mirrors[1].limitKiBs: muss eine ganze Zahl sein.'],
+  },
+  {
     name: 'bad mirror type',
     make: edit((c) => (c.mirrors = [{ name: 'nas', type: 'ftp', path: '/mnt/nas' }])),
     paths: ['mirrors[0].type'],
