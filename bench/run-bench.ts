@@ -614,7 +614,7 @@ async function main(): Promise<void> {
         runS: s3(run.result.runMs),
         progressEvents: run.result.progressEvents,
       };
-      log(`  engine peak RSS ${run.result.maxRssKiB} KiB (before runBackup: ${run.result.rssBeforeKiB} KiB), ${sec(run.result.runMs)} s`);
+      log(`  engine peak RSS ${run.result.maxRssKiB} KiB (before the run: ${run.result.rssBeforeKiB} KiB), ${sec(run.result.runMs)} s`);
     }
     const [small, large] = peaks as [number, number];
     rss.goal = `each ≤ ${GOALS.rssMaxKiB} KiB (150 MiB), and ${P.rssLarge} files ≤ ${GOALS.rssFlat} × ${P.rssSmall} files`;
@@ -686,7 +686,7 @@ function printTable(results: Results): void {
     for (const v of Object.values(rss)) {
       if (typeof v === 'object' && v && 'maxRssKiB' in v) {
         const x = v as { files: number; maxRssKiB: number; rssBeforeRunKiB: number };
-        out(`  ${String(x.files).padStart(7)} files: ${String(x.maxRssKiB).padStart(7)} KiB  (${(x.maxRssKiB / 1024).toFixed(1)} MiB; ${x.rssBeforeRunKiB} KiB before runBackup)`);
+        out(`  ${String(x.files).padStart(7)} files: ${String(x.maxRssKiB).padStart(7)} KiB  (${(x.maxRssKiB / 1024).toFixed(1)} MiB; ${x.rssBeforeRunKiB} KiB before the run)`);
       }
     }
     out(`  goal: ${rss.goal}; growth ×${rss.growth}  ${rss.pass ? 'PASS' : 'FAIL  <<<'}`);
