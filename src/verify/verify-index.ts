@@ -90,21 +90,26 @@ export interface IndexCheckOptions {
   onRead?: (done: { files: number; totalFiles: number; bytes: number; totalBytes: number }) => void;
 }
 
-export async function checkFolderIndex(o: IndexCheckOptions): Promise<IndexCheck> {
+/** The index file as its manifest recorded it, or the check's only finding: a missing or damaged index says nothing reliable about the files. */
+async function indexFileProblem(o: Pick<IndexCheckOptions, 'backupPath' | 'entry'>): Promise<IndexCheck | null> {
   const { entry } = o;
   const component = entry.name;
-  const problems: Message[] = [];
-  const indexFile = join(o.backupPath, entry.index.path);
   let stored: string;
   try {
-    stored = (await sha256File(indexFile)).sha256;
+    stored = (await sha256File(join(o.backupPath, entry.index.path))).sha256;
   } catch (e) {
     return { problems: [{ key: 'verify.index.missing', params: { component, file: entry.index.path, message: (e as Error).message } }], contentChecked: 0, files: 0 };
   }
-  if (stored !== entry.index.sha256) {
-    // A damaged index says nothing reliable about the files: report it, compare nothing.
-    return { problems: [{ key: 'verify.index.damaged', params: { component, file: entry.index.path } }], contentChecked: 0, files: 0 };
-  }
+  if (stored !== entry.index.sha256) return { problems: [{ key: 'verify.index.damaged', params: { component, file: entry.index.path } }], contentChecked: 0, files: 0 };
+  return null;
+}
+
+export async function checkFolderIndex(o: IndexCheckOptions): Promise<IndexCheck> {
+  const { entry } = o;
+  const problems: Message[] = [];
+  const indexFile = join(o.backupPath, entry.index.path);
+  const bad = await indexFileProblem(o);
+  if (bad) return bad;
   const index = await indexByPath(indexFile);
   const tree = new TreeRoot(join(o.backupPath, entry.path));
   try {
@@ -224,13 +229,8 @@ export async function checkFolderNight(o: NightCheckOptions): Promise<IndexCheck
   const component = entry.name;
   const problems: Message[] = [];
   const indexFile = join(o.backupPath, entry.index.path);
-  let stored: string;
-  try {
-    stored = (await sha256File(indexFile)).sha256;
-  } catch (e) {
-    return { problems: [{ key: 'verify.index.missing', params: { component, file: entry.index.path, message: (e as Error).message } }], contentChecked: 0, files: 0 };
-  }
-  if (stored !== entry.index.sha256) return { problems: [{ key: 'verify.index.damaged', params: { component, file: entry.index.path } }], contentChecked: 0, files: 0 };
+  const bad = await indexFileProblem(o);
+  if (bad) return bad;
 
   const written = entry.index.written ?? 0;
   const rate = written > 0 ? sampleSize(written) / written : 0;
