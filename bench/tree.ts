@@ -42,16 +42,26 @@ function logUniform(r: number, lo: number, hi: number): number {
   return Math.round(Math.exp(Math.log(lo) + r * (Math.log(hi) - Math.log(lo))));
 }
 
-export type SizeProfile = 'attachments' | 'tiny';
+export type SizeProfile = 'attachments' | 'attachments-large' | 'tiny';
 
 /**
  * attachments: 88 % letters and forms of 1–8 KB, 10 % 8–32 KB, 1.6 % 32–64 KB, 0.35 % scans of
  * 64–512 KB, 0.05 % ultrasound clips of 1–2 MB: about 7 KB per file on average.
+ * attachments-large: a practice that also keeps scans and imaging (bench:load's 1 GB in 50 000
+ * files): 77 % letters of 2–16 KB, 18 % 16–64 KB, 4 % scans of 64–256 KB, 0.7 % of 256 KB – 1 MB,
+ * 0.08 % clips of 1–4 MB: about 21 KB per file on average.
  * tiny: 200 B – 2 KB (for the memory test, where only the file count matters).
  */
 function fileSize(r1: number, r2: number, profile: SizeProfile): number {
   const K = 1024;
   if (profile === 'tiny') return logUniform(r2, 200, 2 * K);
+  if (profile === 'attachments-large') {
+    if (r1 < 0.7722) return logUniform(r2, 2 * K, 16 * K);
+    if (r1 < 0.9522) return logUniform(r2, 16 * K, 64 * K);
+    if (r1 < 0.9922) return logUniform(r2, 64 * K, 256 * K);
+    if (r1 < 0.9992) return logUniform(r2, 256 * K, 1024 * K);
+    return logUniform(r2, 1024 * K, 4096 * K);
+  }
   if (r1 < 0.88) return logUniform(r2, 1 * K, 8 * K);
   if (r1 < 0.98) return logUniform(r2, 8 * K, 32 * K);
   if (r1 < 0.996) return logUniform(r2, 32 * K, 64 * K);
