@@ -13,7 +13,7 @@ import { credentialId, type SecretStore } from '../credentials/credentials';
 import { loginDatabase, SettledSecretStore } from '../credentials/db-login';
 import { ExitCode, PraxisError } from '../core/errors';
 import type { Reporter, RunSummary } from '../run/events';
-import { copyFolder } from './folder-copy';
+import { copyFolder, copyToolFacts } from './folder-copy';
 import { failedSummary, failureMessage } from '../run/failure';
 import { indexFolder } from '../backup-directory/folder-index';
 import { RsyncListing } from './rsync-listing';
@@ -220,6 +220,11 @@ export async function runBackup(config: Config, deps: BackupDeps, reporter: Repo
     }
 
     signal.throwIfAborted();
+    if (prepared.some((x) => x.kind === null)) {
+      // What `status` says about the copies: which rsync, and what it cannot keep (found already: cached).
+      const facts = copyToolFacts(await deps.tools.find('rsync'));
+      await deps.status.update((s) => void (s.copyTool = { at: now().toISOString(), ...facts }));
+    }
     const finished = now();
     await writeManifest(partial, {
       format: MANIFEST_FORMAT,

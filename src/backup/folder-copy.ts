@@ -213,12 +213,24 @@ export async function copyFolder(
   };
 }
 
+/** Which rsync copies, with which flags, what they keep and what this rsync cannot keep: for the log and the status. */
+export function copyToolFacts(rsync: ToolInfo): { path: string; version: string; flags: string; kept: Message; cannotKeep?: Message } {
+  const f = rsyncFidelity(rsync);
+  return {
+    path: rsync.path,
+    version: rsync.version,
+    flags: ['-a', ...f.args].join(' '),
+    kept: keepableList(f.keeps),
+    ...(f.cannotKeep.length ? { cannotKeep: keepableList(f.cannotKeep) } : {}),
+  };
+}
+
 /** Logs which rsync copies and, where it cannot keep something the files may have, what. */
 export function reportRsync(reporter: StepContext['reporter'], rsync: ToolInfo): void {
   reporter.info('run.tool', { tool: 'rsync', path: rsync.path, version: rsync.version });
-  const f = rsyncFidelity(rsync);
-  reporter.info('run.rsyncKeeps', { flags: ['-a', ...f.args].join(' '), kept: keepableList(f.keeps) });
-  if (f.cannotKeep.length) reporter.info('run.rsyncCannotKeep', { path: rsync.path, lost: keepableList(f.cannotKeep) });
+  const f = copyToolFacts(rsync);
+  reporter.info('run.rsyncKeeps', { flags: f.flags, kept: f.kept });
+  if (f.cannotKeep) reporter.info('run.rsyncCannotKeep', { path: rsync.path, lost: f.cannotKeep });
 }
 
 /** "xattrs, ACLs" as the messages name them, in the reader's language. */

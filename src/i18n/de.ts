@@ -1374,6 +1374,8 @@ export const de = {
   'progress.filesOf': '{files}/{total} Dateien',
   'progress.left': 'noch {time}',
   'status.idle': 'Zurzeit läuft kein Backup.',
+  'status.copyTool': 'Ordner werden kopiert mit rsync {version} ({path}, {flags}): erhält außer Inhalt, Rechten, Besitzern und Zeiten auch {kept}.',
+  'status.copyToolCannotKeep': 'Dieses rsync kann {lost} nicht erhalten: Dateien, die welche haben, werden ohne sie gesichert. Installieren Sie rsync 3 (macOS: brew install rsync).',
   'status.interrupted': 'Das letzte Backup (gestartet {since}, PID {pid}) wurde unterbrochen, bei: {phase}. Das Programm endete, ohne es abzuschließen (abgestürzt, beendet oder Stromausfall). Zurzeit läuft kein Backup; das nächste räumt die Reste auf. Bitte jetzt ein Backup starten („Backup jetzt“ oder `praxis-backup run`).',
   'status.lastSuccess': 'Letzte erfolgreiche Sicherung ({dest}): {when}',
   'status.lastFailure': 'Letzter Fehler ({dest}): {when}: {message}',

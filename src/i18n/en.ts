@@ -1374,6 +1374,8 @@ export const en: Record<MessageKey, string> = {
   'progress.filesOf': '{files}/{total} files',
   'progress.left': '{time} left',
   'status.idle': 'No backup is running.',
+  'status.copyTool': 'Folders are copied with rsync {version} ({path}, {flags}): besides contents, permissions, owners and times it keeps {kept}.',
+  'status.copyToolCannotKeep': 'This rsync cannot keep {lost}: files that have them are backed up without them. Install rsync 3 (macOS: brew install rsync).',
   'status.interrupted': 'The last backup (started {since}, PID {pid}) was interrupted, at: {phase}. The program ended without finishing it (crash, killed or power cut). No backup is running now; the next one cleans up what is left. Please start a backup now (“Back up now” or `praxis-backup run`).',
   'status.lastSuccess': 'Last successful backup ({dest}): {when}',
   'status.lastFailure': 'Last failure ({dest}): {when}: {message}',

@@ -71,6 +71,11 @@ export interface Status {
    * changed policy that would remove many backups at once waits for a confirmation (retention-plan.ts).
    */
   retentionApplied?: Record<string, { policy: string; at: string }>;
+  /**
+   * The rsync the last backup of a folder used (rsync-fidelity.ts): its flags, what they keep and
+   * what this rsync cannot keep of what the files may have (shown by `status`, issue 19).
+   */
+  copyTool?: { at: string; path: string; version: string; flags: string; kept: Message; cannotKeep?: Message };
   /** Full Disk Access as the last scheduled run saw it (macOS): TCC judges the process launchd started. */
   fullDiskAccess?: { at: string; status: string; executable: string; detail?: string };
 }

@@ -69,6 +69,7 @@ export async function statusCommand(app: App, argv: string[], out: Out): Promise
       fullDiskAccess: fda ? { now: fda, scheduledRun: s.fullDiskAccess ?? null } : undefined,
       // Notices waiting in the outbox for over a day: nobody off the machine hears (issue 14).
       undelivered: waiting ? { count: waiting.count, since: waiting.since.toISOString() } : null,
+      copyTool: s.copyTool ? { ...s.copyTool, kept: render(out.lang, s.copyTool.kept), cannotKeep: s.copyTool.cannotKeep ? render(out.lang, s.copyTool.cannotKeep) : null } : null,
     });
     return alertExitCode(alerts);
   }
@@ -87,6 +88,10 @@ export async function statusCommand(app: App, argv: string[], out: Out): Promise
   for (const a of alerts) out.print(`${a.severity === 'error' ? '✗' : '⚠'} ${render(out.lang, a.message)}`);
   if (skipped) out.print(t(out.lang, 'status.skipped', { when: fmt(skipped.at) }));
   if (fda) for (const line of fullDiskAccessLines(out, fda, s.fullDiskAccess, fmt)) out.print(line);
+  if (s.copyTool) {
+    out.print(t(out.lang, 'status.copyTool', { version: s.copyTool.version, path: s.copyTool.path, flags: s.copyTool.flags, kept: render(out.lang, s.copyTool.kept) }));
+    if (s.copyTool.cannotKeep) out.print(`⚠ ${t(out.lang, 'status.copyToolCannotKeep', { lost: render(out.lang, s.copyTool.cannotKeep) })}`);
+  }
   out.print(next ? t(out.lang, 'status.next', { when: next.toLocaleString(locale, { dateStyle: 'full', timeStyle: 'short' }) }) : t(out.lang, 'status.noSchedule'));
   if (waiting) out.print(`⚠ ${t(out.lang, 'tray.state.undelivered', { count: waiting.count, when: fmt(waiting.since.toISOString()) })}`);
   // Issue 14, after the screen is written (sending may take the channels' timeout): what could not
