@@ -2,14 +2,17 @@
 // every thread of it at nice 19 and in the idle I/O class, and a child it starts afterwards too;
 // without ionice (a locator that finds none) nice 19 still holds, the I/O class stays as it was,
 // and the log's second line says why — the run is not stopped. Read from /proc and `ionice -p`.
+// macOS: taskpolicy -b -p took (exit 0) and ps shows nice 19 for the process and its child.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { macTest } from '../darwin/needs-macos';
 
 const test = suite('lowering the own priority, for real');
 const linux = process.platform === 'linux' ? test : test.skip;
+const onMac = macTest(test);
 const CHILD = join(import.meta.dirname, '..', 'fixtures', 'priority-child.ts');
 
 /** Field 19 of /proc/<pid>[/task/<tid>]/stat (the fields after the name start at field 3). */
@@ -67,6 +70,14 @@ linux('without ionice: nice 19 all the same, the I/O class unchanged, and the re
     assert.is(nice(`/proc/${child}`), 19);
     assert.is(await ionice(pid), ownIo, 'I/O class as the parent left it');
     assert.is.not(await ionice(child), 'idle');
+  });
+});
+
+onMac('macOS: nice 19 and taskpolicy -b (exit 0, so PRIO_DARWIN_BG is set); the child started afterwards at nice 19 too', async () => {
+  await lowered('found', async ({ pid, child, outcome, lines }) => {
+    assert.equal(outcome, { lowered: ['nice', 'taskpolicy'], notLowered: [] });
+    assert.equal(lines.de, ['Niedrige Priorität: nice 19, taskpolicy -b (Hintergrund: CPU, Platte und Netz gedrosselt).']);
+    for (const p of [pid, child]) assert.is(String((await execa('ps', ['-o', 'nice=', '-p', String(p)])).stdout).trim(), '19', `ps nice of ${p}`);
   });
 });
 
