@@ -363,8 +363,12 @@ async function backup(pg: PgServer, tree: string, lowPriority: boolean, tag: str
 async function settle(pg: PgServer, tree: string): Promise<void> {
   await pg.psql('VACUUM ANALYZE pgbench_branches, pgbench_tellers, pgbench_accounts, pgbench_history; CHECKPOINT;', DB);
   await execa('sync');
-  await evictFromPageCache(tree);
+  if ((await evictFromPageCache(tree)) === null && !warnedNoEvict) {
+    warnedNoEvict = true;
+    log('WARNING: python3 not found, so the tree cannot be taken out of the page cache: the backups read it from memory, not from disk as at night');
+  }
 }
+let warnedNoEvict = false;
 
 interface Measurement extends WindowFigures {
   round: number;
