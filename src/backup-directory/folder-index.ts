@@ -18,6 +18,12 @@
 //
 // The index describes the backup's copy (read after rsync), not the source: the source may change
 // while it is copied, and the copy is what a restore gets.
+//
+// With rsync 3 the tree is not walked at all (one walk per night: rsync's): rsync lists every file
+// it put into the snapshot (rsync-listing.ts), sorted here into index order. A file it hard-linked
+// unchanged from the previous backup is that backup's inode, so its previous line is carried over
+// (from an index that still matches its manifest's sha256); only the files it wrote are looked up,
+// and those lines say so ("w":1), which the check after the backup samples from.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
