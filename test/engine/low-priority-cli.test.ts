@@ -138,7 +138,7 @@ linux('lowPriority off: the mirror rsync runs at the priority the run was starte
   assert.not.match(stderr, /Niedrige Priorität/);
 });
 
-linux('a capped folder mirror still finishes: 256 KiB at 4096 KiB/s, copied, exit 0, the copy on the mirror', async () => {
+linux('a capped folder mirror still finishes: 256 KiB at 4096 KiB/s, copied, exit 0, the copy on the mirror; mirror and verify say their low priority too', async () => {
   const p = await practice('capped', { lowPriority: true, limitKiBs: 4096, megabytes: 0.25 });
   const r = await runCli(['run', '--config', p.configFile, '--json'], env.env);
   assert.is(r.code, 0, r.stderr);
@@ -149,6 +149,13 @@ linux('a capped folder mirror still finishes: 256 KiB at 4096 KiB/s, copied, exi
   assert.ok(existsSync(join(p.mirrorDir, id, 'manifest.json')), 'complete on the mirror');
   const files = readdirSync(there, { recursive: true }).filter((n) => String(n).endsWith('.pdf') || String(n).endsWith('.tif') || String(n).endsWith('.dcm'));
   assert.is(files.length, 4);
+  // The other two commands the schedule starts lower themselves too (English this time).
+  const en = { ...env.env, LANG: 'en_US.UTF-8' };
+  for (const args of [['mirror'], ['verify']]) {
+    const c = await runCli([...args, '--config', p.configFile], en);
+    assert.is(c.code, 0, `${args[0]}: ${c.stderr}`);
+    assert.match(c.stderr, /Low priority: nice 19, ionice idle class\./, args[0]);
+  }
 });
 
 test.run();
