@@ -13,6 +13,7 @@ import type { Message } from '../i18n';
 import { killGroup, type LiveGroup } from '../process/runner';
 import { ExitCode, PraxisError } from '../core/errors';
 import { processIdentity, type ProcessIdentity } from './process-identity';
+import { isAlive } from './pid-alive';
 
 export const LOCK_FILE = '.praxis-backup.lock';
 /** The running children of the lock holder (rsync, pg_dump …), so a successor can stop orphans. */
@@ -46,14 +47,8 @@ export interface HeldLock {
   release(): Promise<void>;
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+// Kept importable from here for the callers that already do (pid-alive.ts says why it moved).
+export { isAlive };
 
 async function readLock(path: string): Promise<LockInfo | null> {
   try {

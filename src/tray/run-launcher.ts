@@ -2,9 +2,6 @@
 // (`praxis-backup run --json`) through the one process runner and follows its JSON-lines events,
 // so a crash of a run (or of a database tool) never takes the menu bar down, and a run looks the
 // same whether the tray or launchd started it. Qt-free.
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Lang } from '../i18n';
 import { CommandError, killGroup, run } from '../process/runner';
 import { parseCliLine, type CliEvent, type JsonSummary } from './model/run-events';
@@ -40,14 +37,8 @@ const CLI_EXIT_CODES = [0, 1, 2, 3, 75];
 // Cancelling lets the CLI stop rsync/pg_dump and clean up its .partial folder before it is killed.
 const CANCEL_GRACE_MS = 60_000;
 
-/** dist/cli.js beside the tray's bundle (dist/tray.js), or the project's dist/ when run from src/. */
-export function findCli(env: NodeJS.ProcessEnv = process.env, from: string = dirname(fileURLToPath(import.meta.url))): string | null {
-  if (env.PRAXIS_BACKUP_CLI) return env.PRAXIS_BACKUP_CLI;
-  for (let dir = from; ; dir = dirname(dir)) {
-    for (const candidate of [join(dir, 'cli.js'), join(dir, 'dist', 'cli.js')]) if (existsSync(candidate)) return candidate;
-    if (dirname(dir) === dir) return null;
-  }
-}
+// Found beside the bundle; lives in install-files.ts, which the app reads before it loads this module.
+export { findCli } from './install-files';
 
 export class RunLauncher {
   private abort: AbortController | null = null;

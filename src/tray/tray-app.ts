@@ -1,9 +1,8 @@
 // The menu-bar icon and its menu: renders the Qt-free model (model/tray-state.ts) and forwards
 // clicks. Everything the admin sees comes from trayView(); everything a click does is either the
 // CLI (RunLauncher) or one of the windows. No engine logic here.
-import { appendFileSync, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { QAction, QCursor, QIcon, QMenu, QPoint, QSystemTrayIcon, QSystemTrayIconActivationReason } from '@nodegui/nodegui';
 import { FULL_DISK_ACCESS_PANE, type App } from '../app/compose';
 import { claimAndSendFindings, findingsPorts, type FindingsPorts } from '../alerting/findings-notify';
@@ -19,6 +18,8 @@ import { CommandError, run } from '../process/runner';
 import { RunLauncher, type RunExit } from './run-launcher';
 import { StatusWatcher, type Snapshot } from './status-watcher';
 import { findManual } from './manual-path';
+import { findTrayAssets } from './install-files';
+import { traceTo } from './trace-file';
 import type { Autostart } from '../autostart/autostart';
 import { createAutostart } from '../autostart/create-autostart';
 // The windows load on first use: most days nobody opens them, and the menu bar app stays smaller.
@@ -37,21 +38,14 @@ export interface TrayAppOptions {
   cli: string;
   /** Test seam: every rendered view, notification and click as JSON lines (PRAXIS_BACKUP_TRAY_TRACE). */
   traceFile?: string;
-}
-
-/** assets/tray beside the project root, found upwards from this file (src/tray or dist). */
-export function findTrayAssets(from: string = dirname(fileURLToPath(import.meta.url))): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    const candidate = join(dir, 'assets', 'tray');
-    if (existsSync(join(candidate, 'ok.png'))) return candidate;
-    if (dirname(dir) === dir) throw new Error('assets/tray not found: the tray icons are missing from this installation');
-  }
+  /** The icon, already shown with the neutral image by start.ts before this module was loaded. */
+  tray: QSystemTrayIcon;
 }
 
 const NOTIFY_MS = 15_000;
 
 export class TrayApp {
-  private readonly tray = new QSystemTrayIcon();
+  private readonly tray: QSystemTrayIcon;
   private readonly menu = new QMenu();
   /** Qt must not lose these while they are shown: JS owns the wrappers. */
   private actions: QAction[] = [];
@@ -83,7 +77,11 @@ export class TrayApp {
   /** Reads only whether the login starts this app; changing it goes through the CLI (toggleAutostart). */
   private readonly autostart: Autostart;
 
+  private readonly traceLine: (entry: Record<string, unknown>) => void;
+
   constructor(private readonly o: TrayAppOptions) {
+    this.tray = o.tray;
+    this.traceLine = traceTo(o.traceFile);
     this.launcher = new RunLauncher({ node: process.execPath, cli: o.cli, configFile: o.configFile, lang: o.lang });
     this.autostart = createAutostart(o.app.platform);
     this.watcher = new StatusWatcher({
@@ -98,17 +96,8 @@ export class TrayApp {
     });
   }
 
+  /** The icon is up (start.ts); now config, status and disks are read and draw the real state. */
   async start(): Promise<void> {
-    // The icon first (issue 19: up within a second of the start), with the neutral glyph that claims
-    // no state; the config, the status and the disks are read after it and then draw the real state.
-    this.setIcon('starting');
-    this.tray.setToolTip('Praxis-Backup');
-    this.tray.show();
-    // The pump's first turn is up to IDLE_MS away: hand the tray host its dock request now.
-    this.o.pump.processNow();
-    // Fast turns until the real state is drawn: the icon's first paint and its first real image.
-    this.o.pump.hold('start');
-    this.trace({ t: 'shown', ms: Math.round(performance.now()) });
     this.menu.addEventListener('aboutToShow', () => {
       this.menuOpen = true;
       this.o.pump.hold('menu');
@@ -133,7 +122,6 @@ export class TrayApp {
     // Only now a menu: before the first read it could only offer actions on a state nobody knows.
     this.loaded = true;
     this.tray.setContextMenu(this.menu);
-    this.o.pump.release('start');
     void this.listAttachedDisks();
     // The first start without a config: the first-run assistant instead of a menu that can do nothing (issue 15).
     const firstStart = !existsSync(this.o.configFile);
@@ -226,13 +214,13 @@ export class TrayApp {
     this.trace({ t: 'view', icon: v.icon, percent: v.percent, tooltip: v.tooltip, menu: v.menu });
   }
 
-  private iconFile(state: TrayIconState | 'starting', percent?: number): string {
+  private iconFile(state: TrayIconState, percent?: number): string {
     const step = state === 'running' ? `running-${Math.max(0, Math.min(8, Math.floor(((percent ?? 0) / 100) * 8)))}` : state;
     // macOS: template images (black + alpha) that the menu bar tints for light and dark mode.
     return join(this.assets, this.o.app.platform === 'darwin' ? `${step}-template.png` : `${step}.png`);
   }
 
-  private setIcon(state: TrayIconState | 'starting', percent?: number): void {
+  private setIcon(state: TrayIconState, percent?: number): void {
     const file = this.iconFile(state, percent);
     if (file === this.lastIconFile) return;
     this.lastIconFile = file;
@@ -482,12 +470,7 @@ export class TrayApp {
   }
 
   private trace(obj: Record<string, unknown>): void {
-    if (!this.o.traceFile) return;
-    try {
-      appendFileSync(this.o.traceFile, JSON.stringify({ ts: new Date().toISOString(), ...obj }) + '\n');
-    } catch {
-      /* tracing must never break the app */
-    }
+    this.traceLine(obj);
   }
 }
 

@@ -19,6 +19,7 @@ let tray: RunningTray;
 let root: string;
 let configFifo: string;
 let config: string;
+let env: Record<string, string>;
 
 test.before(visibly(async () => {
   root = await makeTempDir('tray-start-order');
@@ -28,7 +29,7 @@ test.before(visibly(async () => {
   config = JSON.stringify({ backupDir: join(root, 'backups'), components: [{ name: 'anhaenge', type: 'folder', path: files }] });
   configFifo = join(root, 'config.json');
   await execa('mkfifo', [configFifo]);
-  const { env } = await cliEnv(root, { PRAXIS_BACKUP_KEYRING: 'off' });
+  ({ env } = await cliEnv(root, { PRAXIS_BACKUP_KEYRING: 'off' }));
   display = await startDisplay({ tray: true });
   tray = await startTrayApp(display, ['--config', configFifo], env, join(root, 'trace.jsonl'));
 }));
@@ -74,6 +75,16 @@ test('once the config is read, the menu acts on it', async () => {
   const backupNow = (menu.menu as { kind: string; action?: string; enabled?: boolean }[]).find((e) => e.action === 'backupNow');
   assert.ok(backupNow?.enabled, JSON.stringify(menu.menu));
   await display.xdotool(['key', 'Escape']);
+});
+
+test('a second start for the same user says which one runs, in German, and shows no icon', async () => {
+  // The check comes before the icon and before the messages are loaded (start.ts): its text must still be said.
+  const second = await startTrayApp(display, ['--config', configFifo], env, join(root, 'trace-second.jsonl'));
+  const result = await second.child;
+  assert.is(result.exitCode, 0);
+  // (Qt's own warnings may come before it: XDG_RUNTIME_DIR is unset on the test display.)
+  assert.is(second.output().stderr.trim().split('\n').at(-1), `Praxis-Backup läuft bereits in der Menüleiste (PID ${tray.pid}).`);
+  assert.equal(second.trace(), [], 'no icon, nothing traced');
 });
 
 test.run();
