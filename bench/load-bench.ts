@@ -491,7 +491,33 @@ async function main(): Promise<number> {
       ['low off', 'idle', 'low on'],
       ['low on', 'low off', 'idle'],
     ];
+    const machine = {
+      cores: availableParallelism(),
+      cpu: cpus()[0]?.model,
+      ramBytes: totalmem(),
+      node: process.version,
+      loadAtStart: load0,
+      ioScheduler: await readFile('/sys/block/vda/queue/scheduler', 'utf8').then((s) => s.trim()).catch(() => 'unknown'),
+      date: new Date().toISOString(),
+    };
     const measurements: Measurement[] = [];
+    // Written after every measurement, so a run cut short still leaves what it measured.
+    const save = async (complete: boolean) => {
+      const summary = summarize(measurements);
+      const results = {
+        complete,
+        params: { ...P, pgbench: version, pgbenchArgs: `-n -c ${P.clients} -j ${P.threads} -l (TPC-B-like, built-in)`, goal: `TPS during the backup ≥ ${GOAL} × idle` },
+        machine,
+        data: { tree: { files: tree.files, dirs: tree.dirs, bytes: tree.bytes }, databaseBytes: dbBytes, postgres: pg.version },
+        warmUp: { backupS: r3(warmS), components: warm.components, priorityLog: warm.priorityLog },
+        idleWindowS,
+        summary,
+        measurements,
+        totalS: r1((performance.now() - t0) / 1000),
+      };
+      await writeFile(RESULTS_FILE, JSON.stringify(results, null, 2) + '\n');
+      return summary;
+    };
     for (let round = 1; round <= P.rounds; round++) {
       for (const condition of rotations[(round - 1) % rotations.length]!) {
         const m = await measure(pg, pgbench, tree.root, condition, round, idleWindowS);
@@ -500,54 +526,40 @@ async function main(): Promise<number> {
           `round ${round}/${P.rounds} ${condition.padEnd(7)}: ${m.tps.toFixed(1)} TPS, p95 ${m.p95Ms.toFixed(1)} ms (${m.transactions} tx in ${m.windowS.toFixed(1)} s)` +
             (m.backupS !== undefined ? `, backup ${m.backupS.toFixed(1)} s (exit ${m.backupExit})` : ''),
         );
+        await save(false);
       }
     }
-
-    const of = (c: Condition) => measurements.filter((m) => m.condition === c);
-    const idleByRound = new Map(of('idle').map((m) => [m.round, m.tps]));
-    const idleTps = median(of('idle').map((m) => m.tps));
-    const summary: Summary[] = CONDITIONS.map((c) => {
-      const ms = of(c);
-      const s: Summary = {
-        condition: c,
-        tpsMedian: r1(median(ms.map((m) => m.tps))),
-        p95MsMedian: r3(median(ms.map((m) => m.p95Ms))),
-        p50MsMedian: r3(median(ms.map((m) => m.p50Ms))),
-      };
-      if (c !== 'idle') {
-        s.backupSMedian = r3(median(ms.map((m) => m.backupS!)));
-        s.ratioToIdle = r3(median(ms.map((m) => m.tps)) / idleTps);
-        s.perRoundRatios = ms.map((m) => r3(m.tps / idleByRound.get(m.round)!));
-        s.pass = s.ratioToIdle >= GOAL;
-      }
-      return s;
-    });
-
-    const results = {
-      params: { ...P, pgbench: version, pgbenchArgs: `-n -c ${P.clients} -j ${P.threads} -l (TPC-B-like, built-in)`, goal: `TPS during the backup ≥ ${GOAL} × idle` },
-      machine: {
-        cores: availableParallelism(),
-        cpu: cpus()[0]?.model,
-        ramBytes: totalmem(),
-        node: process.version,
-        loadAtStart: load0,
-        ioScheduler: await readFile('/sys/block/vda/queue/scheduler', 'utf8').then((s) => s.trim()).catch(() => 'unknown'),
-        date: new Date().toISOString(),
-      },
-      data: { tree: { files: tree.files, dirs: tree.dirs, bytes: tree.bytes }, databaseBytes: dbBytes, postgres: pg.version },
-      warmUp: { backupS: r3(warmS), components: warm.components, priorityLog: warm.priorityLog },
-      idleWindowS,
-      summary,
-      measurements,
-      totalS: r1((performance.now() - t0) / 1000),
-    };
-    await writeFile(RESULTS_FILE, JSON.stringify(results, null, 2) + '\n');
+    const summary = await save(true);
     printTable(summary, measurements);
     log(`results written to ${RESULTS_FILE}`);
   } finally {
     await pg.stop();
   }
   return 0;
+}
+
+function summarize(measurements: Measurement[]): Summary[] {
+  const of = (c: Condition) => measurements.filter((m) => m.condition === c);
+  const idleByRound = new Map(of('idle').map((m) => [m.round, m.tps]));
+  const idleTps = of('idle').length ? median(of('idle').map((m) => m.tps)) : NaN;
+  return CONDITIONS.filter((c) => of(c).length).map((c) => {
+    const ms = of(c);
+    const s: Summary = {
+      condition: c,
+      tpsMedian: r1(median(ms.map((m) => m.tps))),
+      p95MsMedian: r3(median(ms.map((m) => m.p95Ms))),
+      p50MsMedian: r3(median(ms.map((m) => m.p50Ms))),
+    };
+    if (c !== 'idle') {
+      s.backupSMedian = r3(median(ms.map((m) => m.backupS!)));
+      if (Number.isFinite(idleTps)) {
+        s.ratioToIdle = r3(median(ms.map((m) => m.tps)) / idleTps);
+        s.perRoundRatios = ms.filter((m) => idleByRound.has(m.round)).map((m) => r3(m.tps / idleByRound.get(m.round)!));
+        s.pass = s.ratioToIdle >= GOAL;
+      }
+    }
+    return s;
+  });
 }
 
 function printTable(summary: Summary[], measurements: Measurement[]): void {
