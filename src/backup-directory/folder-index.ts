@@ -37,7 +37,6 @@ import type { StepContext } from '../run/step-context';
 import { streamToFile } from './stream-to-file';
 import { bytesOf, displayPath, rawIsUtf8, rawOfText, textOf, type RawPath } from './file-names';
 import { lstatRaw, TreeRoot, walkTree } from './tree-walk';
-import type { RsyncListing } from '../backup/rsync-listing';
 
 export interface IndexLine {
   /** The path as text: exact when it is valid UTF-8, else the escaped readable form (then "b" holds it). */
@@ -158,6 +157,15 @@ class PreviousIndex {
   }
 }
 
+/**
+ * What the copy reports of the files it put into the tree, in index order: src/backup/rsync-listing.ts
+ * (RsyncListing) fills one from rsync's -ii lines. `active` is false when the copy could not list (then the tree is walked).
+ */
+export interface FileListing {
+  readonly active: boolean;
+  sorted(): Iterable<{ raw: RawPath; size: number; linked: boolean }>;
+}
+
 export interface IndexOptions {
   /** sha256 of every file (config verify.deepIndex). */
   deep: boolean;
@@ -167,7 +175,7 @@ export interface IndexOptions {
    * rsync's list of the files it put into the tree (rsync-listing.ts): then the tree is not walked.
    * Files it linked unchanged keep their previous line; only the ones it wrote are looked at.
    */
-  listing?: RsyncListing | null;
+  listing?: FileListing | null;
   signal?: AbortSignal;
   /** Told of every file whose content is read for its hash (tests count them; the log says how many). */
   onHashed?: (path: string, bytes: number) => void;
@@ -185,7 +193,7 @@ export interface WrittenIndex {
 }
 
 /** The regular files of rsync's listing as index lines: linked ones from the previous index, the rest from the disk. */
-async function* listedFiles(tree: TreeRoot, listing: RsyncListing, previous: PreviousIndex | null, onStat?: (path: string) => void): AsyncGenerator<WalkedFile> {
+async function* listedFiles(tree: TreeRoot, listing: FileListing, previous: PreviousIndex | null, onStat?: (path: string) => void): AsyncGenerator<WalkedFile> {
   for (const f of listing.sorted()) {
     // Linked unchanged: the same inode the previous backup indexed, so its size, mtime and hash hold.
     const before = f.linked ? await previous?.lineAt(f.raw) : undefined;
@@ -270,7 +278,7 @@ export async function indexFolder(
   backupPath: string,
   previous: BackupEntry | undefined,
   deep: boolean,
-  listing?: RsyncListing | null,
+  listing?: FileListing | null,
 ): Promise<FolderIndex> {
   const name = indexFileName(component);
   const before = previous?.manifest.components.find((m) => m.name === component && m.type === 'folder')?.index;
