@@ -1,6 +1,6 @@
 // `npm run bench:tray`: the menu-bar app against a bare NodeGui tray icon, same display, one run.
 //
-//   npm run bench:tray [-- --rounds N] [--idle-seconds S] [--tray FILE] [--compare FILE]
+//   npm run bench:tray [-- --rounds N] [--idle-seconds S] [--tray FILE] [--compare FILE]…
 //
 //   window   spawn → the process's first X window (CreateNotify on the root)
 //   start    spawn → icon embedded in the tray: the ReparentNotify that moves the icon's window
@@ -21,8 +21,8 @@
 // with a one-entry menu, pump Qt every 10 ms (the figure nodegui-linux.md measured). The app starts
 // with a config of one folder and an empty status, like a new installation. Alternating, medians
 // over rounds; "delta" = app − bare is what the app adds to NodeGui's own start.
-// --tray FILE measures another build of dist/tray.js; --compare FILE adds one (e.g. an older
-// commit's, built elsewhere) to every round as a third column, for before/after in one run.
+// --tray FILE measures another build of dist/tray.js; each --compare FILE adds one (e.g. an older
+// commit's, built elsewhere) to every round as a column c1, c2, …, for before/after in one run.
 // Display: a private Xvfb with trayer (test/helpers/display.ts). Exit 0 even when a goal is missed.
 import { execa, type ResultPromise } from 'execa';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -36,7 +36,7 @@ import { procStats } from '../test/helpers/tray-app';
 import { RootEvents } from './x-root-events';
 
 const root = resolve(import.meta.dirname, '..');
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, 'idle-seconds': { type: 'string', default: '60' }, tray: { type: 'string', default: join(root, 'dist', 'tray.js') }, compare: { type: 'string' } } });
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, 'idle-seconds': { type: 'string', default: '60' }, tray: { type: 'string', default: join(root, 'dist', 'tray.js') }, compare: { type: 'string', multiple: true } } });
 const rounds = Number(values.rounds);
 const idleSeconds = Number(values['idle-seconds']);
 const CLK_TCK = 100; // Linux USER_HZ
@@ -106,7 +106,7 @@ async function main(): Promise<void> {
   const appArgs = (file: string) => ['--max-semi-space-size=1', resolve(file), '--config', configFile];
   const variants = [
     { name: 'app', argv: appArgs(values.tray), traced: true, samples: [] as Sample[] },
-    ...(values.compare ? [{ name: 'compare', argv: appArgs(values.compare), traced: true, samples: [] as Sample[] }] : []),
+    ...(values.compare ?? []).map((file, k) => ({ name: `c${k + 1}`, argv: appArgs(file), traced: true, samples: [] as Sample[] })),
     { name: 'bare', argv: [join(root, 'bench', 'bare-tray.mjs')], traced: false, samples: [] as Sample[] },
   ];
   const load0 = loadavg();
@@ -134,7 +134,7 @@ async function main(): Promise<void> {
     [`RSS after ${idleSeconds} s idle (MiB)`, 'rssIdleMiB', '≤ 170 MiB'],
     [`idle CPU over ${idleSeconds} s (% core)`, 'idlePct', '≤ 0.5 %'],
   ];
-  console.log(`\nPraxis-Backup tray (app: ${values.tray}${values.compare ? `, compare: ${values.compare}` : ''}) vs bare NodeGui tray: ${rounds} rounds, medians`);
+  console.log(`\nPraxis-Backup tray (app: ${values.tray}${(values.compare ?? []).map((f, k) => `, c${k + 1}: ${f}`).join('')}) vs bare NodeGui tray: ${rounds} rounds, medians`);
   console.log(`${new Date().toISOString()}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}, load average ${load0.map((l) => l.toFixed(2)).join(' ')} at the start, ${load1.map((l) => l.toFixed(2)).join(' ')} at the end`);
   console.log('what'.padEnd(34) + variants.map((v) => v.name.padStart(9)).join('') + 'app−bare'.padStart(10) + 'app/bare'.padStart(10) + '  goal');
   const f = (v: number, d: number) => (Number.isNaN(v) ? '–' : v.toFixed(d));

@@ -12,6 +12,7 @@ import type { Volumes } from '../core/volumes';
 import type { Lang } from '../i18n';
 import { SilentNotifier, SystemNotifier, type Notifier } from '../notify/notifier';
 import { appPaths, type AppPaths, type Platform } from '../platform/paths';
+import { currentPlatform } from './platform';
 import { run } from '../process/runner';
 import { KeytarSecretStore } from '../credentials/keytar-secret-store';
 import { defaultCollectionLocked } from '../credentials/secret-service-lock';
@@ -88,7 +89,7 @@ export function testClock(start: string | undefined): () => Date {
 }
 
 export function compose(env: NodeJS.ProcessEnv = process.env): App {
-  const platform: Platform = process.platform === 'darwin' ? 'darwin' : 'linux';
+  const platform: Platform = currentPlatform();
   const home = env.HOME || homedir();
   const paths = appPaths(platform, env, home);
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;

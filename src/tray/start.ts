@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { QApplication, QIcon, QSystemTrayIcon } from '@nodegui/nodegui';
+import { currentPlatform } from '../app/platform';
 import { appPaths, type Platform } from '../platform/paths';
 import { isAlive } from '../run/pid-alive';
 import { EventPump } from './event-pump';
@@ -18,7 +19,7 @@ import type { TrayApp } from './tray-app';
 
 export async function startTray(opts: { configFile?: string }): Promise<TrayApp> {
   // As compose() decides them; compose itself is among what loads after the icon.
-  const platform: Platform = process.platform === 'darwin' ? 'darwin' : 'linux';
+  const platform = currentPlatform();
   const paths = appPaths(platform, process.env, process.env.HOME || homedir());
   const configFile = opts.configFile ? resolve(opts.configFile) : paths.configFile;
   const traceFile = process.env.PRAXIS_BACKUP_TRAY_TRACE || undefined;
