@@ -51,14 +51,18 @@ export class RootEvents {
 
   /**
    * Sets a root property and waits until its PropertyNotify is read: from then on every event the
-   * server sends is after this moment. Returns the index to look for later events from.
+   * server sends is after this moment. Returns the index to look for later events from. Set again
+   * until seen: right after xev starts, its event selection may not be in place yet.
    */
   async mark(): Promise<number> {
-    const value = String(++this.marks);
-    const before = this.seenMarks();
-    await execa('xprop', ['-root', '-f', '_PRAXIS_BENCH', '32c', '-set', '_PRAXIS_BENCH', value], { env: { ...process.env, DISPLAY: this.display } });
-    const found = await this.until((e) => e.type === 'PropertyNotify' && e.text.includes('(_PRAXIS_BENCH)'), 0, 30_000, before);
-    return this.events.indexOf(found) + 1;
+    const end = performance.now() + 30_000;
+    for (;;) {
+      const before = this.seenMarks();
+      await execa('xprop', ['-root', '-f', '_PRAXIS_BENCH', '32c', '-set', '_PRAXIS_BENCH', String(++this.marks)], { env: { ...process.env, DISPLAY: this.display } });
+      const found = await this.until((e) => e.type === 'PropertyNotify' && e.text.includes('(_PRAXIS_BENCH)'), 0, 1000, before).catch(() => null);
+      if (found) return this.events.indexOf(found) + 1;
+      if (performance.now() > end) throw new Error(`xev on ${this.display} reported no PropertyNotify for _PRAXIS_BENCH within 30 s`);
+    }
   }
 
   private seenMarks(): number {
