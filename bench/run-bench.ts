@@ -68,6 +68,7 @@ const { values: args } = parseArgs({
     cases: { type: 'string' },
     out: { type: 'string' },
     'raw-priority': { type: 'string' },
+    'raw-flags': { type: 'string' },
   },
   allowPositionals: false,
 });
@@ -84,12 +85,19 @@ const P = {
 };
 const RAW_PRIORITY = args['raw-priority'] ?? 'same';
 if (RAW_PRIORITY !== 'same' && RAW_PRIORITY !== 'normal') throw new Error(`--raw-priority is same or normal, not ${RAW_PRIORITY}`);
+const RAW_FLAGS = args['raw-flags'] ?? 'issue';
+if (RAW_FLAGS !== 'issue' && RAW_FLAGS !== 'product') throw new Error(`--raw-flags is issue or product, not ${RAW_FLAGS}`);
 const CASES = new Set((args.cases ?? 'first,nochange,dump,rss').split(',').flatMap((s) => (s.trim() === 'offsite' ? OFFSITE_CASES : [s.trim()])));
 const RESULTS_FILE = args.out ?? join(BENCH_DIR, 'results.json');
 
 const GOALS = { first: 1.05, nochange: 1.1, dump: 1.05, rssMaxKiB: 150 * 1024, rssFlat: 1.2 };
-/** What the issue fixes as the raw command: archive, hard links, ACLs, xattrs, sparse files. */
-const RAW_RSYNC_FLAGS = ['-aHAXS'];
+/**
+ * What the issue fixes as the raw command: archive, hard links, ACLs, xattrs, sparse files.
+ * --raw-flags product (a diagnosis, not the goal): every option of the product's own rsync call
+ * instead (--numeric-ids, --stats, --info=progress2, the -ii listing; its output to /dev/null),
+ * so that what is left between the sides is Node's share: reading the listing, the index, the check.
+ */
+let RAW_RSYNC_FLAGS = ['-aHAXS'];
 
 const t0 = performance.now();
 const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(0).padStart(4)}s`;
@@ -415,6 +423,11 @@ async function main(): Promise<void> {
   RSYNC = probe.rsync.path;
   const rsyncVersion = probe.rsync.version;
   RAW_PREFIX = RAW_PRIORITY === 'same' ? priorityPrefix(probe.priority) : [];
+  if (RAW_FLAGS === 'product') {
+    const call = probe.children?.find((x) => x.program === 'rsync' && !x.args.includes('--version'));
+    if (!call) throw new Error('--raw-flags product: the probe run recorded no rsync call');
+    RAW_RSYNC_FLAGS = call.args.filter((a) => a.startsWith('-') && !a.startsWith('--link-dest='));
+  }
   log(`product: rsync ${RSYNC} (${rsyncVersion}), its call: ${productRsyncArgv(probe) ?? '?'}`);
   log(`product priority: nice ${probe.priority?.nice}, I/O ${probe.priority?.io || '?'}; raw side (--raw-priority ${RAW_PRIORITY}): ${[...RAW_PREFIX, RSYNC, ...RAW_RSYNC_FLAGS].join(' ')} …`);
 
@@ -431,6 +444,7 @@ async function main(): Promise<void> {
       productRsyncCall: productRsyncArgv(probe),
       productPriority: probe.priority,
       rawPriority: RAW_PRIORITY,
+      rawFlags: RAW_FLAGS,
       rawCommand: [...RAW_PREFIX, RSYNC, ...RAW_RSYNC_FLAGS].join(' '),
       loadAtStart: load,
       cpuBusyAtStart: busy,
@@ -668,7 +682,9 @@ function printTable(results: Results): void {
     out();
     for (const c of results.cases) {
       const d = c.detail as Record<string, number>;
-      out(`  ${c.case}: engine ${c.engineMs.join(' / ')} ms; raw ${c.rawMs.join(' / ')} ms; ratio of minimums ${c.ratioOfMin.toFixed(3)}, median of per-round ratios ${c.pairedRatioMedian.toFixed(3)}`);
+      const load = (c.detail.loadAverage1m as number[] | undefined) ?? [];
+      const loadText = load.length ? `; 1-min load at the runs ${Math.min(...load).toFixed(1)}–${Math.max(...load).toFixed(1)}` : '';
+      out(`  ${c.case}: engine ${c.engineMs.join(' / ')} ms; raw ${c.rawMs.join(' / ')} ms; ratio of minimums ${c.ratioOfMin.toFixed(3)}, median of per-round ratios ${c.pairedRatioMedian.toFixed(3)}${loadText}`);
       const parts: string[] = [];
       if (d.engineRsyncPhaseMedianS !== undefined) parts.push(`rsync phase ${d.engineRsyncPhaseMedianS} s + check after the backup ${d.engineVerifyMedianS} s + rest of the run ${d.engineOutsideRsyncMedianS} s`);
       if (d.engineRunBackupMedianS !== undefined) parts.push(`whole run ${d.engineRunBackupMedianS} s`);
@@ -701,7 +717,7 @@ function printTable(results: Results): void {
     out(`  ${big.files} files: first ${big.first.maxRssKiB} (${big.first.runS} s), no-change ${big.nochange.map((r) => r.maxRssKiB).join(' / ')}`);
     out(`  goal: ${big.goal}; growth ×${big.growth}  ${big.pass ? 'PASS' : 'FAIL  <<<'}`);
   }
-  out(`raw side: ${String(results.machine.rawCommand)} (--raw-priority ${String(results.machine.rawPriority)})`);
+  out(`raw side: ${String(results.machine.rawCommand)} (--raw-priority ${String(results.machine.rawPriority)}, --raw-flags ${String(results.machine.rawFlags)})`);
   out(`engine: ${results.engineDriver}; total ${results.totalS} s`);
   out();
 }
