@@ -98,7 +98,19 @@ export async function startDisplay(opts: { tray?: boolean; width?: number; heigh
   const env = { DISPLAY: name, XDG_RUNTIME_DIR: '', QT_QPA_PLATFORM: 'xcb' };
   const x = (file: string, args: string[]) => execa(file, args, { env: { ...process.env, DISPLAY: name } });
   if (!(await waitUntil(() => x('xdpyinfo', []).then(() => true, () => false), STARTUP_MS))) throw new Error(`Xvfb did not start on ${name}`);
-  if (opts.tray) await startTrayer(name, children, async () => (await x('xwininfo', ['-root', '-tree'])).stdout.includes('"panel"'));
+  // xwininfo lists the root's children, then asks each for its own: a window destroyed in between
+  // (an icon being re-parented, a menu closing) fails the whole call with "Bad Window … Can't query
+  // window tree" (seen in CI). That is a moment of change, not an error: ask again.
+  const windowTree = async (): Promise<string> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await x('xwininfo', ['-root', '-tree'])).stdout;
+      } catch (e) {
+        if (attempt >= 10 || !/Can't query window tree|Bad Window|Bad Drawable/.test(String((e as { stderr?: string }).stderr ?? ''))) throw e;
+      }
+    }
+  };
+  if (opts.tray) await startTrayer(name, children, async () => (await windowTree()).includes('"panel"'));
   return {
     name,
     env,
@@ -109,7 +121,7 @@ export async function startDisplay(opts: { tray?: boolean; width?: number; heigh
       return path;
     },
     xdotool: async (args) => (await x('xdotool', args)).stdout,
-    tree: async () => (await x('xwininfo', ['-root', '-tree'])).stdout,
+    tree: windowTree,
     stop,
   };
 }
