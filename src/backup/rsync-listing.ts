@@ -37,6 +37,9 @@ export interface ListedFile {
   linked: boolean;
 }
 
+/** A copy of the string as one plain run of bytes (one char per byte: raw paths are latin1). */
+const flat = (s: string): string => Buffer.from(s, 'latin1').toString('latin1');
+
 /** Printable ASCII without rsync's escape: most names, taken as they are. */
 const PLAIN = /^[\x20-\x7e]*$/;
 
@@ -75,7 +78,9 @@ export class RsyncListing {
     }
     if (!Number.isFinite(f.size)) this.broken++;
     if (!f.linked) this.written++;
-    this.items.push(`${f.raw}\0${f.linked ? 'l' : 'w'}${f.size}`);
+    // A fresh flat string: the pieces above are slices of the whole line and a concatenation (a rope),
+    // which would keep every line alive (measured: 236 bytes a file instead of about 90).
+    this.items.push(flat(`${f.raw}\0${f.linked ? 'l' : 'w'}${f.size}`));
     return true;
   }
 
