@@ -204,6 +204,9 @@ export function sliceOf(raw: RawPath, nights: number): number {
 /** Tonight's slice: the day number of the run's clock (UTC days, no time zone), modulo nights. */
 export const nightSlice = (now: Date, nights: number): number => Math.floor(now.getTime() / 86_400_000) % nights;
 
+/** Files the night check reads at the same time. */
+const READ_AT_ONCE = 4;
+
 /** A number in [0, 1) from the seed and the path: which of tonight's written files are read back. */
 function draw(seed: string, raw: RawPath): number {
   return createHash('sha256').update(seed).update('\0').update(bytesOf(raw)).digest().readUInt32BE(0) / 2 ** 32;
@@ -243,6 +246,7 @@ export async function checkFolderNight(o: NightCheckOptions): Promise<IndexCheck
   let lines = 0;
   let read = 0;
   let readBytes = 0;
+  const toRead: { p: RawPath; h?: string; s: number }[] = [];
   try {
     for await (const l of readIndex(indexFile)) {
       lines++;
@@ -259,27 +263,40 @@ export async function checkFolderNight(o: NightCheckOptions): Promise<IndexCheck
         continue;
       }
       if (Math.abs(st.mtimeMs - l.m) > MTIME_SLACK_MS) touched.push(p);
-      read++;
-      readBytes += l.s;
+      toRead.push({ p, h: l.h, s: l.s });
+    }
+    // Read a few at once: most attachments are small, and one file at a time leaves the disk
+    // waiting on open/read/close round trips (libuv has 4 threads for them).
+    const readOne = async (f: (typeof toRead)[number]) => {
       let h: string;
       try {
-        h = (await sha256File(tree.path(p))).sha256;
+        h = (await sha256File(tree.path(f.p))).sha256;
       } catch (e) {
-        unreadable.push(`${displayPath(p)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-        continue;
+        unreadable.push(`${displayPath(f.p)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+        return;
       }
-      if (l.h !== undefined && l.h !== h) contentDiffers.push(p);
-      // Progress by files read; how many the slice holds is known only at the end.
-      o.onRead?.({ files: read, totalFiles: Math.max(read, Math.ceil(entry.index.files / o.nights)), bytes: readBytes, totalBytes: 0 });
-    }
+      if (f.h !== undefined && f.h !== h) contentDiffers.push(f.p);
+      read++;
+      readBytes += f.s;
+      o.onRead?.({ files: read, totalFiles: toRead.length, bytes: readBytes, totalBytes: 0 });
+    };
+    let next = 0;
+    const worker = async () => {
+      while (next < toRead.length) {
+        o.signal.throwIfAborted();
+        await readOne(toRead[next++]!);
+      }
+    };
+    await Promise.all(Array.from({ length: READ_AT_ONCE }, worker));
   } finally {
     tree.close();
   }
+  read += unreadable.length; // read (tried) all the same: counted as checked, reported below
   if (lines !== entry.index.files) problems.push({ key: 'verify.index.count', params: { component, lines, files: entry.index.files } });
   if (missing.length) problems.push({ key: 'verify.index.missingFiles', params: { component, count: missing.length, files: namedPaths(missing) } });
   if (sizeDiffers.length) problems.push({ key: 'verify.index.sizeDiffers', params: { component, count: sizeDiffers.length, files: named(sizeDiffers.sort()) } });
   if (touched.length) problems.push({ key: 'verify.index.mtimeDiffers', params: { component, count: touched.length, files: namedPaths(touched) } });
-  if (contentDiffers.length) problems.push({ key: 'verify.index.contentDiffers', params: { component, count: contentDiffers.length, files: named(contentDiffers.map(displayPath)) } });
-  if (unreadable.length) problems.push({ key: 'verify.index.unreadable', params: { component, count: unreadable.length, files: named(unreadable) } });
+  if (contentDiffers.length) problems.push({ key: 'verify.index.contentDiffers', params: { component, count: contentDiffers.length, files: namedPaths(contentDiffers) } });
+  if (unreadable.length) problems.push({ key: 'verify.index.unreadable', params: { component, count: unreadable.length, files: named(unreadable.sort()) } });
   return { problems, contentChecked: read, files: lines, sampled: read };
 }
