@@ -205,10 +205,15 @@ export async function runBackup(config: Config, deps: BackupDeps, reporter: Repo
       if (p.kind) entry = await p.kind.dump(ctx, p.c, p.server, p.password, partial);
       else {
         // rsync lists what it put into the snapshot: the index is built from that, not from another walk.
-        const listing = new RsyncListing();
-        entry = await copyFolder(ctx, p.c, partial, previous?.path ?? null, listing);
-        // A file of the backup like the dumps: written before the manifest that records its sha256.
-        entry.index = await indexFolder(ctx, p.c.name, partial, previous, deps.deepIndex ?? false, listing.broken ? null : listing);
+        // A big folder's listing is sorted in pieces spilled into the unfinished backup folder (flat memory).
+        const listing = new RsyncListing({ dir: partial });
+        try {
+          entry = await copyFolder(ctx, p.c, partial, previous?.path ?? null, listing);
+          // A file of the backup like the dumps: written before the manifest that records its sha256.
+          entry.index = await indexFolder(ctx, p.c.name, partial, previous, deps.deepIndex ?? false, listing.broken ? null : listing);
+        } finally {
+          listing.discard();
+        }
       }
       entries.push(entry);
       reporter.emit({ type: 'component-finished', name: entry.name, bytes: entry.bytes, files: entry.files, sha256: entry.sha256 });

@@ -3,7 +3,7 @@
 // are looked at on the disk, the rest carry their line over from the previous index; and through
 // real backup runs the manifest says how many files the night wrote.
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, linkSync, utimesSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, linkSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -30,10 +30,10 @@ async function lines(file: string): Promise<IndexLine[]> {
 /** A line without the "written" mark: what a walk of the same tree writes. */
 const plain = (l: IndexLine) => ({ p: l.p, ...(l.b ? { b: l.b } : {}), s: l.s, m: l.m, ...(l.h ? { h: l.h } : {}) });
 
-async function rsyncInto(src: string, dest: string, linkDest: string | null): Promise<RsyncListing> {
+async function rsyncInto(src: string, dest: string, linkDest: string | null, spill: { dir: string; chunk: number } | null = null): Promise<RsyncListing> {
   const app = compose((await cliEnv(join(root, 'env'))).env);
   const rsync = await app.tools.find('rsync');
-  const listing = new RsyncListing();
+  const listing = new RsyncListing(spill);
   listing.active = true;
   const c = { name: 'x', type: 'folder', path: src } as FolderComponent;
   await run(planRsync(rsync, c, dest, linkDest, true), { onStdoutLine: (l) => void listing.take(l) });
@@ -98,6 +98,27 @@ test('the index from rsync\'s listing is the index a walk writes: every name, ha
   assert.equal({ files: viaListing.files, written: viaListing.written }, { files: walked.files, written: 17 });
   assert.is(walked.written, undefined, 'a walk does not know what was written');
   assert.is(stats.length, 17);
+});
+
+test('a listing bigger than its memory chunk is sorted through spill files (0600, removed afterwards): the same index', async () => {
+  const src = join(root, 'src-spill');
+  makeTree(src);
+  const spillDir = join(root, 'spill');
+  mkdirSync(spillDir);
+  const dest = join(root, 'snap-spill');
+  const listing = await rsyncInto(src, dest, null, { dir: spillDir, chunk: 3 });
+  const spilled = readdirSync(spillDir);
+  assert.is(spilled.length, 5, '17 files in chunks of 3: five files spilled, two entries still in memory');
+  for (const f of spilled) assert.is(statSync(join(spillDir, f)).mode & 0o777, 0o600);
+  await writeIndex(dest, join(root, 'ls.gz'), { deep: false, listing });
+  await writeIndex(dest, join(root, 'ws.gz'), { deep: false });
+  assert.equal((await lines(join(root, 'ls.gz'))).map(plain), (await lines(join(root, 'ws.gz'))).map(plain));
+  assert.equal(readdirSync(spillDir), [], 'spill files removed');
+  // A copy that failed before the index: discard() removes what was spilled.
+  const again = await rsyncInto(src, join(root, 'snap-spill2'), null, { dir: spillDir, chunk: 4 });
+  assert.is(readdirSync(spillDir).length, 4);
+  again.discard();
+  assert.equal(readdirSync(spillDir), []);
 });
 
 test('a night with changes: only what rsync wrote is looked at; linked files keep their previous line; the result equals a walk', async () => {
