@@ -5,6 +5,7 @@
 // "h" where it has one, else with the same file in a reference copy (the local backup, when a
 // mirror's copy is checked); with neither, the bytes are still read so unreadable files show up.
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Message } from '../i18n';
 import { sha256File } from './copy-check';
@@ -204,8 +205,8 @@ export function sliceOf(raw: RawPath, nights: number): number {
 /** Tonight's slice: the day number of the run's clock (UTC days, no time zone), modulo nights. */
 export const nightSlice = (now: Date, nights: number): number => Math.floor(now.getTime() / 86_400_000) % nights;
 
-/** Files the night check reads at the same time. */
-const READ_AT_ONCE = 4;
+/** Files up to this size are read by the night check in one synchronous call. */
+const ONE_READ = 1 << 20;
 
 /** A number in [0, 1) from the seed and the path: which of tonight's written files are read back. */
 function draw(seed: string, raw: RawPath): number {
@@ -265,29 +266,26 @@ export async function checkFolderNight(o: NightCheckOptions): Promise<IndexCheck
       if (Math.abs(st.mtimeMs - l.m) > MTIME_SLACK_MS) touched.push(p);
       toRead.push({ p, h: l.h, s: l.s });
     }
-    // Read a few at once: most attachments are small, and one file at a time leaves the disk
-    // waiting on open/read/close round trips (libuv has 4 threads for them).
-    const readOne = async (f: (typeof toRead)[number]) => {
+    // Most attachments are small: read in one synchronous call each (a promise round trip per
+    // open/stat/read/close cost more than the bytes), larger ones streamed; the event loop gets a
+    // turn every few files, so a cancel is heard.
+    for (const f of toRead) {
+      if ((read + unreadable.length) % 64 === 0) {
+        await breathe();
+        o.signal.throwIfAborted();
+      }
       let h: string;
       try {
-        h = (await sha256File(tree.path(f.p))).sha256;
+        h = f.s <= ONE_READ ? createHash('sha256').update(readFileSync(tree.path(f.p))).digest('hex') : (await sha256File(tree.path(f.p))).sha256;
       } catch (e) {
         unreadable.push(`${displayPath(f.p)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-        return;
+        continue;
       }
       if (f.h !== undefined && f.h !== h) contentDiffers.push(f.p);
       read++;
       readBytes += f.s;
       o.onRead?.({ files: read, totalFiles: toRead.length, bytes: readBytes, totalBytes: 0 });
-    };
-    let next = 0;
-    const worker = async () => {
-      while (next < toRead.length) {
-        o.signal.throwIfAborted();
-        await readOne(toRead[next++]!);
-      }
-    };
-    await Promise.all(Array.from({ length: READ_AT_ONCE }, worker));
+    }
   } finally {
     tree.close();
   }
