@@ -6,6 +6,8 @@
 //   1. checksums: every dump's sha256 and size re-read from the disk it lies on (backup-verify.ts);
 //      folders without an index: file count and bytes (what older backups can offer);
 //   2. folder index: files missing, extra, resized, touched; contents of all (--deep) or a sample;
+//      right after a backup instead tonight's slice and a sample of what it wrote, without a walk
+//      (verify-index.ts: checkFolderNight; every file read within verify.readAllWithinNights nights);
 //   3. --restore-test: each dump loaded into a scratch database, rows counted (its kind's restoreTest);
 //   4. privacy: the backup folder 0700, its files 0600 (backup-modes.ts), fixed on request.
 import { join } from 'node:path';
