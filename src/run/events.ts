@@ -67,6 +67,8 @@ export type EventSink = (e: StampedEvent) => void;
 export class Reporter {
   readonly warnings: Message[] = [];
   private lastProgress = new Map<string, number>();
+  /** Lines held back until the run's 'started' event (infoAfterStart), or its 'finished' one at the latest. */
+  private held: Message[] | null = null;
 
   /** `clock`: the time stamped on each event (the app's clock, so a test's runs land in the month it says). */
   constructor(
@@ -79,6 +81,8 @@ export class Reporter {
   }
 
   emit(e: RunEvent): void {
+    // A run that never started (refused by the lock, bad config) still logs the held lines before its end.
+    if (e.type === 'finished') this.releaseHeld();
     const stamped = { ...e, ts: this.clock().toISOString() } as StampedEvent;
     for (const s of this.sinks) {
       try {
@@ -87,6 +91,21 @@ export class Reporter {
         /* a broken sink (closed stdout) must not stop a backup */
       }
     }
+    if (e.type === 'started') this.releaseHeld();
+  }
+
+  /**
+   * An info line about the run that is known before it starts (the priority it runs at): held back
+   * until 'started', so the first event a follower (the tray, --json) reads is still 'started'.
+   */
+  infoAfterStart(key: MessageKey, params?: Params): void {
+    (this.held ??= []).push({ key, params });
+  }
+
+  private releaseHeld(): void {
+    const held = this.held;
+    this.held = null;
+    for (const m of held ?? []) this.info(m.key, m.params);
   }
 
   info(key: MessageKey, params?: Params): void {

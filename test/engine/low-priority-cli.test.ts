@@ -142,6 +142,8 @@ linux('a capped folder mirror still finishes: 256 KiB at 4096 KiB/s, copied, exi
   const p = await practice('capped', { lowPriority: true, limitKiBs: 4096, megabytes: 0.25 });
   const r = await runCli(['run', '--config', p.configFile, '--json'], env.env);
   assert.is(r.code, 0, r.stderr);
+  // The tray and --json followers read 'started' first; the priority line comes right after it.
+  assert.equal(r.events.slice(0, 2).map((e) => e.type === 'log' ? e.message.key : e.type), ['started', 'priority.lowered']);
   const summary = r.events.at(-1)!.summary;
   assert.is(summary.mirrors[0].result, 'success', JSON.stringify(summary.mirrors));
   const id = summary.backupId as string;

@@ -3,7 +3,7 @@
 import { hostname } from 'node:os';
 import type { App } from '../../app/compose';
 import type { Config } from '../../config/schema';
-import { render, t, type Lang } from '../../i18n';
+import { render, t, type Lang, type Message } from '../../i18n';
 import { claimAndSendFindings, findingsPorts, type FindingsOptions, type FindingsPorts } from '../../alerting/findings-notify';
 import { computeAlerts, type MissedReason } from '../../alerting/alert-rules';
 import { eventText, Reporter, type EventSink } from '../../run/events';
@@ -39,14 +39,16 @@ export function runReporter(app: App, out: Out, kind: LogKind): Reporter {
 
 /**
  * What runs at night (`run`, `mirror`, `verify`) lowers its own priority before it starts any
- * child, so they all inherit it (src/process/priority.ts); the log says what was used.
+ * child, so they all inherit it (src/process/priority.ts); the log says what was used. `afterStart`
+ * (`run`): the line follows the run's 'started' event, which followers expect first.
  */
-export async function lowPriority(app: App, config: Config, reporter: Reporter): Promise<void> {
+export async function lowPriority(app: App, config: Config, reporter: Reporter, o: { afterStart?: boolean } = {}): Promise<void> {
+  const say = (m: Message) => (o.afterStart ? reporter.infoAfterStart(m.key, m.params) : reporter.info(m.key, m.params));
   if (!config.performance.lowPriority) {
-    reporter.info('priority.off');
+    say({ key: 'priority.off' });
     return;
   }
-  for (const m of priorityMessages(await lowerOwnPriority(app.platform, app.tools))) reporter.info(m.key, m.params);
+  for (const m of priorityMessages(await lowerOwnPriority(app.platform, app.tools))) say(m);
 }
 
 /** Ctrl-C, the tray's "Abbrechen" and launchd's stop all arrive as signals: cancel cleanly. */

@@ -17,7 +17,7 @@ export async function runCommand(app: App, argv: string[], out: Out): Promise<nu
   const configFile = values.config ? resolve(values.config) : app.paths.configFile;
   const config = await loadConfig(configFile);
   const reporter = runReporter(app, out, 'run');
-  await lowPriority(app, config, reporter);
+  await lowPriority(app, config, reporter, { afterStart: true });
   // Issue 14: the heartbeat around the backup, the failure notice at once, the outbox retried.
   const ports = notifyPorts(app, config);
   const notify = new CommandNotify(ports, config, 'run', reporter, { heartbeat: true });
