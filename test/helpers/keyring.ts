@@ -29,6 +29,8 @@ export interface TestKeyring {
   store(account: string, secret: string, service?: string): Promise<void>;
   /** Processes (pids) that carry this keyring's marker in their environment. */
   strays(): number[];
+  /** For a failure message: whether the bus and the keyring daemon still run, or how they ended and what they printed last. */
+  health(): string;
   stop(): Promise<void>;
 }
 
@@ -103,6 +105,18 @@ export async function startKeyring(opts: StartKeyringOptions = {}): Promise<Test
 
   const started = Date.now();
   const children: ResultPromise[] = [];
+  // How each daemon ended (if it did) and the tail of what it printed: a failure then says whether
+  // the keyring went away under the test, and why, instead of only what the product answered.
+  const ends = new Map<string, string>();
+  const tails = new Map<string, string>();
+  const watch = (name: string, child: ResultPromise) => {
+    child.stderr!.on('data', (d: Buffer) => tails.set(name, ((tails.get(name) ?? '') + d.toString()).slice(-1500)));
+    void child.then((r) => ends.set(name, `exited (code ${r.exitCode ?? '-'}, signal ${r.signal ?? '-'})`));
+  };
+  const health = () =>
+    ['dbus-daemon', 'gnome-keyring-daemon']
+      .map((n) => `${n}: ${stopped ? 'stopped by the test' : (ends.get(n) ?? 'running')}${tails.get(n) ? `; stderr: ${tails.get(n)!.trim()}` : ''}`)
+      .join(' | ');
   const stopSync = () => {
     for (const c of [...children].reverse()) if (c.pid) killAndWaitSync(c.pid, 'SIGTERM', 3000);
     for (const pid of processesMarked('PRAXIS_TEST_KEYRING', dir)) killAndWaitSync(pid, 'SIGKILL', 2000);
@@ -143,7 +157,7 @@ export async function startKeyring(opts: StartKeyringOptions = {}): Promise<Test
           resolve(line.trim());
         }
       });
-      bus.stderr!.resume(); // "Failed to set fd limit": harmless in this sandbox
+      watch('dbus-daemon', bus); // "Failed to set fd limit": harmless in this sandbox
       void bus.then((r) => reject(new Error(`dbus-daemon exited (${r.exitCode})`)));
     });
     const env: Record<string, string> = { ...env0, DBUS_SESSION_BUS_ADDRESS: address };
@@ -163,7 +177,7 @@ export async function startKeyring(opts: StartKeyringOptions = {}): Promise<Test
       stdout: 'ignore', stderr: 'pipe', reject: false, buffer: false,
     });
     children.push(keyring);
-    keyring.stderr!.resume();
+    watch('gnome-keyring-daemon', keyring);
     if (!(await waitUntil(() => nameHasOwner(env, 'org.freedesktop.secrets'), 10_000, 10))) {
       throw new Error('gnome-keyring-daemon did not register org.freedesktop.secrets within 10 s');
     }
@@ -190,6 +204,7 @@ export async function startKeyring(opts: StartKeyringOptions = {}): Promise<Test
         if (r.exitCode !== 0) throw new Error(`secret-tool store failed: ${r.stderr}`);
       },
       strays: () => processesMarked('PRAXIS_TEST_KEYRING', dir),
+      health,
       stop,
     };
   } catch (e) {
