@@ -4,7 +4,6 @@
 // Every failure is sorted into a stage (connect, tls, auth, send, timeout) with the server's own
 // words and what to check, because "Mail konnte nicht gesendet werden" helps nobody.
 import { existsSync } from 'node:fs';
-import nodemailer from 'nodemailer';
 import type { NotifyConfig } from '../config/schema';
 import { t, type Message, type Params } from '../i18n';
 import type { DeliveryOutcome, Notice } from './contracts';
@@ -115,6 +114,8 @@ export class EmailChannel implements Channel {
     const password = id ? await this.deps.secrets.get(id) : null;
     if (id && password === null) return missingSecret(this.name, id, this.deps);
     const notice = withPresentAttachments(original, this.deps.lang);
+    // Loaded here, not at the top: ~15 MB of heap that a night without e-mail never needs (issue 19).
+    const { default: nodemailer } = await import('nodemailer');
     const transporter = nodemailer.createTransport(transportOptions(this.cfg, password, this.deps));
     const work = (async (): Promise<DeliveryOutcome> => {
       try {

@@ -5,8 +5,8 @@ import type { Lang } from '../i18n';
 import { buildConcept, type Concept, type ConceptInput } from './concept-content';
 import { PdfDocument } from './pdf-document';
 
-export function renderConcept(concept: Concept, opts: { lang: Lang; version: string; createdAt: Date; practiceName?: string }): PdfDocument {
-  const pdf = new PdfDocument({ title: concept.title, lang: opts.lang, version: opts.version, createdAt: opts.createdAt, footerNote: opts.practiceName });
+export async function renderConcept(concept: Concept, opts: { lang: Lang; version: string; createdAt: Date; practiceName?: string }): Promise<PdfDocument> {
+  const pdf = await PdfDocument.create({ title: concept.title, lang: opts.lang, version: opts.version, createdAt: opts.createdAt, footerNote: opts.practiceName });
   pdf.title(concept.title, concept.subtitle);
   pdf.paragraph(concept.intro);
   for (const section of concept.sections) {
@@ -41,6 +41,6 @@ export function renderConcept(concept: Concept, opts: { lang: Lang; version: str
 /** Builds the concept from the config and writes it to `file` (0600, atomically). */
 export async function writeConcept(file: string, input: ConceptInput & { version: string }): Promise<string> {
   const concept = buildConcept(input);
-  const pdf = renderConcept(concept, { lang: input.lang, version: input.version, createdAt: input.now, practiceName: input.config.practiceName });
+  const pdf = await renderConcept(concept, { lang: input.lang, version: input.version, createdAt: input.now, practiceName: input.config.practiceName });
   return pdf.save(file);
 }

@@ -14,7 +14,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import PDFDocument from 'pdfkit';
+import type PDFKitDocument from 'pdfkit';
 import { t, type Lang } from '../i18n';
 import { PraxisError } from '../core/errors';
 import { fsyncDir } from '../platform/fsync';
@@ -87,14 +87,23 @@ const RULE = '#999999';
 const HEADER_FILL = '#e6e6e6';
 const PAD = 3;
 
-/** One document being written. Blocks are added top to bottom; save() finishes it. */
+/** One document being written (PdfDocument.create). Blocks are added top to bottom; save() finishes it. */
 export class PdfDocument {
+  /**
+   * pdfkit (with fontkit, ~30 MB of heap) is loaded only when a document is made: the nightly
+   * `run` shares this bundle and never prints, and its memory is a goal (issue 19).
+   */
+  static async create(opts: PdfDocumentOptions): Promise<PdfDocument> {
+    const { default: PDFDocument } = await import('pdfkit');
+    return new PdfDocument(PDFDocument, opts);
+  }
+
   private readonly doc: PDFKit.PDFDocument;
   private readonly chunks: Buffer[] = [];
   private readonly done: Promise<Buffer>;
   private finished = false;
 
-  constructor(private readonly opts: PdfDocumentOptions) {
+  private constructor(PDFDocument: typeof PDFKitDocument, private readonly opts: PdfDocumentOptions) {
     const fonts = fontFiles();
     this.doc = new PDFDocument({
       ...PAGE,

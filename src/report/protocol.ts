@@ -261,13 +261,13 @@ const basenameOf = (p: string) => p.split('/').pop() ?? p;
 
 /** The protocol as PDF bytes (not yet written anywhere). */
 export async function renderProtocol(data: PeriodData, o: { config: Config; lang: Lang; version: string; createdAt: Date }): Promise<Buffer> {
-  const doc = protocolDocument(data, o);
+  const doc = await protocolDocument(data, o);
   return doc.toBuffer();
 }
 
-function protocolDocument(data: PeriodData, o: { config: Config; lang: Lang; version: string; createdAt: Date }): PdfDocument {
+async function protocolDocument(data: PeriodData, o: { config: Config; lang: Lang; version: string; createdAt: Date }): Promise<PdfDocument> {
   const from = new Date(data.from);
-  const doc = new PdfDocument({
+  const doc = await PdfDocument.create({
     title: t(o.lang, 'report.title', { month: monthName(from, o.lang) }),
     lang: o.lang,
     version: o.version,
@@ -314,6 +314,6 @@ export async function writeMonthlyReport(req: MonthlyReportRequest): Promise<{ p
   if (!period) throw new PraxisError('report.badMonth', { value: req.month }, ExitCode.invalidInput);
   const path = await reportTarget(req.out, req.month);
   const data = await collectPeriod({ ...period, now: req.now, config: req.config, logDir: req.logDir, stateDir: req.stateDir });
-  await protocolDocument(data, { config: req.config, lang: req.lang, version: req.version, createdAt: req.now }).save(path);
+  await (await protocolDocument(data, { config: req.config, lang: req.lang, version: req.version, createdAt: req.now })).save(path);
   return { path, data };
 }

@@ -15,9 +15,9 @@ test.after(() => runCleanups());
 const page = (file: string, n: number) => execFileSync('pdftotext', ['-layout', '-f', String(n), '-l', String(n), file, '-'], { encoding: 'utf8' });
 const pages = (file: string) => Number(/Pages:\s+(\d+)/.exec(execFileSync('pdfinfo', [file], { encoding: 'utf8' }))![1]);
 
-function sample(lang: 'de' | 'en' = 'de'): PdfDocument {
+async function sample(lang: 'de' | 'en' = 'de'): Promise<PdfDocument> {
   // A local date: the footer prints local time, and the test must not depend on the machine's zone.
-  const doc = new PdfDocument({ title: 'Prüfprotokoll', lang, version: '9.9.9', createdAt: new Date(2026, 11, 1, 8, 5), footerNote: 'Praxis Dr. Müller' });
+  const doc = await PdfDocument.create({ title: 'Prüfprotokoll', lang, version: '9.9.9', createdAt: new Date(2026, 11, 1, 8, 5), footerNote: 'Praxis Dr. Müller' });
   doc.title('Prüfprotokoll für Größen', 'Praxis Dr. Müller – Übersicht');
   doc.heading('Einträge');
   doc.keyValues([['Zeitraum', '01.11.2026 – 30.11.2026']]);
@@ -33,7 +33,7 @@ function sample(lang: 'de' | 'en' = 'de'): PdfDocument {
 test('a long table spans pages: the header on every page, no row lost or split, footer and page numbers everywhere', async () => {
   const dir = await makeTempDir('praxis-pdf-');
   const file = join(dir, 'doc.pdf');
-  await sample().save(file);
+  await (await sample()).save(file);
   const n = pages(file);
   assert.ok(n >= 3, `${n} pages`);
   const seen: number[] = [];
@@ -63,7 +63,7 @@ test('a long table spans pages: the header on every page, no row lost or split, 
 test('English page numbers and footer', async () => {
   const dir = await makeTempDir('praxis-pdf-');
   const file = join(dir, 'en.pdf');
-  await sample('en').save(file);
+  await (await sample('en')).save(file);
   assert.match(page(file, 1), /created by Praxis-Backup 9\.9\.9 on 2026-12-01 08:05/);
   assert.match(page(file, 1), new RegExp(`Page 1 of ${pages(file)}`));
 });
@@ -72,12 +72,12 @@ test('written atomically with mode 0600: an old file is replaced whole, no temp 
   const dir = await makeTempDir('praxis-pdf-');
   const file = join(dir, 'doc.pdf');
   writeFileSync(file, 'old', { mode: 0o644 });
-  await sample().save(file);
+  await (await sample()).save(file);
   assert.is(statSync(file).mode & 0o777, 0o600);
   assert.ok(statSync(file).size > 5000);
   assert.equal(readdirSync(dir), ['doc.pdf']);
   try {
-    await sample().save(join(dir, 'fehlt', 'doc.pdf'));
+    await (await sample()).save(join(dir, 'fehlt', 'doc.pdf'));
     assert.unreachable('saved into a folder that does not exist');
   } catch (e) {
     assert.is((e as NodeJS.ErrnoException).code, 'ENOENT');
