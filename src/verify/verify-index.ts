@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Message } from '../i18n';
 import { sha256File } from './copy-check';
 import { bytesOf, displayPath, rawIsUtf8, type RawPath } from '../backup-directory/file-names';
-import { rawPathOf, readIndex, type IndexLine } from '../backup-directory/folder-index';
+import { rawPathOf, rawPathOfText, readIndex, readIndexTexts, writtenLineText, type IndexLine } from '../backup-directory/folder-index';
 import type { ManifestComponent } from '../backup-directory/manifest';
 import { breathe, lstatRaw, TreeRoot, walkTree } from '../backup-directory/tree-walk';
 
@@ -249,22 +249,26 @@ export async function checkFolderNight(o: NightCheckOptions): Promise<IndexCheck
   let readBytes = 0;
   const toRead: { p: RawPath; h?: string; s: number }[] = [];
   try {
-    for await (const l of readIndex(indexFile)) {
-      lines++;
-      if (lines % 2000 === 0) o.signal.throwIfAborted();
-      const p = rawPathOf(l);
-      if (sliceOf(p, o.nights) !== o.slice && !(l.w === 1 && draw(o.seed, p) < rate)) continue;
-      const st = lstatRaw(tree, p);
-      if (!st?.isFile()) {
-        if (!st?.isSymbolicLink()) missing.push(p);
-        continue;
+    for await (const texts of readIndexTexts(indexFile)) {
+      o.signal.throwIfAborted();
+      for (const text of texts) {
+        lines++;
+        // Only the night's lines are parsed: the path and the "w" mark are read off the text.
+        const p = rawPathOfText(text);
+        if (sliceOf(p, o.nights) !== o.slice && !(writtenLineText(text) && draw(o.seed, p) < rate)) continue;
+        const l = JSON.parse(text) as IndexLine;
+        const st = lstatRaw(tree, p);
+        if (!st?.isFile()) {
+          if (!st?.isSymbolicLink()) missing.push(p);
+          continue;
+        }
+        if (st.size !== l.s) {
+          sizeDiffers.push(`${displayPath(p)} (${st.size} ≠ ${l.s} B)`);
+          continue;
+        }
+        if (Math.abs(st.mtimeMs - l.m) > MTIME_SLACK_MS) touched.push(p);
+        toRead.push({ p, h: l.h, s: l.s });
       }
-      if (st.size !== l.s) {
-        sizeDiffers.push(`${displayPath(p)} (${st.size} ≠ ${l.s} B)`);
-        continue;
-      }
-      if (Math.abs(st.mtimeMs - l.m) > MTIME_SLACK_MS) touched.push(p);
-      toRead.push({ p, h: l.h, s: l.s });
     }
     // Most attachments are small: read in one synchronous call each (a promise round trip per
     // open/stat/read/close cost more than the bytes), larger ones streamed; the event loop gets a

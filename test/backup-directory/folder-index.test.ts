@@ -12,7 +12,7 @@ import { compose } from '../../src/app/compose';
 import type { Config } from '../../src/config/schema';
 import { runBackup } from '../../src/backup/backup-run';
 import { Reporter, type StampedEvent } from '../../src/run/events';
-import { comparePaths, indexFileName, rawPathOf, readIndex, writeIndex, type IndexLine } from '../../src/backup-directory/folder-index';
+import { comparePaths, indexFileName, rawPathOf, rawPathOfText, readIndex, readIndexTexts, writeIndex, type IndexLine } from '../../src/backup-directory/folder-index';
 import { cliEnv } from '../helpers/cli';
 import { createSampleFiles } from '../helpers/sample-practice';
 import { makeTempDir, runCleanups } from '../helpers/temp';
@@ -102,7 +102,7 @@ test('deep: the sha256 of every file; reused from a previous index only where pa
 test('names as bytes: not UTF-8 (Latin-1), a newline, 255 bytes — each line names its file exactly, readable in "p", exact in "b"; deep hashes reused for them too', async () => {
   const tree = join(root, 'odd');
   const at = (raw: string) => Buffer.from(`${tree}/${raw}`, 'latin1');
-  const names = ['R\xf6ntgen.pdf', 'Befunde \xc4rzte/Bericht.pdf', 'neu\nzeile.txt', `${'\xe9'.repeat(251)}.pdf`, 'a\\b.txt', 'gew\xc3\xb6hnlich.txt'];
+  const names = ['R\xf6ntgen.pdf', 'Befunde \xc4rzte/Bericht.pdf', 'neu\nzeile.txt', `${'\xe9'.repeat(251)}.pdf`, 'a\\b.txt', 'gew\xc3\xb6hnlich.txt', 'say "ja".txt', 'del\x7f.txt', 'plain.txt'];
   mkdirSync(at('Befunde \xc4rzte'), { recursive: true });
   for (const n of names) writeFileSync(at(n), `Inhalt ${n.length}`);
   const first = join(root, 'odd1.index.jsonl.gz');
@@ -116,6 +116,12 @@ test('names as bytes: not UTF-8 (Latin-1), a newline, 255 bytes — each line na
   assert.is(line('neu\nzeile.txt').p, 'neu\nzeile.txt', 'valid UTF-8: "p" as it is, no "b"');
   assert.is(line('neu\nzeile.txt').b, undefined);
   assert.is(line('gew\xc3\xb6hnlich.txt').p, 'gewöhnlich.txt');
+  // The shortcut the readers take (the path off the line's text, parsed only when it is not plain
+  // ASCII) names the same file as the full parse, for every line.
+  const texts: string[] = [];
+  for await (const chunk of readIndexTexts(first)) texts.push(...chunk);
+  assert.is(texts.length, names.length);
+  assert.equal(texts.map(rawPathOfText), texts.map((t) => rawPathOf(JSON.parse(t))));
   for (const l of got) assert.is(l.h, sha(readFileSync(at(rawPathOf(l)))));
   // The previous index is read alongside in byte order: nothing changed, nothing re-read.
   const hashed: string[] = [];
