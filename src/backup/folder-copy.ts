@@ -134,6 +134,9 @@ export async function copyFolder(
   try {
     result = await run(plan, {
       signal: ctx.signal,
+      // A listing (a line per file) goes into a file in the unfinished backup folder and is read
+      // from there, not through a pipe that wakes us for every few lines and slows rsync down.
+      stdoutFile: listing?.active ? { path: join(backupPath, `.rsync-out-${process.pid}`) } : undefined,
       onStdoutLine: (line) => {
         if (listing?.active && listing.take(line)) return;
         const p = parseProgress2Numbers(line);

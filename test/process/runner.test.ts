@@ -256,6 +256,46 @@ test('a \\r-terminated progress line arrives while the child still runs (not at 
   assert.match(lines[1]!, '100%');
 });
 
+// ---- stdoutFile: the child writes into a file, we follow it ----------------------------------
+
+test('stdoutFile: the child writes into a new 0600 file (not a pipe), every line arrives in order, the same as through a pipe; the file is gone after', async () => {
+  const dir = await makeTempDir('praxis-runner');
+  const path = join(dir, '.out');
+  // 40 000 lines with multi-byte names (split across read chunks somewhere), \r progress, no last newline.
+  const script = `readlink /proc/self/fd/1; stat -L -c %a /proc/self/fd/1; i=0; while [ $i -lt 40000 ]; do printf 'PBI Ärzte/Größe-%d.pdf\\n' $i; i=$((i+1)); done; printf '  10%%\\r 100%%\\rlast'`;
+  const viaFile: string[] = [];
+  const r = await run(sh(script, { timeoutMs: 300_000 }), { stdoutFile: { path, followMs: 20 }, onStdoutLine: (l) => viaFile.push(l) });
+  assert.equal(viaFile.slice(0, 2), [path, '600'], 'fd 1 of the child is the file itself, owner-only');
+  const viaPipe: string[] = [];
+  await run(sh(script, { timeoutMs: 300_000 }), { onStdoutLine: (l) => viaPipe.push(l) });
+  assert.match(viaPipe[0]!, /^(socket|pipe):/);
+  assert.is(viaFile.length, 40_005);
+  assert.equal(viaFile.slice(2), viaPipe.slice(2));
+  assert.is(viaFile[1236], 'PBI Ärzte/Größe-1234.pdf');
+  assert.equal(r.stdoutTail, viaFile.slice(-60));
+  assert.not.ok(existsSync(path), 'removed after the run');
+});
+
+test('stdoutFile: a file already at the path is never overwritten (the run does not start); a failed or cancelled child leaves no file', async () => {
+  const dir = await makeTempDir('praxis-runner');
+  const path = join(dir, '.out');
+  await writeFile(path, 'somebody else');
+  const refused = await runFails(sh('echo x'), { stdoutFile: { path } });
+  assert.is(refused.reason, 'spawn');
+  assert.is(await readFile(path, 'utf8'), 'somebody else');
+  const failed = await runFails(sh('echo partial; exit 3'), { stdoutFile: { path: join(dir, '.out2') } });
+  assert.is(failed.exitCode, 3);
+  assert.equal(failed.stdoutTail, ['partial']);
+  assert.not.ok(existsSync(join(dir, '.out2')));
+  const abort = new AbortController();
+  const go = join(dir, 'started');
+  const cancelled = runFails(sh(`touch '${go}'; exec sleep 300`), { stdoutFile: { path: join(dir, '.out3') }, signal: abort.signal });
+  await waitFor(() => existsSync(go), 60_000, 'the child to start');
+  abort.abort();
+  assert.is((await cancelled).reason, 'cancelled');
+  assert.not.ok(existsSync(join(dir, '.out3')));
+});
+
 test('stdout and stderr tails keep only the last 60 lines', async () => {
   const r = await run(sh('seq 1 500; seq 1 70 >&2'));
   assert.is(r.stdoutTail.length, 60);
