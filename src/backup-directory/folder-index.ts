@@ -132,7 +132,7 @@ export async function* readIndex(file: string): AsyncGenerator<IndexLine> {
 }
 
 /** A plain line's path: printable ASCII, no escapes, no "b" after it. */
-const PLAIN_PATH = /^\{"p":"([\x20-\x21\x23-\x5b\x5d-\x7e]*)","s":/;
+const PLAIN_PATH = /^\{"p":"([\x20-\x21\x23-\x5b\x5d-\x7e]*)","s":(\d+),/;
 
 /**
  * The raw path of an index line's text without parsing the whole line: for a plain ASCII path
@@ -179,15 +179,20 @@ class PreviousIndex {
     const text = this.batch[this.at++]!;
     this.cur = { raw: rawPathOfText(text), text };
   }
-  /** The previous line of this path; paths must be asked in index order. */
-  async lineAt(raw: RawPath): Promise<IndexLine | undefined> {
+  /** The previous line of this path as its text; paths must be asked in index order. */
+  async textAt(raw: RawPath): Promise<string | undefined> {
     if (!this.started) {
       this.started = true;
       await this.advance();
     }
-    // Raw strings compare as their bytes: the index's order. Only the line asked for is parsed.
+    // Raw strings compare as their bytes: the index's order.
     while (this.cur && this.cur.raw < raw) await this.advance();
-    return this.cur?.raw === raw ? (JSON.parse(this.cur.text) as IndexLine) : undefined;
+    return this.cur?.raw === raw ? this.cur.text : undefined;
+  }
+  /** The previous line of this path, parsed (only the line asked for is). */
+  async lineAt(raw: RawPath): Promise<IndexLine | undefined> {
+    const text = await this.textAt(raw);
+    return text === undefined ? undefined : (JSON.parse(text) as IndexLine);
   }
   /** The previous hash of a file that has the same size and mtime now. */
   async hashOf(line: WalkedFile): Promise<string | undefined> {
@@ -235,13 +240,29 @@ export interface WrittenIndex {
 }
 
 /** The regular files of rsync's listing as index lines: linked ones from the previous index, the rest from the disk. */
-async function* listedFiles(tree: TreeRoot, listing: FileListing, previous: PreviousIndex | null, onStat?: (path: string) => void): AsyncGenerator<WalkedFile> {
+async function* listedFiles(tree: TreeRoot, listing: FileListing, previous: PreviousIndex | null, deep: boolean, onStat?: (path: string) => void): AsyncGenerator<WalkedFile | CarriedLine> {
   for (const f of listing.sorted()) {
     // Linked unchanged: the same inode the previous backup indexed, so its size, mtime and hash hold.
-    const before = f.linked ? await previous?.lineAt(f.raw) : undefined;
-    if (before && before.s === f.size) {
-      yield { raw: f.raw, s: before.s, m: before.m, ...(before.h ? { h: before.h } : {}) };
-      continue;
+    if (f.linked && previous && !deep) {
+      // A quiet night is nearly all of these: the previous line's text is taken as it is (without
+      // its "w" mark), not parsed and written again.
+      // (A line with a hash, from a deep night before, is written again without it, below.)
+      const text = await previous.textAt(f.raw);
+      if (text !== undefined && !text.includes(',"h":"') && sizeOfText(text) === f.size) {
+        yield { carried: writtenLineText(text) ? `${text.slice(0, -',"w":1}'.length)}}` : text };
+        continue;
+      }
+      const before = text === undefined ? undefined : (JSON.parse(text) as IndexLine);
+      if (before && before.s === f.size) {
+        yield { raw: f.raw, s: before.s, m: before.m };
+        continue;
+      }
+    } else if (f.linked && previous) {
+      const before = await previous.lineAt(f.raw);
+      if (before && before.s === f.size) {
+        yield { raw: f.raw, s: before.s, m: before.m, ...(before.h ? { h: before.h } : {}) };
+        continue;
+      }
     }
     onStat?.(displayPath(f.raw));
     // The copy as it is (the source may have grown while it was read): lstat, as the walk does.
@@ -249,6 +270,17 @@ async function* listedFiles(tree: TreeRoot, listing: FileListing, previous: Prev
     if (!st?.isFile()) continue; // vanished while rsync copied (its warning says so)
     yield { raw: f.raw, s: st.size, m: indexMtime(st.mtimeMs), ...(f.linked ? {} : { w: 1 as const }) };
   }
+}
+
+/** A previous line carried over unchanged, as text. */
+interface CarriedLine {
+  carried: string;
+}
+
+/** "s" of a line's text: read off a plain line, else parsed. */
+function sizeOfText(text: string): number {
+  const m = PLAIN_PATH.exec(text);
+  return m ? Number(m[2]) : (JSON.parse(text) as IndexLine).s;
 }
 
 async function* walkedFiles(tree: TreeRoot, onStat?: (path: string) => void): AsyncGenerator<WalkedFile> {
@@ -270,23 +302,26 @@ export async function writeIndex(tree: string, file: string, opts: IndexOptions)
   let hashed = 0;
   let written = 0;
   const root = new TreeRoot(tree);
-  const source = opts.listing?.active ? listedFiles(root, opts.listing, previous, opts.onStat) : walkedFiles(root, opts.onStat);
+  const source: AsyncGenerator<WalkedFile | CarriedLine> = opts.listing?.active ? listedFiles(root, opts.listing, previous, opts.deep, opts.onStat) : walkedFiles(root, opts.onStat);
   async function* lines(): AsyncGenerator<string> {
     // ~64 KiB per chunk: one stream chunk per line would cost more than the line itself.
     let batch = '';
     for await (const line of source) {
-      if (opts.deep && line.h === undefined) {
-        line.h = await previous?.hashOf(line);
-        if (line.h === undefined) {
-          line.h = await sha256File(root.path(line.raw));
-          hashed++;
-          opts.onHashed?.(displayPath(line.raw), line.s);
-        }
-      }
-      if (!opts.deep) delete line.h;
-      if (line.w) written++;
       files++;
-      batch += lineText(line);
+      if ('carried' in line) batch += `${line.carried}\n`;
+      else {
+        if (opts.deep && line.h === undefined) {
+          line.h = await previous?.hashOf(line);
+          if (line.h === undefined) {
+            line.h = await sha256File(root.path(line.raw));
+            hashed++;
+            opts.onHashed?.(displayPath(line.raw), line.s);
+          }
+        }
+        if (!opts.deep) delete line.h;
+        if (line.w) written++;
+        batch += lineText(line);
+      }
       if (batch.length >= 65536) {
         opts.signal?.throwIfAborted();
         yield batch;
