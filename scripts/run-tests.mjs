@@ -20,6 +20,8 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
+// Prints an error a test.before hook threw (uvu swallows it): test/helpers/uvu-hook-errors.mjs.
+const HOOK_ERRORS = join(root, 'test', 'helpers', 'uvu-hook-errors.mjs');
 const pattern = process.argv[2] ?? '';
 
 function findTests(dir) {
@@ -55,7 +57,7 @@ const EXIT_AFTER_SUMMARY_MS = Number(process.env.PRAXIS_TEST_EXIT_GRACE_MS) || 6
 
 function runFile(file) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', file], {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--import', HOOK_ERRORS, file], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, FORCE_COLOR: process.env.CI ? '0' : process.env.FORCE_COLOR },
@@ -103,7 +105,7 @@ function runFile(file) {
       if (stopped && failed === 0) failed = 1; // it finished its tests but hung: that is a defect too
       // uvu prints no error for a failed before/after hook, nor for an error it cannot format.
       const shown = (text.match(/ FAIL /g) ?? []).length;
-      if (failed > shown) process.stdout.write(`[run-tests] ${failed - shown} test(s) failed without a message: most likely a test.before hook threw (uvu swallows hook errors); run the file alone with node --import tsx ${relative(root, file)}\n`);
+      if (failed > shown) process.stdout.write(`[run-tests] ${failed - shown} test(s) failed without a message: most likely a test.before hook threw (its error is printed above, marked ✘, if it was that); run the file alone with node --import tsx ${relative(root, file)}\n`);
       resolve({ passed, failed, skipped: skipped - macSkipped, macSkipped, ...(stopped ? { crashed: stopped } : {}) });
     });
   });
