@@ -17,7 +17,7 @@
 import { execa, type ResultPromise } from 'execa';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { freePort, killAndWaitSync, makeTempDir, pidAlive, registerCleanup, waitForExit, waitUntil } from './temp';
@@ -44,6 +44,8 @@ export interface FbServer {
   sql(file: string, sql: string): Promise<string>;
   /** Creates <dataDir>/<name>.fdb with UTF8 as its default character set; returns its path. */
   createDb(name: string): Promise<string>;
+  /** Appends aliases ("name = /path\n…") to the server's databases.conf so that its next attach sees them. */
+  addAliases(lines: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -122,6 +124,16 @@ export async function startFirebird(opts: { password?: string } = {}): Promise<F
       const file = join(dataDir, `${name}.fdb`);
       await execa('isql-fb', ['-q', '-ch', 'UTF8'], { env: { ...env(), LC_ALL: 'C.UTF-8' }, input: `create database ${sqlString(url(file))} default character set UTF8;\ncommit;\n` });
       return file;
+    },
+    async addAliases(lines) {
+      // The server reads databases.conf again when its mtime differs from the one it read, in whole
+      // seconds: an append within the second of the last read went unseen (an alias unknown, "No
+      // such file" for its bare name — seen in CI). The mtime is moved on from its own value.
+      const conf = join(dir, 'databases.conf');
+      const before = (await stat(conf)).mtime;
+      await writeFile(conf, lines, { flag: 'a' });
+      const later = new Date(before.getTime() + 10_000);
+      await utimes(conf, later, later);
     },
     async stop() {
       if (!pidAlive(pid)) return;

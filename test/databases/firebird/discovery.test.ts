@@ -6,7 +6,7 @@
 // through the built CLI: `init --yes --firebird 127.0.0.1:PORT` with the password of
 // PRAXIS_BACKUP_PASSWORD_FIREBIRD writes a firebird component and keeps the password in the keyring.
 import { execa, type ResultPromise } from 'execa';
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -46,7 +46,7 @@ test.before(async () => {
   await fb.sql(medoff, "create table patient (id int primary key, name varchar(200));\ncommit;\nset term ^ ;\nexecute block as declare i int = 0; begin while (i < 3000) do begin insert into patient values (:i, rpad('P', 200, 'x')); i = i + 1; end end^\nset term ; ^\ncommit;\n");
   // MEDICAL OFFICE's way: the practice's database by alias in the server's databases.conf.
   // And an alias whose file has gone (moved by hand): reported with the server's words.
-  appendFileSync(join(fb.dir, 'databases.conf'), `medoff = ${medoff}\nalt = ${join(fb.dir, 'moved', 'alt.gdb')}\n`);
+  await fb.addAliases(`medoff = ${medoff}\nalt = ${join(fb.dir, 'moved', 'alt.gdb')}\n`);
   // A file with a database's name that is none: found, not opened, said so.
   writeFileSync(join(fb.dataDir, 'kaputt.gdb'), 'not a database\n'.repeat(100));
   // A database outside every folder searched: known only while attached.

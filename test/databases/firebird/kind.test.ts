@@ -297,7 +297,7 @@ test('a databases.conf alias as the database: dump, restore test beside the file
   const file = await fb.createDb('medoff');
   await fb.sql(file, `create table TERMINE (id integer);\ninsert into TERMINE values (1);\ninsert into TERMINE values (2);\ncommit;\n`);
   // The server reads databases.conf again at the next attach.
-  await writeFile(join(fb.dir, 'databases.conf'), `\npraxis = ${file}\n`, { flag: 'a' });
+  await fb.addAliases(`\npraxis = ${file}\n`);
   const c = comp('praxis');
   const d = await dump(c);
   assert.equal(d.entry.rows, { TERMINE: 2 });
