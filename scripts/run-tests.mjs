@@ -16,12 +16,14 @@
 //
 // Usage: npm test [-- PATTERN]   (PATTERN: substring of the test file path)
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 // Prints an error a test.before hook threw (uvu swallows it): test/helpers/uvu-hook-errors.mjs.
 const HOOK_ERRORS = join(root, 'test', 'helpers', 'uvu-hook-errors.mjs');
+// (A checkout without it, such as run-tests-summary.test.ts's own small project, runs without it.)
+const HOOK_ERRORS_IMPORT = existsSync(HOOK_ERRORS) ? ['--import', HOOK_ERRORS] : [];
 const pattern = process.argv[2] ?? '';
 
 function findTests(dir) {
@@ -57,7 +59,7 @@ const EXIT_AFTER_SUMMARY_MS = Number(process.env.PRAXIS_TEST_EXIT_GRACE_MS) || 6
 
 function runFile(file) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--import', HOOK_ERRORS, file], {
+    const child = spawn(process.execPath, ['--import', 'tsx', ...HOOK_ERRORS_IMPORT, file], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, FORCE_COLOR: process.env.CI ? '0' : process.env.FORCE_COLOR },
