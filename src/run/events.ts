@@ -69,6 +69,7 @@ export class Reporter {
   private lastProgress = new Map<string, number>();
   /** Lines held back until the run's 'started' event (infoAfterStart), or its 'finished' one at the latest. */
   private held: Message[] | null = null;
+  private started = false;
 
   /** `clock`: the time stamped on each event (the app's clock, so a test's runs land in the month it says). */
   constructor(
@@ -91,7 +92,10 @@ export class Reporter {
         /* a broken sink (closed stdout) must not stop a backup */
       }
     }
-    if (e.type === 'started') this.releaseHeld();
+    if (e.type === 'started') {
+      this.started = true;
+      this.releaseHeld();
+    }
   }
 
   /**
@@ -99,7 +103,8 @@ export class Reporter {
    * until 'started', so the first event a follower (the tray, --json) reads is still 'started'.
    */
   infoAfterStart(key: MessageKey, params?: Params): void {
-    (this.held ??= []).push({ key, params });
+    if (this.started) this.info(key, params);
+    else (this.held ??= []).push({ key, params });
   }
 
   private releaseHeld(): void {
