@@ -73,6 +73,7 @@ test('the engine backup put back: every table equal row by row, the previous sch
   assert.equal(await checksums(kept[0]!), changed);
   assert.equal((await schemas()).filter((s) => s.includes('_restore_') && !s.includes('_vor_')), [], 'no half schema left');
   assert.match(r.stderr, /Stelle elexis \(mariadb\) wieder her/);
+  await m.sql(`DROP DATABASE \`${kept[0]}\``); // as below: the next restore may have the same stamp
 });
 
 test('restore --sql: a mysqldump-style file into the configured database; without --yes it asks (exit 2)', async () => {
