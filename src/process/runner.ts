@@ -7,7 +7,6 @@
 import { execa, type ResultPromise } from 'execa';
 import { closeSync, openSync, readSync, rmSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { inheritedSecret, isSecretEnvName } from './secret-env';
 
